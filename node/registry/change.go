@@ -1,0 +1,286 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Op is the kind of a change. The string is its stable wire name.
+type Op string
+
+// Change operations a commune office records (DESIGN section 4), plus the
+// city's bulk import.
+const (
+	OpImport            Op = "import"             // city only: load a record
+	OpRegisterPermanent Op = "register_permanent" // đăng ký thường trú
+	OpRegisterTemporary Op = "register_temporary" // đăng ký tạm trú
+	OpDeclareAbsence    Op = "declare_absence"    // khai báo tạm vắng
+	OpCorrect           Op = "correct"            // điều chỉnh thông tin
+	OpRegisterBirth     Op = "register_birth"     // đăng ký khai sinh
+	OpRegisterDeath     Op = "register_death"     // đăng ký khai tử
+	OpHousehold         Op = "household_change"   // thay đổi hộ
+	OpProcedure         Op = "procedure_result"   // kết quả thủ tục: append only
+	OpIdentify          Op = "identification"     // audit only
+)
+
+// opRule says which fields an operation may set and which it must set.
+type opRule struct {
+	allowed  []Field
+	required []Field
+}
+
+var personFields = []Field{
+	FieldFullName, FieldOtherName, FieldBirthDate, FieldSex, FieldNationality,
+	FieldEthnicity, FieldReligion, FieldBirthPlace, FieldHometown,
+	FieldPermanentAddress, FieldCurrentAddress, FieldCommune, FieldHousehold,
+	FieldRelation, FieldFatherID, FieldFatherName, FieldMotherID, FieldMotherName,
+}
+
+var opRules = map[Op]opRule{
+	OpRegisterPermanent: {
+		allowed:  []Field{FieldPermanentAddress, FieldCurrentAddress, FieldCommune, FieldHousehold, FieldRelation},
+		required: []Field{FieldPermanentAddress, FieldCommune},
+	},
+	OpRegisterTemporary: {
+		allowed:  []Field{FieldTemporaryAddress, FieldTemporaryUntil, FieldCurrentAddress},
+		required: []Field{FieldTemporaryAddress, FieldTemporaryUntil},
+	},
+	OpDeclareAbsence: {
+		allowed:  []Field{FieldAbsence, FieldAbsenceEnd},
+		required: []Field{FieldAbsence},
+	},
+	OpCorrect: {
+		allowed: []Field{
+			FieldFullName, FieldOtherName, FieldBirthDate, FieldSex, FieldNationality,
+			FieldEthnicity, FieldReligion, FieldBirthPlace, FieldHometown, FieldFatherID,
+			FieldFatherName, FieldMotherID, FieldMotherName, FieldSpouseID, FieldSpouseName,
+			FieldOldID, FieldFeatures,
+		},
+	},
+	OpRegisterBirth: {
+		allowed:  personFields,
+		required: []Field{FieldFullName, FieldBirthDate, FieldSex, FieldCommune},
+	},
+	OpRegisterDeath: {
+		allowed:  []Field{FieldStatus, FieldDeathDate},
+		required: []Field{FieldStatus, FieldDeathDate},
+	},
+	OpHousehold: {
+		allowed:  []Field{FieldHousehold, FieldRelation},
+		required: []Field{FieldHousehold},
+	},
+	OpProcedure: {},
+	OpIdentify:  {},
+}
+
+// Known reports whether op is an operation an edge may record.
+func (op Op) Known() bool { _, ok := opRules[op]; return ok }
+
+// FieldValue is one entry of a patch.
+type FieldValue struct {
+	Field Field
+	Value string
+}
+
+// Patch is a field-level change: entries sorted by Field, each at most once.
+type Patch []FieldValue
+
+// Get returns the patched value of f and whether the patch sets it.
+func (p Patch) Get(f Field) (string, bool) {
+	i := sort.Search(len(p), func(i int) bool { return p[i].Field >= f })
+	if i < len(p) && p[i].Field == f {
+		return p[i].Value, true
+	}
+	return "", false
+}
+
+// PatchFromMap builds a normalized, sorted patch from wire names → values.
+func PatchFromMap(m map[string]string) (Patch, error) {
+	p := make(Patch, 0, len(m))
+	for name, v := range m {
+		f, ok := FieldByName(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown field %q", ErrField, name)
+		}
+		nv, err := f.Normalize(v)
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, FieldValue{f, nv})
+	}
+	sort.Slice(p, func(i, j int) bool { return p[i].Field < p[j].Field })
+	return p, nil
+}
+
+// Map returns the patch as wire names → values.
+func (p Patch) Map() map[string]string {
+	m := make(map[string]string, len(p))
+	for _, fv := range p {
+		m[fv.Field.String()] = fv.Value
+	}
+	return m
+}
+
+// Change is one recorded action, as it travels from edge to city and
+// through the raft log. (Node, Seq) is its identity: a node never reuses a
+// sequence number, so a retried change is recognised as a duplicate.
+type Change struct {
+	Node      string // recording node
+	Seq       uint64 // per-node sequence, from 1
+	Officer   string // who recorded it
+	Op        Op
+	Citizen   string // 12-digit ID, or a provisional ID for a birth
+	Commune   string // the commune the node acted for
+	Base      uint64 // record version the officer saw (0: none, e.g. a birth)
+	Patch     Patch
+	Time      HLC    // the officer's action time
+	Procedure string // dossier / procedure reference
+	Note      string // free text: a procedure's result, a correction's grounds
+	Sig       []byte // node's signature over SigningBytes (empty until signing exists)
+}
+
+// ID is the change's stable identity "node/seq".
+func (c *Change) ID() string { return c.Node + "/" + strconv.FormatUint(c.Seq, 10) }
+
+// Limits on free-text parts of a change.
+const (
+	MaxNoteLen  = 2048
+	MaxPatchLen = NumFields
+)
+
+// ErrChange is returned by Validate for a malformed change.
+var ErrChange = errors.New("invalid change")
+
+// Validate checks what can be checked without state: identity, operation,
+// citizen ID form, that the patch holds only normalized values of fields
+// the operation may set, and that required fields are present. Whether the
+// node may act for the commune, or the citizen exists, is the FSM's call.
+func (c *Change) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w %s: %s", ErrChange, c.ID(), fmt.Sprintf(format, a...))
+	}
+	if c.Node == "" || strings.ContainsAny(c.Node, "/ ") || len(c.Node) > 64 {
+		return bad("node %q must be 1–64 characters without '/' or spaces", c.Node)
+	}
+	if c.Seq == 0 {
+		return bad("sequence must start at 1")
+	}
+	rule, ok := opRules[c.Op]
+	if !ok {
+		if c.Op == OpImport {
+			rule = opRule{allowed: allFields()}
+		} else {
+			return bad("unknown operation %q", c.Op)
+		}
+	}
+	if c.Op == OpRegisterBirth {
+		if !IsProvisional(c.Citizen) {
+			if _, err := ParseID(c.Citizen); err != nil {
+				return bad("birth needs a provisional or personal ID: %v", err)
+			}
+		}
+	} else if _, err := ParseID(c.Citizen); err != nil {
+		return bad("%v", err)
+	}
+	if len(c.Note) > MaxNoteLen || len(c.Procedure) > MaxValueLen {
+		return bad("note or procedure reference too long")
+	}
+	if len(c.Patch) > MaxPatchLen {
+		return bad("patch has %d entries", len(c.Patch))
+	}
+	for i, fv := range c.Patch {
+		if i > 0 && c.Patch[i-1].Field >= fv.Field {
+			return bad("patch not sorted or repeats %s", fv.Field)
+		}
+		if !contains(rule.allowed, fv.Field) {
+			return bad("%s may not set %s", c.Op, fv.Field)
+		}
+		if nv, err := fv.Field.Normalize(fv.Value); err != nil {
+			return bad("%v", err)
+		} else if nv != fv.Value {
+			return bad("%s is not in canonical form", fv.Field)
+		}
+	}
+	for _, f := range rule.required {
+		if v, ok := c.Patch.Get(f); !ok || v == "" {
+			return bad("%s requires %s", c.Op, f)
+		}
+	}
+	return c.validateOp()
+}
+
+func (c *Change) validateOp() error {
+	switch c.Op {
+	case OpRegisterDeath:
+		if v, _ := c.Patch.Get(FieldStatus); v != StatusDeceased {
+			return fmt.Errorf("%w %s: death must set status to %s", ErrChange, c.ID(), StatusDeceased)
+		}
+	case OpProcedure:
+		if c.Procedure == "" || c.Note == "" {
+			return fmt.Errorf("%w %s: a procedure result needs the dossier reference and the result", ErrChange, c.ID())
+		}
+	case OpRegisterBirth:
+		if d, _ := ParseDate(mustGet(c.Patch, FieldBirthDate)); d.Day == 0 {
+			return fmt.Errorf("%w %s: a birth needs the full date of birth", ErrChange, c.ID())
+		}
+	}
+	return nil
+}
+
+func mustGet(p Patch, f Field) string { v, _ := p.Get(f); return v }
+
+func contains(fs []Field, f Field) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func allFields() []Field {
+	fs := make([]Field, 0, NumFields-1)
+	for f := Field(1); f < numFields; f++ {
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// Result is the outcome class the FSM decided for a change (DESIGN section 5).
+type Result string
+
+// The outcomes.
+const (
+	Applied     Result = "applied"
+	Merged      Result = "merged"
+	Superseded  Result = "superseded"
+	NeedsReview Result = "needs_review"
+	Rejected    Result = "rejected"
+	Duplicate   Result = "duplicate"
+)
+
+// Loss says that a patched field lost to a later change.
+type Loss struct {
+	Field  Field
+	Winner string // value that stays current
+	By     string // change ID that set it
+	Time   HLC
+}
+
+// Outcome is the city's decision on one change, returned to the edge that
+// recorded it and kept in the change history.
+type Outcome struct {
+	Change string // change ID
+	Result Result
+	// Original is the first decision when Result is Duplicate: a retried
+	// change gets back what happened to it the first time.
+	Original Result
+	Reason   string // why, for rejected / needs_review / superseded
+	Index    uint64 // raft index at which it was decided
+	Citizen  string // the citizen's personal ID (a birth's assigned ID)
+	Lost     []Loss // fields that did not become current
+	Clamped  bool   // the action time was in the future and was clamped
+}

@@ -1,0 +1,144 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Stamp records which change last set a field: the base-version check and
+// the time rule of conflict resolution are decided per field from it.
+type Stamp struct {
+	Index uint64 // raft index of the change
+	Time  HLC    // the officer's action time
+	Node  string // node that recorded the change
+}
+
+// Citizen is one person's record. Index 0 of Values and Stamps is unused so
+// that a Field indexes them directly.
+type Citizen struct {
+	ID      string
+	Version uint64 // raft index of the last change that set any field
+	Values  [NumFields]string
+	Stamps  [NumFields]Stamp
+}
+
+// Get returns the value of f ("" when unset).
+func (c *Citizen) Get(f Field) string {
+	if !f.Valid() {
+		return ""
+	}
+	return c.Values[f]
+}
+
+// Set stores an already-normalized value with the stamp of the change that
+// set it, and advances Version.
+func (c *Citizen) Set(f Field, v string, s Stamp) {
+	c.Values[f] = v
+	c.Stamps[f] = s
+	if s.Index > c.Version {
+		c.Version = s.Index
+	}
+}
+
+// BirthDate parses FieldBirthDate; the zero Date if unset or malformed.
+func (c *Citizen) BirthDate() Date {
+	d, _ := ParseDate(c.Values[FieldBirthDate])
+	return d
+}
+
+// Deceased reports whether the record is closed by a death.
+func (c *Citizen) Deceased() bool { return c.Values[FieldStatus] == StatusDeceased }
+
+// Fields returns the set fields as a name → value map (for JSON and forms).
+func (c *Citizen) Fields() map[string]string {
+	m := make(map[string]string)
+	for f := Field(1); f < numFields; f++ {
+		if v := c.Values[f]; v != "" {
+			m[f.String()] = v
+		}
+	}
+	return m
+}
+
+// MarshalJSON gives {"id", "version", "fields": {name: value}}.
+func (c *Citizen) MarshalJSON() ([]byte, error) {
+	return json.Marshal(citizenJSON{c.ID, c.Version, c.Fields()})
+}
+
+// citizenJSON is the JSON shape of a Citizen. Stamps are not part of it:
+// JSON carries records between tools, provenance stays in the canonical
+// encoding.
+type citizenJSON struct {
+	ID      string            `json:"id"`
+	Version uint64            `json:"version"`
+	Fields  map[string]string `json:"fields"`
+}
+
+// UnmarshalJSON reads the MarshalJSON shape. Every value is normalized with
+// Field.Normalize, so hand-edited or foreign files still give canonical
+// records. Unknown keys and unknown field names are refused rather than
+// dropped: a dropped field would be data silently lost on import. The ID
+// must be a personal ID or a provisional one; stamps are left zero.
+func (c *Citizen) UnmarshalJSON(b []byte) error {
+	var in citizenJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("citizen record: %w", err)
+	}
+	if !IsProvisional(in.ID) {
+		if _, err := ParseID(in.ID); err != nil {
+			return fmt.Errorf("citizen record: id: %w", err)
+		}
+	}
+	names := make([]string, 0, len(in.Fields))
+	for name := range in.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first error reported does not depend on map order
+	out := Citizen{ID: in.ID, Version: in.Version}
+	for _, name := range names {
+		f, ok := FieldByName(name)
+		if !ok {
+			return fmt.Errorf("citizen %s: %w: unknown field %q", in.ID, ErrField, name)
+		}
+		v, err := f.Normalize(in.Fields[name])
+		if err != nil {
+			return fmt.Errorf("citizen %s: %w", in.ID, err)
+		}
+		out.Values[f] = v
+	}
+	*c = out
+	return nil
+}
+
+// FoldName turns a Vietnamese name into its search key: lower case, no
+// diacritics, single spaces. đ/Đ have no Unicode decomposition and are
+// mapped to d explicitly. "Nguyễn Văn Đức" → "nguyen van duc".
+func FoldName(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ' || r == 'Đ':
+			r = 'd'
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}

@@ -1,0 +1,279 @@
+package registry
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The canonical binary encoding: fixed order, unsigned varints, strings as
+// length + bytes, only set fields, fields ascending. Equal values always give
+// equal bytes, so digests and signatures can be taken over them; the decoders
+// accept only those bytes (no padded varints, no empty fields), so a value
+// has exactly one encoding.
+
+// ErrEncoding is returned when bytes do not decode as the expected value.
+var ErrEncoding = errors.New("malformed encoding")
+
+const (
+	citizenFull    = 1 // with per-field stamps (city state)
+	citizenCompact = 2 // values only (edge bundles)
+	changeFormat   = 1
+	outcomeFormat  = 1
+)
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// AppendCitizen appends the canonical encoding of c. With stamps false it
+// omits per-field provenance (what an edge needs is the values and Version).
+func AppendCitizen(b []byte, c *Citizen, stamps bool) []byte {
+	format := byte(citizenCompact)
+	if stamps {
+		format = citizenFull
+	}
+	b = append(b, format)
+	b = appendString(b, c.ID)
+	b = binary.AppendUvarint(b, c.Version)
+	n := 0
+	for f := Field(1); f < numFields; f++ {
+		if c.Values[f] != "" {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for f := Field(1); f < numFields; f++ {
+		if c.Values[f] == "" {
+			continue
+		}
+		b = append(b, byte(f))
+		b = appendString(b, c.Values[f])
+		if stamps {
+			s := c.Stamps[f]
+			b = binary.AppendUvarint(b, s.Index)
+			b = binary.AppendUvarint(b, uint64(s.Time))
+			b = appendString(b, s.Node)
+		}
+	}
+	return b
+}
+
+// DecodeCitizen decodes one citizen from b and returns the rest of b.
+func DecodeCitizen(b []byte) (*Citizen, []byte, error) {
+	d := decoder{b: b}
+	format := d.byte()
+	if d.err == nil && format != citizenFull && format != citizenCompact {
+		return nil, nil, fmt.Errorf("%w: citizen format %d", ErrEncoding, format)
+	}
+	c := &Citizen{ID: d.string(), Version: d.uvarint()}
+	n := d.count(2)
+	prev := Field(0)
+	for i := 0; i < n && d.err == nil; i++ {
+		f := Field(d.byte())
+		if !f.Valid() || f <= prev {
+			d.fail("field %d out of order or unknown", f)
+			break
+		}
+		prev = f
+		if c.Values[f] = d.string(); c.Values[f] == "" && d.err == nil {
+			// The encoder omits unset fields; accepting an empty one would
+			// give a second encoding of the same record.
+			d.fail("field %s has an empty value", f)
+			break
+		}
+		if format == citizenFull {
+			c.Stamps[f] = Stamp{Index: d.uvarint(), Time: HLC(d.uvarint()), Node: d.string()}
+		}
+	}
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	return c, d.b, nil
+}
+
+// AppendChange appends the canonical encoding of c, signature included.
+func AppendChange(b []byte, c *Change) []byte {
+	b = appendChangeBody(b, c)
+	return appendString(b, string(c.Sig))
+}
+
+// SigningBytes is what a node signs: the canonical encoding without Sig.
+func (c *Change) SigningBytes() []byte { return appendChangeBody(nil, c) }
+
+func appendChangeBody(b []byte, c *Change) []byte {
+	b = append(b, changeFormat)
+	b = appendString(b, c.Node)
+	b = binary.AppendUvarint(b, c.Seq)
+	b = appendString(b, c.Officer)
+	b = appendString(b, string(c.Op))
+	b = appendString(b, c.Citizen)
+	b = appendString(b, c.Commune)
+	b = binary.AppendUvarint(b, c.Base)
+	b = binary.AppendUvarint(b, uint64(len(c.Patch)))
+	for _, fv := range c.Patch {
+		b = append(b, byte(fv.Field))
+		b = appendString(b, fv.Value)
+	}
+	b = binary.AppendUvarint(b, uint64(c.Time))
+	b = appendString(b, c.Procedure)
+	return appendString(b, c.Note)
+}
+
+// DecodeChange decodes one change from b and returns the rest of b. It
+// checks the encoding only; call Validate for the rules.
+func DecodeChange(b []byte) (*Change, []byte, error) {
+	d := decoder{b: b}
+	if f := d.byte(); d.err == nil && f != changeFormat {
+		return nil, nil, fmt.Errorf("%w: change format %d", ErrEncoding, f)
+	}
+	c := &Change{
+		Node:    d.string(),
+		Seq:     d.uvarint(),
+		Officer: d.string(),
+		Op:      Op(d.string()),
+		Citizen: d.string(),
+		Commune: d.string(),
+		Base:    d.uvarint(),
+	}
+	n := d.count(2)
+	if n > 0 {
+		c.Patch = make(Patch, 0, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		c.Patch = append(c.Patch, FieldValue{Field(d.byte()), d.string()})
+	}
+	c.Time = HLC(d.uvarint())
+	c.Procedure = d.string()
+	c.Note = d.string()
+	if sig := d.string(); sig != "" {
+		c.Sig = []byte(sig)
+	}
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	return c, d.b, nil
+}
+
+// AppendOutcome appends the canonical encoding of o.
+func AppendOutcome(b []byte, o *Outcome) []byte {
+	b = append(b, outcomeFormat)
+	b = appendString(b, o.Change)
+	b = appendString(b, string(o.Result))
+	b = appendString(b, string(o.Original))
+	b = appendString(b, o.Reason)
+	b = binary.AppendUvarint(b, o.Index)
+	b = appendString(b, o.Citizen)
+	b = binary.AppendUvarint(b, uint64(len(o.Lost)))
+	for _, l := range o.Lost {
+		b = append(b, byte(l.Field))
+		b = appendString(b, l.Winner)
+		b = appendString(b, l.By)
+		b = binary.AppendUvarint(b, uint64(l.Time))
+	}
+	clamped := byte(0)
+	if o.Clamped {
+		clamped = 1
+	}
+	return append(b, clamped)
+}
+
+// DecodeOutcome decodes one outcome from b and returns the rest of b.
+func DecodeOutcome(b []byte) (*Outcome, []byte, error) {
+	d := decoder{b: b}
+	if f := d.byte(); d.err == nil && f != outcomeFormat {
+		return nil, nil, fmt.Errorf("%w: outcome format %d", ErrEncoding, f)
+	}
+	o := &Outcome{
+		Change:   d.string(),
+		Result:   Result(d.string()),
+		Original: Result(d.string()),
+		Reason:   d.string(),
+		Index:    d.uvarint(),
+		Citizen:  d.string(),
+	}
+	n := d.count(4)
+	for i := 0; i < n && d.err == nil; i++ {
+		o.Lost = append(o.Lost, Loss{Field: Field(d.byte()), Winner: d.string(), By: d.string(), Time: HLC(d.uvarint())})
+	}
+	clamped := d.byte()
+	if clamped > 1 {
+		d.fail("clamped flag %d is not 0 or 1", clamped)
+	}
+	o.Clamped = clamped == 1
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	return o, d.b, nil
+}
+
+// decoder reads the canonical encoding; the first error sticks and every
+// later read returns a zero value, so callers check once at the end.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(format string, a ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrEncoding, fmt.Sprintf(format, a...))
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	if n > 1 && d.b[n-1] == 0 {
+		// A zero last byte means a shorter encoding exists: refuse it, so
+		// that decoding accepts exactly the bytes the encoder produces.
+		d.fail("non-minimal varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("string of %d bytes, %d left", n, len(d.b))
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// count reads an element count, refusing counts that the remaining bytes
+// cannot hold (each element takes at least min bytes).
+func (d *decoder) count(min int) int {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b)/min) {
+		d.fail("count %d exceeds the data", n)
+		return 0
+	}
+	return int(n)
+}

@@ -1,0 +1,199 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Field names one attribute of a citizen record. The numbering is part of
+// the canonical encoding: append new fields, never renumber.
+type Field uint8
+
+// The record fields (DESIGN section 4). Dates are canonical Date strings,
+// IDs are 12-digit personal IDs, the rest is NFC text.
+const (
+	FieldFullName         Field = iota + 1 // họ và tên
+	FieldOtherName                         // tên gọi khác
+	FieldBirthDate                         // ngày sinh (may be partial)
+	FieldSex                               // giới tính: M or F
+	FieldNationality                       // quốc tịch
+	FieldEthnicity                         // dân tộc
+	FieldReligion                          // tôn giáo
+	FieldBirthPlace                        // nơi đăng ký khai sinh
+	FieldHometown                          // quê quán
+	FieldPermanentAddress                  // nơi thường trú
+	FieldTemporaryAddress                  // nơi tạm trú
+	FieldTemporaryUntil                    // tạm trú đến ngày
+	FieldCurrentAddress                    // nơi ở hiện tại
+	FieldCommune                           // mã xã of the permanent residence: whose subset holds the record
+	FieldHousehold                         // mã hộ
+	FieldRelation                          // quan hệ với chủ hộ
+	FieldFatherID
+	FieldFatherName
+	FieldMotherID
+	FieldMotherName
+	FieldSpouseID
+	FieldSpouseName
+	FieldOldID // số CMND 9 chữ số
+	FieldCardNumber
+	FieldCardIssued
+	FieldCardExpiry
+	FieldStatus     // alive or deceased
+	FieldDeathDate  // ngày mất
+	FieldFeatures   // đặc điểm nhận dạng
+	FieldAbsence    // khai báo tạm vắng: destination
+	FieldAbsenceEnd // tạm vắng đến ngày
+	numFields
+)
+
+// NumFields is one more than the largest Field; arrays indexed by Field use it.
+const NumFields = int(numFields)
+
+// Values of FieldSex and FieldStatus.
+const (
+	SexMale        = "M"
+	SexFemale      = "F"
+	StatusAlive    = "alive"
+	StatusDeceased = "deceased"
+)
+
+type fieldKind uint8
+
+const (
+	kindText fieldKind = iota
+	kindDate
+	kindID
+	kindOldID
+	kindSex
+	kindStatus
+	kindCode
+)
+
+var fieldInfo = [numFields]struct {
+	name string
+	kind fieldKind
+}{
+	FieldFullName:         {"full_name", kindText},
+	FieldOtherName:        {"other_name", kindText},
+	FieldBirthDate:        {"birth_date", kindDate},
+	FieldSex:              {"sex", kindSex},
+	FieldNationality:      {"nationality", kindText},
+	FieldEthnicity:        {"ethnicity", kindText},
+	FieldReligion:         {"religion", kindText},
+	FieldBirthPlace:       {"birth_place", kindText},
+	FieldHometown:         {"hometown", kindText},
+	FieldPermanentAddress: {"permanent_address", kindText},
+	FieldTemporaryAddress: {"temporary_address", kindText},
+	FieldTemporaryUntil:   {"temporary_until", kindDate},
+	FieldCurrentAddress:   {"current_address", kindText},
+	FieldCommune:          {"commune", kindCode},
+	FieldHousehold:        {"household", kindCode},
+	FieldRelation:         {"relation", kindText},
+	FieldFatherID:         {"father_id", kindID},
+	FieldFatherName:       {"father_name", kindText},
+	FieldMotherID:         {"mother_id", kindID},
+	FieldMotherName:       {"mother_name", kindText},
+	FieldSpouseID:         {"spouse_id", kindID},
+	FieldSpouseName:       {"spouse_name", kindText},
+	FieldOldID:            {"old_id", kindOldID},
+	FieldCardNumber:       {"card_number", kindCode},
+	FieldCardIssued:       {"card_issued", kindDate},
+	FieldCardExpiry:       {"card_expiry", kindDate},
+	FieldStatus:           {"status", kindStatus},
+	FieldDeathDate:        {"death_date", kindDate},
+	FieldFeatures:         {"features", kindText},
+	FieldAbsence:          {"absence", kindText},
+	FieldAbsenceEnd:       {"absence_end", kindDate},
+}
+
+// ErrField is returned for an unknown field or a value a field cannot hold.
+var ErrField = errors.New("invalid field")
+
+// MaxValueLen caps any field value, in bytes.
+const MaxValueLen = 512
+
+// Valid reports whether f is a known field.
+func (f Field) Valid() bool { return f > 0 && f < numFields }
+
+// String is the field's stable wire name, e.g. "full_name".
+func (f Field) String() string {
+	if !f.Valid() {
+		return fmt.Sprintf("field(%d)", uint8(f))
+	}
+	return fieldInfo[f].name
+}
+
+// FieldByName maps a wire name back to its Field.
+func FieldByName(name string) (Field, bool) {
+	for f := Field(1); f < numFields; f++ {
+		if fieldInfo[f].name == name {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// Normalize returns the canonical form of v for field f, or an error naming
+// the field. Text becomes NFC with inner runs of spaces collapsed; dates
+// become YYYY-MM-DD (or a partial form). The empty string clears a field.
+func (f Field) Normalize(v string) (string, error) {
+	if !f.Valid() {
+		return "", fmt.Errorf("%w: %d", ErrField, uint8(f))
+	}
+	if len(v) > MaxValueLen {
+		return "", fmt.Errorf("%w: %s is %d bytes, at most %d", ErrField, f, len(v), MaxValueLen)
+	}
+	if !utf8.ValidString(v) {
+		return "", fmt.Errorf("%w: %s is not UTF-8", ErrField, f)
+	}
+	v = strings.Join(strings.Fields(v), " ")
+	if v == "" {
+		return "", nil
+	}
+	switch fieldInfo[f].kind {
+	case kindDate:
+		d, err := ParseDate(v)
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %v", ErrField, f, err)
+		}
+		return d.String(), nil
+	case kindID:
+		if _, err := ParseID(v); err != nil {
+			return "", fmt.Errorf("%w: %s: %v", ErrField, f, err)
+		}
+	case kindOldID:
+		if len(v) != 9 || strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+			return "", fmt.Errorf("%w: %s must be 9 digits, got %q", ErrField, f, v)
+		}
+	case kindSex:
+		if v != SexMale && v != SexFemale {
+			return "", fmt.Errorf("%w: %s must be M or F, got %q", ErrField, f, v)
+		}
+	case kindStatus:
+		if v != StatusAlive && v != StatusDeceased {
+			return "", fmt.Errorf("%w: %s must be alive or deceased, got %q", ErrField, f, v)
+		}
+	case kindCode:
+		// Printable ASCII only: codes become keys and log fields, where a
+		// control character would be invisible.
+		if strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r >= unicode.MaxASCII }) >= 0 {
+			return "", fmt.Errorf("%w: %s must be printable ASCII without spaces, got %q", ErrField, f, v)
+		}
+	default:
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return "", fmt.Errorf("%w: %s contains control characters", ErrField, f)
+		}
+		v = norm.NFC.String(v)
+		// NFC can lengthen a few scripts' text; check again so that a
+		// normalized value always normalizes to itself.
+		if len(v) > MaxValueLen {
+			return "", fmt.Errorf("%w: %s is %d bytes in NFC, at most %d", ErrField, f, len(v), MaxValueLen)
+		}
+	}
+	return v, nil
+}

@@ -1,0 +1,140 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// Kind is the first byte of every raft log command.
+type Kind byte
+
+// The log commands. Numbers are part of the log format: never reuse one.
+const (
+	KindChanges Kind = 1 // changes pushed by edges
+	KindImport  Kind = 2 // city bulk load of citizen records
+	KindAssign  Kind = 3 // which communes a node may act for
+)
+
+// ErrCommand is returned for a log entry that does not decode.
+var ErrCommand = errors.New("fsm: malformed log command")
+
+// Command is a decoded log entry. Received is the leader's clock when it
+// accepted the command: the only clock the FSM ever reads.
+type Command struct {
+	Kind     Kind
+	Received time.Time
+	Changes  []*registry.Change  // KindChanges
+	Records  []*registry.Citizen // KindImport
+	Node     string              // KindAssign
+	Communes []string            // KindAssign
+}
+
+// Encode gives the log bytes of c.
+func (c *Command) Encode() []byte {
+	b := []byte{byte(c.Kind)}
+	b = binary.AppendUvarint(b, uint64(c.Received.UnixMilli()))
+	switch c.Kind {
+	case KindChanges:
+		b = append(b, wire.EncodeChanges(c.Changes)...)
+	case KindImport:
+		b = binary.AppendUvarint(b, uint64(len(c.Records)))
+		for _, r := range c.Records {
+			b = registry.AppendCitizen(b, r, false)
+		}
+	case KindAssign:
+		b = appendString(b, c.Node)
+		b = binary.AppendUvarint(b, uint64(len(c.Communes)))
+		for _, s := range c.Communes {
+			b = appendString(b, s)
+		}
+	}
+	return b
+}
+
+// DecodeCommand parses log bytes.
+func DecodeCommand(b []byte) (*Command, error) {
+	if len(b) < 2 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrCommand, len(b))
+	}
+	c := &Command{Kind: Kind(b[0])}
+	ms, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: bad time", ErrCommand)
+	}
+	c.Received = time.UnixMilli(int64(ms)).UTC()
+	rest := b[1+n:]
+	var err error
+	switch c.Kind {
+	case KindChanges:
+		c.Changes, err = wire.DecodeChanges(rest)
+	case KindImport:
+		c.Records, err = decodeRecords(rest)
+	case KindAssign:
+		c.Node, c.Communes, err = decodeAssign(rest)
+	default:
+		err = fmt.Errorf("unknown kind %d", c.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCommand, err)
+	}
+	return c, nil
+}
+
+func decodeRecords(b []byte) ([]*registry.Citizen, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errors.New("bad record count")
+	}
+	b = b[k:]
+	rs := make([]*registry.Citizen, 0, n)
+	for i := uint64(0); i < n; i++ {
+		r, rest, err := registry.DecodeCitizen(b)
+		if err != nil {
+			return nil, err
+		}
+		rs, b = append(rs, r), rest
+	}
+	if len(b) != 0 {
+		return nil, errors.New("trailing bytes")
+	}
+	return rs, nil
+}
+
+func decodeAssign(b []byte) (string, []string, error) {
+	node, b, err := readString(b)
+	if err != nil {
+		return "", nil, err
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return "", nil, errors.New("bad commune count")
+	}
+	b = b[k:]
+	out := make([]string, 0, n)
+	for i := uint64(0); i < n; i++ {
+		var s string
+		if s, b, err = readString(b); err != nil {
+			return "", nil, err
+		}
+		out = append(out, s)
+	}
+	return node, out, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readString(b []byte) (string, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return "", nil, errors.New("bad string")
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}

@@ -1,0 +1,324 @@
+// Package fsm is the city's raft state machine: the population registry in
+// bbolt and the deterministic rules that decide the outcome of every change
+// (DESIGN section 5). Apply is a pure function of (state, log entry): the
+// FSM reads no clock, no randomness and no configuration that could differ
+// between replicas, so every replica reaches the same state and the same
+// outcomes, which the state digest makes checkable.
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	gosync "sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/digest"
+)
+
+// cityNode is the node name the city stamps on imported and corrected data.
+const cityNode = "city"
+
+// Config holds the decision thresholds. Every replica must run with the
+// same Config: it is part of the cluster's definition, not a node's.
+type Config struct {
+	Province     string        // province code for IDs assigned to births
+	PoolFirst    int           // first serial of the birth ID pool
+	PoolLast     int           // last serial of the birth ID pool
+	ClampAfter   time.Duration // action times beyond receive time + this are clamped
+	ReviewWindow time.Duration // competing residence registrations closer than this go to review
+}
+
+// DefaultConfig is the configuration of DESIGN section 5, with a synthetic
+// ID pool for Cần Thơ.
+func DefaultConfig() Config {
+	return Config{
+		Province:     "092",
+		PoolFirst:    900000,
+		PoolLast:     999999,
+		ClampAfter:   5 * time.Minute,
+		ReviewWindow: 24 * time.Hour,
+	}
+}
+
+// Validate checks ranges.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Province) != 3:
+		return fmt.Errorf("fsm: province %q must be 3 digits", c.Province)
+	case c.PoolFirst < 0 || c.PoolLast > 999999 || c.PoolFirst > c.PoolLast:
+		return fmt.Errorf("fsm: birth ID pool %d..%d must lie within 0..999999", c.PoolFirst, c.PoolLast)
+	case c.ClampAfter <= 0 || c.ReviewWindow <= 0:
+		return errors.New("fsm: clamp and review durations must be positive")
+	}
+	return nil
+}
+
+// FSM implements raft.BatchingFSM over a bbolt file.
+type FSM struct {
+	cfg  Config
+	path string
+
+	mu gosync.RWMutex // held for reading by every use of db; for writing by Restore
+	db *bolt.DB
+	h  *digest.Hash // state digest, in step with the committed state
+}
+
+
+var boltOptions = &bolt.Options{
+	Timeout: time.Second,
+	// A long snapshot read holds the mmap lock; growing the map would make
+	// writers wait for it. Reserve address space up front instead.
+	InitialMmapSize: 1 << 30,
+	FreelistType:    bolt.FreelistMapType,
+	NoFreelistSync:  true,
+}
+
+// Open opens (or creates) the FSM state at path.
+func Open(path string, cfg Config) (*FSM, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := &FSM{cfg: cfg, path: path}
+	if err := f.open(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *FSM) open() error {
+	db, err := bolt.Open(f.path, 0o600, boltOptions)
+	if err != nil {
+		return fmt.Errorf("fsm: open %s: %w", f.path, err)
+	}
+	h := digest.New()
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := createBuckets(tx); err != nil {
+			return err
+		}
+		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
+			return h.UnmarshalBinary(v)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("fsm: init %s: %w", f.path, err)
+	}
+	f.db, f.h = db, h
+	return nil
+}
+
+// Close closes the bbolt file. Safe to call twice.
+func (f *FSM) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.db == nil {
+		return nil
+	}
+	err := f.db.Close()
+	f.db = nil
+	return err
+}
+
+// Apply applies one log entry.
+func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies committed entries in one bbolt transaction, with the
+// last applied index stored in the same transaction so that a replay after
+// a restart skips what is already applied. The response to a KindChanges
+// entry is []*registry.Outcome; to KindImport, the number of records; a
+// malformed entry yields an error (the same on every replica).
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]any, len(logs))
+	err := f.db.Update(func(tx *bolt.Tx) error {
+		t := &txn{tx: tx, h: f.h}
+		applied := t.counter(kApplied)
+		for i, l := range logs {
+			if l.Index <= applied {
+				continue
+			}
+			applied = l.Index
+			if l.Type == raft.LogCommand {
+				out[i] = f.applyCommand(t, l)
+			}
+		}
+		t.setCounter(kApplied, applied)
+		v, err := f.h.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put(kDigest, v)
+	})
+	if err != nil {
+		// The disk failed under a committed entry: continuing would let this
+		// replica diverge silently. Stop; raft replays the log on restart.
+		panic(fmt.Sprintf("fsm: commit of entries %d..%d failed: %v", logs[0].Index, logs[len(logs)-1].Index, err))
+	}
+	return out
+}
+
+func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
+	cmd, err := DecodeCommand(l.Data)
+	if err != nil {
+		return err
+	}
+	switch cmd.Kind {
+	case KindChanges:
+		outs := make([]*registry.Outcome, len(cmd.Changes))
+		for i, c := range cmd.Changes {
+			outs[i] = f.applyChange(t, cmd.Received, l.Index, c)
+		}
+		return outs
+	case KindImport:
+		stamp := registry.Stamp{Index: l.Index, Time: registry.HLCFromTime(cmd.Received), Node: cityNode}
+		for _, r := range cmd.Records {
+			importRecord(t, r, stamp)
+		}
+		return len(cmd.Records)
+	case KindAssign:
+		v := []byte(joinCommunes(cmd.Communes))
+		t.put(bNodes, []byte(cmd.Node), v, true)
+		return nil
+	}
+	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
+}
+
+// importRecord replaces a record with the imported values, stamped as a
+// city change.
+func importRecord(t *txn, r *registry.Citizen, stamp registry.Stamp) {
+	old := loadCitizen(t, r.ID)
+	oldCommune := ""
+	if old != nil {
+		oldCommune = old.Get(registry.FieldCommune)
+	}
+	c := &registry.Citizen{ID: r.ID}
+	for fld := registry.Field(1); int(fld) < registry.NumFields; fld++ {
+		if v := r.Values[fld]; v != "" {
+			c.Set(fld, v, stamp)
+		}
+	}
+	if c.Get(registry.FieldStatus) == "" {
+		c.Set(registry.FieldStatus, registry.StatusAlive, stamp)
+	}
+	storeCitizen(t, c, oldCommune)
+}
+
+func joinCommunes(cs []string) string {
+	b := make([]byte, 0, 6*len(cs))
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c...)
+	}
+	return string(b)
+}
+
+// Snapshot captures the state for raft. Persist streams a consistent bbolt
+// read transaction, so writers keep going while it runs.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	tx, err := f.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+	}
+	return &snapshot{tx: tx}, nil
+}
+
+type snapshot struct{ tx *bolt.Tx }
+
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := s.tx.WriteTo(sink); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("fsm: write snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) Release() { s.tx.Rollback() }
+
+// Restore replaces the state with a snapshot: it is written beside the live
+// file, synced, and renamed over it, so a crash leaves one or the other.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	tmp := f.path + ".restore"
+	w, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("fsm: restore: %w", err)
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		w.Close()
+		return fmt.Errorf("fsm: restore: copy: %w", err)
+	}
+	if err := w.Sync(); err != nil {
+		w.Close()
+		return fmt.Errorf("fsm: restore: sync: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("fsm: restore: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.db.Close(); err != nil {
+		return fmt.Errorf("fsm: restore: close: %w", err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		return fmt.Errorf("fsm: restore: rename: %w", err)
+	}
+	return f.open()
+}
+
+// Status is a summary of the state.
+type Status struct {
+	AppliedIndex uint64
+	Citizens     uint64
+	Changes      uint64 // entries in the change history
+	Digest       [32]byte
+}
+
+// Status reads the summary in one consistent view.
+func (f *FSM) Status() (Status, error) {
+	var s Status
+	err := f.view(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		s.AppliedIndex, s.Citizens, s.Changes = meta(m, kApplied), meta(m, kCitizens), meta(m, kSeq)
+		h := digest.New()
+		if v := m.Get(kDigest); v != nil {
+			if err := h.UnmarshalBinary(v); err != nil {
+				return err
+			}
+		}
+		s.Digest = h.Sum()
+		return nil
+	})
+	return s, err
+}
+
+func meta(b *bolt.Bucket, k []byte) uint64 {
+	if v := b.Get(k); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// ErrClosed is returned by reads after Close.
+var ErrClosed = errors.New("fsm: closed")
+
+func (f *FSM) view(fn func(*bolt.Tx) error) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.db == nil {
+		return ErrClosed
+	}
+	return f.db.View(fn)
+}

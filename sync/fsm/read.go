@@ -1,0 +1,134 @@
+package fsm
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// ErrNotFound is returned when a record or outcome does not exist.
+var ErrNotFound = errors.New("fsm: not found")
+
+// Citizen reads one record, with its per-field stamps.
+func (f *FSM) Citizen(id string) (*registry.Citizen, error) {
+	var c *registry.Citizen
+	err := f.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bCitizens).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		c, _, err = registry.DecodeCitizen(v)
+		return err
+	})
+	return c, err
+}
+
+// Subset calls fn for every citizen of a commune, in ID order, within one
+// consistent read transaction, and returns the applied index it reflects.
+func (f *FSM) Subset(commune string, fn func(*registry.Citizen) error) (uint64, error) {
+	var applied uint64
+	err := f.view(func(tx *bolt.Tx) error {
+		applied = meta(tx.Bucket(bMeta), kApplied)
+		prefix := append([]byte(commune), 0)
+		people := tx.Bucket(bCitizens)
+		cur := tx.Bucket(bByCommune).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			c, _, err := registry.DecodeCitizen(people.Get(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return applied, err
+}
+
+// Outcome returns the decision on a change, by change ID.
+func (f *FSM) Outcome(changeID string) (*registry.Outcome, error) {
+	var o *registry.Outcome
+	err := f.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bOutcomes).Get([]byte(changeID))
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		o, _, err = registry.DecodeOutcome(v)
+		return err
+	})
+	return o, err
+}
+
+// Entry is one change of the history with its outcome.
+type Entry struct {
+	Change  *registry.Change
+	Outcome *registry.Outcome
+}
+
+// History returns the changes recorded about a citizen, oldest first.
+func (f *FSM) History(citizenID string) ([]Entry, error) {
+	var out []Entry
+	err := f.view(func(tx *bolt.Tx) error {
+		prefix := append([]byte(citizenID), 0)
+		hist := tx.Bucket(bHistory)
+		cur := tx.Bucket(bByCitizen).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			e, err := decodeEntry(hist.Get(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Reviews returns the conflict queue: changes decided needs_review.
+func (f *FSM) Reviews() ([]Entry, error) {
+	var out []Entry
+	err := f.view(func(tx *bolt.Tx) error {
+		hist := tx.Bucket(bHistory)
+		return tx.Bucket(bReview).ForEach(func(k, _ []byte) error {
+			e, err := decodeEntry(hist.Get(k))
+			if err == nil {
+				out = append(out, e)
+			}
+			return err
+		})
+	})
+	return out, err
+}
+
+func decodeEntry(v []byte) (Entry, error) {
+	c, rest, err := registry.DecodeChange(v)
+	if err != nil {
+		return Entry{}, err
+	}
+	o, _, err := registry.DecodeOutcome(rest)
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Change: c, Outcome: o}, nil
+}
+
+// NodeCommunes returns the communes a node may act for.
+func (f *FSM) NodeCommunes(node string) ([]string, error) {
+	var out []string
+	err := f.view(func(tx *bolt.Tx) error {
+		for _, c := range strings.Split(string(tx.Bucket(bNodes).Get([]byte(node))), ",") {
+			if c != "" {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

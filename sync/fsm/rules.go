@@ -1,0 +1,267 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// applyChange decides one change and records it. It is a pure function of
+// the bbolt state, the change, the leader's receive time and the log
+// position: every replica decides the same.
+func (f *FSM) applyChange(t *txn, received time.Time, index uint64, c *registry.Change) *registry.Outcome {
+	id := c.ID()
+	if prev := t.get(bOutcomes, []byte(id)); prev != nil {
+		o, _, err := registry.DecodeOutcome(prev)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
+		}
+		dup := *o
+		dup.Original, dup.Result = o.Result, registry.Duplicate
+		return &dup
+	}
+	o := &registry.Outcome{Change: id, Index: index, Citizen: c.Citizen}
+	if limit := registry.HLCFromTime(received.Add(f.cfg.ClampAfter)); c.Time > limit {
+		c.Time, o.Clamped = registry.HLCFromTime(received), true
+	}
+	f.decide(t, c, o)
+	f.record(t, c, o)
+	return o
+}
+
+// decide fills in the outcome and applies what wins.
+func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
+	if err := c.Validate(); err != nil {
+		reject(o, err.Error())
+		return
+	}
+	if !f.nodeMayAct(t, c.Node, c.Commune) {
+		reject(o, fmt.Sprintf("node %s is not assigned commune %s", c.Node, c.Commune))
+		return
+	}
+	if c.Op == registry.OpRegisterBirth {
+		f.registerBirth(t, c, o)
+		return
+	}
+	cit := loadCitizen(t, c.Citizen)
+	switch {
+	case cit == nil:
+		reject(o, "unknown citizen "+c.Citizen)
+		return
+	case c.Base > cit.Version:
+		reject(o, fmt.Sprintf("base version %d is newer than the record (%d)", c.Base, cit.Version))
+		return
+	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
+		o.Result = registry.Applied // history only
+		return
+	case cit.Deceased():
+		reject(o, "citizen is deceased: only a city correction may change the record")
+		return
+	case !belongs(cit, c):
+		reject(o, fmt.Sprintf("citizen belongs to commune %s, not %s", cit.Get(registry.FieldCommune), c.Commune))
+		return
+	}
+	if reason := f.competingResidence(cit, c); reason != "" {
+		o.Result, o.Reason = registry.NeedsReview, reason
+		return
+	}
+	applyPatch(t, cit, c, o)
+}
+
+func reject(o *registry.Outcome, reason string) {
+	o.Result, o.Reason = registry.Rejected, reason
+}
+
+// belongs reports whether the change's commune may change the citizen: the
+// citizen lives there, or the change moves the citizen's permanent
+// residence there.
+func belongs(cit *registry.Citizen, c *registry.Change) bool {
+	if cit.Get(registry.FieldCommune) == c.Commune {
+		return true
+	}
+	dest, _ := c.Patch.Get(registry.FieldCommune)
+	return c.Op == registry.OpRegisterPermanent && dest == c.Commune
+}
+
+// competingResidence sends to review a residence registration that meets
+// another node's registration of the same kind made within the review
+// window and unseen by this one: neither officer knew of the other.
+func (f *FSM) competingResidence(cit *registry.Citizen, c *registry.Change) string {
+	var field registry.Field
+	switch c.Op {
+	case registry.OpRegisterPermanent:
+		field = registry.FieldPermanentAddress
+	case registry.OpRegisterTemporary:
+		field = registry.FieldTemporaryAddress
+	default:
+		return ""
+	}
+	s := cit.Stamps[field]
+	if s.Index <= c.Base || s.Node == c.Node || s.Node == cityNode {
+		return ""
+	}
+	gap := time.Duration(abs(s.Time.Millis()-c.Time.Millis())) * time.Millisecond
+	if gap >= f.cfg.ReviewWindow {
+		return ""
+	}
+	return fmt.Sprintf("competing %s by %s at index %d (%q), %s apart", field, s.Node, s.Index, cit.Get(field), gap.Round(time.Second))
+}
+
+// applyPatch applies the fields that win: those not changed since the
+// change's base version, or changed by an earlier action (HLC, then node ID).
+func applyPatch(t *txn, cit *registry.Citizen, c *registry.Change, o *registry.Outcome) {
+	stamp := registry.Stamp{Index: o.Index, Time: c.Time, Node: c.Node}
+	oldCommune := cit.Get(registry.FieldCommune)
+	changed := 0
+	for _, fv := range c.Patch {
+		s := cit.Stamps[fv.Field]
+		if cit.Values[fv.Field] == fv.Value {
+			continue // already so: neither a change nor a loss
+		}
+		if s.Index > c.Base && later(s, stamp) {
+			o.Lost = append(o.Lost, registry.Loss{Field: fv.Field, Winner: cit.Values[fv.Field], By: s.Node, Time: s.Time})
+			continue
+		}
+		cit.Set(fv.Field, fv.Value, stamp)
+		changed++
+	}
+	switch {
+	case len(o.Lost) == 0:
+		o.Result = registry.Applied
+	case changed == 0:
+		o.Result, o.Reason = registry.Superseded, "every field was set later by another change"
+		return
+	default:
+		o.Result = registry.Merged
+	}
+	if changed == 0 {
+		return
+	}
+	storeCitizen(t, cit, oldCommune)
+}
+
+// later reports whether stamp a orders after b: action time, then node ID.
+func later(a, b registry.Stamp) bool {
+	if a.Time != b.Time {
+		return a.Time > b.Time
+	}
+	return a.Node > b.Node
+}
+
+// registerBirth creates the newborn's record under an ID from the city's
+// pool, unless a birth of the same name, date and mother already exists.
+func (f *FSM) registerBirth(t *txn, c *registry.Change, o *registry.Outcome) {
+	name, _ := c.Patch.Get(registry.FieldFullName)
+	dob, _ := c.Patch.Get(registry.FieldBirthDate)
+	mother, _ := c.Patch.Get(registry.FieldMotherID)
+	if mother == "" {
+		mother, _ = c.Patch.Get(registry.FieldMotherName)
+		mother = registry.FoldName(mother)
+	}
+	key := []byte(registry.FoldName(name) + "|" + dob + "|" + mother)
+	if prev := t.get(bBirths, key); prev != nil {
+		o.Result, o.Reason = registry.NeedsReview, "likely duplicate of the birth of "+string(prev)
+		return
+	}
+	sex, _ := c.Patch.Get(registry.FieldSex)
+	d, _ := registry.ParseDate(dob)
+	id, ok := f.nextID(t, d.Year, sex == registry.SexFemale)
+	if !ok {
+		reject(o, fmt.Sprintf("the ID pool for province %s, year %d is exhausted", f.cfg.Province, d.Year))
+		return
+	}
+	cit := &registry.Citizen{ID: id}
+	stamp := registry.Stamp{Index: o.Index, Time: c.Time, Node: c.Node}
+	for _, fv := range c.Patch {
+		cit.Set(fv.Field, fv.Value, stamp)
+	}
+	if cit.Get(registry.FieldNationality) == "" {
+		cit.Set(registry.FieldNationality, "Việt Nam", stamp)
+	}
+	cit.Set(registry.FieldStatus, registry.StatusAlive, stamp)
+	storeCitizen(t, cit, "")
+	t.put(bBirths, key, []byte(id), false)
+	o.Result, o.Citizen = registry.Applied, id
+}
+
+// nextID takes the next unused serial of the pool for a birth year and sex.
+func (f *FSM) nextID(t *txn, year int, female bool) (string, bool) {
+	probe := registry.MakeID(f.cfg.Province, year, female, 0)
+	key := []byte(probe[:6])
+	next := uint64(f.cfg.PoolFirst)
+	if v := t.get(bPool, key); v != nil {
+		next, _ = binary.Uvarint(v)
+	}
+	for ; next <= uint64(f.cfg.PoolLast); next++ {
+		id := registry.MakeID(f.cfg.Province, year, female, int(next))
+		if t.get(bCitizens, []byte(id)) == nil {
+			t.put(bPool, key, binary.AppendUvarint(nil, next+1), true)
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// record stores the change and its outcome in the history, whatever the
+// outcome: nothing an officer records is ever dropped.
+func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
+	seq := t.counter(kSeq) + 1
+	t.setCounter(kSeq, seq)
+	key := u64(seq)
+	val := registry.AppendOutcome(registry.AppendChange(nil, c), o)
+	t.put(bHistory, key, val, true)
+	t.put(bOutcomes, []byte(o.Change), registry.AppendOutcome(nil, o), true)
+	t.index(bByCitizen, []byte(o.Citizen), key)
+	if o.Result == registry.NeedsReview {
+		t.index(bReview, key)
+	}
+}
+
+func (f *FSM) nodeMayAct(t *txn, node, commune string) bool {
+	v := t.get(bNodes, []byte(node))
+	for _, c := range strings.Split(string(v), ",") {
+		if c != "" && c == commune {
+			return true
+		}
+	}
+	return false
+}
+
+func loadCitizen(t *txn, id string) *registry.Citizen {
+	v := t.get(bCitizens, []byte(id))
+	if v == nil {
+		return nil
+	}
+	c, _, err := registry.DecodeCitizen(v)
+	if err != nil {
+		panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
+	}
+	return c
+}
+
+// storeCitizen writes the record and moves its commune index entry when the
+// commune changed (a permanent move out of one subset into another).
+func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
+	if t.get(bCitizens, []byte(c.ID)) == nil {
+		t.setCounter(kCitizens, t.counter(kCitizens)+1)
+	}
+	t.put(bCitizens, []byte(c.ID), registry.AppendCitizen(nil, c, true), true)
+	if nc := c.Get(registry.FieldCommune); nc != oldCommune {
+		if oldCommune != "" {
+			t.unindex(bByCommune, []byte(oldCommune), []byte(c.ID))
+		}
+		if nc != "" {
+			t.index(bByCommune, []byte(nc), []byte(c.ID))
+		}
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -1,0 +1,117 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/sync/digest"
+)
+
+// Buckets of the FSM's bbolt file. Primary buckets are covered by the state
+// digest; index buckets are derived from them and are not.
+var (
+	bMeta      = []byte("meta")
+	bCitizens  = []byte("citizens")  // ID → registry.AppendCitizen(stamps)
+	bOutcomes  = []byte("outcomes")  // change ID → registry.AppendOutcome
+	bHistory   = []byte("history")   // seq (8 bytes) → change + outcome
+	bNodes     = []byte("nodes")     // node ID → communes, comma separated
+	bPool      = []byte("pool")      // province+gender+yy → next serial
+	bByCommune = []byte("by_commune") // commune 0 ID → (index)
+	bByCitizen = []byte("by_citizen") // ID 0 seq → (index)
+	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
+	bReview    = []byte("review")     // seq → (index: the conflict queue)
+
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool}
+	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview}
+
+	kApplied  = []byte("applied")
+	kDigest   = []byte("digest")
+	kCitizens = []byte("citizens")
+	kSeq      = []byte("history_seq")
+)
+
+// txn wraps a bbolt write transaction and keeps the state digest in step
+// with every write to a primary bucket.
+type txn struct {
+	tx *bolt.Tx
+	h  *digest.Hash
+}
+
+func digestKey(bucket, key []byte) []byte {
+	k := make([]byte, 0, len(bucket)+1+len(key))
+	k = append(append(append(k, bucket...), 0), key...)
+	return k
+}
+
+func (t *txn) get(bucket, key []byte) []byte { return t.tx.Bucket(bucket).Get(key) }
+
+// put stores key → val; for primary buckets it replaces the old pair in
+// the digest.
+func (t *txn) put(bucket, key, val []byte, hashed bool) {
+	b := t.tx.Bucket(bucket)
+	if hashed {
+		dk := digestKey(bucket, key)
+		if old := b.Get(key); old != nil {
+			t.h.Remove(dk, old)
+		}
+		t.h.Add(dk, val)
+	}
+	if err := b.Put(key, val); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
+	}
+}
+
+func (t *txn) index(bucket []byte, parts ...[]byte) {
+	var k []byte
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	if err := t.tx.Bucket(bucket).Put(k, nil); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt index %s: %v", bucket, err))
+	}
+}
+
+func (t *txn) unindex(bucket []byte, parts ...[]byte) {
+	var k []byte
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	if err := t.tx.Bucket(bucket).Delete(k); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt unindex %s: %v", bucket, err))
+	}
+}
+
+func (t *txn) counter(key []byte) uint64 {
+	v := t.tx.Bucket(bMeta).Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func (t *txn) setCounter(key []byte, n uint64) {
+	if err := t.tx.Bucket(bMeta).Put(key, u64(n)); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt meta: %v", err))
+	}
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, set := range [][][]byte{{bMeta}, primary, indexes} {
+		for _, name := range set {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
