@@ -70,7 +70,6 @@ type FSM struct {
 	h  *digest.Hash // state digest, in step with the committed state
 }
 
-
 var boltOptions = &bolt.Options{
 	Timeout: time.Second,
 	// A long snapshot read holds the mmap lock; growing the map would make

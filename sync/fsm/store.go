@@ -13,11 +13,11 @@ import (
 // digest; index buckets are derived from them and are not.
 var (
 	bMeta      = []byte("meta")
-	bCitizens  = []byte("citizens")  // ID → registry.AppendCitizen(stamps)
-	bOutcomes  = []byte("outcomes")  // change ID → registry.AppendOutcome
-	bHistory   = []byte("history")   // seq (8 bytes) → change + outcome
-	bNodes     = []byte("nodes")     // node ID → communes, comma separated
-	bPool      = []byte("pool")      // province+gender+yy → next serial
+	bCitizens  = []byte("citizens")   // ID → registry.AppendCitizen(stamps)
+	bOutcomes  = []byte("outcomes")   // change ID → registry.AppendOutcome
+	bHistory   = []byte("history")    // seq (8 bytes) → change + outcome
+	bNodes     = []byte("nodes")      // node ID → communes, comma separated
+	bPool      = []byte("pool")       // province+gender+yy → next serial
 	bByCommune = []byte("by_commune") // commune 0 ID → (index)
 	bByCitizen = []byte("by_citizen") // ID 0 seq → (index)
 	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
