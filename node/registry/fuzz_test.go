@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -94,6 +95,30 @@ func FuzzNormalize(f *testing.F) {
 		again, err := fld.Normalize(nv)
 		if err != nil || again != nv {
 			t.Fatalf("%v: %q → %q → %q, %v", fld, v, nv, again, err)
+		}
+	})
+}
+
+// FuzzCitizenJSON: population files are outside input too. What
+// UnmarshalJSON accepts is canonical: marshalling it and reading it back
+// gives the same record.
+func FuzzCitizenJSON(f *testing.F) {
+	b, _ := json.Marshal(sampleCitizen(false))
+	f.Add(b)
+	f.Add([]byte(`{"id":"P-edge-1-2","version":3,"fields":{"full_name":" ` + decomposedNguyen + ` An","birth_date":"08/03/1995"}}`))
+	f.Add([]byte(`{"id":"092195012345","fields":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c Citizen
+		if err := json.Unmarshal(b, &c); err != nil {
+			return
+		}
+		out, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c2 Citizen
+		if err := json.Unmarshal(out, &c2); err != nil || c2 != c {
+			t.Fatalf("%s → %s: %v\n%+v\n%+v", b, out, err, c, c2)
 		}
 	})
 }

@@ -1,0 +1,163 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// CityConfig configures one city node.
+type CityConfig struct {
+	ID        string
+	Dir       string
+	RaftAddr  string // listen address of the raft transport
+	APIAddr   string // listen address of the HTTPS API
+	PKI       *certs.PKI
+	Bootstrap bool
+	Join      string       // API URL of a cluster member to join; "" with Bootstrap
+	Raft      *raft.Config // nil: production timeouts
+	FSM       fsm.Config
+	Log       *slog.Logger
+	RaftLog   io.Writer
+}
+
+// City is a running city node.
+type City struct {
+	cfg     CityConfig
+	node    *cluster.Node
+	api     *http.Server
+	apiLn   net.Listener
+	log     *slog.Logger
+	served  chan error
+	closing bool
+}
+
+// StartCity starts raft and the API. It returns once both listen; joining
+// an existing cluster continues in the background until it succeeds or
+// ctx ends.
+func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
+	if cfg.PKI == nil {
+		return nil, errors.New("city: a PKI is required (xanode pki init --out DIR)")
+	}
+	if cfg.Bootstrap == (cfg.Join != "") {
+		return nil, errors.New("city: give exactly one of --bootstrap or --join URL")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	cert, err := cfg.PKI.Node(cfg.ID)
+	if err != nil {
+		return nil, fmt.Errorf("city: no certificate for node %q in %s: %w", cfg.ID, cfg.PKI.Dir, err)
+	}
+	server := certs.ServerTLS(cert, cfg.PKI.NodePool())
+	client := certs.ClientTLS(cert, cfg.PKI.RootPool())
+
+	raftLn, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return nil, fmt.Errorf("city: raft listen %s: %w", cfg.RaftAddr, err)
+	}
+	node, err := cluster.Open(cluster.Config{
+		ID: cfg.ID, Dir: cfg.Dir, Listener: raftLn, ServerTLS: server, ClientTLS: client,
+		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog,
+	})
+	if err != nil {
+		raftLn.Close()
+		return nil, err
+	}
+	apiLn, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		node.Close()
+		return nil, fmt.Errorf("city: API listen %s: %w", cfg.APIAddr, err)
+	}
+	key, signer := cfg.PKI.DataSigner()
+	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log})
+	c := &City{cfg: cfg, node: node, apiLn: apiLn, log: cfg.Log, served: make(chan error, 1),
+		api: &http.Server{Handler: api, TLSConfig: server, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
+	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
+	if cfg.Join != "" {
+		go c.joinLoop(ctx, client)
+	}
+	cfg.Log.Info("city node started", "node", cfg.ID, "raft", node.RaftAddr(), "api", c.URL())
+	return c, nil
+}
+
+// URL is the node's API base URL.
+func (c *City) URL() string { return "https://" + c.apiLn.Addr().String() }
+
+// Node gives the raft node (for in-process use by the demo and tests).
+func (c *City) Node() *cluster.Node { return c.node }
+
+// joinLoop asks a cluster member to add this node, until it succeeds.
+func (c *City) joinLoop(ctx context.Context, tlsConfig *tls.Config) {
+	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr()})
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := postJoin(ctx, hc, c.cfg.Join, body)
+		if err == nil {
+			c.log.Info("joined the cluster", "via", c.cfg.Join)
+			return
+		}
+		c.log.Warn("join failed, retrying", "via", c.cfg.Join, "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func postJoin(ctx context.Context, hc *http.Client, url string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/cluster/join", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// Wait blocks until the API server stops.
+func (c *City) Wait() error { return <-c.served }
+
+// Close stops accepting requests, lets running ones finish briefly, then
+// stops raft and closes the stores: in that order, so no request is cut
+// off mid-commit by a closed store.
+func (c *City) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.api.Shutdown(ctx)
+	return errors.Join(err, c.node.Close())
+}
+
+// RaftTimeouts returns raft's defaults with heartbeat, election and leader
+// lease timeouts set to d (tests and loopback clusters use tens of ms).
+func RaftTimeouts(d time.Duration) *raft.Config {
+	c := raft.DefaultConfig()
+	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = d, d, d
+	c.CommitTimeout = min(c.CommitTimeout, d/10)
+	return c
+}

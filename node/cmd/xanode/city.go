@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+func init() {
+	commands["city"] = command{"run a city raft node, or load a population into the cluster (city import)", runCity}
+}
+
+func runCity(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "import" {
+		return cityImport(ctx, args[1:])
+	}
+	fs := flag.NewFlagSet("city", flag.ContinueOnError)
+	id := fs.String("id", "", "node ID (must have a certificate in the PKI: nodes/ID.crt)")
+	dir := fs.String("data", "", "data folder for the raft log, snapshots and state")
+	raftAddr := fs.String("raft", "127.0.0.1:7000", "raft transport address (mutual TLS)")
+	apiAddr := fs.String("api", "127.0.0.1:7443", "HTTPS API address (mutual TLS)")
+	pkiDir := fs.String("pki", "", "PKI folder made by 'xanode pki init'")
+	bootstrap := fs.Bool("bootstrap", false, "form a new cluster with this node (first node only)")
+	join := fs.String("join", "", "API URL of a cluster member to join, e.g. https://127.0.0.1:7443")
+	heartbeat := fs.Duration("raft-heartbeat", 0, "raft heartbeat and election timeout (0: hashicorp/raft defaults)")
+	verbose := fs.Bool("v", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *id == "" || *dir == "" || *pkiDir == "" {
+		fmt.Fprintln(os.Stderr, "xanode city: --id, --data and --pki are required")
+		fs.Usage()
+		return errUsage
+	}
+	pki, err := certs.Load(*pkiDir)
+	if err != nil {
+		return err
+	}
+	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
+		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose)}
+	if *heartbeat > 0 {
+		cfg.Raft = node.RaftTimeouts(*heartbeat)
+	}
+	c, err := node.StartCity(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-waitErr(c.Wait):
+		c.Close()
+		return err
+	}
+	return c.Close()
+}
+
+func waitErr(f func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- f() }()
+	return ch
+}
+
+// adminClient is an HTTPS client with the PKI's admin certificate.
+func adminClient(pkiDir string) (*http.Client, error) {
+	pki, err := certs.Load(pkiDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := certs.ClientTLS(pki.Admin(), pki.RootPool())
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 30 * time.Minute}, nil
+}
+
+func cityImport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("city import", flag.ContinueOnError)
+	url := fs.String("city", "", "API URL of a city node")
+	file := fs.String("file", "", "population file from 'xanode gen' (JSON Lines)")
+	pkiDir := fs.String("pki", "", "PKI folder holding the admin certificate")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *url == "" || *file == "" || *pkiDir == "" {
+		fmt.Fprintln(os.Stderr, "xanode city import: --city, --file and --pki are required")
+		return errUsage
+	}
+	f, err := os.Open(*file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hc, err := adminClient(*pkiDir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	body, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/admin/import", "application/x-ndjson", f)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s in %s\n", bytes.TrimSpace(body), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func post(ctx context.Context, hc *http.Client, url, contentType string, body io.Reader) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	return b, nil
+}
+

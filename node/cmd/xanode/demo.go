@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xanode/xanode/node"
+)
+
+func init() {
+	commands["demo"] = command{"run a city cluster, an edge node and sample cards in one process", runDemo}
+}
+
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dir := fs.String("data", "", "data folder, created or reused (default: a new folder under the system temp dir)")
+	listen := fs.String("listen", "127.0.0.1:8080", "officer UI address")
+	cities := fs.Int("city-nodes", 1, "city raft nodes: 1 or 3")
+	commune := fs.String("commune", node.DemoCommune, "commune to generate and serve")
+	citizens := fs.Int("citizens", node.DemoCitizens, "population size generated on first start")
+	verbose := fs.Bool("v", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "xanode-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	log := newLogger(*verbose)
+	start := time.Now()
+	d, err := node.StartDemo(ctx, node.DemoConfig{
+		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens,
+		Log: log, UI: demoUI,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("xanode demo is running (started in %s)\n", time.Since(start).Round(time.Millisecond))
+	fmt.Printf("  data folder:   %s\n", abs)
+	for _, c := range d.Cities {
+		fmt.Printf("  city node:     %s  %s (raft %s)\n", c.Node().ID(), c.URL(), c.Node().RaftAddr())
+	}
+	fmt.Printf("  edge status:   %s/v1/status\n", d.Edge.URL())
+	fmt.Printf("  officer UI:    %s/\n", d.Edge.URL())
+	fmt.Printf("  sample login:  %s / %s\n", d.Login.User, d.Login.Password)
+	fmt.Println("Press Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Println("stopping…")
+	if err := d.Close(); err != nil {
+		return err
+	}
+	fmt.Println("stopped cleanly")
+	return nil
+}
+
+func newLogger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/xanode/xanode/certs"
+)
+
+func init() {
+	commands["pki"] = command{
+		summary: "create the city PKI: root and fleet CAs, data-signing key, node and admin certificates",
+		run:     runPKI,
+	}
+}
+
+func runPKI(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "init" {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errUsage
+	}
+	fs := flag.NewFlagSet("pki init", flag.ContinueOnError)
+	out := fs.String("out", "", "directory to create the PKI in (required; must not hold one already)")
+	nodes := fs.String("city-nodes", strings.Join(certs.DefaultCityNodes, ","), "comma-separated IDs of the city (raft) nodes to certify")
+	hosts := fs.String("hosts", "", "comma-separated extra IP addresses or DNS names of the city nodes (127.0.0.1, ::1 and localhost are always included)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "xanode pki init: --out DIR is required and no other arguments are taken")
+		fs.Usage()
+		return errUsage
+	}
+	p, err := certs.Init(*out, certs.InitOptions{CityNodes: splitList(*nodes), Hosts: splitList(*hosts)})
+	if errors.Is(err, certs.ErrExists) {
+		return fmt.Errorf("%w\n%s already holds a PKI; it was left untouched. Choose another --out, or move the old PKI away first (its keys cannot be recovered once deleted)", err, *out)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("PKI created in %s\n", p.Dir)
+	fmt.Printf("  root CA fingerprint (SHA-256): %s\n", certs.Fingerprint(p.Root))
+	fmt.Printf("  city nodes: %s\n", strings.Join(p.CityNodes(), ", "))
+	fmt.Printf("  admin client certificate: %s, %s\n", certs.AdminCertFile, certs.AdminKeyFile)
+	fmt.Printf("Move %s offline: a running city needs every file but that one.\n", certs.RootKeyFile)
+	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

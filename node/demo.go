@@ -1,0 +1,333 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/gen"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// DemoConfig configures `xanode demo`.
+type DemoConfig struct {
+	Dir       string // data folder; created or reused
+	Listen    string // officer UI address
+	CityNodes int    // 1 or 3
+	Commune   string // generated commune (default 92101, Phường Xuân Khánh)
+	Citizens  int    // population size on first start (default 2000)
+	Raft      *raft.Config
+	Out       io.Writer // where the URL and login are printed
+	Log       *slog.Logger
+	// UI builds the officer UI for the edge; nil serves the status API only.
+	UI func(d *Demo, e *edge.Edge, st *edge.Store) (http.Handler, error)
+	// PushEvery and PullEvery tune the edge's sync loops (0: defaults).
+	PushEvery, PullEvery time.Duration
+}
+
+// Demo is a running demo: city nodes, one edge, sample cards.
+type Demo struct {
+	Cfg    DemoConfig
+	PKI    *certs.PKI
+	Cities []*City
+	Edge   *Edge
+	Login  DemoLogin
+	Cards  string // folder of sample card directories
+}
+
+// DemoLogin is the officer account the demo creates.
+type DemoLogin struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// demoPorts keeps the loopback ports of a demo's city nodes, so that a
+// reused data folder finds its cluster where raft remembers it.
+type demoPorts struct {
+	Raft []string `json:"raft"`
+	API  []string `json:"api"`
+}
+
+// Default demo settings.
+const (
+	DemoCommune  = "92101"
+	DemoCitizens = 2000
+	demoOfficer  = "canbo01"
+)
+
+// StartDemo brings up the whole system in one process.
+func StartDemo(ctx context.Context, cfg DemoConfig) (*Demo, error) {
+	if cfg.CityNodes != 1 && cfg.CityNodes != 3 {
+		return nil, fmt.Errorf("demo: --city-nodes must be 1 or 3, not %d", cfg.CityNodes)
+	}
+	if cfg.Commune == "" {
+		cfg.Commune = DemoCommune
+	}
+	if cfg.Citizens == 0 {
+		cfg.Citizens = DemoCitizens
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	d := &Demo{Cfg: cfg}
+	if err := d.start(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Demo) start(ctx context.Context) error {
+	var err error
+	if d.PKI, err = demoPKI(filepath.Join(d.Cfg.Dir, "pki")); err != nil {
+		return err
+	}
+	if err := d.startCities(ctx); err != nil {
+		return err
+	}
+	leader, err := d.waitLeader(ctx)
+	if err != nil {
+		return err
+	}
+	edgeID := "edge-" + d.Cfg.Commune
+	if err := d.seed(ctx, leader, edgeID); err != nil {
+		return err
+	}
+	if err := d.credentials(edgeID); err != nil {
+		return err
+	}
+	if d.Login, err = demoLogin(d.Cfg.Dir); err != nil {
+		return err
+	}
+	var handler func(*edge.Edge, *edge.Store) (http.Handler, error)
+	if d.Cfg.UI != nil {
+		handler = func(e *edge.Edge, st *edge.Store) (http.Handler, error) { return d.Cfg.UI(d, e, st) }
+	}
+	urls := make([]string, len(d.Cities))
+	for i, c := range d.Cities {
+		urls[i] = c.URL()
+	}
+	d.Edge, err = StartEdge(ctx, EdgeConfig{
+		Dir: filepath.Join(d.Cfg.Dir, "edge"), Listen: d.Cfg.Listen, City: urls,
+		Handler: handler, PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.Edge.Store.PutOfficerIfAbsent(d.Login.User, "Nguyễn Thị Lan", "officer", d.Login.Password); err != nil {
+		return err
+	}
+	return d.waitSubset(ctx)
+}
+
+func demoPKI(dir string) (*certs.PKI, error) {
+	if _, err := os.Stat(filepath.Join(dir, "root.crt")); err == nil {
+		return certs.Load(dir)
+	}
+	return certs.Init(dir, certs.InitOptions{})
+}
+
+func (d *Demo) startCities(ctx context.Context) error {
+	ports, err := d.ports()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < d.Cfg.CityNodes; i++ {
+		cfg := CityConfig{
+			ID: fmt.Sprintf("city-%d", i+1), Dir: filepath.Join(d.Cfg.Dir, fmt.Sprintf("city-%d", i+1)),
+			RaftAddr: ports.Raft[i], APIAddr: ports.API[i], PKI: d.PKI, Bootstrap: i == 0,
+			Raft: d.Cfg.Raft, FSM: fsm.DefaultConfig(), Log: d.Cfg.Log,
+		}
+		if i > 0 {
+			cfg.Join = d.Cities[0].URL()
+		}
+		c, err := StartCity(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		d.Cities = append(d.Cities, c)
+	}
+	return nil
+}
+
+// ports returns the city nodes' loopback addresses, chosen free on the
+// first start and kept in demo.json.
+func (d *Demo) ports() (demoPorts, error) {
+	path := filepath.Join(d.Cfg.Dir, "demo.json")
+	var p demoPorts
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &p); err != nil {
+			return p, fmt.Errorf("demo: %s: %w", path, err)
+		}
+		if len(p.Raft) >= d.Cfg.CityNodes {
+			return p, nil
+		}
+	}
+	p = demoPorts{}
+	for i := 0; i < d.Cfg.CityNodes; i++ {
+		r, err := freePort()
+		if err != nil {
+			return p, err
+		}
+		a, err := freePort()
+		if err != nil {
+			return p, err
+		}
+		p.Raft, p.API = append(p.Raft, r), append(p.API, a)
+	}
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return p, os.WriteFile(path, b, 0o600)
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func (d *Demo) waitLeader(ctx context.Context) (*City, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		for _, c := range d.Cities {
+			if c.Node().IsLeader() {
+				return c, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("demo: the city cluster elected no leader within 30 s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// seed loads the generated population through raft on first start and
+// assigns the commune to the edge node.
+func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
+	st, err := leader.Node().FSM().Status()
+	if err != nil {
+		return err
+	}
+	if st.Citizens == 0 {
+		start := time.Now()
+		var batch []*registry.Citizen
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			_, err := leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindImport, Records: batch})
+			batch = nil
+			return err
+		}
+		err := gen.Generate(gen.Options{Commune: d.Cfg.Commune, Citizens: d.Cfg.Citizens, Seed: 1}, func(c *registry.Citizen) error {
+			if batch = append(batch, c); len(batch) == 1000 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			return fmt.Errorf("demo: loading the population: %w", err)
+		}
+		d.Cfg.Log.Info("population loaded through raft", "commune", d.Cfg.Commune, "citizens", d.Cfg.Citizens, "took", time.Since(start).Round(time.Millisecond))
+	}
+	if held, _ := leader.Node().FSM().NodeCommunes(edgeID); slices.Contains(held, d.Cfg.Commune) {
+		return nil
+	}
+	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: edgeID, Communes: []string{d.Cfg.Commune}})
+	return err
+}
+
+// credentials issues the edge its certificate directly (enrollment by
+// token is the production path), renewing it when it nears expiry.
+func (d *Demo) credentials(edgeID string) error {
+	dir := filepath.Join(d.Cfg.Dir, "edge")
+	if _, _, _, err := loadEdgeCredentials(dir); err == nil {
+		if cert, err := tls.LoadX509KeyPair(filepath.Join(dir, edgeCertFile), filepath.Join(dir, edgeKeyFile)); err == nil &&
+			time.Until(cert.Leaf.NotAfter) > 7*24*time.Hour {
+			return nil
+		}
+	}
+	cred, err := d.PKI.IssueNodeKey(edgeID, certs.RoleEdge, nil, 30*24*time.Hour, time.Now())
+	if err != nil {
+		return err
+	}
+	return WriteEdgeCredentials(dir, cred, d.PKI.RootPEM(), EdgeIdentity{Node: edgeID, Commune: d.Cfg.Commune})
+}
+
+// demoLogin returns the demo officer's login, made up on first start.
+func demoLogin(dir string) (DemoLogin, error) {
+	path := filepath.Join(dir, "demo-login.json")
+	var l DemoLogin
+	if b, err := os.ReadFile(path); err == nil {
+		return l, json.Unmarshal(b, &l)
+	}
+	l = DemoLogin{User: demoOfficer, Password: rand.Text()[:12]}
+	b, _ := json.Marshal(l)
+	return l, os.WriteFile(path, b, 0o600)
+}
+
+func (d *Demo) waitSubset(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if _, err := d.Edge.Store.Subset(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			st, _ := d.Edge.Edge.Status()
+			return fmt.Errorf("demo: the edge got no subset within 60 s (last error: %s)", st.LastError)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops the edge first, then the city nodes, followers before the
+// leader so the cluster does not hold elections while it goes down.
+func (d *Demo) Close() error {
+	var errs []error
+	if d.Edge != nil {
+		errs = append(errs, d.Edge.Close())
+	}
+	var leader *City
+	for _, c := range d.Cities {
+		if c.Node().IsLeader() && leader == nil {
+			leader = c
+			continue
+		}
+		errs = append(errs, c.Close())
+	}
+	if leader != nil {
+		errs = append(errs, leader.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,283 @@
+// Package edge is the commune office's node: the local store with the
+// verified subset and the outbox, the officer-facing services (lookup,
+// identification, recording changes) and the sync loops that push the
+// outbox to the city and pull new subsets.
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	gosync "sync"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// City is the edge's view of the city cluster (package sync/client).
+type City interface {
+	Push(ctx context.Context, changes []*registry.Change) ([]*registry.Outcome, error)
+	Bundle(ctx context.Context, commune string) ([]byte, error)
+}
+
+// Config of an edge node.
+type Config struct {
+	Node    string
+	Commune string
+	Store   *Store
+	City    City
+	// Import verifies a bundle and installs it in the store (see Importer).
+	Import    func(ctx context.Context, data []byte) (SubsetInfo, error)
+	Clock     *registry.Clock // nil: wall clock
+	PushEvery time.Duration   // 0: 5 s
+	PullEvery time.Duration   // 0: 5 min
+	BatchSize int             // 0: 500
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Edge runs the services of one edge node.
+type Edge struct {
+	cfg   Config
+	nudge chan struct{}
+	log   *slog.Logger
+
+	mu      gosync.Mutex
+	lastErr error // last sync failure, shown to the officer
+}
+
+// New checks the configuration and returns the edge.
+func New(cfg Config) (*Edge, error) {
+	if cfg.Node == "" || cfg.Commune == "" || cfg.Store == nil || cfg.City == nil || cfg.Import == nil {
+		return nil, errors.New("edge: Node, Commune, Store, City and Import are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = registry.NewClock(nil)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PushEvery == 0 {
+		cfg.PushEvery = 5 * time.Second
+	}
+	if cfg.PullEvery == 0 {
+		cfg.PullEvery = 5 * time.Minute
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if err := cfg.Store.SetIdentity(cfg.Node, cfg.Commune); err != nil {
+		return nil, err
+	}
+	return &Edge{cfg: cfg, nudge: make(chan struct{}, 1), log: cfg.Log}, nil
+}
+
+// Lookup returns a citizen of the local subset.
+func (e *Edge) Lookup(id string) (*registry.Citizen, error) { return e.cfg.Store.Citizen(id) }
+
+// Draft is what an officer submits; Record turns it into a change.
+type Draft struct {
+	Officer   string
+	Op        registry.Op
+	Citizen   string // empty for a birth
+	Patch     map[string]string
+	Procedure string
+	Note      string
+}
+
+// Record validates a draft, stamps it with this node's identity, the next
+// sequence number and an HLC time, and stores it in the outbox. The change
+// is durable when Record returns; the push loop is woken at once.
+func (e *Edge) Record(d Draft) (*registry.Change, error) {
+	patch, err := registry.PatchFromMap(d.Patch)
+	if err != nil {
+		return nil, err
+	}
+	c := &registry.Change{
+		Node: e.cfg.Node, Officer: d.Officer, Op: d.Op, Citizen: d.Citizen,
+		Commune: e.cfg.Commune, Patch: patch, Procedure: d.Procedure, Note: d.Note,
+		Time: e.cfg.Clock.Now(),
+	}
+	if c.Op != registry.OpRegisterBirth {
+		cit, err := e.cfg.Store.Citizen(d.Citizen)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if cit != nil {
+			c.Base = cit.Version
+		}
+	}
+	if err := e.cfg.Store.Append(c); err != nil {
+		return nil, err
+	}
+	e.SyncNow()
+	return c, nil
+}
+
+// Recent lists the latest recorded changes with their outcomes.
+func (e *Edge) Recent(n int) ([]Recorded, error) { return e.cfg.Store.Recent(n) }
+
+// SyncNow wakes the push loop.
+func (e *Edge) SyncNow() {
+	select {
+	case e.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Status is the edge's state for the UI and GET /v1/status.
+type Status struct {
+	Node      string
+	Commune   string
+	Subset    SubsetInfo
+	HasSubset bool
+	Stale     bool
+	Queue     Queue
+	LastError string
+	CheckedAt time.Time
+}
+
+// Status reads the current state.
+func (e *Edge) Status() (Status, error) {
+	st := Status{Node: e.cfg.Node, Commune: e.cfg.Commune, CheckedAt: e.cfg.Now()}
+	info, err := e.cfg.Store.Subset()
+	switch {
+	case err == nil:
+		st.Subset, st.HasSubset = info, true
+		st.Stale = st.CheckedAt.After(info.Expires)
+	case !errors.Is(err, ErrNoSubset):
+		return st, err
+	}
+	if st.Queue, err = e.cfg.Store.Queue(); err != nil {
+		return st, err
+	}
+	e.mu.Lock()
+	if e.lastErr != nil {
+		st.LastError = e.lastErr.Error()
+	}
+	e.mu.Unlock()
+	return st, nil
+}
+
+// Run pushes and pulls until ctx ends.
+func (e *Edge) Run(ctx context.Context) error {
+	var wg gosync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); e.pushLoop(ctx) }()
+	go func() { defer wg.Done(); e.pullLoop(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+func (e *Edge) setErr(err error) {
+	e.mu.Lock()
+	e.lastErr = err
+	e.mu.Unlock()
+}
+
+// pushLoop drains the outbox whenever woken or on its timer, backing off
+// with jitter while the city cannot be reached.
+func (e *Edge) pushLoop(ctx context.Context) {
+	backoff := time.Duration(0)
+	for {
+		wait := e.cfg.PushEvery
+		if backoff > 0 {
+			wait = backoff
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-e.nudge:
+			t.Stop()
+			if backoff > 0 {
+				continue // a new change does not cut a backoff short
+			}
+		case <-t.C:
+		}
+		if err := e.PushOnce(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = nextBackoff(backoff)
+			e.log.Warn("push failed", "err", err, "retry_in", backoff.Round(time.Millisecond))
+			continue
+		}
+		backoff = 0
+	}
+}
+
+func nextBackoff(d time.Duration) time.Duration {
+	const lo, hi = 500 * time.Millisecond, 60 * time.Second
+	d = min(hi, max(lo, 2*d))
+	return d/2 + rand.N(d/2+1) // full jitter over the upper half
+}
+
+// PushOnce sends the outbox in batches until it is empty and stores each
+// outcome. A change leaves the outbox only with its outcome.
+func (e *Edge) PushOnce(ctx context.Context) error {
+	for {
+		pending, err := e.cfg.Store.Pending(e.cfg.BatchSize)
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		outs, err := e.cfg.City.Push(ctx, pending)
+		if err != nil {
+			e.setErr(err)
+			return err
+		}
+		if err := e.cfg.Store.Settle(e.cfg.Node, outs, e.cfg.Now()); err != nil {
+			return err
+		}
+		e.setErr(nil)
+		e.log.Info("pushed", "changes", len(pending))
+	}
+}
+
+func (e *Edge) pullLoop(ctx context.Context) {
+	backoff := time.Duration(0)
+	for {
+		err := e.PullOnce(ctx)
+		wait := e.cfg.PullEvery
+		if err != nil && ctx.Err() == nil {
+			backoff = nextBackoff(backoff)
+			wait = backoff
+			e.log.Warn("pull failed", "err", err, "retry_in", wait.Round(time.Millisecond))
+		} else {
+			backoff = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PullOnce fetches the commune's bundle and installs it when it is newer
+// than the subset held.
+func (e *Edge) PullOnce(ctx context.Context) error {
+	data, err := e.cfg.City.Bundle(ctx, e.cfg.Commune)
+	if err != nil {
+		e.setErr(err)
+		return err
+	}
+	info, err := e.cfg.Import(ctx, data)
+	if errors.Is(err, ErrNotNewer) {
+		return nil
+	}
+	if err != nil {
+		e.setErr(err)
+		return fmt.Errorf("edge: bundle refused: %w", err)
+	}
+	e.log.Info("subset installed", "commune", info.Commune, "version", info.Version, "records", info.Count)
+	return nil
+}

@@ -1,0 +1,240 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/sync/client"
+)
+
+// Files of an edge's data folder.
+const (
+	edgeDB       = "edge.db"
+	edgeCertFile = "edge.crt" // node certificate followed by the fleet CA
+	edgeKeyFile  = "edge.key" // its key, mode 0600
+	edgeRootFile = "root.crt" // the city root: the edge's trust anchor
+	edgeIDFile   = "identity.json"
+)
+
+// EdgeIdentity is what an edge knows about itself, kept in identity.json.
+type EdgeIdentity struct {
+	Node    string   `json:"node"`
+	Commune string   `json:"commune"`
+	City    []string `json:"city"` // city API base URLs
+}
+
+// EdgeConfig configures an edge node.
+type EdgeConfig struct {
+	Dir     string
+	Listen  string   // officer UI and status address
+	City    []string // overrides identity.json when set
+	Handler func(e *edge.Edge, st *edge.Store) (http.Handler, error)
+	// PushEvery and PullEvery tune the sync loops (0: defaults).
+	PushEvery, PullEvery time.Duration
+	Log                  *slog.Logger
+}
+
+// Edge is a running edge node.
+type Edge struct {
+	Edge   *edge.Edge
+	Store  *edge.Store
+	ID     EdgeIdentity
+	ln     net.Listener
+	http   *http.Server
+	city   *client.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// WriteEdgeCredentials stores an issued certificate, its key, the city root
+// and the identity in an edge's data folder.
+func WriteEdgeCredentials(dir string, cred *certs.Credential, rootPEM []byte, id EdgeIdentity) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	idJSON, _ := json.MarshalIndent(id, "", "  ")
+	for name, f := range map[string]struct {
+		data []byte
+		mode os.FileMode
+	}{
+		edgeCertFile: {cred.CertPEM, 0o644},
+		edgeKeyFile:  {cred.KeyPEM, 0o600},
+		edgeRootFile: {rootPEM, 0o644},
+		edgeIDFile:   {append(idJSON, '\n'), 0o644},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), f.data, f.mode); err != nil {
+			return fmt.Errorf("edge: write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func loadEdgeCredentials(dir string) (tls.Certificate, *x509.CertPool, EdgeIdentity, error) {
+	var id EdgeIdentity
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, edgeCertFile), filepath.Join(dir, edgeKeyFile))
+	if err != nil {
+		return cert, nil, id, fmt.Errorf("edge: certificate in %s: %w (enroll the node first)", dir, err)
+	}
+	rootPEM, err := os.ReadFile(filepath.Join(dir, edgeRootFile))
+	if err != nil {
+		return cert, nil, id, fmt.Errorf("edge: trust anchor: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(rootPEM) {
+		return cert, nil, id, fmt.Errorf("edge: %s holds no certificate", edgeRootFile)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, edgeIDFile))
+	if err != nil {
+		return cert, nil, id, fmt.Errorf("edge: identity: %w", err)
+	}
+	if err := json.Unmarshal(b, &id); err != nil {
+		return cert, nil, id, fmt.Errorf("edge: %s: %w", edgeIDFile, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return cert, nil, id, err
+	}
+	node, role, err := certs.NodeIdentity(leaf)
+	if err != nil || role != certs.RoleEdge || node != id.Node {
+		return cert, nil, id, fmt.Errorf("edge: certificate is for %s %q, identity says edge %q: %v", role, node, id.Node, err)
+	}
+	return cert, roots, id, nil
+}
+
+// StartEdge opens the store, starts the sync loops and serves the UI.
+func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	cert, roots, id, err := loadEdgeCredentials(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.City) > 0 {
+		id.City = cfg.City
+	}
+	city, err := client.New(id.City, certs.ClientTLS(cert, roots))
+	if err != nil {
+		return nil, err
+	}
+	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
+	if err != nil {
+		return nil, err
+	}
+	im := &edge.Importer{Store: store, Commune: id.Commune, Roots: roots, Now: time.Now}
+	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
+		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	n := &Edge{Edge: e, Store: store, ID: id, city: city, done: make(chan struct{})}
+	mux := http.NewServeMux()
+	n.statusRoutes(mux)
+	if cfg.Handler != nil {
+		h, err := cfg.Handler(e, store)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		mux.Handle("/", h)
+	}
+	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
+	}
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	runCtx, cancel := context.WithCancel(ctx)
+	n.cancel = cancel
+	go func() { defer close(n.done); e.Run(runCtx) }()
+	go n.http.Serve(n.ln)
+	log.Info("edge node started", "node", id.Node, "commune", id.Commune, "city", strings.Join(id.City, ","), "ui", n.URL())
+	return n, nil
+}
+
+// URL is the officer UI's base URL.
+func (n *Edge) URL() string { return "http://" + n.ln.Addr().String() }
+
+// Close stops the UI first (no new actions), then the sync loops, then the
+// store, so no action is accepted that could not be stored.
+func (n *Edge) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := n.http.Shutdown(ctx)
+	n.cancel()
+	<-n.done
+	n.city.Close()
+	return errors.Join(err, n.Store.Close())
+}
+
+// EdgeStatus is the JSON of GET /v1/status on an edge.
+type EdgeStatus struct {
+	NodeID        string    `json:"node_id"`
+	Communes      []string  `json:"communes"`
+	SubsetVersion uint64    `json:"subset_version"`
+	Citizens      uint64    `json:"citizens"`
+	StateDigest   string    `json:"state_digest"`
+	Outbox        int       `json:"outbox"`
+	OldestPending time.Time `json:"oldest_pending,omitzero"`
+	LastSynced    time.Time `json:"last_synced,omitzero"`
+	Stale         bool      `json:"stale"`
+	Expires       time.Time `json:"expires,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+}
+
+func (n *Edge) statusRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if _, err := n.Store.Subset(); err != nil {
+			http.Error(w, "no verified subset yet", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
+		st, err := n.Edge.Status()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(EdgeStatus{
+			NodeID: st.Node, Communes: []string{st.Commune}, SubsetVersion: st.Subset.Version,
+			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
+			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
+			Stale: st.Stale, Expires: st.Subset.Expires, LastError: st.LastError,
+		})
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		st, err := n.Edge.Status()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		stale := 0
+		if st.Stale {
+			stale = 1
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE xanode_edge_outbox gauge\nxanode_edge_outbox %d\n", st.Queue.Pending)
+		fmt.Fprintf(w, "# TYPE xanode_edge_subset_version gauge\nxanode_edge_subset_version %d\n", st.Subset.Version)
+		fmt.Fprintf(w, "# TYPE xanode_edge_subset_stale gauge\nxanode_edge_subset_stale %d\n", stale)
+	})
+}

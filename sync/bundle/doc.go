@@ -1,0 +1,46 @@
+// Package bundle builds and opens signed, zstd-compressed commune subsets
+// (DESIGN section 6): what the city leader signs with the data-signing key
+// and what an edge verifies before it changes anything.
+//
+// # File format
+//
+//	magic        8 bytes  "XNBUNDLE"
+//	header size  uint32, big-endian, at most MaxHeaderSize
+//	header       the fields below
+//	signature    64 bytes, Ed25519 over every byte before it
+//	payload      zstd frame, exactly PayloadSize bytes, nothing after it
+//
+// The header is fixed-order binary, integers big-endian and fixed-width:
+//
+//	format version  uint8 (1)
+//	kind            uint8 (KindFull; 2 is reserved for deltas)
+//	commune         uint8 length + bytes
+//	from, to        uint64 each: subset versions
+//	record count    uint64
+//	subset digest   32 bytes: digest.Hash Sum of the subset after applying
+//	created, expiry int64 each: Unix milliseconds
+//	payload hash    32 bytes: SHA-256 of the compressed payload
+//	payload size    uint64: compressed bytes
+//	raw size        uint64: decompressed bytes
+//	signer          uint16 length + DER certificate
+//
+// Fixed-width binary rather than JSON because a signed header must have
+// exactly one encoding, and JSON has many (key order, spacing, escapes,
+// number forms, duplicate keys); a fixed layout is canonical by
+// construction, its parser is a few bounds checks that a fuzzer covers
+// completely, and it matches the canonical record encoding of
+// node/registry. The signature covers the magic and the header size too,
+// so nothing unsigned precedes it, and the header hashes the payload, so an
+// edge verifies the signature before it decompresses anything and caps the
+// decompressed size at the signed raw size.
+//
+// The payload of a full bundle is registry.AppendCitizen(nil, c, false) for
+// every record, concatenated in strictly ascending ID order, so the same
+// subset always gives the same raw bytes. The subset digest is taken over
+// the pairs (ID, that encoding), so an edge can keep it up to date record by
+// record when deltas arrive.
+//
+// Open refuses whatever does not verify; it does not refuse an expired
+// bundle (Bundle.Expired reports it): what to do with stale data is the
+// edge's decision (DESIGN section 6, freeze protection).
+package bundle

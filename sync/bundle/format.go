@@ -1,0 +1,197 @@
+package bundle
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors of Build and Open, wrapped with %w together with the value that
+// was wrong; test for them with errors.Is. Every error of Open means the
+// bundle must not be used.
+var (
+	ErrMalformed       = errors.New("malformed bundle")
+	ErrUnsupported     = errors.New("unsupported bundle format or kind (upgrade this node)")
+	ErrTooLarge        = errors.New("bundle exceeds the size limit")
+	ErrUntrustedSigner = errors.New("bundle signer is not a trusted data-signing certificate")
+	ErrBadSignature    = errors.New("bundle signature does not verify")
+	ErrPayloadHash     = errors.New("bundle payload does not match its signed hash")
+	ErrDigestMismatch  = errors.New("bundle records do not match the signed subset digest")
+	ErrCount           = errors.New("bundle record count differs from the signed count")
+	ErrOrder           = errors.New("bundle records are not in strictly ascending ID order")
+	ErrInvalid         = errors.New("invalid bundle parameters")
+)
+
+// Kind says what a bundle's payload is.
+type Kind uint8
+
+// KindFull is a full snapshot of a commune's subset at version To. The
+// value 2 is reserved for deltas (upserts and removals from From to To),
+// whose payload is defined with the delta pull.
+const KindFull Kind = 1
+
+const (
+	magic         = "XNBUNDLE"
+	formatVersion = 1
+	prefixSize    = len(magic) + 4
+	sigSize       = ed25519.SignatureSize
+	// MaxHeaderSize bounds the header, which is mostly the signer
+	// certificate (under 1 KiB for the city's).
+	MaxHeaderSize = 64 << 10
+	// MaxSize is the absolute cap on a bundle's decompressed payload.
+	MaxSize = 1 << 30
+	// DefaultExpiry is how long a bundle stays fresh (DESIGN section 6).
+	DefaultExpiry = 7 * 24 * time.Hour
+	maxCommuneLen = 32
+	// minRecordSize is the smallest compact citizen encoding (format,
+	// ID length, one ID byte, version, field count), which bounds a credible
+	// record count by the raw size.
+	minRecordSize = 5
+)
+
+// Header describes a bundle. Build fills Count, Digest, PayloadHash,
+// PayloadSize, RawSize and Signer; the caller sets the rest.
+type Header struct {
+	Kind        Kind
+	Commune     string    // commune code: 1 to 32 of 0-9 A-Z a-z '-' '_'
+	From, To    uint64    // subset versions; From is 0 for a full bundle
+	Count       uint64    // number of records
+	Digest      [32]byte  // digest.Hash Sum of the subset after applying
+	Created     time.Time // kept to the millisecond
+	Expires     time.Time // zero in Build means Created + DefaultExpiry
+	PayloadHash [32]byte  // SHA-256 of the compressed payload
+	PayloadSize uint64    // compressed payload bytes
+	RawSize     uint64    // decompressed payload bytes
+	Signer      *x509.Certificate
+}
+
+// Expired reports whether the bundle's data is stale at now.
+func (h *Header) Expired(now time.Time) bool { return !now.Before(h.Expires) }
+
+func validCommune(s string) error {
+	if s == "" || len(s) > maxCommuneLen {
+		return fmt.Errorf("commune code %q must have 1 to %d characters", s, maxCommuneLen)
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return fmt.Errorf("commune code %q may hold only letters, digits, '-' and '_'", s)
+		}
+	}
+	return nil
+}
+
+// check holds the rules on a header's own fields, for Build and Open alike.
+func (h *Header) check() error {
+	if h.Kind != KindFull {
+		return fmt.Errorf("%w: kind %d", ErrUnsupported, h.Kind)
+	}
+	if err := validCommune(h.Commune); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if h.From != 0 {
+		return fmt.Errorf("%w: full bundle from version %d, want 0", ErrMalformed, h.From)
+	}
+	if !h.Expires.After(h.Created) {
+		return fmt.Errorf("%w: expires %v, not after created %v", ErrMalformed, h.Expires, h.Created)
+	}
+	if h.RawSize > MaxSize || h.PayloadSize > MaxSize {
+		return fmt.Errorf("%w: %d bytes raw, %d compressed; at most %d", ErrTooLarge, h.RawSize, h.PayloadSize, MaxSize)
+	}
+	if h.Count > h.RawSize/minRecordSize {
+		return fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrMalformed, h.Count, h.RawSize)
+	}
+	return nil
+}
+
+// appendHeader appends the header encoding (see the package doc).
+func appendHeader(b []byte, h *Header) []byte {
+	b = append(b, formatVersion, byte(h.Kind), byte(len(h.Commune)))
+	b = append(b, h.Commune...)
+	b = binary.BigEndian.AppendUint64(b, h.From)
+	b = binary.BigEndian.AppendUint64(b, h.To)
+	b = binary.BigEndian.AppendUint64(b, h.Count)
+	b = append(b, h.Digest[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(h.Created.UnixMilli()))
+	b = binary.BigEndian.AppendUint64(b, uint64(h.Expires.UnixMilli()))
+	b = append(b, h.PayloadHash[:]...)
+	b = binary.BigEndian.AppendUint64(b, h.PayloadSize)
+	b = binary.BigEndian.AppendUint64(b, h.RawSize)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(h.Signer.Raw)))
+	return append(b, h.Signer.Raw...)
+}
+
+// parseHeader decodes exactly b as a header. It checks the encoding and the
+// header's own rules, not the signature.
+func parseHeader(b []byte) (*Header, error) {
+	r := reader{b: b}
+	if v := r.byte(); r.ok() && v != formatVersion {
+		return nil, fmt.Errorf("%w: format version %d", ErrUnsupported, v)
+	}
+	h := &Header{Kind: Kind(r.byte())}
+	h.Commune = string(r.bytes(int(r.byte())))
+	h.From, h.To, h.Count = r.uint64(), r.uint64(), r.uint64()
+	copy(h.Digest[:], r.bytes(32))
+	h.Created = time.UnixMilli(int64(r.uint64())).UTC()
+	h.Expires = time.UnixMilli(int64(r.uint64())).UTC()
+	copy(h.PayloadHash[:], r.bytes(32))
+	h.PayloadSize, h.RawSize = r.uint64(), r.uint64()
+	der := r.bytes(int(r.uint16()))
+	if !r.ok() {
+		return nil, fmt.Errorf("%w: header truncated", ErrMalformed)
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the header fields", ErrMalformed, len(r.b))
+	}
+	if err := h.check(); err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signer certificate: %w", ErrMalformed, err)
+	}
+	h.Signer = cert
+	return h, nil
+}
+
+// reader reads fixed-width fields; after the first short read every read
+// returns zero and ok reports false, so callers check once.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) ok() bool { return !r.bad }
+
+func (r *reader) bytes(n int) []byte {
+	if r.bad || n > len(r.b) {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if v := r.bytes(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (r *reader) uint16() uint16 {
+	if v := r.bytes(2); v != nil {
+		return binary.BigEndian.Uint16(v)
+	}
+	return 0
+}
+
+func (r *reader) uint64() uint64 {
+	if v := r.bytes(8); v != nil {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}

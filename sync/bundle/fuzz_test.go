@@ -1,0 +1,86 @@
+package bundle
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// FuzzOpen: whatever the bytes, Open does not panic and fails with one of
+// its own errors; a bundle that opens yields its records without error.
+// Random bytes rarely pass the signature, so FuzzHeader and FuzzRecords
+// reach the parsers behind it directly.
+func FuzzOpen(f *testing.F) {
+	p := mustPKI(f)
+	valid, _ := mustBuild(f, p, genCitizens(5, 9))
+	empty, _ := mustBuild(f, p, nil)
+	f.Add(valid)
+	f.Add(empty)
+	f.Add(valid[:len(valid)/2])
+	f.Add([]byte(magic))
+	v := verifierOf(p)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := Open(data, v)
+		if err != nil {
+			if !isOpenError(err) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		n := uint64(0)
+		if err := b.Records(func(*registry.Citizen) error { n++; return nil }); err != nil || n != b.Count {
+			t.Fatalf("opened bundle: Records gave %d of %d records, %v", n, b.Count, err)
+		}
+	})
+}
+
+// FuzzHeader: the header parser never panics, and a header it accepts has
+// exactly one encoding, the one it was given.
+func FuzzHeader(f *testing.F) {
+	p := mustPKI(f)
+	valid, _ := mustBuild(f, p, genCitizens(2, 10))
+	n := int(valid[len(magic)])<<24 | int(valid[len(magic)+1])<<16 | int(valid[len(magic)+2])<<8 | int(valid[len(magic)+3])
+	f.Add(valid[prefixSize : prefixSize+n])
+	f.Add([]byte{formatVersion, byte(KindFull), 1, '1'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := parseHeader(data)
+		if err != nil {
+			if !isOpenError(err) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		if again := appendHeader(nil, h); !bytes.Equal(again, data) {
+			t.Fatalf("accepted header re-encodes differently:\n%x\n%x", data, again)
+		}
+	})
+}
+
+// FuzzRecords: decoding a payload never panics; a payload that decodes is
+// the canonical encoding of what it decoded to.
+func FuzzRecords(f *testing.F) {
+	var raw []byte
+	for _, c := range genCitizens(3, 11) {
+		raw = registry.AppendCitizen(raw, c, false)
+	}
+	f.Add(raw, uint64(3))
+	f.Add(raw[:len(raw)-1], uint64(3))
+	f.Fuzz(func(t *testing.T, raw []byte, count uint64) {
+		b := &Bundle{Header: Header{Count: count}, raw: raw}
+		var again []byte
+		err := b.Records(func(c *registry.Citizen) error {
+			again = registry.AppendCitizen(again, c, false)
+			return nil
+		})
+		if err != nil {
+			if !isOpenError(err) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(again, raw) {
+			t.Fatal("accepted payload is not canonical")
+		}
+	})
+}

@@ -1,0 +1,191 @@
+package cityapi
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// push accepts a batch of changes from an edge and answers with each
+// change's outcome once the batch is committed. An edge may only push
+// changes it recorded: every change's node must be the caller.
+func (s *Server) push(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	body, err := readBody(r, wire.MaxBodyBytes)
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "push body: %v", err)
+		return
+	}
+	changes, err := wire.DecodeChanges(body)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "push body: %v", err)
+		return
+	}
+	for _, ch := range changes {
+		if ch.Node != c.id {
+			httpError(w, http.StatusForbidden, "node %q may not push change %s recorded by %q", c.id, ch.ID(), ch.Node)
+			return
+		}
+	}
+	if len(changes) == 0 {
+		w.Header().Set("Content-Type", wire.ContentOutcomes)
+		w.Write(wire.EncodeOutcomes(nil))
+		return
+	}
+	res, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, Changes: changes})
+	if err != nil {
+		applyError(w, err)
+		return
+	}
+	outs, ok := res.([]*registry.Outcome)
+	if !ok || len(outs) != len(changes) {
+		httpError(w, http.StatusInternalServerError, "unexpected apply response %T", res)
+		return
+	}
+	w.Header().Set("Content-Type", wire.ContentOutcomes)
+	w.Write(wire.EncodeOutcomes(outs))
+}
+
+// importBatch is how many records go into one raft entry.
+const importBatch = 1000
+
+// importRecords loads a population file (JSON Lines of citizens) through
+// raft in batches, and answers with the number of records loaded.
+func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var batch []*registry.Citizen
+	total, line := 0, 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, Records: batch}); err != nil {
+			return err
+		}
+		total += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		c := new(registry.Citizen)
+		if err := json.Unmarshal(sc.Bytes(), c); err != nil {
+			httpError(w, http.StatusBadRequest, "line %d: %v (%d records loaded before it)", line, err, total)
+			return
+		}
+		if _, err := registry.ParseID(c.ID); err != nil {
+			httpError(w, http.StatusBadRequest, "line %d: %v (%d records loaded before it)", line, err, total)
+			return
+		}
+		if batch = append(batch, c); len(batch) == importBatch {
+			if err := flush(); err != nil {
+				applyError(w, err)
+				return
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		httpError(w, http.StatusBadRequest, "line %d: %v (%d records loaded before it)", line, err, total)
+		return
+	}
+	if err := flush(); err != nil {
+		applyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": total})
+}
+
+// Assignment is the body of POST /v1/admin/assign.
+type Assignment struct {
+	Node     string   `json:"node"`
+	Communes []string `json:"communes"`
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
+	var a Assignment
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&a); err != nil {
+		httpError(w, http.StatusBadRequest, "assignment: %v", err)
+		return
+	}
+	if err := certs.ValidNodeID(a.Node); err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	for _, c := range a.Communes {
+		if len(c) != 5 || !isDigits(c) {
+			httpError(w, http.StatusBadRequest, "commune code %q must be 5 digits", c)
+			return
+		}
+	}
+	slices.Sort(a.Communes)
+	if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindAssign, Node: a.Node, Communes: slices.Compact(a.Communes)}); err != nil {
+		applyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// JoinRequest is the body of POST /v1/cluster/join.
+type JoinRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	var j JoinRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&j); err != nil {
+		httpError(w, http.StatusBadRequest, "join: %v", err)
+		return
+	}
+	if c := callerOf(r); c.role == certs.RoleCity && c.id != j.ID {
+		httpError(w, http.StatusForbidden, "node %q may not join as %q", c.id, j.ID)
+		return
+	}
+	if j.ID == "" || j.RaftAddr == "" {
+		httpError(w, http.StatusBadRequest, "join needs id and raft_addr")
+		return
+	}
+	if err := s.cfg.Cluster.Join(j.ID, j.RaftAddr); err != nil {
+		applyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
+	commune := r.PathValue("commune")
+	c := callerOf(r)
+	if c.role == certs.RoleEdge {
+		communes, err := s.cfg.Cluster.FSM().NodeCommunes(c.id)
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		if !slices.Contains(communes, commune) {
+			httpError(w, http.StatusForbidden, "node %q is not assigned commune %s", c.id, commune)
+			return
+		}
+	}
+	s.serveBundle(w, r, commune)
+}
+

@@ -1,0 +1,233 @@
+// Package cityapi is the city node's HTTPS surface: edges push changes and
+// fetch their commune's signed subset, city IT loads populations and
+// assigns communes, city nodes join the cluster. Every caller is identified
+// by its mutual-TLS certificate and authorised by the role it carries.
+package cityapi
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// Cluster is what the API needs of the local raft node.
+type Cluster interface {
+	ID() string
+	Apply(ctx context.Context, cmd *fsm.Command) (any, error)
+	Join(id, addr string) error
+	Leader() (id, addr string)
+	IsLeader() bool
+	FSM() *fsm.FSM
+}
+
+// Config of the API server.
+type Config struct {
+	Cluster Cluster
+	// SigningKey and SigningCert sign the bundles this node builds.
+	SigningKey  ed25519.PrivateKey
+	SigningCert *x509.Certificate
+	// BundleTTL is how long a bundle stays fresh (expiry = created + TTL).
+	BundleTTL time.Duration
+	// Insecure accepts callers without client certificates as the role
+	// named in the X-Xanode-Dev-Role header. Only for explicit dev runs.
+	Insecure bool
+	Now      func() time.Time // nil: time.Now
+	Log      *slog.Logger     // nil: slog.Default()
+}
+
+// Server serves the API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New builds the server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BundleTTL == 0 {
+		cfg.BundleTTL = 7 * 24 * time.Hour
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.HandleFunc("GET /v1/status", s.status)
+	s.mux.HandleFunc("GET /metrics", s.metrics)
+	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+type ctxKey struct{}
+
+// caller is the authenticated peer of a request.
+type caller struct {
+	id   string
+	role certs.Role
+}
+
+func callerOf(r *http.Request) caller { c, _ := r.Context().Value(ctxKey{}).(caller); return c }
+
+// role admits callers whose certificate carries one of the roles.
+func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var c caller
+		switch {
+		case r.TLS != nil:
+			id, role, err := certs.PeerIdentity(*r.TLS)
+			if err != nil {
+				httpError(w, http.StatusUnauthorized, "client certificate required: %v", err)
+				return
+			}
+			c = caller{id, role}
+		case s.cfg.Insecure:
+			c = caller{r.Header.Get("X-Xanode-Dev-Node"), certs.Role(r.Header.Get("X-Xanode-Dev-Role"))}
+		default:
+			httpError(w, http.StatusUnauthorized, "mutual TLS required")
+			return
+		}
+		for _, want := range roles {
+			if c.role == want {
+				h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
+				return
+			}
+		}
+		httpError(w, http.StatusForbidden, "%s %q may not call %s", c.role, c.id, r.URL.Path)
+	}
+}
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error  string `json:"error"`
+	Leader string `json:"leader,omitempty"`
+}
+
+func httpError(w http.ResponseWriter, code int, format string, a ...any) {
+	writeJSON(w, code, apiError{Error: fmt.Sprintf(format, a...)})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// applyError answers a failed Apply: not-leader errors become 503 with the
+// leader's ID so the caller can retry elsewhere.
+func applyError(w http.ResponseWriter, err error) {
+	var nl *cluster.NotLeaderError
+	if errors.As(err, &nl) {
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		httpError(w, http.StatusGatewayTimeout, "commit timed out: %v", err)
+		return
+	}
+	httpError(w, http.StatusInternalServerError, "%v", err)
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if id, _ := s.cfg.Cluster.Leader(); id == "" {
+		httpError(w, http.StatusServiceUnavailable, "no raft leader")
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// Status is the JSON of GET /v1/status on a city node.
+type Status struct {
+	NodeID       string `json:"node_id"`
+	Leader       string `json:"leader"`
+	IsLeader     bool   `json:"is_leader"`
+	AppliedIndex uint64 `json:"applied_index"`
+	Citizens     uint64 `json:"citizens"`
+	Changes      uint64 `json:"changes"`
+	StateDigest  string `json:"state_digest"`
+}
+
+func (s *Server) readStatus() (Status, error) {
+	st, err := s.cfg.Cluster.FSM().Status()
+	if err != nil {
+		return Status{}, err
+	}
+	leader, _ := s.cfg.Cluster.Leader()
+	return Status{
+		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
+		AppliedIndex: st.AppliedIndex, Citizens: st.Citizens, Changes: st.Changes,
+		StateDigest: hex.EncodeToString(st.Digest[:]),
+	}, nil
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+	st, err := s.readStatus()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	st, err := s.readStatus()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	leader := 0
+	if st.IsLeader {
+		leader = 1
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintf(w, "# TYPE xanode_raft_leader gauge\nxanode_raft_leader %d\n", leader)
+	fmt.Fprintf(w, "# TYPE xanode_raft_applied_index gauge\nxanode_raft_applied_index %d\n", st.AppliedIndex)
+	fmt.Fprintf(w, "# TYPE xanode_citizens gauge\nxanode_citizens %d\n", st.Citizens)
+	fmt.Fprintf(w, "# TYPE xanode_changes_total counter\nxanode_changes_total %d\n", st.Changes)
+}
+
+// readBody reads a request body of at most max bytes, decompressing zstd
+// when the client says so, and refuses anything larger.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	var src io.Reader = http.MaxBytesReader(nil, r.Body, max)
+	if r.Header.Get("Content-Encoding") == "zstd" {
+		zr, err := zstd.NewReader(src, zstd.WithDecoderMaxMemory(uint64(max)), zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		src = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(src, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("body larger than %d bytes", max)
+	}
+	return b, nil
+}

@@ -1,0 +1,150 @@
+// Package client is the edge's side of the sync protocol: it pushes outbox
+// batches to the city and fetches the commune's signed subset, over HTTPS
+// with the edge's certificate, trying each configured city node in turn.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// Errors of the client.
+var (
+	// ErrRefused means the city answered and refused the request: retrying
+	// the same request will not help (bad request, forbidden).
+	ErrRefused = errors.New("client: city refused the request")
+	// ErrUnavailable means no city node could take the request now.
+	ErrUnavailable = errors.New("client: no city node available")
+)
+
+// Client talks to the city cluster.
+type Client struct {
+	urls    []string
+	http    *http.Client
+	next    atomic.Uint32 // index of the node to try first
+	timeout time.Duration
+}
+
+// New returns a client for the given city node base URLs. tlsConfig
+// carries the edge's certificate and the city root; nil is only for dev
+// runs over plain HTTP.
+func New(urls []string, tlsConfig *tls.Config) (*Client, error) {
+	if len(urls) == 0 {
+		return nil, errors.New("client: no city URL")
+	}
+	for i, u := range urls {
+		urls[i] = strings.TrimRight(u, "/")
+		if tlsConfig != nil && !strings.HasPrefix(urls[i], "https://") {
+			return nil, fmt.Errorf("client: city URL %q must be https://", u)
+		}
+	}
+	tr := &http.Transport{
+		TLSClientConfig:     tlsConfig,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	return &Client{urls: urls, http: &http.Client{Transport: tr}, timeout: 30 * time.Second}, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Push sends changes and returns their outcomes, in the same order.
+func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*registry.Outcome, error) {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	body := enc.EncodeAll(wire.EncodeChanges(changes), nil)
+	enc.Close()
+	resp, err := c.do(ctx, http.MethodPost, "/v1/push", body, func(h http.Header) {
+		h.Set("Content-Type", wire.ContentChanges)
+		h.Set("Content-Encoding", "zstd")
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := wire.DecodeOutcomes(resp)
+	if err != nil {
+		return nil, fmt.Errorf("client: push answer: %w", err)
+	}
+	if len(outs) != len(changes) {
+		return nil, fmt.Errorf("client: %d outcomes for %d changes", len(outs), len(changes))
+	}
+	for i, o := range outs {
+		if o.Change != changes[i].ID() {
+			return nil, fmt.Errorf("client: outcome %d is for %s, not %s", i, o.Change, changes[i].ID())
+		}
+	}
+	return outs, nil
+}
+
+// Bundle fetches the commune's current full subset bundle.
+func (c *Client) Bundle(ctx context.Context, commune string) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, "/v1/subsets/"+commune+"/bundle", nil, nil)
+}
+
+// do sends one request, trying each city node once, starting with the one
+// that answered last. A node that is down, not the leader, or overloaded
+// makes it try the next; a refusal ends the attempt.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr func(http.Header)) ([]byte, error) {
+	var last error
+	start := int(c.next.Load())
+	for i := range c.urls {
+		k := (start + i) % len(c.urls)
+		b, err := c.once(ctx, method, c.urls[k]+path, body, hdr)
+		if err == nil {
+			c.next.Store(uint32(k))
+			return b, nil
+		}
+		if errors.Is(err, ErrRefused) || ctx.Err() != nil {
+			return nil, err
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
+}
+
+func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr func(http.Header)) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if hdr != nil {
+		hdr(req.Header)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("client: %s %s: %w", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("client: %s %s: reading answer: %w", method, url, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return b, nil
+	}
+	var e struct{ Error string }
+	json.Unmarshal(b, &e)
+	err = fmt.Errorf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
+		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	return nil, err
+}
