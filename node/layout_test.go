@@ -1,0 +1,95 @@
+package node
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/xanode/xanode/"
+
+type listedPackage struct {
+	ImportPath string
+	Name       string
+	Doc        string
+	Imports    []string
+}
+
+// listPackages lists every package of the module with `go list`.
+func listPackages(t *testing.T) []listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-json", module+"...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// TestImportRules enforces the dependency direction of DESIGN section 3.
+func TestImportRules(t *testing.T) {
+	type rule struct {
+		pkgPrefix string
+		allowed   []string // project import prefixes allowed
+		forbidden []string // any import prefixes forbidden
+	}
+	rules := []rule{
+		{"node/registry", nil, nil},
+		{"reader", []string{"reader"}, nil},
+		{"certs", []string{"certs"}, nil},
+		{"webui", []string{"webui", "node/registry"}, []string{"github.com/hashicorp/raft", "go.etcd.io/bbolt"}},
+		{"sync", []string{"sync", "node/registry", "certs"}, nil},
+	}
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module)
+		for _, r := range rules {
+			if rel != r.pkgPrefix && !strings.HasPrefix(rel, r.pkgPrefix+"/") {
+				continue
+			}
+			for _, imp := range p.Imports {
+				for _, f := range r.forbidden {
+					if strings.HasPrefix(imp, f) {
+						t.Errorf("%s imports %s, which it must not", rel, imp)
+					}
+				}
+				if !strings.HasPrefix(imp, module) {
+					continue
+				}
+				ok := false
+				for _, a := range r.allowed {
+					irel := strings.TrimPrefix(imp, module)
+					ok = ok || irel == a || strings.HasPrefix(irel, a+"/")
+				}
+				if !ok {
+					t.Errorf("%s imports %s; it may import only %v of the project", rel, imp, r.allowed)
+				}
+			}
+		}
+		if p.Name == "sync" {
+			t.Errorf("%s is a package named sync: it would shadow the standard library", rel)
+		}
+	}
+}
+
+// TestPackageDocs requires one package doc comment per package.
+func TestPackageDocs(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("%s has no package doc comment", p.ImportPath)
+		}
+	}
+}
