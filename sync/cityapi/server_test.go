@@ -1,0 +1,162 @@
+package cityapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/bundle"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+type kit struct {
+	pki  *certs.PKI
+	node *cluster.Node
+	srv  *httptest.Server
+}
+
+func newKit(t *testing.T) *kit {
+	t.Helper()
+	p, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := cluster.Config{ID: "city-1", Dir: t.TempDir(), Listener: ln, Bootstrap: true, FSM: fsm.DefaultConfig(), LogOutput: io.Discard}
+	n, err := cluster.Open(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for !n.IsLeader() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	key, cert := p.DataSigner()
+	srv := httptest.NewUnstartedServer(New(Config{Cluster: n, SigningKey: key, SigningCert: cert}))
+	nodeCert, _ := p.Node("city-1")
+	srv.TLS = certs.ServerTLS(nodeCert, p.NodePool())
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &kit{pki: p, node: n, srv: srv}
+}
+
+func (k *kit) client(t *testing.T, cert tls.Certificate) *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(cert, k.pki.RootPool())}}
+}
+
+func (k *kit) edge(t *testing.T, id string) *http.Client {
+	t.Helper()
+	cred, err := k.pki.IssueNodeKey(id, certs.RoleEdge, nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.client(t, cred.TLS)
+}
+
+func do(t *testing.T, c *http.Client, method, url, ctype string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+const population = `{"id":"092090001234","fields":{"full_name":"Nguyễn Văn An","birth_date":"1990-05-01","sex":"M","commune":"92101"}}
+{"id":"092190004321","fields":{"full_name":"Trần Thị Bình","birth_date":"1990-07-02","sex":"F","commune":"92102"}}
+`
+
+func TestAPI(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	edge1 := k.edge(t, "edge-1")
+
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 || !strings.Contains(string(b), `"imported":2`) {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	if code, b := do(t, edge1, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != http.StatusForbidden {
+		t.Fatalf("edge may not import: %d %s", code, b)
+	}
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(`{"id":"12","fields":{}}`)); code != http.StatusBadRequest {
+		t.Fatalf("bad ID imported: %d %s", code, b)
+	}
+	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
+		t.Fatalf("assign: %d %s", code, b)
+	}
+
+	change := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101", Base: 1}
+	code, b := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, wire.EncodeChanges([]*registry.Change{change}))
+	if code != 200 {
+		t.Fatalf("push: %d %s", code, b)
+	}
+	outs, err := wire.DecodeOutcomes(b)
+	if err != nil || len(outs) != 1 || outs[0].Result != registry.Applied {
+		t.Fatalf("outcomes %v %+v", err, outs)
+	}
+	forged := &registry.Change{Node: "edge-2", Seq: 1, Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101"}
+	if code, _ := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, wire.EncodeChanges([]*registry.Change{forged})); code != http.StatusForbidden {
+		t.Fatalf("push of another node's change: %d", code)
+	}
+	if code, _ := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, []byte("garbage")); code != http.StatusBadRequest {
+		t.Fatalf("garbage push: %d", code)
+	}
+
+	code, b = do(t, edge1, "GET", k.srv.URL+"/v1/subsets/92101/bundle", "", nil)
+	if code != 200 {
+		t.Fatalf("bundle: %d %s", code, b)
+	}
+	bn, err := bundle.Open(b, bundle.Verifier{Roots: k.pki.RootPool(), Now: time.Now()})
+	if err != nil || bn.Count != 1 || bn.Commune != "92101" {
+		t.Fatalf("bundle: %v %+v", err, bn)
+	}
+	if code, _ := do(t, edge1, "GET", k.srv.URL+"/v1/subsets/92102/bundle", "", nil); code != http.StatusForbidden {
+		t.Fatalf("bundle of an unassigned commune: %d", code)
+	}
+
+	var st Status
+	_, b = do(t, admin, "GET", k.srv.URL+"/v1/status", "", nil)
+	if err := json.Unmarshal(b, &st); err != nil || st.Citizens != 2 || st.Leader != "city-1" || len(st.StateDigest) != 64 {
+		t.Fatalf("status %v %+v", err, st)
+	}
+}
+
+func TestClientCertificateRequired(t *testing.T) {
+	k := newKit(t)
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
+	if _, err := anon.Get(k.srv.URL + "/v1/status"); err == nil {
+		t.Fatal("a client without a certificate was served")
+	}
+	stranger, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(stranger.Admin(), k.pki.RootPool())}}
+	if _, err := c.Get(k.srv.URL + "/v1/status"); err == nil {
+		t.Fatal("a client certificate from another PKI was accepted")
+	}
+}
