@@ -127,4 +127,3 @@ func post(ctx context.Context, hc *http.Client, url, contentType string, body io
 	}
 	return b, nil
 }
-

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/node/edge"
 )
 
 func init() {
@@ -15,6 +18,9 @@ func init() {
 }
 
 func runEdge(ctx context.Context, args []string) error {
+	if len(args) > 1 && args[0] == "officer" && args[1] == "add" {
+		return edgeOfficerAdd(args[2:])
+	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	dir := fs.String("data", "", "data folder with the node's certificate, identity.json and store")
 	city := fs.String("city", "", "city API URLs, comma separated (default: those in identity.json)")
@@ -38,4 +44,37 @@ func runEdge(ctx context.Context, args []string) error {
 	fmt.Printf("edge %s serving commune %s at %s/\n", e.ID.Node, e.ID.Commune, e.URL())
 	<-ctx.Done()
 	return e.Close()
+}
+
+// edgeOfficerAdd adds or replaces an officer account on a stopped edge. The
+// password comes from XANODE_PASSWORD or the first line of standard input,
+// never from the command line (it would show in ps and shell history).
+func edgeOfficerAdd(args []string) error {
+	fs := flag.NewFlagSet("edge officer add", flag.ContinueOnError)
+	dir := fs.String("data", "", "the edge's data folder (the edge must not be running)")
+	user := fs.String("user", "", "login name")
+	name := fs.String("name", "", "full name, e.g. Nguyễn Thị Lan")
+	role := fs.String("role", "officer", "officer or supervisor")
+	if err := fs.Parse(args); err != nil || *dir == "" || *user == "" || *name == "" {
+		fmt.Fprintln(os.Stderr, "usage: xanode edge officer add --data DIR --user U --name NAME [--role officer|supervisor]  (password from XANODE_PASSWORD or stdin)")
+		return errUsage
+	}
+	password := os.Getenv("XANODE_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("no password on standard input: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	st, err := edge.OpenStore(filepath.Join(*dir, "edge.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.PutOfficer(*user, *name, *role, password); err != nil {
+		return err
+	}
+	fmt.Printf("officer %s (%s) can now log in\n", *user, *role)
+	return nil
 }

@@ -75,7 +75,7 @@ func generate(ctx context.Context, opts gen.Options, path string) error {
 	if path != "-" {
 		var err error
 		if tmp, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*"); err != nil {
-			return err
+			return fmt.Errorf("cannot write %s: %w", path, err)
 		}
 		defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 		defer tmp.Close()
@@ -83,10 +83,10 @@ func generate(ctx context.Context, opts gen.Options, path string) error {
 	}
 	cw := &countingWriter{w: w}
 	jw := gen.NewWriter(cw)
-	households := 0
+	households, last := 0, ""
 	err := gen.Generate(opts, func(c *registry.Citizen) error {
-		if c.Get(registry.FieldRelation) == "Chủ hộ" {
-			households++
+		if hh := c.Get(registry.FieldHousehold); hh != last { // members come together
+			households, last = households+1, hh
 			if households%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}

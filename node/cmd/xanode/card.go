@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/pcsc"
+	"github.com/xanode/xanode/reader/vncard"
+)
+
+func init() {
+	commands["card"] = command{summary: "read a chip card, make or emulate a software card", run: runCard}
+}
+
+// Exit statuses of `card read` (DESIGN 12).
+const (
+	exitPANotOK      = 3
+	exitAccessDenied = 2
+)
+
+var cardCommands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
+	"read":    cardRead,
+	"make":    cardMake,
+	"emulate": cardEmulate,
+}
+
+func runCard(ctx context.Context, args []string) error {
+	if len(args) == 0 || cardCommands[args[0]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: xanode card read|make|emulate [flags]  (xanode card read -h for the flags)")
+		return errUsage
+	}
+	return cardCommands[args[0]](ctx, args[1:], os.Stdout)
+}
+
+// stringsFlag collects a repeatable flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func cardRead(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("card read", flag.ContinueOnError)
+	readerName := fs.String("reader", "", "PC/SC reader `name` (needs a binary built with -tags pcsc)")
+	emulateDir := fs.String("emulate-card", "", "read the card directory `DIR` through the in-process emulator instead of a reader")
+	id := fs.String("id", "", "12-digit personal ID; the BAC document number is its last 9 digits")
+	doc := fs.String("doc", "", "document number as in the MRZ, instead of --id")
+	dob := fs.String("dob", "", "date of birth as `YYMMDD`")
+	exp := fs.String("exp", "", "date of expiry as `YYMMDD`")
+	can := fs.String("can", "", "card access number for PACE (not supported yet)")
+	skipFace := fs.Bool("skip-face", false, "do not read DG2 (the face image)")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	var cscas stringsFlag
+	fs.Var(&cscas, "csca", "CSCA certificate `file`, folder or master list (repeatable; passive authentication is not implemented yet)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	key, err := cardKey(*id, *doc, *dob, *exp, *can)
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return errUsage
+	}
+	t, closeCard, err := openCard(ctx, *readerName, *emulateDir)
+	if err != nil {
+		return err
+	}
+	defer closeCard()
+	res, err := reader.Config{SkipFace: *skipFace}.Read(ctx, t, key)
+	switch {
+	case errors.Is(err, reader.ErrAccessDenied):
+		return &exitError{code: exitAccessDenied, err: fmt.Errorf("%w: check --id/--doc, --dob and --exp against the card", err)}
+	case err != nil:
+		return err
+	}
+	if len(cscas) > 0 {
+		res.PA.Reasons = append(res.PA.Reasons, "--csca given, but passive authentication against a trust store is not implemented yet")
+	}
+	if err := printResult(stdout, res, *asJSON); err != nil {
+		return err
+	}
+	if res.PA.Status != reader.StatusOK {
+		return &exitError{code: exitPANotOK, err: fmt.Errorf("card read, but passive authentication %s: %s", res.PA.Status, strings.Join(res.PA.Reasons, "; "))}
+	}
+	return nil
+}
+
+func cardKey(id, doc, dob, exp, can string) (reader.Key, error) {
+	switch {
+	case can != "" && (id != "" || doc != ""):
+		return nil, errors.New("give either --can or the MRZ key (--id or --doc with --dob and --exp), not both")
+	case can != "":
+		return reader.CAN(can), nil
+	case id != "" && doc != "":
+		return nil, errors.New("give --id or --doc, not both")
+	case id == "" && doc == "":
+		return nil, errors.New("give the MRZ key: --id (or --doc), --dob and --exp")
+	case doc != "":
+		return reader.MRZKey{DocumentNumber: doc, DateOfBirth: dob, DateOfExpiry: exp}, nil
+	}
+	return reader.KeyFromID(id, dob, exp)
+}
+
+// openCard returns the transport to read from: the in-process emulator
+// serving a card directory, or a PC/SC reader.
+func openCard(ctx context.Context, readerName, emulateDir string) (reader.Transport, func() error, error) {
+	if emulateDir != "" {
+		if readerName != "" {
+			return nil, nil, errors.New("give --reader or --emulate-card, not both")
+		}
+		files, err := emulator.LoadDir(emulateDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := emulator.New(files, emulator.Options{QuirkCCCD: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func() error { return nil }, nil
+	}
+	c, err := pcsc.Open(ctx, readerName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Close, nil
+}
+
+func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // keep MRZ fillers '<' readable
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	rows := [][2]string{{"ID", res.ID}, {"document", res.DocumentNumber}}
+	if d := res.DG13; d != nil {
+		rows = append(rows, [][2]string{
+			{"name", d.FullName}, {"date of birth", d.DateOfBirth.String()}, {"sex", d.Sex},
+			{"nationality", d.Nationality}, {"ethnicity", d.Ethnicity}, {"religion", d.Religion},
+			{"hometown", d.Hometown}, {"residence", d.Residence}, {"characteristics", d.Characteristics},
+			{"issued", d.IssueDate.String()}, {"expires", d.ExpiryDate.String()},
+			{"father", d.Father}, {"mother", d.Mother}, {"spouse", d.Spouse}, {"old ID", d.OldID},
+		}...)
+	}
+	rows = append(rows, [][2]string{
+		{"MRZ", strings.Join(res.MRZ, " ")}, {"files", strings.Join(res.Files, " ")}, {"access", res.Access},
+		{"PA", res.PA.Status + " (" + strings.Join(res.PA.Reasons, "; ") + ")"},
+		{"clone check", res.CloneCheck.Method + ", " + res.CloneCheck.Status},
+		{"assurance", string(res.Assurance)}, {"APDUs", fmt.Sprint(res.APDUs)},
+	}...)
+	for _, warn := range res.Warnings {
+		rows = append(rows, [2]string{"warning", warn})
+	}
+	for _, r := range rows {
+		if r[1] != "" {
+			if _, err := fmt.Fprintf(w, "%-16s %s\n", r[0]+":", r[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func cardMake(_ context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("card make", flag.ContinueOnError)
+	out := fs.String("out", "", "card directory `DIR` to write (COM, DG1, DG13, SOD, and csca.pem, ds.pem)")
+	var p emulator.Person
+	fs.StringVar(&p.ID, "id", "", "12-digit personal ID")
+	fs.StringVar(&p.FullName, "name", "", "full name with diacritics")
+	dob := fs.String("dob", "", "date of birth as `YYYY-MM-DD`")
+	fs.StringVar(&p.Sex, "sex", "", "M or F")
+	exp := fs.String("exp", "", "date of expiry as `YYYY-MM-DD`")
+	issue := fs.String("issue", "", "date of issue as `YYYY-MM-DD` (default: today)")
+	fs.StringVar(&p.Nationality, "nationality", "Việt Nam", "nationality")
+	fs.StringVar(&p.Ethnicity, "ethnicity", "Kinh", "ethnicity")
+	fs.StringVar(&p.Religion, "religion", "Không", "religion")
+	fs.StringVar(&p.Hometown, "hometown", "", "hometown (quê quán)")
+	fs.StringVar(&p.Residence, "residence", "", "permanent residence (thường trú)")
+	fs.StringVar(&p.Characteristics, "characteristics", "", "identifying characteristics")
+	fs.StringVar(&p.Father, "father", "", "father's full name")
+	fs.StringVar(&p.Mother, "mother", "", "mother's full name")
+	fs.StringVar(&p.Spouse, "spouse", "", "spouse's full name")
+	fs.StringVar(&p.OldID, "old-id", "", "old 9-digit ID")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	now := time.Now()
+	if *issue == "" {
+		*issue = now.Format(time.DateOnly)
+	}
+	var err error
+	for _, d := range []struct {
+		name, value string
+		into        *vncard.Date
+	}{{"--dob", *dob, &p.DateOfBirth}, {"--exp", *exp, &p.ExpiryDate}, {"--issue", *issue, &p.IssueDate}} {
+		if *d.into, err = vncard.ParseDate(d.value); err != nil {
+			fmt.Fprintf(fs.Output(), "%s: %v\n", d.name, err)
+			fs.Usage()
+			return errUsage
+		}
+	}
+	if *out == "" {
+		fmt.Fprintln(fs.Output(), "--out is required")
+		fs.Usage()
+		return errUsage
+	}
+	pki, err := emulator.NewTestPKI(now)
+	if err != nil {
+		return err
+	}
+	files, err := emulator.Build(p, pki.DocumentSigner)
+	if err != nil {
+		return err
+	}
+	if err := emulator.WriteDir(*out, files); err != nil {
+		return err
+	}
+	if err := pki.WritePEM(*out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "wrote card %s to %s (BAC key: --id %s --dob %s --exp %s); test CSCA in %s/csca.pem\n",
+		p.ID, *out, p.ID, p.DateOfBirth.YYMMDD(), p.ExpiryDate.YYMMDD(), *out)
+	return err
+}
+
+func cardEmulate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("card emulate", flag.ContinueOnError)
+	dir := fs.String("card", "", "card directory `DIR` to present")
+	addr := fs.String("vpcd", emulator.DefaultVPCDAddr, "pcscd's vpcd driver `HOST:PORT` (35963 is slot 0, 35964 slot 1)")
+	quirk := fs.Bool("quirk-cccd", true, "answer SELECT MF with 6D00 like the real CCCD")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		fmt.Fprintln(fs.Output(), "--card is required")
+		fs.Usage()
+		return errUsage
+	}
+	files, err := emulator.LoadDir(*dir)
+	if err != nil {
+		return err
+	}
+	c, err := emulator.New(files, emulator.Options{QuirkCCCD: *quirk})
+	if err != nil {
+		return err
+	}
+	return c.ServeVPCD(ctx, *addr, func() { fmt.Fprintf(stdout, "READY %s (card %s); stop with Ctrl-C\n", *addr, *dir) })
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+)
+
+// System tests: they build the xanode binary once and run it as separate
+// processes on loopback ports, as an operator would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "xanode-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "xanode")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building xanode: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running xanode process whose output is kept for the test log.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(binary, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("--- output of %s:\n%s", name, tail(p.out.String(), 4000))
+		}
+	})
+	return p
+}
+
+// stop sends SIGINT and waits for a clean exit.
+func (p *proc) stop(t *testing.T) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Errorf("%s did not stop within 15 s of SIGINT", p.name)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func xanode(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xanode %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(c *http.Client, url string, v any) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	return json.Unmarshal(b, v)
+}
+
+type cityStatus struct {
+	NodeID       string `json:"node_id"`
+	Leader       string `json:"leader"`
+	IsLeader     bool   `json:"is_leader"`
+	AppliedIndex uint64 `json:"applied_index"`
+	Citizens     uint64 `json:"citizens"`
+	StateDigest  string `json:"state_digest"`
+}
+
+type edgeStatus struct {
+	NodeID        string `json:"node_id"`
+	SubsetVersion uint64 `json:"subset_version"`
+	Citizens      uint64 `json:"citizens"`
+	StateDigest   string `json:"state_digest"`
+	Outbox        int    `json:"outbox"`
+	Stale         bool   `json:"stale"`
+}
+
+// TestCityClusterProcesses runs three `xanode city` processes with short
+// raft timeouts, loads a generated population through one of them, and
+// starts an edge process that fetches and verifies its commune's subset.
+func TestCityClusterProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test")
+	}
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "pki")
+	xanode(t, "pki", "init", "--out", pkiDir)
+	pki, err := certs.Load(pkiDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool())}}
+
+	var urls []string
+	for i := 1; i <= 3; i++ {
+		api := freeAddr(t)
+		args := []string{"city", "--id", fmt.Sprintf("city-%d", i), "--data", filepath.Join(dir, fmt.Sprintf("city-%d", i)),
+			"--raft", freeAddr(t), "--api", api, "--pki", pkiDir, "--raft-heartbeat", "100ms"}
+		if i == 1 {
+			args = append(args, "--bootstrap")
+		} else {
+			args = append(args, "--join", urls[0])
+		}
+		start(t, fmt.Sprintf("city-%d", i), args...)
+		urls = append(urls, "https://"+api)
+	}
+	leaderURL := func() string {
+		for _, u := range urls {
+			var st cityStatus
+			if getJSON(admin, u+"/v1/status", &st) == nil && st.IsLeader {
+				return u
+			}
+		}
+		return ""
+	}
+	waitFor(t, "a leader", 20*time.Second, func() bool { return leaderURL() != "" })
+
+	popFile := filepath.Join(dir, "population.jsonl")
+	xanode(t, "gen", "--commune", "92101", "--citizens", "1500", "--out", popFile)
+	out := xanode(t, "city", "import", "--city", leaderURL(), "--file", popFile, "--pki", pkiDir)
+	if !strings.Contains(out, `"imported":1500`) {
+		t.Fatalf("import: %s", out)
+	}
+	var want cityStatus
+	if err := getJSON(admin, leaderURL()+"/v1/status", &want); err != nil || want.Citizens != 1500 {
+		t.Fatalf("leader status %+v: %v", want, err)
+	}
+	for _, u := range urls {
+		waitFor(t, u+" to apply the import", 20*time.Second, func() bool {
+			var st cityStatus
+			return getJSON(admin, u+"/v1/status", &st) == nil && st.AppliedIndex >= want.AppliedIndex
+		})
+		var st cityStatus
+		getJSON(admin, u+"/v1/status", &st)
+		if st.StateDigest != want.StateDigest || st.Citizens != want.Citizens {
+			t.Errorf("%s: digest %s citizens %d, leader has %s %d", st.NodeID, st.StateDigest, st.Citizens, want.StateDigest, want.Citizens)
+		}
+	}
+
+	edgeDir := filepath.Join(dir, "edge")
+	xanode(t, "fleet", "--city", leaderURL(), "--pki", pkiDir, "assign", "edge-92101", "92101")
+	xanode(t, "fleet", "--pki", pkiDir, "issue", "--node", "edge-92101", "--commune", "92101", "--city-url", strings.Join(urls, ","), "--out", edgeDir)
+	ui := freeAddr(t)
+	start(t, "edge", "edge", "--data", edgeDir, "--listen", ui)
+	var es edgeStatus
+	waitFor(t, "the edge's verified subset", 30*time.Second, func() bool {
+		return getJSON(http.DefaultClient, "http://"+ui+"/v1/status", &es) == nil && es.Citizens > 0
+	})
+	if es.NodeID != "edge-92101" || es.Citizens == 0 || es.Stale || len(es.StateDigest) != 64 {
+		t.Fatalf("edge status %+v", es)
+	}
+	if es.Citizens != 1500 {
+		t.Errorf("edge holds %d citizens, want 1500", es.Citizens)
+	}
+}
