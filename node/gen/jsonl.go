@@ -94,11 +94,11 @@ var fieldsByName = func() []registry.Field {
 	return fs
 }()
 
-// appendCitizenJSON writes exactly what Citizen.MarshalJSON gives, about
-// ten times faster: generating 100k citizens is dominated by their JSON
-// otherwise. It handles only strings that encoding/json writes verbatim
-// and reports false for anything else, for which the caller falls back to
-// MarshalJSON.
+// appendCitizenJSON writes exactly what Citizen.MarshalJSON gives, several
+// times faster (no map, no sorting, no escaping pass): with MarshalJSON,
+// writing a generated population took three times as long as generating
+// it. It handles only strings that encoding/json writes verbatim and
+// reports false for anything else; the caller then uses MarshalJSON.
 func appendCitizenJSON(b []byte, c *registry.Citizen) ([]byte, bool) {
 	if !verbatimJSON(c.ID) {
 		return b, false

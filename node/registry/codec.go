@@ -39,13 +39,13 @@ func AppendCitizen(b []byte, c *Citizen, stamps bool) []byte {
 	b = binary.AppendUvarint(b, c.Version)
 	n := 0
 	for f := Field(1); f < numFields; f++ {
-		if c.Values[f] != "" {
+		if c.encodes(f, stamps) {
 			n++
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(n))
 	for f := Field(1); f < numFields; f++ {
-		if c.Values[f] == "" {
+		if !c.encodes(f, stamps) {
 			continue
 		}
 		b = append(b, byte(f))
@@ -58,6 +58,12 @@ func AppendCitizen(b []byte, c *Citizen, stamps bool) []byte {
 		}
 	}
 	return b
+}
+
+// encodes reports whether field f is written: a set value, or, with
+// stamps, a field that a change cleared (its stamp still decides conflicts).
+func (c *Citizen) encodes(f Field, stamps bool) bool {
+	return c.Values[f] != "" || (stamps && c.Stamps[f] != Stamp{})
 }
 
 // DecodeCitizen decodes one citizen from b and returns the rest of b.
@@ -77,14 +83,15 @@ func DecodeCitizen(b []byte) (*Citizen, []byte, error) {
 			break
 		}
 		prev = f
-		if c.Values[f] = d.string(); c.Values[f] == "" && d.err == nil {
-			// The encoder omits unset fields; accepting an empty one would
-			// give a second encoding of the same record.
-			d.fail("field %s has an empty value", f)
-			break
-		}
+		c.Values[f] = d.string()
 		if format == citizenFull {
 			c.Stamps[f] = Stamp{Index: d.uvarint(), Time: HLC(d.uvarint()), Node: d.string()}
+		}
+		if d.err == nil && !c.encodes(f, format == citizenFull) {
+			// The encoder omits unset, unstamped fields; accepting one would
+			// give a second encoding of the same record.
+			d.fail("field %s is empty", f)
+			break
 		}
 	}
 	if d.err != nil {
@@ -239,8 +246,12 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("bad varint")
+	if n == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	if n < 0 {
+		d.fail("varint overflows 64 bits")
 		return 0
 	}
 	if n > 1 && d.b[n-1] == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -133,7 +134,8 @@ func TestChangeRoundTrip(t *testing.T) {
 }
 
 func TestOutcomeRoundTrip(t *testing.T) {
-	for _, o := range []*Outcome{sampleOutcome(), {Change: "e/1", Result: Applied, Index: 1}, {}} {
+	dup := &Outcome{Change: "edge-92101/300", Result: Duplicate, Original: Applied, Index: 123456, Citizen: testCitizenID}
+	for _, o := range []*Outcome{sampleOutcome(), dup, {Change: "e/1", Result: Applied, Index: 1}, {}} {
 		got, rest, err := DecodeOutcome(AppendOutcome(nil, o))
 		if err != nil || len(rest) != 0 {
 			t.Fatalf("%+v: %v, %d bytes left", o, err, len(rest))
@@ -233,27 +235,30 @@ func TestDecodeMalformed(t *testing.T) {
 	tests := []struct {
 		name string
 		b    []byte
+		want string // part of the error: the check that refused it
 	}{
-		{"citizen unknown format", []byte{9, 0, 0, 0}},
-		{"citizen field 0", []byte{citizenCompact, 0, 0, 1, 0, 1, 'x'}},
-		{"citizen unknown field", []byte{citizenCompact, 0, 0, 1, byte(NumFields), 1, 'x'}},
-		{"citizen fields out of order", []byte{citizenCompact, 0, 0, 2, 3, 1, 'x', 2, 1, 'y'}},
-		{"citizen field repeated", []byte{citizenCompact, 0, 0, 2, 3, 1, 'x', 3, 1, 'y'}},
-		{"citizen empty value", []byte{citizenCompact, 0, 0, 1, 1, 0}},
-		{"citizen count beyond data", []byte{citizenCompact, 0, 0, 200, 1, 1, 'x'}},
-		{"citizen huge string", []byte{citizenCompact, 0xff, 0xff, 0xff, 0xff, 0x0f}},
-		{"citizen varint overflow", []byte{citizenCompact, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
-		{"citizen padded varint", []byte{citizenCompact, 0x80, 0x00, 0, 0}},
-		{"change unknown format", []byte{7}},
-		{"change patch count beyond data", append([]byte{changeFormat, 0, 0, 0, 0, 0, 0, 0}, 0xff, 0x7f)},
-		{"outcome unknown format", []byte{0, 0, 0, 0, 0, 0, 0, 0}},
-		{"outcome clamped not a bool", []byte{outcomeFormat, 0, 0, 0, 0, 0, 0, 2}},
-		{"outcome lost count beyond data", []byte{outcomeFormat, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0}},
+		{"citizen unknown format", []byte{9, 0, 0, 0}, "citizen format 9"},
+		{"citizen field 0", []byte{citizenCompact, 0, 0, 1, 0, 1, 'x'}, "out of order or unknown"},
+		{"citizen unknown field", []byte{citizenCompact, 0, 0, 1, byte(NumFields), 1, 'x'}, "out of order or unknown"},
+		{"citizen fields out of order", []byte{citizenCompact, 0, 0, 2, 3, 1, 'x', 2, 1, 'y'}, "out of order"},
+		{"citizen field repeated", []byte{citizenCompact, 0, 0, 2, 3, 1, 'x', 3, 1, 'y'}, "out of order"},
+		{"citizen empty value", []byte{citizenCompact, 0, 0, 1, 1, 0}, "is empty"},
+		{"citizen count beyond data", []byte{citizenCompact, 0, 0, 200, 1, 1, 'x'}, "exceeds the data"},
+		{"citizen huge string", []byte{citizenCompact, 0xff, 0xff, 0xff, 0xff, 0x0f}, "string of"},
+		{"citizen varint overflow", []byte{citizenCompact, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "overflows"},
+		{"citizen padded varint", []byte{citizenCompact, 0x80, 0x00, 0, 0}, "non-minimal"},
+		{"citizen truncated stamp", []byte{citizenFull, 0, 0, 1, 1, 1, 'x', 5}, "truncated"},
+		{"change unknown format", []byte{7}, "change format 7"},
+		{"change patch count beyond data", []byte{changeFormat, 0, 1, 0, 0, 0, 0, 0, 0x7f, 0, 0}, "exceeds the data"},
+		{"outcome unknown format", []byte{0, 0, 0, 0, 0, 0, 0, 0, 0}, "outcome format 0"},
+		{"outcome clamped not a bool", []byte{outcomeFormat, 0, 0, 0, 0, 0, 0, 0, 2}, "clamped flag 2"},
+		{"outcome lost count beyond data", []byte{outcomeFormat, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0}, "exceeds the data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := decodeAny(tt.name, tt.b); !errors.Is(err, ErrEncoding) {
-				t.Errorf("error %v, want ErrEncoding", err)
+			err := decodeAny(tt.name, tt.b)
+			if !errors.Is(err, ErrEncoding) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want ErrEncoding mentioning %q", err, tt.want)
 			}
 		})
 	}
@@ -284,5 +289,25 @@ func TestDecodeGarbage(t *testing.T) {
 				t.Fatalf("%s of %x: error %v is not ErrEncoding", name, b, err)
 			}
 		}
+	}
+}
+
+// TestClearedFieldKeepsItsStamp: a field cleared by a change keeps the
+// change's stamp through the stamped encoding, so later conflicts on it
+// are decided the same before and after a snapshot.
+func TestClearedFieldKeepsItsStamp(t *testing.T) {
+	c := &Citizen{ID: "092090001234"}
+	c.Set(FieldFullName, "Nguyễn Văn An", Stamp{Index: 1, Node: "city"})
+	c.Set(FieldOtherName, "", Stamp{Index: 9, Time: 77, Node: "edge-1"})
+	got, _, err := DecodeCitizen(AppendCitizen(nil, c, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Stamps[FieldOtherName] != c.Stamps[FieldOtherName] || *got != *c {
+		t.Fatalf("stamp of a cleared field lost: %+v", got.Stamps[FieldOtherName])
+	}
+	compact, _, err := DecodeCitizen(AppendCitizen(nil, c, false))
+	if err != nil || compact.Values[FieldOtherName] != "" {
+		t.Fatalf("compact: %v", err)
 	}
 }
