@@ -1,0 +1,26 @@
+//go:build !pcsc
+
+package pcsc
+
+import (
+	"context"
+
+	"github.com/xanode/xanode/reader/emrtd"
+)
+
+// Card is a connected card; without PC/SC support there are none.
+type Card struct{}
+
+// Open reports ErrNotBuilt.
+func Open(ctx context.Context, readerName string) (*Card, error) { return nil, ErrNotBuilt }
+
+// Readers reports ErrNotBuilt.
+func Readers(ctx context.Context) ([]string, error) { return nil, ErrNotBuilt }
+
+// Transmit is never reached: Open never returns a Card.
+func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) { return nil, ErrNotBuilt }
+
+// Close does nothing.
+func (c *Card) Close() error { return nil }
+
+var _ emrtd.Transport = (*Card)(nil)

@@ -1,0 +1,194 @@
+package reader
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/xanode/xanode/reader/emrtd"
+	"github.com/xanode/xanode/reader/sod"
+	"github.com/xanode/xanode/reader/vncard"
+)
+
+// Assurance says how far an identification can be trusted (DESIGN 8).
+type Assurance string
+
+// Assurance levels, strongest first.
+const (
+	AssuranceChipCloningChecked Assurance = "chip-cloning-checked" // PA and chip or active authentication
+	AssuranceChipVerified       Assurance = "chip-verified"        // passive authentication
+	AssuranceChipRead           Assurance = "chip-read"            // chip read, data not authenticated
+	AssuranceQR                 Assurance = "qr"                   // the card's QR code
+	AssuranceTyped              Assurance = "typed"                // typed by the officer
+)
+
+var assuranceRank = map[Assurance]int{
+	AssuranceTyped: 1, AssuranceQR: 2, AssuranceChipRead: 3, AssuranceChipVerified: 4, AssuranceChipCloningChecked: 5,
+}
+
+// AtLeast reports whether a is as strong as b; unknown levels are weakest.
+func (a Assurance) AtLeast(b Assurance) bool { return assuranceRank[a] >= assuranceRank[b] }
+
+// Statuses of passive authentication and the clone check.
+const (
+	StatusOK         = "ok"
+	StatusFailed     = "failed"
+	StatusNotChecked = "not_checked"
+)
+
+// PA is the outcome of passive authentication.
+type PA struct {
+	Status         string   `json:"status"`
+	Reasons        []string `json:"reasons"`
+	CSCA           string   `json:"csca,omitempty"`
+	DocumentSigner string   `json:"document_signer,omitempty"`
+}
+
+// CloneCheck is the outcome of chip or active authentication.
+type CloneCheck struct {
+	Method string `json:"method"` // "none", later "ca" or "aa"
+	Status string `json:"status"`
+}
+
+// Result is what one card read yields.
+type Result struct {
+	ID             string       // 12-digit personal ID, from DG13 or else the MRZ
+	DocumentNumber string       // BAC document number from the MRZ
+	MRZ            []string     // the three MRZ lines of DG1
+	DG13           *vncard.DG13 // nil if the card has none
+	Files          []string     // files read, in order
+	Access         string       // "bac"
+	PA             PA
+	CloneCheck     CloneCheck
+	Assurance      Assurance
+	APDUs          int // command APDUs sent, BAC included
+	// Warnings are data-quality findings, e.g. an ID in DG13 that differs
+	// from the MRZ's.
+	Warnings []string
+	// Raw holds every file read by short name, for passive authentication
+	// and for DG2's face image.
+	Raw map[string][]byte
+
+	mrz *vncard.MRZ
+}
+
+// fill derives the summary fields once the files are read.
+func (r *Result) fill() {
+	r.DocumentNumber = r.mrz.DocumentNumber
+	if l, err := r.mrz.Lines(); err == nil {
+		r.MRZ = l[:]
+	}
+	r.ID = r.mrz.ID()
+	if r.DG13 != nil && r.DG13.ID != "" {
+		if r.ID != "" && r.DG13.ID != r.ID {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("DG13 gives ID %s, the MRZ %s", r.DG13.ID, r.ID))
+		}
+		r.ID = r.DG13.ID
+	}
+	if len(r.ID) == 12 && r.ID[3:] != r.DocumentNumber {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("document number %s is not the last 9 digits of ID %s", r.DocumentNumber, r.ID))
+	}
+	r.PA = checkSOD(r.Raw)
+	r.CloneCheck = CloneCheck{Method: "none", Status: StatusNotChecked}
+	r.Assurance = AssuranceChipRead
+}
+
+// checkSOD does the part of passive authentication that needs no trust
+// store: every data group read must match its hash in EF.SOD. A mismatch
+// fails; otherwise the signature chain is still unchecked.
+func checkSOD(files map[string][]byte) PA {
+	b, ok := files[emrtd.FileSOD.Name]
+	if !ok {
+		return PA{Status: StatusFailed, Reasons: []string{"the card has no EF.SOD"}}
+	}
+	s, err := sod.Parse(b)
+	if err != nil {
+		return PA{Status: StatusFailed, Reasons: []string{"EF.SOD cannot be read: " + err.Error()}}
+	}
+	var failed []string
+	for name, content := range files {
+		f, _ := emrtd.FileByName(name)
+		if n := f.DataGroup(); n > 0 {
+			if err := s.CheckDataGroup(n, content); err != nil {
+				failed = append(failed, err.Error())
+			}
+		}
+	}
+	pa := PA{Status: StatusNotChecked, Reasons: []string{"no CSCA trust store: the Document Signer's signature and certificate chain are not verified"}}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		pa = PA{Status: StatusFailed, Reasons: failed}
+	}
+	if len(s.Certificates) > 0 {
+		if c, err := x509.ParseCertificate(s.Certificates[0]); err == nil {
+			pa.DocumentSigner = c.Subject.String()
+		}
+	}
+	return pa
+}
+
+// MarshalJSON gives the shape of `xanode card read --json` (DESIGN 12).
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		ID         string         `json:"id"`
+		Doc        string         `json:"doc"`
+		MRZ        []string       `json:"mrz"`
+		DG13       map[string]any `json:"dg13,omitempty"`
+		Files      []string       `json:"files"`
+		Access     string         `json:"access"`
+		PA         PA             `json:"pa"`
+		CloneCheck CloneCheck     `json:"clone_check"`
+		Assurance  Assurance      `json:"assurance"`
+		APDUs      int            `json:"apdus"`
+		Warnings   []string       `json:"warnings,omitempty"`
+	}
+	p := plain{ID: r.ID, Doc: r.DocumentNumber, MRZ: r.MRZ, DG13: dg13JSON(r.DG13), Files: r.Files, Access: r.Access,
+		PA: r.PA, CloneCheck: r.CloneCheck, Assurance: r.Assurance, APDUs: r.APDUs, Warnings: r.Warnings}
+	if p.PA.Reasons == nil {
+		p.PA.Reasons = []string{}
+	}
+	// No HTML escaping: MRZ fillers stay '<' rather than \u003c.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// dg13JSON lists every field by number as on the card (a string, a list of
+// strings, or hex DER for other types) and adds named keys.
+func dg13JSON(d *vncard.DG13) map[string]any {
+	if d == nil {
+		return nil
+	}
+	m := map[string]any{}
+	for n, f := range d.Raw {
+		key := strconv.Itoa(n)
+		switch {
+		case f.Values != nil && f.Seq:
+			m[key] = f.Values
+		case f.Values != nil:
+			m[key] = f.Values[0]
+		default:
+			m[key] = hex.EncodeToString(f.DER)
+		}
+	}
+	named := map[string]string{
+		"full_name": d.FullName, "date_of_birth": d.DateOfBirth.String(), "sex": d.Sex, "nationality": d.Nationality,
+		"ethnicity": d.Ethnicity, "religion": d.Religion, "hometown": d.Hometown, "residence": d.Residence,
+		"characteristics": d.Characteristics, "issue_date": d.IssueDate.String(), "expiry_date": d.ExpiryDate.String(),
+		"father": d.Father, "mother": d.Mother, "spouse": d.Spouse, "old_id": d.OldID,
+	}
+	for k, v := range named {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
