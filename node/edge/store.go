@@ -319,3 +319,29 @@ func getU64(b *bolt.Bucket, k []byte) uint64 {
 	}
 	return 0
 }
+
+// Sample returns up to n records of the subset that keep returns true for,
+// spread over the subset (every k-th record), in ID order.
+func (s *Store) Sample(n int, keep func(*registry.Citizen) bool) ([]*registry.Citizen, error) {
+	var out []*registry.Citizen
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSubset)
+		step := max(1, b.Stats().KeyN/(n+1))
+		i := 0
+		return b.ForEach(func(k, v []byte) error {
+			i++
+			if len(out) >= n || i%step != 0 {
+				return nil
+			}
+			c, _, err := registry.DecodeCitizen(v)
+			if err != nil {
+				return err
+			}
+			if keep(c) {
+				out = append(out, c)
+			}
+			return nil
+		})
+	})
+	return out, err
+}

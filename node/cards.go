@@ -1,0 +1,184 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	gosync "sync"
+	"time"
+
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/vncard"
+)
+
+// SampleCards is an emulated card reader holding sample cards, one after
+// the other at each tap: the demo's stand-in for a PC/SC reader. The
+// cards are built from real records of the subset, each signed by a test
+// Document Signer, and kept as card folders (one per card, the format of
+// ../shared/cards) so `xanode card read --emulate-card DIR` reads them too.
+type SampleCards struct {
+	Dir   string
+	mu    gosync.Mutex
+	cards []sampleCard
+	next  int
+}
+
+type sampleCard struct {
+	dir   string
+	files emulator.Files
+	key   reader.MRZKey
+}
+
+// sampleCardCount is how many cards the demo makes.
+const sampleCardCount = 3
+
+// OpenSampleCards loads the card folders under dir, or makes them from
+// records of the subset on first use. One card carries an old residence,
+// as cards do when their holder moved: tapping it shows a difference.
+func OpenSampleCards(dir string, st *edge.Store) (*SampleCards, error) {
+	s := &SampleCards{Dir: dir}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := s.load(filepath.Join(dir, e.Name())); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(s.cards) > 0 {
+		return s, nil
+	}
+	if err := s.make(st); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SampleCards) load(dir string) error {
+	files, err := emulator.LoadDir(dir)
+	if err != nil {
+		return err
+	}
+	mrz, err := vncard.ParseDG1(files["DG1"])
+	if err != nil {
+		return fmt.Errorf("sample card %s: %w", dir, err)
+	}
+	key := reader.MRZKey{DocumentNumber: mrz.DocumentNumber, DateOfBirth: mrz.DateOfBirth, DateOfExpiry: mrz.DateOfExpiry}
+	s.cards = append(s.cards, sampleCard{dir: dir, files: files, key: key})
+	return nil
+}
+
+func (s *SampleCards) make(st *edge.Store) error {
+	recs, err := st.Sample(sampleCardCount, func(c *registry.Citizen) bool {
+		return c.Get(registry.FieldCardExpiry) != "" && c.BirthDate().Day != 0
+	})
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return errors.New("sample cards: no adult with a card in the subset")
+	}
+	pki, err := emulator.NewTestPKI(time.Now())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return err
+	}
+	if err := pki.WritePEM(s.Dir); err != nil {
+		return err
+	}
+	for i, rec := range recs {
+		p := personOf(rec)
+		if i == len(recs)-1 {
+			p.Residence = "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
+		}
+		files, err := emulator.Build(p, pki.DocumentSigner)
+		if err != nil {
+			return fmt.Errorf("sample card for %s: %w", rec.ID, err)
+		}
+		dir := filepath.Join(s.Dir, rec.ID)
+		if err := emulator.WriteDir(dir, files); err != nil {
+			return err
+		}
+		if err := s.load(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func personOf(c *registry.Citizen) emulator.Person {
+	date := func(f registry.Field) vncard.Date {
+		d, _ := registry.ParseDate(c.Get(f))
+		return vncard.Date{Year: d.Year, Month: d.Month, Day: d.Day}
+	}
+	return emulator.Person{
+		ID: c.ID, FullName: c.Get(registry.FieldFullName), DateOfBirth: date(registry.FieldBirthDate),
+		Sex: c.Get(registry.FieldSex), IssueDate: date(registry.FieldCardIssued), ExpiryDate: date(registry.FieldCardExpiry),
+		Nationality: c.Get(registry.FieldNationality), Ethnicity: c.Get(registry.FieldEthnicity),
+		Religion: c.Get(registry.FieldReligion), Hometown: c.Get(registry.FieldHometown),
+		Residence: c.Get(registry.FieldPermanentAddress), Characteristics: c.Get(registry.FieldFeatures),
+		Father: c.Get(registry.FieldFatherName), Mother: c.Get(registry.FieldMotherName),
+		Spouse: c.Get(registry.FieldSpouseName), OldID: c.Get(registry.FieldOldID),
+	}
+}
+
+// Tap reads the next sample card through the real reader code, as if the
+// officer had put it on the reader.
+func (s *SampleCards) Tap(ctx context.Context) (*reader.Result, error) {
+	s.mu.Lock()
+	if len(s.cards) == 0 {
+		s.mu.Unlock()
+		return nil, errors.New("sample cards: none")
+	}
+	c := s.cards[s.next%len(s.cards)]
+	s.next++
+	s.mu.Unlock()
+	card, err := emulator.New(c.files, emulator.Options{QuirkCCCD: true})
+	if err != nil {
+		return nil, err
+	}
+	return reader.Read(ctx, card, c.key)
+}
+
+// ChipFields maps what a card said onto registry fields.
+func ChipFields(r *reader.Result) map[registry.Field]string {
+	m := map[registry.Field]string{}
+	d := r.DG13
+	if d == nil {
+		return m
+	}
+	sex := map[string]string{"Nam": registry.SexMale, "Nữ": registry.SexFemale, "M": registry.SexMale, "F": registry.SexFemale}[d.Sex]
+	for f, v := range map[registry.Field]string{
+		registry.FieldFullName: d.FullName, registry.FieldBirthDate: d.DateOfBirth.String(), registry.FieldSex: sex,
+		registry.FieldNationality: d.Nationality, registry.FieldEthnicity: d.Ethnicity, registry.FieldReligion: d.Religion,
+		registry.FieldHometown: d.Hometown, registry.FieldPermanentAddress: d.Residence, registry.FieldFeatures: d.Characteristics,
+		registry.FieldCardIssued: d.IssueDate.String(), registry.FieldCardExpiry: d.ExpiryDate.String(),
+		registry.FieldFatherName: d.Father, registry.FieldMotherName: d.Mother, registry.FieldSpouseName: d.Spouse,
+		registry.FieldOldID: d.OldID,
+	} {
+		if v != "" {
+			m[f] = v
+		}
+	}
+	return m
+}
+
+// IDs lists the sample cards' personal IDs, in tap order.
+func (s *SampleCards) IDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, c := range s.cards {
+		ids = append(ids, filepath.Base(c.dir))
+	}
+	sort.Strings(ids)
+	return ids
+}
