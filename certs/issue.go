@@ -146,29 +146,33 @@ func nodeTemplate(id string, role Role, hosts []string, lifetime time.Duration, 
 		ExtKeyUsage:           role.extKeyUsage(),
 		BasicConstraintsValid: true,
 	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-			continue
-		}
-		if err := validHostName(h); err != nil {
-			return nil, fmt.Errorf("%w: node %s: %w", ErrInvalid, id, err)
-		}
-		tmpl.DNSNames = append(tmpl.DNSNames, h)
+	ips, names, err := parseHosts(hosts)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
+	tmpl.IPAddresses, tmpl.DNSNames = ips, names
 	return tmpl, nil
 }
 
-func validHostName(h string) error {
-	if h == "" || len(h) > 253 {
-		return fmt.Errorf("host name %q must have 1 to 253 characters", h)
-	}
-	for _, r := range h {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return fmt.Errorf("host name %q may hold only letters, digits, '-' and '.'", h)
+// parseHosts splits hosts into IP addresses and DNS names. Wildcards are
+// refused: a node certificate names exactly the hosts of one node.
+func parseHosts(hosts []string) (ips []net.IP, names []string, err error) {
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			ips = append(ips, ip)
+			continue
 		}
+		if h == "" || len(h) > 253 {
+			return nil, nil, fmt.Errorf("%w: host name %q must have 1 to 253 characters", ErrInvalid, h)
+		}
+		for _, r := range h {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+				return nil, nil, fmt.Errorf("%w: host name %q may hold only letters, digits, '-' and '.'", ErrInvalid, h)
+			}
+		}
+		names = append(names, h)
 	}
-	return nil
+	return ips, names, nil
 }
 
 // Credential is a freshly issued node certificate with its key.

@@ -38,12 +38,17 @@ type sampleCard struct {
 // sampleCardCount is how many cards the demo makes.
 const sampleCardCount = 3
 
-// OpenSampleCards loads the card folders under dir, or makes them from
-// records of the subset on first use. One card carries an old residence,
-// as cards do when their holder moved: tapping it shows a difference.
-func OpenSampleCards(dir string, st *edge.Store) (*SampleCards, error) {
+// LoadCards loads emulated cards from dir: one card folder, or a folder of
+// card folders.
+func LoadCards(dir string) (*SampleCards, error) {
 	s := &SampleCards{Dir: dir}
-	entries, _ := os.ReadDir(dir)
+	if _, err := os.Stat(filepath.Join(dir, "DG1")); err == nil {
+		return s, s.load(dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range entries {
 		if e.IsDir() {
 			if err := s.load(filepath.Join(dir, e.Name())); err != nil {
@@ -51,9 +56,20 @@ func OpenSampleCards(dir string, st *edge.Store) (*SampleCards, error) {
 			}
 		}
 	}
-	if len(s.cards) > 0 {
+	if len(s.cards) == 0 {
+		return nil, fmt.Errorf("no card folders in %s", dir)
+	}
+	return s, nil
+}
+
+// OpenSampleCards loads the card folders under dir, or makes them from
+// records of the subset on first use. One card carries an old residence,
+// as cards do when their holder moved: tapping it shows a difference.
+func OpenSampleCards(dir string, st *edge.Store) (*SampleCards, error) {
+	if s, err := LoadCards(dir); err == nil {
 		return s, nil
 	}
+	s := &SampleCards{Dir: dir}
 	if err := s.make(st); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +18,6 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/xanode/xanode/certs"
-	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/fsm"
@@ -35,8 +33,6 @@ type DemoConfig struct {
 	Raft      *raft.Config
 	Out       io.Writer // where the URL and login are printed
 	Log       *slog.Logger
-	// UI builds the officer UI for the edge; nil serves the status API only.
-	UI func(d *Demo, e *edge.Edge, st *edge.Store) (http.Handler, error)
 	// PushEvery and PullEvery tune the edge's sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
 }
@@ -48,7 +44,7 @@ type Demo struct {
 	Cities []*City
 	Edge   *Edge
 	Login  DemoLogin
-	Cards  string // folder of sample card directories
+	Cards  CardSource // the emulated reader with the sample cards
 }
 
 // DemoLogin is the officer account the demo creates.
@@ -121,17 +117,16 @@ func (d *Demo) start(ctx context.Context) error {
 	if d.Login, err = demoLogin(d.Cfg.Dir); err != nil {
 		return err
 	}
-	var handler func(*edge.Edge, *edge.Store) (http.Handler, error)
-	if d.Cfg.UI != nil {
-		handler = func(e *edge.Edge, st *edge.Store) (http.Handler, error) { return d.Cfg.UI(d, e, st) }
-	}
+	d.Cards = &lazyCards{open: func() (CardSource, error) {
+		return OpenSampleCards(filepath.Join(d.Cfg.Dir, "cards"), d.Edge.Store)
+	}}
 	urls := make([]string, len(d.Cities))
 	for i, c := range d.Cities {
 		urls[i] = c.URL()
 	}
 	d.Edge, err = StartEdge(ctx, EdgeConfig{
 		Dir: filepath.Join(d.Cfg.Dir, "edge"), Listen: d.Cfg.Listen, City: urls,
-		Handler: handler, PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
+		Handler: OfficerUI(d.Cards), PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
 	})
 	if err != nil {
 		return err

@@ -40,10 +40,12 @@ type EdgeIdentity struct {
 
 // EdgeConfig configures an edge node.
 type EdgeConfig struct {
-	Dir     string
-	Listen  string   // officer UI and status address
-	City    []string // overrides identity.json when set
-	Handler func(e *edge.Edge, st *edge.Store) (http.Handler, error)
+	Dir    string
+	Listen string   // officer UI and status address
+	City   []string // overrides identity.json when set
+	// Handler builds the officer UI once the edge runs; nil serves the
+	// status endpoints only.
+	Handler func(n *Edge) (http.Handler, error)
 	// PushEvery and PullEvery tune the sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
 	Log                  *slog.Logger
@@ -54,6 +56,8 @@ type Edge struct {
 	Edge   *edge.Edge
 	Store  *edge.Store
 	ID     EdgeIdentity
+	events *hub
+	log    *slog.Logger
 	ln     net.Listener
 	http   *http.Server
 	city   *client.Client
@@ -138,17 +142,18 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		return nil, err
 	}
 	im := &edge.Importer{Store: store, Commune: id.Commune, Roots: roots, Now: time.Now}
+	events := newHub()
 	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
-		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log})
+		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	n := &Edge{Edge: e, Store: store, ID: id, city: city, done: make(chan struct{})}
+	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{})}
 	mux := http.NewServeMux()
 	n.statusRoutes(mux)
 	if cfg.Handler != nil {
-		h, err := cfg.Handler(e, store)
+		h, err := cfg.Handler(n)
 		if err != nil {
 			store.Close()
 			return nil, err

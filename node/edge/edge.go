@@ -36,7 +36,18 @@ type Config struct {
 	BatchSize int             // 0: 500
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Notify is told of what open pages may want to re-read: a change
+	// entered the outbox ("outbox"), an outcome arrived ("outcome"), the
+	// sync state changed ("sync"). It must not block. Nil: nobody listens.
+	Notify func(kind, change string)
 }
+
+// Event kinds passed to Config.Notify.
+const (
+	EventOutbox  = "outbox"
+	EventOutcome = "outcome"
+	EventSync    = "sync"
+)
 
 // Edge runs the services of one edge node.
 type Edge struct {
@@ -70,6 +81,9 @@ func New(cfg Config) (*Edge, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func(string, string) {}
 	}
 	if err := cfg.Store.SetIdentity(cfg.Node, cfg.Commune); err != nil {
 		return nil, err
@@ -115,6 +129,10 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 	if err := e.cfg.Store.Append(c); err != nil {
 		return nil, err
 	}
+	if err := e.cfg.Store.Audit(e.cfg.Now(), d.Officer, AuditRecord, c.Citizen, c.ID()+" "+string(c.Op)); err != nil {
+		return nil, err
+	}
+	e.cfg.Notify(EventOutbox, c.ID())
 	e.SyncNow()
 	return c, nil
 }
@@ -174,10 +192,16 @@ func (e *Edge) Run(ctx context.Context) error {
 	return nil
 }
 
+// setErr records the last sync failure (nil: the last exchange worked) and
+// tells listeners when that changes.
 func (e *Edge) setErr(err error) {
 	e.mu.Lock()
+	changed := (e.lastErr == nil) != (err == nil) || (err != nil && e.lastErr.Error() != err.Error())
 	e.lastErr = err
 	e.mu.Unlock()
+	if changed {
+		e.cfg.Notify(EventSync, "")
+	}
 }
 
 // pushLoop drains the outbox whenever woken or on its timer, backing off
@@ -236,6 +260,9 @@ func (e *Edge) PushOnce(ctx context.Context) error {
 			return err
 		}
 		e.setErr(nil)
+		for _, o := range outs {
+			e.cfg.Notify(EventOutcome, o.Change)
+		}
 		e.log.Info("pushed", "changes", len(pending))
 	}
 }
@@ -278,6 +305,8 @@ func (e *Edge) PullOnce(ctx context.Context) error {
 		e.setErr(err)
 		return fmt.Errorf("edge: bundle refused: %w", err)
 	}
+	e.setErr(nil)
+	e.cfg.Notify(EventSync, "")
 	e.log.Info("subset installed", "commune", info.Commune, "version", info.Version, "records", info.Count)
 	return nil
 }

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/xanode/xanode/node/registry"
@@ -40,7 +41,7 @@ func FuzzOpen(f *testing.F) {
 func FuzzHeader(f *testing.F) {
 	p := mustPKI(f)
 	valid, _ := mustBuild(f, p, genCitizens(2, 10))
-	n := int(valid[len(magic)])<<24 | int(valid[len(magic)+1])<<16 | int(valid[len(magic)+2])<<8 | int(valid[len(magic)+3])
+	n := int(binary.BigEndian.Uint32(valid[len(magic):]))
 	f.Add(valid[prefixSize : prefixSize+n])
 	f.Add([]byte{formatVersion, byte(KindFull), 1, '1'})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -188,4 +188,3 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.serveBundle(w, r, commune)
 }
-

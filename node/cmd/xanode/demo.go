@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, args []string) error {
 	start := time.Now()
 	d, err := node.StartDemo(ctx, node.DemoConfig{
 		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens,
-		Log: log, UI: demoUI,
+		Log: log,
 	})
 	if err != nil {
 		return err

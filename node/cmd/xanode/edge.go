@@ -25,6 +25,7 @@ func runEdge(ctx context.Context, args []string) error {
 	dir := fs.String("data", "", "data folder with the node's certificate, identity.json and store")
 	city := fs.String("city", "", "city API URLs, comma separated (default: those in identity.json)")
 	listen := fs.String("listen", "127.0.0.1:8080", "officer UI address")
+	cardDir := fs.String("emulate-card", "", "folder of emulated cards (card folders as made by 'xanode card make') to use as the reader")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -37,7 +38,15 @@ func runEdge(ctx context.Context, args []string) error {
 	if *city != "" {
 		urls = strings.Split(*city, ",")
 	}
-	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: newLogger(*verbose), Handler: edgeUI})
+	var cards node.CardSource
+	if *cardDir != "" {
+		sc, err := node.LoadCards(*cardDir)
+		if err != nil {
+			return err
+		}
+		cards = sc
+	}
+	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: newLogger(*verbose), Handler: node.OfficerUI(cards)})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// officer is an HTTP client that behaves like the officer's browser: a
+// cookie jar, forms with their CSRF token.
+type officer struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (o *officer) get(path string) string {
+	o.t.Helper()
+	resp, err := o.c.Get(o.base + path)
+	if err != nil {
+		o.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		o.t.Fatalf("GET %s: %s\n%s", path, resp.Status, b)
+	}
+	return string(b)
+}
+
+// submit posts a form with the CSRF token of the page it came from.
+func (o *officer) submit(page, path string, form url.Values) (int, string) {
+	o.t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		o.t.Fatalf("no CSRF token on the page before POST %s", path)
+	}
+	form.Set("csrf", m[1])
+	resp, err := o.c.PostForm(o.base+path, form)
+	if err != nil {
+		o.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestDemoFlow starts `xanode demo` and drives the officer's flow over
+// HTTP: log in, tap the sample card, see the citizen with what the chip
+// said, record a temporary residence, and wait for the city's outcome.
+func TestDemoFlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	p := start(t, "demo", "demo", "--data", dir, "--listen", freeAddr(t), "--citizens", "500")
+	var ui, user, password string
+	waitFor(t, "the demo to print its URL and login", 90*time.Second, func() bool {
+		out := p.out.String()
+		if m := regexp.MustCompile(`officer UI:\s+(\S+)/`).FindStringSubmatch(out); m != nil {
+			ui = m[1]
+		}
+		if m := regexp.MustCompile(`sample login:\s+(\S+) / (\S+)`).FindStringSubmatch(out); m != nil {
+			user, password = m[1], m[2]
+		}
+		return ui != "" && password != ""
+	})
+	jar, _ := cookiejar.New(nil)
+	o := &officer{t: t, base: ui, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+
+	login := o.get("/login")
+	if code, body := o.submit(login, "/login", url.Values{"user": {user}, "password": {"sai mật khẩu"}}); code == http.StatusOK && strings.Contains(body, "Chạm thẻ mẫu") {
+		t.Fatal("a wrong password logged in")
+	}
+	code, home := o.submit(o.get("/login"), "/login", url.Values{"user": {user}, "password": {password}, "next": {"/"}})
+	if code != http.StatusOK || !strings.Contains(home, "Chạm thẻ mẫu") {
+		t.Fatalf("login: %d\n%s", code, home)
+	}
+
+	code, tapped := o.submit(home, "/tap", url.Values{})
+	if code != http.StatusOK {
+		t.Fatalf("tap: %d\n%s", code, tapped)
+	}
+	m := regexp.MustCompile(`/citizen/(\d{12})`).FindStringSubmatch(tapped)
+	if m == nil {
+		t.Fatalf("the tap shows no citizen from the local data:\n%s", tapped)
+	}
+	id := m[1]
+	for _, want := range []string{id, "Đã đọc chip"} {
+		if !strings.Contains(tapped, want) {
+			t.Errorf("the identification page lacks %q", want)
+		}
+	}
+
+	record := o.get("/citizen/" + id)
+	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
+	code, after := o.submit(record, "/citizen/"+id+"/temporary", url.Values{
+		"address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"}, "until": {until}})
+	if code != http.StatusOK {
+		t.Fatalf("recording a temporary residence: %d\n%s", code, after)
+	}
+	if !strings.Contains(after, "Đăng ký tạm trú") {
+		t.Errorf("the page after recording does not show the registration:\n%s", after)
+	}
+	// Two changes: the identification (audit) and the registration.
+	var outbox string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		outbox = o.get("/outbox")
+		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no outcomes on the outbox page after 30 s:\n%s", outbox)
+		}
+	}
+	var es edgeStatus
+	if err := getJSON(http.DefaultClient, ui+"/v1/status", &es); err != nil {
+		t.Fatal(err)
+	}
+	if es.Outbox != 0 || es.Citizens != 500 {
+		t.Errorf("edge status after the flow: %+v", es)
+	}
+	p.stop(t)
+	if !strings.Contains(p.out.String(), "stopped cleanly") {
+		t.Errorf("the demo did not report a clean stop:\n%s", tail(p.out.String(), 2000))
+	}
+}

@@ -1,0 +1,158 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/gen"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/webui"
+)
+
+// CardSource reads the card on a reader (SampleCards in the demo; a PC/SC
+// reader on an office box).
+type CardSource interface {
+	Tap(ctx context.Context) (*reader.Result, error)
+}
+
+// officerUI adapts the edge to the interfaces the officer UI declares.
+type officerUI struct {
+	edge  *edge.Edge
+	store *edge.Store
+	cards CardSource
+	hub   *hub
+	now   func() time.Time
+}
+
+// OfficerUI is an EdgeConfig.Handler that serves the officer web UI, with
+// cards as the reader (nil: no reader attached).
+func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
+	return func(n *Edge) (http.Handler, error) {
+		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log}
+		if cards != nil {
+			cfg.Cards = a
+		}
+		return webui.New(cfg)
+	}
+}
+
+// lazyCards opens its card source on first use: the demo's sample cards
+// are made from records of a subset that arrives after the UI starts.
+type lazyCards struct {
+	mu   gosync.Mutex
+	open func() (CardSource, error)
+	src  CardSource
+}
+
+func (l *lazyCards) Tap(ctx context.Context) (*reader.Result, error) {
+	l.mu.Lock()
+	if l.src == nil {
+		src, err := l.open()
+		if err != nil {
+			l.mu.Unlock()
+			return nil, err
+		}
+		l.src = src
+	}
+	src := l.src
+	l.mu.Unlock()
+	return src.Tap(ctx)
+}
+
+func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
+	o, err := a.store.Authenticate(user, password)
+	if errors.Is(err, edge.ErrBadLogin) {
+		return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
+	}
+	if err != nil {
+		return webui.Officer{}, err
+	}
+	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
+}
+
+// Lookup writes the audit entry before it reads: a view that fails after
+// the read still counts as a view.
+func (a *officerUI) Lookup(officer, id string) (*registry.Citizen, error) {
+	if err := a.store.Audit(a.now(), officer, edge.AuditLookup, id, ""); err != nil {
+		return nil, err
+	}
+	c, err := a.edge.Lookup(id)
+	if errors.Is(err, edge.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", webui.ErrNotFound, id)
+	}
+	return c, err
+}
+
+func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
+	return a.edge.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
+		Procedure: d.Procedure, Note: d.Note})
+}
+
+func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
+	rs, err := a.edge.Recent(n)
+	out := make([]webui.Recorded, len(rs))
+	for i, r := range rs {
+		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
+	}
+	return out, err
+}
+
+func (a *officerUI) Status() (webui.Status, error) {
+	st, err := a.edge.Status()
+	if err != nil {
+		return webui.Status{}, err
+	}
+	name, _ := gen.CommuneName(st.Commune)
+	return webui.Status{
+		Node: st.Node, Commune: st.Commune, CommuneName: name, HasSubset: st.HasSubset,
+		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
+		Stale: st.Stale, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
+		LastSynced: st.Queue.LastSynced, LastError: st.LastError,
+	}, nil
+}
+
+// Tap reads the card, matches it against the local record, and records the
+// identification: in the audit log, and as an identification change (with
+// any difference as a data-quality finding) that travels to the city.
+func (a *officerUI) Tap(ctx context.Context, officer string) (*webui.Identification, error) {
+	res, err := a.cards.Tap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.hub.publish(webui.EventCard, "")
+	chip := ChipFields(res)
+	rec, err := a.edge.Lookup(res.ID)
+	if err != nil && !errors.Is(err, edge.ErrNotFound) {
+		return nil, err
+	}
+	matches := edge.Match(chip, rec)
+	diffs := edge.Differences(matches)
+	detail := strings.Join(append([]string{string(res.Assurance)}, diffs...), "; ")
+	if err := a.store.Audit(a.now(), officer, edge.AuditIdentify, res.ID, detail); err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		if _, err := a.edge.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: res.ID, Note: detail}); err != nil {
+			return nil, err
+		}
+	}
+	id := &webui.Identification{
+		ID: res.ID, DocNumber: res.DocumentNumber, Access: res.Access, Assurance: string(res.Assurance),
+		Reasons: res.PA.Reasons, APDUs: res.APDUs, Chip: map[string]string{}, Record: rec,
+	}
+	for f, v := range chip {
+		id.Chip[f.String()] = v
+	}
+	for _, m := range matches {
+		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree})
+	}
+	return id, nil
+}

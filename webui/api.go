@@ -1,0 +1,177 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// Errors the UI's dependencies return so that it can tell the officer what
+// happened; adapters in package node map their own errors onto these.
+var (
+	// ErrNotFound: the citizen is not in the commune's local subset.
+	ErrNotFound = errors.New("webui: citizen not in the local data")
+	// ErrBadLogin: unknown user, wrong password or disabled account. The
+	// three are deliberately not told apart.
+	ErrBadLogin = errors.New("webui: wrong user name or password")
+	// ErrNoCard: the reader holds no card (or lost it mid-read).
+	ErrNoCard = errors.New("webui: no card on the reader")
+)
+
+// Roles an officer may hold.
+const (
+	RoleOfficer    = "officer"
+	RoleSupervisor = "supervisor"
+)
+
+// Officer is a logged-in commune officer.
+type Officer struct {
+	User string // login name; recorded as Change.Officer
+	Name string // full name, for display
+	Role string // RoleOfficer or RoleSupervisor; any other role cannot log in
+}
+
+// Officers checks logins against the officer accounts that came signed with
+// the commune bundle (so it works offline).
+//
+// Authenticate is called concurrently and may be slow (a memory-hard KDF);
+// the UI rate-limits calls per user and address before making them. It
+// returns an error wrapping ErrBadLogin for any refused login; any other
+// error means the accounts could not be checked.
+type Officers interface {
+	Authenticate(user, password string) (Officer, error)
+}
+
+// Registry is the edge's local data and outbox.
+//
+// Every method is called concurrently from request handlers. Lookup is how
+// the UI reads any citizen record, so the implementation writes the audit
+// entry for each view there: who (officer) looked at whom (id).
+type Registry interface {
+	// Lookup returns the record of a 12-digit personal ID from the local
+	// subset, or an error wrapping ErrNotFound, on behalf of officer
+	// (Officer.User), whom the audit entry names.
+	Lookup(officer, id string) (*registry.Citizen, error)
+	// Record validates a draft, turns it into a change and stores it in the
+	// outbox durably before returning. A draft that is not valid gives an
+	// error wrapping registry.ErrField or registry.ErrChange and stores
+	// nothing; it is not safe to repeat a successful call (each call is a
+	// new change).
+	Record(d Draft) (*registry.Change, error)
+	// Recent returns the last n recorded changes, newest first.
+	Recent(n int) ([]Recorded, error)
+	// Status reads the node's sync state.
+	Status() (Status, error)
+}
+
+// Draft is what an officer submits; Registry.Record stamps it with the
+// node's identity, sequence and time.
+type Draft struct {
+	Officer   string            // Officer.User
+	Op        registry.Op       // operation
+	Citizen   string            // 12-digit personal ID
+	Patch     map[string]string // field wire name → value (dates YYYY-MM-DD)
+	Procedure string            // dossier reference, may be empty
+	Note      string            // free text, may be empty
+}
+
+// Recorded is one change recorded on this node and its outcome.
+type Recorded struct {
+	Change  *registry.Change
+	Outcome *registry.Outcome // nil while the change waits in the outbox
+}
+
+// Status is the node's sync state as the officer sees it.
+type Status struct {
+	Node        string
+	Commune     string // 5-digit code
+	CommuneName string // may be empty
+	HasSubset   bool   // false until the first verified subset arrived
+
+	SubsetVersion uint64
+	SubsetCount   uint64
+	SubsetExpires time.Time
+	Stale         bool // the subset expired: data may be out of date
+
+	Pending       int       // changes waiting in the outbox
+	OldestPending time.Time // zero when Pending is 0
+	LastSynced    time.Time // last successful exchange with the city; zero: never
+	LastError     string    // last sync failure, empty when the last try worked
+}
+
+// Cards reads the card on the reader.
+//
+// Tap reads, authenticates and matches one card against the local record
+// on behalf of officer (Officer.User); it is called from request handlers
+// (possibly concurrently: the implementation serialises access to the
+// reader) and must return when ctx ends. It returns an error wrapping
+// ErrNoCard when no card is present. The implementation writes the
+// identification, naming the officer, to the audit log.
+type Cards interface {
+	Tap(ctx context.Context, officer string) (*Identification, error)
+}
+
+// Assurance levels of an identification, strongest first (DESIGN section 8).
+const (
+	AssuranceCloningChecked = "chip-cloning-checked"
+	AssuranceChipVerified   = "chip-verified"
+	AssuranceChipRead       = "chip-read"
+	AssuranceQR             = "qr"
+	AssuranceTyped          = "typed"
+)
+
+// Identification is the result of one card read.
+type Identification struct {
+	ID        string   // 12-digit personal ID read from the card
+	DocNumber string   // document number (BAC)
+	Access    string   // how the chip was opened: "bac", "pace", or "" for QR/typed
+	Assurance string   // one of the Assurance constants
+	Reasons   []string // why the assurance is not higher (technical, shown as is)
+	APDUs     int      // commands exchanged with the chip
+
+	// Chip is what the card said, keyed by registry field wire names
+	// (full_name, birth_date, sex, …); dates in any form registry.ParseDate
+	// accepts.
+	Chip map[string]string
+	// Record is the local record, nil if the citizen is not in the subset.
+	Record *registry.Citizen
+	// Matches compares each field both sides carry, in display order.
+	Matches []FieldMatch
+}
+
+// FieldMatch compares one field of the chip with the local record.
+type FieldMatch struct {
+	Field string // registry wire name
+	Chip  string
+	Local string
+	Agree bool // decided by the node (normalized comparison), not by the UI
+}
+
+// Events feeds the live updates of open pages.
+//
+// Subscribe returns a channel of events and a cancel function that must be
+// called once when the subscriber leaves; after cancel the channel receives
+// nothing more (it need not be closed). Events are hints to re-read state,
+// so a publisher must never block on a slow subscriber: it may drop or
+// coalesce events for it. Subscribe is called concurrently, once per open
+// page.
+type Events interface {
+	Subscribe() (<-chan Event, func())
+}
+
+// Kinds of Event.
+const (
+	EventOutbox  = "outbox"  // a change entered or left the outbox
+	EventOutcome = "outcome" // the city's outcome for a change arrived
+	EventCard    = "card"    // a card was placed on the reader
+	EventSync    = "sync"    // sync status changed (connected, failed, new subset)
+)
+
+// Event is one live update. It carries no citizen data: the page fetches
+// what it shows through the session-checked handlers.
+type Event struct {
+	Kind   string `json:"kind"`             // one of the Event constants
+	Change string `json:"change,omitempty"` // change ID, for outbox and outcome events
+}

@@ -1,0 +1,115 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config of the officer UI. Zero durations and counts take the value of
+// DefaultConfig.
+type Config struct {
+	Officers Officers // required
+	Registry Registry // required
+	Cards    Cards    // nil: no reader attached; the tap button is not shown
+	Events   Events   // nil: no live updates; pages show the state when reloaded
+
+	// Secure marks cookies Secure (and gives them the __Host- prefix): set
+	// it whenever the UI is served over TLS.
+	Secure bool
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// Log receives logins, refusals and internal errors; nil: slog.Default().
+	Log *slog.Logger
+	// Location is the time zone of displayed times; nil: Vietnam (UTC+7,
+	// fixed, so that the edge box needs no tzdata).
+	Location *time.Location
+
+	SessionIdle   time.Duration // a session unused this long ends
+	SessionMax    time.Duration // a session ends this long after login, used or not
+	LoginFailures int           // refused logins allowed per user and address in LoginWindow
+	LoginWindow   time.Duration
+	TapTimeout    time.Duration // longest wait for Cards.Tap
+	RecentChanges int           // changes listed on the outbox page
+	PingEvery     time.Duration // websocket keep-alive; also how often a live page rechecks its session
+}
+
+// DefaultConfig returns the defaults, without dependencies.
+func DefaultConfig() Config {
+	return Config{
+		SessionIdle:   30 * time.Minute,
+		SessionMax:    12 * time.Hour,
+		LoginFailures: 5,
+		LoginWindow:   time.Minute,
+		TapTimeout:    20 * time.Second,
+		RecentChanges: 25,
+		PingEvery:     30 * time.Second,
+	}
+}
+
+// vietnam is UTC+7 all year (no daylight saving since 1975).
+var vietnam = time.FixedZone("ICT", 7*60*60)
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.Location == nil {
+		c.Location = vietnam
+	}
+	setDur := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setDur(&c.SessionIdle, d.SessionIdle)
+	setDur(&c.SessionMax, d.SessionMax)
+	setDur(&c.LoginWindow, d.LoginWindow)
+	setDur(&c.TapTimeout, d.TapTimeout)
+	setDur(&c.PingEvery, d.PingEvery)
+	if c.LoginFailures == 0 {
+		c.LoginFailures = d.LoginFailures
+	}
+	if c.RecentChanges == 0 {
+		c.RecentChanges = d.RecentChanges
+	}
+	return c
+}
+
+// Validate checks required dependencies and ranges.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Officers == nil {
+		errs = append(errs, errors.New("webui: Config.Officers is required"))
+	}
+	if c.Registry == nil {
+		errs = append(errs, errors.New("webui: Config.Registry is required"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"SessionIdle", c.SessionIdle}, {"SessionMax", c.SessionMax}, {"LoginWindow", c.LoginWindow},
+		{"TapTimeout", c.TapTimeout}, {"PingEvery", c.PingEvery},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("webui: Config.%s is %v, must not be negative", d.name, d.v))
+		}
+	}
+	if c.SessionMax > 0 && c.SessionIdle > c.SessionMax {
+		errs = append(errs, fmt.Errorf("webui: Config.SessionIdle %v exceeds SessionMax %v", c.SessionIdle, c.SessionMax))
+	}
+	if c.LoginFailures < 0 || c.LoginFailures > 1000 {
+		errs = append(errs, fmt.Errorf("webui: Config.LoginFailures is %d, want 1..1000", c.LoginFailures))
+	}
+	if c.RecentChanges < 0 || c.RecentChanges > 1000 {
+		errs = append(errs, fmt.Errorf("webui: Config.RecentChanges is %d, want 1..1000", c.RecentChanges))
+	}
+	return errors.Join(errs...)
+}

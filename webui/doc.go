@@ -1,0 +1,33 @@
+// Package webui is the officer web UI of an edge node, served on the
+// commune office LAN: log in, identify a citizen by tapping the chip card or
+// by personal ID, read the record, register a temporary residence, and
+// follow the outbox and the city's outcomes live.
+//
+// It is built for an old office PC: server-rendered html/template pages,
+// one small hand-written stylesheet and one small ES5 script, all embedded;
+// every page works without the script, which only adds live updates over a
+// websocket (an event makes the page re-fetch a fragment). Every text comes
+// from the catalogs of package i18n, Vietnamese first.
+//
+// The UI owns no data. It declares the small interfaces it needs (Officers,
+// Registry, Cards, Events) and package node wires them; it never imports
+// raft, bbolt or any other xanode package but node/registry. Mount the
+// Server at "/" — the node itself serves /healthz and the other operator
+// endpoints beside it:
+//
+//	GET  /login, POST /login, POST /logout     officer session
+//	GET  /                                     identify: tap card, look up by ID
+//	POST /tap                                  read the card on the reader
+//	GET  /lookup?id=                           check a typed ID, go to the record
+//	GET  /citizen/{id}                         the record
+//	POST /citizen/{id}/temporary               register temporary residence
+//	GET  /outbox, GET /outbox/live             sync queue and outcomes (page, fragment)
+//	GET  /ws                                   live events (session and same origin only)
+//	GET  /static/{name}                        embedded CSS and JS
+//
+// Security: server-side sessions in memory behind an HttpOnly,
+// SameSite=Strict cookie (Secure and __Host- under TLS); a per-session
+// CSRF token on every POST form; login rate limiting per user and address;
+// a strict Content-Security-Policy without inline script or style; pages
+// never cached (office PCs are shared).
+package webui

@@ -1,0 +1,102 @@
+package webui
+
+import (
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/webui/i18n"
+)
+
+// section groups record fields the way the paper residence forms do.
+type section struct {
+	titleKey string
+	fields   []registry.Field
+}
+
+// recordSections is the order of the record page. Every registry field
+// appears exactly once (a test checks it, so a new field is not forgotten).
+var recordSections = []section{
+	{"section.identity", []registry.Field{
+		registry.FieldFullName, registry.FieldOtherName, registry.FieldBirthDate, registry.FieldSex,
+		registry.FieldNationality, registry.FieldEthnicity, registry.FieldReligion,
+		registry.FieldBirthPlace, registry.FieldHometown, registry.FieldFeatures,
+	}},
+	{"section.residence", []registry.Field{
+		registry.FieldPermanentAddress, registry.FieldTemporaryAddress, registry.FieldTemporaryUntil,
+		registry.FieldCurrentAddress, registry.FieldAbsence, registry.FieldAbsenceEnd, registry.FieldCommune,
+	}},
+	{"section.family", []registry.Field{
+		registry.FieldHousehold, registry.FieldRelation, registry.FieldFatherName, registry.FieldFatherID,
+		registry.FieldMotherName, registry.FieldMotherID, registry.FieldSpouseName, registry.FieldSpouseID,
+	}},
+	{"section.documents", []registry.Field{
+		registry.FieldOldID, registry.FieldCardNumber, registry.FieldCardIssued, registry.FieldCardExpiry,
+		registry.FieldStatus, registry.FieldDeathDate,
+	}},
+}
+
+// dateFields hold registry dates, shown as dd/mm/yyyy.
+var dateFields = map[registry.Field]bool{
+	registry.FieldBirthDate: true, registry.FieldTemporaryUntil: true, registry.FieldCardIssued: true,
+	registry.FieldCardExpiry: true, registry.FieldDeathDate: true, registry.FieldAbsenceEnd: true,
+}
+
+// fieldLabel is the field's name in l; a name that is not a registry field
+// (a chip may carry extras) is shown as it is.
+func fieldLabel(l i18n.Lang, name string) string {
+	if _, ok := registry.FieldByName(name); !ok {
+		return name
+	}
+	return l.T("field." + name)
+}
+
+// displayValue shows a field value as an officer reads it: dates as
+// dd/mm/yyyy, sex and status in words. A value that does not parse is shown
+// as it is, never hidden.
+func displayValue(l i18n.Lang, name, v string) string {
+	f, ok := registry.FieldByName(name)
+	if !ok || v == "" {
+		return v
+	}
+	switch {
+	case dateFields[f]:
+		if d, err := registry.ParseDate(v); err == nil {
+			return d.Display()
+		}
+	case f == registry.FieldSex && (v == registry.SexMale || v == registry.SexFemale):
+		return l.T("sex." + v)
+	case f == registry.FieldStatus && (v == registry.StatusAlive || v == registry.StatusDeceased):
+		return l.T("status." + v)
+	}
+	return v
+}
+
+// timeLayout is the same in both languages: officers in Vietnam read
+// day/month whatever the UI language.
+const timeLayout = "02/01/2006 15:04"
+
+func (s *Server) formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.cfg.Location).Format(timeLayout)
+}
+
+// age says how long ago t was, in the coarsest unit that is still useful.
+func age(l i18n.Lang, d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return l.T("age.seconds", max(0, int(d/time.Second)))
+	case d < time.Hour:
+		return l.T("age.minutes", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return l.T("age.hours", int(d/time.Hour))
+	}
+	return l.T("age.days", int(d/(24*time.Hour)))
+}
+
+// today is the calendar day in the UI's time zone, as a registry Date.
+func (s *Server) today() registry.Date {
+	y, m, d := s.cfg.Now().In(s.cfg.Location).Date()
+	return registry.Date{Year: y, Month: int(m), Day: d}
+}

@@ -1,0 +1,187 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// sampleIdentification is the sample card read over BAC without passive
+// authentication; the chip spells the hometown differently from the record.
+func sampleIdentification(rec *registry.Citizen) *Identification {
+	return &Identification{
+		ID: sampleID, DocNumber: "195001234", Access: "bac", Assurance: AssuranceChipRead,
+		Reasons: []string{"no CSCA in the trust store"}, APDUs: 17,
+		Chip: map[string]string{
+			"full_name": "Nguyễn Thị Thu Hà", "birth_date": "08/03/1995", "sex": "F",
+			"hometown": "Phong Điền, TP Cần Thơ",
+		},
+		Record: rec,
+		Matches: []FieldMatch{
+			{Field: "full_name", Chip: "Nguyễn Thị Thu Hà", Local: "Nguyễn Thị Thu Hà", Agree: true},
+			{Field: "birth_date", Chip: "08/03/1995", Local: "1995-03-08", Agree: true},
+			{Field: "sex", Chip: "F", Local: "F", Agree: true},
+			{Field: "hometown", Chip: "Phong Điền, TP Cần Thơ", Local: "Phong Điền, Cần Thơ", Agree: false},
+		},
+	}
+}
+
+var diffRowRE = regexp.MustCompile(`<tr class="diff"><th scope="row">Quê quán</th><td>Phong Điền, TP Cần Thơ</td><td>Phong Điền, Cần Thơ</td><td><strong>Khác</strong></td></tr>`)
+
+func TestTap(t *testing.T) {
+	tests := []struct {
+		name       string
+		tap        func(context.Context, string) (*Identification, error)
+		wantStatus int
+		want       []string
+	}{
+		{"in the subset", func(_ context.Context, officer string) (*Identification, error) {
+			if officer != "lan" {
+				return nil, errors.New("tapped on behalf of " + officer)
+			}
+			return sampleIdentification(sampleCitizen()), nil
+		}, http.StatusOK, []string{
+			"Kết quả đọc thẻ: Nguyễn Thị Thu Hà",
+			"Đã đọc chip (chưa xác thực chữ ký)",
+			"Có 1 thông tin trên chip khác với dữ liệu của xã",
+			`<td>08/03/1995</td><td>08/03/1995</td><td>Khớp</td>`,
+			`href="/citizen/` + sampleID + `#temporary"`,
+			"no CSCA in the trust store", "BAC",
+		}},
+		{"not in the subset", func(context.Context, string) (*Identification, error) {
+			id := sampleIdentification(nil)
+			id.Matches = nil
+			id.Assurance = AssuranceChipVerified
+			return id, nil
+		}, http.StatusOK, []string{
+			"không có trong dữ liệu của xã", "Đã xác thực chữ ký số của chip",
+			`<th scope="row">Quê quán</th><td>Phong Điền, TP Cần Thơ</td></tr>`,
+		}},
+		{"no card", func(context.Context, string) (*Identification, error) {
+			return nil, ErrNoCard
+		}, http.StatusConflict, []string{"Chưa có thẻ trên đầu đọc"}},
+		{"reader broken", func(context.Context, string) (*Identification, error) {
+			return nil, errors.New("pcsc: reader gone")
+		}, http.StatusBadGateway, []string{"Không đọc được thẻ"}},
+		{"timeout", func(ctx context.Context, _ string) (*Identification, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}, http.StatusGatewayTimeout, []string{"Đọc thẻ quá lâu"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Config{Cards: &fakeCards{tap: tt.tap}, TapTimeout: 50e6})
+			c := e.client()
+			token := c.login()
+			p := c.post("/tap", url.Values{"csrf": {token}})
+			p.wantStatus(t, tt.wantStatus)
+			p.mustContain(t, tt.want...)
+			if tt.name == "in the subset" && !diffRowRE.MatchString(p.body) {
+				t.Errorf("the differing hometown is not highlighted:\n%s", p.body)
+			}
+		})
+	}
+}
+
+func TestTapWithoutReader(t *testing.T) {
+	e := newEnv(t, Config{})
+	c := e.client()
+	token := c.login()
+	home := c.get("/")
+	home.mustNotContain(t, `action="/tap"`)
+	p := c.post("/tap", url.Values{"csrf": {token}})
+	p.wantStatus(t, http.StatusNotFound)
+	p.mustContain(t, "chưa gắn đầu đọc thẻ")
+}
+
+func TestLookup(t *testing.T) {
+	var looked []string
+	reg := &fakeRegistry{lookup: func(officer, id string) (*registry.Citizen, error) {
+		if officer != "lan" {
+			t.Errorf("Lookup on behalf of %q, want the logged-in officer", officer)
+		}
+		looked = append(looked, id)
+		switch id {
+		case sampleID:
+			return sampleCitizen(), nil
+		case "079099000001":
+			return nil, errors.New("bbolt: disk I/O error")
+		}
+		return nil, ErrNotFound
+	}}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	tests := []struct {
+		id         string
+		wantStatus int
+		want       string
+	}{
+		{"", http.StatusBadRequest, "Chưa nhập số định danh"},
+		{"09219500123A", http.StatusBadRequest, "chỉ gồm các chữ số"},
+		{"0921950", http.StatusBadRequest, "phải có đúng 12 chữ số; bạn đã nhập 7 chữ số"},
+		{"0921950012345", http.StatusBadRequest, "bạn đã nhập 13 chữ số"},
+		{"092195009999", http.StatusNotFound, "Không có công dân mang số định danh 092195009999 trong dữ liệu của xã"},
+		{"079099000001", http.StatusInternalServerError, "Chưa đọc được dữ liệu của xã"},
+		{"092 195 001 234", http.StatusOK, "Nguyễn Thị Thu Hà"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			p := c.get("/lookup?id=" + url.QueryEscape(tt.id))
+			if p.status == http.StatusSeeOther {
+				p = c.get(p.header.Get("Location"))
+			}
+			p.wantStatus(t, tt.wantStatus)
+			p.mustContain(t, tt.want)
+			if tt.wantStatus != http.StatusOK {
+				p.mustContain(t, `value="`+tt.id+`"`) // the officer's input stays
+			}
+		})
+	}
+	if want := []string{"092195009999", "079099000001", sampleID}; len(looked) != len(want) {
+		t.Errorf("Lookup calls %v, want %v (malformed IDs must not reach the registry)", looked, want)
+	}
+}
+
+func TestCitizenPage(t *testing.T) {
+	e := newEnv(t, Config{Registry: &fakeRegistry{lookup: func(_, id string) (*registry.Citizen, error) {
+		return sampleCitizen(), nil
+	}}})
+	c := e.client()
+	c.login()
+	p := c.get("/citizen/" + sampleID)
+	p.wantStatus(t, http.StatusOK)
+	p.mustContain(t,
+		"<h1>Nguyễn Thị Thu Hà <span class=\"id\">"+sampleID+"</span></h1>",
+		"Cần Thơ", // province of birth registration from the ID prefix
+		"<dt>Họ và tên</dt><dd>Nguyễn Thị Thu Hà</dd>",
+		"<dt>Ngày sinh</dt><dd>08/03/1995</dd>",
+		"<dt>Giới tính</dt><dd>Nữ</dd>",
+		"<dt>Quê quán</dt><dd>Phong Điền, Cần Thơ</dd>",
+		"<dt>Nơi thường trú</dt><dd>12 Trần Hưng Đạo",
+		"<dt>Quan hệ với chủ hộ</dt><dd>Chủ hộ</dd>",
+		"<dt>Thẻ có giá trị đến</dt><dd>08/03/2035</dd>",
+		"<dt>Tình trạng</dt><dd>Còn sống</dd>",
+		`id="temporary"`, `<label for="address">Địa chỉ tạm trú</label>`, `<label for="until">Tạm trú đến ngày</label>`,
+	)
+	p.mustNotContain(t, "Nơi tạm trú") // unset fields are not listed
+}
+
+func TestRecordSectionsCoverEveryField(t *testing.T) {
+	seen := make(map[registry.Field]int)
+	for _, s := range recordSections {
+		for _, f := range s.fields {
+			seen[f]++
+		}
+	}
+	for f := registry.Field(1); int(f) < registry.NumFields; f++ {
+		if seen[f] != 1 {
+			t.Errorf("field %s appears %d times on the record page, want once", f, seen[f])
+		}
+	}
+}

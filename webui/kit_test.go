@@ -1,0 +1,302 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// Test doubles: structs with function fields; a nil field gives a neutral
+// answer so each test sets only what it is about.
+
+type fakeOfficers struct {
+	authenticate func(user, password string) (Officer, error)
+}
+
+func (f *fakeOfficers) Authenticate(user, password string) (Officer, error) {
+	return f.authenticate(user, password)
+}
+
+type fakeRegistry struct {
+	lookup func(officer, id string) (*registry.Citizen, error)
+	record func(d Draft) (*registry.Change, error)
+	recent func(n int) ([]Recorded, error)
+	status func() (Status, error)
+}
+
+func (f *fakeRegistry) Lookup(officer, id string) (*registry.Citizen, error) {
+	if f.lookup == nil {
+		return nil, ErrNotFound
+	}
+	return f.lookup(officer, id)
+}
+
+func (f *fakeRegistry) Record(d Draft) (*registry.Change, error) {
+	if f.record == nil {
+		return nil, errors.New("fake: record not set")
+	}
+	return f.record(d)
+}
+
+func (f *fakeRegistry) Recent(n int) ([]Recorded, error) {
+	if f.recent == nil {
+		return nil, nil
+	}
+	return f.recent(n)
+}
+
+func (f *fakeRegistry) Status() (Status, error) {
+	if f.status == nil {
+		return Status{Node: "edge-1", Commune: "31117", HasSubset: true}, nil
+	}
+	return f.status()
+}
+
+type fakeCards struct {
+	tap func(ctx context.Context, officer string) (*Identification, error)
+}
+
+func (f *fakeCards) Tap(ctx context.Context, officer string) (*Identification, error) {
+	return f.tap(ctx, officer)
+}
+
+type fakeEvents struct {
+	subscribe func() (<-chan Event, func())
+}
+
+func (f *fakeEvents) Subscribe() (<-chan Event, func()) { return f.subscribe() }
+
+// hub is a minimal publisher for fakeEvents: it never blocks on a slow
+// subscriber, as the Events contract asks.
+type hub struct {
+	mu   sync.Mutex
+	subs map[chan Event]bool
+}
+
+func newHub() *hub { return &hub{subs: make(map[chan Event]bool)} }
+
+func (h *hub) events() *fakeEvents {
+	return &fakeEvents{subscribe: func() (<-chan Event, func()) {
+		ch := make(chan Event, 8)
+		h.mu.Lock()
+		h.subs[ch] = true
+		h.mu.Unlock()
+		return ch, func() {
+			h.mu.Lock()
+			delete(h.subs, ch)
+			h.mu.Unlock()
+		}
+	}}
+}
+
+func (h *hub) publish(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testNow is 10 March 2026, 09:00 in Vietnam.
+var testNow = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+
+const (
+	sampleID   = "092195001234"
+	officerPwd = "mật-khẩu-đúng"
+)
+
+// sampleCitizen is a woman born 1995 in Cần Thơ (092), head of her household.
+func sampleCitizen() *registry.Citizen {
+	c := &registry.Citizen{ID: sampleID}
+	st := registry.Stamp{Index: 7, Node: "city"}
+	for name, v := range map[string]string{
+		"full_name": "Nguyễn Thị Thu Hà", "birth_date": "1995-03-08", "sex": "F",
+		"nationality": "Việt Nam", "ethnicity": "Kinh", "hometown": "Phong Điền, Cần Thơ",
+		"permanent_address": "12 Trần Hưng Đạo, phường An Cư, Ninh Kiều, Cần Thơ",
+		"commune":           "31117", "household": "HH-0042", "relation": "Chủ hộ",
+		"card_expiry": "2035-03-08", "status": "alive",
+	} {
+		f, _ := registry.FieldByName(name)
+		c.Set(f, v, st)
+	}
+	return c
+}
+
+func sampleOfficers() *fakeOfficers {
+	return &fakeOfficers{authenticate: func(user, password string) (Officer, error) {
+		if user == "lan" && password == officerPwd {
+			return Officer{User: "lan", Name: "Trần Thị Lan", Role: RoleOfficer}, nil
+		}
+		return Officer{}, ErrBadLogin
+	}}
+}
+
+// env is one UI behind an httptest server.
+type env struct {
+	t     *testing.T
+	srv   *Server
+	ts    *httptest.Server
+	clock *clock
+}
+
+// newEnv starts the UI with the given config; nil dependencies get the
+// sample ones.
+func newEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	c := &clock{t: testNow}
+	if cfg.Officers == nil {
+		cfg.Officers = sampleOfficers()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = &fakeRegistry{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = c.Now
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	return &env{t: t, srv: srv, ts: ts, clock: c}
+}
+
+// client is a browser: a cookie jar, redirects not followed so that tests
+// see them.
+type client struct {
+	e    *env
+	http *http.Client
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(req *http.Request) page {
+	c.e.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
+	}
+	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+func (c *client) get(path string) page {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) page {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.e.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the first form token of a page.
+func (p page) csrf(t *testing.T) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no csrf token on the page:\n%s", p.body)
+	}
+	return m[1]
+}
+
+// login logs in as the sample officer and returns the session's CSRF token.
+func (c *client) login() string {
+	c.e.t.Helper()
+	p := c.get("/login")
+	p = c.post("/login", url.Values{"csrf": {p.csrf(c.e.t)}, "user": {"lan"}, "password": {officerPwd}})
+	if p.status != http.StatusSeeOther {
+		c.e.t.Fatalf("login: status %d\n%s", p.status, p.body)
+	}
+	return c.get("/").csrf(c.e.t)
+}
+
+func (p page) mustContain(t *testing.T, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("page (status %d) lacks %q:\n%s", p.status, s, p.body)
+		}
+	}
+}
+
+func (p page) mustNotContain(t *testing.T, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if strings.Contains(p.body, s) {
+			t.Errorf("page (status %d) has %q", p.status, s)
+		}
+	}
+}
+
+func (p page) wantStatus(t *testing.T, want int) {
+	t.Helper()
+	if p.status != want {
+		t.Fatalf("status %d, want %d:\n%s", p.status, want, p.body)
+	}
+}

@@ -1,0 +1,185 @@
+package webui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// fullEnv is a UI with every dependency and some history, for tests that
+// walk all pages.
+func fullEnv(t *testing.T) (*env, *memRegistry) {
+	t.Helper()
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := mem.fake()
+	// A full outbox page, every row with an outcome's details: the
+	// heaviest page the weight test can meet.
+	for i := 0; i < DefaultConfig().RecentChanges; i++ {
+		ch, err := reg.Record(Draft{Officer: "lan", Op: registry.OpRegisterTemporary, Citizen: sampleID,
+			Patch: map[string]string{
+				"temporary_address": "45 Nguyễn Văn Cừ, phường An Khánh, quận Ninh Kiều, TP Cần Thơ",
+				"temporary_until":   "2026-12-31",
+			}, Procedure: "HS-2026-0042"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			mem.settle(ch.ID(), registry.Outcome{Result: registry.Superseded, Lost: []registry.Loss{{
+				Field: registry.FieldTemporaryAddress, Winner: "9 Mậu Thân, Ninh Kiều", By: "edge-2/7",
+				Time: registry.HLCFromTime(testNow),
+			}}})
+		}
+	}
+	e := newEnv(t, Config{
+		Registry: reg,
+		Cards: &fakeCards{tap: func(context.Context, string) (*Identification, error) {
+			return sampleIdentification(sampleCitizen()), nil
+		}},
+		Events: newHub().events(),
+	})
+	return e, mem
+}
+
+// mainPages fetches every main page as a logged-in officer.
+func mainPages(t *testing.T, e *env) map[string]page {
+	t.Helper()
+	anon := e.client()
+	c := e.client()
+	token := c.login()
+	return map[string]page{
+		"login":    anon.get("/login"),
+		"home":     c.get("/"),
+		"tap":      c.post("/tap", url.Values{"csrf": {token}}),
+		"citizen":  c.get("/citizen/" + sampleID),
+		"outbox":   c.get("/outbox"),
+		"notfound": c.get("/no-such-page"),
+		"csrf":     c.post("/tap", url.Values{"csrf": {"wrong"}}),
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e, _ := fullEnv(t)
+	pages := mainPages(t, e)
+	c := e.client()
+	pages["css"] = c.get(e.srv.assets.url("app.css"))
+	pages["js"] = c.get(e.srv.assets.url("app.js"))
+	pages["redirect"] = c.get("/outbox")
+	host := strings.TrimPrefix(e.ts.URL, "http://")
+	for name, p := range pages {
+		csp := p.header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self';", "style-src 'self';",
+			"frame-ancestors 'none'", "object-src 'none'", "connect-src 'self' ws://" + host} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", name, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe") {
+			t.Errorf("%s: CSP allows unsafe sources: %q", name, csp)
+		}
+		for h, want := range map[string]string{
+			"X-Content-Type-Options": "nosniff",
+			"Referrer-Policy":        "no-referrer",
+			"X-Frame-Options":        "DENY",
+		} {
+			if got := p.header.Get(h); got != want {
+				t.Errorf("%s: %s = %q, want %q", name, h, got, want)
+			}
+		}
+		if name != "css" && name != "js" && p.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q: pages with citizen data must not be cached", name, p.header.Get("Cache-Control"))
+		}
+	}
+	if cc := pages["css"].header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned asset Cache-Control %q", cc)
+	}
+}
+
+var (
+	inlineScriptRE = regexp.MustCompile(`<script(?:\s[^>]*)?>`)
+	inlineStyleRE  = regexp.MustCompile(`<style|\sstyle=|\son[a-z]+=`)
+)
+
+// TestNoInlineCode keeps the pages within the CSP: a violation would only
+// show as a silently broken page in the browser.
+func TestNoInlineCode(t *testing.T) {
+	e, _ := fullEnv(t)
+	for name, p := range mainPages(t, e) {
+		for _, tag := range inlineScriptRE.FindAllString(p.body, -1) {
+			if !strings.Contains(tag, " src=") {
+				t.Errorf("%s: inline script %q", name, tag)
+			}
+		}
+		if m := inlineStyleRE.FindString(p.body); m != "" {
+			t.Errorf("%s: inline style or handler %q", name, m)
+		}
+	}
+}
+
+func TestSecureCSP(t *testing.T) {
+	e := newEnv(t, Config{Secure: true})
+	p := e.client().get("/login")
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://") || strings.Contains(csp, "ws://") {
+		t.Errorf("TLS CSP %q: want wss only", csp)
+	}
+	// The Host header goes into the CSP only when it looks like a host.
+	for host, want := range map[string]bool{
+		"192.168.1.10:8443": true, "edge.xa-an-cu.local": true, "[fe80::1]:443": true,
+		"evil.example; script-src *": false, "a'b": false, "": false,
+	} {
+		if validHost(host) != want {
+			t.Errorf("validHost(%q) = %v, want %v", host, !want, want)
+		}
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	e, _ := fullEnv(t)
+	c := e.client()
+	p := c.get("/login?lang=en")
+	p.wantStatus(t, http.StatusSeeOther)
+	if loc := p.header.Get("Location"); loc != "/login" {
+		t.Errorf("switch goes to %q", loc)
+	}
+	login := c.get("/login")
+	login.mustContain(t, `<html lang="en">`, "Officer login", "User name", `href="/login?lang=vi"`)
+	login.mustNotContain(t, "Đăng nhập cán bộ")
+
+	token := c.login()
+	home := c.get("/")
+	home.mustContain(t, "Tap sample card", "Personal ID number (12 digits)", "Officer")
+	c.get("/lookup?id=123").mustContain(t, "An ID number has exactly 12 digits; you entered 3",
+		`href="/lookup?id=123&amp;lang=vi"`)
+	tap := c.post("/tap", url.Values{"csrf": {token}})
+	tap.mustContain(t, "Chip read (signature not verified)", "<strong>Differs</strong>")
+	c.get("/citizen/"+sampleID).mustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
+	c.get("/outbox").mustContain(t, "Superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
+	c.post("/tap", url.Values{"csrf": {"x"}}).mustContain(t, "nothing was done and nothing changed")
+
+	// Back to Vietnamese, keeping the rest of the address.
+	p = c.get("/lookup?id=" + sampleID + "&lang=vi")
+	if loc := p.header.Get("Location"); loc != "/lookup?id="+sampleID {
+		t.Errorf("switch back goes to %q", loc)
+	}
+	c.get("/").mustContain(t, `<html lang="vi">`, "Chạm thẻ mẫu")
+	c.get("/?lang=fr").mustContain(t, "Chạm thẻ mẫu") // unknown languages are ignored
+}
+
+func TestConfigValidate(t *testing.T) {
+	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Officers") || !strings.Contains(err.Error(), "Registry") {
+		t.Errorf("New without dependencies: %v", err)
+	}
+	bad := Config{Officers: sampleOfficers(), Registry: &fakeRegistry{}, SessionIdle: 2 * time.Hour, SessionMax: time.Hour}
+	if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "SessionIdle") {
+		t.Errorf("idle longer than max: %v", err)
+	}
+	bad = Config{Officers: sampleOfficers(), Registry: &fakeRegistry{}, TapTimeout: -1}
+	if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "TapTimeout") {
+		t.Errorf("negative timeout: %v", err)
+	}
+}

@@ -1,0 +1,289 @@
+package webui
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/xanode/xanode/webui/i18n"
+)
+
+// maxFormBytes caps a POSTed form: the largest legitimate one is a few
+// hundred bytes of address text.
+const maxFormBytes = 64 << 10
+
+// Server is the officer web UI, an http.Handler to mount at "/" of the
+// edge's listener (which serves /healthz and the other operator endpoints
+// itself). It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	sessions *sessions
+	// Refused logins are limited per user and address, and per address
+	// alone (more loosely) against a guesser that rotates user names.
+	userLimit *limiter
+	ipLimit   *limiter
+	views     *views
+	assets    *assets
+	upgrader  websocket.Upgrader
+
+	quit   chan struct{} // closed by Close: live connections end
+	mu     sync.Mutex
+	closed bool
+	conns  sync.WaitGroup // open websocket connections; Add only under mu while !closed
+}
+
+// New checks cfg and builds the UI.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	v, err := parseViews()
+	if err != nil {
+		return nil, err
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Log.With("component", "webui"),
+		sessions:  newSessions(cfg.SessionIdle, cfg.SessionMax, cfg.Now),
+		userLimit: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
+		ipLimit:   newLimiter(4*cfg.LoginFailures, cfg.LoginWindow),
+		views:     v,
+		assets:    a,
+		quit:      make(chan struct{}),
+	}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: maxHandshake,
+		ReadBufferSize:   512,
+		WriteBufferSize:  512,
+		CheckOrigin:      sameOrigin,
+	}
+	s.routes()
+	return s, nil
+}
+
+// Close ends every live websocket connection and waits for their handlers.
+// Plain requests are the http.Server's to drain (Shutdown): it does not
+// track hijacked connections, which is why this exists. Safe to call twice.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.quit)
+	}
+	s.mu.Unlock()
+	s.conns.Wait()
+	return nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /login", s.loginForm)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.post(s.logout))
+	m.HandleFunc("GET /{$}", s.page(s.home))
+	m.HandleFunc("POST /tap", s.post(s.tap))
+	m.HandleFunc("GET /lookup", s.page(s.lookup))
+	m.HandleFunc("GET /citizen/{id}", s.page(s.citizen))
+	m.HandleFunc("POST /citizen/{id}/temporary", s.post(s.registerTemporary))
+	m.HandleFunc("GET /outbox", s.page(s.outbox))
+	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
+	m.HandleFunc("GET /ws", s.websocket)
+	m.HandleFunc("GET /static/{name}", s.static)
+	m.HandleFunc("GET /favicon.ico", noIcon)
+	m.HandleFunc("/", s.notFound)
+	s.mux = m
+}
+
+// ServeHTTP sets the security headers every response carries, settles the
+// language, and dispatches.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(w, r)
+	if code := r.URL.Query().Get("lang"); code != "" && r.Method == http.MethodGet {
+		if l, ok := i18n.Parse(code); ok {
+			// Remember the choice and come back without ?lang=, so that the
+			// address bar and history stay clean.
+			s.setCookie(w, cookieLang, string(l), 365*24*60*60)
+			q := r.URL.Query()
+			q.Del("lang")
+			target := localPath(r.URL.Path)
+			if len(q) > 0 {
+				target += "?" + q.Encode()
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+	}
+	lang := i18n.Default
+	if l, ok := i18n.Parse(s.cookie(r, cookieLang)); ok {
+		lang = l
+	}
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
+}
+
+type langKey struct{}
+
+// langOf is the request's UI language.
+func langOf(r *http.Request) i18n.Lang {
+	if l, ok := r.Context().Value(langKey{}).(i18n.Lang); ok {
+		return l
+	}
+	return i18n.Default
+}
+
+// securityHeaders: no inline script or style anywhere, no framing, no
+// sniffing, no referrer (addresses may carry an ID), no caching of pages
+// (an office PC is shared; static assets override this).
+func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
+	connect := "'self'"
+	// Older browsers do not let 'self' cover ws: and wss:; name the host.
+	if host := r.Host; validHost(host) {
+		if s.cfg.Secure {
+			connect += " wss://" + host
+		} else {
+			connect += " ws://" + host
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
+		"img-src 'self'; connect-src "+connect+"; form-action 'self'; frame-ancestors 'none'; "+
+		"base-uri 'none'; object-src 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// validHost accepts what may stand in a CSP source: a host name or
+// address with an optional port. Anything else is left out of the header.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '-', c == ':', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// localPath returns p if it is a path on this server, else "/": a redirect
+// target taken from a request must never lead off the site ("//host").
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}
+
+// sameOrigin is the websocket's origin check: the page that opens it must
+// come from this very host. Browsers always send Origin on websockets, so a
+// missing one is refused too.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// handler is a page handler that runs with a live session.
+type handler func(w http.ResponseWriter, r *http.Request, sess session)
+
+// page requires a session; without one, a browser goes to the login page
+// and comes back after it.
+func (s *Server) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, _, ok := s.session(r)
+		if !ok {
+			s.toLogin(w, r)
+			return
+		}
+		h(w, r, sess)
+	}
+}
+
+// post requires a session and the session's CSRF token in the form. A
+// refused form changes nothing.
+func (s *Server) post(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, _, ok := s.session(r)
+		if !ok {
+			s.toLogin(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			s.renderError(w, r, &sess, http.StatusBadRequest, "error.form")
+			return
+		}
+		if !tokensEqual(r.PostForm.Get("csrf"), sess.csrf) {
+			s.log.Warn("form refused: missing or wrong CSRF token",
+				"user", sess.officer.User, "path", r.URL.Path, "remote", remoteIP(r))
+			s.renderError(w, r, &sess, http.StatusForbidden, "error.csrf")
+			return
+		}
+		h(w, r, sess)
+	}
+}
+
+// toLogin answers a request without a session. Script requests get 401 so
+// the page script can go to the login page itself.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	if fromScript(r) {
+		http.Error(w, langOf(r).T("error.session"), http.StatusUnauthorized)
+		return
+	}
+	target := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	sess, _, ok := s.session(r)
+	var sp *session
+	if ok {
+		sp = &sess
+	}
+	s.renderError(w, r, sp, http.StatusNotFound, "error.notfound")
+}
+
+// noIcon answers the browser's automatic icon request with nothing, so it
+// does not fill logs and consoles with 404s.
+func noIcon(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// remoteIP is the client's address without the port. The UI is served
+// directly on the office LAN, so no forwarding header is trusted.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,29 @@
+package webui
+
+import (
+	"sort"
+	"testing"
+)
+
+// maxPageBytes is the budget of one page with its CSS and JS, uncompressed:
+// an old office PC on a slow LAN switch must show any page at once.
+const maxPageBytes = 30 << 10
+
+func TestPageWeight(t *testing.T) {
+	e, _ := fullEnv(t)
+	assets := len(e.srv.assets.body["app.css"]) + len(e.srv.assets.body["app.js"])
+	t.Logf("assets: app.css %d B, app.js %d B", len(e.srv.assets.body["app.css"]), len(e.srv.assets.body["app.js"]))
+	pages := mainPages(t, e)
+	names := make([]string, 0, len(pages))
+	for name := range pages {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		total := len(pages[name].body) + assets
+		t.Logf("%-8s HTML %5d B, with assets %5d B", name, len(pages[name].body), total)
+		if total > maxPageBytes {
+			t.Errorf("%s weighs %d B with assets, budget %d B", name, total, maxPageBytes)
+		}
+	}
+}
