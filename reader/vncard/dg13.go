@@ -93,6 +93,9 @@ func ParseDG13(b []byte) (*DG13, error) {
 		if err != nil {
 			return nil, fmt.Errorf("DG13: field number: %w", err)
 		}
+		if n < 1 {
+			return nil, fmt.Errorf("DG13: %w: field number %d (fields start at 1)", iso7816.ErrMalformed, n)
+		}
 		if _, dup := d.Raw[n]; dup {
 			return nil, fmt.Errorf("DG13: %w: field %d twice", iso7816.ErrMalformed, n)
 		}
