@@ -1,0 +1,102 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// city answers pushes by echoing applied outcomes, after checking that the
+// body arrived zstd-compressed.
+func city(t *testing.T, calls *int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		*calls++
+		if r.Header.Get("Content-Encoding") != "zstd" {
+			t.Errorf("push not compressed")
+		}
+		zr, _ := zstd.NewReader(r.Body)
+		defer zr.Close()
+		b, _ := io.ReadAll(zr)
+		cs, err := wire.DecodeChanges(b)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		outs := make([]*registry.Outcome, len(cs))
+		for i, c := range cs {
+			outs[i] = &registry.Outcome{Change: c.ID(), Result: registry.Applied}
+		}
+		w.Write(wire.EncodeOutcomes(outs))
+	}
+}
+
+var changes = []*registry.Change{{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101"}}
+
+func TestFailsOverToTheNextNode(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"not the leader","leader":"city-2"}`, http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	var calls int
+	up := httptest.NewServer(city(t, &calls))
+	defer up.Close()
+	c, err := New([]string{down.URL, up.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := c.Push(context.Background(), changes)
+	if err != nil || len(outs) != 1 || outs[0].Result != registry.Applied {
+		t.Fatalf("push: %v %+v", err, outs)
+	}
+	// The node that answered is tried first next time.
+	if _, err := c.Push(context.Background(), changes); err != nil || calls != 2 {
+		t.Fatalf("second push: %v, calls %d", err, calls)
+	}
+}
+
+func TestRefusalIsNotRetried(t *testing.T) {
+	var second int
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"forbidden"}`, http.StatusForbidden)
+	}))
+	defer refuse.Close()
+	other := httptest.NewServer(city(t, &second))
+	defer other.Close()
+	c, _ := New([]string{refuse.URL, other.URL}, nil)
+	if _, err := c.Push(context.Background(), changes); !errors.Is(err, ErrRefused) || second != 0 {
+		t.Fatalf("err %v, other node called %d times", err, second)
+	}
+}
+
+func TestAllDown(t *testing.T) {
+	c, _ := New([]string{"http://127.0.0.1:1"}, nil)
+	if _, err := c.Push(context.Background(), changes); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestMismatchedOutcomesRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(wire.EncodeOutcomes([]*registry.Outcome{{Change: "edge-1/99", Result: registry.Applied}}))
+	}))
+	defer srv.Close()
+	c, _ := New([]string{srv.URL}, nil)
+	if _, err := c.Push(context.Background(), changes); err == nil {
+		t.Fatal("an outcome for another change was accepted")
+	}
+}
+
+func TestHTTPSRequiredWithTLS(t *testing.T) {
+	if _, err := New([]string{"http://127.0.0.1:7441"}, &tls.Config{}); err == nil {
+		t.Fatal("plain HTTP accepted with a TLS configuration")
+	}
+}
