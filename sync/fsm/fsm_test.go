@@ -221,3 +221,45 @@ func TestDeterministicAcrossBatching(t *testing.T) {
 		t.Fatal("replay changed the state")
 	}
 }
+
+func TestSubsetVersionsAndDeltas(t *testing.T) {
+	l := seeded(t)
+	v0, _ := l.f.SubsetVersion(commune)
+	if v0 != 1 {
+		t.Fatalf("subset version after import %d, want 1", v0)
+	}
+	l.changes(t, t0, temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0))
+	// An identification changes no record: the version stays.
+	l.changes(t, t0, &registry.Change{Node: "edge-1", Seq: 2, Op: registry.OpIdentify, Citizen: idAn, Commune: commune, Base: 1})
+	v1, _ := l.f.SubsetVersion(commune)
+	if v1 != 4 {
+		t.Fatalf("version %d, want 4 (the registration's index)", v1)
+	}
+	// A permanent move from `other` into `commune`.
+	l.apply(t, &Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune, other}})
+	move := &registry.Change{Node: "edge-1", Seq: 3, Op: registry.OpRegisterPermanent, Citizen: "092190004321",
+		Commune: commune, Base: 1, Time: registry.HLCFromTime(t0), Patch: registry.Patch{
+			{Field: registry.FieldPermanentAddress, Value: "8 Hòa Bình"}, {Field: registry.FieldCommune, Value: commune}}}
+	if o := l.changes(t, t0, move)[0]; o.Result != registry.Applied {
+		t.Fatalf("move: %+v", o)
+	}
+	d, err := l.f.SubsetDelta(commune, v0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Upserts) != 2 || d.Upserts[0].ID != idAn || d.Upserts[1].ID != "092190004321" || len(d.Removed) != 0 {
+		t.Fatalf("delta into %s: %+v", commune, d)
+	}
+	dOther, _ := l.f.SubsetDelta(other, 0)
+	if len(dOther.Removed) != 1 || len(dOther.Upserts) != 0 {
+		t.Fatalf("delta of %s: upserts %d removed %v", other, len(dOther.Upserts), dOther.Removed)
+	}
+	var ids []string
+	l.f.Subset(other, func(c *registry.Citizen) error { ids = append(ids, c.ID); return nil })
+	if len(ids) != 0 {
+		t.Fatalf("%s still lists %v", other, ids)
+	}
+	if none, _ := l.f.SubsetDelta(commune, d.To); len(none.Upserts)+len(none.Removed) != 0 {
+		t.Fatalf("empty delta expected, got %+v", none)
+	}
+}

@@ -2,7 +2,9 @@ package fsm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,11 +31,12 @@ func (f *FSM) Citizen(id string) (*registry.Citizen, error) {
 }
 
 // Subset calls fn for every citizen of a commune, in ID order, within one
-// consistent read transaction, and returns the applied index it reflects.
+// consistent read transaction, and returns the subset version it reflects:
+// the last raft index that changed one of the commune's records.
 func (f *FSM) Subset(commune string, fn func(*registry.Citizen) error) (uint64, error) {
 	var applied uint64
 	err := f.view(func(tx *bolt.Tx) error {
-		applied = meta(tx.Bucket(bMeta), kApplied)
+		applied = subsetVersion(tx, commune)
 		prefix := append([]byte(commune), 0)
 		people := tx.Bucket(bCitizens)
 		cur := tx.Bucket(bByCommune).Cursor()
@@ -131,4 +134,66 @@ func (f *FSM) NodeCommunes(node string) ([]string, error) {
 		return nil
 	})
 	return out, err
+}
+
+func subsetVersion(tx *bolt.Tx, commune string) uint64 {
+	if v := tx.Bucket(bSubsetVer).Get([]byte(commune)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// SubsetVersion returns a commune's subset version (0: no records yet).
+func (f *FSM) SubsetVersion(commune string) (uint64, error) {
+	var v uint64
+	err := f.view(func(tx *bolt.Tx) error { v = subsetVersion(tx, commune); return nil })
+	return v, err
+}
+
+// Delta is what changed in a commune's subset between two versions.
+type Delta struct {
+	From, To uint64
+	Upserts  []*registry.Citizen // current records, in ID order
+	Removed  []string            // IDs that left the commune, in ID order
+}
+
+// SubsetDelta returns the changes to a commune's subset after version
+// since, up to its current version, read in one consistent transaction. A
+// record changed several times appears once, as it is now.
+func (f *FSM) SubsetDelta(commune string, since uint64) (*Delta, error) {
+	var d *Delta
+	err := f.view(func(tx *bolt.Tx) error {
+		d = &Delta{From: since, To: subsetVersion(tx, commune)}
+		prefix := append([]byte(commune), 0)
+		seek := binary.BigEndian.AppendUint64(bytes.Clone(prefix), since+1)
+		last := map[string]byte{}
+		cur := tx.Bucket(bSubsetLog).Cursor()
+		for k, v := cur.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			last[string(k[len(prefix)+8:])] = v[0]
+		}
+		ids := make([]string, 0, len(last))
+		for id := range last {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		people := tx.Bucket(bCitizens)
+		for _, id := range ids {
+			v := people.Get([]byte(id))
+			if last[id] == 'r' || v == nil {
+				d.Removed = append(d.Removed, id)
+				continue
+			}
+			c, _, err := registry.DecodeCitizen(v)
+			if err != nil {
+				return err
+			}
+			if c.Get(registry.FieldCommune) != commune { // moved away again since
+				d.Removed = append(d.Removed, id)
+				continue
+			}
+			d.Upserts = append(d.Upserts, c)
+		}
+		return nil
+	})
+	return d, err
 }

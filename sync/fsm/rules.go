@@ -242,20 +242,26 @@ func loadCitizen(t *txn, id string) *registry.Citizen {
 	return c
 }
 
-// storeCitizen writes the record and moves its commune index entry when the
-// commune changed (a permanent move out of one subset into another).
+// storeCitizen writes the record and keeps the commune indexes in step: a
+// record that moved from one commune to another leaves the old subset
+// (a removal in its log) and joins the new one.
 func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
 	if t.get(bCitizens, []byte(c.ID)) == nil {
 		t.setCounter(kCitizens, t.counter(kCitizens)+1)
 	}
 	t.put(bCitizens, []byte(c.ID), registry.AppendCitizen(nil, c, true), true)
-	if nc := c.Get(registry.FieldCommune); nc != oldCommune {
+	nc := c.Get(registry.FieldCommune)
+	if nc != oldCommune {
 		if oldCommune != "" {
 			t.unindex(bByCommune, []byte(oldCommune), []byte(c.ID))
+			t.logSubset(oldCommune, c.ID, c.Version, 'r')
 		}
 		if nc != "" {
 			t.index(bByCommune, []byte(nc), []byte(c.ID))
 		}
+	}
+	if nc != "" {
+		t.logSubset(nc, c.ID, c.Version, 'u')
 	}
 }
 

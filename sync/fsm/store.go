@@ -22,9 +22,16 @@ var (
 	bByCitizen = []byte("by_citizen") // ID 0 seq → (index)
 	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
 	bReview    = []byte("review")     // seq → (index: the conflict queue)
+	// bSubsetLog records, per commune, which records changed at which raft
+	// index: commune 0 index(8) ID → 'u' (upsert) or 'r' (moved away). It
+	// is what delta bundles are built from.
+	bSubsetLog = []byte("subset_log")
+	// bSubsetVer holds each commune's subset version: the last raft index
+	// that changed one of its records (commune → index(8)).
+	bSubsetVer = []byte("subset_version")
 
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool}
-	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview}
+	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
@@ -114,4 +121,19 @@ func createBuckets(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// logSubset notes that a commune's record changed at index, and advances
+// the commune's subset version.
+func (t *txn) logSubset(commune, id string, index uint64, op byte) {
+	k := make([]byte, 0, len(commune)+9+len(id))
+	k = append(append(k, commune...), 0)
+	k = binary.BigEndian.AppendUint64(k, index)
+	k = append(k, id...)
+	if err := t.tx.Bucket(bSubsetLog).Put(k, []byte{op}); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt subset log: %v", err))
+	}
+	if err := t.tx.Bucket(bSubsetVer).Put([]byte(commune), u64(index)); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
+	}
 }
