@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	gosync "sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -44,7 +45,9 @@ type City struct {
 	apiLn   net.Listener
 	log     *slog.Logger
 	served  chan error
-	closing bool
+	stop    chan struct{} // closed by Close: ends the background loops
+	loops   gosync.WaitGroup
+	closed  gosync.Once
 }
 
 // StartCity starts raft and the API. It returns once both listen; joining
@@ -85,13 +88,18 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		return nil, fmt.Errorf("city: API listen %s: %w", cfg.APIAddr, err)
 	}
 	key, signer := cfg.PKI.DataSigner()
-	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log})
-	c := &City{cfg: cfg, node: node, apiLn: apiLn, log: cfg.Log, served: make(chan error, 1),
+	url := "https://" + apiLn.Addr().String()
+	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
+		PeerTLS: client, URL: url})
+	c := &City{cfg: cfg, node: node, apiLn: apiLn, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: server, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
+	c.loops.Add(1)
+	go func() { defer c.loops.Done(); c.registerLoop(api) }()
 	if cfg.Join != "" {
-		go c.joinLoop(ctx, client)
+		c.loops.Add(1)
+		go func() { defer c.loops.Done(); c.joinLoop(client) }()
 	}
 	cfg.Log.Info("city node started", "node", cfg.ID, "raft", node.RaftAddr(), "api", c.URL())
 	return c, nil
@@ -103,9 +111,39 @@ func (c *City) URL() string { return "https://" + c.apiLn.Addr().String() }
 // Node gives the raft node (for in-process use by the demo and tests).
 func (c *City) Node() *cluster.Node { return c.node }
 
+// registerLoop keeps this node's API URL in the replicated peer table
+// while it leads, so that followers can forward requests to it.
+func (c *City) registerLoop(api *cityapi.Server) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if c.node.IsLeader() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := api.Register(ctx); err != nil {
+				c.log.Warn("registering the API URL failed", "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // joinLoop asks a cluster member to add this node, until it succeeds.
-func (c *City) joinLoop(ctx context.Context, tlsConfig *tls.Config) {
-	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr()})
+func (c *City) joinLoop(tlsConfig *tls.Config) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()})
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()
 	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
@@ -145,12 +183,18 @@ func (c *City) Wait() error { return <-c.served }
 
 // Close stops accepting requests, lets running ones finish briefly, then
 // stops raft and closes the stores: in that order, so no request is cut
-// off mid-commit by a closed store.
+// off mid-commit by a closed store. Safe to call twice.
 func (c *City) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := c.api.Shutdown(ctx)
-	return errors.Join(err, c.node.Close())
+	var err error
+	c.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = c.api.Shutdown(ctx)
+		close(c.stop)
+		c.loops.Wait()
+		err = errors.Join(err, c.node.Close())
+	})
+	return err
 }
 
 // RaftTimeouts returns raft's defaults with heartbeat, election and leader

@@ -39,7 +39,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.EncodeOutcomes(nil))
 		return
 	}
-	res, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, Changes: changes})
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, Changes: changes})
 	if err != nil {
 		applyError(w, err)
 		return
@@ -67,7 +67,7 @@ func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, Records: batch}); err != nil {
+		if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, Records: batch}); err != nil {
 			return err
 		}
 		total += len(batch)
@@ -129,7 +129,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Sort(a.Communes)
-	if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindAssign, Node: a.Node, Communes: slices.Compact(a.Communes)}); err != nil {
+	if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAssign, Node: a.Node, Communes: slices.Compact(a.Communes)}); err != nil {
 		applyError(w, err)
 		return
 	}
@@ -140,6 +140,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 type JoinRequest struct {
 	ID       string `json:"id"`
 	RaftAddr string `json:"raft_addr"`
+	APIURL   string `json:"api_url,omitempty"` // registered so followers can forward to it
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +160,12 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Cluster.Join(j.ID, j.RaftAddr); err != nil {
 		applyError(w, err)
 		return
+	}
+	if j.APIURL != "" {
+		if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindPeer, Node: j.ID, URL: j.APIURL}); err != nil {
+			applyError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, j)
 }

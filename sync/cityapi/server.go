@@ -7,6 +7,7 @@ package cityapi
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -42,6 +43,13 @@ type Config struct {
 	SigningCert *x509.Certificate
 	// BundleTTL is how long a bundle stays fresh (expiry = created + TTL).
 	BundleTTL time.Duration
+	// PeerTLS is the client configuration (this node's certificate) used to
+	// forward requests to the leader; nil: no forwarding, followers answer
+	// 503 with the leader's ID.
+	PeerTLS *tls.Config
+	// URL is this node's API base URL, registered with the cluster so that
+	// followers can forward to it when it leads.
+	URL string
 	// Insecure accepts callers without client certificates as the role
 	// named in the X-Xanode-Dev-Role header. Only for explicit dev runs.
 	Insecure bool
@@ -51,9 +59,10 @@ type Config struct {
 
 // Server serves the API.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
-	log *slog.Logger
+	cfg   Config
+	mux   *http.ServeMux
+	log   *slog.Logger
+	peers *http.Client // forwards to the leader; nil without PeerTLS
 }
 
 // New builds the server.
@@ -68,6 +77,10 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if cfg.PeerTLS != nil {
+		s.peers = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: cfg.PeerTLS, MaxIdleConnsPerHost: 8, ForceAttemptHTTP2: true}}
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.mux.HandleFunc("GET /v1/status", s.status)
@@ -77,6 +90,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	return s
 }
 
@@ -230,4 +244,19 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("body larger than %d bytes", max)
 	}
 	return b, nil
+}
+
+// Register records this node's API URL in the replicated peer table when
+// it is missing or changed. It must run on the leader (the node applies
+// directly); node assembly calls it whenever this node becomes leader.
+func (s *Server) Register(ctx context.Context) error {
+	if s.cfg.URL == "" {
+		return nil
+	}
+	peers, err := s.cfg.Cluster.FSM().Peers()
+	if err != nil || peers[s.cfg.Cluster.ID()] == s.cfg.URL {
+		return err
+	}
+	_, err = s.cfg.Cluster.Apply(ctx, &fsm.Command{Kind: fsm.KindPeer, Node: s.cfg.Cluster.ID(), URL: s.cfg.URL})
+	return err
 }

@@ -18,6 +18,7 @@ const (
 	KindChanges Kind = 1 // changes pushed by edges
 	KindImport  Kind = 2 // city bulk load of citizen records
 	KindAssign  Kind = 3 // which communes a node may act for
+	KindPeer    Kind = 4 // a city node's API URL, for forwarding to the leader
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -30,8 +31,9 @@ type Command struct {
 	Received time.Time
 	Changes  []*registry.Change  // KindChanges
 	Records  []*registry.Citizen // KindImport
-	Node     string              // KindAssign
+	Node     string              // KindAssign, KindPeer
 	Communes []string            // KindAssign
+	URL      string              // KindPeer
 }
 
 // Encode gives the log bytes of c.
@@ -52,6 +54,8 @@ func (c *Command) Encode() []byte {
 		for _, s := range c.Communes {
 			b = appendString(b, s)
 		}
+	case KindPeer:
+		b = appendString(appendString(b, c.Node), c.URL)
 	}
 	return b
 }
@@ -76,6 +80,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Records, err = decodeRecords(rest)
 	case KindAssign:
 		c.Node, c.Communes, err = decodeAssign(rest)
+	case KindPeer:
+		c.Node, c.URL, err = decodePeer(rest)
 	default:
 		err = fmt.Errorf("unknown kind %d", c.Kind)
 	}
@@ -137,4 +143,16 @@ func readString(b []byte) (string, []byte, error) {
 		return "", nil, errors.New("bad string")
 	}
 	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}
+
+func decodePeer(b []byte) (string, string, error) {
+	node, b, err := readString(b)
+	if err != nil {
+		return "", "", err
+	}
+	url, b, err := readString(b)
+	if err == nil && len(b) != 0 {
+		err = errors.New("trailing bytes")
+	}
+	return node, url, err
 }

@@ -187,6 +187,9 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		v := []byte(joinCommunes(cmd.Communes))
 		t.put(bNodes, []byte(cmd.Node), v, true)
 		return nil
+	case KindPeer:
+		t.put(bPeers, []byte(cmd.Node), []byte(cmd.URL), true)
+		return nil
 	}
 	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
 }

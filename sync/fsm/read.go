@@ -197,3 +197,15 @@ func (f *FSM) SubsetDelta(commune string, since uint64) (*Delta, error) {
 	})
 	return d, err
 }
+
+// Peers returns the city nodes' API URLs by node ID.
+func (f *FSM) Peers() (map[string]string, error) {
+	out := map[string]string{}
+	err := f.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bPeers).ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	return out, err
+}

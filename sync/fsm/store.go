@@ -18,6 +18,7 @@ var (
 	bHistory   = []byte("history")    // seq (8 bytes) → change + outcome
 	bNodes     = []byte("nodes")      // node ID → communes, comma separated
 	bPool      = []byte("pool")       // province+gender+yy → next serial
+	bPeers     = []byte("peers")      // city node ID → API URL
 	bByCommune = []byte("by_commune") // commune 0 ID → (index)
 	bByCitizen = []byte("by_citizen") // ID 0 seq → (index)
 	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
@@ -30,7 +31,7 @@ var (
 	// that changed one of its records (commune → index(8)).
 	bSubsetVer = []byte("subset_version")
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
 
 	kApplied  = []byte("applied")

@@ -208,7 +208,17 @@ func TestCityClusterProcesses(t *testing.T) {
 
 	popFile := filepath.Join(dir, "population.jsonl")
 	xanode(t, "gen", "--commune", "92101", "--citizens", "1500", "--out", popFile)
-	out := xanode(t, "city", "import", "--city", leaderURL(), "--file", popFile, "--pki", pkiDir)
+	follower := urls[0]
+	if follower == leaderURL() {
+		follower = urls[1]
+	}
+	// Through a follower: it forwards to the leader once the leader's API
+	// URL is in the replicated peer table.
+	waitFor(t, "the leader's API URL to replicate", 20*time.Second, func() bool {
+		_, err := exec.Command(binary, "fleet", "--city", follower, "--pki", pkiDir, "assign", "edge-probe", "92999").CombinedOutput()
+		return err == nil
+	})
+	out := xanode(t, "city", "import", "--city", follower, "--file", popFile, "--pki", pkiDir)
 	if !strings.Contains(out, `"imported":1500`) {
 		t.Fatalf("import: %s", out)
 	}

@@ -1,0 +1,116 @@
+package cityapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// apply replicates a command through the leader: here when this node
+// leads, otherwise forwarded over mutual TLS to the leader's API, so that
+// any city node accepts any request.
+func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (any, error) {
+	res, err := s.cfg.Cluster.Apply(ctx, cmd)
+	var nl *cluster.NotLeaderError
+	if !errors.As(err, &nl) || nl.LeaderID == "" || s.peers == nil {
+		return res, err
+	}
+	peers, perr := s.cfg.Cluster.FSM().Peers()
+	url := peers[nl.LeaderID]
+	if perr != nil || url == "" {
+		return nil, err // the leader is not reachable by API: the caller retries elsewhere
+	}
+	return s.forward(ctx, url, cmd)
+}
+
+func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command) (any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, leaderURL+"/v1/cluster/apply", bytes.NewReader(cmd.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.peers.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cityapi: forwarding to the leader at %s: %w", leaderURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cityapi: forwarding to the leader at %s: %w", leaderURL, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e apiError
+		json.Unmarshal(body, &e)
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			return nil, &cluster.NotLeaderError{LeaderID: e.Leader}
+		}
+		return nil, fmt.Errorf("cityapi: leader at %s answered %s: %s", leaderURL, resp.Status, e.Error)
+	}
+	return decodeResult(cmd.Kind, body)
+}
+
+// applyForwarded is the leader's side of forwarding: a city node sends a
+// command it has authorised; only city nodes may call it.
+func (s *Server) applyForwarded(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r, wire.MaxBodyBytes)
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "%v", err)
+		return
+	}
+	cmd, err := fsm.DecodeCommand(body)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	res, err := s.cfg.Cluster.Apply(r.Context(), cmd) // never forwarded again: no loops
+	if err != nil {
+		applyError(w, err)
+		return
+	}
+	b, err := encodeResult(cmd.Kind, res)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	w.Write(b)
+}
+
+// encodeResult and decodeResult carry the FSM's response to a command
+// between city nodes.
+func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
+	switch kind {
+	case fsm.KindChanges:
+		outs, ok := res.([]*registry.Outcome)
+		if !ok {
+			return nil, fmt.Errorf("cityapi: unexpected response %T to changes", res)
+		}
+		return wire.EncodeOutcomes(outs), nil
+	case fsm.KindImport:
+		n, _ := res.(int)
+		return binary.AppendUvarint(nil, uint64(n)), nil
+	}
+	return nil, nil
+}
+
+func decodeResult(kind fsm.Kind, b []byte) (any, error) {
+	switch kind {
+	case fsm.KindChanges:
+		return wire.DecodeOutcomes(b)
+	case fsm.KindImport:
+		n, k := binary.Uvarint(b)
+		if k <= 0 {
+			return nil, errors.New("cityapi: malformed import count from the leader")
+		}
+		return int(n), nil
+	}
+	return nil, nil
+}
