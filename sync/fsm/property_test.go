@@ -1,0 +1,179 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// randomLog builds a log of n changes from many communes: overlapping
+// registrations, corrections, retried (duplicate) changes, births (some
+// duplicates), deaths, identifications, and invalid changes.
+func randomLog(seed uint64, n int) []*raft.Log {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	const communes, perCommune = 8, 40
+	var people []*registry.Citizen
+	for c := 0; c < communes; c++ {
+		for i := 0; i < perCommune; i++ {
+			female := rng.IntN(2) == 0
+			year := 1940 + rng.IntN(80)
+			sex := registry.SexMale
+			if female {
+				sex = registry.SexFemale
+			}
+			p := &registry.Citizen{ID: registry.MakeID("092", year, female, c*1000+i)}
+			p.Values[registry.FieldFullName] = fmt.Sprintf("Người %d-%d", c, i)
+			p.Values[registry.FieldBirthDate] = fmt.Sprintf("%04d-01-15", year)
+			p.Values[registry.FieldSex] = sex
+			p.Values[registry.FieldCommune] = fmt.Sprintf("921%02d", c)
+			people = append(people, p)
+		}
+	}
+	var logs []*raft.Log
+	add := func(c *Command) { logs = append(logs, &raft.Log{Index: uint64(len(logs) + 1), Type: raft.LogCommand, Data: c.Encode()}) }
+	add(&Command{Kind: KindImport, Received: t0, Records: people})
+	for c := 0; c < communes; c++ {
+		add(&Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", c), Communes: []string{fmt.Sprintf("921%02d", c)}})
+	}
+	seq := make([]uint64, communes)
+	var sent []*registry.Change
+	for len(sent) < n {
+		recv := t0.Add(time.Duration(len(logs)) * time.Second)
+		batch := make([]*registry.Change, 0, 8)
+		for k := rng.IntN(8) + 1; k > 0 && len(sent) < n; k-- {
+			var ch *registry.Change
+			if len(sent) > 0 && rng.IntN(10) == 0 {
+				ch = sent[rng.IntN(len(sent))] // a retry
+			} else {
+				ch = randomChange(rng, people, seq, recv)
+			}
+			sent = append(sent, ch)
+			batch = append(batch, ch)
+		}
+		add(&Command{Kind: KindChanges, Received: recv, Changes: batch})
+	}
+	return logs
+}
+
+func randomChange(rng *rand.Rand, people []*registry.Citizen, seq []uint64, recv time.Time) *registry.Change {
+	c := rng.IntN(len(seq))
+	if rng.IntN(20) == 0 {
+		c = (c + 1) % len(seq) // acting for a commune it does not hold, or a neighbour's citizen
+	}
+	node := fmt.Sprintf("edge-%d", c)
+	seq[c]++
+	p := people[c*len(people)/len(seq)+rng.IntN(len(people)/len(seq))]
+	ch := &registry.Change{Node: node, Seq: seq[c], Officer: "o", Citizen: p.ID, Commune: fmt.Sprintf("921%02d", c),
+		Base: []uint64{0, 1, 1, 1, uint64(rng.IntN(5000))}[rng.IntN(5)], Time: registry.HLCFromTime(recv.Add(time.Duration(rng.IntN(7200)-3600) * time.Second))}
+	switch rng.IntN(7) {
+	case 0, 1:
+		ch.Op = registry.OpRegisterTemporary
+		ch.Patch = registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d", rng.IntN(5))},
+			{Field: registry.FieldTemporaryUntil, Value: "2027-01-01"}}
+	case 2:
+		ch.Op = registry.OpCorrect
+		ch.Patch = registry.Patch{{Field: registry.FieldReligion, Value: []string{"Không", "Phật giáo", "Công giáo"}[rng.IntN(3)]}}
+	case 3:
+		ch.Op = registry.OpRegisterBirth
+		ch.Citizen = registry.ProvisionalID(node, ch.Seq)
+		ch.Patch = registry.Patch{{Field: registry.FieldFullName, Value: fmt.Sprintf("Bé %d", rng.IntN(3))},
+			{Field: registry.FieldBirthDate, Value: "2026-11-01"}, {Field: registry.FieldSex, Value: registry.SexFemale},
+			{Field: registry.FieldCommune, Value: ch.Commune}, {Field: registry.FieldMotherID, Value: p.ID}}
+	case 4:
+		ch.Op = registry.OpRegisterDeath
+		ch.Patch = registry.Patch{{Field: registry.FieldStatus, Value: registry.StatusDeceased}, {Field: registry.FieldDeathDate, Value: "2026-10-01"}}
+	case 5:
+		ch.Op = registry.OpIdentify
+	default:
+		ch.Op = registry.OpRegisterTemporary // invalid: a required field is missing
+		ch.Patch = registry.Patch{{Field: registry.FieldTemporaryAddress, Value: "x"}}
+	}
+	return ch
+}
+
+// TestReplicasAgree applies the same random log on several FSMs, in
+// different batchings and across a snapshot and restore, and requires
+// identical state digests and identical outcomes.
+func TestReplicasAgree(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	logs := randomLog(42, n)
+	results := map[registry.Result]int{}
+	var want [32]byte
+	var wantOuts [][]byte
+	for r, batch := range []int{1, 7, 64, len(logs)} {
+		f := mustOpen(t)
+		var outs [][]byte
+		for i := 0; i < len(logs); i += batch {
+			for _, res := range f.ApplyBatch(logs[i:min(i+batch, len(logs))]) {
+				if os, ok := res.([]*registry.Outcome); ok {
+					for _, o := range os {
+						outs = append(outs, registry.AppendOutcome(nil, o))
+						if r == 0 {
+							results[o.Result]++
+						}
+					}
+				}
+			}
+		}
+		st, _ := f.Status()
+		if r == 0 {
+			want, wantOuts = st.Digest, outs
+		} else if st.Digest != want {
+			t.Fatalf("replica with batches of %d: digest %x, want %x", batch, st.Digest, want)
+		}
+		for i := range outs {
+			if !bytes.Equal(outs[i], wantOuts[i]) {
+				t.Fatalf("replica with batches of %d decided change %d differently", batch, i)
+			}
+		}
+	}
+	for _, res := range []registry.Result{registry.Applied, registry.Merged, registry.Superseded, registry.Rejected, registry.Duplicate, registry.NeedsReview} {
+		if results[res] == 0 {
+			t.Errorf("the random log produced no %s outcome: %v", res, results)
+		}
+	}
+	t.Logf("outcomes over %d changes: %v", n, results)
+
+	// Snapshot halfway, restore on a fresh FSM, apply the rest.
+	a := mustOpen(t)
+	a.ApplyBatch(logs[:len(logs)/2])
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sink := &memSink{Buffer: &buf}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	b, err := Open(filepath.Join(t.TempDir(), "fsm.db"), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Restore(io.NopCloser(&buf)); err != nil {
+		t.Fatal(err)
+	}
+	b.ApplyBatch(logs) // the first half is skipped by index
+	if st, _ := b.Status(); st.Digest != want {
+		t.Fatalf("restored replica: digest %x, want %x", st.Digest, want)
+	}
+}
+
+type memSink struct{ *bytes.Buffer }
+
+func (m *memSink) ID() string    { return "mem" }
+func (m *memSink) Cancel() error { return nil }
+func (m *memSink) Close() error  { return nil }
