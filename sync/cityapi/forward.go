@@ -50,8 +50,11 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 	if resp.StatusCode != http.StatusOK {
 		var e apiError
 		json.Unmarshal(body, &e)
-		if resp.StatusCode == http.StatusServiceUnavailable {
+		switch resp.StatusCode {
+		case http.StatusServiceUnavailable:
 			return nil, &cluster.NotLeaderError{LeaderID: e.Leader}
+		case http.StatusConflict:
+			return nil, fmt.Errorf("%w: %s", cluster.ErrRefused, e.Error)
 		}
 		return nil, fmt.Errorf("cityapi: leader at %s answered %s: %s", leaderURL, resp.Status, e.Error)
 	}
@@ -97,6 +100,12 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 	case fsm.KindImport:
 		n, _ := res.(int)
 		return binary.AppendUvarint(nil, uint64(n)), nil
+	case fsm.KindResolve, fsm.KindCorrect:
+		o, ok := res.(*registry.Outcome)
+		if !ok {
+			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
+		}
+		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
 	}
 	return nil, nil
 }
@@ -111,6 +120,12 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, errors.New("cityapi: malformed import count from the leader")
 		}
 		return int(n), nil
+	case fsm.KindResolve, fsm.KindCorrect:
+		outs, err := wire.DecodeOutcomes(b)
+		if err != nil || len(outs) != 1 {
+			return nil, fmt.Errorf("cityapi: malformed outcome from the leader: %v", err)
+		}
+		return outs[0], nil
 	}
 	return nil, nil
 }

@@ -89,6 +89,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/conflicts", s.role(s.conflicts, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/resolve", s.role(s.resolve, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/correct", s.role(s.correct, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	return s
@@ -157,6 +160,10 @@ func applyError(w http.ResponseWriter, err error) {
 	var nl *cluster.NotLeaderError
 	if errors.As(err, &nl) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
+		return
+	}
+	if errors.Is(err, cluster.ErrRefused) {
+		httpError(w, http.StatusConflict, "%v", err)
 		return
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

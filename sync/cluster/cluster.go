@@ -29,6 +29,10 @@ import (
 var (
 	ErrNotLeader = errors.New("cluster: not the leader")
 	ErrNoLeader  = errors.New("cluster: no leader")
+	// ErrRefused wraps the FSM's refusal of a committed command: the
+	// command is in the log but changed nothing (every replica refused it
+	// the same way). Retrying it will be refused again.
+	ErrRefused = errors.New("cluster: refused by the state machine")
 )
 
 // NotLeaderError says who the leader is, when known, so a caller can forward.
@@ -187,7 +191,7 @@ func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
 		return nil, fmt.Errorf("cluster: apply: %w", err)
 	}
 	if err, ok := fut.Response().(error); ok {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return fut.Response(), nil
 }

@@ -19,6 +19,8 @@ const (
 	KindImport  Kind = 2 // city bulk load of citizen records
 	KindAssign  Kind = 3 // which communes a node may act for
 	KindPeer    Kind = 4 // a city node's API URL, for forwarding to the leader
+	KindResolve Kind = 5 // city IT's decision on a change in the conflict queue
+	KindCorrect Kind = 6 // a city correction: the only way to change a deceased citizen's record
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -34,6 +36,15 @@ type Command struct {
 	Node     string              // KindAssign, KindPeer
 	Communes []string            // KindAssign
 	URL      string              // KindPeer
+	// KindResolve: the history entry decided, accept or not, and why.
+	// KindCorrect: Citizen and Patch, with Reason. By names city IT's
+	// operator in both.
+	Entry   uint64
+	Accept  bool
+	Reason  string
+	By      string
+	Citizen string
+	Patch   registry.Patch
 }
 
 // Encode gives the log bytes of c.
@@ -56,6 +67,16 @@ func (c *Command) Encode() []byte {
 		}
 	case KindPeer:
 		b = appendString(appendString(b, c.Node), c.URL)
+	case KindResolve:
+		b = binary.AppendUvarint(b, c.Entry)
+		accept := byte(0)
+		if c.Accept {
+			accept = 1
+		}
+		b = appendString(appendString(append(b, accept), c.Reason), c.By)
+	case KindCorrect:
+		ch := registry.Change{Node: cityNode, Seq: 1, Op: registry.OpCorrect, Citizen: c.Citizen, Patch: c.Patch, Note: c.Reason, Officer: c.By}
+		b = registry.AppendChange(b, &ch)
 	}
 	return b
 }
@@ -82,6 +103,16 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Node, c.Communes, err = decodeAssign(rest)
 	case KindPeer:
 		c.Node, c.URL, err = decodePeer(rest)
+	case KindResolve:
+		err = c.decodeResolve(rest)
+	case KindCorrect:
+		var ch *registry.Change
+		if ch, rest, err = registry.DecodeChange(rest); err == nil {
+			if len(rest) != 0 {
+				err = errors.New("trailing bytes")
+			}
+			c.Citizen, c.Patch, c.Reason, c.By = ch.Citizen, ch.Patch, ch.Note, ch.Officer
+		}
 	default:
 		err = fmt.Errorf("unknown kind %d", c.Kind)
 	}
@@ -155,4 +186,23 @@ func decodePeer(b []byte) (string, string, error) {
 		err = errors.New("trailing bytes")
 	}
 	return node, url, err
+}
+
+func (c *Command) decodeResolve(b []byte) error {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || len(b) < k+1 {
+		return errors.New("bad entry")
+	}
+	c.Entry, c.Accept = n, b[k] == 1
+	if b[k] > 1 {
+		return errors.New("bad decision byte")
+	}
+	var err error
+	if c.Reason, b, err = readString(b[k+1:]); err != nil {
+		return err
+	}
+	if c.By, b, err = readString(b); err == nil && len(b) != 0 {
+		err = errors.New("trailing bytes")
+	}
+	return err
 }

@@ -190,6 +190,10 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	case KindPeer:
 		t.put(bPeers, []byte(cmd.Node), []byte(cmd.URL), true)
 		return nil
+	case KindResolve:
+		return errOr(f.resolve(t, l.Index, cmd.Received, cmd))
+	case KindCorrect:
+		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
 	}
 	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
 }
@@ -323,4 +327,12 @@ func (f *FSM) view(fn func(*bolt.Tx) error) error {
 		return ErrClosed
 	}
 	return f.db.View(fn)
+}
+
+// errOr makes a (value, error) pair one FSM response.
+func errOr(o *registry.Outcome, err error) any {
+	if err != nil {
+		return err
+	}
+	return o
 }

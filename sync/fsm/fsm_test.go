@@ -263,3 +263,62 @@ func TestSubsetVersionsAndDeltas(t *testing.T) {
 		t.Fatalf("empty delta expected, got %+v", none)
 	}
 }
+
+func TestConflictQueueResolution(t *testing.T) {
+	l := seeded(t)
+	l.changes(t, t0, temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0))
+	o := l.changes(t, t0, temp("edge-2", 1, 1, "9 Hòa Bình", t0.Add(time.Hour)))[0]
+	if o.Result != registry.NeedsReview {
+		t.Fatalf("%+v", o)
+	}
+	q, _ := l.f.Reviews()
+	if len(q) != 1 {
+		t.Fatalf("queue %d", len(q))
+	}
+	entry := q[0].Seq
+	if res := l.apply(t, &Command{Kind: KindResolve, Received: t0, Entry: entry + 100, Accept: true, Reason: "x", By: "admin"}); res == nil {
+		t.Fatal("resolving an entry not in the queue succeeded")
+	}
+	res := l.apply(t, &Command{Kind: KindResolve, Received: t0, Entry: entry, Accept: true, Reason: "đã xác minh tại nhà", By: "admin"})
+	ro, ok := res.(*registry.Outcome)
+	if !ok || ro.Result != registry.Applied {
+		t.Fatalf("resolution: %v", res)
+	}
+	if c, _ := l.f.Citizen(idAn); c.Get(registry.FieldTemporaryAddress) != "9 Hòa Bình" {
+		t.Fatalf("accepted change not applied: %q", c.Get(registry.FieldTemporaryAddress))
+	}
+	if q, _ := l.f.Reviews(); len(q) != 0 {
+		t.Fatal("resolved entry still queued")
+	}
+	if o, _ := l.f.Outcome("edge-2/1"); o.Result != registry.Applied || o.Reason == "" {
+		t.Fatalf("the edge's outcome was not updated: %+v", o)
+	}
+	if res := l.apply(t, &Command{Kind: KindResolve, Received: t0, Entry: entry, Accept: false, Reason: "again", By: "admin"}); res == nil {
+		t.Fatal("an entry was resolved twice")
+	}
+}
+
+func TestDeathIsTerminalExceptByCityCorrection(t *testing.T) {
+	l := seeded(t)
+	death := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpRegisterDeath, Citizen: idAn, Commune: commune, Base: 1,
+		Time: registry.HLCFromTime(t0), Patch: registry.Patch{{Field: registry.FieldStatus, Value: registry.StatusDeceased},
+			{Field: registry.FieldDeathDate, Value: "2026-11-20"}}}
+	if o := l.changes(t, t0, death)[0]; o.Result != registry.Applied {
+		t.Fatalf("death: %+v", o)
+	}
+	if o := l.changes(t, t0, temp("edge-1", 2, 9, "x y", t0))[0]; o.Result != registry.Rejected {
+		t.Fatalf("change to a deceased citizen: %+v", o)
+	}
+	res := l.apply(t, &Command{Kind: KindCorrect, Received: t0, Citizen: idAn, By: "admin", Reason: "khai tử nhầm người",
+		Patch: registry.Patch{{Field: registry.FieldStatus, Value: registry.StatusAlive}, {Field: registry.FieldDeathDate, Value: ""}}})
+	if o, ok := res.(*registry.Outcome); !ok || o.Result != registry.Applied {
+		t.Fatalf("city correction: %v", res)
+	}
+	if c, _ := l.f.Citizen(idAn); c.Deceased() {
+		t.Fatal("the correction did not revive the record")
+	}
+	if res := l.apply(t, &Command{Kind: KindCorrect, Received: t0, Citizen: idAn, By: "admin",
+		Patch: registry.Patch{{Field: registry.FieldReligion, Value: "Không"}}}); res == nil {
+		t.Fatal("a correction without grounds was accepted")
+	}
+}

@@ -38,7 +38,9 @@ func randomLog(seed uint64, n int) []*raft.Log {
 		}
 	}
 	var logs []*raft.Log
-	add := func(c *Command) { logs = append(logs, &raft.Log{Index: uint64(len(logs) + 1), Type: raft.LogCommand, Data: c.Encode()}) }
+	add := func(c *Command) {
+		logs = append(logs, &raft.Log{Index: uint64(len(logs) + 1), Type: raft.LogCommand, Data: c.Encode()})
+	}
 	add(&Command{Kind: KindImport, Received: t0, Records: people})
 	for c := 0; c < communes; c++ {
 		add(&Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", c), Communes: []string{fmt.Sprintf("921%02d", c)}})

@@ -71,6 +71,7 @@ func (f *FSM) Outcome(changeID string) (*registry.Outcome, error) {
 
 // Entry is one change of the history with its outcome.
 type Entry struct {
+	Seq     uint64 // position in the history; names a queued entry to resolve
 	Change  *registry.Change
 	Outcome *registry.Outcome
 }
@@ -87,6 +88,7 @@ func (f *FSM) History(citizenID string) ([]Entry, error) {
 			if err != nil {
 				return err
 			}
+			e.Seq = binary.BigEndian.Uint64(k[len(prefix):])
 			out = append(out, e)
 		}
 		return nil
@@ -102,6 +104,7 @@ func (f *FSM) Reviews() ([]Entry, error) {
 		return tx.Bucket(bReview).ForEach(func(k, _ []byte) error {
 			e, err := decodeEntry(hist.Get(k))
 			if err == nil {
+				e.Seq = binary.BigEndian.Uint64(k)
 				out = append(out, e)
 			}
 			return err

@@ -152,8 +152,19 @@ func later(a, b registry.Stamp) bool {
 }
 
 // registerBirth creates the newborn's record under an ID from the city's
-// pool, unless a birth of the same name, date and mother already exists.
+// pool, unless a birth of the same name, date and mother already exists:
+// that one goes to the conflict queue, never silently merged.
 func (f *FSM) registerBirth(t *txn, c *registry.Change, o *registry.Outcome) {
+	if prev := t.get(bBirths, birthKey(c)); prev != nil {
+		o.Result, o.Reason = registry.NeedsReview, "likely duplicate of the birth of "+string(prev)
+		return
+	}
+	f.birth(t, c, o)
+}
+
+// birthKey identifies a birth for duplicate detection: the folded name,
+// the date of birth, and the mother (by ID, else by folded name).
+func birthKey(c *registry.Change) []byte {
 	name, _ := c.Patch.Get(registry.FieldFullName)
 	dob, _ := c.Patch.Get(registry.FieldBirthDate)
 	mother, _ := c.Patch.Get(registry.FieldMotherID)
@@ -161,12 +172,13 @@ func (f *FSM) registerBirth(t *txn, c *registry.Change, o *registry.Outcome) {
 		mother, _ = c.Patch.Get(registry.FieldMotherName)
 		mother = registry.FoldName(mother)
 	}
-	key := []byte(registry.FoldName(name) + "|" + dob + "|" + mother)
-	if prev := t.get(bBirths, key); prev != nil {
-		o.Result, o.Reason = registry.NeedsReview, "likely duplicate of the birth of "+string(prev)
-		return
-	}
+	return []byte(registry.FoldName(name) + "|" + dob + "|" + mother)
+}
+
+// birth assigns the ID and stores the newborn's record.
+func (f *FSM) birth(t *txn, c *registry.Change, o *registry.Outcome) {
 	sex, _ := c.Patch.Get(registry.FieldSex)
+	dob, _ := c.Patch.Get(registry.FieldBirthDate)
 	d, _ := registry.ParseDate(dob)
 	id, ok := f.nextID(t, d.Year, sex == registry.SexFemale)
 	if !ok {
@@ -183,7 +195,7 @@ func (f *FSM) registerBirth(t *txn, c *registry.Change, o *registry.Outcome) {
 	}
 	cit.Set(registry.FieldStatus, registry.StatusAlive, stamp)
 	storeCitizen(t, cit, "")
-	t.put(bBirths, key, []byte(id), false)
+	t.put(bBirths, birthKey(c), []byte(id), false)
 	o.Result, o.Citizen = registry.Applied, id
 }
 
