@@ -39,15 +39,15 @@ type CityConfig struct {
 
 // City is a running city node.
 type City struct {
-	cfg     CityConfig
-	node    *cluster.Node
-	api     *http.Server
-	apiLn   net.Listener
-	log     *slog.Logger
-	served  chan error
-	stop    chan struct{} // closed by Close: ends the background loops
-	loops   gosync.WaitGroup
-	closed  gosync.Once
+	cfg    CityConfig
+	node   *cluster.Node
+	api    *http.Server
+	apiLn  net.Listener
+	log    *slog.Logger
+	served chan error
+	stop   chan struct{} // closed by Close: ends the background loops
+	loops  gosync.WaitGroup
+	closed gosync.Once
 }
 
 // StartCity starts raft and the API. It returns once both listen; joining

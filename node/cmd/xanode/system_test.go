@@ -149,6 +149,7 @@ func getJSON(c *http.Client, url string, v any) error {
 }
 
 type cityStatus struct {
+	Changes      uint64 `json:"changes"`
 	NodeID       string `json:"node_id"`
 	Leader       string `json:"leader"`
 	IsLeader     bool   `json:"is_leader"`
@@ -252,5 +253,12 @@ func TestCityClusterProcesses(t *testing.T) {
 	}
 	if es.Citizens != 1500 {
 		t.Errorf("edge holds %d citizens, want 1500", es.Citizens)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
