@@ -129,6 +129,13 @@ func newPusher(t *testing.T, c *cityCluster) *pusher {
 
 func (p *pusher) push(t *testing.T, n int) {
 	t.Helper()
+	if err := p.tryPush(n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryPush is push for use off the test goroutine.
+func (p *pusher) tryPush(n int) error {
 	batch := make([]*registry.Change, 0, n)
 	for i := 0; i < n; i++ {
 		p.seq++
@@ -144,10 +151,10 @@ func (p *pusher) push(t *testing.T, n int) {
 			for _, o := range outs {
 				p.acked[o.Change] = o.Result
 			}
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("push of %d changes kept failing: %v", n, err)
+			return fmt.Errorf("push of %d changes kept failing: %v", n, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -191,12 +198,23 @@ func TestClusterFaults(t *testing.T) {
 		p.push(t, 10)
 	}
 
-	// Kill the leader mid-stream (SIGKILL: no goodbye), keep pushing.
+	// Kill the leader (SIGKILL: no goodbye) while the edge pushes.
 	dead := c.leader()
+	pushed := make(chan error, 1)
+	go func() {
+		for i := 0; i < 20; i++ {
+			if err := p.tryPush(10); err != nil {
+				pushed <- err
+				return
+			}
+		}
+		pushed <- nil
+	}()
+	time.Sleep(30 * time.Millisecond)
 	c.procs[dead].cmd.Process.Kill()
 	<-c.procs[dead].done
-	for i := 0; i < 10; i++ {
-		p.push(t, 10)
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
 	}
 	c.start(dead)
 	st := c.converged()
