@@ -26,14 +26,18 @@ func testRaftConfig() *raft.Config {
 	return c
 }
 
-func startNode(t *testing.T, id, dir string, bootstrap bool) *Node {
+func startNode(t testing.TB, id, dir string, bootstrap bool) *Node {
+	return startNodeWith(t, id, dir, bootstrap, testRaftConfig())
+}
+
+func startNodeWith(t testing.TB, id, dir string, bootstrap bool, rc *raft.Config) *Node {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, err := Open(Config{ID: id, Dir: dir, Listener: ln, Bootstrap: bootstrap,
-		Raft: testRaftConfig(), FSM: fsm.DefaultConfig(), LogOutput: io.Discard})
+		Raft: rc, FSM: fsm.DefaultConfig(), LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
