@@ -15,15 +15,41 @@ import (
 	"github.com/xanode/xanode/sync/fsm"
 )
 
-// testRaftConfig uses timeouts in tens of milliseconds, as hashicorp/raft's
-// own tests do.
+// testRaftConfig uses short timeouts, as hashicorp/raft's own tests do,
+// but not so short that fsyncs on a loaded two-core machine running the
+// race detector make leadership flap: 150 ms.
 func testRaftConfig() *raft.Config {
 	c := raft.DefaultConfig()
-	c.HeartbeatTimeout = 50 * time.Millisecond
-	c.ElectionTimeout = 50 * time.Millisecond
-	c.LeaderLeaseTimeout = 50 * time.Millisecond
+	c.HeartbeatTimeout = 150 * time.Millisecond
+	c.ElectionTimeout = 150 * time.Millisecond
+	c.LeaderLeaseTimeout = 150 * time.Millisecond
 	c.CommitTimeout = 5 * time.Millisecond
 	return c
+}
+
+// applyOnLeader applies a command on whichever node leads, retrying while
+// leadership moves.
+func applyOnLeader(t testing.TB, nodes []*Node, cmd *fsm.Command) any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		for _, n := range nodes {
+			if n.raft == nil || !n.IsLeader() {
+				continue
+			}
+			res, err := n.Apply(context.Background(), cmd)
+			if err == nil {
+				return res
+			}
+			if !errors.Is(err, ErrNotLeader) {
+				t.Fatal(err)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no leader accepted the command within 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func startNode(t testing.TB, id, dir string, bootstrap bool) *Node {
@@ -73,47 +99,51 @@ func TestThreeNodesReplicateAndAgree(t *testing.T) {
 	rec := &registry.Citizen{ID: "092090001234"}
 	rec.Values[registry.FieldFullName] = "Lê Văn Cường"
 	rec.Values[registry.FieldCommune] = "31117"
-	if _, err := leader.Apply(ctx, &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := leader.Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"31117"}}); err != nil {
-		t.Fatal(err)
-	}
+	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}})
+	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"31117"}})
 	ch := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
-	res, err := leader.Apply(ctx, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch}})
 	if o := res.([]*registry.Outcome)[0]; o.Result != registry.Applied {
 		t.Fatalf("outcome %+v", o)
 	}
 
+	cur := leaderOf(t, nodes)
+	follower := nodes[(cur+1)%3]
 	var notLeader *NotLeaderError
-	if _, err := nodes[1].Apply(ctx, &fsm.Command{Kind: fsm.KindChanges}); !errors.As(err, &notLeader) || notLeader.LeaderID != "city-1" {
+	if _, err := follower.Apply(ctx, &fsm.Command{Kind: fsm.KindChanges}); !errors.As(err, &notLeader) || notLeader.LeaderID == follower.ID() {
 		t.Fatalf("follower apply: %v", err)
 	}
 
-	want, _ := leader.FSM().Status()
-	for _, n := range nodes[1:] {
+	want, _ := nodes[cur].FSM().Status()
+	for _, n := range nodes {
 		waitFor(t, n.ID()+" to catch up", func() bool {
 			s, _ := n.FSM().Status()
-			return s == want
+			return s.Digest == want.Digest && s.AppliedIndex >= want.AppliedIndex
 		})
 	}
 
-	// The leader goes away: the others elect a new one and keep the state.
-	leader.Close()
-	waitFor(t, "a new leader", func() bool { return nodes[1].IsLeader() || nodes[2].IsLeader() })
-	next := nodes[1]
-	if nodes[2].IsLeader() {
-		next = nodes[2]
-	}
+	// The leader goes away: the others elect a new one and keep the state;
+	// a retried change is recognised.
+	nodes[cur].Close()
+	rest := append(append([]*Node(nil), nodes[:cur]...), nodes[cur+1:]...)
 	ch2 := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
-	res, err = next.Apply(ctx, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch2}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = applyOnLeader(t, rest, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch2}})
 	if o := res.([]*registry.Outcome)[0]; o.Result != registry.Duplicate || o.Original != registry.Applied {
 		t.Fatalf("retry after failover: %+v", o)
 	}
+}
+
+func leaderOf(t *testing.T, nodes []*Node) int {
+	t.Helper()
+	idx := -1
+	waitFor(t, "a leader", func() bool {
+		for i, n := range nodes {
+			if n.IsLeader() {
+				idx = i
+				return true
+			}
+		}
+		return false
+	})
+	return idx
 }

@@ -49,7 +49,7 @@ func (c *cityCluster) url(i int) string { return "https://" + c.api[i] }
 
 func (c *cityCluster) start(i int) {
 	args := []string{"city", "--id", fmt.Sprintf("city-%d", i+1), "--data", filepath.Join(c.dir, fmt.Sprintf("city-%d", i+1)),
-		"--raft", c.raft[i], "--api", c.api[i], "--pki", c.pki, "--raft-heartbeat", "100ms"}
+		"--raft", c.raft[i], "--api", c.api[i], "--pki", c.pki, "--raft-heartbeat", "200ms"}
 	if i == 0 {
 		args = append(args, "--bootstrap")
 	} else {

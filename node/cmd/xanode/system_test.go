@@ -187,7 +187,7 @@ func TestCityClusterProcesses(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		api := freeAddr(t)
 		args := []string{"city", "--id", fmt.Sprintf("city-%d", i), "--data", filepath.Join(dir, fmt.Sprintf("city-%d", i)),
-			"--raft", freeAddr(t), "--api", api, "--pki", pkiDir, "--raft-heartbeat", "100ms"}
+			"--raft", freeAddr(t), "--api", api, "--pki", pkiDir, "--raft-heartbeat", "200ms"}
 		if i == 1 {
 			args = append(args, "--bootstrap")
 		} else {
