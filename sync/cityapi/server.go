@@ -23,6 +23,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // Cluster is what the API needs of the local raft node.
@@ -43,6 +44,11 @@ type Config struct {
 	SigningCert *x509.Certificate
 	// BundleTTL is how long a bundle stays fresh (expiry = created + TTL).
 	BundleTTL time.Duration
+	// BundleDir keeps the bundles this node builds, so that each is built
+	// once and an interrupted download resumes (see bundle.go). Empty: no
+	// folder; every request builds its bundle and a download cannot
+	// resume.
+	BundleDir string
 	// PeerTLS is the client configuration (this node's certificate) used to
 	// forward requests to the leader; nil: no forwarding, followers answer
 	// 503 with the leader's ID.
@@ -234,36 +240,26 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 // readBody reads a request body of at most max bytes, decompressing zstd
 // when the client says so, and refuses anything larger.
 func readBody(r *http.Request, max int64) ([]byte, error) {
-	var src io.Reader = http.MaxBytesReader(nil, r.Body, max)
-	if r.Header.Get("Content-Encoding") == "zstd" {
-		zr, err := zstd.NewReader(src, zstd.WithDecoderMaxMemory(uint64(max)), zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		src = zr
-	}
-	b, err := io.ReadAll(io.LimitReader(src, max+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("body larger than %d bytes", max)
 	}
-	return b, nil
+	if r.Header.Get("Content-Encoding") != "zstd" {
+		return b, nil
+	}
+	out, err := decoder.DecodeAll(b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("zstd body: %w", err)
+	}
+	if int64(len(out)) > max {
+		return nil, fmt.Errorf("body larger than %d bytes once decompressed", max)
+	}
+	return out, nil
 }
 
-// Register records this node's API URL in the replicated peer table when
-// it is missing or changed. It must run on the leader (the node applies
-// directly); node assembly calls it whenever this node becomes leader.
-func (s *Server) Register(ctx context.Context) error {
-	if s.cfg.URL == "" {
-		return nil
-	}
-	peers, err := s.cfg.Cluster.FSM().Peers()
-	if err != nil || peers[s.cfg.Cluster.ID()] == s.cfg.URL {
-		return err
-	}
-	_, err = s.cfg.Cluster.Apply(ctx, &fsm.Command{Kind: fsm.KindPeer, Node: s.cfg.Cluster.ID(), URL: s.cfg.URL})
-	return err
-}
+// decoder is shared (DecodeAll is safe for concurrent use) and refuses
+// frames that would decompress beyond the largest message.
+var decoder, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(wire.MaxBodyBytes), zstd.WithDecoderConcurrency(2))

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/bundle"
@@ -158,5 +160,27 @@ func TestClientCertificateRequired(t *testing.T) {
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(stranger.Admin(), k.pki.RootPool())}}
 	if _, err := c.Get(k.srv.URL + "/v1/status"); err == nil {
 		t.Fatal("a client certificate from another PKI was accepted")
+	}
+}
+
+func TestOversizedAndCompressedBodies(t *testing.T) {
+	k := newKit(t)
+	edge1 := k.edge(t, "edge-1")
+	big := bytes.Repeat([]byte{0}, wire.MaxBodyBytes+10)
+	if code, _ := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, big); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized push: %d", code)
+	}
+	// A small zstd frame that expands beyond the limit is refused too.
+	enc, _ := zstd.NewWriter(nil)
+	bomb := enc.EncodeAll(big, nil)
+	req, _ := http.NewRequest("POST", k.srv.URL+"/v1/push", bytes.NewReader(bomb))
+	req.Header.Set("Content-Encoding", "zstd")
+	resp, err := edge1.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("zstd bomb of %d bytes: %d", len(bomb), resp.StatusCode)
 	}
 }
