@@ -195,3 +195,23 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.serveBundle(w, r, commune)
 }
+
+// remove takes a city node out of the raft configuration (a node being
+// replaced or lost for good). Only the leader can; others answer 503 with
+// the leader's ID.
+func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
+	var j JoinRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&j); err != nil || j.ID == "" {
+		httpError(w, http.StatusBadRequest, "remove needs {\"id\": NODE}: %v", err)
+		return
+	}
+	if j.ID == s.cfg.Cluster.ID() {
+		httpError(w, http.StatusBadRequest, "a node does not remove itself: ask another member (%s leads)", j.ID)
+		return
+	}
+	if err := s.cfg.Cluster.Remove(j.ID); err != nil {
+		applyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"removed": j.ID})
+}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/xanode/xanode/certs"
@@ -31,6 +32,8 @@ type Cluster interface {
 	ID() string
 	Apply(ctx context.Context, cmd *fsm.Command) (any, error)
 	Join(id, addr string) error
+	Remove(id string) error
+	Servers() ([]raft.Server, error)
 	Leader() (id, addr string)
 	IsLeader() bool
 	FSM() *fsm.FSM
@@ -100,6 +103,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/admin/correct", s.role(s.correct, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
+	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
 	return s
 }
 
@@ -196,6 +200,7 @@ type Status struct {
 	Citizens     uint64 `json:"citizens"`
 	Changes      uint64 `json:"changes"`
 	StateDigest  string `json:"state_digest"`
+	Voters       int    `json:"voters"` // raft voters in this node's configuration
 }
 
 func (s *Server) readStatus() (Status, error) {
@@ -204,7 +209,18 @@ func (s *Server) readStatus() (Status, error) {
 		return Status{}, err
 	}
 	leader, _ := s.cfg.Cluster.Leader()
+	servers, err := s.cfg.Cluster.Servers()
+	if err != nil {
+		return Status{}, err
+	}
+	voters := 0
+	for _, sv := range servers {
+		if sv.Suffrage == raft.Voter {
+			voters++
+		}
+	}
 	return Status{
+		Voters: voters,
 		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
 		AppliedIndex: st.AppliedIndex, Citizens: st.Citizens, Changes: st.Changes,
 		StateDigest: hex.EncodeToString(st.Digest[:]),
@@ -263,3 +279,18 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 // decoder is shared (DecodeAll is safe for concurrent use) and refuses
 // frames that would decompress beyond the largest message.
 var decoder, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(wire.MaxBodyBytes), zstd.WithDecoderConcurrency(2))
+
+// Register records this node's API URL in the replicated peer table when
+// it is missing or changed. It must run on the leader (the node applies
+// directly); node assembly calls it whenever this node becomes leader.
+func (s *Server) Register(ctx context.Context) error {
+	if s.cfg.URL == "" {
+		return nil
+	}
+	peers, err := s.cfg.Cluster.FSM().Peers()
+	if err != nil || peers[s.cfg.Cluster.ID()] == s.cfg.URL {
+		return err
+	}
+	_, err = s.cfg.Cluster.Apply(ctx, &fsm.Command{Kind: fsm.KindPeer, Node: s.cfg.Cluster.ID(), URL: s.cfg.URL})
+	return err
+}

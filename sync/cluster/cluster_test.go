@@ -147,3 +147,48 @@ func leaderOf(t *testing.T, nodes []*Node) int {
 	})
 	return idx
 }
+
+// TestNewNodeCatchesUpFromSnapshot: after the log is compacted into a
+// snapshot, a node that joins receives the FSM state by InstallSnapshot
+// (streamed from a bbolt read transaction) and reaches the same digest.
+func TestNewNodeCatchesUpFromSnapshot(t *testing.T) {
+	rc := testRaftConfig()
+	rc.SnapshotThreshold, rc.TrailingLogs = 16, 4
+	leader := startNodeWith(t, "city-1", t.TempDir(), true, rc)
+	t.Cleanup(func() { leader.Close() })
+	waitFor(t, "bootstrap leader", leader.IsLeader)
+	nodes := []*Node{leader}
+	for i := 0; i < 40; i++ {
+		rec := &registry.Citizen{ID: registry.MakeID("092", 1990, i%2 == 0, i)}
+		rec.Values[registry.FieldFullName] = fmt.Sprintf("Người %d", i)
+		rec.Values[registry.FieldCommune] = "92101"
+		applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}})
+	}
+	if err := leader.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	late := startNodeWith(t, "city-2", t.TempDir(), false, rc)
+	t.Cleanup(func() { late.Close() })
+	if err := leader.Join(late.ID(), late.RaftAddr()); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := leader.FSM().Status()
+	waitFor(t, "the new node to restore the snapshot", func() bool {
+		s, _ := late.FSM().Status()
+		return s.Digest == want.Digest && s.Citizens == 40
+	})
+	// Joining again with a changed address replaces the old entry.
+	if err := leader.Join(late.ID(), "127.0.0.1:1"); err != nil {
+		t.Fatal(err)
+	}
+	servers, _ := leader.Servers()
+	if len(servers) != 2 || string(servers[1].Address) != "127.0.0.1:1" {
+		t.Fatalf("configuration after rejoin: %+v", servers)
+	}
+	if err := leader.Remove(late.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if servers, _ := leader.Servers(); len(servers) != 1 {
+		t.Fatalf("configuration after remove: %+v", servers)
+	}
+}

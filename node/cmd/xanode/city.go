@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -21,8 +23,15 @@ func init() {
 }
 
 func runCity(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "import" {
-		return cityImport(ctx, args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "import":
+			return cityImport(ctx, args[1:])
+		case "remove":
+			return cityRemove(ctx, args[1:])
+		case "compact":
+			return cityCompact(args[1:])
+		}
 	}
 	fs := flag.NewFlagSet("city", flag.ContinueOnError)
 	id := fs.String("id", "", "node ID (must have a certificate in the PKI: nodes/ID.crt)")
@@ -143,4 +152,47 @@ func get(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
 	}
 	return b, nil
+}
+
+func cityRemove(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("city remove", flag.ContinueOnError)
+	url := fs.String("city", "", "API URL of the leader (another node answers with the leader's ID)")
+	pkiDir := fs.String("pki", "", "PKI folder holding the admin certificate")
+	id := fs.String("id", "", "node to take out of the cluster")
+	if err := fs.Parse(args); err != nil || *url == "" || *pkiDir == "" || *id == "" {
+		fmt.Fprintln(os.Stderr, "usage: xanode city remove --city URL --pki DIR --id NODE")
+		return errUsage
+	}
+	hc, err := adminClient(*pkiDir)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"id": *id})
+	out, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/cluster/remove", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s\n", bytes.TrimSpace(out))
+	return nil
+}
+
+// cityCompact rewrites a stopped node's bbolt files without their free
+// pages. bbolt reuses freed pages but never shrinks a file; after the raft
+// log was truncated by snapshots, or many records were removed, this gives
+// the space back. The node must be stopped (bbolt holds a file lock).
+func cityCompact(args []string) error {
+	fs := flag.NewFlagSet("city compact", flag.ContinueOnError)
+	dir := fs.String("data", "", "the stopped node's data folder")
+	if err := fs.Parse(args); err != nil || *dir == "" {
+		fmt.Fprintln(os.Stderr, "usage: xanode city compact --data DIR   (with the node stopped)")
+		return errUsage
+	}
+	for _, name := range []string{"raft.db", "fsm.db"} {
+		before, after, err := node.CompactBolt(filepath.Join(*dir, name))
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Printf("%s: %d → %d bytes\n", name, before, after)
+	}
+	return nil
 }

@@ -41,7 +41,11 @@ func startCluster(t *testing.T) *cityCluster {
 		c.procs = append(c.procs, nil)
 		c.start(i)
 	}
-	c.waitLeader()
+	waitFor(t, "a leader with three voters", 30*time.Second, func() bool {
+		l := c.leader()
+		st, err := c.status(max(l, 0))
+		return l >= 0 && err == nil && st.Voters == 3
+	})
 	return c
 }
 

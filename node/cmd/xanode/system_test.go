@@ -150,6 +150,7 @@ func getJSON(c *http.Client, url string, v any) error {
 
 type cityStatus struct {
 	Changes      uint64 `json:"changes"`
+	Voters       int    `json:"voters"`
 	NodeID       string `json:"node_id"`
 	Leader       string `json:"leader"`
 	IsLeader     bool   `json:"is_leader"`
@@ -205,7 +206,10 @@ func TestCityClusterProcesses(t *testing.T) {
 		}
 		return ""
 	}
-	waitFor(t, "a leader", 20*time.Second, func() bool { return leaderURL() != "" })
+	waitFor(t, "a leader with three voters", 20*time.Second, func() bool {
+		var st cityStatus
+		return leaderURL() != "" && getJSON(admin, leaderURL()+"/v1/status", &st) == nil && st.Voters == 3
+	})
 
 	popFile := filepath.Join(dir, "population.jsonl")
 	xanode(t, "gen", "--commune", "92101", "--citizens", "1500", "--out", popFile)

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/client"
+)
+
+func init() {
+	benchCommands["push"] = command{"push changes to a running city cluster: changes/s and push latency", benchPush}
+}
+
+// benchCommune is the synthetic commune the push benchmark writes to.
+const benchCommune = "92999"
+
+func benchPush(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench push", flag.ContinueOnError)
+	city := fs.String("city", "", "city API URLs, comma separated")
+	pkiDir := fs.String("pki", "", "PKI folder (admin certificate and fleet CA, to set up the benchmark's edge)")
+	n := fs.Int("changes", 20000, "changes to push")
+	clients := fs.Int("clients", 4, "concurrent edges pushing")
+	batch := fs.Int("batch", 100, "changes per push")
+	people := fs.Int("citizens", 1000, "citizens the changes are spread over")
+	if err := fs.Parse(args); err != nil || *city == "" || *pkiDir == "" || *n < 1 || *clients < 1 || *batch < 1 {
+		fmt.Fprintln(os.Stderr, "usage: xanode bench push --city URL[,URL…] --pki DIR [--changes N] [--clients C] [--batch B]")
+		return errUsage
+	}
+	urls := strings.Split(*city, ",")
+	pki, err := certs.Load(*pkiDir)
+	if err != nil {
+		return err
+	}
+	ids, err := benchSetup(ctx, urls[0], *pkiDir, *people, *clients)
+	if err != nil {
+		return fmt.Errorf("setting up: %w", err)
+	}
+	run := fmt.Sprintf("bench-%d", time.Now().Unix())
+	lat := make([][]time.Duration, *clients)
+	errs := make([]error, *clients)
+	var wg gosync.WaitGroup
+	ready := make(chan struct{}) // closed once the edges may act for the commune
+	for c := 0; c < *clients; c++ {
+		cred, err := pki.IssueNodeKey(fmt.Sprintf("%s-%d", run, c), certs.RoleEdge, nil, time.Hour, time.Now())
+		if err != nil {
+			return err
+		}
+		cl, err := client.New(slices.Clone(urls), certs.ClientTLS(cred.TLS, pki.RootPool()))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		share := *n / *clients
+		if c < *n%*clients {
+			share++
+		}
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			<-ready
+			lat[c], errs[c] = pushShare(ctx, cl, fmt.Sprintf("%s-%d", run, c), ids, share, *batch)
+		}(c)
+	}
+	if err := assignBenchNodes(ctx, urls[0], *pkiDir, run, *clients); err != nil {
+		return err
+	}
+	start := time.Now()
+	close(ready)
+	wg.Wait()
+	took := time.Since(start)
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
+	fmt.Printf("%d changes in %s: %.0f changes/s (%d clients, batches of %d, %d pushes)\n",
+		*n, took.Round(time.Millisecond), float64(*n)/took.Seconds(), *clients, *batch, len(all))
+	fmt.Printf("push latency: p50 %s  p90 %s  p99 %s  max %s\n",
+		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond),
+		pct(0.99).Round(10*time.Microsecond), all[len(all)-1].Round(10*time.Microsecond))
+	return nil
+}
+
+func pushShare(ctx context.Context, cl *client.Client, node string, ids []string, n, batch int) ([]time.Duration, error) {
+	var lat []time.Duration
+	seq := uint64(0)
+	for sent := 0; sent < n; {
+		k := min(batch, n-sent)
+		cs := make([]*registry.Change, k)
+		for i := range cs {
+			seq++
+			cs[i] = &registry.Change{Node: node, Seq: seq, Officer: "bench", Op: registry.OpRegisterTemporary,
+				Citizen: ids[(int(seq)*7919)%len(ids)], Commune: benchCommune, Base: 0, Time: registry.HLCFromTime(time.Now()),
+				Patch: registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d Đường Mậu Thân", seq%500)},
+					{Field: registry.FieldTemporaryUntil, Value: "2027-12-31"}}}
+		}
+		t := time.Now()
+		outs, err := cl.Push(ctx, cs)
+		if err != nil {
+			return lat, err
+		}
+		lat = append(lat, time.Since(t))
+		for _, o := range outs {
+			if o.Result == registry.Rejected {
+				return lat, fmt.Errorf("change %s rejected: %s", o.Change, o.Reason)
+			}
+		}
+		sent += k
+	}
+	return lat, nil
+}
+
+// benchSetup imports the benchmark's citizens (idempotent: the same IDs
+// each run) and returns their IDs.
+func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) ([]string, error) {
+	hc, err := adminClient(pkiDir)
+	if err != nil {
+		return nil, err
+	}
+	var body bytes.Buffer
+	ids := make([]string, people)
+	for i := range ids {
+		female := i%2 == 1
+		year := 1950 + i%60
+		ids[i] = registry.MakeID("092", year, female, 990000-i)
+		c := &registry.Citizen{ID: ids[i]}
+		c.Values[registry.FieldFullName] = fmt.Sprintf("Công Dân Thử %d", i)
+		c.Values[registry.FieldBirthDate] = fmt.Sprintf("%04d-06-15", year)
+		c.Values[registry.FieldSex] = map[bool]string{false: registry.SexMale, true: registry.SexFemale}[female]
+		c.Values[registry.FieldCommune] = benchCommune
+		b, _ := json.Marshal(c)
+		body.Write(append(b, '\n'))
+	}
+	_, err = post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/import", "application/x-ndjson", &body)
+	return ids, err
+}
+
+func assignBenchNodes(ctx context.Context, city, pkiDir, run string, clients int) error {
+	hc, err := adminClient(pkiDir)
+	if err != nil {
+		return err
+	}
+	for c := 0; c < clients; c++ {
+		b, _ := json.Marshal(cityapi.Assignment{Node: fmt.Sprintf("%s-%d", run, c), Communes: []string{benchCommune}})
+		if _, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/assign", "application/json", bytes.NewReader(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
