@@ -16,7 +16,12 @@ import (
 var ErrEncoding = errors.New("malformed encoding")
 
 const (
-	citizenFull    = 1 // with per-field stamps (city state)
+	// citizenFull (3) carries per-field stamps as a table: the distinct
+	// stamps in order of first use by ascending field, then each field's
+	// index into it. A record mostly holds few distinct stamps (an import
+	// sets every field at once), so the table is much smaller than a stamp
+	// per field. (Format 1, a stamp per field, was never released.)
+	citizenFull    = 3
 	citizenCompact = 2 // values only (edge bundles)
 	changeFormat   = 1
 	outcomeFormat  = 1
@@ -37,10 +42,24 @@ func AppendCitizen(b []byte, c *Citizen, stamps bool) []byte {
 	b = append(b, format)
 	b = appendString(b, c.ID)
 	b = binary.AppendUvarint(b, c.Version)
+	var table []Stamp
+	var ref [NumFields]int
 	n := 0
 	for f := Field(1); f < numFields; f++ {
-		if c.encodes(f, stamps) {
-			n++
+		if !c.encodes(f, stamps) {
+			continue
+		}
+		n++
+		if stamps {
+			ref[f] = stampIndex(&table, c.Stamps[f])
+		}
+	}
+	if stamps {
+		b = binary.AppendUvarint(b, uint64(len(table)))
+		for _, s := range table {
+			b = binary.AppendUvarint(b, s.Index)
+			b = binary.AppendUvarint(b, uint64(s.Time))
+			b = appendString(b, s.Node)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(n))
@@ -51,13 +70,21 @@ func AppendCitizen(b []byte, c *Citizen, stamps bool) []byte {
 		b = append(b, byte(f))
 		b = appendString(b, c.Values[f])
 		if stamps {
-			s := c.Stamps[f]
-			b = binary.AppendUvarint(b, s.Index)
-			b = binary.AppendUvarint(b, uint64(s.Time))
-			b = appendString(b, s.Node)
+			b = binary.AppendUvarint(b, uint64(ref[f]))
 		}
 	}
 	return b
+}
+
+// stampIndex returns s's position in the table, appending it if new.
+func stampIndex(table *[]Stamp, s Stamp) int {
+	for i, t := range *table {
+		if t == s {
+			return i
+		}
+	}
+	*table = append(*table, s)
+	return len(*table) - 1
 }
 
 // encodes reports whether field f is written: a set value, or, with
@@ -73,9 +100,17 @@ func DecodeCitizen(b []byte) (*Citizen, []byte, error) {
 	if d.err == nil && format != citizenFull && format != citizenCompact {
 		return nil, nil, fmt.Errorf("%w: citizen format %d", ErrEncoding, format)
 	}
+	full := format == citizenFull
 	c := &Citizen{ID: d.string(), Version: d.uvarint()}
+	var table []Stamp
+	if full {
+		k := d.count(3)
+		for i := 0; i < k && d.err == nil; i++ {
+			table = append(table, Stamp{Index: d.uvarint(), Time: HLC(d.uvarint()), Node: d.string()})
+		}
+	}
 	n := d.count(2)
-	prev := Field(0)
+	prev, used := Field(0), 0
 	for i := 0; i < n && d.err == nil; i++ {
 		f := Field(d.byte())
 		if !f.Valid() || f <= prev {
@@ -84,14 +119,36 @@ func DecodeCitizen(b []byte) (*Citizen, []byte, error) {
 		}
 		prev = f
 		c.Values[f] = d.string()
-		if format == citizenFull {
-			c.Stamps[f] = Stamp{Index: d.uvarint(), Time: HLC(d.uvarint()), Node: d.string()}
+		if full {
+			// Canonical: each field names a stamp already used or the next
+			// new one, so the table is in order of first use.
+			k := d.uvarint()
+			if d.err == nil && (k > uint64(used) || k >= uint64(len(table))) {
+				d.fail("field %s names stamp %d of %d (%d used)", f, k, len(table), used)
+				break
+			}
+			if k == uint64(used) {
+				used++
+			}
+			c.Stamps[f] = table[k]
 		}
-		if d.err == nil && !c.encodes(f, format == citizenFull) {
+		if d.err == nil && !c.encodes(f, full) {
 			// The encoder omits unset, unstamped fields; accepting one would
 			// give a second encoding of the same record.
 			d.fail("field %s is empty", f)
 			break
+		}
+	}
+	if d.err == nil && used != len(table) {
+		d.fail("%d stamps in the table, %d used", len(table), used)
+	}
+	if d.err == nil && full {
+		for i := 0; i < len(table); i++ {
+			for j := i + 1; j < len(table); j++ {
+				if table[i] == table[j] {
+					d.fail("stamp %d repeats stamp %d", j, i)
+				}
+			}
 		}
 	}
 	if d.err != nil {
