@@ -145,8 +145,16 @@ func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) (
 		b, _ := json.Marshal(c)
 		body.Write(append(b, '\n'))
 	}
-	_, err = post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/import", "application/x-ndjson", &body)
-	return ids, err
+	// The cluster may still be electing a leader: retry for a while.
+	data := body.Bytes()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err = post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/import", "application/x-ndjson", bytes.NewReader(data))
+		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "503") {
+			return ids, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func assignBenchNodes(ctx context.Context, city, pkiDir, run string, clients int) error {
