@@ -32,6 +32,25 @@ type Proxy struct {
 	down  bool
 	conns map[net.Conn]struct{}
 	wg    gosync.WaitGroup
+	up    int64 // bytes forwarded client → target
+	downB int64 // bytes forwarded target → client
+}
+
+// Stats reports the bytes forwarded each way since Start.
+func (p *Proxy) Stats() (toTarget, fromTarget int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.up, p.downB
+}
+
+func (p *Proxy) count(toTarget bool, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if toTarget {
+		p.up += int64(n)
+	} else {
+		p.downB += int64(n)
+	}
 }
 
 // Start listens on 127.0.0.1 and forwards each connection to target.
@@ -143,8 +162,8 @@ func (p *Proxy) serve(client net.Conn) {
 	defer p.track(server, false)
 	var crossed counter
 	done := make(chan struct{}, 2)
-	go func() { p.pipe(server, client, &crossed); done <- struct{}{} }()
-	go func() { p.pipe(client, server, &crossed); done <- struct{}{} }()
+	go func() { p.pipe(server, client, &crossed, true); done <- struct{}{} }()
+	go func() { p.pipe(client, server, &crossed, false); done <- struct{}{} }()
 	<-done
 	reset(client)
 	reset(server)
@@ -166,7 +185,7 @@ func (c *counter) add(n int) int64 {
 
 // pipe copies src to dst through a delay line: each chunk is released
 // Latency after it was read, paced to Bandwidth.
-func (p *Proxy) pipe(dst, src net.Conn, crossed *counter) {
+func (p *Proxy) pipe(dst, src net.Conn, crossed *counter, toTarget bool) {
 	type chunk struct {
 		b  []byte
 		at time.Time
@@ -199,6 +218,7 @@ func (p *Proxy) pipe(dst, src net.Conn, crossed *counter) {
 				return
 			}
 			total := crossed.add(n)
+			p.count(toTarget, n)
 			ch.b = ch.b[n:]
 			if cfg.ResetEvery > 0 && total >= cfg.ResetEvery {
 				reset(dst)

@@ -77,6 +77,17 @@ func TestBandwidth(t *testing.T) {
 	if d < 400*time.Millisecond {
 		t.Fatalf("32 KiB echoed at 64 KiB/s in %s", d)
 	}
+	// The counters move just after each write returns: give the last one
+	// a moment.
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(10 * time.Millisecond) {
+		up, down := p.Stats()
+		if up == 32<<10 && down == 32<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %d up, %d down", up, down)
+		}
+	}
 }
 
 func TestResetMidTransfer(t *testing.T) {
