@@ -14,6 +14,7 @@ import (
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -24,6 +25,7 @@ import (
 // ../shared/cards) so `xanode card read --emulate-card DIR` reads them too.
 type SampleCards struct {
 	Dir   string
+	trust *trust.Store // CSCAs found beside the cards (csca.pem); empty: PA not checked
 	mu    gosync.Mutex
 	cards []sampleCard
 	next  int
@@ -32,6 +34,7 @@ type SampleCards struct {
 type sampleCard struct {
 	dir   string
 	files emulator.Files
+	chip  emulator.ChipKeys
 	key   reader.MRZKey
 }
 
@@ -41,7 +44,12 @@ const sampleCardCount = 3
 // LoadCards loads emulated cards from dir: one card folder, or a folder of
 // card folders.
 func LoadCards(dir string) (*SampleCards, error) {
-	s := &SampleCards{Dir: dir}
+	s := &SampleCards{Dir: dir, trust: trust.NewStore()}
+	// The test CSCA the cards were signed under, for passive
+	// authentication: a real edge loads the national CSCA list instead.
+	if _, err := s.trust.Load(dir); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(filepath.Join(dir, "DG1")); err == nil {
 		return s, s.load(dir)
 	}
@@ -85,8 +93,12 @@ func (s *SampleCards) load(dir string) error {
 	if err != nil {
 		return fmt.Errorf("sample card %s: %w", dir, err)
 	}
+	chip, err := emulator.LoadChipKeys(dir)
+	if err != nil {
+		return err
+	}
 	key := reader.MRZKey{DocumentNumber: mrz.DocumentNumber, DateOfBirth: mrz.DateOfBirth, DateOfExpiry: mrz.DateOfExpiry}
-	s.cards = append(s.cards, sampleCard{dir: dir, files: files, key: key})
+	s.cards = append(s.cards, sampleCard{dir: dir, files: files, chip: chip, key: key})
 	return nil
 }
 
@@ -100,7 +112,10 @@ func (s *SampleCards) make(st *edge.Store) error {
 	if len(recs) == 0 {
 		return errors.New("sample cards: no adult with a card in the subset")
 	}
-	pki, err := emulator.NewTestPKI(time.Now())
+	// Like Vietnam's: a brainpoolP512r1 CSCA with explicit curve
+	// parameters, a brainpool Document Signer; chips with Chip
+	// Authentication keys and PACE announced.
+	pki, err := emulator.NewTestPKIWith(time.Now(), emulator.VietnamPKI)
 	if err != nil {
 		return err
 	}
@@ -115,18 +130,20 @@ func (s *SampleCards) make(st *edge.Store) error {
 		if i == len(recs)-1 {
 			p.Residence = "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
 		}
-		files, err := emulator.Build(p, pki.DocumentSigner)
+		chip, err := emulator.NewChipKeys(true, false)
 		if err != nil {
-			return fmt.Errorf("sample card for %s: %w", rec.ID, err)
+			return err
 		}
 		dir := filepath.Join(s.Dir, rec.ID)
-		if err := emulator.WriteDir(dir, files); err != nil {
-			return err
-		}
-		if err := s.load(dir); err != nil {
-			return err
+		if err := emulator.WriteCard(dir, p, pki, chip, true); err != nil {
+			return fmt.Errorf("sample card for %s: %w", rec.ID, err)
 		}
 	}
+	loaded, err := LoadCards(s.Dir)
+	if err != nil {
+		return err
+	}
+	s.trust, s.cards = loaded.trust, loaded.cards
 	return nil
 }
 
@@ -157,11 +174,15 @@ func (s *SampleCards) Tap(ctx context.Context) (*reader.Result, error) {
 	c := s.cards[s.next%len(s.cards)]
 	s.next++
 	s.mu.Unlock()
-	card, err := emulator.New(c.files, emulator.Options{QuirkCCCD: true})
+	card, err := emulator.New(c.files, emulator.Options{QuirkCCCD: true, ChipKeys: c.chip})
 	if err != nil {
 		return nil, err
 	}
-	return reader.Read(ctx, card, c.key)
+	cfg := reader.Config{SkipFace: true}
+	if s.trust.Len() > 0 {
+		cfg.Trust = s.trust
+	}
+	return cfg.Read(ctx, card, c.key)
 }
 
 // ChipFields maps what a card said onto registry fields.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	gosync "sync"
 	"time"
 
@@ -90,7 +91,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	key, signer := cfg.PKI.DataSigner()
 	url := "https://" + apiLn.Addr().String()
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
-		PeerTLS: client, URL: url})
+		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles")})
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: server, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}

@@ -200,6 +200,8 @@ type EdgeStatus struct {
 	OldestPending time.Time `json:"oldest_pending,omitzero"`
 	LastSynced    time.Time `json:"last_synced,omitzero"`
 	Stale         bool      `json:"stale"`
+	Frozen        bool      `json:"frozen"`
+	FreezesAt     time.Time `json:"freezes_at,omitzero"`
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 }
@@ -224,7 +226,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			NodeID: st.Node, Communes: []string{st.Commune}, SubsetVersion: st.Subset.Version,
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
-			Stale: st.Stale, Expires: st.Subset.Expires, LastError: st.LastError,
+			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
 		})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
@@ -233,13 +235,17 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		stale := 0
+		stale, frozen := 0, 0
 		if st.Stale {
 			stale = 1
+		}
+		if st.Frozen {
+			frozen = 1
 		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		fmt.Fprintf(w, "# TYPE xanode_edge_outbox gauge\nxanode_edge_outbox %d\n", st.Queue.Pending)
 		fmt.Fprintf(w, "# TYPE xanode_edge_subset_version gauge\nxanode_edge_subset_version %d\n", st.Subset.Version)
 		fmt.Fprintf(w, "# TYPE xanode_edge_subset_stale gauge\nxanode_edge_subset_stale %d\n", stale)
+		fmt.Fprintf(w, "# TYPE xanode_edge_subset_frozen gauge\nxanode_edge_subset_frozen %d\n", frozen)
 	})
 }

@@ -91,7 +91,54 @@ func (a *officerUI) Lookup(officer, id string) (*registry.Citizen, error) {
 	return c, err
 }
 
+// Search finds records by folded name and date of birth through the
+// store's keyed-hash index; the audit names every record returned.
+func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
+	found, err := a.store.Search(q.Name, q.Birth, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return found, a.auditViews(officer, "search", found)
+}
+
+// Household lists a household's members; each counts as viewed.
+func (a *officerUI) Household(officer, household string) ([]*registry.Citizen, error) {
+	members, err := a.store.Household(household)
+	if err != nil {
+		return nil, err
+	}
+	return members, a.auditViews(officer, "household "+household, members)
+}
+
+func (a *officerUI) auditViews(officer, how string, cs []*registry.Citizen) error {
+	for _, c := range cs {
+		if err := a.store.Audit(a.now(), officer, edge.AuditLookup, c.ID, how); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// History lists the changes recorded here about a citizen.
+func (a *officerUI) History(officer, citizen string, n int) ([]webui.Recorded, error) {
+	rs, err := a.store.History(citizen, n)
+	out := make([]webui.Recorded, len(rs))
+	for i, r := range rs {
+		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
+	}
+	return out, err
+}
+
+// Record applies the UI's role rule again from the account that records:
+// the UI is not the only way in, and the rule is about people, not pages.
 func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
+	role, err := a.store.Role(d.Officer)
+	if err != nil {
+		return nil, err
+	}
+	if !webui.MayRecord(role, d.Op) {
+		return nil, fmt.Errorf("%w: %s may not record %s", registry.ErrChange, role, d.Op)
+	}
 	return a.edge.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
 		Procedure: d.Procedure, Note: d.Note})
 }
@@ -114,7 +161,7 @@ func (a *officerUI) Status() (webui.Status, error) {
 	return webui.Status{
 		Node: st.Node, Commune: st.Commune, CommuneName: name, HasSubset: st.HasSubset,
 		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
-		Stale: st.Stale, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
+		Stale: st.Stale, Frozen: st.Frozen, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
 		LastSynced: st.Queue.LastSynced, LastError: st.LastError,
 	}, nil
 }
@@ -129,17 +176,23 @@ func (a *officerUI) Tap(ctx context.Context, officer string) (*webui.Identificat
 	}
 	a.hub.publish(webui.EventCard, "")
 	chip := ChipFields(res)
-	rec, err := a.edge.Lookup(res.ID)
-	if err != nil && !errors.Is(err, edge.ErrNotFound) {
+	// Identify compares with the local record unless the subset is past
+	// its hard limit (frozen): then the card is shown without a comparison
+	// and no identification decision is recorded on stale data.
+	rec, matches, err := a.edge.Identify(res.ID, chip)
+	frozen := errors.Is(err, edge.ErrFrozen)
+	if err != nil && !frozen && !errors.Is(err, edge.ErrNoSubset) && !errors.Is(err, edge.ErrNotFound) {
 		return nil, err
 	}
-	matches := edge.Match(chip, rec)
 	diffs := edge.Differences(matches)
 	detail := strings.Join(append([]string{string(res.Assurance)}, diffs...), "; ")
+	if frozen {
+		detail += "; subset frozen: not compared"
+	}
 	if err := a.store.Audit(a.now(), officer, edge.AuditIdentify, res.ID, detail); err != nil {
 		return nil, err
 	}
-	if rec != nil {
+	if rec != nil && !frozen {
 		if _, err := a.edge.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: res.ID, Note: detail}); err != nil {
 			return nil, err
 		}

@@ -59,9 +59,10 @@ var mutations = []struct {
 
 // TestReadBadCardAnswers breaks every response of a full read in every way
 // above. Under secure messaging each must end in a clear error; before it
-// (SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE) a change that means the
-// same (data after a SELECT that asked for none) may pass, but never a
-// result built on a corrupted answer, and never a panic.
+// (SELECT EF.CardAccess, SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE) a
+// change that means the same (data after a SELECT that asked for none) may
+// pass, or a refusal read as a wrong key, but never a result built on a
+// corrupted answer, and never a panic.
 func TestReadBadCardAnswers(t *testing.T) {
 	files := mustFiles(t)
 	key := mustKey(t)
@@ -72,12 +73,12 @@ func TestReadBadCardAnswers(t *testing.T) {
 				tr := &faulty{card: mustCard(t, files, emulator.Options{}), at: at, mutate: m.f}
 				res, err := Read(context.Background(), tr, key)
 				if err == nil {
-					if at < 3 && res.ID == person.ID && bytes.Equal(res.Raw["DG13"], files["DG13"]) {
+					if at < 4 && res.ID == person.ID && bytes.Equal(res.Raw["DG13"], files["DG13"]) {
 						return
 					}
 					t.Fatalf("no error; %d APDUs, files %v", res.APDUs, res.Files)
 				}
-				if at >= 3 && !errors.Is(err, emrtd.ErrSecureMessaging) && !errors.Is(err, emrtd.ErrProtocol) {
+				if at >= 4 && !errors.Is(err, emrtd.ErrSecureMessaging) && !errors.Is(err, emrtd.ErrProtocol) {
 					t.Fatalf("after BAC, err = %v; want a secure messaging or protocol error", err)
 				}
 				if err.Error() == "" {
@@ -100,7 +101,7 @@ func TestReadTransportErrors(t *testing.T) {
 }
 
 func TestReadNotACard(t *testing.T) {
-	tr := &faulty{card: mustCard(t, mustFiles(t), emulator.Options{}), at: 0, mutate: func([]byte) []byte { return []byte{0x6A, 0x82} }}
+	tr := &faulty{card: mustCard(t, mustFiles(t), emulator.Options{}), at: 1, mutate: func([]byte) []byte { return []byte{0x6A, 0x82} }}
 	if _, err := Read(context.Background(), tr, mustKey(t)); !errors.Is(err, ErrNotCard) {
 		t.Fatalf("err = %v", err)
 	}

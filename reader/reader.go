@@ -5,8 +5,9 @@
 //
 // The protocols live in sub-packages: iso7816 (APDUs, BER-TLV), emrtd (ICAO
 // 9303: BAC, secure messaging, file reading), vncard (MRZ, DG1, DG13, QR),
-// sod (EF.SOD) and emulator (the software chip). Nothing here imports the
-// rest of the project.
+// sod (EF.SOD), keys (public keys and signatures, brainpool included),
+// trust (the CSCA trust store and passive authentication) and emulator (the
+// software chip). Nothing here imports the rest of the project.
 package reader
 
 import (
@@ -14,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/xanode/xanode/reader/emrtd"
 	"github.com/xanode/xanode/reader/iso7816"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -28,8 +31,9 @@ var (
 	// ErrAccessDenied means the chip refused the key: the ID, date of birth
 	// or expiry date does not match the card.
 	ErrAccessDenied = emrtd.ErrAccessDenied
-	// ErrPACENotSupported means a CAN was given; only BAC is implemented.
-	ErrPACENotSupported = errors.New("reader: PACE with a CAN is not supported yet; give the MRZ key (ID, date of birth, expiry) instead")
+	// ErrPACENotSupported means a CAN was given but the chip offers no PACE
+	// this reader runs, so only the MRZ key can open it.
+	ErrPACENotSupported = errors.New("reader: the chip offers no PACE, so a CAN cannot open it; give the MRZ key (ID, date of birth, expiry) instead")
 	// ErrInvalidKey means the key data are malformed (not a wrong key).
 	ErrInvalidKey = emrtd.ErrInvalidKey
 	// ErrNotCard means the chip has no eMRTD application.
@@ -73,6 +77,14 @@ type CAN string
 
 func (CAN) accessMethod() string { return AccessPACE }
 
+// CANFromID is the CAN of a CCCD: the last 6 digits of the personal ID.
+func CANFromID(id string) (CAN, error) {
+	if !vncard.ValidID(id) {
+		return "", fmt.Errorf("%w: personal ID %q is not 12 digits", ErrInvalidKey, id)
+	}
+	return CAN(id[6:]), nil
+}
+
 // Access methods as Result.Access names them.
 const (
 	AccessBAC  = "bac"
@@ -87,6 +99,12 @@ type Config struct {
 	// SkipFace leaves DG2 (the face image, 15-20 KB, some 70 APDUs on a
 	// real card) unread even when EF.COM lists it.
 	SkipFace bool
+	// Trust is the CSCA trust store for passive authentication. Nil
+	// leaves PA not checked (only the data group hashes are compared).
+	Trust *trust.Store
+	// Now is the clock that dates the reading, against which certificate
+	// validity is checked; nil means time.Now.
+	Now func() time.Time
 }
 
 // Read unlocks the chip with key and reads it with the default Config.
@@ -94,81 +112,207 @@ func Read(ctx context.Context, t Transport, key Key) (*Result, error) {
 	return Config{}.Read(ctx, t, key)
 }
 
-// Read selects the eMRTD application, runs BAC, and reads EF.COM, DG1, DG2
-// (when listed and not skipped), DG13 (when listed) and EF.SOD under secure
-// messaging. A wrong key is ErrAccessDenied; a card that answers garbage is
-// an error naming what was wrong.
+// Read selects the eMRTD application, runs BAC, and reads EF.COM, DG14
+// (then runs Chip Authentication), DG1, DG2 (when listed and not skipped),
+// DG13, DG15 and EF.SOD under secure messaging, runs Active Authentication
+// when Chip Authentication was not possible, and checks EF.SOD against the
+// trust store. A wrong key is ErrAccessDenied; a card that answers garbage
+// is an error naming what was wrong.
 func (c Config) Read(ctx context.Context, t Transport, key Key) (*Result, error) {
-	var bk emrtd.BACKey
+	r := &reading{c: c, s: emrtd.NewSession(t, c.Rand), res: &Result{Raw: map[string][]byte{}}}
+	var err error
 	switch k := key.(type) {
 	case MRZKey:
-		bk = k.bac()
+		r.bac, r.haveBAC = k.bac(), true
+		r.password, err = emrtd.MRZPassword(r.bac)
 	case CAN:
-		return nil, ErrPACENotSupported
+		r.password, err = emrtd.CANPassword(string(k))
 	default:
-		return nil, fmt.Errorf("%w: no key", ErrInvalidKey)
+		err = fmt.Errorf("%w: no key", ErrInvalidKey)
 	}
-	s := emrtd.NewSession(t, c.Rand)
-	if err := s.SelectApplication(ctx); err != nil {
-		if errors.Is(err, iso7816.StatusFileNotFound) {
-			return nil, fmt.Errorf("%w: %w", ErrNotCard, err)
-		}
-		return nil, err
-	}
-	if err := s.BAC(ctx, bk); err != nil {
-		return nil, err
-	}
-	res, err := c.readFiles(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	res.APDUs = s.APDUs()
-	return res, nil
+	if err := r.open(ctx, false); err != nil {
+		return nil, err
+	}
+	if err := r.readFiles(ctx); err != nil {
+		return nil, err
+	}
+	r.res.fill(c)
+	r.res.APDUs = r.s.APDUs()
+	return r.res, nil
 }
 
-func (c Config) readFiles(ctx context.Context, s *emrtd.Session) (*Result, error) {
-	res := &Result{Access: AccessBAC, Raw: map[string][]byte{}}
-	read := func(f emrtd.File) ([]byte, error) {
-		b, err := s.ReadFile(ctx, f)
-		if err != nil {
+// open unlocks the chip and selects the eMRTD application: PACE when
+// EF.CardAccess offers a variant this reader runs, else BAC with the MRZ
+// key, also when the chip refuses PACE with 6D00 (as vicc does). again is
+// set when opening a second time, after a failed Chip Authentication.
+func (r *reading) open(ctx context.Context, again bool) error {
+	if !again {
+		if err := r.cardAccess(ctx); err != nil {
+			return err
+		}
+	} else if r.paceInfo != nil {
+		if err := r.s.SelectMaster(ctx); err != nil {
+			return err
+		}
+	}
+	if r.paceInfo != nil {
+		err := r.s.PACE(ctx, *r.paceInfo, r.password, r.severalPACE)
+		switch {
+		case err == nil:
+			r.res.Access = AccessPACE
+			return r.selectApplication(ctx)
+		case !errors.Is(err, emrtd.ErrPACENotSupported):
+			return err
+		case !r.haveBAC:
+			return fmt.Errorf("%w: %w", ErrPACENotSupported, err)
+		}
+		r.res.Warnings = append(r.res.Warnings, "the chip announces PACE but refused it; read with BAC instead")
+	}
+	if !r.haveBAC {
+		return ErrPACENotSupported
+	}
+	r.res.Access = AccessBAC
+	if err := r.selectApplication(ctx); err != nil {
+		return err
+	}
+	return r.s.BAC(ctx, r.bac)
+}
+
+func (r *reading) selectApplication(ctx context.Context) error {
+	if err := r.s.SelectApplication(ctx); err != nil {
+		if errors.Is(err, iso7816.StatusFileNotFound) {
+			return fmt.Errorf("%w: %w", ErrNotCard, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// cardAccess reads EF.CardAccess from the master file (the current file
+// after power-up; the CCCD refuses SELECT MF) and picks a PACE variant.
+// A chip without the file, or with one that cannot be used, is read with
+// BAC; only a transport failure is an error.
+func (r *reading) cardAccess(ctx context.Context) error {
+	b, err := r.s.ReadFile(ctx, emrtd.FileCardAccess)
+	var sw iso7816.StatusWord
+	switch {
+	case errors.As(err, &sw) || errors.Is(err, emrtd.ErrProtocol):
+		return nil
+	case err != nil:
+		return err
+	}
+	r.res.Raw[emrtd.FileCardAccess.Name] = b
+	infos, err := emrtd.ParseSecurityInfos(b)
+	if err != nil {
+		r.res.Warnings = append(r.res.Warnings, "EF.CardAccess cannot be read: "+err.Error())
+		return nil
+	}
+	if info, ok := emrtd.SupportedPACE(infos); ok {
+		r.paceInfo, r.severalPACE = &info, len(infos.PACE) > 1
+	}
+	return nil
+}
+
+// reading is the state of one Read.
+type reading struct {
+	c   Config
+	s   *emrtd.Session
+	res *Result
+	// The access key: a PACE password (MRZ or CAN), and the BAC key when
+	// the MRZ was given.
+	password emrtd.PACEPassword
+	bac      emrtd.BACKey
+	haveBAC  bool
+	// paceInfo is the PACE variant EF.CardAccess offers, nil for none.
+	paceInfo    *emrtd.PACEInfo
+	severalPACE bool
+	// caPending is set between Chip Authentication and the chip's first
+	// answer under the new keys, which confirms it.
+	caPending bool
+	// caBroken is set when the chip failed Chip Authentication's proof.
+	caBroken bool
+}
+
+// read reads one file and keeps it. A chip that fails Chip Authentication
+// shows it here, at its first answer under the new keys: that is recorded
+// as a failed clone check, and the file is read again after opening the
+// session anew. So is a file whose extended length read the chip refused.
+func (r *reading) read(ctx context.Context, f emrtd.File) ([]byte, error) {
+	b, err := r.s.ReadFile(ctx, f)
+	if errors.Is(err, emrtd.ErrChipAuthentication) || errors.Is(err, emrtd.ErrExtendedLengthRefused) {
+		if errors.Is(err, emrtd.ErrChipAuthentication) {
+			r.caPending, r.caBroken = false, true
+			r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusFailed, Reason: err.Error()}
+		}
+		if err := r.open(ctx, true); err != nil {
 			return nil, err
 		}
-		res.Files = append(res.Files, f.Name)
-		res.Raw[f.Name] = b
-		return b, nil
+		b, err = r.s.ReadFile(ctx, f)
 	}
-	comBytes, err := read(emrtd.FileCOM)
 	if err != nil {
 		return nil, err
+	}
+	if r.caPending {
+		r.caPending = false
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusOK}
+	}
+	r.res.Files = append(r.res.Files, f.Name)
+	r.res.Raw[f.Name] = b
+	return b, nil
+}
+
+func (r *reading) readFiles(ctx context.Context) error {
+	comBytes, err := r.read(ctx, emrtd.FileCOM)
+	if err != nil {
+		return err
 	}
 	com, err := emrtd.ParseCOM(comBytes)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	dg1, err := read(emrtd.FileDG1)
+	var infos *emrtd.SecurityInfos
+	if com.Has(14) {
+		if infos, err = r.chipAuthentication(ctx); err != nil {
+			return err
+		}
+	}
+	dg1, err := r.read(ctx, emrtd.FileDG1)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if res.mrz, err = vncard.ParseDG1(dg1); err != nil {
-		return nil, err
+	if r.res.mrz, err = vncard.ParseDG1(dg1); err != nil {
+		return err
 	}
-	if com.Has(2) && !c.SkipFace {
-		if _, err := read(emrtd.FileDG2); err != nil {
-			return nil, err
+	if com.Has(2) && !r.c.SkipFace {
+		b, err := r.read(ctx, emrtd.FileDG2)
+		if err != nil {
+			return err
+		}
+		// The face is for the officer's eyes; a DG2 in an unknown layout
+		// does not stop the identification (PA still covers its bytes).
+		if r.res.Face, err = vncard.ParseDG2(b); err != nil {
+			r.res.Warnings = append(r.res.Warnings, "the face image cannot be shown: "+err.Error())
 		}
 	}
 	if com.Has(13) {
-		b, err := read(emrtd.FileDG13)
+		b, err := r.read(ctx, emrtd.FileDG13)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if res.DG13, err = vncard.ParseDG13(b); err != nil {
-			return nil, err
+		if r.res.DG13, err = vncard.ParseDG13(b); err != nil {
+			return err
 		}
 	}
-	if _, err := read(emrtd.FileSOD); err != nil && !errors.Is(err, iso7816.StatusFileNotFound) {
-		return nil, err
+	if com.Has(15) {
+		if err := r.activeAuthentication(ctx, infos); err != nil {
+			return err
+		}
 	}
-	res.fill()
-	return res, nil
+	if _, err := r.read(ctx, emrtd.FileSOD); err != nil && !errors.Is(err, iso7816.StatusFileNotFound) {
+		return err
+	}
+	return nil
 }

@@ -2,15 +2,16 @@ package reader
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/xanode/xanode/reader/emrtd"
 	"github.com/xanode/xanode/reader/sod"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -42,16 +43,20 @@ const (
 
 // PA is the outcome of passive authentication.
 type PA struct {
-	Status         string   `json:"status"`
-	Reasons        []string `json:"reasons"`
+	Status string `json:"status"`
+	// Reasons say why the status is not ok, one finding each.
+	Reasons []string `json:"reasons"`
+	// Notes are findings that do not fail it, e.g. a stale CRL.
+	Notes          []string `json:"notes,omitempty"`
 	CSCA           string   `json:"csca,omitempty"`
 	DocumentSigner string   `json:"document_signer,omitempty"`
 }
 
 // CloneCheck is the outcome of chip or active authentication.
 type CloneCheck struct {
-	Method string `json:"method"` // "none", later "ca" or "aa"
+	Method string `json:"method"` // "none", "ca" or "aa"
 	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Result is what one card read yields.
@@ -60,6 +65,7 @@ type Result struct {
 	DocumentNumber string       // BAC document number from the MRZ
 	MRZ            []string     // the three MRZ lines of DG1
 	DG13           *vncard.DG13 // nil if the card has none
+	Face           *vncard.Face // DG2's image; nil if not read or unreadable
 	Files          []string     // files read, in order
 	Access         string       // "bac"
 	PA             PA
@@ -77,7 +83,7 @@ type Result struct {
 }
 
 // fill derives the summary fields once the files are read.
-func (r *Result) fill() {
+func (r *Result) fill(c Config) {
 	r.DocumentNumber = r.mrz.DocumentNumber
 	if l, err := r.mrz.Lines(); err == nil {
 		r.MRZ = l[:]
@@ -92,19 +98,49 @@ func (r *Result) fill() {
 	if len(r.ID) == 12 && r.ID[3:] != r.DocumentNumber {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("document number %s is not the last 9 digits of ID %s", r.DocumentNumber, r.ID))
 	}
-	r.PA = checkSOD(r.Raw)
-	r.CloneCheck = CloneCheck{Method: "none", Status: StatusNotChecked}
+	r.PA = c.passiveAuthentication(r.Raw)
+	r.settleCloneCheck()
 	r.Assurance = AssuranceChipRead
+	switch {
+	case r.PA.Status == StatusOK && r.CloneCheck.Status == StatusOK:
+		r.Assurance = AssuranceChipCloningChecked
+	case r.PA.Status == StatusOK:
+		r.Assurance = AssuranceChipVerified
+	}
+}
+
+// passiveAuthentication checks EF.SOD against the trust store at the time
+// of reading, or without a store does the part that needs none.
+func (c Config) passiveAuthentication(files map[string][]byte) PA {
+	b, ok := files[emrtd.FileSOD.Name]
+	if !ok {
+		return PA{Status: StatusFailed, Reasons: []string{"the card has no EF.SOD"}}
+	}
+	if c.Trust == nil {
+		return checkSOD(b, files)
+	}
+	groups := map[int][]byte{}
+	for name, content := range files {
+		if f, _ := emrtd.FileByName(name); f.DataGroup() > 0 {
+			groups[f.DataGroup()] = content
+		}
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	rep := c.Trust.Verify(b, groups, now())
+	pa := PA{Status: StatusFailed, Reasons: rep.Reasons, Notes: rep.Notes, CSCA: rep.CSCA, DocumentSigner: rep.DocumentSigner}
+	if rep.Verified {
+		pa.Status = StatusOK
+	}
+	return pa
 }
 
 // checkSOD does the part of passive authentication that needs no trust
 // store: every data group read must match its hash in EF.SOD. A mismatch
 // fails; otherwise the signature chain is still unchecked.
-func checkSOD(files map[string][]byte) PA {
-	b, ok := files[emrtd.FileSOD.Name]
-	if !ok {
-		return PA{Status: StatusFailed, Reasons: []string{"the card has no EF.SOD"}}
-	}
+func checkSOD(b []byte, files map[string][]byte) PA {
 	s, err := sod.Parse(b)
 	if err != nil {
 		return PA{Status: StatusFailed, Reasons: []string{"EF.SOD cannot be read: " + err.Error()}}
@@ -124,8 +160,8 @@ func checkSOD(files map[string][]byte) PA {
 		pa = PA{Status: StatusFailed, Reasons: failed}
 	}
 	if len(s.Certificates) > 0 {
-		if c, err := x509.ParseCertificate(s.Certificates[0]); err == nil {
-			pa.DocumentSigner = c.Subject.String()
+		if c, err := trust.ParseCertificate(s.Certificates[0]); err == nil {
+			pa.DocumentSigner = c.Subject
 		}
 	}
 	return pa
@@ -138,6 +174,7 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		Doc        string         `json:"doc"`
 		MRZ        []string       `json:"mrz"`
 		DG13       map[string]any `json:"dg13,omitempty"`
+		Face       *faceJSON      `json:"face,omitempty"`
 		Files      []string       `json:"files"`
 		Access     string         `json:"access"`
 		PA         PA             `json:"pa"`
@@ -146,7 +183,11 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		APDUs      int            `json:"apdus"`
 		Warnings   []string       `json:"warnings,omitempty"`
 	}
-	p := plain{ID: r.ID, Doc: r.DocumentNumber, MRZ: r.MRZ, DG13: dg13JSON(r.DG13), Files: r.Files, Access: r.Access,
+	var face *faceJSON
+	if r.Face != nil {
+		face = &faceJSON{Format: r.Face.Format, Bytes: len(r.Face.Image), Note: r.Face.Note}
+	}
+	p := plain{Face: face, ID: r.ID, Doc: r.DocumentNumber, MRZ: r.MRZ, DG13: dg13JSON(r.DG13), Files: r.Files, Access: r.Access,
 		PA: r.PA, CloneCheck: r.CloneCheck, Assurance: r.Assurance, APDUs: r.APDUs, Warnings: r.Warnings}
 	if p.PA.Reasons == nil {
 		p.PA.Reasons = []string{}
@@ -159,6 +200,14 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// faceJSON describes the face image without its bytes, which Result.Face
+// and Raw["DG2"] hold.
+type faceJSON struct {
+	Format string `json:"format"`
+	Bytes  int    `json:"bytes"`
+	Note   string `json:"note,omitempty"`
 }
 
 // dg13JSON lists every field by number as on the card (a string, a list of

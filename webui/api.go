@@ -26,6 +26,30 @@ const (
 	RoleSupervisor = "supervisor"
 )
 
+// supervisorOps are the operations only a supervisor (cán bộ phụ trách)
+// may record: a death closes a record for good, and a correction rewrites
+// who a person is on the word of documents the officer checked; both need
+// a second, senior pair of eyes.
+var supervisorOps = map[registry.Op]bool{
+	registry.OpRegisterDeath: true,
+	registry.OpCorrect:       true,
+}
+
+// MayRecord is the role rule: a supervisor may record every operation, an
+// officer every one except register_death and correct. The UI shows those
+// forms disabled to an officer, with the reason, and refuses their POST
+// before calling Registry.Record; package node may apply the same rule
+// again from the account behind Draft.Officer.
+func MayRecord(role string, op registry.Op) bool {
+	switch role {
+	case RoleSupervisor:
+		return true
+	case RoleOfficer:
+		return !supervisorOps[op]
+	}
+	return false
+}
+
 // Officer is a logged-in commune officer.
 type Officer struct {
 	User string // login name; recorded as Change.Officer
@@ -46,19 +70,43 @@ type Officers interface {
 
 // Registry is the edge's local data and outbox.
 //
-// Every method is called concurrently from request handlers. Lookup is how
-// the UI reads any citizen record, so the implementation writes the audit
-// entry for each view there: who (officer) looked at whom (id).
+// Every method is called concurrently from request handlers. The methods
+// that return citizen records (Lookup, Search, Household) are how the UI
+// reads any record, so the implementation writes the audit entry there:
+// who (officer, an Officer.User) saw whom. The UI calls Lookup for every
+// record page and for every printed confirmation, so each print is an
+// audited lookup too.
 type Registry interface {
 	// Lookup returns the record of a 12-digit personal ID from the local
 	// subset, or an error wrapping ErrNotFound, on behalf of officer
 	// (Officer.User), whom the audit entry names.
 	Lookup(officer, id string) (*registry.Citizen, error)
+	// Search returns the records of the local subset that match q, at
+	// most q.Limit of them, in a stable order (by ID), on behalf of
+	// officer; the audit entry names the officer and every ID returned.
+	// No match is an empty result, not an error. See SearchQuery for what
+	// matches.
+	Search(officer string, q SearchQuery) ([]*registry.Citizen, error)
+	// Household returns every record of the local subset whose household
+	// field (registry.FieldHousehold) equals household, in any order (the
+	// UI puts the head first), on behalf of officer; each returned record
+	// counts as viewed for the audit. An unknown household gives an empty
+	// result, not an error; household is never empty.
+	Household(officer, household string) ([]*registry.Citizen, error)
+	// History returns the last n changes recorded on this node about the
+	// citizen with personal ID citizen, newest first, each with its
+	// outcome (nil while it waits). A change is about the citizen when its
+	// Change.Citizen is that ID, or when it is a birth whose outcome
+	// assigned that ID (Outcome.Citizen). Identification events count.
+	// officer is named for the audit like a Lookup's.
+	History(officer, citizen string, n int) ([]Recorded, error)
 	// Record validates a draft, turns it into a change and stores it in the
 	// outbox durably before returning. A draft that is not valid gives an
 	// error wrapping registry.ErrField or registry.ErrChange and stores
-	// nothing; it is not safe to repeat a successful call (each call is a
-	// new change).
+	// nothing; such errors should name the offending field by its wire
+	// name (as registry's own do), which the UI uses to put the message
+	// next to that field's box. It is not safe to repeat a successful
+	// call (each call is a new change).
 	Record(d Draft) (*registry.Change, error)
 	// Recent returns the last n recorded changes, newest first.
 	Recent(n int) ([]Recorded, error)
@@ -66,12 +114,37 @@ type Registry interface {
 	Status() (Status, error)
 }
 
+// SearchQuery is a search for a citizen without the personal ID, by name
+// and date of birth, as an officer types them from a paper or from what
+// the citizen says.
+type SearchQuery struct {
+	// Name is already folded with registry.FoldName (lower case, no
+	// diacritics, đ as d, single spaces) and never empty. A record
+	// matches when the fold of its full name, or of its other name,
+	// equals Name: whole names, so an HMAC index over folded names can
+	// answer it.
+	Name string
+	// Birth is the date of birth, full or partial (year, or year and
+	// month), never zero. A record matches when its birth date agrees
+	// with Birth in every part both know: "1990" matches 1990-05-01, and
+	// 01/05/1990 matches a record that knows only 1990.
+	Birth registry.Date
+	// Limit is the most records to return, at least 1. The UI asks for
+	// one more than it shows, to tell the officer that there are more.
+	Limit int
+}
+
 // Draft is what an officer submits; Registry.Record stamps it with the
 // node's identity, sequence and time.
 type Draft struct {
-	Officer   string            // Officer.User
-	Op        registry.Op       // operation
-	Citizen   string            // 12-digit personal ID
+	Officer string      // Officer.User
+	Op      registry.Op // operation
+	// Citizen is the 12-digit personal ID, or empty for a birth
+	// (registry.OpRegisterBirth): Record then gives the change a
+	// provisional ID (registry.ProvisionalID) as its Change.Citizen, and
+	// the city's outcome carries the assigned personal ID in
+	// Outcome.Citizen.
+	Citizen   string
 	Patch     map[string]string // field wire name → value (dates YYYY-MM-DD)
 	Procedure string            // dossier reference, may be empty
 	Note      string            // free text, may be empty
@@ -94,6 +167,14 @@ type Status struct {
 	SubsetCount   uint64
 	SubsetExpires time.Time
 	Stale         bool // the subset expired: data may be out of date
+	// Frozen: the subset is past the hard limit of DESIGN section 6 (by
+	// default 30 days after it was built), so identification decisions
+	// must not rely on it. Frozen implies Stale. The UI then refuses name
+	// searches, shows a card read without comparing it to the local
+	// record, and prints no confirmations; records stay readable by ID,
+	// and changes may still be recorded (the city decides them against
+	// current data).
+	Frozen bool
 
 	Pending       int       // changes waiting in the outbox
 	OldestPending time.Time // zero when Pending is 0

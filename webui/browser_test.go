@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/xanode/xanode/node/registry"
@@ -82,8 +84,8 @@ func newBrowser(t *testing.T) *browser {
 			if err != nil {
 				return
 			}
-			// A refused form answers 422 on purpose; the console reports it.
-			expected := strings.Contains(m.Text, "status of 422")
+			// Refused forms answer 403 or 422 on purpose; the console reports it.
+			expected := strings.Contains(m.Text, "status of 422") || strings.Contains(m.Text, "status of 403")
 			if (m.Type == chromedp.ConsoleError || m.IsException()) && !expected {
 				b.mu.Lock()
 				b.console = append(b.console, m.String())
@@ -106,13 +108,7 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
+	return run(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
 func (b *browser) screenshot(name string) {
@@ -136,8 +132,11 @@ func (b *browser) consoleErrors() []string {
 }
 
 // TestBrowser walks the officer's day in a real browser: log in, tap the
-// sample card, register a temporary residence, see it wait in the outbox,
-// and see the city's outcome arrive live.
+// sample card, search by name without diacritics, open the record and its
+// household, register a temporary residence and a birth and see their
+// outcomes arrive live, print a confirmation, and meet the role, CSRF and
+// session protections. With XANODE_SCREENSHOTS set it saves each main
+// page there.
 func TestBrowser(t *testing.T) {
 	if testing.Short() && os.Getenv("XANODE_REQUIRE_BROWSER") != "1" {
 		t.Skip("browser test skipped in -short mode")
@@ -152,50 +151,26 @@ func TestBrowser(t *testing.T) {
 			return sampleIdentification(sampleCitizen()), nil
 		}},
 	})
-	b.loginAndTap(e.ts.URL)
-	b.do("open the temporary residence form",
-		chromedp.Click(chromedp.CSS(`#ident a[href$="#temporary"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#address")),
-	)
-	b.do("submit a wrong date",
-		chromedp.SendKeys(chromedp.CSS("#address"), "45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"),
-		chromedp.SendKeys(chromedp.CSS("#until"), "31/02/2026"),
-		chromedp.Click(chromedp.CSS("#temporary button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("#until-error")),
-	)
-	if s := b.text("#until-error"); !strings.Contains(s, "Ngày không hợp lệ") {
-		t.Errorf("date error shows %q", s)
-	}
-	b.screenshot("4-form-error")
-	b.do("correct the date and record",
-		chromedp.Clear(chromedp.CSS("#until")),
-		chromedp.SendKeys(chromedp.CSS("#until"), "31/12/2026"),
-		chromedp.Click(chromedp.CSS("#temporary button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("tr.new .badge.pending")),
-		chromedp.WaitVisible(chromedp.CSS("#conn.on")), // the live socket is up
-	)
-	if got := mem.recordedDrafts(); len(got) != 1 || got[0].Patch["temporary_until"] != "2026-12-31" {
-		t.Fatalf("recorded drafts %+v", got)
-	}
-	b.screenshot("5-outbox")
+	base := e.ts.URL
+	b.loginAndTap(base)
+	b.searchAndOpen(base)
+	b.registerTemporary(mem, h)
+	b.registerBirth(base, mem, h)
+	b.printAndProtections(base, mem)
 
-	waitSubscribers(t, h, 1)
-	mem.settle("edge-1/1", registry.Outcome{Result: registry.Applied})
-	h.publish(Event{Kind: EventOutcome, Change: "edge-1/1"})
-	b.do("see the outcome arrive live", chromedp.WaitVisible(chromedp.CSS("tr.new .badge.applied")))
-	if s := b.text("tr.new .badge"); s != "Đã áp dụng" {
-		t.Errorf("outcome shows %q", s)
-	}
-	if s := b.text(".top .count"); s != "0" {
-		t.Errorf("menu badge shows %q waiting after the outcome, want 0", s)
-	}
-	b.screenshot("6-outcome")
-
-	b.do("switch to English", chromedp.Navigate(e.ts.URL+"/outbox?lang=en"), chromedp.WaitVisible(chromedp.CSS("#live .badge.applied")))
+	b.do("switch to English", chromedp.Navigate(base+"/outbox?lang=en"), chromedp.WaitVisible(chromedp.CSS("#live .badge.applied")))
 	if s := b.text("#live .badge.applied"); s != "Applied" {
 		t.Errorf("English outcome shows %q", s)
 	}
-	b.screenshot("7-outbox-en")
+	b.screenshot("15-outbox-en")
+	b.do("back to Vietnamese", chromedp.Navigate(base+"/?lang=vi"), chromedp.WaitVisible(chromedp.CSS("#tap")))
+
+	b.do("log out", chromedp.Click(chromedp.CSS(".top form.inline button")), chromedp.WaitVisible(chromedp.CSS("#user")))
+	b.do("open a record after logout", chromedp.Navigate(base+"/citizen/"+sampleID), chromedp.WaitVisible(chromedp.CSS("#user")))
+	if loc := b.location(); !strings.Contains(loc, "/login?next=%2Fcitizen%2F"+sampleID) {
+		t.Errorf("after logout a record page goes to %q, want the login page", loc)
+	}
+	b.screenshot("16-after-logout")
 
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
@@ -207,14 +182,17 @@ func (b *browser) loginAndTap(base string) {
 	t := b.t
 	t.Helper()
 	b.do("open the login page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
-	b.screenshot("1-login")
+	b.screenshot("01-login")
 	b.do("log in",
 		chromedp.SendKeys(chromedp.CSS("#user"), "lan"),
 		chromedp.SendKeys(chromedp.CSS("#password"), officerPwd),
 		chromedp.Click(chromedp.CSS("button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#tap")),
 	)
-	b.screenshot("2-home")
+	if id := b.focused(); id != "id" {
+		t.Errorf("the home page starts in box %q, want the ID box", id)
+	}
+	b.screenshot("02-home")
 
 	b.do("tap the sample card", chromedp.Click(chromedp.CSS("#tap")), chromedp.WaitVisible(chromedp.CSS("#ident")))
 	if s := b.text("#ident .badge"); s != "Đã đọc chip (chưa xác thực chữ ký)" {
@@ -223,5 +201,200 @@ func (b *browser) loginAndTap(base string) {
 	if s := b.text("#ident tr.diff"); !strings.Contains(s, "Quê quán") || !strings.Contains(s, "Khác") {
 		t.Errorf("highlighted difference shows %q", s)
 	}
-	b.screenshot("3-tapped")
+	b.screenshot("03-tapped")
+}
+
+// searchAndOpen finds the sample citizen by her name typed without
+// diacritics, opens her record and checks her household.
+func (b *browser) searchAndOpen(base string) {
+	t := b.t
+	t.Helper()
+	b.do("search by name without diacritics",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "nguyen thi thu ha"),
+		chromedp.SendKeys(chromedp.CSS("#birth"), "08/03/1995"),
+		chromedp.Submit(chromedp.CSS("#name")),
+		chromedp.WaitVisible(chromedp.CSS("#results")),
+	)
+	if s := b.text("#results tbody"); !strings.Contains(s, "Nguyễn Thị Thu Hà") || !strings.Contains(s, sampleID) {
+		t.Errorf("search results show %q", s)
+	}
+	b.screenshot("04-search")
+	b.do("open the record", chromedp.Click(chromedp.CSS("#results tbody a")), chromedp.WaitVisible(chromedp.CSS("#household")))
+	if s := b.text("#household tbody"); !strings.Contains(s, "Chủ hộ") || !strings.Contains(s, "Trần Minh Khôi") {
+		t.Errorf("household shows %q", s)
+	}
+	b.screenshot("05-record")
+}
+
+// registerTemporary records a temporary residence from the record page,
+// fixing a wrong date on the way, and sees the city's outcome arrive.
+func (b *browser) registerTemporary(mem *memRegistry, h *hub) {
+	t := b.t
+	t.Helper()
+	b.do("open the temporary residence form",
+		chromedp.Click(chromedp.CSS(`nav.actions a[href$="/change/register_temporary"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-temporary_address")),
+	)
+	if id := b.focused(); id != "f-temporary_address" {
+		t.Errorf("the form starts in box %q, want the first one", id)
+	}
+	b.do("submit a wrong date",
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/02/2026"),
+		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#f-temporary_until-error")),
+	)
+	if s := b.text("#f-temporary_until-error"); !strings.Contains(s, "Ngày không hợp lệ") {
+		t.Errorf("date error shows %q", s)
+	}
+	if id := b.focused(); id != "f-temporary_until" {
+		t.Errorf("after the refusal the focus is in %q, want the wrong box", id)
+	}
+	b.screenshot("06-form-error")
+	b.do("correct the date and record",
+		chromedp.Clear(chromedp.CSS("#f-temporary_until")),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/12/2026"),
+		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
+		chromedp.WaitVisible(chromedp.CSS("#conn.on")), // the live socket is up
+	)
+	if got := mem.recordedDrafts(); len(got) != 1 || got[0].Patch["temporary_until"] != "2026-12-31" {
+		t.Fatalf("recorded drafts %+v", got)
+	}
+	b.screenshot("07-recorded")
+
+	waitSubscribers(t, h, 1)
+	mem.settle("edge-1/1", registry.Outcome{Result: registry.Applied})
+	h.publish(Event{Kind: EventOutcome, Change: "edge-1/1"})
+	b.do("see the outcome arrive live", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.applied")))
+	if s := b.text("#recorded .badge"); s != "Đã áp dụng" {
+		t.Errorf("outcome shows %q", s)
+	}
+	if s := b.text(".top .count"); s != "0" {
+		t.Errorf("menu badge shows %q waiting after the outcome, want 0", s)
+	}
+	b.screenshot("08-outcome")
+}
+
+// registerBirth registers the sample citizen's newborn from her record
+// and sees the assigned personal ID replace the provisional one live.
+func (b *browser) registerBirth(base string, mem *memRegistry, h *hub) {
+	t := b.t
+	t.Helper()
+	b.do("open the birth form from the mother's record",
+		chromedp.Navigate(base+"/citizen/"+sampleID),
+		chromedp.Click(chromedp.CSS(`nav.actions a[href^="/birth?parent="]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-full_name")),
+	)
+	if v := b.value("#f-mother_name"); v != "Nguyễn Thị Thu Hà" {
+		t.Errorf("mother's name filled with %q", v)
+	}
+	b.do("fill the birth",
+		chromedp.SendKeys(chromedp.CSS("#f-full_name"), "Trần Gia Bảo"),
+		chromedp.SendKeys(chromedp.CSS("#f-birth_date"), "01/03/2026"),
+		chromedp.SetValue(chromedp.CSS("#f-sex"), registry.SexMale),
+	)
+	b.screenshot("09-birth-form")
+	b.do("record the birth",
+		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
+	)
+	if s := b.text("#recorded"); !strings.Contains(s, "Số tạm thời của trẻ: P-edge-1-2") {
+		t.Errorf("the recorded birth shows %q", s)
+	}
+	b.screenshot("10-birth-recorded")
+	waitSubscribers(t, h, 1)
+	mem.settle("edge-1/2", registry.Outcome{Result: registry.Applied, Citizen: "092226000017"})
+	h.publish(Event{Kind: EventOutcome, Change: "edge-1/2"})
+	b.do("see the assigned ID arrive live", chromedp.WaitVisible(chromedp.CSS("#recorded .assigned")))
+	if s := b.text("#recorded .assigned"); !strings.Contains(s, "092226000017") {
+		t.Errorf("the assigned ID shows %q", s)
+	}
+	b.screenshot("11-birth-assigned")
+}
+
+// printAndProtections prints a confirmation, then meets the role rule and
+// a forged form.
+func (b *browser) printAndProtections(base string, mem *memRegistry) {
+	t := b.t
+	t.Helper()
+	b.do("open the confirmation", chromedp.Navigate(base+"/citizen/"+sampleID+"/print"), chromedp.WaitVisible(chromedp.CSS("#print-button")))
+	if s := b.text("h1"); s != "XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ" {
+		t.Errorf("confirmation heading %q", s)
+	}
+	b.screenshot("12-print")
+	b.do("look at it as printed", printMedia("print"), chromedp.Sleep(100*time.Millisecond))
+	b.screenshot("12-print-paper")
+	b.do("back to the screen", printMedia(""))
+
+	b.do("open a supervisor's form as an officer",
+		chromedp.Navigate(base+"/citizen/"+sampleID+"/change/register_death"),
+		chromedp.WaitVisible(chromedp.CSS("#denied")),
+	)
+	if n := b.count("fieldset[disabled]"); n != 1 {
+		t.Errorf("the death form is not disabled for an officer (%d disabled fieldsets)", n)
+	}
+	b.screenshot("13-supervisor-only")
+
+	before := len(mem.recordedDrafts())
+	b.do("post a form without its token",
+		chromedp.Navigate(base+"/citizen/"+sampleID+"/change/declare_absence"),
+		chromedp.WaitVisible(chromedp.CSS("#f-absence")),
+		chromedp.SendKeys(chromedp.CSS("#f-absence"), "TP Hồ Chí Minh"),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.querySelector('#change input[name=csrf]').remove(), true`)(ctx, tg)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("main p.error")),
+	)
+	if s := b.text("main p.error"); !strings.Contains(s, "Biểu mẫu đã hết hạn hoặc không hợp lệ") {
+		t.Errorf("a forged form shows %q", s)
+	}
+	if n := len(mem.recordedDrafts()); n != before {
+		t.Errorf("a form without its token was recorded")
+	}
+	b.screenshot("14-csrf-refused")
+}
+
+// printMedia makes the page render as on paper ("print") or on screen ("").
+func printMedia(media string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	})
+}
+
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	return run(b, "value of "+sel, chromedp.Value(chromedp.CSS(sel)))
+}
+
+func (b *browser) location() string {
+	b.t.Helper()
+	return run(b, "location", chromedp.Location())
+}
+
+// focused is the id of the element that has the keyboard focus.
+func (b *browser) focused() string {
+	b.t.Helper()
+	return run(b, "focus", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+}
+
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	return run(b, "count of "+sel, chromedp.Evaluate[int](`document.querySelectorAll('`+sel+`').length`))
+}
+
+func run[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
 }

@@ -33,6 +33,9 @@ func dynamicKeys() []string {
 		registry.NeedsReview, registry.Rejected, registry.Duplicate} {
 		keys = append(keys, "result."+string(r))
 	}
+	for _, f := range opForms {
+		keys = append(keys, "about."+string(f.op))
+	}
 	for a := range assuranceLevels {
 		keys = append(keys, "assurance."+a)
 	}

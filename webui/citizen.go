@@ -3,17 +3,12 @@ package webui
 import (
 	"errors"
 	"net/http"
-	"strings"
-	"time"
-	"unicode/utf8"
+	"net/url"
+	"sort"
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/webui/i18n"
 )
-
-// maxTemporaryYears is the longest temporary residence one registration
-// grants (Luật Cư trú 2020, Điều 27: at most 2 years, renewable).
-const maxTemporaryYears = 2
 
 type citizenPage struct {
 	base
@@ -22,7 +17,17 @@ type citizenPage struct {
 	Province string
 	Deceased bool
 	Sections []sectionView
-	Form     temporaryForm
+
+	Household      string // the household code; "" when the record has none
+	Members        []memberView
+	HouseholdError string
+
+	History      []changeRow
+	HistoryMore  bool // more changes than shown
+	HistoryError string
+
+	Actions  []actionView
+	PrintURL string // "" when printing is refused (frozen data)
 }
 
 type sectionView struct {
@@ -32,24 +37,29 @@ type sectionView struct {
 
 type fieldRow struct{ Label, Value string }
 
-// temporaryForm is the temporary residence form: the officer's input and,
-// after a refusal, the messages next to each box.
-type temporaryForm struct {
-	Action                          string
-	Address, Until, Procedure, Note string
-	AddressError, UntilError        string
-	Error, Detail                   string // form-level message, and the technical reason if any
+// memberView is one member of the household; URL is "" for the citizen
+// whose record is shown.
+type memberView struct {
+	Name, ID, URL, Birth, Relation string
+	Head                           bool
+	born                           string // canonical birth date: sorts as dates do
 }
 
-// citizen shows one record. Every view goes through Registry.Lookup, which
-// writes the audit entry on the node side.
+// actionView is one change the officer may start from the record; Note
+// says why it is not open to them (a supervisor's operation).
+type actionView struct {
+	Label, URL, Note string
+}
+
+// citizen shows one record with its household and the changes recorded
+// here about it. Every view goes through Registry.Lookup, which writes the
+// audit entry on the node side.
 func (s *Server) citizen(w http.ResponseWriter, r *http.Request, sess session) {
 	c, ok := s.lookupCitizen(w, r, &sess)
 	if !ok {
 		return
 	}
-	page := s.citizenPage(r, &sess, c)
-	s.renderPage(w, r, http.StatusOK, "citizen", page)
+	s.renderPage(w, r, http.StatusOK, "citizen", s.citizenPage(r, &sess, c))
 }
 
 // lookupCitizen reads the path's citizen, answering the request itself
@@ -57,27 +67,29 @@ func (s *Server) citizen(w http.ResponseWriter, r *http.Request, sess session) {
 func (s *Server) lookupCitizen(w http.ResponseWriter, r *http.Request, sess *session) (*registry.Citizen, bool) {
 	l := langOf(r)
 	raw := r.PathValue("id")
-	page := s.homePage(r, sess)
-	page.LookupID = raw
 	id, msg := cleanID(l, raw)
 	if msg != "" {
-		page.LookupError = msg
+		page := s.homePage(r, sess)
+		page.LookupID, page.LookupError = raw, msg
 		s.renderPage(w, r, http.StatusBadRequest, "home", page)
 		return nil, false
 	}
 	c, err := s.cfg.Registry.Lookup(sess.officer.User, id)
+	if err == nil && c != nil {
+		return c, true
+	}
+	page := s.homePage(r, sess)
+	page.LookupID = raw
 	switch {
-	case errors.Is(err, ErrNotFound) || (err == nil && c == nil):
+	case errors.Is(err, ErrNotFound) || err == nil:
 		page.LookupError = l.T("lookup.notfound", id)
 		s.renderPage(w, r, http.StatusNotFound, "home", page)
-		return nil, false
-	case err != nil:
+	default:
 		s.log.Error("lookup failed", "id", id, "err", err)
 		page.LookupError = l.T("lookup.failed")
 		s.renderPage(w, r, http.StatusInternalServerError, "home", page)
-		return nil, false
 	}
-	return c, true
+	return nil, false
 }
 
 func (s *Server) citizenPage(r *http.Request, sess *session, c *registry.Citizen) citizenPage {
@@ -87,14 +99,32 @@ func (s *Server) citizenPage(r *http.Request, sess *session, c *registry.Citizen
 		base:     s.base(r, sess, "citizen.title", here),
 		ID:       c.ID,
 		Name:     c.Get(registry.FieldFullName),
+		Province: province(c.ID),
 		Deceased: c.Deceased(),
-		Form:     temporaryForm{Action: here + "/temporary"},
+		Sections: recordView(l, c),
 	}
-	if pid, err := registry.ParseID(c.ID); err == nil {
-		if name, ok := registry.Provinces[pid.Province]; ok {
-			p.Province = name
-		}
+	if p.Status == nil || !p.Status.Frozen {
+		p.PrintURL = here + "/print"
 	}
+	p.Members, p.HouseholdError = s.members(l, sess, c)
+	p.Household = c.Get(registry.FieldHousehold)
+	p.History, p.HistoryMore, p.HistoryError = s.history(l, sess, c.ID)
+	p.Actions = actions(l, sess.officer.Role, c)
+	return p
+}
+
+// province names the province of birth registration that an ID's prefix
+// encodes; "" when the list does not know it.
+func province(id string) string {
+	if pid, err := registry.ParseID(id); err == nil {
+		return registry.Provinces[pid.Province]
+	}
+	return ""
+}
+
+// recordView lays out every set field by section.
+func recordView(l i18n.Lang, c *registry.Citizen) []sectionView {
+	var out []sectionView
 	for _, sec := range recordSections {
 		sv := sectionView{Title: l.T(sec.titleKey)}
 		for _, f := range sec.fields {
@@ -103,96 +133,95 @@ func (s *Server) citizenPage(r *http.Request, sess *session, c *registry.Citizen
 			}
 		}
 		if len(sv.Rows) > 0 {
-			p.Sections = append(p.Sections, sv)
+			out = append(out, sv)
 		}
 	}
-	return p
+	return out
 }
 
-// registerTemporary records đăng ký tạm trú. Input is checked here first so
-// that common mistakes get a Vietnamese message next to the box; the node
-// validates again, and what it refuses is shown with its reason.
-func (s *Server) registerTemporary(w http.ResponseWriter, r *http.Request, sess session) {
-	l := langOf(r)
-	c, ok := s.lookupCitizen(w, r, &sess)
-	if !ok {
-		return
+// headRelation is the relation of a household's head, folded.
+const headRelation = "chu ho"
+
+// members reads the citizen's household, head first, then the eldest.
+func (s *Server) members(l i18n.Lang, sess *session, c *registry.Citizen) ([]memberView, string) {
+	hh := c.Get(registry.FieldHousehold)
+	if hh == "" {
+		return nil, ""
 	}
-	page := s.citizenPage(r, &sess, c)
-	f := &page.Form
-	f.Address = strings.TrimSpace(r.PostForm.Get("address"))
-	f.Until = strings.TrimSpace(r.PostForm.Get("until"))
-	f.Procedure = strings.TrimSpace(r.PostForm.Get("procedure"))
-	f.Note = strings.TrimSpace(r.PostForm.Get("note"))
-	until, ok := s.checkTemporary(l, f, c)
-	if !ok {
-		s.renderPage(w, r, http.StatusUnprocessableEntity, "citizen", page)
-		return
+	list, err := s.cfg.Registry.Household(sess.officer.User, hh)
+	if err != nil {
+		s.log.Error("household unavailable", "household", hh, "err", err)
+		return nil, l.T("household.failed")
 	}
-	ch, err := s.cfg.Registry.Record(Draft{
-		Officer:   sess.officer.User,
-		Op:        registry.OpRegisterTemporary,
-		Citizen:   c.ID,
-		Patch:     map[string]string{"temporary_address": f.Address, "temporary_until": until.String()},
-		Procedure: f.Procedure,
-		Note:      f.Note,
+	out := make([]memberView, 0, len(list))
+	for _, m := range list {
+		if m == nil {
+			continue
+		}
+		v := memberView{
+			Name: m.Get(registry.FieldFullName), ID: m.ID,
+			Birth:    m.BirthDate().Display(),
+			Relation: m.Get(registry.FieldRelation),
+			Head:     registry.FoldName(m.Get(registry.FieldRelation)) == headRelation,
+			born:     m.Get(registry.FieldBirthDate),
+		}
+		if m.ID != c.ID {
+			v.URL = "/citizen/" + url.PathEscape(m.ID)
+		}
+		out = append(out, v)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Head != b.Head {
+			return a.Head
+		}
+		if a.born != b.born {
+			return a.born < b.born
+		}
+		return a.ID < b.ID
 	})
-	switch {
-	case errors.Is(err, registry.ErrField) || errors.Is(err, registry.ErrChange):
-		f.Error, f.Detail = l.T("record.invalid"), err.Error()
-		s.renderPage(w, r, http.StatusUnprocessableEntity, "citizen", page)
-		return
-	case err != nil:
-		s.log.Error("recording failed", "user", sess.officer.User, "citizen", c.ID, "err", err)
-		f.Error = l.T("record.failed")
-		s.renderPage(w, r, http.StatusInternalServerError, "citizen", page)
-		return
-	}
-	s.log.Info("change recorded", "user", sess.officer.User, "change", ch.ID(), "op", ch.Op)
-	http.Redirect(w, r, "/outbox?recorded="+ch.ID(), http.StatusSeeOther)
+	return out, ""
 }
 
-// checkTemporary validates the form and returns the end date.
-func (s *Server) checkTemporary(l i18n.Lang, f *temporaryForm, c *registry.Citizen) (registry.Date, bool) {
-	if c.Deceased() {
-		f.Error = l.T("temporary.deceased")
-		return registry.Date{}, false
+// history lists the changes recorded here about the citizen, with their
+// outcomes in words.
+func (s *Server) history(l i18n.Lang, sess *session, id string) ([]changeRow, bool, string) {
+	n := s.cfg.HistoryItems
+	list, err := s.cfg.Registry.History(sess.officer.User, id, n+1)
+	if err != nil {
+		s.log.Error("history unavailable", "citizen", id, "err", err)
+		return nil, false, l.T("history.failed")
 	}
-	switch {
-	case f.Address == "":
-		f.AddressError = l.T("temporary.address.empty")
-	case len(f.Address) > registry.MaxValueLen || !utf8.ValidString(f.Address):
-		f.AddressError = l.T("temporary.address.long", registry.MaxValueLen)
+	more := len(list) > n
+	if more {
+		list = list[:n]
 	}
-	if len(f.Procedure) > registry.MaxValueLen || len(f.Note) > registry.MaxNoteLen {
-		f.Error = l.T("temporary.text.long")
+	var rows []changeRow
+	for _, rc := range list {
+		if rc.Change != nil {
+			rows = append(rows, s.changeRow(l, rc))
+		}
 	}
-	until, err := registry.ParseDate(f.Until)
-	today := s.today()
-	// time.Date normalises 29 February of a year without one to 1 March.
-	ly, lm, ld := time.Date(today.Year+maxTemporaryYears, time.Month(today.Month), today.Day, 0, 0, 0, 0, time.UTC).Date()
-	limit := registry.Date{Year: ly, Month: int(lm), Day: ld}
-	switch {
-	case f.Until == "":
-		f.UntilError = l.T("temporary.until.empty")
-	case err != nil || until.Day == 0:
-		f.UntilError = l.T("temporary.until.format")
-	case !dateAfter(until, today):
-		f.UntilError = l.T("temporary.until.past", today.Display())
-	case dateAfter(until, limit):
-		f.UntilError = l.T("temporary.until.far", maxTemporaryYears, limit.Display())
-	}
-	ok := f.AddressError == "" && f.UntilError == "" && f.Error == ""
-	return until, ok
+	return rows, more, ""
 }
 
-// dateAfter compares two full dates.
-func dateAfter(a, b registry.Date) bool {
-	if a.Year != b.Year {
-		return a.Year > b.Year
+// actions are the changes the record page offers, each a link to its
+// form; a form the officer's role does not open is still listed, with why.
+func actions(l i18n.Lang, role string, c *registry.Citizen) []actionView {
+	var out []actionView
+	base := "/citizen/" + url.PathEscape(c.ID)
+	for _, f := range opForms {
+		if f.op == registry.OpRegisterBirth || (f.living && c.Deceased()) {
+			continue
+		}
+		a := actionView{Label: opLabel(l, f.op), URL: base + "/change/" + string(f.op)}
+		if !MayRecord(role, f.op) {
+			a.Note = l.T("action.supervisor")
+		}
+		out = append(out, a)
 	}
-	if a.Month != b.Month {
-		return a.Month > b.Month
+	if !c.Deceased() {
+		out = append(out, actionView{Label: l.T("action.birth"), URL: "/birth?parent=" + url.QueryEscape(c.ID)})
 	}
-	return a.Day > b.Day
+	return out
 }

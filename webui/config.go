@@ -32,6 +32,8 @@ type Config struct {
 	LoginWindow   time.Duration
 	TapTimeout    time.Duration // longest wait for Cards.Tap
 	RecentChanges int           // changes listed on the outbox page
+	SearchResults int           // search results shown; more asks the officer to narrow the search
+	HistoryItems  int           // changes listed in a record's history
 	PingEvery     time.Duration // websocket keep-alive; also how often a live page rechecks its session
 }
 
@@ -44,6 +46,8 @@ func DefaultConfig() Config {
 		LoginWindow:   time.Minute,
 		TapTimeout:    20 * time.Second,
 		RecentChanges: 25,
+		SearchResults: 20,
+		HistoryItems:  20,
 		PingEvery:     30 * time.Second,
 	}
 }
@@ -73,12 +77,15 @@ func (c Config) withDefaults() Config {
 	setDur(&c.LoginWindow, d.LoginWindow)
 	setDur(&c.TapTimeout, d.TapTimeout)
 	setDur(&c.PingEvery, d.PingEvery)
-	if c.LoginFailures == 0 {
-		c.LoginFailures = d.LoginFailures
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
 	}
-	if c.RecentChanges == 0 {
-		c.RecentChanges = d.RecentChanges
-	}
+	setInt(&c.LoginFailures, d.LoginFailures)
+	setInt(&c.RecentChanges, d.RecentChanges)
+	setInt(&c.SearchResults, d.SearchResults)
+	setInt(&c.HistoryItems, d.HistoryItems)
 	return c
 }
 
@@ -108,8 +115,13 @@ func (c Config) Validate() error {
 	if c.LoginFailures < 0 || c.LoginFailures > 1000 {
 		errs = append(errs, fmt.Errorf("webui: Config.LoginFailures is %d, want 1..1000", c.LoginFailures))
 	}
-	if c.RecentChanges < 0 || c.RecentChanges > 1000 {
-		errs = append(errs, fmt.Errorf("webui: Config.RecentChanges is %d, want 1..1000", c.RecentChanges))
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"RecentChanges", c.RecentChanges}, {"SearchResults", c.SearchResults}, {"HistoryItems", c.HistoryItems}} {
+		if n.v < 0 || n.v > 1000 {
+			errs = append(errs, fmt.Errorf("webui: Config.%s is %d, want 1..1000", n.name, n.v))
+		}
 	}
 	return errors.Join(errs...)
 }

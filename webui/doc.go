@@ -1,13 +1,16 @@
 // Package webui is the officer web UI of an edge node, served on the
-// commune office LAN: log in, identify a citizen by tapping the chip card or
-// by personal ID, read the record, register a temporary residence, and
-// follow the outbox and the city's outcomes live.
+// commune office LAN: log in, identify a citizen by tapping the chip card,
+// by personal ID or by name and date of birth, read the record with its
+// household and history, record every change operation an edge may record,
+// follow the outbox and the city's outcomes live, and print a
+// residence-information confirmation.
 //
 // It is built for an old office PC: server-rendered html/template pages,
 // one small hand-written stylesheet and one small ES5 script, all embedded;
 // every page works without the script, which only adds live updates over a
-// websocket (an event makes the page re-fetch a fragment). Every text comes
-// from the catalogs of package i18n, Vietnamese first.
+// websocket (an event makes the page re-fetch a fragment), focus and the
+// print button. Every text comes from the catalogs of package i18n,
+// Vietnamese first.
 //
 // The UI owns no data. It declares the small interfaces it needs (Officers,
 // Registry, Cards, Events) and package node wires them; it never imports
@@ -16,14 +19,21 @@
 // endpoints beside it:
 //
 //	GET  /login, POST /login, POST /logout     officer session
-//	GET  /                                     identify: tap card, look up by ID
+//	GET  /                                     identify: tap card, look up by ID, search
 //	POST /tap                                  read the card on the reader
 //	GET  /lookup?id=                           check a typed ID, go to the record
-//	GET  /citizen/{id}                         the record
-//	POST /citizen/{id}/temporary               register temporary residence
-//	GET  /outbox, GET /outbox/live             sync queue and outcomes (page, fragment)
+//	GET  /search?name=&birth=                  find by name (diacritics optional) and date of birth
+//	GET  /citizen/{id}                         the record, its household and history
+//	GET  /citizen/{id}/print                   residence-information confirmation (audited lookup)
+//	GET  /citizen/{id}/change/{op}             the form of a change operation (registry.Op)
+//	POST /citizen/{id}/change/{op}             record it
+//	GET  /birth?parent=, POST /birth           birth registration (filled from a parent's record)
+//	GET  /outbox?recorded=, GET /outbox/live   sync queue and outcomes (page, fragment)
 //	GET  /ws                                   live events (session and same origin only)
 //	GET  /static/{name}                        embedded CSS and JS
+//
+// Roles: see MayRecord. Data past its hard limit (Status.Frozen) stops what
+// would rely on it: name search, the card comparison, printing.
 //
 // Security: server-side sessions in memory behind an HttpOnly,
 // SameSite=Strict cookie (Secure and __Host- under TLS); a per-session

@@ -100,3 +100,27 @@ func (s *Server) today() registry.Date {
 	y, m, d := s.cfg.Now().In(s.cfg.Location).Date()
 	return registry.Date{Year: y, Month: int(m), Day: d}
 }
+
+// dateAfter compares two dates part by part; an unknown month or day
+// counts as before any known one.
+func dateAfter(a, b registry.Date) bool {
+	if a.Year != b.Year {
+		return a.Year > b.Year
+	}
+	if a.Month != b.Month {
+		return a.Month > b.Month
+	}
+	return a.Day > b.Day
+}
+
+// addYears is the same calendar day n years later; 29 February becomes
+// 1 March in a year without one (time.Date normalises it).
+func addYears(d registry.Date, n int) registry.Date {
+	y, m, day := time.Date(d.Year+n, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC).Date()
+	return registry.Date{Year: y, Month: int(m), Day: day}
+}
+
+// toTime is the start of a full date's day in UTC, for registry.Date.After.
+func toTime(d registry.Date) time.Time {
+	return time.Date(d.Year, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC)
+}

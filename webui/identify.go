@@ -18,6 +18,18 @@ type homePage struct {
 	LookupID    string // kept after a refused lookup
 	LookupError string
 	Ident       *identView
+	// Focus is the box that takes the keyboard on arrival: "id", "name" or
+	// "birth"; "" when a result takes it (the page script focuses it).
+	Focus string
+
+	// The search by name and date of birth: the officer's input is kept.
+	SearchName, SearchBirth string
+	Searched                bool
+	NameInvalid             bool
+	SearchError, BirthError string
+	Results                 []resultView
+	More                    string // more results than shown: narrow the search
+	SearchNone              string // nothing found, in words
 }
 
 // identView is one card read as the officer sees it: the chip beside the
@@ -30,9 +42,13 @@ type identView struct {
 	APDUs                 int
 	Name                  string
 	InLocal               bool
-	Rows                  []matchRow
-	Differences           int
-	RecordURL             string
+	// Frozen: the local data is past its hard limit, so the card is shown
+	// on its own, without a verdict that would rely on that data.
+	Frozen      bool
+	Compare     bool // rows carry the local value and the comparison
+	Rows        []matchRow
+	Differences int
+	RecordURL   string
 }
 
 type matchRow struct {
@@ -43,7 +59,7 @@ type matchRow struct {
 func (s *Server) homePage(r *http.Request, sess *session) homePage {
 	b := s.base(r, sess, "home.title", "/")
 	b.Nav = "home"
-	return homePage{base: b, CanTap: s.cfg.Cards != nil}
+	return homePage{base: b, CanTap: s.cfg.Cards != nil, Focus: "id"}
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
@@ -76,7 +92,7 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		s.log.Error("card reader returned no result and no error")
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
-		page.Ident = identify(l, id)
+		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
 	}
 	s.renderPage(w, r, status, "home", page)
 }
@@ -91,10 +107,10 @@ var assuranceLevels = map[string]string{
 	AssuranceTyped:          "weak",
 }
 
-func identify(l i18n.Lang, id *Identification) *identView {
+func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 	v := &identView{
 		ID: id.ID, DocNumber: id.DocNumber, Access: strings.ToUpper(id.Access),
-		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil,
+		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
@@ -110,7 +126,8 @@ func identify(l i18n.Lang, id *Identification) *identView {
 			v.Name = n
 		}
 	}
-	if len(id.Matches) > 0 {
+	if len(id.Matches) > 0 && !frozen {
+		v.Compare = true
 		for _, m := range id.Matches {
 			v.Rows = append(v.Rows, matchRow{
 				Label: fieldLabel(l, m.Field),
@@ -124,7 +141,8 @@ func identify(l i18n.Lang, id *Identification) *identView {
 		}
 		return v
 	}
-	// No comparison (citizen not in the subset): show what the chip said.
+	// No comparison (citizen not in the subset, or the subset too old to
+	// rely on): show what the chip said.
 	for _, sec := range recordSections {
 		for _, f := range sec.fields {
 			if c, ok := id.Chip[f.String()]; ok && c != "" {

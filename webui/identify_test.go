@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/xanode/xanode/node/registry"
 )
@@ -50,7 +52,7 @@ func TestTap(t *testing.T) {
 			"Đã đọc chip (chưa xác thực chữ ký)",
 			"Có 1 thông tin trên chip khác với dữ liệu của xã",
 			`<td>08/03/1995</td><td>08/03/1995</td><td>Khớp</td>`,
-			`href="/citizen/` + sampleID + `#temporary"`,
+			`href="/citizen/` + sampleID + `/change/register_temporary"`,
 			"no CSCA in the trust store", "BAC",
 		}},
 		{"not in the subset", func(context.Context, string) (*Identification, error) {
@@ -149,9 +151,17 @@ func TestLookup(t *testing.T) {
 }
 
 func TestCitizenPage(t *testing.T) {
-	e := newEnv(t, Config{Registry: &fakeRegistry{lookup: func(_, id string) (*registry.Citizen, error) {
-		return sampleCitizen(), nil
-	}}})
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := mem.fake()
+	var households []string
+	reg.household = func(officer, hh string) ([]*registry.Citizen, error) {
+		households = append(households, officer+" "+hh)
+		return mem.household(officer, hh)
+	}
+	if _, err := reg.Record(Draft{Officer: "lan", Op: registry.OpIdentify, Citizen: sampleID, Note: "chip-read"}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
 	p := c.get("/citizen/" + sampleID)
@@ -167,9 +177,63 @@ func TestCitizenPage(t *testing.T) {
 		"<dt>Quan hệ với chủ hộ</dt><dd>Chủ hộ</dd>",
 		"<dt>Thẻ có giá trị đến</dt><dd>08/03/2035</dd>",
 		"<dt>Tình trạng</dt><dd>Còn sống</dd>",
-		`id="temporary"`, `<label for="address">Địa chỉ tạm trú</label>`, `<label for="until">Tạm trú đến ngày</label>`,
+		// The household, head first, the shown record not linked.
+		`<h2 id="household-h">Hộ gia đình (mã hộ HH-0042)</h2>`,
+		`<tr class="self"><td>Chủ hộ</td><th scope="row">Nguyễn Thị Thu Hà <span class="hint">(đang xem)</span></th>`,
+		`<tr><td>Con</td><th scope="row"><a href="/citizen/`+childID+`">Trần Minh Khôi</a></th><td>`+childID+`</td><td>01/06/2020</td></tr>`,
+		// The history, with the identification recorded here.
+		"Xác định danh tính", `<span class="badge pending">Đang chờ gửi</span>`,
+		// What the officer can do next.
+		`href="/citizen/`+sampleID+`/print" accesskey="p"`,
+		`href="/citizen/`+sampleID+`/change/register_temporary">Đăng ký tạm trú</a>`,
+		`href="/birth?parent=`+sampleID+`">Đăng ký khai sinh cho con</a>`,
 	)
 	p.mustNotContain(t, "Nơi tạm trú") // unset fields are not listed
+	if len(households) != 1 || households[0] != "lan HH-0042" {
+		t.Errorf("Household calls %v, want one for lan", households)
+	}
+	if i, j := strings.Index(p.body, "Chủ hộ</td>"), strings.Index(p.body, "Con</td>"); i < 0 || j < i {
+		t.Error("the head of the household is not listed first")
+	}
+	// The child's record links back to the mother's.
+	c.get("/citizen/"+childID).mustContain(t, `<a href="/citizen/`+sampleID+`">Nguyễn Thị Thu Hà</a>`)
+}
+
+func TestCitizenPageFailures(t *testing.T) {
+	reg := &fakeRegistry{
+		lookup:    func(_, _ string) (*registry.Citizen, error) { return sampleCitizen(), nil },
+		household: func(_, _ string) ([]*registry.Citizen, error) { return nil, errors.New("bbolt: closed") },
+		history:   func(_, _ string, _ int) ([]Recorded, error) { return nil, errors.New("bbolt: closed") },
+	}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	p := c.get("/citizen/" + sampleID)
+	p.wantStatus(t, http.StatusOK) // the record itself is there
+	p.mustContain(t, "Chưa đọc được danh sách thành viên hộ", "Chưa đọc được lịch sử thay đổi")
+}
+
+func TestHistoryLimit(t *testing.T) {
+	var asked int
+	reg := &fakeRegistry{
+		lookup: func(_, _ string) (*registry.Citizen, error) { return sampleCitizen(), nil },
+		history: func(_, _ string, n int) ([]Recorded, error) {
+			asked = n
+			out := make([]Recorded, n)
+			for i := range out {
+				out[i] = Recorded{Change: &registry.Change{Node: "edge-1", Seq: uint64(i + 1), Op: registry.OpIdentify, Citizen: sampleID}}
+			}
+			return out, nil
+		},
+	}
+	e := newEnv(t, Config{Registry: reg, HistoryItems: 3})
+	c := e.client()
+	c.login()
+	p := c.get("/citizen/" + sampleID)
+	if asked != 4 || strings.Count(p.body, "Xác định danh tính") != 3 {
+		t.Errorf("asked for %d changes, shows %d", asked, strings.Count(p.body, "Xác định danh tính"))
+	}
+	p.mustContain(t, "Chỉ hiện các thay đổi gần nhất.")
 }
 
 func TestRecordSectionsCoverEveryField(t *testing.T) {

@@ -30,10 +30,13 @@ func (f *fakeOfficers) Authenticate(user, password string) (Officer, error) {
 }
 
 type fakeRegistry struct {
-	lookup func(officer, id string) (*registry.Citizen, error)
-	record func(d Draft) (*registry.Change, error)
-	recent func(n int) ([]Recorded, error)
-	status func() (Status, error)
+	lookup    func(officer, id string) (*registry.Citizen, error)
+	search    func(officer string, q SearchQuery) ([]*registry.Citizen, error)
+	household func(officer, household string) ([]*registry.Citizen, error)
+	history   func(officer, citizen string, n int) ([]Recorded, error)
+	record    func(d Draft) (*registry.Change, error)
+	recent    func(n int) ([]Recorded, error)
+	status    func() (Status, error)
 }
 
 func (f *fakeRegistry) Lookup(officer, id string) (*registry.Citizen, error) {
@@ -41,6 +44,27 @@ func (f *fakeRegistry) Lookup(officer, id string) (*registry.Citizen, error) {
 		return nil, ErrNotFound
 	}
 	return f.lookup(officer, id)
+}
+
+func (f *fakeRegistry) Search(officer string, q SearchQuery) ([]*registry.Citizen, error) {
+	if f.search == nil {
+		return nil, nil
+	}
+	return f.search(officer, q)
+}
+
+func (f *fakeRegistry) Household(officer, household string) ([]*registry.Citizen, error) {
+	if f.household == nil {
+		return nil, nil
+	}
+	return f.household(officer, household)
+}
+
+func (f *fakeRegistry) History(officer, citizen string, n int) ([]Recorded, error) {
+	if f.history == nil {
+		return nil, nil
+	}
+	return f.history(officer, citizen, n)
 }
 
 func (f *fakeRegistry) Record(d Draft) (*registry.Change, error) {
@@ -146,25 +170,45 @@ const (
 
 // sampleCitizen is a woman born 1995 in Cần Thơ (092), head of her household.
 func sampleCitizen() *registry.Citizen {
-	c := &registry.Citizen{ID: sampleID}
-	st := registry.Stamp{Index: 7, Node: "city"}
-	for name, v := range map[string]string{
+	return makeCitizen(sampleID, map[string]string{
 		"full_name": "Nguyễn Thị Thu Hà", "birth_date": "1995-03-08", "sex": "F",
 		"nationality": "Việt Nam", "ethnicity": "Kinh", "hometown": "Phong Điền, Cần Thơ",
 		"permanent_address": "12 Trần Hưng Đạo, phường An Cư, Ninh Kiều, Cần Thơ",
 		"commune":           "31117", "household": "HH-0042", "relation": "Chủ hộ",
 		"card_expiry": "2035-03-08", "status": "alive",
-	} {
+	})
+}
+
+const childID = "092220004321"
+
+// sampleChild is the sample citizen's son, a member of her household.
+func sampleChild() *registry.Citizen {
+	return makeCitizen(childID, map[string]string{
+		"full_name": "Trần Minh Khôi", "birth_date": "2020-06-01", "sex": "M", "nationality": "Việt Nam",
+		"permanent_address": "12 Trần Hưng Đạo, phường An Cư, Ninh Kiều, Cần Thơ",
+		"commune":           "31117", "household": "HH-0042", "relation": "Con",
+		"mother_id": sampleID, "mother_name": "Nguyễn Thị Thu Hà", "status": "alive",
+	})
+}
+
+func makeCitizen(id string, fields map[string]string) *registry.Citizen {
+	c := &registry.Citizen{ID: id}
+	st := registry.Stamp{Index: 7, Node: "city"}
+	for name, v := range fields {
 		f, _ := registry.FieldByName(name)
 		c.Set(f, v, st)
 	}
 	return c
 }
 
+// sampleOfficers knows lan, an officer, and hung, a supervisor.
 func sampleOfficers() *fakeOfficers {
 	return &fakeOfficers{authenticate: func(user, password string) (Officer, error) {
-		if user == "lan" && password == officerPwd {
+		switch {
+		case user == "lan" && password == officerPwd:
 			return Officer{User: "lan", Name: "Trần Thị Lan", Role: RoleOfficer}, nil
+		case user == "hung" && password == officerPwd:
+			return Officer{User: "hung", Name: "Lê Văn Hùng", Role: RoleSupervisor}, nil
 		}
 		return Officer{}, ErrBadLogin
 	}}
@@ -246,6 +290,14 @@ func (c *client) get(path string) page {
 	return c.do(req)
 }
 
+// getFromScript is a GET as the page script makes it.
+func (c *client) getFromScript(path string) page {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
+	req.Header.Set("X-Requested-With", "xanode")
+	return c.do(req)
+}
+
 func (c *client) post(path string, form url.Values) page {
 	c.e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, c.e.ts.URL+path, strings.NewReader(form.Encode()))
@@ -268,8 +320,14 @@ func (p page) csrf(t *testing.T) string {
 // login logs in as the sample officer and returns the session's CSRF token.
 func (c *client) login() string {
 	c.e.t.Helper()
+	return c.loginAs("lan")
+}
+
+// loginAs logs in as one of sampleOfficers' users.
+func (c *client) loginAs(user string) string {
+	c.e.t.Helper()
 	p := c.get("/login")
-	p = c.post("/login", url.Values{"csrf": {p.csrf(c.e.t)}, "user": {"lan"}, "password": {officerPwd}})
+	p = c.post("/login", url.Values{"csrf": {p.csrf(c.e.t)}, "user": {user}, "password": {officerPwd}})
 	if p.status != http.StatusSeeOther {
 		c.e.t.Fatalf("login: status %d\n%s", p.status, p.body)
 	}

@@ -29,10 +29,10 @@ func TestLogin(t *testing.T) {
 		{"no csrf token", nil, "lan", officerPwd, true, http.StatusForbidden, "Biểu mẫu đã hết hạn"},
 		{"unknown role", &fakeOfficers{authenticate: func(u, p string) (Officer, error) {
 			return Officer{User: u, Role: "admin"}, nil
-		}}, "lan", "x", false, http.StatusUnauthorized, "Sai tên đăng nhập"},
+		}}, "lan", "mật-khẩu-sai", false, http.StatusUnauthorized, "Sai tên đăng nhập"},
 		{"accounts unavailable", &fakeOfficers{authenticate: func(u, p string) (Officer, error) {
 			return Officer{}, errors.New("bundle unreadable")
-		}}, "lan", "x", false, http.StatusServiceUnavailable, "Chưa kiểm tra được tài khoản"},
+		}}, "lan", "mật-khẩu-sai", false, http.StatusServiceUnavailable, "Chưa kiểm tra được tài khoản"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +187,9 @@ func TestPagesNeedSession(t *testing.T) {
 		Cards: &fakeCards{tap: func(context.Context, string) (*Identification, error) { tapped.Store(true); return nil, ErrNoCard }},
 	})
 	c := e.client()
-	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/lookup?id=" + sampleID} {
+	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/lookup?id=" + sampleID,
+		"/search?name=a&birth=1990", "/birth", "/citizen/" + sampleID + "/print",
+		"/citizen/" + sampleID + "/change/register_temporary"} {
 		p := c.get(path)
 		p.wantStatus(t, http.StatusSeeOther)
 		want := "/login"
@@ -203,7 +205,9 @@ func TestPagesNeedSession(t *testing.T) {
 	c.do(req).wantStatus(t, http.StatusUnauthorized)
 
 	c.post("/tap", url.Values{"csrf": {"x"}}).wantStatus(t, http.StatusSeeOther)
-	c.post("/citizen/"+sampleID+"/temporary", url.Values{"address": {"x"}}).wantStatus(t, http.StatusSeeOther)
+	for _, f := range opForms {
+		c.post(formPath(f.op), url.Values{"csrf": {"x"}}).wantStatus(t, http.StatusSeeOther)
+	}
 	if tapped.Load() || recorded.Load() {
 		t.Error("a request without a session reached the card reader or the registry")
 	}

@@ -11,13 +11,14 @@ import (
 
 type outboxPage struct {
 	base
-	Flash string
 	live
 }
 
 // live is the part of the outbox page that its script re-fetches on an
-// event (GET /outbox/live): the sync status and the list.
+// event (GET /outbox/live): the change just recorded, the sync status and
+// the list.
 type live struct {
+	Recorded  *changeRow // the change named by ?recorded=, when it is listed
 	Sync      syncView
 	Rows      []changeRow
 	ListError string
@@ -30,6 +31,7 @@ type syncView struct {
 	HasSubset   bool
 	Subset      string
 	Stale       bool
+	Frozen      bool
 	Pending     string
 	Oldest      string // age of the oldest waiting change
 	LastSynced  string
@@ -38,30 +40,27 @@ type syncView struct {
 
 type changeRow struct {
 	ID, When, Op, Citizen, CitizenURL, Officer, Procedure string
+	Birth                                                 bool // the citizen is a provisional ID until the city assigns one
 	Patch                                                 []fieldRow
 	State                                                 outcomeView
 	Highlight                                             bool
 }
 
-// outcomeView is a change's state in words. Class picks the badge's look.
+// outcomeView is a change's state in words: Badge is the result in a word
+// or two, Text the sentence that explains it, Details field by field what
+// was applied and what lost to whom. Class picks the badge's look.
 type outcomeView struct {
-	Class   string
-	Text    string
-	Details []string
+	Class, Badge, Text string
+	Details            []string
+	Assigned           string // the personal ID the city assigned to a birth
+	AssignedURL        string
 }
 
 func (s *Server) outbox(w http.ResponseWriter, r *http.Request, sess session) {
-	l := langOf(r)
 	b := s.base(r, &sess, "outbox.title", "/outbox")
 	b.Nav = "outbox"
 	b.Live = "/outbox/live"
-	page := outboxPage{base: b, live: s.live(r)}
-	for _, row := range page.Rows {
-		if row.Highlight {
-			page.Flash = l.T("outbox.recorded", row.ID)
-		}
-	}
-	s.renderPage(w, r, http.StatusOK, "outbox", page)
+	s.renderPage(w, r, http.StatusOK, "outbox", outboxPage{base: b, live: s.live(r)})
 }
 
 func (s *Server) outboxLive(w http.ResponseWriter, r *http.Request, _ session) {
@@ -82,11 +81,15 @@ func (s *Server) live(r *http.Request) live {
 	// page; the script passes it on when it re-fetches.
 	recorded := r.URL.Query().Get("recorded")
 	for _, rc := range recent {
-		if rc.Change != nil {
-			row := s.changeRow(l, rc)
-			row.Highlight = recorded != "" && row.ID == recorded
-			v.Rows = append(v.Rows, row)
+		if rc.Change == nil {
+			continue
 		}
+		row := s.changeRow(l, rc)
+		if recorded != "" && row.ID == recorded {
+			row.Highlight = true
+			v.Recorded = &row
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	return v
 }
@@ -99,7 +102,7 @@ func (s *Server) syncView(l i18n.Lang) syncView {
 	}
 	now := s.cfg.Now()
 	v := syncView{
-		Node: st.Node, Commune: st.Commune, HasSubset: st.HasSubset, Stale: st.Stale,
+		Node: st.Node, Commune: st.Commune, HasSubset: st.HasSubset, Stale: st.Stale || st.Frozen, Frozen: st.Frozen,
 		Pending: l.Int(int64(st.Pending)), LastError: st.LastError,
 	}
 	if st.CommuneName != "" {
@@ -129,6 +132,7 @@ func (s *Server) changeRow(l i18n.Lang, rc Recorded) changeRow {
 		Citizen:   c.Citizen,
 		Officer:   c.Officer,
 		Procedure: c.Procedure,
+		Birth:     registry.IsProvisional(c.Citizen),
 		State:     s.outcomeView(l, c, rc.Outcome),
 	}
 	if _, err := registry.ParseID(c.Citizen); err == nil {
@@ -160,42 +164,86 @@ func resultLabel(l i18n.Lang, r registry.Result) string {
 // outcomeView puts the city's decision in plain words.
 func (s *Server) outcomeView(l i18n.Lang, c *registry.Change, o *registry.Outcome) outcomeView {
 	if o == nil {
-		return outcomeView{Class: "pending", Text: l.T("outcome.pending")}
+		return outcomeView{Class: "pending", Badge: l.T("outcome.pending")}
 	}
-	v := outcomeView{Class: string(o.Result), Text: resultLabel(l, o.Result)}
+	v := outcomeView{Class: string(o.Result), Badge: resultLabel(l, o.Result)}
+	named := "" // the winning change the sentence already names
 	lost := append([]registry.Loss(nil), o.Lost...)
 	sort.SliceStable(lost, func(i, j int) bool { return lost[i].Field < lost[j].Field })
 	switch o.Result {
+	case registry.Merged:
+		v.Text = l.T("outcome.merged")
+		for _, fv := range c.Patch {
+			if !lostField(lost, fv.Field) {
+				name := fv.Field.String()
+				v.Details = append(v.Details, l.T("outcome.kept", fieldLabel(l, name), displayValue(l, name, fv.Value)))
+			}
+		}
 	case registry.Superseded:
-		if len(lost) > 0 {
-			v.Text = l.T("outcome.superseded.by", lost[0].By, s.formatTime(lost[0].Time.Time()))
+		v.Text = l.T("outcome.superseded")
+		if w, ok := decisive(lost); ok {
+			v.Text, named = l.T("outcome.superseded.by", w.By, s.formatTime(w.Time.Time())), w.By
 		}
 	case registry.NeedsReview:
-		if o.Reason != "" {
-			v.Text = l.T("outcome.review.reason", o.Reason)
-		}
+		v.Text = reasoned(l, "outcome.review", "outcome.review.reason", o.Reason)
 	case registry.Rejected:
-		if o.Reason != "" {
-			v.Text = l.T("outcome.rejected.reason", o.Reason)
-		}
+		v.Text = reasoned(l, "outcome.rejected", "outcome.rejected.reason", o.Reason)
 	case registry.Duplicate:
-		if o.Original != "" {
-			v.Text = l.T("outcome.duplicate.original", resultLabel(l, o.Original))
-		}
+		v.Text = l.T("outcome.duplicate", resultLabel(l, o.Original))
 	}
 	if o.Reason != "" && o.Result != registry.NeedsReview && o.Result != registry.Rejected {
 		v.Details = append(v.Details, l.T("outcome.reason", o.Reason))
 	}
 	for _, loss := range lost {
 		name := loss.Field.String()
+		if loss.By == named {
+			v.Details = append(v.Details, l.T("outcome.lost.named", fieldLabel(l, name), displayValue(l, name, loss.Winner)))
+			continue
+		}
 		v.Details = append(v.Details, l.T("outcome.lost", fieldLabel(l, name),
 			displayValue(l, name, loss.Winner), loss.By, s.formatTime(loss.Time.Time())))
 	}
 	if o.Citizen != "" && o.Citizen != c.Citizen {
-		v.Details = append(v.Details, l.T("outcome.assigned", o.Citizen))
+		v.Assigned = o.Citizen
+		if _, err := registry.ParseID(o.Citizen); err == nil {
+			v.AssignedURL = "/citizen/" + url.PathEscape(o.Citizen)
+		}
 	}
 	if o.Clamped {
 		v.Details = append(v.Details, l.T("outcome.clamped"))
 	}
 	return v
+}
+
+// reasoned is the sentence of bare, or of withReason when the city gave a
+// reason.
+func reasoned(l i18n.Lang, bare, withReason, reason string) string {
+	if reason == "" {
+		return l.T(bare)
+	}
+	return l.T(withReason, reason)
+}
+
+func lostField(lost []registry.Loss, f registry.Field) bool {
+	for _, x := range lost {
+		if x.Field == f {
+			return true
+		}
+	}
+	return false
+}
+
+// decisive is the latest of the changes that won over this one: the one
+// the officer should look at first.
+func decisive(lost []registry.Loss) (registry.Loss, bool) {
+	if len(lost) == 0 {
+		return registry.Loss{}, false
+	}
+	w := lost[0]
+	for _, x := range lost[1:] {
+		if x.Time > w.Time {
+			w = x
+		}
+	}
+	return w, true
 }

@@ -19,9 +19,9 @@ import (
 var files embed.FS
 
 // pageNames are the templates under templates/, each a full page built on
-// layout.html. The outbox page also defines "live", the fragment its script
-// re-fetches.
-var pageNames = []string{"login", "home", "citizen", "outbox", "error"}
+// layout.html, with the shared pieces of parts.html. The outbox page also
+// defines "live", the fragment its script re-fetches.
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error"}
 
 // views holds every page parsed once per language: "t" is bound to the
 // language at parse time, so templates translate anywhere, inside range
@@ -37,12 +37,18 @@ func parseViews() (*views, error) {
 		funcs := template.FuncMap{"t": l.T}
 		for _, name := range pageNames {
 			t, err := template.New(name).Funcs(funcs).ParseFS(files,
-				"templates/layout.html", "templates/"+name+".html")
+				"templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 			if err != nil {
 				return nil, fmt.Errorf("webui: template %s: %w", name, err)
 			}
 			v.pages[l][name] = t
 		}
+		// The printed confirmation is a page of its own, without the layout.
+		t, err := template.New("print").Funcs(funcs).ParseFS(files, "templates/print.html")
+		if err != nil {
+			return nil, fmt.Errorf("webui: template print: %w", err)
+		}
+		v.pages[l]["print"] = t
 	}
 	return v, nil
 }
@@ -70,6 +76,7 @@ type langLink struct {
 type headerStatus struct {
 	Pending string // formatted count
 	Stale   bool
+	Frozen  bool
 	NoData  bool
 }
 
@@ -93,7 +100,8 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 		off := sess.officer
 		b.Officer, b.CSRF = &off, sess.csrf
 		if st, err := s.cfg.Registry.Status(); err == nil {
-			b.Status = &headerStatus{Pending: l.Int(int64(st.Pending)), Stale: st.Stale, NoData: !st.HasSubset}
+			b.Status = &headerStatus{Pending: l.Int(int64(st.Pending)), Stale: st.Stale || st.Frozen,
+				Frozen: st.Frozen, NoData: !st.HasSubset}
 		} else {
 			s.log.Warn("status unavailable", "err", err)
 		}

@@ -51,16 +51,36 @@ func mainPages(t *testing.T, e *env) map[string]page {
 	t.Helper()
 	anon := e.client()
 	c := e.client()
-	token := c.login()
-	return map[string]page{
+	token := c.loginAs("hung") // a supervisor: every form open
+	pages := map[string]page{
 		"login":    anon.get("/login"),
 		"home":     c.get("/"),
 		"tap":      c.post("/tap", url.Values{"csrf": {token}}),
+		"search":   c.get("/search?name=nguyen+thi+thu+ha&birth=1995"),
 		"citizen":  c.get("/citizen/" + sampleID),
-		"outbox":   c.get("/outbox"),
+		"print":    c.get("/citizen/" + sampleID + "/print"),
+		"outbox":   c.get("/outbox?recorded=edge-1%2F2"),
 		"notfound": c.get("/no-such-page"),
 		"csrf":     c.post("/tap", url.Values{"csrf": {"wrong"}}),
 	}
+	for _, f := range opForms {
+		pages["form:"+string(f.op)] = c.get(formPath(f.op))
+	}
+	// A refused correction: every box with a message beside it.
+	f, _ := formFor(registry.OpCorrect)
+	bad := fill(f, token, func(input) bool { return true })
+	for _, in := range f.inputs {
+		if in.kind == inID || in.kind == inDate || in.kind == inOldID {
+			bad.Set(in.name, "x")
+		}
+	}
+	pages["form:refused"] = c.post(formPath(f.op), bad)
+	for name, p := range pages {
+		if p.status >= 500 || (p.status == http.StatusNotFound && name != "notfound") {
+			t.Fatalf("%s: status %d", name, p.status)
+		}
+	}
+	return pages
 }
 
 func TestSecurityHeaders(t *testing.T) {
@@ -158,7 +178,7 @@ func TestLanguageSwitch(t *testing.T) {
 	tap := c.post("/tap", url.Values{"csrf": {token}})
 	tap.mustContain(t, "Chip read (signature not verified)", "<strong>Differs</strong>")
 	c.get("/citizen/"+sampleID).mustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
-	c.get("/outbox").mustContain(t, "Superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
+	c.get("/outbox").mustContain(t, "Your change was superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
 	c.post("/tap", url.Values{"csrf": {"x"}}).mustContain(t, "nothing was done and nothing changed")
 
 	// Back to Vietnamese, keeping the rest of the address.
@@ -182,4 +202,47 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "TapTimeout") {
 		t.Errorf("negative timeout: %v", err)
 	}
+}
+
+// TestCSRF: every form refuses a POST without this session's token, and
+// the refusal changes nothing.
+func TestCSRF(t *testing.T) {
+	var tapped int
+	mem := newMemRegistry(func() time.Time { return testNow })
+	cards := &fakeCards{tap: func(context.Context, string) (*Identification, error) { tapped++; return nil, ErrNoCard }}
+	e := newEnv(t, Config{Registry: mem.fake(), Cards: cards})
+	c := e.client()
+	token := c.loginAs("hung")
+	other := e.client()
+	otherToken := other.login() // a valid token, of another session
+	type target struct {
+		path string
+		form url.Values // a complete form: only the token is wrong
+	}
+	targets := []target{{"/tap", url.Values{}}, {"/logout", url.Values{}}}
+	for i := range opForms {
+		f := &opForms[i]
+		targets = append(targets, target{formPath(f.op), fill(f, "", func(input) bool { return true })})
+	}
+	for _, tt := range []struct{ name, token string }{{"missing", ""}, {"wrong", token + "x"}, {"other session", otherToken}} {
+		for _, tg := range targets {
+			form := url.Values{}
+			for k, v := range tg.form {
+				form[k] = v
+			}
+			form.Del("csrf")
+			if tt.token != "" {
+				form.Set("csrf", tt.token)
+			}
+			p := c.post(tg.path, form)
+			if p.status != http.StatusForbidden {
+				t.Errorf("%s token, POST %s: status %d, want 403", tt.name, tg.path, p.status)
+			}
+			p.mustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ", "không có gì bị thay đổi")
+		}
+	}
+	if d := mem.recordedDrafts(); len(d) != 0 || tapped != 0 {
+		t.Errorf("refused forms reached Record %d times, Tap %d times", len(d), tapped)
+	}
+	c.get("/").wantStatus(t, http.StatusOK) // the refused logout did not end the session
 }

@@ -21,7 +21,7 @@ func TestPageWeight(t *testing.T) {
 	sort.Strings(names)
 	for _, name := range names {
 		total := len(pages[name].body) + assets
-		t.Logf("%-8s HTML %5d B, with assets %5d B", name, len(pages[name].body), total)
+		t.Logf("%-28s HTML %5d B, with assets %5d B", name, len(pages[name].body), total)
 		if total > maxPageBytes {
 			t.Errorf("%s weighs %d B with assets, budget %d B", name, total, maxPageBytes)
 		}

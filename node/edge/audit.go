@@ -11,11 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var (
-	bAudit    = []byte("audit")
-	kAuditTip = []byte("audit_tip") // hash of the last entry
-)
-
 // Audit actions.
 const (
 	AuditLookup   = "lookup"   // an officer viewed a record
@@ -48,13 +43,12 @@ func (a AuditEntry) hash() string {
 // ErrAuditChain is returned by VerifyAudit when the chain is broken.
 var ErrAuditChain = errors.New("edge: audit chain broken")
 
-// Audit appends an entry, chained to the previous one, durably.
+// Audit appends an entry, chained to the previous one, durably. Entries
+// name citizens and what differed on their cards, so they are sealed like
+// the subset; the chain is over the plain entries.
 func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bAudit)
-		if err != nil {
-			return err
-		}
+		b := tx.Bucket(bAudit)
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err
@@ -67,7 +61,8 @@ func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) err
 		if err != nil {
 			return err
 		}
-		if err := b.Put(u64(seq), v); err != nil {
+		k := u64(seq)
+		if err := b.Put(k, s.keys.seal(bAudit, k, v)); err != nil {
 			return err
 		}
 		return m.Put(kAuditTip, []byte(e.Hash))
@@ -80,14 +75,15 @@ func (s *Store) VerifyAudit() (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bAudit)
-		if b == nil {
-			return nil
-		}
 		prev := ""
 		var want uint64 = 1
 		err := b.ForEach(func(k, v []byte) error {
+			plain, err := s.keys.open(bAudit, k, v)
+			if err != nil {
+				return fmt.Errorf("%w at entry %d: %w", ErrAuditChain, want, err)
+			}
 			var e AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := json.Unmarshal(plain, &e); err != nil {
 				return fmt.Errorf("%w: entry %x: %v", ErrAuditChain, k, err)
 			}
 			if e.Seq != want || e.Prev != prev || e.Hash != e.hash() {

@@ -18,18 +18,36 @@ func TestAuditChain(t *testing.T) {
 	if n, err := s.VerifyAudit(); err != nil || n != 3 {
 		t.Fatalf("verify: %d %v", n, err)
 	}
-	tamper := func(fn func(b *bolt.Bucket)) {
-		s.db.Update(func(tx *bolt.Tx) error { fn(tx.Bucket(bAudit)); return nil })
-	}
-	tamper(func(b *bolt.Bucket) {
+	// Even with the key, an altered entry breaks the chain.
+	s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bAudit)
+		plain, err := s.keys.open(bAudit, u64(2), b.Get(u64(2)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		var e AuditEntry
-		json.Unmarshal(b.Get(u64(2)), &e)
+		json.Unmarshal(plain, &e)
 		e.Officer = "someone-else"
 		v, _ := json.Marshal(e)
-		b.Put(u64(2), v)
+		return b.Put(u64(2), s.keys.seal(bAudit, u64(2), v))
 	})
 	if _, err := s.VerifyAudit(); !errors.Is(err, ErrAuditChain) {
 		t.Fatalf("an altered entry passed: %v", err)
+	}
+}
+
+func TestAuditEntriesCannotBeMoved(t *testing.T) {
+	s := mustStore(t)
+	s.Audit(now, "a", AuditLookup, "092090001234", "")
+	s.Audit(now, "b", AuditLookup, "092190004321", "")
+	s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bAudit)
+		one, two := b.Get(u64(1)), b.Get(u64(2))
+		b.Put(u64(1), append([]byte{}, two...))
+		return b.Put(u64(2), append([]byte{}, one...))
+	})
+	if _, err := s.VerifyAudit(); !errors.Is(err, ErrAuditChain) || !errors.Is(err, ErrKey) {
+		t.Fatalf("swapped entries passed: %v", err)
 	}
 }
 

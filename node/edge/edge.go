@@ -14,12 +14,16 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/bundle"
+	"github.com/xanode/xanode/sync/client"
 )
 
 // City is the edge's view of the city cluster (package sync/client).
 type City interface {
 	Push(ctx context.Context, changes []*registry.Change) ([]*registry.Outcome, error)
-	Bundle(ctx context.Context, commune string) ([]byte, error)
+	// Bundle fetches the commune's bundle for a node holding subset
+	// version since (0: none), resuming the download partial keeps.
+	Bundle(ctx context.Context, commune string, since uint64, partial client.Partial) ([]byte, error)
 }
 
 // Config of an edge node.
@@ -29,11 +33,16 @@ type Config struct {
 	Store   *Store
 	City    City
 	// Import verifies a bundle and installs it in the store (see Importer).
-	Import    func(ctx context.Context, data []byte) (SubsetInfo, error)
-	Clock     *registry.Clock // nil: wall clock
-	PushEvery time.Duration   // 0: 5 s
-	PullEvery time.Duration   // 0: 5 min
-	BatchSize int             // 0: 500
+	Import func(ctx context.Context, data []byte) (SubsetInfo, error)
+	Clock  *registry.Clock // nil: wall clock
+	// HardLimit is how long after the creation of the bundle held last
+	// the subset may back identification decisions (DESIGN section 6,
+	// freeze protection): past it Identify refuses with ErrFrozen and
+	// Status says Frozen. 0: DefaultHardLimit.
+	HardLimit time.Duration
+	PushEvery time.Duration // 0: 5 s
+	PullEvery time.Duration // 0: 5 min
+	BatchSize int           // 0: 500
 	Now       func() time.Time
 	Log       *slog.Logger
 	// Notify is told of what open pages may want to re-read: a change
@@ -41,6 +50,10 @@ type Config struct {
 	// sync state changed ("sync"). It must not block. Nil: nobody listens.
 	Notify func(kind, change string)
 }
+
+// DefaultHardLimit is the freeze limit of DESIGN section 6: 30 days after
+// the bundle was made.
+const DefaultHardLimit = 30 * 24 * time.Hour
 
 // Event kinds passed to Config.Notify.
 const (
@@ -63,6 +76,12 @@ type Edge struct {
 func New(cfg Config) (*Edge, error) {
 	if cfg.Node == "" || cfg.Commune == "" || cfg.Store == nil || cfg.City == nil || cfg.Import == nil {
 		return nil, errors.New("edge: Node, Commune, Store, City and Import are required")
+	}
+	if cfg.HardLimit < 0 {
+		return nil, fmt.Errorf("edge: HardLimit %v must not be negative (0 means %v)", cfg.HardLimit, DefaultHardLimit)
+	}
+	if cfg.HardLimit == 0 {
+		cfg.HardLimit = DefaultHardLimit
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = registry.NewClock(nil)
@@ -154,7 +173,14 @@ type Status struct {
 	Commune   string
 	Subset    SubsetInfo
 	HasSubset bool
-	Stale     bool
+	// Stale: the subset is past its expiry; it is still served, and the
+	// UI and telemetry say it may be out of date.
+	Stale bool
+	// Frozen: the subset is past the hard limit (FreezesAt), so
+	// identification decisions must not rely on it; Identify refuses.
+	// Frozen implies Stale with the default limits.
+	Frozen    bool
+	FreezesAt time.Time // Subset.Created + Config.HardLimit; zero without a subset
 	Queue     Queue
 	LastError string
 	CheckedAt time.Time
@@ -168,6 +194,8 @@ func (e *Edge) Status() (Status, error) {
 	case err == nil:
 		st.Subset, st.HasSubset = info, true
 		st.Stale = st.CheckedAt.After(info.Expires)
+		st.FreezesAt = e.freezesAt(info)
+		st.Frozen = !st.CheckedAt.Before(st.FreezesAt)
 	case !errors.Is(err, ErrNoSubset):
 		return st, err
 	}
@@ -181,6 +209,9 @@ func (e *Edge) Status() (Status, error) {
 	e.mu.Unlock()
 	return st, nil
 }
+
+// freezesAt is when the subset stops backing identification decisions.
+func (e *Edge) freezesAt(info SubsetInfo) time.Time { return info.Created.Add(e.cfg.HardLimit) }
 
 // Run pushes and pulls until ctx ends.
 func (e *Edge) Run(ctx context.Context) error {
@@ -289,12 +320,32 @@ func (e *Edge) pullLoop(ctx context.Context) {
 	}
 }
 
-// PullOnce fetches the commune's bundle and installs it when it is newer
-// than the subset held.
+// PullOnce fetches the commune's bundle for the version held (a delta, a
+// refresh or a full bundle, as the city decides) and installs it. A delta
+// that does not apply, because the subset held is not the one it starts
+// from or it does not reach its signed digest, is followed at once by a
+// full bundle.
 func (e *Edge) PullOnce(ctx context.Context) error {
-	data, err := e.cfg.City.Bundle(ctx, e.cfg.Commune)
+	since := uint64(0)
+	info, err := e.cfg.Store.Subset()
+	switch {
+	case err == nil:
+		since = info.Version
+	case !errors.Is(err, ErrNoSubset):
+		return err
+	}
+	err = e.pull(ctx, since)
+	if since != 0 && (errors.Is(err, ErrNeedFull) || errors.Is(err, bundle.ErrDigestMismatch)) {
+		e.log.Warn("delta refused; asking for a full bundle", "err", err)
+		err = e.pull(ctx, 0)
+	}
+	e.setErr(err)
+	return err
+}
+
+func (e *Edge) pull(ctx context.Context, since uint64) error {
+	data, err := e.cfg.City.Bundle(ctx, e.cfg.Commune, since, e.cfg.Store.Partial())
 	if err != nil {
-		e.setErr(err)
 		return err
 	}
 	info, err := e.cfg.Import(ctx, data)
@@ -302,10 +353,8 @@ func (e *Edge) PullOnce(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		e.setErr(err)
 		return fmt.Errorf("edge: bundle refused: %w", err)
 	}
-	e.setErr(nil)
 	e.cfg.Notify(EventSync, "")
 	e.log.Info("subset installed", "commune", info.Commune, "version", info.Version, "records", info.Count)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/bundle"
+	"github.com/xanode/xanode/sync/client"
 )
 
 const commune = "92101"
@@ -28,7 +29,7 @@ func mustStore(t *testing.T) *Store {
 	return s
 }
 
-func mustPKI(t *testing.T) *certs.PKI {
+func mustPKI(t testing.TB) *certs.PKI {
 	t.Helper()
 	p, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}, Now: func() time.Time { return now.Add(-time.Hour) }})
 	if err != nil {
@@ -52,7 +53,7 @@ func sampleRecords() []*registry.Citizen {
 	}
 }
 
-func makeBundle(t *testing.T, p *certs.PKI, comm string, version uint64, recs []*registry.Citizen) []byte {
+func makeBundle(t testing.TB, p *certs.PKI, comm string, version uint64, recs []*registry.Citizen) []byte {
 	t.Helper()
 	key, cert := p.DataSigner()
 	var buf bytes.Buffer
@@ -126,35 +127,32 @@ func TestImportVerifiesBeforeChangingAnything(t *testing.T) {
 	}
 }
 
-func TestReplaceSubsetIsAtomic(t *testing.T) {
+func TestInstallIsAtomic(t *testing.T) {
+	p := mustPKI(t)
 	s := mustStore(t)
-	recs := sampleRecords()
-	fill := func(put func(*registry.Citizen) error) error {
-		for _, c := range recs {
-			if err := put(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := s.ReplaceSubset(SubsetInfo{Commune: commune, Version: 1, Count: 3}, fill); err != nil {
+	im := importer(s, p)
+	if _, err := im.Import(context.Background(), makeBundle(t, p, commune, 1, sampleRecords())); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("crash in the middle")
-	err := s.ReplaceSubset(SubsetInfo{Commune: commune, Version: 2, Count: 3}, func(put func(*registry.Citizen) error) error {
-		put(citizen("092090009999", "Ngô Thị Hoa"))
-		return boom
-	})
-	if !errors.Is(err, boom) {
+	failPoint = func(n int) error {
+		if n == 2 {
+			return boom
+		}
+		return nil
+	}
+	t.Cleanup(func() { failPoint = nil })
+	newer := append(sampleRecords()[:1], citizen("092090009999", "Ngô Thị Hoa"), citizen("092090009998", "Ngô Văn Hải"))
+	if _, err := im.Import(context.Background(), makeBundle(t, p, commune, 2, newer)); !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if info, _ := s.Subset(); info.Version != 1 {
-		t.Fatalf("version %d after a failed import", info.Version)
+	if info, _ := s.Subset(); info.Version != 1 || info.Count != 3 {
+		t.Fatalf("subset %+v after a failed import", info)
 	}
 	if _, err := s.Citizen("092090009999"); !errors.Is(err, ErrNotFound) {
 		t.Fatal("half an import is visible")
 	}
-	if _, err := s.Citizen("092090001234"); err != nil {
+	if _, err := s.Citizen("092190004321"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -162,13 +160,15 @@ func TestReplaceSubsetIsAtomic(t *testing.T) {
 // fakeCity is a City whose behaviour each test sets.
 type fakeCity struct {
 	push   func([]*registry.Change) ([]*registry.Outcome, error)
-	bundle func(string) ([]byte, error)
+	bundle func(commune string, since uint64) ([]byte, error)
 }
 
 func (f *fakeCity) Push(_ context.Context, cs []*registry.Change) ([]*registry.Outcome, error) {
 	return f.push(cs)
 }
-func (f *fakeCity) Bundle(_ context.Context, c string) ([]byte, error) { return f.bundle(c) }
+func (f *fakeCity) Bundle(_ context.Context, c string, since uint64, _ client.Partial) ([]byte, error) {
+	return f.bundle(c, since)
+}
 
 func TestRecordPushSettle(t *testing.T) {
 	p := mustPKI(t)

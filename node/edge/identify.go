@@ -1,12 +1,55 @@
 package edge
 
 import (
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/xanode/xanode/node/registry"
 )
+
+// ErrFrozen is what Identify returns past the hard limit; errors.As gives
+// a *FrozenError with the dates.
+var ErrFrozen = errors.New("edge: local data frozen")
+
+// FrozenError says since when the subset may not back an identification.
+// Its message is for the officer, in Vietnamese, and says what to do.
+type FrozenError struct {
+	Created time.Time // the bundle held was made then
+	Since   time.Time // and froze then
+}
+
+func (e *FrozenError) Error() string {
+	return fmt.Sprintf("Dữ liệu dân cư trên máy được cập nhật lần cuối ngày %s và đã quá hạn sử dụng từ ngày %s: "+
+		"không thể đối chiếu để xác thực công dân. Hãy kiểm tra kết nối mạng tới thành phố để cập nhật dữ liệu, "+
+		"hoặc báo bộ phận CNTT của thành phố.", e.Created.Local().Format("02/01/2006"), e.Since.Local().Format("02/01/2006"))
+}
+
+func (e *FrozenError) Is(target error) bool { return target == ErrFrozen }
+
+// Identify matches what a card (or its QR code) says, chip, against the
+// local record of id: the identification decision of DESIGN section 8. A
+// person not in the subset gives a nil record, whose fields all disagree.
+// Past the hard limit it makes no decision and returns a *FrozenError
+// (ErrFrozen): the caller shows what the card says without a comparison.
+// Without any subset yet it returns ErrNoSubset.
+func (e *Edge) Identify(id string, chip map[registry.Field]string) (*registry.Citizen, []FieldMatch, error) {
+	info, err := e.cfg.Store.Subset()
+	if err != nil {
+		return nil, nil, err
+	}
+	if at := e.freezesAt(info); !e.cfg.Now().Before(at) {
+		return nil, nil, &FrozenError{Created: info.Created, Since: at}
+	}
+	rec, err := e.cfg.Store.Citizen(id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, nil, err
+	}
+	return rec, Match(chip, rec), nil
+}
 
 // FieldMatch compares one field of what a card says with the local record.
 type FieldMatch struct {

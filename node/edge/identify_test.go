@@ -1,9 +1,14 @@
 package edge
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/bundle"
 )
 
 func TestMatch(t *testing.T) {
@@ -35,5 +40,80 @@ func TestMatch(t *testing.T) {
 		if m.Agree {
 			t.Errorf("%s agrees with a missing record", m.Field)
 		}
+	}
+}
+
+// TestFreeze: past the expiry the subset is stale but still identifies;
+// past the hard limit it is frozen and Identify refuses.
+func TestFreeze(t *testing.T) {
+	p := mustPKI(t)
+	s := mustStore(t)
+	im := importer(s, p)
+	if _, err := im.Import(context.Background(), makeBundle(t, p, commune, 10, sampleRecords())); err != nil {
+		t.Fatal(err)
+	}
+	at := now
+	city := &fakeCity{}
+	e, err := New(Config{Node: "edge-1", Commune: commune, Store: s, City: city, Import: im.Import,
+		HardLimit: 10 * 24 * time.Hour, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip := map[registry.Field]string{registry.FieldFullName: "Nguyễn Văn An"}
+	tests := []struct {
+		at            time.Time
+		stale, frozen bool
+	}{
+		{now, false, false},
+		{now.Add(bundle.DefaultExpiry - time.Minute), false, false},
+		{now.Add(bundle.DefaultExpiry + time.Minute), true, false},
+		{now.Add(10*24*time.Hour - time.Millisecond), true, false},
+		{now.Add(10 * 24 * time.Hour), true, true},
+		{now.Add(400 * 24 * time.Hour), true, true},
+	}
+	for _, tt := range tests {
+		at = tt.at
+		st, err := e.Status()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Stale != tt.stale || st.Frozen != tt.frozen || !st.FreezesAt.Equal(now.Add(10*24*time.Hour)) {
+			t.Errorf("at %v: stale %v frozen %v (freezes at %v), want %v %v", tt.at, st.Stale, st.Frozen, st.FreezesAt, tt.stale, tt.frozen)
+		}
+		rec, ms, err := e.Identify("092090001234", chip)
+		var fe *FrozenError
+		switch {
+		case tt.frozen && (!errors.Is(err, ErrFrozen) || !errors.As(err, &fe) || rec != nil || ms != nil):
+			t.Errorf("at %v: frozen, but Identify gave %v, %v", tt.at, rec, err)
+		case tt.frozen && (!fe.Since.Equal(now.Add(10*24*time.Hour)) || !strings.Contains(err.Error(), "quá hạn")):
+			t.Errorf("frozen error %+v: %v", fe, err)
+		case !tt.frozen && (err != nil || rec == nil || len(ms) != 1 || !ms[0].Agree):
+			t.Errorf("at %v: Identify gave %v %+v %v", tt.at, rec, ms, err)
+		}
+	}
+	// A fresh bundle thaws the node.
+	at = now.Add(20 * 24 * time.Hour)
+	refresh := makeDelta(t, p, deltaOpts{from: 10, to: 10, created: at}, nil, nil, sampleRecords())
+	if _, err := im.Import(context.Background(), refresh); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.Status(); st.Frozen || st.Stale {
+		t.Fatalf("after a refresh: %+v", st)
+	}
+}
+
+func TestFreezeDefaults(t *testing.T) {
+	s := mustStore(t)
+	cfg := Config{Node: "edge-1", Commune: commune, Store: s, City: &fakeCity{}, Import: func(context.Context, []byte) (SubsetInfo, error) { return SubsetInfo{}, nil }}
+	e, err := New(cfg)
+	if err != nil || e.cfg.HardLimit != DefaultHardLimit {
+		t.Fatalf("default hard limit: %v %v", e.cfg.HardLimit, err)
+	}
+	if _, _, err := e.Identify("092090001234", nil); !errors.Is(err, ErrNoSubset) {
+		t.Fatalf("Identify without a subset: %v", err)
+	}
+	cfg.HardLimit = -time.Hour
+	if _, err := New(cfg); err == nil {
+		t.Fatal("a negative hard limit was accepted")
 	}
 }

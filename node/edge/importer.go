@@ -1,22 +1,13 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/bundle"
-)
-
-// Errors of bundle import.
-var (
-	ErrNotNewer      = errors.New("edge: bundle is not newer than the subset held")
-	ErrRollback      = errors.New("edge: bundle is older than the subset held (rollback refused)")
-	ErrWrongCommune  = errors.New("edge: bundle is for another commune")
-	ErrUnsupportedKS = errors.New("edge: only full bundles can be imported yet")
 )
 
 // Importer verifies bundles against the city root and installs them.
@@ -27,36 +18,51 @@ type Importer struct {
 	Now     func() time.Time
 }
 
-// Import verifies data completely (signature, chain, payload hash, record
-// encoding and subset digest) before it changes anything, then replaces the
-// subset in one transaction. A bundle for another commune, or not newer
-// than what is held, changes nothing.
+// Import verifies data completely (signature, chain, payload hash, entry
+// encoding and, for a full bundle, the subset digest) before it changes
+// anything. A full bundle then replaces the subset and a delta is applied
+// to it, each in one transaction that checks the versions again (see
+// Store.ApplyDelta). What is refused changes
+// nothing: a bundle for another commune (ErrWrongCommune), one not newer
+// than the subset held (ErrRollback, ErrNotNewer), and a delta that does
+// not start from the subset held or does not reach its signed digest
+// (ErrNeedFull, bundle.ErrDigestMismatch), after which the caller asks
+// for a full bundle.
 func (im *Importer) Import(_ context.Context, data []byte) (SubsetInfo, error) {
-	b, err := bundle.Open(data, bundle.Verifier{Roots: im.Roots, Now: im.Now()})
+	v := bundle.Verifier{Roots: im.Roots, Now: im.Now()}
+	// A full bundle's records are prepared for the store (hashed, sealed)
+	// during the pass that verifies them, so they are decoded once; they
+	// are written only if the whole bundle verifies. The unverified header
+	// only chooses the path.
+	if h, _, err := bundle.ReadHeader(bytes.NewReader(data)); err == nil && h.Kind == bundle.KindFull {
+		p := im.Store.newFullRows(min(h.Count, maxPrealloc))
+		defer p.stop()
+		b, err := bundle.OpenEach(data, v, p.add)
+		if err != nil {
+			return SubsetInfo{}, err
+		}
+		if err := im.checkCommune(b); err != nil {
+			return SubsetInfo{}, err
+		}
+		return im.Store.installFull(b, p)
+	}
+	b, err := bundle.Open(data, v)
 	if err != nil {
 		return SubsetInfo{}, err
 	}
+	if err := im.checkCommune(b); err != nil {
+		return SubsetInfo{}, err
+	}
+	return im.Store.ApplyDelta(b)
+}
+
+// maxPrealloc bounds the rows prepared in advance from an unverified
+// count.
+const maxPrealloc = 1 << 18
+
+func (im *Importer) checkCommune(b *bundle.Bundle) error {
 	if b.Commune != im.Commune {
-		return SubsetInfo{}, fmt.Errorf("%w: %s, this node serves %s", ErrWrongCommune, b.Commune, im.Commune)
+		return fmt.Errorf("%w: %s, this node serves %s", ErrWrongCommune, b.Commune, im.Commune)
 	}
-	if b.Kind != bundle.KindFull {
-		return SubsetInfo{}, ErrUnsupportedKS
-	}
-	held, err := im.Store.Subset()
-	switch {
-	case err == nil && b.To < held.Version:
-		return SubsetInfo{}, fmt.Errorf("%w: bundle version %d, held %d", ErrRollback, b.To, held.Version)
-	case err == nil && b.To == held.Version:
-		return held, ErrNotNewer
-	case err != nil && !errors.Is(err, ErrNoSubset):
-		return SubsetInfo{}, err
-	}
-	info := SubsetInfo{Commune: b.Commune, Version: b.To, Digest: b.Digest, Count: b.Count, Created: b.Created, Expires: b.Expires}
-	err = im.Store.ReplaceSubset(info, func(put func(*registry.Citizen) error) error {
-		return b.Records(put)
-	})
-	if err != nil {
-		return SubsetInfo{}, err
-	}
-	return info, nil
+	return nil
 }

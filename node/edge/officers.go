@@ -108,3 +108,17 @@ func (s *Store) PutOfficerIfAbsent(user, name, role, password string) error {
 	}
 	return s.PutOfficer(user, name, role, password)
 }
+
+// Role returns the role of an account ("" for an unknown user).
+func (s *Store) Role(user string) (string, error) {
+	var o Officer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bOfficers); b != nil {
+			if v := b.Get([]byte(user)); v != nil {
+				return json.Unmarshal(v, &o)
+			}
+		}
+		return nil
+	})
+	return o.Role, err
+}

@@ -1,15 +1,14 @@
 // Package emrtd is the terminal side of ICAO Doc 9303 for eMRTD chips such as
 // the Vietnamese CCCD: MRZ check digits and the BAC key, the key derivation
-// function, retail MAC, secure messaging, Basic Access Control, and a Session
-// that selects the LDS1 application and reads elementary files over any
-// Transport. It also holds the few card-side primitives (answering BAC,
-// unwrapping commands, wrapping responses) so that the software chip in
-// reader/emulator runs exactly the same cryptography.
-//
-// Later protocols plug in without replacing anything: PACE produces another
-// Suite (AES) and SSC for the same SecureMessaging, Chip and Active
-// Authentication are more Session methods, and a PC/SC backend is one more
-// Transport.
+// function, retail MAC and AES-CMAC, 3DES and AES secure messaging, Basic
+// Access Control, PACE (ECDH generic mapping, MRZ or CAN), Chip
+// Authentication (DG14) and Active Authentication (DG15), and a Session that
+// selects the LDS1 application and reads elementary files over any
+// Transport, with extended length when the card's ATR announces it. It also
+// holds the card-side primitives (answering BAC, PACE and Chip
+// Authentication, signing Active Authentication challenges, unwrapping
+// commands, wrapping responses) so that the software chip in reader/emulator
+// runs exactly the same cryptography.
 package emrtd
 
 import "errors"
@@ -19,8 +18,9 @@ import "errors"
 var (
 	// ErrAccessDenied means the chip refused the access key: for BAC, any
 	// status other than 9000 to EXTERNAL AUTHENTICATE (6300 on real chips,
-	// 6988 on some emulators). The MRZ data were probably typed wrongly.
-	ErrAccessDenied = errors.New("emrtd: access denied: wrong MRZ key (document number, date of birth or expiry)")
+	// 6988 on some emulators); for PACE, to the last GENERAL AUTHENTICATE.
+	// The MRZ data or the CAN were probably typed wrongly.
+	ErrAccessDenied = errors.New("emrtd: access denied: wrong access key (MRZ document number, date of birth or expiry; or CAN)")
 	// ErrProtocol means the card's answer does not follow the protocol:
 	// wrong lengths, malformed data objects, nonces that do not match.
 	ErrProtocol = errors.New("emrtd: card answer breaks the protocol")
@@ -31,6 +31,10 @@ var (
 	ErrSecureMessaging = errors.New("emrtd: secure messaging failed")
 	// ErrNoSession means a command needs secure messaging that is not set up.
 	ErrNoSession = errors.New("emrtd: no secure messaging session (authenticate first)")
+	// ErrExtendedLengthRefused means the chip refused an extended length
+	// READ BINARY outright, ending secure messaging: the session must be
+	// opened again, and reads only short APDUs from then on.
+	ErrExtendedLengthRefused = errors.New("emrtd: the chip refused an extended length APDU that its ATR announced")
 	// ErrInvalidKey means access key data are malformed (not a wrong key).
 	ErrInvalidKey = errors.New("emrtd: invalid access key data")
 )

@@ -56,11 +56,12 @@ var Files = func() []File {
 
 // Well-known files of the LDS1 application.
 var (
-	FileCOM  = mustFile("COM")
-	FileSOD  = mustFile("SOD")
-	FileDG1  = DataGroupFile(1)
-	FileDG2  = DataGroupFile(2)
-	FileDG13 = DataGroupFile(13)
+	FileCardAccess = mustFile("CardAccess")
+	FileCOM        = mustFile("COM")
+	FileSOD        = mustFile("SOD")
+	FileDG1        = DataGroupFile(1)
+	FileDG2        = DataGroupFile(2)
+	FileDG13       = DataGroupFile(13)
 )
 
 // FileByName looks a file up by its short name, case-insensitively.

@@ -3,6 +3,7 @@ package emrtd
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 
@@ -24,6 +25,18 @@ type Transport interface {
 // messaging 223 bytes make the largest protected answer that still fits a
 // short response APDU; JMRTD asks for the same, and some chips cap at 231.
 const MaxRead = 0xDF
+
+// MaxExtendedRead is the most bytes asked for in one READ BINARY when the
+// card's ATR announces extended length: a 20 KB face in 5 commands instead
+// of 90. A card that refuses it (6700) is read with MaxRead again.
+const MaxExtendedRead = 0x1000
+
+// AnswerToReset is implemented by transports that know the card's answer
+// to reset (PC/SC, the emulator); a Session learns from it whether the
+// card takes extended length APDUs.
+type AnswerToReset interface {
+	AnswerToReset() []byte
+}
 
 // maxOffset is the largest offset READ BINARY with an even INS can address
 // (15 bits in P1-P2). Larger files need READ BINARY with odd INS and DO'54',
@@ -47,17 +60,25 @@ const (
 //
 // A Session is not safe for concurrent use.
 type Session struct {
-	t     Transport
-	rand  io.Reader
-	sm    *SecureMessaging
-	apdus int
+	t       Transport
+	rand    io.Reader
+	sm      *SecureMessaging
+	apdus   int
+	maxRead int // MaxRead, or MaxExtendedRead when the card announces extended length
+	// unconfirmed is set between Chip Authentication's key switch and the
+	// chip's first answer that verifies under the new keys.
+	unconfirmed bool
 }
 
 // NewSession starts a session over t. rand supplies the terminal's nonces
 // and key shares; nil means crypto/rand. Tests inject a fixed reader to
 // reproduce the published ICAO transcripts.
 func NewSession(t Transport, rand io.Reader) *Session {
-	return &Session{t: t, rand: rand}
+	s := &Session{t: t, rand: rand, maxRead: MaxRead}
+	if a, ok := t.(AnswerToReset); ok && iso7816.ExtendedLength(a.AnswerToReset()) {
+		s.maxRead = MaxExtendedRead
+	}
+	return s
 }
 
 // APDUs returns the number of command APDUs sent so far.
@@ -101,8 +122,13 @@ func (s *Session) Transmit(ctx context.Context, c iso7816.Command) (iso7816.Resp
 	r, err := s.sm.Unprotect(out)
 	if err != nil {
 		s.sm = nil
+		if s.unconfirmed {
+			s.unconfirmed = false
+			return iso7816.Response{}, fmt.Errorf("%w: %w", ErrChipAuthentication, err)
+		}
 		return iso7816.Response{}, err
 	}
+	s.unconfirmed = false
 	return r, nil
 }
 
@@ -147,7 +173,7 @@ func (s *Session) BAC(ctx context.Context, key BACKey) error {
 	if err != nil {
 		return err
 	}
-	s.sm = nil
+	s.sm, s.unconfirmed = nil, false
 	rndIC, err := s.call(ctx, "GET CHALLENGE", iso7816.Command{INS: insGetChallenge, Ne: bacNonceLen})
 	if err != nil {
 		return err
@@ -178,13 +204,16 @@ func (s *Session) BAC(ctx context.Context, key BACKey) error {
 	return nil
 }
 
-func (s *Session) random(bufs ...[]byte) error {
-	r := s.rand
-	if r == nil {
-		r = rand.Reader
+func (s *Session) randReader() io.Reader {
+	if s.rand == nil {
+		return rand.Reader
 	}
+	return s.rand
+}
+
+func (s *Session) random(bufs ...[]byte) error {
 	for _, b := range bufs {
-		if _, err := io.ReadFull(r, b); err != nil {
+		if _, err := io.ReadFull(s.randReader(), b); err != nil {
 			return fmt.Errorf("emrtd: random source: %w", err)
 		}
 	}
@@ -193,7 +222,8 @@ func (s *Session) random(bufs ...[]byte) error {
 
 // ReadFile selects an elementary file of the current application and reads
 // it whole: 4 bytes first to learn the length from the TLV header, then the
-// rest in as few READ BINARY commands of at most MaxRead bytes as possible.
+// rest in as few READ BINARY commands of at most MaxRead bytes as possible
+// (MaxExtendedRead when the card takes extended length).
 // LDS1 files need secure messaging; a missing file is an error that
 // errors.Is(err, iso7816.StatusFileNotFound) recognises.
 func (s *Session) ReadFile(ctx context.Context, f File) ([]byte, error) {
@@ -223,7 +253,7 @@ func (s *Session) ReadFile(ctx context.Context, f File) ([]byte, error) {
 	out = append(out, head...)
 	for !eof && len(out) < total {
 		var chunk []byte
-		chunk, eof, err = s.readBinary(ctx, f, len(out), min(MaxRead, total-len(out)))
+		chunk, eof, err = s.readBinary(ctx, f, len(out), min(s.maxRead, total-len(out)))
 		if err != nil {
 			return nil, err
 		}
@@ -240,8 +270,19 @@ func (s *Session) ReadFile(ctx context.Context, f File) ([]byte, error) {
 // error, so a misbehaving card cannot make the reader loop or overrun.
 func (s *Session) readBinary(ctx context.Context, f File, off, want int) (data []byte, eof bool, err error) {
 	r, err := s.Transmit(ctx, iso7816.Command{INS: insReadBinary, P1: byte(off >> 8), P2: byte(off), Ne: want})
+	if err != nil && want > MaxRead && errors.Is(err, iso7816.StatusWrongLength) {
+		// Refused before secure messaging (a bare 6700): the session is
+		// lost, and only short reads are tried after the caller opens a new one.
+		s.maxRead = MaxRead
+		return nil, false, fmt.Errorf("READ BINARY %s at %d: %w: %w", f.Name, off, ErrExtendedLengthRefused, err)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("READ BINARY %s at %d: %w", f.Name, off, err)
+	}
+	if r.SW == iso7816.StatusWrongLength && want > MaxRead {
+		// The ATR promised more than the chip takes: short reads from now on.
+		s.maxRead = MaxRead
+		return s.readBinary(ctx, f, off, MaxRead)
 	}
 	if !r.SW.OK() && r.SW != iso7816.StatusEndOfFile {
 		return nil, false, fmt.Errorf("READ BINARY %s at %d: %w", f.Name, off, r.SW)

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"crypto"
-	"crypto/x509"
 	"fmt"
 
 	"github.com/xanode/xanode/reader/emrtd"
@@ -31,10 +30,10 @@ type Person struct {
 }
 
 // Signer is a Document Signer: the key that signs EF.SOD and its
-// certificate, which goes into EF.SOD.
+// certificate (DER), which goes into EF.SOD.
 type Signer struct {
 	Key  crypto.Signer
-	Cert *x509.Certificate
+	Cert []byte
 }
 
 // LDS and Unicode versions written to EF.COM, as on the CCCD.

@@ -3,7 +3,10 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -14,7 +17,9 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/reader/emrtd"
+	"github.com/xanode/xanode/reader/keys"
 	"github.com/xanode/xanode/reader/sod"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -55,17 +60,12 @@ func TestBuild(t *testing.T) {
 	if len(s.Hashes) != 2 || len(s.Certificates) != 1 {
 		t.Fatalf("SOD lists %d hashes, %d certificates", len(s.Hashes), len(s.Certificates))
 	}
-	ds, err := x509.ParseCertificate(s.Certificates[0])
-	if err != nil {
+	store := trust.NewStore()
+	if _, err := store.LoadBytes(p.CSCA); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.VerifySignature(ds); err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(p.CSCA)
-	if _, err := ds.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		t.Fatalf("Document Signer does not chain to the CSCA: %v", err)
+	if r := store.Verify(files["SOD"], map[int][]byte{1: files["DG1"], 13: files["DG13"]}, time.Now()); !r.Verified {
+		t.Fatalf("passive authentication of the built card: %q", r.Reasons)
 	}
 
 	// Seal after adding a data group lists and hashes it.
@@ -240,4 +240,38 @@ func TestServeVPCD(t *testing.T) {
 	if err := c.ServeVPCD(context.Background(), "127.0.0.1:1", nil); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("ServeVPCD to a closed port: %v", err)
 	}
+}
+
+func TestChipKeysFile(t *testing.T) {
+	bp, _ := keys.CurveByName("brainpoolP256r1")
+	ca, _ := ecdsa.GenerateKey(bp.Curve, rand.Reader)
+	for _, aa := range []crypto.Signer{mustRSAKey(t), ca} {
+		dir := t.TempDir()
+		in := ChipKeys{CA: ca, CACipher: emrtd.AES256, AA: aa}
+		if err := WriteChipKeys(dir, in); err != nil {
+			t.Fatal(err)
+		}
+		out, err := LoadChipKeys(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !out.CA.Equal(ca) || out.CACipher != emrtd.AES256 || !out.AA.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(aa.Public()) {
+			t.Fatalf("round trip: %+v", out)
+		}
+		if info, err := os.Stat(filepath.Join(dir, ChipKeysFile)); err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("key file mode: %v %v", info.Mode(), err)
+		}
+	}
+	if k, err := LoadChipKeys(t.TempDir()); err != nil || k.CA != nil || k.AA != nil {
+		t.Fatalf("no key file: %+v %v", k, err)
+	}
+}
+
+func mustRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -1,5 +1,6 @@
 // Package emulator is a software eMRTD chip: the card side of what package
-// emrtd speaks (SELECT, BAC, 3DES secure messaging, READ BINARY), behaving
+// emrtd speaks (SELECT, BAC, 3DES and AES secure messaging, READ BINARY,
+// Chip and Active Authentication), behaving
 // like the Vietnamese CCCD as shared/cards/README.md describes it. It serves
 // files from a card directory, builds cards from a person's data with a real
 // EF.SOD, and can present itself to pcscd's vpcd driver so that any PC/SC
@@ -36,11 +37,22 @@ type Options struct {
 	// PlainErrors sends error statuses under secure messaging unprotected,
 	// like some older chips.
 	PlainErrors bool
+	// ExtendedLength makes the chip take extended length APDUs and say so
+	// in its ATR; without it, an extended APDU gets 6700, as from vicc.
+	// MaxSMRead then defaults to 32 KiB.
+	ExtendedLength bool
 	// Key overrides the BAC key; nil means the key from DG1's MRZ.
 	Key *emrtd.BACKey
 	// Rand supplies challenges and the chip's key share; nil means
 	// crypto/rand.
 	Rand io.Reader
+	// CAN is the card access number for PACE; empty means the last 6
+	// digits of the personal ID in DG1's MRZ, as on the CCCD.
+	CAN string
+	// ChipKeys are the private keys the chip holds for Chip and Active
+	// Authentication. Without them the chip answers those commands with
+	// 6D00, like vicc; with other keys than DG14/DG15 say, it is a clone.
+	ChipKeys ChipKeys
 }
 
 // Status words the card uses beyond package iso7816's.
@@ -55,6 +67,9 @@ const (
 	insReadBinary           = 0xB0
 	insGetChallenge         = 0x84
 	insExternalAuthenticate = 0x82
+	insMSE                  = 0x22
+	insGeneralAuthenticate  = 0x86
+	insInternalAuthenticate = 0x88
 )
 
 // Instructions of a read-only file system: refused with 6982.
@@ -64,16 +79,24 @@ var writeINS = map[byte]bool{0x0C: true, 0x0E: true, 0x0F: true, 0xD0: true, 0xD
 // Card is an in-process chip. It implements emrtd.Transport and is safe for
 // concurrent use, though APDUs of one session only make sense in order.
 type Card struct {
-	opts Options
-	keys emrtd.BACKeys
-	mf   map[uint16]file // master file
-	lds  map[uint16]file // LDS1 application
+	opts   Options
+	keys   emrtd.BACKeys
+	bacKey emrtd.BACKey     // also PACE's MRZ password
+	can    string           // PACE's CAN password
+	pace   []emrtd.PACEInfo // from EF.CardAccess
+	mf     map[uint16]file  // master file
+	lds    map[uint16]file  // LDS1 application
 
 	mu        sync.Mutex
 	inLDS     bool  // current DF is the LDS1 application
 	current   *file // current EF
 	challenge []byte
 	sm        *emrtd.SecureMessaging
+	// nextSM replaces sm once the current answer is sent (Chip
+	// Authentication); caCipher is set by MSE:Set AT for it.
+	nextSM   *emrtd.SecureMessaging
+	caCipher emrtd.Cipher
+	paceChip *emrtd.PACEChip // a PACE run in progress
 }
 
 type file struct {
@@ -90,6 +113,9 @@ func New(files Files, opts Options) (*Card, error) {
 	}
 	if c.opts.MaxSMRead == 0 {
 		c.opts.MaxSMRead = defaultMaxSMRead
+		if c.opts.ExtendedLength {
+			c.opts.MaxSMRead = 0x8000
+		}
 	}
 	if c.opts.Rand == nil {
 		c.opts.Rand = rand.Reader
@@ -105,24 +131,48 @@ func New(files Files, opts Options) (*Card, error) {
 		}
 		df[f.FID] = file{File: f, data: data}
 	}
-	key := opts.Key
-	if key == nil {
-		dg1, ok := c.lds[emrtd.FileDG1.FID]
-		if !ok {
-			return nil, fmt.Errorf("emulator: no DG1 to take the BAC key from, and no key given")
-		}
-		m, err := vncard.ParseDG1(dg1.data)
-		if err != nil {
-			return nil, fmt.Errorf("emulator: BAC key from DG1: %w", err)
-		}
-		k := m.BACKey()
-		key = &k
-	}
-	var err error
-	if c.keys, err = emrtd.DeriveBACKeys(*key); err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+	if err := c.setKeys(); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// setKeys takes the BAC key and the CAN from the options or from DG1's
+// MRZ, and the PACE variants from EF.CardAccess. An EF.CardAccess that
+// does not parse is served as it is, without PACE, as vicc does.
+func (c *Card) setKeys() error {
+	var mrz *vncard.MRZ
+	if dg1, ok := c.lds[emrtd.FileDG1.FID]; ok {
+		m, err := vncard.ParseDG1(dg1.data)
+		if err != nil && c.opts.Key == nil {
+			return fmt.Errorf("emulator: BAC key from DG1: %w", err)
+		}
+		mrz = m
+	}
+	switch {
+	case c.opts.Key != nil:
+		c.bacKey = *c.opts.Key
+	case mrz != nil:
+		c.bacKey = mrz.BACKey()
+	default:
+		return fmt.Errorf("emulator: no DG1 to take the BAC key from, and no key given")
+	}
+	c.can = c.opts.CAN
+	if id := ""; c.can == "" && mrz != nil {
+		if id = mrz.ID(); len(id) == 12 {
+			c.can = id[6:]
+		}
+	}
+	var err error
+	if c.keys, err = emrtd.DeriveBACKeys(c.bacKey); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if ca, ok := c.mf[0x011C]; ok {
+		if infos, err := emrtd.ParseSecurityInfos(ca.data); err == nil {
+			c.pace = infos.PACE
+		}
+	}
+	return nil
 }
 
 // Reset is a power cycle: the session ends and the master file is current.
@@ -134,6 +184,7 @@ func (c *Card) Reset() {
 
 func (c *Card) reset() {
 	c.inLDS, c.current, c.challenge, c.sm = false, nil, nil, nil
+	c.nextSM, c.caCipher, c.paceChip = nil, 0, nil
 }
 
 // Transmit executes one command APDU and returns the response APDU.
@@ -143,7 +194,9 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.execute(cmd), nil
+	// The command is parsed in place and parts of it kept across commands
+	// (PACE); a transport may reuse its buffer for the next one.
+	return c.execute(append([]byte(nil), cmd...)), nil
 }
 
 func (c *Card) execute(raw []byte) []byte {
@@ -151,11 +204,14 @@ func (c *Card) execute(raw []byte) []byte {
 	if err != nil {
 		return status(iso7816.StatusWrongLength)
 	}
+	if len(raw) > 5 && raw[4] == 0 && !c.opts.ExtendedLength { // extended Lc or Le
+		return status(iso7816.StatusWrongLength)
+	}
 	if cmd.CLA&0x80 != 0 {
 		return status(iso7816.StatusCLANotSupported)
 	}
 	if cmd.CLA&0x0C == 0 {
-		c.sm = nil // ICAO 9303-11: a plain command ends secure messaging
+		c.sm, c.nextSM, c.caCipher = nil, nil, 0 // ICAO 9303-11: a plain command ends secure messaging
 		return c.dispatch(cmd, false).Bytes()
 	}
 	if c.sm == nil {
@@ -176,6 +232,9 @@ func (c *Card) execute(raw []byte) []byte {
 		c.sm = nil
 		return status(iso7816.StatusNoPreciseDiagnosis)
 	}
+	if c.nextSM != nil {
+		c.sm, c.nextSM = c.nextSM, nil
+	}
 	return out
 }
 
@@ -191,11 +250,16 @@ func (c *Card) dispatch(cmd iso7816.Command, secure bool) iso7816.Response {
 		return c.getChallenge(cmd)
 	case cmd.INS == insExternalAuthenticate:
 		return c.externalAuthenticate(cmd)
+	case cmd.INS == insMSE:
+		return c.mse(cmd, secure)
+	case cmd.INS == insGeneralAuthenticate:
+		return c.generalAuthenticate(cmd, secure)
+	case cmd.INS == insInternalAuthenticate:
+		return c.internalAuthenticate(cmd, secure)
 	case writeINS[cmd.INS]:
 		return iso7816.Response{SW: iso7816.StatusSecurityNotSatisfied}
 	}
-	// MSE, GENERAL/INTERNAL AUTHENTICATE, PSO, VERIFY, GET DATA and the
-	// rest: this chip does BAC only.
+	// PSO, VERIFY, GET DATA and the rest: not an eMRTD's business.
 	return iso7816.Response{SW: iso7816.StatusINSNotSupported}
 }
 

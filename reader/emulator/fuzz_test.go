@@ -2,9 +2,13 @@ package emulator
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"strings"
 	"testing"
 
 	"github.com/xanode/xanode/reader/iso7816"
+	"github.com/xanode/xanode/reader/keys"
 )
 
 // FuzzTransmit sends arbitrary APDUs to the card, plain and within a BAC
@@ -32,6 +36,48 @@ func FuzzTransmit(f *testing.F) {
 			if _, err := iso7816.ParseResponse(out); err != nil {
 				t.Fatalf("answer %X to %X has no status word", out, apdu)
 			}
+		}
+	})
+}
+
+// FuzzPACEAndChipAuthentication sends arbitrary PACE and Chip
+// Authentication commands (MSE, GENERAL AUTHENTICATE, INTERNAL
+// AUTHENTICATE) to a card that runs them: always a status word, no panic.
+func FuzzPACEAndChipAuthentication(f *testing.F) {
+	for _, s := range []string{"0022C1A40F800A04007F00070202040202830102", "10860000027C0000", "10860000457C43814104" + strings.Repeat("11", 64) + "00",
+		"0022C1A40F800A04007F0007020204020283010184010D", "00860000027C0000", "0088000008010203040506070800", "002241A4 0C 800A04007F00070202030202"} {
+		f.Add(unhex(f, s))
+	}
+	files, err := Build(testPerson, mustPKI(f).DocumentSigner)
+	if err != nil {
+		f.Fatal(err)
+	}
+	bp, _ := keys.CurveByName("brainpoolP256r1")
+	ca, _ := ecdsa.GenerateKey(bp.Curve, rand.Reader)
+	chip := ChipKeys{CA: ca, AA: ca}
+	if err := AddChipKeys(files, chip, mustPKI(f).DocumentSigner); err != nil {
+		f.Fatal(err)
+	}
+	if err := AddPACE(files); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, apdu []byte) {
+		c, err := New(files, Options{ChipKeys: chip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The PACE run's first steps, then the fuzzed command, plain and
+		// within a session.
+		for _, cmd := range [][]byte{unhex(t, "0022C1A40F800A04007F00070202040202830102"), unhex(t, "10860000027C0000"), apdu} {
+			out, _ := c.Transmit(context.Background(), cmd)
+			if _, err := iso7816.ParseResponse(out); err != nil {
+				t.Fatalf("answer %X to %X has no status word", out, cmd)
+			}
+		}
+		secure(t, c)
+		out, _ := c.Transmit(context.Background(), apdu)
+		if _, err := iso7816.ParseResponse(out); err != nil {
+			t.Fatalf("answer %X to %X has no status word", out, apdu)
 		}
 	})
 }

@@ -1,83 +1,89 @@
 package emulator
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
+	"crypto"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/xanode/xanode/reader/trust/trusttest"
 )
 
-// TestPKI is a throwaway country signing CA and Document Signer on ECDSA
-// P-256, for tests and the demo. Real Vietnamese cards chain to a brainpool
-// CSCA instead; these keys are never trusted outside a test trust store.
+// PKIOptions choose the keys of a test PKI. The zero value is ECDSA P-256
+// throughout: quick to make and to verify, for tests.
+type PKIOptions struct {
+	// CSCAKey and DSKey name the key types as trusttest.GenerateKey does
+	// ("P-256", "brainpoolP512r1", "RSA-2048"); empty means P-256.
+	CSCAKey, DSKey string
+	// Explicit writes the CSCA's curve as explicit domain parameters.
+	Explicit bool
+	// Hash is the hash of the CSCA's certificate signatures; zero means
+	// SHA-256.
+	Hash crypto.Hash
+}
+
+// VietnamPKI is shaped like Vietnam's: a CSCA on brainpoolP512r1 given as
+// explicit parameters, signing with SHA-512, and a Document Signer on
+// brainpoolP256r1. crypto/x509 can read neither certificate.
+var VietnamPKI = PKIOptions{CSCAKey: "brainpoolP512r1", Explicit: true, Hash: crypto.SHA512, DSKey: "brainpoolP256r1"}
+
+// TestPKI is a throwaway country signing CA and Document Signer, for tests
+// and the demo; these keys are never trusted outside a test trust store.
 type TestPKI struct {
-	CSCA           *x509.Certificate
-	CSCAKey        *ecdsa.PrivateKey
+	CSCA           []byte // DER
+	CSCAKey        crypto.Signer
 	DocumentSigner Signer
 }
 
-// NewTestPKI makes a CSCA valid for 15 years and a Document Signer valid
-// for 10, both from an hour before now.
+// NewTestPKI makes a P-256 test PKI; see NewTestPKIWith.
 func NewTestPKI(now time.Time) (*TestPKI, error) {
-	cscaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	csca := &x509.Certificate{
-		Subject:               pkix.Name{Country: []string{"VN"}, Organization: []string{"xanode test"}, CommonName: "xanode test CSCA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(15, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	cscaCert, err := issue(csca, csca, &cscaKey.PublicKey, cscaKey)
-	if err != nil {
-		return nil, err
-	}
-	dsKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	ds := &x509.Certificate{
-		Subject:   pkix.Name{Country: []string{"VN"}, Organization: []string{"xanode test"}, CommonName: "xanode test Document Signer"},
-		NotBefore: now.Add(-time.Hour),
-		NotAfter:  now.AddDate(10, 0, 0),
-		KeyUsage:  x509.KeyUsageDigitalSignature,
-	}
-	dsCert, err := issue(ds, cscaCert, &dsKey.PublicKey, cscaKey)
-	if err != nil {
-		return nil, err
-	}
-	return &TestPKI{CSCA: cscaCert, CSCAKey: cscaKey, DocumentSigner: Signer{Key: dsKey, Cert: dsCert}}, nil
+	return NewTestPKIWith(now, PKIOptions{})
 }
 
-func issue(tmpl, parent *x509.Certificate, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 63))
-	if err != nil {
-		return nil, err
+// NewTestPKIWith makes a CSCA valid for 15 years and a Document Signer
+// valid for 10, both from an hour before now.
+func NewTestPKIWith(now time.Time, o PKIOptions) (*TestPKI, error) {
+	if o.CSCAKey == "" {
+		o.CSCAKey = "P-256"
 	}
-	tmpl.SerialNumber = serial.Add(serial, big.NewInt(1))
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: issue %s: %w", tmpl.Subject.CommonName, err)
+	if o.DSKey == "" {
+		o.DSKey = "P-256"
 	}
-	return x509.ParseCertificate(der)
+	cscaKey, err := trusttest.GenerateKey(o.CSCAKey)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	name := func(cn string) pkix.Name {
+		return pkix.Name{Country: []string{"VN"}, Organization: []string{"xanode test"}, CommonName: cn}
+	}
+	csca, err := trusttest.NewCA(trusttest.Template{
+		Subject: name("xanode test CSCA"), NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(15, 0, 0),
+		Explicit: o.Explicit, Hash: o.Hash,
+	}, cscaKey)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: CSCA: %w", err)
+	}
+	dsKey, err := trusttest.GenerateKey(o.DSKey)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	ds, err := csca.Issue(trusttest.Template{
+		Subject: name("xanode test Document Signer"), NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0), Hash: o.Hash,
+	}, dsKey)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: Document Signer: %w", err)
+	}
+	return &TestPKI{CSCA: csca.Cert, CSCAKey: cscaKey, DocumentSigner: Signer{Key: dsKey, Cert: ds.Cert}}, nil
 }
 
 // WritePEM writes csca.pem and ds.pem (certificates only, no keys) into dir,
 // beside a card's files; the emulators ignore *.pem.
 func (p *TestPKI) WritePEM(dir string) error {
-	for name, c := range map[string]*x509.Certificate{"csca.pem": p.CSCA, "ds.pem": p.DocumentSigner.Cert} {
-		b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	for name, der := range map[string][]byte{"csca.pem": p.CSCA, "ds.pem": p.DocumentSigner.Cert} {
+		b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}

@@ -14,6 +14,19 @@ import (
 // shared/cards/README.md, not the real CCCD's.
 var ATR = []byte{0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B}
 
+// ExtendedATR is ATR with the card capabilities byte announcing command
+// chaining and extended Lc/Le (ISO/IEC 7816-4 12.1.1.9), and its check byte.
+var ExtendedATR = []byte{0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0xC0, 0xCB}
+
+// AnswerToReset returns the card's ATR, which tells readers whether it
+// takes extended length.
+func (c *Card) AnswerToReset() []byte {
+	if c.opts.ExtendedLength {
+		return ExtendedATR
+	}
+	return ATR
+}
+
 // Control messages of the vpcd protocol: one byte where an APDU would be.
 const (
 	vpcdPowerOff = 0x00
@@ -79,7 +92,7 @@ func (c *Card) serve(ctx context.Context, conn io.ReadWriter, ready func()) erro
 		var out []byte
 		switch {
 		case len(msg) == 1 && msg[0] == vpcdATR:
-			out = ATR
+			out = c.AnswerToReset()
 		case len(msg) == 1:
 			if msg[0] == vpcdPowerOff || msg[0] == vpcdPowerOn || msg[0] == vpcdReset {
 				c.Reset()

@@ -75,3 +75,13 @@ func FuzzParseCommand(f *testing.F) {
 		}
 	})
 }
+
+func FuzzATR(f *testing.F) {
+	f.Add([]byte{0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B})
+	f.Fuzz(func(t *testing.T, atr []byte) {
+		if h, err := HistoricalBytes(atr); err == nil && len(h) > len(atr) {
+			t.Fatal("more historical bytes than the ATR has")
+		}
+		_ = ExtendedLength(atr)
+	})
+}

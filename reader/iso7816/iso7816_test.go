@@ -148,3 +148,34 @@ func TestStatusWord(t *testing.T) {
 		t.Error("errors.As does not recover the status word")
 	}
 }
+
+func TestATR(t *testing.T) {
+	for _, tc := range []struct {
+		atr      string
+		hist     string
+		extended bool
+	}{
+		{"3B951381018073FF01000B", "8073FF0100", false}, // vicc's
+		{"3B951381018073FF01C0CB", "8073FF01C0", true},  // the same with extended Lc/Le
+		{"3B8880010000000000718100F9", "0000000000718100", false},
+		{"3B8F8001804F0CA000000306030001000000006A", "804F0CA0000003060300010000000000"[:30], false},
+	} {
+		atr, _ := hex.DecodeString(tc.atr)
+		h, err := HistoricalBytes(atr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.atr, err)
+		}
+		if got := hex.EncodeToString(h); !strings.EqualFold(got, tc.hist) {
+			t.Errorf("%s: historical %s, want %s", tc.atr, got, tc.hist)
+		}
+		if ExtendedLength(atr) != tc.extended {
+			t.Errorf("%s: extended = %v", tc.atr, !tc.extended)
+		}
+	}
+	for _, bad := range []string{"", "3B", "3B95", "3B9513"} {
+		b, _ := hex.DecodeString(bad)
+		if _, err := HistoricalBytes(b); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package pcsc_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/emulator"
 	"github.com/xanode/xanode/reader/pcsc"
+	"github.com/xanode/xanode/reader/trust"
+	"github.com/xanode/xanode/reader/trust/trusttest"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -55,14 +58,28 @@ var person = emulator.Person{
 	Father:    "Trần Văn Ơn", Mother: "Lê Thị Ngọc Ánh", Spouse: "Phạm Thị Hồng Nhung",
 }
 
-func writeCard(t *testing.T) string {
+// writeCard writes a card issued under a PKI shaped like Vietnam's
+// (brainpool, explicit parameters) and returns its folder and a trust
+// store holding its CSCA.
+func writeCard(t *testing.T, chip emulator.ChipKeys) (string, *trust.Store) {
 	t.Helper()
-	pki, err := emulator.NewTestPKI(time.Now())
+	pki, err := emulator.NewTestPKIWith(time.Now(), emulator.VietnamPKI)
 	if err != nil {
 		t.Fatal(err)
 	}
 	files, err := emulator.Build(person, pki.DocumentSigner)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A 20 KB JPEG 2000 face, as real cards carry: many short reads, or a
+	// few extended ones.
+	files["DG2"] = vncard.EncodeDG2(append([]byte{0xFF, 0x4F, 0xFF, 0x51}, make([]byte, 20000)...), true, 480, 640)
+	if err := emulator.AddChipKeys(files, chip, pki.DocumentSigner); err != nil {
+		t.Fatal(err)
+	}
+	// EF.CardAccess announces PACE as on the CCCD: vicc refuses it (6D00)
+	// and the reader falls back to BAC; the Go emulator runs it.
+	if err := emulator.AddPACE(files); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -72,7 +89,11 @@ func writeCard(t *testing.T) string {
 	if err := pki.WritePEM(dir); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	store := trust.NewStore()
+	if _, err := store.LoadBytes(pki.CSCA); err != nil {
+		t.Fatal(err)
+	}
+	return dir, store
 }
 
 // viccScript is shared/cards/vicc_emrtd.py; shared/ sits beside the
@@ -95,7 +116,8 @@ func viccScript(t *testing.T) string {
 // not pcscd.
 func TestViccSelftestCard(t *testing.T) {
 	script := viccScript(t)
-	out, err := exec.Command("/usr/bin/python3", script, "--selftest-card", writeCard(t)).CombinedOutput()
+	dir, _ := writeCard(t, emulator.ChipKeys{})
+	out, err := exec.Command("/usr/bin/python3", script, "--selftest-card", dir).CombinedOutput()
 	if err != nil {
 		if os.Getenv("XANODE_REQUIRE_PCSC") != "1" && strings.Contains(string(out), "ModuleNotFoundError") {
 			t.Skipf("vicc_emrtd.py cannot run here: %s\n%s", lastLine(out), howTo)
@@ -153,7 +175,7 @@ func startVICC(t *testing.T, dir string, args ...string) string {
 	return ""
 }
 
-func readThrough(t *testing.T, readerName string, key reader.Key) (*reader.Result, error) {
+func readThrough(t *testing.T, readerName string, key reader.Key, store *trust.Store) (*reader.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -162,7 +184,7 @@ func readThrough(t *testing.T, readerName string, key reader.Key) (*reader.Resul
 		t.Fatal(err)
 	}
 	defer card.Close()
-	return reader.Read(ctx, card, key)
+	return reader.Config{Trust: store}.Read(ctx, card, key)
 }
 
 func checkResult(t *testing.T, res *reader.Result) {
@@ -172,7 +194,8 @@ func checkResult(t *testing.T, res *reader.Result) {
 		d.Spouse != person.Spouse || d.Residence != person.Residence || d.DateOfBirth != person.DateOfBirth || d.Sex != "Nam" {
 		t.Fatalf("read back %+v", d)
 	}
-	if !slices.Equal(res.Files, []string{"COM", "DG1", "DG13", "SOD"}) || res.PA.Status != reader.StatusNotChecked || res.Assurance != reader.AssuranceChipRead {
+	if !slices.Equal(res.Files, []string{"COM", "DG1", "DG2", "DG13", "SOD"}) || res.PA.Status != reader.StatusOK || res.Assurance != reader.AssuranceChipVerified ||
+		res.Face == nil || res.Face.Format != vncard.FormatJPEG2000 {
 		t.Fatalf("files %v PA %+v assurance %s", res.Files, res.PA, res.Assurance)
 	}
 	t.Logf("read %s through PC/SC in %d APDUs", res.ID, res.APDUs)
@@ -182,19 +205,23 @@ func checkResult(t *testing.T, res *reader.Result) {
 // independent vsmartcard emulator, through pcscd, with the real reader.
 func TestInteropVICC(t *testing.T) {
 	requirePCSC(t)
-	name := startVICC(t, writeCard(t), "--quirk-cccd", "--reader-slot", "0")
+	dir, store := writeCard(t, emulator.ChipKeys{})
+	name := startVICC(t, dir, "--quirk-cccd", "--reader-slot", "0")
 	key, err := reader.KeyFromID(person.ID, "800721", "400721")
 	if err != nil {
 		t.Fatal(err)
 	}
 	wrong := key
 	wrong.DateOfBirth = "800722"
-	if _, err := readThrough(t, name, wrong); !errors.Is(err, reader.ErrAccessDenied) {
+	if _, err := readThrough(t, name, wrong, store); !errors.Is(err, reader.ErrAccessDenied) {
 		t.Fatalf("wrong key through vicc (6988): %v", err)
 	}
-	res, err := readThrough(t, name, key)
+	res, err := readThrough(t, name, key, store)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Access != reader.AccessBAC || len(res.Warnings) != 1 {
+		t.Fatalf("vicc has no PACE: access %s, warnings %q", res.Access, res.Warnings)
 	}
 	checkResult(t, res)
 }
@@ -203,11 +230,17 @@ func TestInteropVICC(t *testing.T) {
 // `xanode card emulate` does, and reads it back through PC/SC.
 func TestInteropGoEmulator(t *testing.T) {
 	requirePCSC(t)
-	files, err := emulator.LoadDir(writeCard(t))
+	caKey, err := trusttest.GenerateKey("brainpoolP256r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	card, err := emulator.New(files, emulator.Options{QuirkCCCD: true})
+	chip := emulator.ChipKeys{CA: caKey.(*ecdsa.PrivateKey)}
+	dir, store := writeCard(t, chip)
+	files, err := emulator.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := emulator.New(files, emulator.Options{QuirkCCCD: true, ChipKeys: chip, ExtendedLength: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,12 +265,26 @@ func TestInteropGoEmulator(t *testing.T) {
 	key, _ := reader.KeyFromID(person.ID, "800721", "400721")
 	wrong := key
 	wrong.DateOfExpiry = "400722"
-	if _, err := readThrough(t, "Virtual PCD 00 01", wrong); !errors.Is(err, reader.ErrAccessDenied) {
+	if _, err := readThrough(t, "Virtual PCD 00 01", wrong, store); !errors.Is(err, reader.ErrAccessDenied) {
 		t.Fatalf("wrong key through our emulator (6300): %v", err)
 	}
-	res, err := readThrough(t, "Virtual PCD 00 01", key)
+	if _, err := readThrough(t, "Virtual PCD 00 01", reader.CAN("000000"), store); !errors.Is(err, reader.ErrAccessDenied) {
+		t.Fatalf("wrong CAN through our emulator: %v", err)
+	}
+	res, err := readThrough(t, "Virtual PCD 00 01", reader.CAN(person.ID[6:]), store)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Access != reader.AccessPACE {
+		t.Fatalf("access %s, want PACE", res.Access)
+	}
+	if res.APDUs > 40 {
+		t.Fatalf("%d APDUs: the 20 KB face was not read with extended length", res.APDUs)
+	}
+	if res.CloneCheck.Method != reader.CloneCheckCA || res.CloneCheck.Status != reader.StatusOK || res.Assurance != reader.AssuranceChipCloningChecked {
+		t.Fatalf("chip authentication through PC/SC: %+v, %s", res.CloneCheck, res.Assurance)
+	}
+	res.Files = slices.DeleteFunc(res.Files, func(f string) bool { return f == "DG14" })
+	res.Assurance = reader.AssuranceChipVerified
 	checkResult(t, res)
 }

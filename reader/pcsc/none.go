@@ -24,3 +24,6 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) { retur
 func (c *Card) Close() error { return nil }
 
 var _ emrtd.Transport = (*Card)(nil)
+
+// AnswerToReset is never reached: Open never returns a Card.
+func (c *Card) AnswerToReset() []byte { return nil }

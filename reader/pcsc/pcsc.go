@@ -154,3 +154,7 @@ func (c *Card) Close() error {
 	c.card, c.ctx = nil, nil
 	return err
 }
+
+// AnswerToReset returns the card's ATR, from which a reading session
+// learns whether the card takes extended length APDUs.
+func (c *Card) AnswerToReset() []byte { return c.ATR }

@@ -1,121 +1,55 @@
 package sod
 
 import (
-	"bytes"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"math/big"
 	"sort"
 
 	"github.com/xanode/xanode/reader/iso7816"
+	"github.com/xanode/xanode/reader/keys"
 )
-
-// Signature algorithms (RFC 5758, RFC 4055).
-var (
-	oidECPublicKey   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidRSAPSS        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
-)
-
-var signatureAlgorithms = []struct {
-	oid  asn1.ObjectIdentifier
-	hash crypto.Hash // 0: the SignerInfo's digest algorithm decides
-	ec   bool
-	alg  x509.SignatureAlgorithm
-}{
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}, crypto.SHA1, true, x509.ECDSAWithSHA1},
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, crypto.SHA256, true, x509.ECDSAWithSHA256},
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, crypto.SHA384, true, x509.ECDSAWithSHA384},
-	{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, crypto.SHA512, true, x509.ECDSAWithSHA512},
-	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}, crypto.SHA1, false, x509.SHA1WithRSA},
-	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, crypto.SHA256, false, x509.SHA256WithRSA},
-	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}, crypto.SHA384, false, x509.SHA384WithRSA},
-	{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}, crypto.SHA512, false, x509.SHA512WithRSA},
-}
-
-var pssByHash = map[crypto.Hash]x509.SignatureAlgorithm{
-	crypto.SHA256: x509.SHA256WithRSAPSS, crypto.SHA384: x509.SHA384WithRSAPSS, crypto.SHA512: x509.SHA512WithRSAPSS,
-}
-
-// x509Algorithm maps the SignerInfo's algorithms to what crypto/x509 checks.
-// Some SODs name only the key type (id-ecPublicKey, rsaEncryption,
-// RSASSA-PSS), with the hash given by the digest algorithm.
-func (s Signer) x509Algorithm() (x509.SignatureAlgorithm, error) {
-	oid := s.SignatureAlgorithm.Algorithm
-	for _, a := range signatureAlgorithms {
-		if oid.Equal(a.oid) {
-			return a.alg, nil
-		}
-	}
-	unsupported := fmt.Errorf("%w: signature algorithm %v with %v", ErrUnsupported, oid, s.DigestAlgorithm)
-	var ec bool
-	switch {
-	case oid.Equal(oidECPublicKey):
-		ec = true
-	case oid.Equal(oidRSAEncryption):
-	case oid.Equal(oidRSAPSS):
-		if alg, ok := pssByHash[s.DigestAlgorithm]; ok {
-			return alg, nil
-		}
-		return 0, unsupported
-	default:
-		return 0, unsupported
-	}
-	for _, a := range signatureAlgorithms {
-		if a.ec == ec && a.hash == s.DigestAlgorithm {
-			return a.alg, nil
-		}
-	}
-	return 0, unsupported
-}
-
-// VerifySignature checks the signed attributes against the content (content
-// type and message digest) and the signature with the Document Signer
-// certificate's key. It does not check the certificate itself: chaining it
-// to a CSCA, validity and revocation belong to the trust store.
-func (s *SOD) VerifySignature(ds *x509.Certificate) error {
-	if !s.Signer.ContentType.Equal(oidLDSSecurityObject) {
-		return fmt.Errorf("%w: signed content type %v", ErrSignature, s.Signer.ContentType)
-	}
-	h := s.Signer.DigestAlgorithm.New()
-	h.Write(s.Content)
-	if !bytes.Equal(h.Sum(nil), s.Signer.MessageDigest) {
-		return fmt.Errorf("%w: messageDigest does not match the security object", ErrSignature)
-	}
-	alg, err := s.Signer.x509Algorithm()
-	if err != nil {
-		return err
-	}
-	if err := ds.CheckSignature(alg, s.Signer.SignedAttrs, s.Signer.Signature); err != nil {
-		return fmt.Errorf("%w: %v", ErrSignature, err)
-	}
-	return nil
-}
 
 // Sign builds EF.SOD for the given data groups (number → file content as
 // stored on the chip): an LDSSecurityObject version 0 with SHA-256 hashes,
-// in a CMS SignedData signed by the Document Signer's key (ECDSA or RSA)
-// over the contentType and messageDigest attributes, with the Document
-// Signer certificate included. It is what a card issuer does; the emulator
-// uses it to make cards that passive authentication can verify.
-func Sign(dataGroups map[int][]byte, key crypto.Signer, ds *x509.Certificate) ([]byte, error) {
+// signed by the Document Signer's key (ECDSA on any curve package keys
+// knows, or RSA) with its certificate cert (DER) included. It is what a card
+// issuer does; the emulator uses it to make cards that passive
+// authentication can verify.
+func Sign(dataGroups map[int][]byte, key crypto.Signer, cert []byte) ([]byte, error) {
 	const hash = crypto.SHA256
 	content, err := securityObject(dataGroups, hash)
 	if err != nil {
 		return nil, err
 	}
-	hashAlg, _ := hashOID(hash)
-	digest := pkix.AlgorithmIdentifier{Algorithm: hashAlg}
-	sigAlg, err := signatureAlgorithmFor(key, hash)
+	ci, err := SignData(OIDLDSSecurityObject, content, key, cert)
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := signedAttributes(content, hash)
+	return iso7816.EncodeTLV(tagSOD, ci), nil
+}
+
+// SignData returns a DER ContentInfo holding a SignedData over content of
+// the given type, with SHA-256 and the contentType and messageDigest signed
+// attributes, signed by key. The signer's certificate cert goes in with it
+// and names the signer by issuer and serial number. Test master lists are
+// made with it too.
+func SignData(contentType asn1.ObjectIdentifier, content []byte, key crypto.Signer, cert []byte) ([]byte, error) {
+	const hash = crypto.SHA256
+	issuer, serial, err := issuerAndSerialOf(cert)
+	if err != nil {
+		return nil, err
+	}
+	hashAlg, _ := keys.HashOID(hash)
+	digest := pkix.AlgorithmIdentifier{Algorithm: hashAlg}
+	sigAlg, err := keys.SignatureAlgorithm(key.Public(), hash, false)
+	if err != nil {
+		return nil, fmt.Errorf("sod: %w", err)
+	}
+	attrs, err := signedAttributes(contentType, content, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +59,7 @@ func Sign(dataGroups map[int][]byte, key crypto.Signer, ds *x509.Certificate) ([
 	if err != nil {
 		return nil, fmt.Errorf("sod: sign: %w", err)
 	}
-	sid, err := asn1.Marshal(issuerAndSerial{Issuer: asn1.RawValue{FullBytes: ds.RawIssuer}, Serial: ds.SerialNumber})
+	sid, err := asn1.Marshal(issuerAndSerial{Issuer: asn1.RawValue{FullBytes: issuer}, Serial: serial})
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +67,8 @@ func Sign(dataGroups map[int][]byte, key crypto.Signer, ds *x509.Certificate) ([
 	sd := signedData{
 		Version:          3, // RFC 5652 5.1: the content is not id-data
 		DigestAlgorithms: []pkix.AlgorithmIdentifier{digest},
-		EncapContentInfo: encapContentInfo{EContentType: oidLDSSecurityObject, EContent: content},
-		Certificates:     asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: ds.Raw},
+		EncapContentInfo: encapContentInfo{EContentType: contentType, EContent: content},
+		Certificates:     asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: cert},
 		SignerInfos: []signerInfo{{
 			Version:            1, // issuerAndSerialNumber
 			SID:                asn1.RawValue{FullBytes: sid},
@@ -152,7 +86,33 @@ func Sign(dataGroups map[int][]byte, key crypto.Signer, ds *x509.Certificate) ([
 	if err != nil {
 		return nil, fmt.Errorf("sod: encode ContentInfo: %w", err)
 	}
-	return iso7816.EncodeTLV(tagSOD, ci), nil
+	return ci, nil
+}
+
+// tbsIDs is as much of an X.509 TBSCertificate as names a signer.
+type tbsIDs struct {
+	Version   int `asn1:"optional,explicit,default:0,tag:0"`
+	Serial    *big.Int
+	Algorithm asn1.RawValue
+	Issuer    asn1.RawValue
+	Validity  asn1.RawValue
+	Subject   asn1.RawValue
+	SPKI      asn1.RawValue
+	Rest      []asn1.RawValue `asn1:"optional"`
+}
+
+// issuerAndSerialOf reads the issuer Name and serial number of a DER
+// certificate without crypto/x509, which rejects brainpool keys.
+func issuerAndSerialOf(cert []byte) ([]byte, *big.Int, error) {
+	var c struct {
+		TBS       tbsIDs
+		Algorithm asn1.RawValue
+		Signature asn1.BitString
+	}
+	if err := unmarshalAll(cert, &c); err != nil {
+		return nil, nil, fmt.Errorf("sod: signer certificate: %w", err)
+	}
+	return c.TBS.Issuer.FullBytes, c.TBS.Serial, nil
 }
 
 func securityObject(dataGroups map[int][]byte, hash crypto.Hash) ([]byte, error) {
@@ -167,10 +127,7 @@ func securityObject(dataGroups map[int][]byte, hash crypto.Hash) ([]byte, error)
 		return nil, fmt.Errorf("sod: no data groups to sign")
 	}
 	sort.Ints(nums)
-	hashAlg, err := hashOID(hash)
-	if err != nil {
-		return nil, err
-	}
+	hashAlg, _ := keys.HashOID(hash)
 	lds := ldsSecurityObject{HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: hashAlg}}
 	for _, n := range nums {
 		h := hash.New()
@@ -181,8 +138,8 @@ func securityObject(dataGroups map[int][]byte, hash crypto.Hash) ([]byte, error)
 }
 
 // signedAttributes returns the DER SET OF { contentType, messageDigest }.
-func signedAttributes(content []byte, hash crypto.Hash) ([]byte, error) {
-	ct, err := asn1.Marshal(oidLDSSecurityObject)
+func signedAttributes(contentType asn1.ObjectIdentifier, content []byte, hash crypto.Hash) ([]byte, error) {
+	ct, err := asn1.Marshal(contentType)
 	if err != nil {
 		return nil, err
 	}
@@ -197,21 +154,4 @@ func signedAttributes(content []byte, hash crypto.Hash) ([]byte, error) {
 		{Type: oidMessageDigest, Values: []asn1.RawValue{{FullBytes: md}}},
 	}
 	return asn1.MarshalWithParams(attrs, "set")
-}
-
-func signatureAlgorithmFor(key crypto.Signer, hash crypto.Hash) (pkix.AlgorithmIdentifier, error) {
-	var ec bool
-	switch key.Public().(type) {
-	case *ecdsa.PublicKey:
-		ec = true
-	case *rsa.PublicKey:
-	default:
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("%w: Document Signer key %T", ErrUnsupported, key.Public())
-	}
-	for _, a := range signatureAlgorithms {
-		if a.ec == ec && a.hash == hash {
-			return pkix.AlgorithmIdentifier{Algorithm: a.oid}, nil
-		}
-	}
-	return pkix.AlgorithmIdentifier{}, fmt.Errorf("%w: hash %v", ErrUnsupported, hash)
 }

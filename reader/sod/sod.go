@@ -1,21 +1,19 @@
 // Package sod reads and writes EF.SOD, the document security object of an
 // eMRTD (ICAO 9303-10 4.6.2): a CMS SignedData (RFC 5652) whose content is an
 // LDSSecurityObject listing the hash of every data group, signed by the
-// Document Signer. Passive authentication builds on it: Parse, then check
-// each read data group with CheckDataGroup, the signature with
-// VerifySignature, and the signer's chain against a CSCA trust store.
+// Document Signer. ICAO CSCA master lists are CMS SignedData too and use
+// ParseSignedData. Passive authentication builds on it: Parse, check each
+// read data group with CheckDataGroup and the signed attributes with
+// CheckDigest; the signature and the signer's chain to a CSCA are the trust
+// store's (package trust).
 //
 // Certificates stay raw DER here because Go's crypto/x509 rejects the
-// brainpool curves that Vietnam's CSCA and Document Signers use; parsing
-// them is the trust store's job.
+// brainpool curves that Vietnam's CSCA and Document Signers use.
 package sod
 
 import (
 	"bytes"
 	"crypto"
-	_ "crypto/sha1" // hashes named by SOD OIDs must be linked for crypto.Hash.New
-	_ "crypto/sha256"
-	_ "crypto/sha512"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -23,6 +21,7 @@ import (
 	"math/big"
 
 	"github.com/xanode/xanode/reader/iso7816"
+	"github.com/xanode/xanode/reader/keys"
 )
 
 // Errors of this package.
@@ -44,39 +43,18 @@ var (
 
 // Object identifiers (RFC 5652, RFC 5754, ICAO 9303-10).
 var (
-	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidLDSSecurityObject = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 1}
+	oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	// OIDLDSSecurityObject is the content type of EF.SOD's SignedData.
+	OIDLDSSecurityObject = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 1}
 	oidContentType       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 )
 
-var hashOIDs = []struct {
-	oid  asn1.ObjectIdentifier
-	hash crypto.Hash
-}{
-	{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}, crypto.SHA1},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 4}, crypto.SHA224},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}, crypto.SHA256},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}, crypto.SHA384},
-	{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}, crypto.SHA512},
-}
-
 func hashOf(a pkix.AlgorithmIdentifier) (crypto.Hash, error) {
-	for _, h := range hashOIDs {
-		if a.Algorithm.Equal(h.oid) {
-			return h.hash, nil
-		}
+	if h, ok := keys.HashByOID(a.Algorithm); ok {
+		return h, nil
 	}
 	return 0, fmt.Errorf("%w: digest algorithm %v", ErrUnsupported, a.Algorithm)
-}
-
-func hashOID(h crypto.Hash) (asn1.ObjectIdentifier, error) {
-	for _, x := range hashOIDs {
-		if x.hash == h {
-			return x.oid, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: hash %v", ErrUnsupported, h)
 }
 
 // ASN.1 structures of RFC 5652 and ICAO 9303-10.
@@ -135,24 +113,34 @@ const tagSOD iso7816.Tag = 0x77
 
 // SOD is a parsed document security object.
 type SOD struct {
+	// SignedData holds the signed LDSSecurityObject (Content), the
+	// certificates (normally just the Document Signer's) and the signer.
+	SignedData
 	// HashAlgorithm hashes the data groups.
 	HashAlgorithm crypto.Hash
 	// Hashes maps data group numbers (1..16) to their hash values.
 	Hashes map[int][]byte
 	// LDSVersion and UnicodeVersion come from LDSSecurityObject version 1.
 	LDSVersion, UnicodeVersion string
-	// Certificates holds the certificates of the SignedData, normally just
-	// the Document Signer's, as DER.
-	Certificates [][]byte
-	Signer       Signer
-	// Content is the DER of the LDSSecurityObject, which the signature covers.
-	Content []byte
 }
 
-// Signer is the one SignerInfo of EF.SOD.
+// SignedData is a CMS SignedData with one signer, as EF.SOD and ICAO CSCA
+// master lists carry it.
+type SignedData struct {
+	// ContentType is the encapsulated content's type.
+	ContentType asn1.ObjectIdentifier
+	// Content is the encapsulated content (DER), which the signature covers
+	// through the messageDigest attribute.
+	Content []byte
+	// Certificates holds the certificates of the SignedData as DER.
+	Certificates [][]byte
+	Signer       Signer
+}
+
+// Signer is the one SignerInfo of a SignedData.
 type Signer struct {
 	// Issuer (raw DER Name) and Serial, or SubjectKeyID, identify the
-	// Document Signer certificate.
+	// signer's certificate.
 	Issuer       []byte
 	Serial       *big.Int
 	SubjectKeyID []byte
@@ -174,8 +162,22 @@ func Parse(b []byte) (*SOD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	sd, err := ParseSignedData(ci, OIDLDSSecurityObject)
+	if err != nil {
+		return nil, err
+	}
+	s := &SOD{SignedData: *sd}
+	if err := s.parseContent(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseSignedData decodes a DER ContentInfo holding a SignedData with one
+// SignerInfo whose encapsulated content has the given type.
+func ParseSignedData(der []byte, contentType asn1.ObjectIdentifier) (*SignedData, error) {
 	var info contentInfo
-	if err := unmarshalAll(ci, &info); err != nil {
+	if err := unmarshalAll(der, &info); err != nil {
 		return nil, fmt.Errorf("%w: ContentInfo: %v", ErrMalformed, err)
 	}
 	if !info.ContentType.Equal(oidSignedData) {
@@ -185,23 +187,37 @@ func Parse(b []byte) (*SOD, error) {
 	if err := unmarshalAll(info.Content.Bytes, &sd); err != nil {
 		return nil, fmt.Errorf("%w: SignedData: %v", ErrMalformed, err)
 	}
-	if !sd.EncapContentInfo.EContentType.Equal(oidLDSSecurityObject) {
-		return nil, fmt.Errorf("%w: encapsulated content %v is not an LDSSecurityObject", ErrMalformed, sd.EncapContentInfo.EContentType)
+	if !sd.EncapContentInfo.EContentType.Equal(contentType) {
+		return nil, fmt.Errorf("%w: encapsulated content %v, want %v", ErrMalformed, sd.EncapContentInfo.EContentType, contentType)
 	}
 	if len(sd.SignerInfos) != 1 {
 		return nil, fmt.Errorf("%w: %d SignerInfos, ICAO 9303 wants one", ErrMalformed, len(sd.SignerInfos))
 	}
-	s := &SOD{Content: sd.EncapContentInfo.EContent}
-	if err := s.parseContent(); err != nil {
+	out := &SignedData{ContentType: sd.EncapContentInfo.EContentType, Content: sd.EncapContentInfo.EContent}
+	var err error
+	if out.Certificates, err = splitCertificates(sd.Certificates); err != nil {
 		return nil, err
 	}
-	if s.Certificates, err = splitCertificates(sd.Certificates); err != nil {
+	if out.Signer, err = parseSigner(sd.SignerInfos[0]); err != nil {
 		return nil, err
 	}
-	if s.Signer, err = parseSigner(sd.SignerInfos[0]); err != nil {
-		return nil, err
+	return out, nil
+}
+
+// CheckDigest checks the signed attributes against the content: the
+// contentType attribute must name the content's type and messageDigest be
+// its hash. The signature over the attributes is the caller's to verify
+// (see package keys), with the signer's certificate.
+func (sd *SignedData) CheckDigest() error {
+	if !sd.Signer.ContentType.Equal(sd.ContentType) {
+		return fmt.Errorf("%w: signed content type %v, content is %v", ErrSignature, sd.Signer.ContentType, sd.ContentType)
 	}
-	return s, nil
+	h := sd.Signer.DigestAlgorithm.New()
+	h.Write(sd.Content)
+	if !bytes.Equal(h.Sum(nil), sd.Signer.MessageDigest) {
+		return fmt.Errorf("%w: messageDigest does not match the signed content", ErrSignature)
+	}
+	return nil
 }
 
 func unmarshalAll(b []byte, v any) error {

@@ -36,10 +36,20 @@ const maxWindow = 4 << 20
 // Build fails with ErrOrder and writes nothing. signer must be the
 // certificate of key.
 func Build(w io.Writer, h Header, records iter.Seq[*registry.Citizen], key ed25519.PrivateKey, signer *x509.Certificate) (Header, error) {
+	if h.Kind != KindFull {
+		return Header{}, fmt.Errorf("%w: Build makes full bundles, not kind %d", ErrUnsupported, h.Kind)
+	}
 	if err := prepare(&h, key, signer); err != nil {
 		return Header{}, err
 	}
-	payload, err := encodePayload(&h, records)
+	entries := func(yield func(Entry) bool) {
+		for c := range records {
+			if !yield(Entry{ID: c.ID, Citizen: c}) {
+				return
+			}
+		}
+	}
+	payload, err := encodePayload(&h, entries)
 	if err != nil {
 		return Header{}, err
 	}
@@ -49,7 +59,56 @@ func Build(w io.Writer, h Header, records iter.Seq[*registry.Citizen], key ed255
 	return h, nil
 }
 
-// prepare checks the caller's part of h and the key.
+// BuildDelta writes a delta bundle from h.From to h.To: upserts are the
+// records as they are at To, removed the IDs that left the subset, each in
+// strictly ascending ID order and no ID in both (else ErrOrder, and nothing
+// is written). h supplies Kind (KindDelta), Commune, From, To, Created,
+// optionally Expires, and Digest: the digest of the whole subset at To,
+// which the delta alone cannot give. With From == To and no entries it
+// makes a refresh.
+func BuildDelta(w io.Writer, h Header, upserts []*registry.Citizen, removed []string, key ed25519.PrivateKey, signer *x509.Certificate) (Header, error) {
+	if h.Kind != KindDelta {
+		return Header{}, fmt.Errorf("%w: BuildDelta makes deltas, not kind %d", ErrUnsupported, h.Kind)
+	}
+	if h.Digest == ([32]byte{}) {
+		return Header{}, fmt.Errorf("%w: a delta needs the digest of the subset at version %d", ErrInvalid, h.To)
+	}
+	h.Count = uint64(len(upserts) + len(removed))
+	if err := prepare(&h, key, signer); err != nil {
+		return Header{}, err
+	}
+	payload, err := encodePayload(&h, mergeEntries(upserts, removed))
+	if err != nil {
+		return Header{}, err
+	}
+	if err := seal(w, &h, payload, key); err != nil {
+		return Header{}, err
+	}
+	return h, nil
+}
+
+// mergeEntries yields upserts and removals in one ID order; encodePayload
+// refuses any disorder or overlap that results.
+func mergeEntries(upserts []*registry.Citizen, removed []string) iter.Seq[Entry] {
+	return func(yield func(Entry) bool) {
+		i, j := 0, 0
+		for i < len(upserts) || j < len(removed) {
+			var e Entry
+			if j == len(removed) || i < len(upserts) && upserts[i].ID <= removed[j] {
+				e, i = Entry{ID: upserts[i].ID, Citizen: upserts[i]}, i+1
+			} else {
+				e, j = Entry{ID: removed[j]}, j+1
+			}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// prepare checks the caller's part of h and the key. The count it keeps
+// (a delta's, known in advance) only serves the header checks; Build
+// counts again.
 func prepare(h *Header, key ed25519.PrivateKey, signer *x509.Certificate) error {
 	if signer == nil || len(key) != ed25519.PrivateKeySize {
 		return fmt.Errorf("%w: no signer certificate or no Ed25519 key", ErrInvalid)
@@ -66,10 +125,11 @@ func prepare(h *Header, key ed25519.PrivateKey, signer *x509.Certificate) error 
 	}
 	h.Expires = timeMilli(h.Expires)
 	h.Signer = signer
-	h.Count, h.RawSize, h.PayloadSize = 0, 0, 0
-	if err := h.check(); err != nil {
+	h.RawSize, h.PayloadSize = 0, 0
+	if err := h.checkFields(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	h.Count = 0
 	return nil
 }
 
@@ -77,10 +137,11 @@ func prepare(h *Header, key ed25519.PrivateKey, signer *x509.Certificate) error 
 // what Open will read.
 func timeMilli(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
-// encodePayload compresses the records and sets Count, Digest, RawSize,
-// PayloadSize and PayloadHash. Records are encoded in batches that go first
-// to the compressor and then to the hasher, which digests them meanwhile.
-func encodePayload(h *Header, records iter.Seq[*registry.Citizen]) ([]byte, error) {
+// encodePayload encodes and compresses the entries and sets Count, RawSize,
+// PayloadSize, PayloadHash and, for a full bundle, Digest. Entries are
+// encoded in batches that go first to the compressor and then to the
+// hasher, which digests them meanwhile.
+func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	var out bytes.Buffer
 	sum := sha256.New()
 	zw, err := zstd.NewWriter(io.MultiWriter(&out, sum), encoderOptions...)
@@ -88,29 +149,38 @@ func encodePayload(h *Header, records iter.Seq[*registry.Citizen]) ([]byte, erro
 		return nil, err
 	}
 	defer zw.Close()
-	hs := newHasher()
-	defer hs.stop()
-	b := hs.next()
+	var hs *hasher
+	if h.Kind == KindFull {
+		hs = newHasher()
+		defer hs.stop()
+	}
+	b := nextBatch(hs)
 	flush := func() error {
 		_, err := zw.Write(b.raw)
-		hs.send(b)
-		b = hs.next()
+		if hs != nil {
+			hs.send(b)
+		} else {
+			b.reset()
+		}
+		b = nextBatch(hs)
 		return err
 	}
 	prev := ""
-	for c := range records {
-		if h.Count > 0 && c.ID <= prev || c.ID == "" {
-			return nil, fmt.Errorf("%w: record %q after %q", ErrOrder, c.ID, prev)
+	for e := range entries {
+		if h.Count > 0 && e.ID <= prev || e.ID == "" {
+			return nil, fmt.Errorf("%w: entry %q after %q", ErrOrder, e.ID, prev)
 		}
 		n := len(b.raw)
-		b.raw = registry.AppendCitizen(b.raw, c, false)
+		if b.raw, err = appendEntry(b.raw, h.Kind, e); err != nil {
+			return nil, err
+		}
 		h.RawSize += uint64(len(b.raw) - n)
 		if h.RawSize > MaxSize {
 			return nil, fmt.Errorf("%w: more than %d bytes of records", ErrTooLarge, MaxSize)
 		}
-		b.add(c.ID, len(b.raw))
+		b.add(e.ID, len(b.raw))
 		h.Count++
-		prev = c.ID
+		prev = e.ID
 		if b.full() {
 			if err := flush(); err != nil {
 				return nil, err
@@ -123,10 +193,37 @@ func encodePayload(h *Header, records iter.Seq[*registry.Citizen]) ([]byte, erro
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	h.Digest = hs.finish()
+	if hs != nil {
+		d := hs.finish()
+		h.Digest = d.Sum()
+	}
 	h.PayloadSize = uint64(out.Len())
 	copy(h.PayloadHash[:], sum.Sum(nil))
 	return out.Bytes(), nil
+}
+
+// nextBatch returns an empty batch, from hs when there is one.
+func nextBatch(hs *hasher) *batch {
+	if hs != nil {
+		return hs.next()
+	}
+	return newBatch()
+}
+
+// appendEntry appends e's encoding in a payload of kind k (see the package
+// doc).
+func appendEntry(b []byte, k Kind, e Entry) ([]byte, error) {
+	if k == KindFull {
+		return registry.AppendCitizen(b, e.Citizen, false), nil
+	}
+	if e.Citizen != nil {
+		return registry.AppendCitizen(append(b, tagUpsert), e.Citizen, false), nil
+	}
+	if len(e.ID) > maxRemovedID {
+		return nil, fmt.Errorf("%w: removed ID %q is longer than %d bytes", ErrInvalid, e.ID, maxRemovedID)
+	}
+	b = append(b, tagRemove, byte(len(e.ID)))
+	return append(b, e.ID...), nil
 }
 
 // seal writes the framed header, its signature and the payload. The

@@ -13,10 +13,10 @@
 // The header is fixed-order binary, integers big-endian and fixed-width:
 //
 //	format version  uint8 (1)
-//	kind            uint8 (KindFull; 2 is reserved for deltas)
+//	kind            uint8: 1 KindFull, 2 KindDelta
 //	commune         uint8 length + bytes
 //	from, to        uint64 each: subset versions
-//	record count    uint64
+//	count           uint64: records of a full bundle, entries of a delta
 //	subset digest   32 bytes: digest.Hash Sum of the subset after applying
 //	created, expiry int64 each: Unix milliseconds
 //	payload hash    32 bytes: SHA-256 of the compressed payload
@@ -39,6 +39,18 @@
 // subset always gives the same raw bytes. The subset digest is taken over
 // the pairs (ID, that encoding), so an edge can keep it up to date record by
 // record when deltas arrive.
+//
+// The payload of a delta is its entries, upserts and removals merged in
+// strictly ascending ID order (an ID appears once):
+//
+//	upsert   0x01, then the record's compact encoding as in a full bundle
+//	removal  0x02, ID length (1 to 64), ID bytes
+//
+// A delta's digest is still that of the whole subset after it applies: the
+// edge subtracts the pairs it replaces or removes from the digest state it
+// keeps, adds the new ones, and must reach the signed digest, so a delta
+// that does not take exactly the edge's subset at From to the city's at To
+// is refused. The city serves a delta only from the version the edge holds.
 //
 // Open refuses whatever does not verify; it does not refuse an expired
 // bundle (Bundle.Expired reports it): what to do with stale data is the

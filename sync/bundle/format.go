@@ -28,10 +28,18 @@ var (
 // Kind says what a bundle's payload is.
 type Kind uint8
 
-// KindFull is a full snapshot of a commune's subset at version To. The
-// value 2 is reserved for deltas (upserts and removals from From to To),
-// whose payload is defined with the delta pull.
-const KindFull Kind = 1
+// The kinds of bundle (see the package doc for their payloads).
+const (
+	// KindFull is a full snapshot of a commune's subset at version To;
+	// From is 0.
+	KindFull Kind = 1
+	// KindDelta takes a subset from version From to version To: upserts
+	// and removals. From == To with no entries is a refresh: the city
+	// vouches again, with new creation and expiry times, for a version
+	// that has not changed, so an edge of a quiet commune does not go
+	// stale.
+	KindDelta Kind = 2
+)
 
 const (
 	magic         = "XNBUNDLE"
@@ -50,6 +58,9 @@ const (
 	// ID length, one ID byte, version, field count), which bounds a credible
 	// record count by the raw size.
 	minRecordSize = 5
+	// minEntrySize is the smallest delta entry: a removal of a one-byte ID
+	// (tag, ID length, ID).
+	minEntrySize = 3
 )
 
 // Header describes a bundle. Build fills Count, Digest, PayloadHash,
@@ -83,25 +94,46 @@ func validCommune(s string) error {
 	return nil
 }
 
-// check holds the rules on a header's own fields, for Build and Open alike.
+// check holds the rules on a header's own fields, for Open.
 func (h *Header) check() error {
-	if h.Kind != KindFull {
+	if err := h.checkFields(); err != nil {
+		return err
+	}
+	if h.RawSize > MaxSize || h.PayloadSize > MaxSize {
+		return fmt.Errorf("%w: %d bytes raw, %d compressed; at most %d", ErrTooLarge, h.RawSize, h.PayloadSize, MaxSize)
+	}
+	minSize := uint64(minRecordSize)
+	if h.Kind == KindDelta {
+		minSize = minEntrySize
+	}
+	if h.Count > h.RawSize/minSize {
+		return fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrMalformed, h.Count, h.RawSize)
+	}
+	return nil
+}
+
+// checkFields holds the rules that do not depend on the payload's sizes,
+// which Build checks before it encodes anything.
+func (h *Header) checkFields() error {
+	switch h.Kind {
+	case KindFull:
+		if h.From != 0 {
+			return fmt.Errorf("%w: full bundle from version %d, want 0", ErrMalformed, h.From)
+		}
+	case KindDelta:
+		// From 0 would be a full bundle in disguise, without the digest
+		// check that Open makes of full bundles.
+		if h.From == 0 || h.From > h.To || h.From == h.To && h.Count != 0 {
+			return fmt.Errorf("%w: delta from version %d to %d with %d entries", ErrMalformed, h.From, h.To, h.Count)
+		}
+	default:
 		return fmt.Errorf("%w: kind %d", ErrUnsupported, h.Kind)
 	}
 	if err := validCommune(h.Commune); err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if h.From != 0 {
-		return fmt.Errorf("%w: full bundle from version %d, want 0", ErrMalformed, h.From)
-	}
 	if !h.Expires.After(h.Created) {
 		return fmt.Errorf("%w: expires %v, not after created %v", ErrMalformed, h.Expires, h.Created)
-	}
-	if h.RawSize > MaxSize || h.PayloadSize > MaxSize {
-		return fmt.Errorf("%w: %d bytes raw, %d compressed; at most %d", ErrTooLarge, h.RawSize, h.PayloadSize, MaxSize)
-	}
-	if h.Count > h.RawSize/minRecordSize {
-		return fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrMalformed, h.Count, h.RawSize)
 	}
 	return nil
 }

@@ -14,11 +14,18 @@ import (
 // reach the parsers behind it directly.
 func FuzzOpen(f *testing.F) {
 	p := mustPKI(f)
+	key, cert := p.DataSigner()
 	valid, _ := mustBuild(f, p, genCitizens(5, 9))
 	empty, _ := mustBuild(f, p, nil)
+	dc := newDeltaCase(6)
+	delta := mustBuildDelta(f, key, cert, deltaHeader(3, 9, subsetDigest(dc.after)), dc.upserts, dc.removed)
+	refresh := mustBuildDelta(f, key, cert, deltaHeader(9, 9, subsetDigest(dc.after)), nil, nil)
 	f.Add(valid)
 	f.Add(empty)
 	f.Add(valid[:len(valid)/2])
+	f.Add(delta)
+	f.Add(refresh)
+	f.Add(delta[:len(delta)-3])
 	f.Add([]byte(magic))
 	v := verifierOf(p)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -30,8 +37,8 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		n := uint64(0)
-		if err := b.Records(func(*registry.Citizen) error { n++; return nil }); err != nil || n != b.Count {
-			t.Fatalf("opened bundle: Records gave %d of %d records, %v", n, b.Count, err)
+		if err := b.Entries(func(Entry) error { n++; return nil }); err != nil || n != b.Count {
+			t.Fatalf("opened bundle: Entries gave %d of %d entries, %v", n, b.Count, err)
 		}
 	})
 }
@@ -43,6 +50,10 @@ func FuzzHeader(f *testing.F) {
 	valid, _ := mustBuild(f, p, genCitizens(2, 10))
 	n := int(binary.BigEndian.Uint32(valid[len(magic):]))
 	f.Add(valid[prefixSize : prefixSize+n])
+	key, cert := p.DataSigner()
+	delta := mustBuildDelta(f, key, cert, deltaHeader(3, 9, subsetDigest(nil)), genCitizens(2, 10), nil)
+	n = int(binary.BigEndian.Uint32(delta[len(magic):]))
+	f.Add(delta[prefixSize : prefixSize+n])
 	f.Add([]byte{formatVersion, byte(KindFull), 1, '1'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := parseHeader(data)
@@ -58,20 +69,30 @@ func FuzzHeader(f *testing.F) {
 	})
 }
 
-// FuzzRecords: decoding a payload never panics; a payload that decodes is
-// the canonical encoding of what it decoded to.
+// FuzzRecords: decoding a payload, full or delta, never panics; a payload
+// that decodes is the canonical encoding of what it decoded to.
 func FuzzRecords(f *testing.F) {
-	var raw []byte
-	for _, c := range genCitizens(3, 11) {
+	var raw, delta []byte
+	for i, c := range genCitizens(3, 11) {
 		raw = registry.AppendCitizen(raw, c, false)
+		if i == 1 {
+			delta = append(delta, removalBytes(c.ID)...)
+		} else {
+			delta = append(delta, upsertBytes(c, false)...)
+		}
 	}
-	f.Add(raw, uint64(3))
-	f.Add(raw[:len(raw)-1], uint64(3))
-	f.Fuzz(func(t *testing.T, raw []byte, count uint64) {
-		b := &Bundle{Header: Header{Count: count}, raw: raw}
+	f.Add(raw, uint64(3), false)
+	f.Add(raw[:len(raw)-1], uint64(3), false)
+	f.Add(delta, uint64(3), true)
+	f.Add(delta[:len(delta)-1], uint64(3), true)
+	f.Fuzz(func(t *testing.T, raw []byte, count uint64, isDelta bool) {
+		b := &Bundle{Header: Header{Kind: KindFull, Count: count}, raw: raw}
+		if isDelta {
+			b.Kind = KindDelta
+		}
 		var again []byte
-		err := b.Records(func(c *registry.Citizen) error {
-			again = registry.AppendCitizen(again, c, false)
+		err := b.Entries(func(e Entry) error {
+			again, _ = appendEntry(again, b.Kind, e)
 			return nil
 		})
 		if err != nil {

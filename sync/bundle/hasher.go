@@ -40,6 +40,12 @@ func (b *batch) add(id string, end int) {
 
 func (b *batch) full() bool { return len(b.ids) >= batchSize }
 
+func (b *batch) reset() { b.ids, b.ends, b.raw = b.ids[:0], b.ends[:0], b.raw[:0] }
+
+func newBatch() *batch {
+	return &batch{ids: make([]string, 0, batchSize), ends: make([]int, 0, batchSize)}
+}
+
 func newHasher() *hasher {
 	h := &hasher{work: make(chan *batch, 2), free: make(chan *batch, 4), done: make(chan struct{})}
 	go h.run()
@@ -54,7 +60,7 @@ func (h *hasher) run() {
 			h.sum.Add([]byte(id), b.raw[start:b.ends[i]])
 			start = b.ends[i]
 		}
-		b.ids, b.ends, b.raw = b.ids[:0], b.ends[:0], b.raw[:0]
+		b.reset()
 		select {
 		case h.free <- b:
 		default:
@@ -68,7 +74,7 @@ func (h *hasher) next() *batch {
 	case b := <-h.free:
 		return b
 	default:
-		return &batch{ids: make([]string, 0, batchSize), ends: make([]int, 0, batchSize)}
+		return newBatch()
 	}
 }
 
@@ -79,10 +85,11 @@ func (h *hasher) send(b *batch) {
 	}
 }
 
-// finish waits for every batch sent to be hashed and returns the digest.
-func (h *hasher) finish() [32]byte {
+// finish waits for every batch sent to be hashed and returns the digest
+// state.
+func (h *hasher) finish() digest.Hash {
 	h.stop()
-	return h.sum.Sum()
+	return h.sum
 }
 
 // stop ends the hashing goroutine and waits for it; safe to call twice.

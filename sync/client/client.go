@@ -65,14 +65,26 @@ func New(urls []string, tlsConfig *tls.Config) (*Client, error) {
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
+// compressFrom is the body size from which a push is compressed: below
+// it, zstd's frame costs more than it saves.
+const compressFrom = 512
+
+// encoder is shared: EncodeAll is safe for concurrent use, and building an
+// encoder per push would cost more than the push.
+var encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+
 // Push sends changes and returns their outcomes, in the same order.
 func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*registry.Outcome, error) {
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
-	body := enc.EncodeAll(wire.EncodeChanges(changes), nil)
-	enc.Close()
+	body := wire.EncodeChanges(changes)
+	compressed := len(body) >= compressFrom
+	if compressed {
+		body = encoder.EncodeAll(body, make([]byte, 0, len(body)/3))
+	}
 	resp, err := c.do(ctx, http.MethodPost, "/v1/push", body, func(h http.Header) {
 		h.Set("Content-Type", wire.ContentChanges)
-		h.Set("Content-Encoding", "zstd")
+		if compressed {
+			h.Set("Content-Encoding", "zstd")
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -90,11 +102,6 @@ func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*regis
 		}
 	}
 	return outs, nil
-}
-
-// Bundle fetches the commune's current full subset bundle.
-func (c *Client) Bundle(ctx context.Context, commune string) ([]byte, error) {
-	return c.do(ctx, http.MethodGet, "/v1/subsets/"+commune+"/bundle", nil, nil)
 }
 
 // do sends one request, trying each city node once, starting with the one

@@ -5,10 +5,19 @@
 // purpose: office PCs run old browsers.
 (function () {
   'use strict';
-  // A card read's result appears below the forms: bring it into view and
-  // to the screen reader at once.
-  var result = document.getElementById('ident');
+  // A card read's or a search's result appears below the forms: bring it
+  // into view and to the screen reader at once.
+  var result = document.getElementById('ident') || document.getElementById('results');
   if (result) { result.focus(); }
+
+  // The confirmation page's print button needs the script; without it the
+  // button stays hidden and the browser's own Ctrl+P prints the same.
+  var print = document.getElementById('print-button');
+  if (print && window.print) {
+    print.hidden = false;
+    print.onclick = function () { window.print(); };
+    print.focus();
+  }
 
   var liveURL = document.body.getAttribute('data-live');
   var notice = document.getElementById('card-notice');

@@ -14,6 +14,7 @@ import (
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/emulator"
 	"github.com/xanode/xanode/reader/pcsc"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
 )
 
@@ -70,12 +71,16 @@ func cardRead(ctx context.Context, args []string, stdout io.Writer) error {
 	doc := fs.String("doc", "", "document number as in the MRZ, instead of --id")
 	dob := fs.String("dob", "", "date of birth as `YYMMDD`")
 	exp := fs.String("exp", "", "date of expiry as `YYMMDD`")
-	can := fs.String("can", "", "card access number for PACE (not supported yet)")
+	can := fs.String("can", "", "card access number for PACE: on the CCCD the last 6 digits of the ID (--id alone, without --dob and --exp, uses them)")
 	skipFace := fs.Bool("skip-face", false, "do not read DG2 (the face image)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	var cscas stringsFlag
-	fs.Var(&cscas, "csca", "CSCA certificate `file`, folder or master list (repeatable; passive authentication is not implemented yet)")
+	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list; repeatable")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := loadTrust(cscas)
+	if err != nil {
 		return err
 	}
 	key, err := cardKey(*id, *doc, *dob, *exp, *can)
@@ -89,15 +94,12 @@ func cardRead(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeCard()
-	res, err := reader.Config{SkipFace: *skipFace}.Read(ctx, t, key)
+	res, err := reader.Config{SkipFace: *skipFace, Trust: store}.Read(ctx, t, key)
 	switch {
 	case errors.Is(err, reader.ErrAccessDenied):
-		return &exitError{code: exitAccessDenied, err: fmt.Errorf("%w: check --id/--doc, --dob and --exp against the card", err)}
+		return &exitError{code: exitAccessDenied, err: fmt.Errorf("%w: check --id/--doc, --dob and --exp (or --can) against the card", err)}
 	case err != nil:
 		return err
-	}
-	if len(cscas) > 0 {
-		res.PA.Reasons = append(res.PA.Reasons, "--csca given, but passive authentication against a trust store is not implemented yet")
 	}
 	if err := printResult(stdout, res, *asJSON); err != nil {
 		return err
@@ -106,6 +108,21 @@ func cardRead(ctx context.Context, args []string, stdout io.Writer) error {
 		return &exitError{code: exitPANotOK, err: fmt.Errorf("card read, but passive authentication %s: %s", res.PA.Status, strings.Join(res.PA.Reasons, "; "))}
 	}
 	return nil
+}
+
+// loadTrust builds the CSCA trust store from the --csca paths; none means
+// no store, and passive authentication is then not checked.
+func loadTrust(paths []string) (*trust.Store, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	store := trust.NewStore()
+	for _, p := range paths {
+		if _, err := store.Load(p); err != nil {
+			return nil, fmt.Errorf("--csca: %w", err)
+		}
+	}
+	return store, nil
 }
 
 func cardKey(id, doc, dob, exp, can string) (reader.Key, error) {
@@ -120,6 +137,8 @@ func cardKey(id, doc, dob, exp, can string) (reader.Key, error) {
 		return nil, errors.New("give the MRZ key: --id (or --doc), --dob and --exp")
 	case doc != "":
 		return reader.MRZKey{DocumentNumber: doc, DateOfBirth: dob, DateOfExpiry: exp}, nil
+	case dob == "" && exp == "":
+		return reader.CANFromID(id)
 	}
 	return reader.KeyFromID(id, dob, exp)
 }
@@ -131,11 +150,7 @@ func openCard(ctx context.Context, readerName, emulateDir string) (reader.Transp
 		if readerName != "" {
 			return nil, nil, errors.New("give --reader or --emulate-card, not both")
 		}
-		files, err := emulator.LoadDir(emulateDir)
-		if err != nil {
-			return nil, nil, err
-		}
-		c, err := emulator.New(files, emulator.Options{QuirkCCCD: true})
+		c, err := loadCard(emulateDir, emulator.Options{QuirkCCCD: true})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -146,6 +161,19 @@ func openCard(ctx context.Context, readerName, emulateDir string) (reader.Transp
 		return nil, nil, err
 	}
 	return c, c.Close, nil
+}
+
+// loadCard makes the emulator for a card directory, with the chip's
+// private keys when `card make` wrote them.
+func loadCard(dir string, opts emulator.Options) (*emulator.Card, error) {
+	files, err := emulator.LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ChipKeys, err = emulator.LoadChipKeys(dir); err != nil {
+		return nil, err
+	}
+	return emulator.New(files, opts)
 }
 
 func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
@@ -165,10 +193,14 @@ func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
 			{"father", d.Father}, {"mother", d.Mother}, {"spouse", d.Spouse}, {"old ID", d.OldID},
 		}...)
 	}
+	if f := res.Face; f != nil {
+		rows = append(rows, [2]string{"face", strings.TrimSuffix(fmt.Sprintf("%s, %d bytes (%s)", f.Format, len(f.Image), f.Note), " ()")})
+	}
 	rows = append(rows, [][2]string{
 		{"MRZ", strings.Join(res.MRZ, " ")}, {"files", strings.Join(res.Files, " ")}, {"access", res.Access},
-		{"PA", res.PA.Status + " (" + strings.Join(res.PA.Reasons, "; ") + ")"},
-		{"clone check", res.CloneCheck.Method + ", " + res.CloneCheck.Status},
+		{"PA", strings.TrimSuffix(res.PA.Status+" ("+strings.Join(res.PA.Reasons, "; ")+")", " ()")},
+		{"PA notes", strings.Join(res.PA.Notes, "; ")}, {"CSCA", res.PA.CSCA}, {"document signer", res.PA.DocumentSigner},
+		{"clone check", strings.TrimSuffix(res.CloneCheck.Method+", "+res.CloneCheck.Status+" ("+res.CloneCheck.Reason+")", " ()")},
 		{"assurance", string(res.Assurance)}, {"APDUs", fmt.Sprint(res.APDUs)},
 	}...)
 	for _, warn := range res.Warnings {
@@ -186,7 +218,7 @@ func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
 
 func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("card make", flag.ContinueOnError)
-	out := fs.String("out", "", "card directory `DIR` to write (COM, DG1, DG13, SOD, and csca.pem, ds.pem)")
+	out := fs.String("out", "", "card directory `DIR` to write (COM, DG1, DG13, DG14, DG15, SOD, and csca.pem, ds.pem, chip-keys.pem)")
 	var p emulator.Person
 	fs.StringVar(&p.ID, "id", "", "12-digit personal ID")
 	fs.StringVar(&p.FullName, "name", "", "full name with diacritics")
@@ -204,6 +236,9 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&p.Mother, "mother", "", "mother's full name")
 	fs.StringVar(&p.Spouse, "spouse", "", "spouse's full name")
 	fs.StringVar(&p.OldID, "old-id", "", "old 9-digit ID")
+	withPACE := fs.Bool("pace", true, "announce PACE in EF.CardAccess (ECDH generic mapping, brainpoolP256r1, AES-128) as the CCCD does")
+	cloneCheck := fs.String("clone-check", "ca,aa", "anti-cloning keys on the chip: ca (DG14, ECDH brainpoolP256r1, AES), aa (DG15, RSA-1024), both as ca,aa, or none")
+	pkiKind := fs.String("pki", "vietnam", "test PKI: vietnam (brainpoolP512r1 CSCA with explicit parameters, brainpoolP256r1 Document Signer) or p256")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -227,23 +262,49 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	pki, err := emulator.NewTestPKI(now)
+	opts := emulator.VietnamPKI
+	switch *pkiKind {
+	case "vietnam":
+	case "p256":
+		opts = emulator.PKIOptions{}
+	default:
+		fmt.Fprintf(fs.Output(), "--pki %q: want vietnam or p256\n", *pkiKind)
+		fs.Usage()
+		return errUsage
+	}
+	chip, err := chipKeys(*cloneCheck)
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+		return errUsage
+	}
+	pki, err := emulator.NewTestPKIWith(now, opts)
 	if err != nil {
 		return err
 	}
-	files, err := emulator.Build(p, pki.DocumentSigner)
-	if err != nil {
+	if err := emulator.WriteCard(*out, p, pki, chip, *withPACE); err != nil {
 		return err
 	}
-	if err := emulator.WriteDir(*out, files); err != nil {
-		return err
-	}
-	if err := pki.WritePEM(*out); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "wrote card %s to %s (BAC key: --id %s --dob %s --exp %s); test CSCA in %s/csca.pem\n",
-		p.ID, *out, p.ID, p.DateOfBirth.YYMMDD(), p.ExpiryDate.YYMMDD(), *out)
+	_, err = fmt.Fprintf(stdout, "wrote card %s to %s (MRZ key: --id %s --dob %s --exp %s; CAN: --can %s); test CSCA in %s/csca.pem\n",
+		p.ID, *out, p.ID, p.DateOfBirth.YYMMDD(), p.ExpiryDate.YYMMDD(), p.ID[6:], *out)
 	return err
+}
+
+// chipKeys makes the chip's anti-cloning keys that --clone-check asks for.
+func chipKeys(which string) (emulator.ChipKeys, error) {
+	var ca, aa bool
+	for _, w := range strings.Split(which, ",") {
+		switch strings.TrimSpace(w) {
+		case "ca":
+			ca = true
+		case "aa":
+			aa = true
+		case "none", "":
+		default:
+			return emulator.ChipKeys{}, fmt.Errorf("--clone-check %q: want ca, aa, ca,aa or none", which)
+		}
+	}
+	return emulator.NewChipKeys(ca, aa)
 }
 
 func cardEmulate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -259,11 +320,7 @@ func cardEmulate(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	files, err := emulator.LoadDir(*dir)
-	if err != nil {
-		return err
-	}
-	c, err := emulator.New(files, emulator.Options{QuirkCCCD: *quirk})
+	c, err := loadCard(*dir, emulator.Options{QuirkCCCD: *quirk})
 	if err != nil {
 		return err
 	}

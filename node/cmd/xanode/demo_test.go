@@ -94,16 +94,19 @@ func TestDemoFlow(t *testing.T) {
 		t.Fatalf("the tap shows no citizen from the local data:\n%s", tapped)
 	}
 	id := m[1]
-	for _, want := range []string{id, "Đã đọc chip"} {
+	for _, want := range []string{id, "Đã xác thực chữ ký chip và kiểm tra chống sao chép"} {
 		if !strings.Contains(tapped, want) {
 			t.Errorf("the identification page lacks %q", want)
 		}
 	}
 
-	record := o.get("/citizen/" + id)
+	if record := o.get("/citizen/" + id); !strings.Contains(record, id) {
+		t.Fatalf("the record page does not show %s", id)
+	}
+	form := o.get("/citizen/" + id + "/change/register_temporary")
 	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
-	code, after := o.submit(record, "/citizen/"+id+"/temporary", url.Values{
-		"address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"}, "until": {until}})
+	code, after := o.submit(form, "/citizen/"+id+"/change/register_temporary", url.Values{
+		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}})
 	if code != http.StatusOK {
 		t.Fatalf("recording a temporary residence: %d\n%s", code, after)
 	}

@@ -1,0 +1,117 @@
+package reader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/xanode/xanode/reader/emrtd"
+)
+
+// Clone check methods as CloneCheck.Method names them.
+const (
+	CloneCheckNone = "none"
+	CloneCheckCA   = "ca" // chip authentication (DG14)
+	CloneCheckAA   = "aa" // active authentication (DG15)
+)
+
+// chipAuthentication reads DG14 and runs Chip Authentication with the
+// first ECDH key it announces. Whether the chip passed is known only at
+// its next answer (see reading.read). A DG14 that cannot be used, or a
+// chip that refuses the protocol, leaves the clone check to Active
+// Authentication, with the reason kept.
+func (r *reading) chipAuthentication(ctx context.Context) (*emrtd.SecurityInfos, error) {
+	b, err := r.read(ctx, emrtd.DataGroupFile(14))
+	if err != nil {
+		return nil, err
+	}
+	infos, err := emrtd.ParseDG14(b)
+	if err != nil {
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusFailed, Reason: err.Error()}
+		return nil, nil
+	}
+	info, key, ok := caPair(infos)
+	if !ok {
+		r.res.CloneCheck.Reason = "DG14 announces no chip authentication this reader supports (ECDH)"
+		return infos, nil
+	}
+	err = r.s.ChipAuthentication(ctx, info, key)
+	switch {
+	case err == nil:
+		r.caPending = true
+	case errors.Is(err, emrtd.ErrSecureMessaging) || errors.Is(err, emrtd.ErrProtocol):
+		return nil, err
+	default:
+		// The chip refused a step (a status word): it announced what it does
+		// not do, which a genuine chip would not.
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusFailed, Reason: err.Error()}
+	}
+	return infos, nil
+}
+
+// caPair picks the Chip Authentication protocol and the public key it
+// goes with (by key ID when DG14 gives several keys).
+func caPair(infos *emrtd.SecurityInfos) (emrtd.ChipAuthenticationInfo, emrtd.ChipAuthenticationKey, bool) {
+	for _, info := range infos.ChipAuthentication {
+		if _, ecdh, ok := emrtd.CipherOf(info.Protocol); !ok || !ecdh {
+			continue
+		}
+		for _, k := range infos.ChipAuthenticationKeys {
+			if info.KeyID < 0 || k.KeyID < 0 || info.KeyID == k.KeyID {
+				if k.Protocol.Equal(emrtd.OIDPKECDH) {
+					return info, k, true
+				}
+			}
+		}
+	}
+	return emrtd.ChipAuthenticationInfo{}, emrtd.ChipAuthenticationKey{}, false
+}
+
+// activeAuthentication reads DG15 and, unless Chip Authentication already
+// decided the clone check, has the chip sign a challenge with its key.
+func (r *reading) activeAuthentication(ctx context.Context, infos *emrtd.SecurityInfos) error {
+	b, err := r.read(ctx, emrtd.DataGroupFile(15))
+	if err != nil {
+		return err
+	}
+	// A chip that passed CA needs no AA; one that failed it cryptographically
+	// must not be rescued by AA.
+	if r.res.CloneCheck.Method == CloneCheckCA && (r.res.CloneCheck.Status == StatusOK || r.caBroken) {
+		return nil
+	}
+	pub, err := emrtd.ParseDG15(b)
+	if err != nil {
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusFailed, Reason: err.Error()}
+		return nil
+	}
+	var info *emrtd.ActiveAuthenticationInfo
+	if infos != nil {
+		info = infos.ActiveAuthentication
+	}
+	err = r.s.ActiveAuthentication(ctx, pub, info)
+	switch {
+	case err == nil:
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusOK}
+	case errors.Is(err, emrtd.ErrSecureMessaging) || errors.Is(err, emrtd.ErrProtocol):
+		return err
+	default:
+		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusFailed, Reason: err.Error()}
+	}
+	return nil
+}
+
+// settleCloneCheck makes the clone check count only on authenticated keys:
+// DG14 and DG15 are the chip's word until passive authentication vouches
+// for them, and a clone can carry its own.
+func (r *Result) settleCloneCheck() {
+	if r.CloneCheck.Method == "" {
+		r.CloneCheck.Method = CloneCheckNone
+	}
+	if r.CloneCheck.Status == "" {
+		r.CloneCheck.Status = StatusNotChecked
+	}
+	if r.CloneCheck.Status == StatusOK && r.PA.Status != StatusOK {
+		r.CloneCheck.Status = StatusNotChecked
+		r.CloneCheck.Reason = fmt.Sprintf("the chip passed, but its key is not authenticated: passive authentication %s", r.PA.Status)
+	}
+}

@@ -1,0 +1,170 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+func TestSearch(t *testing.T) {
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := mem.fake()
+	var officers []string
+	reg.search = func(officer string, q SearchQuery) ([]*registry.Citizen, error) {
+		officers = append(officers, officer)
+		return mem.search(officer, q)
+	}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	tests := []struct {
+		name, birth string
+		wantStatus  int
+		want        []string
+	}{
+		{"nguyen thi thu ha", "08/03/1995", 200, []string{
+			`<h2 id="results-h">Kết quả tìm kiếm: 1 công dân</h2>`,
+			`<a href="/citizen/` + sampleID + `">Nguyễn Thị Thu Hà</a>`, "<td>08/03/1995</td><td>Nữ</td>"}},
+		{"  NGUYỄN   thị thu hà ", "1995", 200, []string{`<a href="/citizen/` + sampleID + `">`}},
+		{"tran minh khoi", "6/2020", 200, []string{`<a href="/citizen/` + childID + `">Trần Minh Khôi</a>`}},
+		{"nguyen thi thu ha", "09/03/1995", 200, []string{
+			`id="no-results" role="status">Không tìm thấy công dân tên “nguyen thi thu ha”, sinh 09/03/1995`}},
+		{"", "08/03/1995", 400, []string{`id="search-error" role="alert">Chưa nhập họ và tên`, `aria-invalid="true" autofocus>`}},
+		{"", "", 400, []string{"Chưa nhập họ và tên", "Chưa nhập ngày sinh", `search-error" aria-invalid="true" autofocus>`}},
+		{"nguyen thi thu ha", "", 400, []string{`id="birth-error">Chưa nhập ngày sinh`, `birth-error" aria-invalid="true" autofocus>`}},
+		{"nguyen thi thu ha", "31/02/1995", 400, []string{"tháng/năm (05/1990) hoặc chỉ năm (1990)"}},
+		{"nguyen thi thu ha", "2027", 400, []string{"Ngày này chưa tới"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"/"+tt.birth, func(t *testing.T) {
+			p := c.get("/search?name=" + url.QueryEscape(tt.name) + "&birth=" + url.QueryEscape(tt.birth))
+			p.wantStatus(t, tt.wantStatus)
+			p.mustContain(t, tt.want...)
+			p.mustContain(t, `value="`+tt.name+`"`, `value="`+tt.birth+`"`) // the input stays
+			if n := strings.Count(p.body, " autofocus"); n > 1 {
+				t.Errorf("%d boxes claim the focus", n)
+			}
+		})
+	}
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	if len(mem.searches) != 4 || mem.searches[1].Name != "nguyen thi thu ha" || mem.searches[1].Birth != (registry.Date{Year: 1995}) ||
+		mem.searches[0].Limit != DefaultConfig().SearchResults+1 {
+		t.Errorf("searches %+v: want 4, folded, with the limit plus one", mem.searches)
+	}
+	for _, o := range officers {
+		if o != "lan" {
+			t.Errorf("searched on behalf of %q", o)
+		}
+	}
+}
+
+func TestSearchByIDInNameBox(t *testing.T) {
+	e := newEnv(t, Config{})
+	c := e.client()
+	c.login()
+	p := c.get("/search?name=" + url.QueryEscape("092 195 001 234"))
+	p.wantStatus(t, http.StatusSeeOther)
+	if loc := p.header.Get("Location"); loc != "/citizen/"+sampleID {
+		t.Errorf("goes to %q", loc)
+	}
+}
+
+func TestSearchMore(t *testing.T) {
+	reg := &fakeRegistry{search: func(_ string, q SearchQuery) ([]*registry.Citizen, error) {
+		var out []*registry.Citizen
+		for i := 0; i < q.Limit; i++ {
+			out = append(out, makeCitizen(fmt.Sprintf("0921950%05d", i), map[string]string{"full_name": "Nguyễn Văn An", "birth_date": "1995"}))
+		}
+		return out, nil
+	}}
+	e := newEnv(t, Config{Registry: reg, SearchResults: 3})
+	c := e.client()
+	c.login()
+	p := c.get("/search?name=nguyen+van+an&birth=1995")
+	p.mustContain(t, "Kết quả tìm kiếm: 3 công dân", "Có nhiều hơn 3 người khớp")
+	if n := strings.Count(p.body, "Nguyễn Văn An</a>"); n != 3 {
+		t.Errorf("%d results shown, want 3", n)
+	}
+
+	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) { return nil, errors.New("bbolt: closed") }
+	c.get("/search?name=nguyen+van+an&birth=1995").wantStatus(t, http.StatusInternalServerError)
+}
+
+// TestFrozen: past the hard limit, the UI refuses name searches and
+// prints, and shows a card read without the verdict that would rely on the
+// local data; records stay readable by ID, with the warning on every page.
+func TestFrozen(t *testing.T) {
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := mem.fake()
+	reg.status = func() (Status, error) {
+		return Status{Node: "edge-1", Commune: "31117", HasSubset: true, Stale: true, Frozen: true}, nil
+	}
+	var searched bool
+	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) { searched = true; return nil, nil }
+	e := newEnv(t, Config{Registry: reg, Cards: &fakeCards{tap: func(context.Context, string) (*Identification, error) {
+		return sampleIdentification(sampleCitizen()), nil
+	}}})
+	c := e.client()
+	token := c.login()
+	const banner = `class="banner frozen" role="alert">Dữ liệu của xã đã quá cũ`
+	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/birth"} {
+		p := c.get(path)
+		p.wantStatus(t, http.StatusOK)
+		p.mustContain(t, banner)
+	}
+	s := c.get("/search?name=nguyen+thi+thu+ha&birth=08/03/1995")
+	s.wantStatus(t, http.StatusConflict)
+	s.mustContain(t, "không được dùng để tìm và xác định công dân")
+	if searched {
+		t.Error("searched frozen data")
+	}
+	tap := c.post("/tap", url.Values{"csrf": {token}})
+	tap.mustContain(t, "không được dùng để đối chiếu", "<td>Phong Điền, TP Cần Thơ</td></tr>")
+	tap.mustNotContain(t, "Khớp", "khác với dữ liệu của xã", `<th scope="col">Dữ liệu của xã</th>`)
+	pr := c.get("/citizen/" + sampleID + "/print")
+	pr.wantStatus(t, http.StatusConflict)
+	pr.mustContain(t, "không thể in xác nhận")
+	c.get("/citizen/"+sampleID).mustNotContain(t, "/print")
+	c.get("/outbox").mustContain(t, "quá giới hạn cho phép")
+}
+
+func TestPrint(t *testing.T) {
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := mem.fake()
+	var looked []string
+	reg.lookup = func(officer, id string) (*registry.Citizen, error) {
+		looked = append(looked, officer+" "+id)
+		return mem.lookup(officer, id)
+	}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	p := c.get("/citizen/" + sampleID + "/print")
+	p.wantStatus(t, http.StatusOK)
+	p.mustContain(t,
+		"<title>Xác nhận thông tin về cư trú · Nguyễn Thị Thu Hà</title>",
+		"<strong>Phường An Cư</strong><br>Mã đơn vị hành chính: 31117",
+		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ",
+		"Phường An Cư xác nhận thông tin về cư trú của công dân như sau:",
+		"<dt>Số định danh cá nhân</dt><dd>"+sampleID+"</dd>",
+		"<dt>Nơi thường trú</dt><dd>12 Trần Hưng Đạo",
+		`<th scope="row">Trần Minh Khôi</th>`,
+		"Phường An Cư, ngày 10 tháng 3 năm 2026",
+		"<strong>Trần Thị Lan</strong>",
+		"In lúc 10/03/2026 09:00 bởi tài khoản lan trên máy edge-1",
+		`id="print-button" class="primary" accesskey="p" hidden`,
+		`href="/citizen/`+sampleID+`">Quay lại hồ sơ</a>`,
+	)
+	p.mustNotContain(t, "<nav", "Đăng xuất", `class="top"`) // no navigation on paper
+	if len(looked) != 1 || looked[0] != "lan "+sampleID {
+		t.Errorf("a print made lookups %v, want one audited lookup by lan", looked)
+	}
+}
