@@ -70,6 +70,7 @@ type Edge struct {
 
 	mu      gosync.Mutex
 	lastErr error // last sync failure, shown to the officer
+	batch   int   // current push batch size (0: BatchSize); see PushOnce
 }
 
 // New checks the configuration and returns the edge.
@@ -268,24 +269,54 @@ func (e *Edge) pushLoop(ctx context.Context) {
 	}
 }
 
+// nextBackoff doubles a retry delay up to a ceiling, with jitter over its
+// upper half so that a commune's edges do not retry in step. The ceiling
+// is short (10 s) because a commune uplink that comes back should be used
+// at once: the officer is waiting for outcomes, and a retry is one small
+// request.
 func nextBackoff(d time.Duration) time.Duration {
-	const lo, hi = 500 * time.Millisecond, 60 * time.Second
+	const lo, hi = 500 * time.Millisecond, 10 * time.Second
 	d = min(hi, max(lo, 2*d))
-	return d/2 + rand.N(d/2+1) // full jitter over the upper half
+	return d/2 + rand.N(d/2+1)
 }
 
 // PushOnce sends the outbox in batches until it is empty and stores each
 // outcome. A change leaves the outbox only with its outcome.
+//
+// The batch adapts to the link: a failed push halves it (down to one
+// change) so that a link that drops every few kilobytes still gets
+// changes through, and each success doubles it back towards BatchSize.
 func (e *Edge) PushOnce(ctx context.Context) error {
 	for {
-		pending, err := e.cfg.Store.Pending(e.cfg.BatchSize)
+		e.mu.Lock()
+		size := e.batch
+		e.mu.Unlock()
+		if size == 0 {
+			size = e.cfg.BatchSize
+		}
+		pending, err := e.cfg.Store.Pending(size)
 		if err != nil || len(pending) == 0 {
 			return err
 		}
 		outs, err := e.cfg.City.Push(ctx, pending)
+		e.mu.Lock()
+		if err != nil {
+			e.batch = max(1, size/2)
+		} else {
+			e.batch = min(e.cfg.BatchSize, 2*size)
+		}
+		e.mu.Unlock()
 		if err != nil {
 			e.setErr(err)
 			return err
+		}
+		for _, o := range outs {
+			// A duplicate answers a retry of our own push whose first
+			// answer was lost on the way: the decision that counts is the
+			// original one.
+			if o.Result == registry.Duplicate && o.Original != "" {
+				o.Result, o.Original = o.Original, ""
+			}
 		}
 		if err := e.cfg.Store.Settle(e.cfg.Node, outs, e.cfg.Now()); err != nil {
 			return err
