@@ -71,9 +71,11 @@ func ParseMRZ(s string) (*MRZ, error) {
 	docField, docCheck := l1[5:14], l1[14]
 	opt := l1[15:30]
 	if docCheck == '<' { // document number continues in the optional data
-		ext, rest, _ := strings.Cut(opt, "<")
-		if len(ext) < 2 {
-			return nil, fmt.Errorf("vncard: MRZ document number continuation %q is too short", ext)
+		ext, rest, ended := strings.Cut(opt, "<")
+		if len(ext) < 2 || !ended {
+			// ICAO 9303-5: the continuation ends with its check digit and
+			// a filler, all within the optional data field.
+			return nil, fmt.Errorf("vncard: MRZ document number continuation %q is too short or not ended by '<'", ext)
 		}
 		docField, docCheck, opt = docField+ext[:len(ext)-1], ext[len(ext)-1], rest
 	}
