@@ -285,7 +285,8 @@ func nextBackoff(d time.Duration) time.Duration {
 //
 // The batch adapts to the link: a failed push halves it (down to one
 // change) so that a link that drops every few kilobytes still gets
-// changes through, and each success doubles it back towards BatchSize.
+// changes through, and each success grows it by a quarter back towards
+// BatchSize (slower up than down, so it settles below what breaks).
 func (e *Edge) PushOnce(ctx context.Context) error {
 	for {
 		e.mu.Lock()
@@ -303,7 +304,7 @@ func (e *Edge) PushOnce(ctx context.Context) error {
 		if err != nil {
 			e.batch = max(1, size/2)
 		} else {
-			e.batch = min(e.cfg.BatchSize, 2*size)
+			e.batch = min(e.cfg.BatchSize, size+size/4+1)
 		}
 		e.mu.Unlock()
 		if err != nil {

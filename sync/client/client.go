@@ -52,6 +52,12 @@ func New(urls []string, tlsConfig *tls.Config) (*Client, error) {
 			return nil, fmt.Errorf("client: city URL %q must be https://", u)
 		}
 	}
+	if tlsConfig != nil && tlsConfig.ClientSessionCache == nil {
+		// Resumed sessions skip a round trip and the certificate checks:
+		// on a link that drops often, most connections are reconnections.
+		tlsConfig = tlsConfig.Clone()
+		tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	}
 	tr := &http.Transport{
 		TLSClientConfig:     tlsConfig,
 		MaxIdleConnsPerHost: 2,
