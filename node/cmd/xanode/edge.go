@@ -21,6 +21,9 @@ func runEdge(ctx context.Context, args []string) error {
 	if len(args) > 1 && args[0] == "officer" && args[1] == "add" {
 		return edgeOfficerAdd(args[2:])
 	}
+	if len(args) > 0 && args[0] == "purge" {
+		return edgePurge(args[1:])
+	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	dir := fs.String("data", "", "data folder with the node's certificate, identity.json and store")
 	city := fs.String("city", "", "city API URLs, comma separated (default: those in identity.json)")
@@ -85,5 +88,32 @@ func edgeOfficerAdd(args []string) error {
 		return err
 	}
 	fmt.Printf("officer %s (%s) can now log in\n", *user, *role)
+	return nil
+}
+
+// edgePurge removes the commune subset from a stopped edge (the box is
+// decommissioned, or will serve another commune): the personal data goes,
+// the outbox, outcomes and audit log stay for what is still to be synced
+// and audited.
+func edgePurge(args []string) error {
+	fs := flag.NewFlagSet("edge purge", flag.ContinueOnError)
+	dir := fs.String("data", "", "the edge's data folder (the edge must not be running)")
+	if err := fs.Parse(args); err != nil || *dir == "" {
+		fmt.Fprintln(os.Stderr, "usage: xanode edge purge --data DIR   (with the edge stopped)")
+		return errUsage
+	}
+	st, err := edge.OpenStore(filepath.Join(*dir, "edge.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Purge(); err != nil {
+		return err
+	}
+	q, err := st.Queue()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("subset purged from %s; %d changes still wait in the outbox\n", *dir, q.Pending)
 	return nil
 }

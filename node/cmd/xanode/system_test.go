@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/edge"
 )
 
 // System tests: they build the xanode binary once and run it as separate
@@ -247,7 +249,7 @@ func TestCityClusterProcesses(t *testing.T) {
 	xanode(t, "fleet", "--city", leaderURL(), "--pki", pkiDir, "assign", "edge-92101", "92101")
 	xanode(t, "fleet", "--pki", pkiDir, "issue", "--node", "edge-92101", "--commune", "92101", "--city-url", strings.Join(urls, ","), "--out", edgeDir)
 	ui := freeAddr(t)
-	start(t, "edge", "edge", "--data", edgeDir, "--listen", ui)
+	edgeProc := start(t, "edge", "edge", "--data", edgeDir, "--listen", ui)
 	var es edgeStatus
 	waitFor(t, "the edge's verified subset", 30*time.Second, func() bool {
 		return getJSON(http.DefaultClient, "http://"+ui+"/v1/status", &es) == nil && es.Citizens > 0
@@ -257,6 +259,23 @@ func TestCityClusterProcesses(t *testing.T) {
 	}
 	if es.Citizens != 1500 {
 		t.Errorf("edge holds %d citizens, want 1500", es.Citizens)
+	}
+
+	// Decommission: stop the edge, purge its subset; it has no data left.
+	edgeProc.stop(t)
+	if out := xanode(t, "edge", "purge", "--data", edgeDir); !strings.Contains(out, "subset purged") {
+		t.Fatalf("purge: %s", out)
+	}
+	st, err := edge.OpenStore(filepath.Join(edgeDir, "edge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Subset(); !errors.Is(err, edge.ErrNoSubset) {
+		t.Fatalf("after purge the store still holds a subset: %v", err)
+	}
+	if _, err := st.VerifyAudit(); err != nil {
+		t.Fatalf("the audit chain after a purge: %v", err)
 	}
 }
 
