@@ -201,7 +201,7 @@ func (c *City) Close() error {
 // RaftTimeouts returns raft's defaults with heartbeat, election and leader
 // lease timeouts set to d (tests and loopback clusters use tens of ms).
 func RaftTimeouts(d time.Duration) *raft.Config {
-	c := raft.DefaultConfig()
+	c := cluster.DefaultRaftConfig()
 	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = d, d, d
 	c.CommitTimeout = min(c.CommitTimeout, d/10)
 	return c

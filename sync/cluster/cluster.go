@@ -68,6 +68,20 @@ type Config struct {
 	LogOutput            io.Writer    // raft's own log; nil: stderr at warn level
 }
 
+// DefaultRaftConfig is hashicorp/raft's defaults with snapshots spaced for
+// a city state of gigabytes: a snapshot streams the whole FSM file, so
+// taking one every 8,192 entries or 2 minutes (raft's defaults) would spend
+// the disk on snapshots under load. Entries carry batches of changes, so
+// 65,536 entries is millions of changes; the log kept meanwhile is bounded
+// by the threshold and compacted by each snapshot.
+func DefaultRaftConfig() *raft.Config {
+	c := raft.DefaultConfig()
+	c.SnapshotInterval = 10 * time.Minute
+	c.SnapshotThreshold = 65536
+	c.TrailingLogs = 16384
+	return c
+}
+
 // Node is a running city raft node.
 type Node struct {
 	id    string
@@ -91,7 +105,7 @@ func Open(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	rc := raft.DefaultConfig()
+	rc := DefaultRaftConfig()
 	if cfg.Raft != nil {
 		c := *cfg.Raft
 		rc = &c
