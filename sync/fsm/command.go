@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
@@ -116,10 +117,55 @@ func DecodeCommand(b []byte) (*Command, error) {
 	default:
 		err = fmt.Errorf("unknown kind %d", c.Kind)
 	}
+	if err == nil {
+		err = c.check()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCommand, err)
 	}
 	return c, nil
+}
+
+// check refuses commands that decode but could not be applied: an entry
+// in the log that made Apply fail would stop every replica alike, so what
+// is not right is refused here, as a response, and changes nothing.
+func (c *Command) check() error {
+	switch c.Kind {
+	case KindImport:
+		for _, r := range c.Records {
+			if _, err := registry.ParseID(r.ID); err != nil {
+				return err
+			}
+		}
+	case KindAssign:
+		if !validName(c.Node) {
+			return fmt.Errorf("node %q", c.Node)
+		}
+		for _, cm := range c.Communes {
+			if !validName(cm) || strings.Contains(cm, ",") {
+				return fmt.Errorf("commune %q", cm)
+			}
+		}
+	case KindPeer:
+		if !validName(c.Node) || c.URL == "" {
+			return fmt.Errorf("peer %q at %q", c.Node, c.URL)
+		}
+	}
+	return nil
+}
+
+// validName is a node ID or commune code: 1–64 printable ASCII characters
+// without spaces or separators.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '/' || c == ',' {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeRecords(b []byte) ([]*registry.Citizen, error) {
@@ -159,6 +205,9 @@ func decodeAssign(b []byte) (string, []string, error) {
 			return "", nil, err
 		}
 		out = append(out, s)
+	}
+	if len(b) != 0 {
+		return "", nil, errors.New("trailing bytes")
 	}
 	return node, out, nil
 }
