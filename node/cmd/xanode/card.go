@@ -39,7 +39,13 @@ func runCard(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "usage: xanode card read|make|emulate [flags]  (xanode card read -h for the flags)")
 		return errUsage
 	}
-	return cardCommands[args[0]](ctx, args[1:], os.Stdout)
+	err := cardCommands[args[0]](ctx, args[1:], os.Stdout)
+	if errors.Is(err, errUsage) && args[0] == "read" {
+		// DESIGN section 12: card read exits 2 only for a wrong key; a
+		// command-line mistake is "any other error".
+		return &exitError{code: 1, err: err}
+	}
+	return err
 }
 
 // stringsFlag collects a repeatable flag.

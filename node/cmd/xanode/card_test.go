@@ -84,6 +84,11 @@ func TestCardReadExitStatus(t *testing.T) {
 			t.Errorf("PACE with %q: exit %d", can, got)
 		}
 	}
+	// A command-line mistake is "any other error" (1), never 2, which
+	// means a wrong key.
+	if got := run([]string{"card", "read", "--no-such-flag"}); got != 1 {
+		t.Errorf("unknown flag: exit %d, want 1", got)
+	}
 	if got := run([]string{"card", "read", "--emulate-card", card, "--can", "000000"}); got != exitAccessDenied {
 		t.Errorf("wrong CAN: exit %d, want %d", got, exitAccessDenied)
 	}

@@ -53,16 +53,18 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := cmd.run(ctx, args[1:])
+	var ee *exitError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errUsage) && errors.As(err, &ee):
+		return ee.code // the usage was printed; the command chose the status
 	case errors.Is(err, errUsage):
 		return 2
 	}
 	fmt.Fprintf(os.Stderr, "xanode %s: %v\n", args[0], err)
-	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
