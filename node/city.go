@@ -144,6 +144,17 @@ func (c *City) joinLoop(tlsConfig *tls.Config) {
 		case <-ctx.Done():
 		}
 	}()
+	// A restarted member is already in the configuration it kept: raft
+	// reconnects it; asking to join again is needed only if its address
+	// changed.
+	if servers, err := c.node.Servers(); err == nil {
+		for _, s := range servers {
+			if string(s.ID) == c.cfg.ID && string(s.Address) == c.node.RaftAddr() {
+				c.log.Info("already a cluster member", "node", c.cfg.ID)
+				return
+			}
+		}
+	}
 	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()})
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()
