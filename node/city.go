@@ -25,17 +25,21 @@ import (
 
 // CityConfig configures one city node.
 type CityConfig struct {
-	ID        string
-	Dir       string
-	RaftAddr  string // listen address of the raft transport
-	APIAddr   string // listen address of the HTTPS API
-	PKI       *certs.PKI
-	Bootstrap bool
-	Join      string       // API URL of a cluster member to join; "" with Bootstrap
-	Raft      *raft.Config // nil: production timeouts
-	FSM       fsm.Config
-	Log       *slog.Logger
-	RaftLog   io.Writer
+	ID       string
+	Dir      string
+	RaftAddr string // listen address of the raft transport
+	APIAddr  string // listen address of the HTTPS API
+	// RaftAdvertise and APIAdvertise are the addresses other nodes dial,
+	// when they differ from the listen addresses (0.0.0.0, NAT, containers);
+	// empty: the listen address. They must be in the node's certificate.
+	RaftAdvertise, APIAdvertise string
+	PKI                         *certs.PKI
+	Bootstrap                   bool
+	Join                        string       // API URL of a cluster member to join; "" with Bootstrap
+	Raft                        *raft.Config // nil: production timeouts
+	FSM                         fsm.Config
+	Log                         *slog.Logger
+	RaftLog                     io.Writer
 }
 
 // City is a running city node.
@@ -44,6 +48,7 @@ type City struct {
 	node   *cluster.Node
 	api    *http.Server
 	apiLn  net.Listener
+	url    string // advertised API base URL
 	log    *slog.Logger
 	served chan error
 	stop   chan struct{} // closed by Close: ends the background loops
@@ -75,8 +80,17 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	if err != nil {
 		return nil, fmt.Errorf("city: raft listen %s: %w", cfg.RaftAddr, err)
 	}
+	var advertise net.Addr
+	if cfg.RaftAdvertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.RaftAdvertise)
+		if err != nil {
+			raftLn.Close()
+			return nil, fmt.Errorf("city: --raft-advertise %q: %w", cfg.RaftAdvertise, err)
+		}
+		advertise = a
+	}
 	node, err := cluster.Open(cluster.Config{
-		ID: cfg.ID, Dir: cfg.Dir, Listener: raftLn, ServerTLS: server, ClientTLS: client,
+		ID: cfg.ID, Dir: cfg.Dir, Listener: raftLn, Advertise: advertise, ServerTLS: server, ClientTLS: client,
 		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog,
 	})
 	if err != nil {
@@ -90,9 +104,12 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	}
 	key, signer := cfg.PKI.DataSigner()
 	url := "https://" + apiLn.Addr().String()
+	if cfg.APIAdvertise != "" {
+		url = "https://" + cfg.APIAdvertise
+	}
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles")})
-	c := &City{cfg: cfg, node: node, apiLn: apiLn, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
+	c := &City{cfg: cfg, node: node, apiLn: apiLn, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: server, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
@@ -106,8 +123,8 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	return c, nil
 }
 
-// URL is the node's API base URL.
-func (c *City) URL() string { return "https://" + c.apiLn.Addr().String() }
+// URL is the node's API base URL, as other nodes and edges reach it.
+func (c *City) URL() string { return c.url }
 
 // Node gives the raft node (for in-process use by the demo and tests).
 func (c *City) Node() *cluster.Node { return c.node }

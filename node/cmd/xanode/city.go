@@ -38,6 +38,8 @@ func runCity(ctx context.Context, args []string) error {
 	dir := fs.String("data", "", "data folder for the raft log, snapshots and state")
 	raftAddr := fs.String("raft", "127.0.0.1:7000", "raft transport address (mutual TLS)")
 	apiAddr := fs.String("api", "127.0.0.1:7443", "HTTPS API address (mutual TLS)")
+	raftAdv := fs.String("raft-advertise", "", "raft address other nodes dial, if not --raft (e.g. when --raft is 0.0.0.0:7000)")
+	apiAdv := fs.String("api-advertise", "", "API host:port other nodes forward to, if not --api")
 	pkiDir := fs.String("pki", "", "PKI folder made by 'xanode pki init'")
 	bootstrap := fs.Bool("bootstrap", false, "form a new cluster with this node (first node only)")
 	join := fs.String("join", "", "API URL of a cluster member to join, e.g. https://127.0.0.1:7443")
@@ -56,6 +58,7 @@ func runCity(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
+		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
 		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose)}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)

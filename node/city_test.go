@@ -1,0 +1,79 @@
+package node
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/netem"
+)
+
+// TestAdvertisedAddresses: a node that listens on one address and is
+// reached through another (here a proxy, as behind NAT or in a container)
+// joins under the advertised addresses and replicates through them.
+func TestAdvertisedAddresses(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := t.TempDir()
+	pki, err := certs.Init(filepath.Join(dir, "pki"), certs.InitOptions{CityNodes: []string{"city-1", "city-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := func(id, raftAddr, raftAdv, apiAdv string, bootstrap bool, join string) *City {
+		c, err := StartCity(ctx, CityConfig{ID: id, Dir: filepath.Join(dir, id), RaftAddr: raftAddr, APIAddr: "127.0.0.1:0",
+			RaftAdvertise: raftAdv, APIAdvertise: apiAdv, PKI: pki, Bootstrap: bootstrap, Join: join,
+			Raft: RaftTimeouts(150 * time.Millisecond), FSM: fsm.DefaultConfig(), Log: quiet, RaftLog: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := start("city-1", "127.0.0.1:0", "", "", true, "")
+	waitUntil(t, "a leader", 10*time.Second, first.Node().IsLeader)
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	raftAddr := ln.Addr().String()
+	ln.Close()
+	proxy, err := netem.Start(raftAddr, netem.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	second := start("city-2", raftAddr, proxy.Addr(), "127.0.0.1:1", false, first.URL())
+	if second.Node().RaftAddr() != proxy.Addr() || second.URL() != "https://127.0.0.1:1" {
+		t.Fatalf("advertised %s and %s", second.Node().RaftAddr(), second.URL())
+	}
+	waitUntil(t, "city-2 to join through its advertised address", 20*time.Second, func() bool {
+		servers, _ := first.Node().Servers()
+		return len(servers) == 2 && string(servers[1].Address) == proxy.Addr()
+	})
+	if _, err := first.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := first.Node().FSM().Status()
+	waitUntil(t, "replication through the proxy", 20*time.Second, func() bool {
+		st, _ := second.Node().FSM().Status()
+		return st.AppliedIndex >= want.AppliedIndex
+	})
+	if up, _ := proxy.Stats(); up == 0 {
+		t.Fatal("nothing went through the advertised address")
+	}
+}
+
+func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
