@@ -123,7 +123,10 @@ func DecodeCitizen(b []byte) (*Citizen, []byte, error) {
 			// Canonical: each field names a stamp already used or the next
 			// new one, so the table is in order of first use.
 			k := d.uvarint()
-			if d.err == nil && (k > uint64(used) || k >= uint64(len(table))) {
+			if d.err != nil {
+				break
+			}
+			if k > uint64(used) || k >= uint64(len(table)) {
 				d.fail("field %s names stamp %d of %d (%d used)", f, k, len(table), used)
 				break
 			}
