@@ -100,7 +100,7 @@ func ParseMRZ(s string) (*MRZ, error) {
 		return nil, fmt.Errorf("vncard: MRZ sex %q is not M, F or <", m.Sex)
 	}
 	sur, given, _ := strings.Cut(strings.TrimRight(l3, "<"), "<<")
-	m.Surname = strings.ReplaceAll(sur, "<", " ")
+	m.Surname = strings.TrimSpace(strings.ReplaceAll(sur, "<", " "))
 	m.GivenNames = strings.TrimSpace(strings.ReplaceAll(given, "<", " "))
 	return m, nil
 }
@@ -153,7 +153,11 @@ func (m *MRZ) Lines() ([3]string, error) {
 		return out, fmt.Errorf("vncard: MRZ: %w", err)
 	}
 	l2 += string(comp)
-	name := strings.ReplaceAll(strings.TrimSpace(m.Surname), " ", "<") + "<<" + strings.ReplaceAll(strings.TrimSpace(m.GivenNames), " ", "<")
+	name := strings.ReplaceAll(strings.TrimSpace(m.Surname), " ", "<")
+	if given := strings.TrimSpace(m.GivenNames); given != "" {
+		// A name of one part fills the line without the separator.
+		name += "<<" + strings.ReplaceAll(given, " ", "<")
+	}
 	out = [3]string{l1, l2, padMRZ(name, td1LineLen)}
 	if _, err := ParseMRZ(out[0] + out[1] + out[2]); err != nil {
 		return out, err
