@@ -69,11 +69,7 @@ func TestAdvertisedAddresses(t *testing.T) {
 
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitFor(context.Background(), d, cond); err != nil {
+		t.Fatalf("waiting %s for %s: %v", d, what, err)
 	}
 }
