@@ -140,7 +140,10 @@ func nodeTemplate(id string, role Role, hosts []string, lifetime time.Duration, 
 			OrganizationalUnit: []string{ouPrefix + string(role)},
 			CommonName:         id,
 		},
-		NotBefore:             now.Add(-clockSkew),
+		// Backdated for slow clocks, but by a tenth of the lifetime at
+		// most, so that renewal after two thirds of it stays meaningful
+		// for short-lived certificates too.
+		NotBefore:             now.Add(-min(clockSkew, lifetime/10)),
 		NotAfter:              now.Add(lifetime),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           role.extKeyUsage(),
@@ -237,3 +240,6 @@ func keyToPEM(key crypto.Signer) ([]byte, error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
+
+// CertPEM encodes a certificate as PEM.
+func CertPEM(c *x509.Certificate) []byte { return certToPEM(c) }

@@ -240,3 +240,6 @@ func (p *PKI) CityNodes() []string { return slices.Sorted(maps.Keys(p.nodes)) }
 
 // Admin returns the admin client certificate of the fleet CLI.
 func (p *PKI) Admin() tls.Certificate { return p.admin }
+
+// RootCert is the city root certificate.
+func (p *PKI) RootCert() *x509.Certificate { return p.Root }

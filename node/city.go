@@ -38,8 +38,12 @@ type CityConfig struct {
 	Join                        string       // API URL of a cluster member to join; "" with Bootstrap
 	Raft                        *raft.Config // nil: production timeouts
 	FSM                         fsm.Config
-	Log                         *slog.Logger
-	RaftLog                     io.Writer
+	// NodeLifetime of the edge certificates this node issues (0: 30 days).
+	NodeLifetime time.Duration
+	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
+	Policy  cityapi.Policy
+	Log     *slog.Logger
+	RaftLog io.Writer
 }
 
 // City is a running city node.
@@ -108,10 +112,11 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		url = "https://" + cfg.APIAdvertise
 	}
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
-		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles")})
+		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
+		Issuer: cfg.PKI, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy})
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
-		api: &http.Server{Handler: api, TLSConfig: server, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
+		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),
+			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
 	c.loops.Add(1)
 	go func() { defer c.loops.Done(); c.registerLoop(api) }()
@@ -129,9 +134,14 @@ func (c *City) URL() string { return c.url }
 // Node gives the raft node (for in-process use by the demo and tests).
 func (c *City) Node() *cluster.Node { return c.node }
 
+// sweepEvery spaces the leader's not-seen policy sweeps.
+const sweepEvery = time.Minute
+
 // registerLoop keeps this node's API URL in the replicated peer table
 // while it leads, so that followers can forward requests to it.
+// It also applies the fleet's not-seen policy every sweepEvery.
 func (c *City) registerLoop(api *cityapi.Server) {
+	var swept time.Time
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -139,6 +149,12 @@ func (c *City) registerLoop(api *cityapi.Server) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := api.Register(ctx); err != nil {
 				c.log.Warn("registering the API URL failed", "err", err)
+			}
+			if time.Since(swept) >= sweepEvery {
+				if err := api.Sweep(ctx); err != nil {
+					c.log.Warn("fleet policy sweep failed", "err", err)
+				}
+				swept = time.Now()
 			}
 			cancel()
 		}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/xanode/xanode/certs"
@@ -36,6 +37,9 @@ type EdgeIdentity struct {
 	Node    string   `json:"node"`
 	Commune string   `json:"commune"`
 	City    []string `json:"city"` // city API base URLs
+	// NextSeq is the first change sequence number the node may use, given
+	// at enrollment (a re-imaged box continues above the old one's).
+	NextSeq uint64 `json:"next_seq,omitempty"`
 }
 
 // EdgeConfig configures an edge node.
@@ -48,7 +52,11 @@ type EdgeConfig struct {
 	Handler func(n *Edge) (http.Handler, error)
 	// PushEvery and PullEvery tune the sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
-	Log                  *slog.Logger
+	// FleetEvery spaces the checks of the certificate's age and of the
+	// commune assignment (0: 10 minutes); a notification from the city
+	// makes one at once.
+	FleetEvery time.Duration
+	Log        *slog.Logger
 }
 
 // Edge is a running edge node.
@@ -63,34 +71,33 @@ type Edge struct {
 	city   *client.Client
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	dir        string
+	cred       *credential
+	roots      *x509.CertPool
+	fleetNow   chan struct{}
+	fleetEvery time.Duration
+	idMu       gosync.Mutex // guards ID.Commune and identity.json
 }
 
 // WriteEdgeCredentials stores an issued certificate, its key, the city root
 // and the identity in an edge's data folder.
 func WriteEdgeCredentials(dir string, cred *certs.Credential, rootPEM []byte, id EdgeIdentity) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	idJSON, _ := json.MarshalIndent(id, "", "  ")
-	for name, f := range map[string]struct {
-		data []byte
-		mode os.FileMode
-	}{
-		edgeCertFile: {cred.CertPEM, 0o644},
-		edgeKeyFile:  {cred.KeyPEM, 0o600},
-		edgeRootFile: {rootPEM, 0o644},
-		edgeIDFile:   {append(idJSON, '\n'), 0o644},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), f.data, f.mode); err != nil {
-			return fmt.Errorf("edge: write %s: %w", name, err)
-		}
-	}
-	return nil
+	return WriteEdgeFiles(dir, cred.CertPEM, cred.KeyPEM, rootPEM, &id)
 }
 
 func loadEdgeCredentials(dir string) (tls.Certificate, *x509.CertPool, EdgeIdentity, error) {
 	var id EdgeIdentity
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, edgeCertFile), filepath.Join(dir, edgeKeyFile))
+	certPath := filepath.Join(dir, edgeCertFile)
+	cert, err := tls.LoadX509KeyPair(certPath, filepath.Join(dir, edgeKeyFile))
+	if err != nil {
+		// A renewal interrupted between its two renames (WriteEdgeFiles).
+		if _, serr := os.Stat(certPath + ".next"); serr == nil {
+			if rerr := os.Rename(certPath+".next", certPath); rerr == nil {
+				cert, err = tls.LoadX509KeyPair(certPath, filepath.Join(dir, edgeKeyFile))
+			}
+		}
+	}
 	if err != nil {
 		return cert, nil, id, fmt.Errorf("edge: certificate in %s: %w (enroll the node first)", dir, err)
 	}
@@ -133,15 +140,26 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if len(cfg.City) > 0 {
 		id.City = cfg.City
 	}
-	city, err := client.New(id.City, certs.ClientTLS(cert, roots))
+	cred := &credential{cert: cert}
+	city, err := client.New(id.City, cred.clientTLS(roots))
 	if err != nil {
 		return nil, err
+	}
+	if time.Now().After(cert.Leaf.NotAfter) {
+		log.Error("the node certificate has expired: the city will refuse this node until it enrolls again; "+
+			"ask city IT for a token (xanode fleet token --commune C --node N), then run "+
+			"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
+			"node", id.Node, "expired", cert.Leaf.NotAfter)
 	}
 	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
 	if err != nil {
 		return nil, err
 	}
-	im := &edge.Importer{Store: store, Commune: id.Commune, Roots: roots, Now: time.Now}
+	if err := store.AdvanceSeq(id.NextSeq); err != nil {
+		store.Close()
+		return nil, err
+	}
+	im := &edge.Importer{Store: store, Roots: roots, Now: time.Now}
 	events := newHub()
 	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
 		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish})
@@ -149,7 +167,11 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		store.Close()
 		return nil, err
 	}
-	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{})}
+	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{}),
+		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery}
+	if n.fleetEvery == 0 {
+		n.fleetEvery = 10 * time.Minute
+	}
 	mux := http.NewServeMux()
 	n.statusRoutes(mux)
 	if cfg.Handler != nil {
@@ -168,7 +190,11 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
-	go func() { defer close(n.done); e.Run(runCtx) }()
+	var loops gosync.WaitGroup
+	loops.Add(2)
+	go func() { defer loops.Done(); e.Run(runCtx) }()
+	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
+	go func() { loops.Wait(); close(n.done) }()
 	go n.http.Serve(n.ln)
 	log.Info("edge node started", "node", id.Node, "commune", id.Commune, "city", strings.Join(id.City, ","), "ui", n.URL())
 	return n, nil

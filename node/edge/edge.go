@@ -64,13 +64,15 @@ const (
 
 // Edge runs the services of one edge node.
 type Edge struct {
-	cfg   Config
-	nudge chan struct{}
-	log   *slog.Logger
+	cfg     Config
+	nudge   chan struct{}
+	pullNow chan struct{} // PullSoon
+	log     *slog.Logger
 
 	mu      gosync.Mutex
-	lastErr error // last sync failure, shown to the officer
-	batch   int   // current push batch size (0: BatchSize); see PushOnce
+	commune string // the commune served; changed by Reassign
+	lastErr error  // last sync failure, shown to the officer
+	batch   int    // current push batch size (0: BatchSize); see PushOnce
 }
 
 // New checks the configuration and returns the edge.
@@ -108,7 +110,43 @@ func New(cfg Config) (*Edge, error) {
 	if err := cfg.Store.SetIdentity(cfg.Node, cfg.Commune); err != nil {
 		return nil, err
 	}
-	return &Edge{cfg: cfg, nudge: make(chan struct{}, 1), log: cfg.Log}, nil
+	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1), log: cfg.Log}, nil
+}
+
+// Commune is the commune the edge serves.
+func (e *Edge) Commune() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.commune
+}
+
+// Reassign makes the edge serve another commune, as city IT decided: the
+// old commune's subset is purged at once (nobody may be identified against
+// it any more), and the new one is pulled. The outbox and the audit log
+// stay: changes already recorded still reach the city.
+func (e *Edge) Reassign(commune string) error {
+	if commune == e.Commune() {
+		return nil
+	}
+	if err := e.cfg.Store.SetIdentity(e.cfg.Node, commune); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	old := e.commune
+	e.commune = commune
+	e.mu.Unlock()
+	e.log.Warn("reassigned by city IT: old subset purged, pulling the new one", "from", old, "to", commune)
+	e.cfg.Notify(EventSync, "")
+	e.PullSoon()
+	return nil
+}
+
+// PullSoon wakes the pull loop (the city said the subset changed).
+func (e *Edge) PullSoon() {
+	select {
+	case e.pullNow <- struct{}{}:
+	default:
+	}
 }
 
 // Lookup returns a citizen of the local subset.
@@ -134,7 +172,7 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 	}
 	c := &registry.Change{
 		Node: e.cfg.Node, Officer: d.Officer, Op: d.Op, Citizen: d.Citizen,
-		Commune: e.cfg.Commune, Patch: patch, Procedure: d.Procedure, Note: d.Note,
+		Commune: e.Commune(), Patch: patch, Procedure: d.Procedure, Note: d.Note,
 		Time: e.cfg.Clock.Now(),
 	}
 	if c.Op != registry.OpRegisterBirth {
@@ -189,7 +227,7 @@ type Status struct {
 
 // Status reads the current state.
 func (e *Edge) Status() (Status, error) {
-	st := Status{Node: e.cfg.Node, Commune: e.cfg.Commune, CheckedAt: e.cfg.Now()}
+	st := Status{Node: e.cfg.Node, Commune: e.Commune(), CheckedAt: e.cfg.Now()}
 	info, err := e.cfg.Store.Subset()
 	switch {
 	case err == nil:
@@ -348,6 +386,8 @@ func (e *Edge) pullLoop(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-e.pullNow:
+			t.Stop()
 		}
 	}
 }
@@ -376,7 +416,7 @@ func (e *Edge) PullOnce(ctx context.Context) error {
 }
 
 func (e *Edge) pull(ctx context.Context, since uint64) error {
-	data, err := e.cfg.City.Bundle(ctx, e.cfg.Commune, since, e.cfg.Store.Partial())
+	data, err := e.cfg.City.Bundle(ctx, e.Commune(), since, e.cfg.Store.Partial())
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@ import (
 
 // Importer verifies bundles against the city root and installs them.
 type Importer struct {
-	Store   *Store
+	Store *Store
+	// Commune the bundles must be for; empty: the commune the store
+	// belongs to (Store.SetIdentity), which follows a reassignment.
 	Commune string
 	Roots   *x509.CertPool
 	Now     func() time.Time
@@ -61,8 +63,16 @@ func (im *Importer) Import(_ context.Context, data []byte) (SubsetInfo, error) {
 const maxPrealloc = 1 << 18
 
 func (im *Importer) checkCommune(b *bundle.Bundle) error {
-	if b.Commune != im.Commune {
-		return fmt.Errorf("%w: %s, this node serves %s", ErrWrongCommune, b.Commune, im.Commune)
+	want := im.Commune
+	if want == "" {
+		_, c, err := im.Store.Identity()
+		if err != nil {
+			return err
+		}
+		want = c
+	}
+	if b.Commune != want {
+		return fmt.Errorf("%w: %s, this node serves %s", ErrWrongCommune, b.Commune, want)
 	}
 	return nil
 }

@@ -238,3 +238,20 @@ func (s *Store) Queue() (Queue, error) {
 	})
 	return q, err
 }
+
+// AdvanceSeq makes the next change's sequence number at least next. A
+// re-imaged box that enrolls again under its node ID starts above what the
+// city already holds from the old box, whose changes would otherwise
+// shadow the new ones as duplicates.
+func (s *Store) AdvanceSeq(next uint64) error {
+	if next == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if getU64(m, kSeq) >= next-1 {
+			return nil
+		}
+		return m.Put(kSeq, u64(next-1))
+	})
+}

@@ -106,6 +106,8 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
 		}
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
+	case fsm.KindEnroll:
+		return json.Marshal(res)
 	}
 	return nil, nil
 }
@@ -126,6 +128,12 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed outcome from the leader: %v", err)
 		}
 		return outs[0], nil
+	case fsm.KindEnroll:
+		er := &fsm.EnrollResult{}
+		if err := json.Unmarshal(b, er); err != nil {
+			return nil, fmt.Errorf("cityapi: malformed enrollment result from the leader: %v", err)
+		}
+		return er, nil
 	}
 	return nil, nil
 }

@@ -59,6 +59,15 @@ type Config struct {
 	// URL is this node's API base URL, registered with the cluster so that
 	// followers can forward to it when it leads.
 	URL string
+	// Issuer issues edge certificates at enrollment and renewal; nil: this
+	// node does neither.
+	Issuer Issuer
+	// NodeLifetime of issued edge certificates (0: certs.DefaultNodeLifetime).
+	NodeLifetime time.Duration
+	// Streams serves edge websockets; nil: GET /v1/stream answers 404.
+	Streams Streams
+	// Policy for nodes not seen for a while (zero: DefaultPolicy).
+	Policy Policy
 	// Insecure accepts callers without client certificates as the role
 	// named in the X-Xanode-Dev-Role header. Only for explicit dev runs.
 	Insecure bool
@@ -82,6 +91,9 @@ func New(cfg Config) *Server {
 	if cfg.BundleTTL == 0 {
 		cfg.BundleTTL = 7 * 24 * time.Hour
 	}
+	if cfg.Policy == (Policy{}) {
+		cfg.Policy = DefaultPolicy()
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -92,8 +104,11 @@ func New(cfg Config) *Server {
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.HandleFunc("GET /v1/status", s.status)
-	s.mux.HandleFunc("GET /metrics", s.metrics)
+	// Enrollment makes client certificates optional at the handshake;
+	// everything but the probes and enrollment still needs one.
+	anyRole := []certs.Role{certs.RoleCity, certs.RoleEdge, certs.RoleAdmin}
+	s.mux.HandleFunc("GET /v1/status", s.role(s.status, anyRole...))
+	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, anyRole...))
 	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
@@ -104,6 +119,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
+	s.fleetRoutes()
 	return s
 }
 
@@ -129,6 +145,12 @@ func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc 
 			id, role, err := certs.PeerIdentity(*r.TLS)
 			if err != nil {
 				httpError(w, http.StatusUnauthorized, "client certificate required: %v", err)
+				return
+			}
+			// Checked on every request, not only at the handshake: a
+			// keep-alive connection outlives a revocation.
+			if err := s.CheckPeer(r.TLS.PeerCertificates[0]); err != nil {
+				httpError(w, http.StatusForbidden, "%s %q refused: %v", role, id, err)
 				return
 			}
 			c = caller{id, role}

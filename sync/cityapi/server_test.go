@@ -29,7 +29,7 @@ type kit struct {
 	srv  *httptest.Server
 }
 
-func newKit(t *testing.T) *kit {
+func newKit(t *testing.T, opts ...func(*Config)) *kit {
 	t.Helper()
 	p, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}})
 	if err != nil {
@@ -54,9 +54,14 @@ func newKit(t *testing.T) *kit {
 		time.Sleep(10 * time.Millisecond)
 	}
 	key, cert := p.DataSigner()
-	srv := httptest.NewUnstartedServer(New(Config{Cluster: n, SigningKey: key, SigningCert: cert}))
+	cfg := Config{Cluster: n, SigningKey: key, SigningCert: cert, Issuer: p}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	api := New(cfg)
+	srv := httptest.NewUnstartedServer(api)
 	nodeCert, _ := p.Node("city-1")
-	srv.TLS = certs.ServerTLS(nodeCert, p.NodePool())
+	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), api.CheckPeer)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &kit{pki: p, node: n, srv: srv}
@@ -150,8 +155,15 @@ func TestAPI(t *testing.T) {
 func TestClientCertificateRequired(t *testing.T) {
 	k := newKit(t)
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
-	if _, err := anon.Get(k.srv.URL + "/v1/status"); err == nil {
-		t.Fatal("a client without a certificate was served")
+	for _, path := range []string{"/v1/status", "/metrics", "/v1/push", "/v1/subsets/92101/bundle", "/v1/admin/nodes"} {
+		resp, err := anon.Get(k.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("%s without a client certificate: %s", path, resp.Status)
+		}
 	}
 	stranger, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}})
 	if err != nil {

@@ -89,7 +89,7 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", len(have)))
 		req.Header.Set("If-Range", tag)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.http().Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: GET %s: %w", url, errors.Join(err, context.Cause(ctx)))
 	}

@@ -34,8 +34,9 @@ var (
 // Client talks to the city cluster.
 type Client struct {
 	urls    []string
-	http    *http.Client
-	next    atomic.Uint32 // index of the node to try first
+	tls     *tls.Config
+	hc      atomic.Pointer[http.Client] // replaced by Reconnect
+	next    atomic.Uint32               // index of the node to try first
 	timeout time.Duration
 }
 
@@ -52,24 +53,40 @@ func New(urls []string, tlsConfig *tls.Config) (*Client, error) {
 			return nil, fmt.Errorf("client: city URL %q must be https://", u)
 		}
 	}
-	if tlsConfig != nil && tlsConfig.ClientSessionCache == nil {
+	c := &Client{urls: urls, tls: tlsConfig, timeout: 30 * time.Second}
+	c.hc.Store(c.newHTTP())
+	return c, nil
+}
+
+func (c *Client) newHTTP() *http.Client {
+	cfg := c.tls
+	if cfg != nil {
 		// Resumed sessions skip a round trip and the certificate checks:
 		// on a link that drops often, most connections are reconnections.
-		tlsConfig = tlsConfig.Clone()
-		tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+		cfg = cfg.Clone()
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
 	}
-	tr := &http.Transport{
-		TLSClientConfig:     tlsConfig,
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     cfg,
 		MaxIdleConnsPerHost: 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 		ForceAttemptHTTP2:   true,
-	}
-	return &Client{urls: urls, http: &http.Client{Transport: tr}, timeout: 30 * time.Second}, nil
+	}}
+}
+
+func (c *Client) http() *http.Client { return c.hc.Load() }
+
+// Reconnect drops every connection and resumable session, so that the
+// next request makes a full handshake: after a certificate renewal, a
+// resumed session would still present the old certificate.
+func (c *Client) Reconnect() {
+	old := c.hc.Swap(c.newHTTP())
+	old.CloseIdleConnections()
 }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() { c.http().CloseIdleConnections() }
 
 // compressFrom is the body size from which a push is compressed: below
 // it, zstd's frame costs more than it saves.
@@ -141,7 +158,7 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	if hdr != nil {
 		hdr(req.Header)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.http().Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: %s %s: %w", method, url, err)
 	}

@@ -22,6 +22,14 @@ const (
 	KindPeer    Kind = 4 // a city node's API URL, for forwarding to the leader
 	KindResolve Kind = 5 // city IT's decision on a change in the conflict queue
 	KindCorrect Kind = 6 // a city correction: the only way to change a deceased citizen's record
+	// Fleet kinds (fleet.go); their payload is a FleetOp.
+	KindToken     Kind = 7  // city IT made an enrollment token
+	KindEnroll    Kind = 8  // an edge enrolled with a token and got a certificate
+	KindCert      Kind = 9  // an edge renewed its certificate
+	KindRevoke    Kind = 10 // city IT revoked a node
+	KindSuspend   Kind = 11 // the not-seen policy suspended a node
+	KindReinstate Kind = 12 // city IT lifted a suspension
+	KindTelemetry Kind = 13 // what an edge reported about itself
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -46,7 +54,10 @@ type Command struct {
 	By      string
 	Citizen string
 	Patch   registry.Patch
+	Fleet   *FleetOp // the fleet kinds
 }
+
+func (k Kind) fleet() bool { return k >= KindToken && k <= KindTelemetry }
 
 // Encode gives the log bytes of c.
 func (c *Command) Encode() []byte {
@@ -78,6 +89,10 @@ func (c *Command) Encode() []byte {
 	case KindCorrect:
 		ch := registry.Change{Node: cityNode, Seq: 1, Op: registry.OpCorrect, Citizen: c.Citizen, Patch: c.Patch, Note: c.Reason, Officer: c.By}
 		b = registry.AppendChange(b, &ch)
+	default:
+		if c.Kind.fleet() {
+			b = encodeFleet(b, c.Fleet)
+		}
 	}
 	return b
 }
@@ -115,7 +130,11 @@ func DecodeCommand(b []byte) (*Command, error) {
 			c.Citizen, c.Patch, c.Reason, c.By = ch.Citizen, ch.Patch, ch.Note, ch.Officer
 		}
 	default:
-		err = fmt.Errorf("unknown kind %d", c.Kind)
+		if c.Kind.fleet() {
+			c.Fleet, err = decodeFleet(rest)
+		} else {
+			err = fmt.Errorf("unknown kind %d", c.Kind)
+		}
 	}
 	if err == nil {
 		err = c.check()
@@ -149,6 +168,10 @@ func (c *Command) check() error {
 	case KindPeer:
 		if !validName(c.Node) || c.URL == "" {
 			return fmt.Errorf("peer %q at %q", c.Node, c.URL)
+		}
+	default:
+		if c.Kind.fleet() {
+			return c.checkFleet()
 		}
 	}
 	return nil

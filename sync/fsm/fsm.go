@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -85,6 +86,43 @@ type FSM struct {
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
 	done     chan struct{}
+
+	authMu gosync.RWMutex // guards auth
+	auth   map[string]nodeAuth
+
+	observer atomic.Pointer[func([]Event)]
+}
+
+// Event is something observers of the FSM act on once it is applied:
+// edges to notify, connections to cut.
+type Event struct {
+	Kind     EventKind
+	Commune  string   // EventSubset
+	Version  uint64   // EventSubset: the commune's new subset version
+	Node     string   // EventRevoked, EventAssigned
+	Reason   string   // EventRevoked
+	Communes []string // EventAssigned
+}
+
+// EventKind says what an Event is about.
+type EventKind int
+
+// The events.
+const (
+	EventSubset   EventKind = iota + 1 // a commune's subset changed
+	EventRevoked                       // a node was revoked or suspended
+	EventAssigned                      // a node's communes changed
+)
+
+// Observe sets the function that hears the events of every applied batch,
+// in log order, after the batch is applied. It runs on raft's apply path:
+// it must return at once (queue, never block). nil stops observing.
+func (f *FSM) Observe(fn func([]Event)) {
+	if fn == nil {
+		f.observer.Store(nil)
+		return
+	}
+	f.observer.Store(&fn)
 }
 
 // flushEvery bounds how long applied entries wait to be committed to disk.
@@ -167,9 +205,11 @@ func (f *FSM) open() error {
 			return err
 		}
 		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
-			return h.UnmarshalBinary(v)
+			if err := h.UnmarshalBinary(v); err != nil {
+				return err
+			}
 		}
-		return nil
+		return f.loadAuth(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -206,6 +246,14 @@ func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // entry is []*registry.Outcome; to KindImport, the number of records; a
 // malformed entry yields an error (the same on every replica).
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	out, events := f.applyBatch(logs)
+	if fn := f.observer.Load(); fn != nil && len(events) > 0 {
+		(*fn)(events)
+	}
+	return out
+}
+
+func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	f.wmu.Lock()
@@ -245,7 +293,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	if time.Since(f.since) >= flushEvery {
 		f.commitLocked()
 	}
-	return out
+	return out, t.events
 }
 
 func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
@@ -269,6 +317,7 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	case KindAssign:
 		v := []byte(joinCommunes(cmd.Communes))
 		t.put(bNodes, []byte(cmd.Node), v, true)
+		t.events = append(t.events, Event{Kind: EventAssigned, Node: cmd.Node, Communes: cmd.Communes})
 		return nil
 	case KindPeer:
 		t.put(bPeers, []byte(cmd.Node), []byte(cmd.URL), true)
@@ -277,6 +326,10 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return errOr(f.resolve(t, l.Index, cmd.Received, cmd))
 	case KindCorrect:
 		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
+	default:
+		if cmd.Kind.fleet() {
+			return f.applyFleet(t, l.Index, cmd)
+		}
 	}
 	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
 }

@@ -30,8 +30,12 @@ var (
 	// bSubsetVer holds each commune's subset version: the last raft index
 	// that changed one of its records (commune → index(8)).
 	bSubsetVer = []byte("subset_version")
+	// Fleet state (fleet.go).
+	bFleet  = []byte("fleet")  // node ID → NodeRecord (JSON)
+	bTokens = []byte("tokens") // enrollment token hash → tokenRecord (JSON)
+	bSeries = []byte("series") // node 0 unix ms(8) → Sample (JSON)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
 
 	kApplied  = []byte("applied")
@@ -43,8 +47,9 @@ var (
 // txn wraps a bbolt write transaction and keeps the state digest in step
 // with every write to a primary bucket.
 type txn struct {
-	tx *bolt.Tx
-	h  *digest.Hash
+	tx     *bolt.Tx
+	h      *digest.Hash
+	events []Event // what observers hear once the batch is applied
 }
 
 func digestKey(bucket, key []byte) []byte {
@@ -68,6 +73,17 @@ func (t *txn) put(bucket, key, val []byte, hashed bool) {
 	}
 	if err := b.Put(key, val); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
+	}
+}
+
+// del removes a key of a primary bucket, and its pair from the digest.
+func (t *txn) del(bucket, key []byte) {
+	b := t.tx.Bucket(bucket)
+	if old := b.Get(key); old != nil {
+		t.h.Remove(digestKey(bucket, key), old)
+	}
+	if err := b.Delete(key); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt delete %s: %v", bucket, err))
 	}
 }
 
@@ -137,4 +153,5 @@ func (t *txn) logSubset(commune, id string, index uint64, op byte) {
 	if err := t.tx.Bucket(bSubsetVer).Put([]byte(commune), u64(index)); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
 	}
+	t.events = append(t.events, Event{Kind: EventSubset, Commune: commune, Version: index})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -44,6 +45,9 @@ func runCity(ctx context.Context, args []string) error {
 	bootstrap := fs.Bool("bootstrap", false, "form a new cluster with this node (first node only)")
 	join := fs.String("join", "", "API URL of a cluster member to join, e.g. https://127.0.0.1:7443")
 	heartbeat := fs.Duration("raft-heartbeat", 0, "raft heartbeat and election timeout (0: hashicorp/raft defaults)")
+	edgeLife := fs.Duration("edge-cert-lifetime", certs.DefaultNodeLifetime, "lifetime of the edge certificates this node issues (renewed after 2/3)")
+	flagAfter := fs.Duration("fleet-flag-after", cityapi.DefaultPolicy().FlagAfter, "an edge not seen this long is flagged")
+	suspendAfter := fs.Duration("fleet-suspend-after", cityapi.DefaultPolicy().SuspendAfter, "an edge not seen this long is suspended (0: never)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -59,7 +63,8 @@ func runCity(ctx context.Context, args []string) error {
 	}
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
 		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
-		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose)}
+		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose),
+		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}

@@ -24,12 +24,17 @@ func runEdge(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "purge" {
 		return edgePurge(args[1:])
 	}
+	if len(args) > 0 && args[0] == "enroll" {
+		return edgeEnroll(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	dir := fs.String("data", "", "data folder with the node's certificate, identity.json and store")
 	city := fs.String("city", "", "city API URLs, comma separated (default: those in identity.json)")
 	listen := fs.String("listen", "127.0.0.1:8080", "officer UI address")
 	cardDir := fs.String("emulate-card", "", "folder of emulated cards (card folders as made by 'xanode card make') to use as the reader")
 	verbose := fs.Bool("v", false, "log at debug level")
+	pullEvery := fs.Duration("pull-every", 0, "how often to ask the city for a newer subset without being told (0: 5m)")
+	fleetEvery := fs.Duration("fleet-every", 0, "how often to check the certificate's age and the commune assignment (0: 10m)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -49,7 +54,8 @@ func runEdge(ctx context.Context, args []string) error {
 		}
 		cards = sc
 	}
-	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: newLogger(*verbose), Handler: node.OfficerUI(cards)})
+	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: newLogger(*verbose), Handler: node.OfficerUI(cards),
+		PullEvery: *pullEvery, FleetEvery: *fleetEvery})
 	if err != nil {
 		return err
 	}

@@ -25,13 +25,23 @@ func runFleet(ctx context.Context, args []string) error {
 	city := fs.String("city", "", "API URL of a city node")
 	pkiDir := fs.String("pki", "", "PKI folder (admin certificate; fleet CA for 'issue')")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, `usage: xanode fleet --city URL --pki DIR assign NODE COMMUNE[,COMMUNE…]
+		fmt.Fprintln(os.Stderr, `usage: xanode fleet --city URL --pki DIR token --commune CODE [--node ID] [--ttl 24h]
+       xanode fleet --city URL --pki DIR nodes
+       xanode fleet --city URL --pki DIR revoke NODE REASON
+       xanode fleet --city URL --pki DIR reinstate NODE REASON
+       xanode fleet --city URL --pki DIR assign NODE COMMUNE[,COMMUNE…]
        xanode fleet --city URL --pki DIR conflicts
        xanode fleet --city URL --pki DIR resolve ENTRY accept|reject REASON
        xanode fleet --city URL --pki DIR correct ID FIELD=VALUE… REASON
        xanode fleet --pki DIR issue --node ID --commune CODE --city-url URL[,URL…] --out DIR
 
-assign     lets an edge node act for communes (replicated through raft)
+token      makes a one-time enrollment token for an edge box (shown once;
+           run 'xanode edge enroll --token …' on the box within its lifetime)
+nodes      lists the fleet: state, last seen, subset lag, outbox, certificate
+revoke     refuses a node at once on every city node (lost or stolen box)
+reinstate  lifts a suspension by the not-seen policy
+assign     lets an edge node act for communes (replicated through raft); the
+           edge purges its old subset and pulls the new one
 conflicts  lists the changes waiting for city IT's decision (needs_review)
 resolve    decides one: accept applies it, reject closes it; both are
            changes through raft, kept in the history with the reason
@@ -53,6 +63,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 		return fleetAssign(ctx, *city, *pkiDir, fs.Arg(1), strings.Split(fs.Arg(2), ","))
 	case "issue":
 		return fleetIssue(*pkiDir, fs.Args()[1:])
+	case "token", "nodes", "revoke", "reinstate":
+		if *city == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return fleetNodes(ctx, *city, *pkiDir, fs.Args())
 	case "conflicts", "resolve", "correct":
 		if *city == "" {
 			fs.Usage()
@@ -146,4 +162,75 @@ func fleetAdmin(ctx context.Context, city, pkiDir string, args []string) error {
 	}
 	fmt.Printf("%s\n", bytes.TrimSpace(out))
 	return nil
+}
+
+// fleetNodes runs the enrollment and node-state commands.
+func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
+	hc, err := adminClient(pkiDir)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(city, "/")
+	switch {
+	case args[0] == "token":
+		fs := flag.NewFlagSet("fleet token", flag.ContinueOnError)
+		commune := fs.String("commune", "", "commune code the box will serve")
+		nodeID := fs.String("node", "", "node ID (default edge-COMMUNE; reuse it to re-enroll a re-imaged box)")
+		ttl := fs.Duration("ttl", certs.DefaultTokenLifetime, "how long the token may be used")
+		if err := fs.Parse(args[1:]); err != nil || *commune == "" {
+			fmt.Fprintln(os.Stderr, "usage: xanode fleet --city URL --pki DIR token --commune CODE [--node ID] [--ttl 24h]")
+			return errUsage
+		}
+		body, _ := json.Marshal(cityapi.TokenRequest{Commune: *commune, Node: *nodeID, TTL: *ttl})
+		out, err := post(ctx, hc, base+"/v1/admin/token", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		var tr cityapi.TokenResponse
+		if err := json.Unmarshal(out, &tr); err != nil {
+			return err
+		}
+		fmt.Printf("token for %s (commune %s), usable once until %s:\n\n  %s\n\non the edge box run:\n  xanode edge enroll --data /var/lib/xanode --city %s --token %s\n",
+			tr.Node, tr.Commune, tr.Expires.Local().Format(time.RFC3339), tr.Token, base, tr.Token)
+		return nil
+	case args[0] == "nodes" && len(args) == 1:
+		out, err := get(ctx, hc, base+"/v1/admin/nodes")
+		if err != nil {
+			return err
+		}
+		var nodes []cityapi.FleetNode
+		if err := json.Unmarshal(out, &nodes); err != nil {
+			return err
+		}
+		printNodes(nodes)
+		return nil
+	case (args[0] == "revoke" || args[0] == "reinstate") && len(args) == 3:
+		body, _ := json.Marshal(cityapi.NodeAction{Node: args[1], Reason: args[2]})
+		if _, err := post(ctx, hc, base+"/v1/admin/"+args[0], "application/json", bytes.NewReader(body)); err != nil {
+			return err
+		}
+		fmt.Printf("%s: %sd (%s)\n", args[1], args[0], args[2])
+		return nil
+	}
+	return errUsage
+}
+
+func printNodes(nodes []cityapi.FleetNode) {
+	fmt.Printf("%-20s %-10s %-12s %-20s %6s %6s %-20s %s\n", "NODE", "STATE", "COMMUNES", "LAST SEEN", "LAG", "OUTBOX", "CERT EXPIRES", "NOTE")
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Local().Format("2006-01-02 15:04:05")
+	}
+	for _, n := range nodes {
+		state, outbox, note := n.State, "-", n.Reason
+		if n.Flagged {
+			state = "flagged"
+		}
+		if n.Telemetry != nil {
+			outbox = strconv.Itoa(n.Telemetry.Outbox)
+		}
+		fmt.Printf("%-20s %-10s %-12s %-20s %6d %6s %-20s %s\n", n.ID, state, strings.Join(n.Communes, ","), ts(n.LastSeen), n.Lag, outbox, ts(n.CertExpiry), note)
+	}
 }

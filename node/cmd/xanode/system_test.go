@@ -162,12 +162,13 @@ type cityStatus struct {
 }
 
 type edgeStatus struct {
-	NodeID        string `json:"node_id"`
-	SubsetVersion uint64 `json:"subset_version"`
-	Citizens      uint64 `json:"citizens"`
-	StateDigest   string `json:"state_digest"`
-	Outbox        int    `json:"outbox"`
-	Stale         bool   `json:"stale"`
+	NodeID        string   `json:"node_id"`
+	Communes      []string `json:"communes"`
+	SubsetVersion uint64   `json:"subset_version"`
+	Citizens      uint64   `json:"citizens"`
+	StateDigest   string   `json:"state_digest"`
+	Outbox        int      `json:"outbox"`
+	Stale         bool     `json:"stale"`
 }
 
 // TestCityClusterProcesses runs three `xanode city` processes with short

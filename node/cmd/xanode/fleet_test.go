@@ -1,0 +1,156 @@
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cityapi"
+)
+
+// TestFleetProcesses is city IT's day with separate processes: two edge
+// boxes enroll by token, one is revoked and refused at once, the other is
+// reassigned to another commune (old subset purged, new one pulled), and
+// certificates with a short lifetime are renewed before they expire.
+func TestFleetProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test")
+	}
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "pki")
+	xanode(t, "pki", "init", "--out", pkiDir)
+	pki, err := certs.Load(pkiDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool())}}
+	api := freeAddr(t)
+	city := "https://" + api
+	const lifetime = 12 * time.Second
+	start(t, "city-1", "city", "--id", "city-1", "--data", filepath.Join(dir, "city-1"), "--raft", freeAddr(t), "--api", api,
+		"--pki", pkiDir, "--raft-heartbeat", "200ms", "--bootstrap", "--edge-cert-lifetime", lifetime.String())
+	waitFor(t, "the city to lead", 20*time.Second, func() bool {
+		var st cityStatus
+		return getJSON(admin, city+"/v1/status", &st) == nil && st.IsLeader
+	})
+	counts := map[string]int{"92101": 300, "92102": 200, "92103": 150}
+	for commune, n := range counts {
+		f := filepath.Join(dir, commune+".jsonl")
+		xanode(t, "gen", "--commune", commune, "--citizens", strconv.Itoa(n), "--out", f)
+		xanode(t, "city", "import", "--city", city, "--file", f, "--pki", pkiDir)
+	}
+
+	tokenRE := regexp.MustCompile(`xn1_[A-Za-z0-9_-]+`)
+	type box struct {
+		node, commune, dir, ui string
+		proc                   *proc
+	}
+	boxes := []*box{{node: "edge-92101", commune: "92101"}, {node: "edge-92102", commune: "92102"}}
+	for _, b := range boxes {
+		out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "token", "--commune", b.commune)
+		tok := tokenRE.FindString(out)
+		if tok == "" || !strings.Contains(out, "xanode edge enroll") {
+			t.Fatalf("fleet token printed no token and command:\n%s", out)
+		}
+		b.dir = filepath.Join(dir, b.node)
+		if out := xanode(t, "edge", "enroll", "--data", b.dir, "--city", city, "--token", tok); !strings.Contains(out, "enrolled "+b.node) {
+			t.Fatalf("enroll: %s", out)
+		}
+		if _, err := exec.Command(binary, "edge", "enroll", "--data", filepath.Join(dir, "again"), "--city", city, "--token", tok).CombinedOutput(); err == nil {
+			t.Fatal("a token worked twice")
+		}
+		b.ui = freeAddr(t)
+		b.proc = start(t, b.node, "edge", "--data", b.dir, "--listen", b.ui, "--pull-every", "1s", "--fleet-every", "500ms")
+	}
+	status := func(b *box) edgeStatus {
+		var es edgeStatus
+		getJSON(http.DefaultClient, "http://"+b.ui+"/v1/status", &es)
+		return es
+	}
+	for _, b := range boxes {
+		waitFor(t, b.node+"'s subset", 30*time.Second, func() bool { return status(b).Citizens == uint64(counts[b.commune]) })
+	}
+
+	// Revocation: the revoked box's next handshake is refused, at once.
+	revoked := boxes[0]
+	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "revoke", revoked.node, "box stolen from the office")
+	cert, err := tls.LoadX509KeyPair(filepath.Join(revoked.dir, "edge.crt"), filepath.Join(revoked.dir, "edge.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(cert, pki.RootPool())}}
+	if resp, err := stolen.Get(city + "/v1/whoami"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the revoked box was served right after the revocation: %s", resp.Status)
+	}
+	var nodes []cityapi.FleetNode
+	if err := getJSON(admin, city+"/v1/admin/nodes", &nodes); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, n := range nodes {
+		states[n.ID] = n.State
+	}
+	if states[revoked.node] != "revoked" || states[boxes[1].node] != "active" {
+		t.Fatalf("fleet states after revocation: %v", states)
+	}
+	if out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "nodes"); !strings.Contains(out, "box stolen") {
+		t.Fatalf("fleet nodes does not show the reason:\n%s", out)
+	}
+
+	// Reassignment: the box purges 92102 and pulls 92103.
+	moved := boxes[1]
+	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "assign", moved.node, "92103")
+	waitFor(t, "the reassigned box to hold 92103", 30*time.Second, func() bool {
+		es := status(moved)
+		return len(es.Communes) == 1 && es.Communes[0] == "92103" && es.Citizens == uint64(counts["92103"])
+	})
+	var id struct{ Commune string }
+	readJSONFile(t, filepath.Join(moved.dir, "identity.json"), &id)
+	if id.Commune != "92103" {
+		t.Fatalf("identity.json still names %s", id.Commune)
+	}
+
+	// Renewal: the certificate is replaced before it expires, and the box
+	// keeps syncing past the first certificate's expiry.
+	first, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "edge.crt"), filepath.Join(moved.dir, "edge.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a renewed certificate", 2*lifetime, func() bool {
+		c, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "edge.crt"), filepath.Join(moved.dir, "edge.key"))
+		return err == nil && c.Leaf.NotAfter.After(first.Leaf.NotAfter)
+	})
+	if !time.Now().Before(first.Leaf.NotAfter) {
+		t.Fatalf("renewed only after the old certificate expired (%s)", first.Leaf.NotAfter)
+	}
+	time.Sleep(time.Until(first.Leaf.NotAfter) + time.Second)
+	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "assign", moved.node, "92101")
+	waitFor(t, "the box to follow another reassignment after the first certificate expired", 30*time.Second, func() bool {
+		es := status(moved)
+		return len(es.Communes) == 1 && es.Communes[0] == "92101" && es.Citizens == uint64(counts["92101"])
+	})
+	if !strings.Contains(moved.proc.out.String(), "node certificate renewed") {
+		t.Fatal("the edge did not log its renewal")
+	}
+}
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,101 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"slices"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+)
+
+// fleetLoop keeps the edge's place in the fleet: it renews the node
+// certificate after two thirds of its life and follows the commune city IT
+// assigns, checking every fleetEvery and whenever the city says so.
+func (n *Edge) fleetLoop(ctx context.Context) {
+	retry := time.Duration(0)
+	for {
+		wait := n.fleetEvery
+		if err := n.fleetCheck(ctx); err != nil && ctx.Err() == nil {
+			retry = min(max(2*retry, 5*time.Second), n.fleetEvery)
+			wait = retry
+			n.log.Warn("fleet check failed", "err", err, "retry_in", wait)
+		} else {
+			retry = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-n.fleetNow:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// FleetCheckSoon makes the fleet loop check at once.
+func (n *Edge) FleetCheckSoon() {
+	select {
+	case n.fleetNow <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Edge) fleetCheck(ctx context.Context) error {
+	if err := n.renewIfDue(ctx); err != nil {
+		return err
+	}
+	communes, err := n.city.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	return n.follow(communes)
+}
+
+// follow switches to the commune city IT assigned, when it changed.
+func (n *Edge) follow(communes []string) error {
+	current := n.Edge.Commune()
+	if len(communes) == 0 || slices.Contains(communes, current) {
+		return nil
+	}
+	next := communes[0]
+	if err := n.Edge.Reassign(next); err != nil {
+		return err
+	}
+	n.idMu.Lock()
+	defer n.idMu.Unlock()
+	n.ID.Commune = next
+	id := n.ID
+	return WriteEdgeFiles(n.dir, nil, nil, nil, &id)
+}
+
+// renewIfDue renews the certificate once two thirds of its life are gone.
+// The new key and certificate are stored before they are used; the next
+// connection presents them, and the city accepts the old one until then.
+func (n *Edge) renewIfDue(ctx context.Context) error {
+	leaf := n.cred.get().Leaf
+	if leaf == nil || time.Now().Before(renewAt(leaf)) {
+		return nil
+	}
+	keyPEM, csrPEM, err := certs.NewNodeKey(n.ID.Node)
+	if err != nil {
+		return err
+	}
+	certPEM, err := n.city.Renew(ctx, csrPEM)
+	if err != nil {
+		return err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	if err := WriteEdgeFiles(n.dir, certPEM, keyPEM, nil, nil); err != nil {
+		return err
+	}
+	n.cred.set(pair)
+	n.city.Reconnect()
+	n.log.Info("node certificate renewed", "node", n.ID.Node, "until", pair.Leaf.NotAfter, "renew_at", renewAt(pair.Leaf))
+	return nil
+}

@@ -1,0 +1,237 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cityapi"
+)
+
+// Enroll gives an edge box its identity from an enrollment token: it
+// fetches the city root from cityURL and accepts it only if it is the root
+// the token names (the box trusts nothing else yet), makes the node's key,
+// sends a CSR with the token over TLS verified against that root, and
+// stores the certificate, key, root and identity in dir.
+//
+// A data folder that already holds this node's store keeps it: that is how
+// a box whose certificate expired, or whose commune changed, comes back
+// with its outbox intact. A folder of another node is refused.
+func Enroll(ctx context.Context, dir, cityURL, token string) (EdgeIdentity, error) {
+	var id EdgeIdentity
+	tok, err := certs.ParseEnrollToken(token)
+	if err != nil {
+		return id, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, edgeIDFile)); err == nil {
+		var old EdgeIdentity
+		if json.Unmarshal(b, &old) == nil && old.Node != "" && old.Node != tok.Node {
+			return id, fmt.Errorf("enroll: %s belongs to node %s; the token is for %s (use an empty folder)", dir, old.Node, tok.Node)
+		}
+	}
+	cityURL = strings.TrimRight(cityURL, "/")
+	if !strings.HasPrefix(cityURL, "https://") {
+		return id, fmt.Errorf("enroll: city URL %q must be https://", cityURL)
+	}
+	root, err := fetchRoot(ctx, cityURL)
+	if err != nil {
+		return id, err
+	}
+	if !tok.MatchesRoot(root) {
+		return id, fmt.Errorf("enroll: the city at %s is not the city the token was made for (root fingerprint differs): check the URL", cityURL)
+	}
+	keyPEM, csrPEM, err := certs.NewNodeKey(tok.Node)
+	if err != nil {
+		return id, err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(root)
+	body, _ := json.Marshal(cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)})
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cityTLS(roots)}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cityURL+"/v1/enroll", bytes.NewReader(body))
+	if err != nil {
+		return id, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return id, fmt.Errorf("enroll: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		json.Unmarshal(b, &e)
+		return id, fmt.Errorf("enroll: the city refused: %s: %s", resp.Status, e.Error)
+	}
+	var er cityapi.EnrollResponse
+	if err := json.Unmarshal(b, &er); err != nil {
+		return id, fmt.Errorf("enroll: answer: %w", err)
+	}
+	if _, err := tls.X509KeyPair([]byte(er.CertPEM), keyPEM); err != nil {
+		return id, fmt.Errorf("enroll: the certificate does not fit the key: %w", err)
+	}
+	urls := []string{cityURL}
+	for _, u := range er.City {
+		if u != cityURL {
+			urls = append(urls, u)
+		}
+	}
+	id = EdgeIdentity{Node: er.Node, Commune: er.Commune, City: urls, NextSeq: er.NextSeq}
+	rootPEM := certs.CertPEM(root)
+	if err := WriteEdgeFiles(dir, []byte(er.CertPEM), keyPEM, rootPEM, &id); err != nil {
+		return id, err
+	}
+	return id, nil
+}
+
+// fetchRoot downloads the city root without trusting the connection: the
+// caller checks it against the token's fingerprint before using it.
+func fetchRoot(ctx context.Context, cityURL string) (*x509.Certificate, error) {
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		MinVersion:         tls.VersionTLS13,
+		InsecureSkipVerify: true, // integrity comes from the token's root fingerprint, checked by the caller
+	}}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cityURL+"/v1/enroll/root", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: reaching the city at %s: %w", cityURL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("enroll: %s answered %s for its root", cityURL, resp.Status)
+	}
+	chain, err := certs.ParseChainPEM(b)
+	if err != nil || len(chain) != 1 {
+		return nil, fmt.Errorf("enroll: %s sent no single root certificate: %v", cityURL, err)
+	}
+	return chain[0], nil
+}
+
+// cityTLS verifies a city node against roots, with no client certificate.
+func cityTLS(roots *x509.CertPool) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, NextProtos: []string{"http/1.1"},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			_, role, err := certs.PeerIdentity(cs)
+			if err == nil && role != certs.RoleCity {
+				err = fmt.Errorf("enroll: the server is a %s node, not a city node", role)
+			}
+			return err
+		}}
+}
+
+// WriteEdgeFiles stores an edge's credentials and identity in dir (a nil
+// part is left as it is). Every file is first written and synced beside
+// its target as NAME.next; then the key is renamed over the old key and
+// the certificate over the old certificate. A crash between the two
+// renames leaves a new key with the old certificate and edge.crt.next
+// beside them, which loadEdgeCredentials completes.
+func WriteEdgeFiles(dir string, certPEM, keyPEM, rootPEM []byte, id *EdgeIdentity) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	var idJSON []byte
+	if id != nil {
+		b, _ := json.MarshalIndent(id, "", "  ")
+		idJSON = append(b, '\n')
+	}
+	files := []struct {
+		name string
+		data []byte
+		mode os.FileMode
+	}{
+		{edgeKeyFile, keyPEM, 0o600},
+		{edgeCertFile, certPEM, 0o644},
+		{edgeRootFile, rootPEM, 0o644},
+		{edgeIDFile, idJSON, 0o644},
+	}
+	for _, f := range files {
+		if f.data != nil {
+			if err := writeSynced(filepath.Join(dir, f.name+".next"), f.data, f.mode); err != nil {
+				return fmt.Errorf("edge: write %s: %w", f.name, err)
+			}
+		}
+	}
+	for _, f := range files {
+		if f.data != nil {
+			if err := os.Rename(filepath.Join(dir, f.name+".next"), filepath.Join(dir, f.name)); err != nil {
+				return fmt.Errorf("edge: install %s: %w", f.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func writeSynced(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// credential is the edge's current certificate, replaced on renewal while
+// connections keep asking for it.
+type credential struct {
+	mu   gosync.RWMutex
+	cert tls.Certificate
+}
+
+func (c *credential) get() tls.Certificate {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cert
+}
+
+func (c *credential) set(cert tls.Certificate) {
+	c.mu.Lock()
+	c.cert = cert
+	c.mu.Unlock()
+}
+
+// clientTLS is the edge's TLS configuration towards the city: the
+// certificate is asked for at each handshake, so a renewal takes effect
+// on the next connection.
+func (c *credential) clientTLS(roots *x509.CertPool) *tls.Config {
+	cfg := certs.ClientTLS(tls.Certificate{}, roots)
+	cfg.Certificates = nil
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		cert := c.get()
+		return &cert, nil
+	}
+	return cfg
+}
+
+// renewAt is when a certificate is renewed: after two thirds of its life
+// (DESIGN section 10).
+func renewAt(leaf *x509.Certificate) time.Time {
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
+	return leaf.NotBefore.Add(life * 2 / 3)
+}

@@ -1,0 +1,369 @@
+package cityapi
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+var errRefused = cluster.ErrRefused
+
+// Issuer issues node certificates: the fleet CA, held by every city node
+// (certs.PKI implements it).
+type Issuer interface {
+	IssueCSR(csrPEM []byte, id string, role certs.Role, lifetime time.Duration, now time.Time) (*x509.Certificate, []byte, error)
+	RootPEM() []byte
+	RootCert() *x509.Certificate
+}
+
+// Streams is the edge websocket hub as the API uses it (sync/stream.Hub).
+type Streams interface {
+	Serve(w http.ResponseWriter, r *http.Request, node string, communes []string)
+}
+
+// Policy is the fleet's not-seen policy.
+type Policy struct {
+	// FlagAfter: a node not seen this long is shown as flagged.
+	FlagAfter time.Duration
+	// SuspendAfter: a node not seen this long is suspended (0: never).
+	SuspendAfter time.Duration
+}
+
+// DefaultPolicy flags after a day and suspends after two weeks: communes
+// close for Tết, and a box that is off for a holiday must not need city IT.
+func DefaultPolicy() Policy {
+	return Policy{FlagAfter: 24 * time.Hour, SuspendAfter: 14 * 24 * time.Hour}
+}
+
+// EnrollRequest is the body of POST /v1/enroll.
+type EnrollRequest struct {
+	Token string `json:"token"`
+	CSR   string `json:"csr"` // PEM
+}
+
+// EnrollResponse answers an enrollment or a renewal.
+type EnrollResponse struct {
+	Node    string   `json:"node"`
+	Commune string   `json:"commune,omitempty"`
+	CertPEM string   `json:"cert_pem"` // leaf followed by the fleet CA
+	RootPEM string   `json:"root_pem,omitempty"`
+	City    []string `json:"city,omitempty"` // city API URLs
+	NextSeq uint64   `json:"next_seq,omitempty"`
+}
+
+// TokenRequest is the body of POST /v1/admin/token.
+type TokenRequest struct {
+	Commune string        `json:"commune"`
+	Node    string        `json:"node,omitempty"` // default "edge-" + commune
+	TTL     time.Duration `json:"ttl,omitempty"`  // default certs.DefaultTokenLifetime
+}
+
+// TokenResponse carries a new enrollment token, shown once.
+type TokenResponse struct {
+	Token   string    `json:"token"`
+	Node    string    `json:"node"`
+	Commune string    `json:"commune"`
+	Expires time.Time `json:"expires"`
+}
+
+// NodeAction is the body of POST /v1/admin/revoke and /reinstate.
+type NodeAction struct {
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
+}
+
+// FleetNode is one row of GET /v1/admin/nodes.
+type FleetNode struct {
+	fsm.NodeRecord
+	Flagged bool   `json:"flagged"` // active but not seen for the policy's FlagAfter
+	Lag     uint64 `json:"lag"`
+}
+
+// WhoAmI answers GET /v1/whoami: what the city knows of the calling edge.
+type WhoAmI struct {
+	Node     string   `json:"node"`
+	Communes []string `json:"communes"`
+}
+
+const maxEnrollBody = 16 << 10
+
+func (s *Server) fleetRoutes() {
+	s.mux.HandleFunc("GET /v1/enroll/root", s.enrollRoot)
+	s.mux.HandleFunc("POST /v1/enroll", s.enroll)
+	s.mux.HandleFunc("POST /v1/renew", s.role(s.renew, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/whoami", s.role(s.whoami, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/stream", s.role(s.stream, certs.RoleEdge))
+	s.mux.HandleFunc("POST /v1/admin/token", s.role(s.token, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/nodes", s.role(s.nodes, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/series", s.role(s.series, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/revoke", s.role(s.nodeAction(fsm.KindRevoke), certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/reinstate", s.role(s.nodeAction(fsm.KindReinstate), certs.RoleAdmin))
+}
+
+// CheckPeer refuses a TLS peer whose node is revoked or suspended, or whose
+// certificate was replaced by a newer enrollment: the hook of the API's TLS
+// configuration (certs.APIServerTLS), so that a refused node's handshake
+// fails. Requests on connections opened before are checked again by role.
+func (s *Server) CheckPeer(cert *x509.Certificate) error {
+	id, role, err := certs.NodeIdentity(cert)
+	if err != nil || role != certs.RoleEdge {
+		return err
+	}
+	return s.cfg.Cluster.FSM().CheckNode(id, certs.Serial(cert))
+}
+
+func (s *Server) enrollRoot(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.Issuer == nil {
+		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Write(s.cfg.Issuer.RootPEM())
+}
+
+// enroll is the one endpoint an edge calls without a certificate: the
+// token is its credential. The certificate is issued first and recorded
+// through raft second; if raft refuses (the token was used meanwhile), the
+// certificate is never recorded and CheckPeer refuses it.
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Issuer == nil {
+		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		return
+	}
+	var req EnrollRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
+		httpError(w, http.StatusBadRequest, "enrollment: %v", err)
+		return
+	}
+	tok, err := certs.ParseEnrollToken(req.Token)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if !tok.MatchesRoot(s.cfg.Issuer.RootCert()) {
+		httpError(w, http.StatusForbidden, "the token was made for another city")
+		return
+	}
+	info, err := s.cfg.Cluster.FSM().Token(tok.Hash())
+	switch {
+	case errors.Is(err, fsm.ErrTokenUnknown):
+		// A token made a moment ago may not have reached this replica:
+		// the leader's verdict below is the one that counts.
+	case err != nil:
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	case info.Used:
+		httpError(w, http.StatusForbidden, "%v", fsm.ErrTokenUsed)
+		return
+	case !s.cfg.Now().Before(info.Expires):
+		httpError(w, http.StatusForbidden, "%v", fsm.ErrTokenExpired)
+		return
+	}
+	cert, chain, err := s.cfg.Issuer.IssueCSR([]byte(req.CSR), tok.Node, certs.RoleEdge, s.cfg.NodeLifetime, s.cfg.Now())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, Fleet: &fsm.FleetOp{
+		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
+	if err != nil {
+		if errors.Is(err, errRefused) {
+			httpError(w, http.StatusForbidden, "%v", err)
+			return
+		}
+		applyError(w, err)
+		return
+	}
+	er, ok := res.(*fsm.EnrollResult)
+	if !ok {
+		httpError(w, http.StatusInternalServerError, "unexpected enrollment response %T", res)
+		return
+	}
+	s.log.Info("edge enrolled", "node", er.Node, "commune", er.Commune, "serial", certs.Serial(cert), "until", cert.NotAfter)
+	writeJSON(w, http.StatusOK, EnrollResponse{Node: er.Node, Commune: er.Commune, CertPEM: string(chain),
+		RootPEM: string(s.cfg.Issuer.RootPEM()), City: er.Peers, NextSeq: er.NextSeq})
+}
+
+// renew issues a new certificate to an edge over its current one.
+func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Issuer == nil {
+		httpError(w, http.StatusNotFound, "this city node does not renew certificates (no fleet CA)")
+		return
+	}
+	c := callerOf(r)
+	var req EnrollRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
+		httpError(w, http.StatusBadRequest, "renewal: %v", err)
+		return
+	}
+	cert, chain, err := s.cfg.Issuer.IssueCSR([]byte(req.CSR), c.id, certs.RoleEdge, s.cfg.NodeLifetime, s.cfg.Now())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCert, Fleet: &fsm.FleetOp{
+		Node: c.id, Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
+	if err != nil {
+		if errors.Is(err, errRefused) {
+			httpError(w, http.StatusForbidden, "%v", err)
+			return
+		}
+		applyError(w, err)
+		return
+	}
+	s.log.Info("edge certificate renewed", "node", c.id, "serial", certs.Serial(cert), "until", cert.NotAfter)
+	writeJSON(w, http.StatusOK, EnrollResponse{Node: c.id, CertPEM: string(chain)})
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	c := callerOf(r)
+	communes, err := s.cfg.Cluster.FSM().NodeCommunes(c.id)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, WhoAmI{Node: c.id, Communes: communes})
+}
+
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Streams == nil {
+		httpError(w, http.StatusNotFound, "this city node serves no edge stream")
+		return
+	}
+	c := callerOf(r)
+	communes, err := s.cfg.Cluster.FSM().NodeCommunes(c.id)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	s.cfg.Streams.Serve(w, r, c.id, communes)
+}
+
+// Telemetry records what an edge reported over its stream, through raft.
+func (s *Server) Telemetry(ctx context.Context, node string, t *fsm.Telemetry) error {
+	_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindTelemetry, Fleet: &fsm.FleetOp{Node: node, Telemetry: t}})
+	return err
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Issuer == nil {
+		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		return
+	}
+	var req TokenRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&req); err != nil {
+		httpError(w, http.StatusBadRequest, "token: %v", err)
+		return
+	}
+	if req.Node == "" {
+		req.Node = "edge-" + req.Commune
+	}
+	if req.TTL == 0 {
+		req.TTL = certs.DefaultTokenLifetime
+	}
+	if req.TTL < time.Minute || req.TTL > 30*24*time.Hour {
+		httpError(w, http.StatusBadRequest, "token lifetime %v must be between 1 minute and 30 days", req.TTL)
+		return
+	}
+	tok, err := certs.NewEnrollToken(req.Commune, req.Node, s.cfg.Issuer.RootCert())
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	expires := s.cfg.Now().Add(req.TTL).UTC().Truncate(time.Second)
+	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindToken, Fleet: &fsm.FleetOp{
+		Node: req.Node, Commune: req.Commune, TokenHash: tok.Hash(), Expires: expires, By: callerOf(r).id}})
+	if err != nil {
+		applyError(w, err)
+		return
+	}
+	s.log.Info("enrollment token made", "node", req.Node, "commune", req.Commune, "expires", expires, "by", callerOf(r).id)
+	writeJSON(w, http.StatusOK, TokenResponse{Token: tok.String(), Node: req.Node, Commune: req.Commune, Expires: expires})
+}
+
+func (s *Server) nodes(w http.ResponseWriter, _ *http.Request) {
+	recs, err := s.cfg.Cluster.FSM().FleetNodes()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	now := s.cfg.Now()
+	out := make([]FleetNode, 0, len(recs))
+	for _, r := range recs {
+		seen := r.LastSeen
+		if seen.IsZero() {
+			seen = r.Enrolled
+		}
+		flagged := r.State == fsm.NodeActive && !seen.IsZero() && now.Sub(seen) > s.cfg.Policy.FlagAfter
+		out = append(out, FleetNode{NodeRecord: *r, Flagged: flagged, Lag: r.Lag()})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) series(w http.ResponseWriter, r *http.Request) {
+	out, err := s.cfg.Cluster.FSM().NodeSeries(r.PathValue("node"))
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if out == nil {
+		out = []fsm.Sample{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) nodeAction(kind fsm.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var a NodeAction
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&a); err != nil {
+			httpError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		if err := certs.ValidNodeID(a.Node); err != nil {
+			httpError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		if a.Reason == "" {
+			httpError(w, http.StatusBadRequest, "a reason is required: it goes into the fleet record and the audit trail")
+			return
+		}
+		by := callerOf(r).id
+		if _, err := s.apply(r.Context(), &fsm.Command{Kind: kind, Fleet: &fsm.FleetOp{Node: a.Node, Reason: a.Reason, By: by}}); err != nil {
+			applyError(w, err)
+			return
+		}
+		s.log.Warn("fleet action", "kind", kind, "node", a.Node, "reason", a.Reason, "by", by)
+		writeJSON(w, http.StatusOK, a)
+	}
+}
+
+// Sweep applies the not-seen policy once: active nodes not seen for
+// SuspendAfter are suspended through raft. Node assembly runs it on the
+// leader.
+func (s *Server) Sweep(ctx context.Context) error {
+	if s.cfg.Policy.SuspendAfter <= 0 {
+		return nil
+	}
+	stale, err := s.cfg.Cluster.FSM().StaleNodes(s.cfg.Now().Add(-s.cfg.Policy.SuspendAfter))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, node := range stale {
+		reason := fmt.Sprintf("not seen for more than %v (policy)", s.cfg.Policy.SuspendAfter)
+		_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindSuspend, Fleet: &fsm.FleetOp{Node: node, Reason: reason, By: "policy"}})
+		if err == nil {
+			s.log.Warn("edge suspended by the not-seen policy", "node", node, "after", s.cfg.Policy.SuspendAfter)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,202 @@
+package cityapi
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// enrollAs runs an edge's side of enrollment against the kit: fetch the
+// root, check it against the token, send a CSR.
+func (k *kit) enrollAs(t *testing.T, token string) (int, EnrollResponse, tls.Certificate) {
+	t.Helper()
+	tok, err := certs.ParseEnrollToken(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.MatchesRoot(k.pki.Root) {
+		t.Fatal("token does not name the kit's root")
+	}
+	keyPEM, csrPEM, err := certs.NewNodeKey(tok.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool(), MinVersion: tls.VersionTLS13}}}
+	body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csrPEM)})
+	code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
+	var er EnrollResponse
+	if code != http.StatusOK {
+		return code, er, tls.Certificate{}
+	}
+	if err := json.Unmarshal(b, &er); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair([]byte(er.CertPEM), keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, er, cert
+}
+
+func (k *kit) token(t *testing.T, admin *http.Client, commune, node string) string {
+	t.Helper()
+	body, _ := json.Marshal(TokenRequest{Commune: commune, Node: node})
+	code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/token", "application/json", body)
+	if code != http.StatusOK {
+		t.Fatalf("token: %d %s", code, b)
+	}
+	var tr TokenResponse
+	json.Unmarshal(b, &tr)
+	return tr.Token
+}
+
+func TestEnrollRevokeRenew(t *testing.T) {
+	k := newKit(t, func(c *Config) { c.NodeLifetime = time.Hour })
+	admin := k.client(t, k.pki.Admin())
+	token := k.token(t, admin, "92101", "")
+
+	code, er, cert := k.enrollAs(t, token)
+	if code != http.StatusOK || er.Node != "edge-92101" || er.Commune != "92101" || er.NextSeq != 1 || er.RootPEM == "" {
+		t.Fatalf("enroll: %d %+v", code, er)
+	}
+	if left := time.Until(cert.Leaf.NotAfter); left > time.Hour || left < 55*time.Minute {
+		t.Fatalf("certificate lives %v, want the configured hour", left)
+	}
+	if code, _, _ := k.enrollAs(t, token); code != http.StatusForbidden {
+		t.Fatalf("token reused: %d", code)
+	}
+	if code, _, _ := k.enrollAs2(t, strings.Replace(token, "xn1_", "xn1_A", 1)); code != http.StatusBadRequest {
+		t.Fatalf("mangled token: %d", code)
+	}
+
+	edge := k.client(t, cert)
+	code, b := do(t, edge, "GET", k.srv.URL+"/v1/whoami", "", nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"communes":["92101"]`) {
+		t.Fatalf("whoami: %d %s", code, b)
+	}
+	// Admin-only endpoints stay closed to edges; enrollment needs no cert
+	// but nothing else does.
+	if code, _ := do(t, edge, "GET", k.srv.URL+"/v1/admin/nodes", "", nil); code != http.StatusForbidden {
+		t.Fatalf("edge listed the fleet: %d", code)
+	}
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
+	if code, _ := do(t, anon, "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous whoami: %d", code)
+	}
+
+	// Renewal over the current certificate; both work until the edge
+	// switches.
+	_, csr, _ := certs.NewNodeKey("edge-92101")
+	body, _ := json.Marshal(EnrollRequest{CSR: string(csr)})
+	if code, b := do(t, edge, "POST", k.srv.URL+"/v1/renew", "application/json", body); code != http.StatusOK || !strings.Contains(string(b), "BEGIN CERTIFICATE") {
+		t.Fatalf("renew: %d %s", code, b)
+	}
+	_, csrOther, _ := certs.NewNodeKey("edge-other")
+	body, _ = json.Marshal(EnrollRequest{CSR: string(csrOther)})
+	if code, _ := do(t, edge, "POST", k.srv.URL+"/v1/renew", "application/json", body); code != http.StatusBadRequest {
+		t.Fatalf("renewal for another node's name: %d", code)
+	}
+
+	// The fleet list shows the node.
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/nodes", "", nil)
+	var nodes []FleetNode
+	if code != http.StatusOK || json.Unmarshal(b, &nodes) != nil || len(nodes) != 1 || nodes[0].State != fsm.NodeActive || nodes[0].PrevSerial == "" {
+		t.Fatalf("nodes: %d %s", code, b)
+	}
+
+	// Revocation: the open keep-alive connection is refused on its next
+	// request, a new handshake is refused outright.
+	body, _ = json.Marshal(NodeAction{Node: "edge-92101"})
+	if code, _ := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusBadRequest {
+		t.Fatalf("revoke without a reason: %d", code)
+	}
+	body, _ = json.Marshal(NodeAction{Node: "edge-92101", Reason: "box stolen"})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, b)
+	}
+	if code, b := do(t, edge, "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusForbidden || !strings.Contains(string(b), "box stolen") {
+		t.Fatalf("revoked node on an open connection: %d %s", code, b)
+	}
+	fresh := k.client(t, cert)
+	req, _ := http.NewRequest("GET", k.srv.URL+"/v1/whoami", nil)
+	if resp, err := fresh.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("revoked node completed a handshake: %s", resp.Status)
+	}
+
+	// The re-imaged box enrolls again with a new token.
+	code, _, cert2 := k.enrollAs(t, k.token(t, admin, "92101", ""))
+	if code != http.StatusOK {
+		t.Fatalf("re-enroll: %d", code)
+	}
+	if code, _ := do(t, k.client(t, cert2), "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusOK {
+		t.Fatalf("re-enrolled node: %d", code)
+	}
+	if _, err := k.client(t, cert).Get(k.srv.URL + "/v1/whoami"); err == nil {
+		t.Fatal("the old box's certificate works again after re-enrollment")
+	}
+}
+
+func TestTokenFromAnotherCity(t *testing.T) {
+	k := newKit(t)
+	other, err := certs.Init(t.TempDir(), certs.InitOptions{CityNodes: []string{"city-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := certs.NewEnrollToken("92101", "edge-x", other.Root)
+	if code, _, _ := k.enrollAs2(t, tok.String()); code != http.StatusForbidden {
+		t.Fatalf("foreign token: %d", code)
+	}
+}
+
+// enrollAs2 skips the root check a real edge makes, to see the city's.
+func (k *kit) enrollAs2(t *testing.T, token string) (int, []byte, error) {
+	_, csrPEM, _ := certs.NewNodeKey("edge-x")
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
+	body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csrPEM)})
+	code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
+	return code, b, nil
+}
+
+func TestSweepSuspends(t *testing.T) {
+	now := time.Now()
+	k := newKit(t, func(c *Config) {
+		c.Policy = Policy{FlagAfter: time.Hour, SuspendAfter: 2 * time.Hour}
+		c.Now = func() time.Time { return now }
+	})
+	admin := k.client(t, k.pki.Admin())
+	_, _, cert := k.enrollAs(t, k.token(t, admin, "92101", ""))
+	api := k.srv.Config.Handler.(*Server)
+	if err := api.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do(t, k.client(t, cert), "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusOK {
+		t.Fatalf("fresh node refused: %d", code)
+	}
+	now = now.Add(90 * time.Minute)
+	_, b := do(t, admin, "GET", k.srv.URL+"/v1/admin/nodes", "", nil)
+	if !strings.Contains(string(b), `"flagged":true`) {
+		t.Fatalf("not flagged after 90 minutes: %s", b)
+	}
+	now = now.Add(time.Hour)
+	if err := api.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.client(t, cert).Get(k.srv.URL + "/v1/whoami"); err == nil {
+		t.Fatal("suspended node connected")
+	}
+	body, _ := json.Marshal(NodeAction{Node: "edge-92101", Reason: "office reopened after Tết"})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/reinstate", "application/json", body); code != http.StatusOK {
+		t.Fatalf("reinstate: %d %s", code, b)
+	}
+	if code, b := do(t, k.client(t, cert), "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusOK {
+		t.Fatalf("reinstated node refused: %d %s", code, b)
+	}
+}
