@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xanode/xanode/reader/emrtd"
 	"github.com/xanode/xanode/reader/emulator"
 )
 
@@ -75,7 +76,8 @@ func benchmarkRead(b *testing.B, files emulator.Files, opts emulator.Options, ke
 // BenchmarkReadWithPA is DESIGN 11's chip read: BAC, COM + DG1 + DG13 +
 // SOD, and passive authentication, under a PKI shaped like Vietnam's
 // (brainpoolP512r1 CSCA with explicit parameters, brainpoolP256r1
-// Document Signer). Only the reader's CPU is measured (answers replayed).
+// Document Signer), then PACE with each mapping. Only the reader's CPU is
+// measured (answers replayed).
 func BenchmarkReadWithPA(b *testing.B) {
 	vn, err := emulator.NewTestPKIWith(time.Now(), emulator.VietnamPKI)
 	if err != nil {
@@ -98,4 +100,8 @@ func BenchmarkReadWithPA(b *testing.B) {
 	}
 	opts.ChipKeys = chip
 	b.Run("PACE CAN and chip authentication", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
+	opts.PACE = []emrtd.PACEInfo{emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13)}
+	b.Run("PACE-IM CAN and chip authentication", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
+	opts.PACE = []emrtd.PACEInfo{emrtd.PACEInfoWith(emrtd.ChipAuthenticationMapping, emrtd.AES128, 13)}
+	b.Run("PACE-CAM CAN", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
 }

@@ -13,10 +13,15 @@ const (
 	CloneCheckNone = "none"
 	CloneCheckCA   = "ca" // chip authentication (DG14)
 	CloneCheckAA   = "aa" // active authentication (DG15)
+	// CloneCheckPACECAM is PACE with chip authentication mapping, whose
+	// proof is checked against DG14's key: Chip Authentication built
+	// into PACE, so none follows.
+	CloneCheckPACECAM = "pace-cam"
 )
 
-// chipAuthentication reads DG14 and runs Chip Authentication with the
-// first ECDH key it announces. Whether the chip passed is known only at
+// chipAuthentication reads DG14 and checks the proof of PACE-CAM against
+// it or else runs Chip Authentication with the first ECDH key it
+// announces. Whether the chip passed Chip Authentication is known only at
 // its next answer (see reading.read). A DG14 that cannot be used, or a
 // chip that refuses the protocol, leaves the clone check to Active
 // Authentication, with the reason kept.
@@ -27,8 +32,16 @@ func (r *reading) chipAuthentication(ctx context.Context) (*emrtd.SecurityInfos,
 	}
 	infos, err := emrtd.ParseDG14(b)
 	if err != nil {
-		r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusFailed, Reason: err.Error()}
+		method := CloneCheckCA
+		if r.cam != nil {
+			method, r.cam = CloneCheckPACECAM, nil
+		}
+		r.res.CloneCheck = CloneCheck{Method: method, Status: StatusFailed, Reason: err.Error()}
 		return nil, nil
+	}
+	r.dg14 = infos
+	if r.cam != nil && r.checkCAM() {
+		return infos, nil
 	}
 	info, key, ok := caPair(infos)
 	if !ok {
@@ -47,6 +60,32 @@ func (r *reading) chipAuthentication(ctx context.Context) (*emrtd.SecurityInfos,
 		r.res.CloneCheck = CloneCheck{Method: CloneCheckCA, Status: StatusFailed, Reason: err.Error()}
 	}
 	return infos, nil
+}
+
+// checkCAM checks the proof of PACE-CAM against the chip authentication
+// keys of DG14, and reports whether that decided the clone check: a proof
+// that fits one key passes, one that fits none of the keys on PACE's
+// curve fails. Without such a key, Chip Authentication may still run.
+func (r *reading) checkCAM() bool {
+	proof := r.cam
+	r.cam = nil
+	var failure error
+	for _, k := range r.dg14.ChipAuthenticationKeys {
+		err := proof.Verify(k)
+		if err == nil {
+			r.res.CloneCheck, r.caBroken = CloneCheck{Method: CloneCheckPACECAM, Status: StatusOK}, false
+			return true
+		}
+		if !errors.Is(err, emrtd.ErrUnsupported) {
+			failure = err
+		}
+	}
+	if failure == nil {
+		r.res.CloneCheck.Reason = "PACE-CAM: DG14 holds no chip authentication key on PACE's curve"
+		return false
+	}
+	r.res.CloneCheck, r.caBroken = CloneCheck{Method: CloneCheckPACECAM, Status: StatusFailed, Reason: failure.Error()}, true
+	return true
 }
 
 // caPair picks the Chip Authentication protocol and the public key it
@@ -74,9 +113,9 @@ func (r *reading) activeAuthentication(ctx context.Context, infos *emrtd.Securit
 	if err != nil {
 		return err
 	}
-	// A chip that passed CA needs no AA; one that failed it cryptographically
-	// must not be rescued by AA.
-	if r.res.CloneCheck.Method == CloneCheckCA && (r.res.CloneCheck.Status == StatusOK || r.caBroken) {
+	// A chip that passed CA or PACE-CAM needs no AA; one that failed either
+	// cryptographically must not be rescued by AA.
+	if m := r.res.CloneCheck.Method; (m == CloneCheckCA || m == CloneCheckPACECAM) && (r.res.CloneCheck.Status == StatusOK || r.caBroken) {
 		return nil
 	}
 	pub, err := emrtd.ParseDG15(b)

@@ -66,17 +66,17 @@ func TestCloneCheck(t *testing.T) {
 		{"no PA: CA proves nothing", emulator.ChipKeys{CA: caKey}, emulator.ChipKeys{CA: caKey}, false,
 			CloneCheck{Method: "ca", Status: StatusNotChecked}, AssuranceChipRead},
 		{"clone, CA", emulator.ChipKeys{CA: caKey}, other, true,
-			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipRead},
 		{"clone, CA 3DES", emulator.ChipKeys{CA: caKey, CACipher: emrtd.TDES}, other, true,
-			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipRead},
 		{"clone, CA and AA", emulator.ChipKeys{CA: caKey, AA: rsaAAKey}, emulator.ChipKeys{CA: other.CA, AA: rsaAAKey}, true,
-			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "ca", Status: StatusFailed}, AssuranceChipRead},
 		{"clone, AA RSA", emulator.ChipKeys{AA: rsaAAKey}, emulator.ChipKeys{AA: mustRSA(t)}, true,
-			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipRead},
 		{"clone, AA ECDSA", emulator.ChipKeys{AA: ecAA}, other, true,
-			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipRead},
 		{"clone without keys", emulator.ChipKeys{CA: caKey, AA: ecAA}, emulator.ChipKeys{}, true,
-			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipVerified},
+			CloneCheck{Method: "aa", Status: StatusFailed}, AssuranceChipRead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func TestReadPACERefusedFallsBackToBAC(t *testing.T) {
 	if _, err := Read(context.Background(), noPACE{mustCard(t, files, emulator.Options{})}, CAN("012345")); !errors.Is(err, ErrPACENotSupported) {
 		t.Fatalf("CAN, PACE refused: %v", err)
 	}
-	// PACE variants this reader does not run (DH, integrated mapping) mean BAC.
+	// PACE variants this reader does not run (DH) mean BAC.
 	dh := emrtd.PACEInfo{Protocol: []int{0, 4, 0, 127, 0, 7, 2, 2, 4, 1, 2}, Version: 2, ParameterID: 0}
 	res, err = Read(context.Background(), mustCard(t, paceFiles(t, dh), emulator.Options{}), mustKey(t))
 	if err != nil || res.Access != AccessBAC {

@@ -33,7 +33,7 @@ var (
 	ErrAccessDenied = emrtd.ErrAccessDenied
 	// ErrPACENotSupported means a CAN was given but the chip offers no PACE
 	// this reader runs, so only the MRZ key can open it.
-	ErrPACENotSupported = errors.New("reader: the chip offers no PACE, so a CAN cannot open it; give the MRZ key (ID, date of birth, expiry) instead")
+	ErrPACENotSupported = errors.New("reader: the chip offers no PACE this reader runs, so a CAN cannot open it; give the MRZ key (ID, date of birth, expiry) instead")
 	// ErrInvalidKey means the key data are malformed (not a wrong key).
 	ErrInvalidKey = emrtd.ErrInvalidKey
 	// ErrNotCard means the chip has no eMRTD application.
@@ -112,10 +112,11 @@ func Read(ctx context.Context, t Transport, key Key) (*Result, error) {
 	return Config{}.Read(ctx, t, key)
 }
 
-// Read selects the eMRTD application, runs BAC, and reads EF.COM, DG14
-// (then runs Chip Authentication), DG1, DG2 (when listed and not skipped),
-// DG13, DG15 and EF.SOD under secure messaging, runs Active Authentication
-// when Chip Authentication was not possible, and checks EF.SOD against the
+// Read selects the eMRTD application, runs PACE (generic, integrated or
+// chip authentication mapping) or BAC, and reads EF.COM, DG14 (then checks
+// PACE-CAM's proof or runs Chip Authentication), DG1, DG2 (when listed and
+// not skipped), DG13, DG15 and EF.SOD under secure messaging, runs Active
+// Authentication when neither was possible, and checks EF.SOD against the
 // trust store. A wrong key is ErrAccessDenied; a card that answers garbage
 // is an error naming what was wrong.
 func (c Config) Read(ctx context.Context, t Transport, key Key) (*Result, error) {
@@ -163,6 +164,9 @@ func (r *reading) open(ctx context.Context, again bool) error {
 		switch {
 		case err == nil:
 			r.res.Access = AccessPACE
+			if r.cam = r.s.ChipAuthenticationMapping(); r.cam != nil && r.dg14 != nil {
+				r.checkCAM()
+			}
 			return r.selectApplication(ctx)
 		case !errors.Is(err, emrtd.ErrPACENotSupported):
 			return err
@@ -170,6 +174,13 @@ func (r *reading) open(ctx context.Context, again bool) error {
 			return fmt.Errorf("%w: %w", ErrPACENotSupported, err)
 		}
 		r.res.Warnings = append(r.res.Warnings, "the chip announces PACE but refused it; read with BAC instead")
+	} else if r.paceUnsupported != nil {
+		if !r.haveBAC {
+			return fmt.Errorf("%w: %w", ErrPACENotSupported, r.paceUnsupported)
+		}
+		if !again {
+			r.res.Warnings = append(r.res.Warnings, "read with BAC: "+r.paceUnsupported.Error())
+		}
 	}
 	if !r.haveBAC {
 		return ErrPACENotSupported
@@ -212,6 +223,8 @@ func (r *reading) cardAccess(ctx context.Context) error {
 	}
 	if info, ok := emrtd.SupportedPACE(infos); ok {
 		r.paceInfo, r.severalPACE = &info, len(infos.PACE) > 1
+	} else if len(infos.PACE) > 0 {
+		r.paceUnsupported = emrtd.CheckPACE(infos.PACE[0])
 	}
 	return nil
 }
@@ -226,13 +239,20 @@ type reading struct {
 	password emrtd.PACEPassword
 	bac      emrtd.BACKey
 	haveBAC  bool
-	// paceInfo is the PACE variant EF.CardAccess offers, nil for none.
-	paceInfo    *emrtd.PACEInfo
-	severalPACE bool
+	// paceInfo is the PACE variant EF.CardAccess offers, nil for none;
+	// paceUnsupported says why, when it offers only variants not run here.
+	paceInfo        *emrtd.PACEInfo
+	severalPACE     bool
+	paceUnsupported error
+	// cam is the chip's proof from PACE-CAM until DG14 checks it; dg14 is
+	// DG14 once read.
+	cam  *emrtd.CAMProof
+	dg14 *emrtd.SecurityInfos
 	// caPending is set between Chip Authentication and the chip's first
 	// answer under the new keys, which confirms it.
 	caPending bool
-	// caBroken is set when the chip failed Chip Authentication's proof.
+	// caBroken is set when the chip failed the proof of Chip
+	// Authentication or of PACE-CAM.
 	caBroken bool
 }
 
@@ -278,6 +298,8 @@ func (r *reading) readFiles(ctx context.Context) error {
 		if infos, err = r.chipAuthentication(ctx); err != nil {
 			return err
 		}
+	} else if r.cam != nil {
+		r.cam, r.res.CloneCheck.Reason = nil, "PACE-CAM: the card has no DG14 to check the chip's proof against"
 	}
 	dg1, err := r.read(ctx, emrtd.FileDG1)
 	if err != nil {

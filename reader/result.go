@@ -20,9 +20,9 @@ type Assurance string
 
 // Assurance levels, strongest first.
 const (
-	AssuranceChipCloningChecked Assurance = "chip-cloning-checked" // PA and chip or active authentication
-	AssuranceChipVerified       Assurance = "chip-verified"        // passive authentication
-	AssuranceChipRead           Assurance = "chip-read"            // chip read, data not authenticated
+	AssuranceChipCloningChecked Assurance = "chip-cloning-checked" // PA and chip or active authentication (or PACE-CAM)
+	AssuranceChipVerified       Assurance = "chip-verified"        // passive authentication, no clone found
+	AssuranceChipRead           Assurance = "chip-read"            // chip read, data not authenticated, or a clone
 	AssuranceQR                 Assurance = "qr"                   // the card's QR code
 	AssuranceTyped              Assurance = "typed"                // typed by the officer
 )
@@ -54,7 +54,7 @@ type PA struct {
 
 // CloneCheck is the outcome of chip or active authentication.
 type CloneCheck struct {
-	Method string `json:"method"` // "none", "ca" or "aa"
+	Method string `json:"method"` // "none", "ca", "aa" or "pace-cam"
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 }
@@ -100,11 +100,13 @@ func (r *Result) fill(c Config) {
 	}
 	r.PA = c.passiveAuthentication(r.Raw)
 	r.settleCloneCheck()
+	// A chip caught as a clone vouches for nothing: its data may be a
+	// genuine card's (PA), but the chip carrying them is not that card's.
 	r.Assurance = AssuranceChipRead
 	switch {
 	case r.PA.Status == StatusOK && r.CloneCheck.Status == StatusOK:
 		r.Assurance = AssuranceChipCloningChecked
-	case r.PA.Status == StatusOK:
+	case r.PA.Status == StatusOK && r.CloneCheck.Status != StatusFailed:
 		r.Assurance = AssuranceChipVerified
 	}
 }

@@ -1,11 +1,11 @@
 // Package emrtd is the terminal side of ICAO Doc 9303 for eMRTD chips such as
 // the Vietnamese CCCD: MRZ check digits and the BAC key, the key derivation
 // function, retail MAC and AES-CMAC, 3DES and AES secure messaging, Basic
-// Access Control, PACE (ECDH generic mapping, MRZ or CAN), Chip
-// Authentication (DG14) and Active Authentication (DG15), and a Session that
-// selects the LDS1 application and reads elementary files over any
-// Transport, with extended length when the card's ATR announces it. It also
-// holds the card-side primitives (answering BAC, PACE and Chip
+// Access Control, PACE (ECDH with generic, integrated or chip authentication
+// mapping; MRZ or CAN), Chip Authentication (DG14) and Active Authentication
+// (DG15), and a Session that selects the LDS1 application and reads elementary
+// files over any Transport, with extended length when the card's ATR announces
+// it. It also holds the card-side primitives (answering BAC, PACE and Chip
 // Authentication, signing Active Authentication challenges, unwrapping
 // commands, wrapping responses) so that the software chip in reader/emulator
 // runs exactly the same cryptography.

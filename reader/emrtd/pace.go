@@ -55,35 +55,139 @@ func CANPassword(can string) (PACEPassword, error) {
 	return PACEPassword{Ref: PasswordCAN, Secret: []byte(can)}, nil
 }
 
-// pace is one PACE variant: generic mapping over ECDH on a known curve.
+// Mapping is how a PACE variant maps the chip's nonce to the generator of
+// its key agreement (ICAO 9303-11 4.4.3.3).
+type Mapping int
+
+// Mappings of PACE over ECDH.
+const (
+	// GenericMapping is G' = s·G + H, H from an anonymous ECDH
+	// (id-PACE-ECDH-GM-*).
+	GenericMapping Mapping = iota + 1
+	// IntegratedMapping is G' = f_G(R_p(s, t)), t the terminal's nonce
+	// sent in clear (id-PACE-ECDH-IM-*).
+	IntegratedMapping
+	// ChipAuthenticationMapping is generic mapping after which the chip
+	// proves it holds its DG14 key with encrypted chip authentication data
+	// (id-PACE-ECDH-CAM-*, AES only).
+	ChipAuthenticationMapping
+)
+
+func (m Mapping) String() string {
+	switch m {
+	case GenericMapping:
+		return "GM"
+	case IntegratedMapping:
+		return "IM"
+	case ChipAuthenticationMapping:
+		return "CAM"
+	}
+	return fmt.Sprintf("Mapping(%d)", int(m))
+}
+
+// arc is the mapping's arc under id-PACE for ECDH.
+func (m Mapping) arc() int {
+	switch m {
+	case IntegratedMapping:
+		return arcECDHIM
+	case ChipAuthenticationMapping:
+		return arcECDHCAM
+	}
+	return arcECDH
+}
+
+// pace is one PACE variant: a mapping over ECDH on a known curve.
 type pace struct {
 	protocol asn1.ObjectIdentifier
+	mapping  Mapping
 	cipher   Cipher
 	curve    *keys.Curve
 }
 
-// paceFor checks that info is a variant this package runs: ECDH generic
-// mapping (id-PACE-ECDH-GM-*) on a standardized curve.
+// paceFor checks that info is a variant this package runs: ECDH with
+// generic, integrated or chip authentication mapping on a standardized
+// curve. Integrated mapping's point encoding needs p ≡ 3 mod 4 (so not
+// P-224), and chip authentication mapping exists only with AES.
 func paceFor(info PACEInfo) (pace, error) {
-	arc, c, ok := underArc(info.Protocol, oidPACE)
-	if !ok || arc != arcECDH {
-		return pace{}, fmt.Errorf("%w: %v (only ECDH generic mapping is)", ErrPACENotSupported, info.Protocol)
+	_, c, _ := underArc(info.Protocol, oidPACE)
+	m := info.Mapping()
+	if m == 0 || (m == ChipAuthenticationMapping && c == TDES) {
+		return pace{}, fmt.Errorf("%w: %s (only ECDH with generic, integrated or chip authentication mapping is)", ErrPACENotSupported, info)
 	}
 	curve, ok := keys.CurveByParameterID(info.ParameterID)
 	if !ok {
-		return pace{}, fmt.Errorf("%w: domain parameters %d", ErrPACENotSupported, info.ParameterID)
+		return pace{}, fmt.Errorf("%w: %s: unknown standardized domain parameters %d", ErrPACENotSupported, info, info.ParameterID)
 	}
-	return pace{protocol: info.Protocol, cipher: c, curve: curve}, nil
+	if m == IntegratedMapping && curve.Params().P.Bit(0)&curve.Params().P.Bit(1) != 1 {
+		return pace{}, fmt.Errorf("%w: %s: integrated mapping needs a curve with p ≡ 3 mod 4", ErrPACENotSupported, info)
+	}
+	return pace{protocol: info.Protocol, mapping: m, cipher: c, curve: curve}, nil
 }
 
-// SupportedPACE returns the first PACEInfo this package can run.
+// SupportedPACE returns the PACEInfo to run among those this package can:
+// chip authentication mapping first (it makes a separate Chip
+// Authentication needless), then integrated mapping (cheaper than
+// generic), then generic mapping, each in the order announced.
 func SupportedPACE(infos *SecurityInfos) (PACEInfo, bool) {
-	for _, p := range infos.PACE {
-		if _, err := paceFor(p); err == nil {
-			return p, true
+	for _, m := range []Mapping{ChipAuthenticationMapping, IntegratedMapping, GenericMapping} {
+		for _, info := range infos.PACE {
+			if p, err := paceFor(info); err == nil && p.mapping == m {
+				return info, true
+			}
 		}
 	}
 	return PACEInfo{}, false
+}
+
+// CheckPACE says why this package cannot run the PACE variant info
+// announces (an error wrapping ErrPACENotSupported), or nil if it can.
+func CheckPACE(info PACEInfo) error {
+	_, err := paceFor(info)
+	return err
+}
+
+// String names the variant, e.g. "id-PACE-ECDH-GM-AES-CBC-CMAC-128 on
+// domain parameters 13 (brainpoolP256r1)".
+func (info PACEInfo) String() string {
+	name := info.Protocol.String()
+	if arc, c, ok := underArc(info.Protocol, oidPACE); ok {
+		if m, known := paceArcNames[arc]; known {
+			name = "id-PACE-" + m + "-" + cipherSuffix(c)
+		}
+	}
+	switch curve, ok := keys.CurveByParameterID(info.ParameterID); {
+	case ok:
+		return fmt.Sprintf("%s on domain parameters %d (%s)", name, info.ParameterID, curve.Name)
+	case info.ParameterID >= 0:
+		return fmt.Sprintf("%s on domain parameters %d", name, info.ParameterID)
+	}
+	return name
+}
+
+// paceArcNames are the key agreement and mapping arcs under id-PACE.
+var paceArcNames = map[int]string{arcDH: "DH-GM", arcECDH: "ECDH-GM", arcDHIM: "DH-IM", arcECDHIM: "ECDH-IM", arcECDHCAM: "ECDH-CAM"}
+
+func cipherSuffix(c Cipher) string {
+	if c == TDES {
+		return "3DES-CBC-CBC"
+	}
+	return fmt.Sprintf("AES-CBC-CMAC-%d", c.KeySize()*8)
+}
+
+// Mapping returns the mapping of an ECDH PACE variant, 0 for any other.
+func (info PACEInfo) Mapping() Mapping {
+	arc, _, ok := underArc(info.Protocol, oidPACE)
+	switch {
+	case !ok:
+		return 0
+	case arc == arcECDH:
+		return GenericMapping
+	case arc == arcECDHIM:
+		return IntegratedMapping
+	case arc == arcECDHCAM:
+		return ChipAuthenticationMapping
+	}
+	return 0
 }
 
 // kpi is K_π = KDF(π, 3).
@@ -132,7 +236,7 @@ func (p pace) point(b []byte) (x, y *big.Int, err error) {
 // token is the authentication token: the MAC of the other side's
 // ephemeral public key in a 7F49 data object with the protocol OID.
 func (p pace) token(ksMac, publicKey []byte) ([]byte, error) {
-	in := iso7816.EncodeTLV(0x7F49, iso7816.EncodeTLV(0x06, oidValue(p.protocol)), iso7816.EncodeTLV(0x86, publicKey))
+	in := p.tokenInput(publicKey)
 	if p.cipher == TDES {
 		return RetailMAC(ksMac, Pad(in, 8))
 	}
@@ -143,23 +247,15 @@ func (p pace) token(ksMac, publicKey []byte) ([]byte, error) {
 	return CMAC(b, in)[:macLen], nil
 }
 
+// tokenInput is the public key data object the token authenticates.
+func (p pace) tokenInput(publicKey []byte) []byte {
+	return iso7816.EncodeTLV(0x7F49, iso7816.EncodeTLV(0x06, oidValue(p.protocol)), iso7816.EncodeTLV(0x86, publicKey))
+}
+
 // keyPair returns a random scalar and its point on the generator (gx, gy).
 func (p pace) keyPair(s *Session, gx, gy *big.Int) (sk []byte, pk []byte, err error) {
 	if sk, err = randomScalar(s.randReader(), p.curve.Curve); err != nil {
 		return nil, nil, err
 	}
 	return sk, p.curve.EncodePoint(p.curve.ScalarMult(gx, gy, sk)), nil
-}
-
-// dynamic extracts the data object tag from a GENERAL AUTHENTICATE answer.
-func dynamic(resp []byte, tag iso7816.Tag) ([]byte, error) {
-	inner, err := iso7816.Unwrap(resp, tagDynamicAuthentication)
-	if err != nil {
-		return nil, fmt.Errorf("%w: GENERAL AUTHENTICATE answer: %v", ErrProtocol, err)
-	}
-	v, found, err := iso7816.Find(inner, tag)
-	if err != nil || !found {
-		return nil, fmt.Errorf("%w: GENERAL AUTHENTICATE answer without DO'%s'", ErrProtocol, tag)
-	}
-	return v, nil
 }

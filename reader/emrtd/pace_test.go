@@ -3,6 +3,7 @@ package emrtd
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"errors"
 	"math/big"
@@ -186,10 +187,11 @@ func TestCANPassword(t *testing.T) {
 
 // paceCard is a Transport that answers PACE with PACEChip.
 type paceCard struct {
-	info PACEInfo
-	pw   PACEPassword
-	chip *PACEChip
-	sm   *SecureMessaging
+	info   PACEInfo
+	pw     PACEPassword
+	static *ecdsa.PrivateKey // for chip authentication mapping
+	chip   *PACEChip
+	sm     *SecureMessaging
 }
 
 func (c *paceCard) Transmit(_ context.Context, raw []byte) ([]byte, error) {
@@ -206,7 +208,7 @@ func (c *paceCard) Transmit(_ context.Context, raw []byte) ([]byte, error) {
 	}
 	switch {
 	case cmd.INS == insMSE:
-		c.chip, err = NewPACEChip(c.info, c.pw, randReader{})
+		c.chip, err = NewPACEChip(c.info, c.pw, c.static, randReader{})
 		if err != nil {
 			return []byte{0x6A, 0x80}, nil
 		}

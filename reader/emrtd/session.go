@@ -68,6 +68,8 @@ type Session struct {
 	// unconfirmed is set between Chip Authentication's key switch and the
 	// chip's first answer that verifies under the new keys.
 	unconfirmed bool
+	// cam is the chip's proof from PACE with chip authentication mapping.
+	cam *CAMProof
 }
 
 // NewSession starts a session over t. rand supplies the terminal's nonces
@@ -173,7 +175,7 @@ func (s *Session) BAC(ctx context.Context, key BACKey) error {
 	if err != nil {
 		return err
 	}
-	s.sm, s.unconfirmed = nil, false
+	s.sm, s.unconfirmed, s.cam = nil, false, nil
 	rndIC, err := s.call(ctx, "GET CHALLENGE", iso7816.Command{INS: insGetChallenge, Ne: bacNonceLen})
 	if err != nil {
 		return err

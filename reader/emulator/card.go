@@ -1,10 +1,11 @@
 // Package emulator is a software eMRTD chip: the card side of what package
-// emrtd speaks (SELECT, BAC, 3DES and AES secure messaging, READ BINARY,
-// Chip and Active Authentication), behaving
-// like the Vietnamese CCCD as shared/cards/README.md describes it. It serves
-// files from a card directory, builds cards from a person's data with a real
-// EF.SOD, and can present itself to pcscd's vpcd driver so that any PC/SC
-// program reads it. Tests and the demo use it in-process as a Transport.
+// emrtd speaks (SELECT, BAC, PACE with generic, integrated or chip
+// authentication mapping, 3DES and AES secure messaging, READ BINARY, Chip and
+// Active Authentication), behaving like the Vietnamese CCCD as
+// shared/cards/README.md describes it. It serves files from a card directory,
+// builds cards from a person's data with a real EF.SOD, and can present itself
+// to pcscd's vpcd driver so that any PC/SC program reads it. Tests and the
+// demo use it in-process as a Transport.
 package emulator
 
 import (
@@ -52,7 +53,14 @@ type Options struct {
 	// ChipKeys are the private keys the chip holds for Chip and Active
 	// Authentication. Without them the chip answers those commands with
 	// 6D00, like vicc; with other keys than DG14/DG15 say, it is a clone.
+	// PACE with chip authentication mapping uses ChipKeys.CA too.
 	ChipKeys ChipKeys
+	// PACE, when not empty, lists the PACE variants the chip announces in
+	// EF.CardAccess and runs, in place of the files' EF.CardAccess: e.g.
+	// emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13).
+	// Empty keeps the files' EF.CardAccess (AddPACE writes the CCCD's,
+	// generic mapping), or no PACE without one.
+	PACE []emrtd.PACEInfo
 }
 
 // Status words the card uses beyond package iso7816's.
@@ -167,9 +175,21 @@ func (c *Card) setKeys() error {
 	if c.keys, err = emrtd.DeriveBACKeys(c.bacKey); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	if ca, ok := c.mf[0x011C]; ok {
+	if len(c.opts.PACE) > 0 {
+		b, err := (&emrtd.SecurityInfos{PACE: c.opts.PACE}).Marshal()
+		if err != nil {
+			return fmt.Errorf("emulator: EF.CardAccess: %w", err)
+		}
+		c.mf[emrtd.FileCardAccess.FID] = file{File: emrtd.FileCardAccess, data: b}
+	}
+	if ca, ok := c.mf[emrtd.FileCardAccess.FID]; ok {
 		if infos, err := emrtd.ParseSecurityInfos(ca.data); err == nil {
 			c.pace = infos.PACE
+		}
+	}
+	for _, info := range c.pace {
+		if info.Mapping() == emrtd.ChipAuthenticationMapping && c.opts.ChipKeys.CA == nil {
+			return fmt.Errorf("emulator: EF.CardAccess announces %s, which needs ChipKeys.CA", info)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xanode/xanode/reader/emrtd"
 	"github.com/xanode/xanode/reader/iso7816"
 	"github.com/xanode/xanode/reader/keys"
 )
@@ -78,6 +79,53 @@ func FuzzPACEAndChipAuthentication(f *testing.F) {
 		out, _ := c.Transmit(context.Background(), apdu)
 		if _, err := iso7816.ParseResponse(out); err != nil {
 			t.Fatalf("answer %X to %X has no status word", out, apdu)
+		}
+	})
+}
+
+// FuzzPACEMappings runs the start of PACE with integrated or chip
+// authentication mapping (chosen by variant) and then sends arbitrary
+// commands, the mapping data first: always a status word, no panic.
+func FuzzPACEMappings(f *testing.F) {
+	t16 := strings.Repeat("5D", 16)
+	for _, s := range []struct {
+		variant byte
+		apdu    string
+	}{
+		{0, "10860000147C128110" + t16 + "00"},
+		{1, "10860000147C128110" + t16 + "00"},
+		{0, "10860000247C228120" + t16 + t16 + "00"},
+		{1, "10860000457C43814104" + strings.Repeat("11", 64) + "00"},
+		{1, "00860000027C0000"},
+		{0, "10860000047C02820000"},
+	} {
+		f.Add(s.variant, unhex(f, s.apdu))
+	}
+	files, err := Build(testPerson, mustPKI(f).DocumentSigner)
+	if err != nil {
+		f.Fatal(err)
+	}
+	chip := ChipKeys{CA: mustECKey(f, "brainpoolP256r1")}
+	if err := AddChipKeys(files, chip, mustPKI(f).DocumentSigner); err != nil {
+		f.Fatal(err)
+	}
+	variants := []emrtd.PACEInfo{
+		emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13),
+		emrtd.PACEInfoWith(emrtd.ChipAuthenticationMapping, emrtd.AES128, 13),
+	}
+	// MSE:Set AT with the CAN for each variant.
+	mse := []string{"0022C1A40F800A04007F00070202040402830102", "0022C1A40F800A04007F00070202040602830102"}
+	f.Fuzz(func(t *testing.T, variant byte, apdu []byte) {
+		v := int(variant) % len(variants)
+		c, err := New(files, Options{PACE: variants, ChipKeys: chip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range [][]byte{unhex(t, mse[v]), unhex(t, "10860000027C0000"), apdu, apdu} {
+			out, _ := c.Transmit(context.Background(), cmd)
+			if _, err := iso7816.ParseResponse(out); err != nil {
+				t.Fatalf("answer %X to %X has no status word", out, cmd)
+			}
 		}
 	})
 }

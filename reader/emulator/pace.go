@@ -52,7 +52,7 @@ func (c *Card) msePACE(cmd iso7816.Command, secure bool) iso7816.Response {
 		if string(oidContent(info)) != string(oid) || (hasParam && int(param[0]) != info.ParameterID) {
 			continue
 		}
-		if c.paceChip, err1 = emrtd.NewPACEChip(info, pw, c.opts.Rand); err1 != nil {
+		if c.paceChip, err1 = emrtd.NewPACEChip(info, pw, c.opts.ChipKeys.CA, c.opts.Rand); err1 != nil {
 			return iso7816.Response{SW: iso7816.StatusWrongData}
 		}
 		return iso7816.Response{SW: iso7816.StatusOK}
