@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 var errRefused = cluster.ErrRefused
@@ -104,6 +106,8 @@ func (s *Server) fleetRoutes() {
 	s.mux.HandleFunc("POST /v1/admin/token", s.role(s.token, certs.RoleAdmin))
 	s.mux.HandleFunc("GET /v1/admin/nodes", s.role(s.nodes, certs.RoleAdmin))
 	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/series", s.role(s.series, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/audit", s.role(s.audit, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/audit", s.role(s.auditTrail, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/revoke", s.role(s.nodeAction(fsm.KindRevoke), certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/reinstate", s.role(s.nodeAction(fsm.KindReinstate), certs.RoleAdmin))
 }
@@ -366,4 +370,49 @@ func (s *Server) Sweep(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// audit takes a batch of the calling edge's audit log; the FSM checks that
+// it continues the chain the city holds. The answer names the last entry
+// held, from which the edge continues.
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r, wire.MaxBodyBytes)
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "audit body: %v", err)
+		return
+	}
+	entries, err := wire.DecodeAudit(body)
+	if err != nil || len(entries) == 0 {
+		httpError(w, http.StatusBadRequest, "audit body: %v", err)
+		return
+	}
+	c := callerOf(r)
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAudit, Fleet: &fsm.FleetOp{Node: c.id, Audit: entries}})
+	if err != nil {
+		applyError(w, err)
+		return
+	}
+	ar, ok := res.(*fsm.AuditResult)
+	if !ok {
+		httpError(w, http.StatusInternalServerError, "unexpected audit response %T", res)
+		return
+	}
+	writeJSON(w, http.StatusOK, ar)
+}
+
+func (s *Server) auditTrail(w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	trail, err := s.cfg.Cluster.FSM().Audit(r.PathValue("node"), after, limit)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if trail.Entries == nil {
+		trail.Entries = []wire.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, trail)
 }

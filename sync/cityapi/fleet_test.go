@@ -11,6 +11,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // enrollAs runs an edge's side of enrollment against the kit: fetch the
@@ -198,5 +199,50 @@ func TestSweepSuspends(t *testing.T) {
 	}
 	if code, b := do(t, k.client(t, cert), "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusOK {
 		t.Fatalf("reinstated node refused: %d %s", code, b)
+	}
+}
+
+func TestAuditPush(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
+		t.Fatalf("assign: %d %s", code, b)
+	}
+	edge1 := k.edge(t, "edge-1")
+	var es []wire.AuditEntry
+	prev := ""
+	for i := 1; i <= 5; i++ {
+		e := wire.AuditEntry{Seq: uint64(i), Time: time.Now().UTC(), Officer: "canbo01", Action: "lookup", Citizen: "092090001234", Prev: prev}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		es = append(es, e)
+	}
+	push := func(c *http.Client, batch []wire.AuditEntry) (int, string) {
+		b, _ := json.Marshal(batch)
+		code, out := do(t, c, "POST", k.srv.URL+"/v1/audit", wire.ContentAudit, b)
+		return code, string(out)
+	}
+	if code, out := push(edge1, es[:3]); code != 200 || !strings.Contains(out, `"through":3`) {
+		t.Fatalf("push: %d %s", code, out)
+	}
+	if code, out := push(edge1, es[4:]); code != 200 || !strings.Contains(out, `"through":3`) {
+		t.Fatalf("a gap must ask for entry 4: %d %s", code, out)
+	}
+	if code, out := push(edge1, es[3:]); code != 200 || !strings.Contains(out, `"through":5`) {
+		t.Fatalf("push: %d %s", code, out)
+	}
+	bad := append([]wire.AuditEntry{}, es[:2]...)
+	bad[1].Officer = "someone-else"
+	if code, _ := push(edge1, bad); code != http.StatusBadRequest {
+		t.Fatalf("altered batch: %d", code)
+	}
+	if code, _ := push(admin, es); code != http.StatusForbidden {
+		t.Fatalf("admin pushed an audit log: %d", code)
+	}
+	var trail fsm.AuditTrail
+	code, b := do(t, admin, "GET", k.srv.URL+"/v1/admin/nodes/edge-1/audit?after=1&limit=2", "", nil)
+	if code != 200 || json.Unmarshal(b, &trail) != nil || len(trail.Entries) != 2 || trail.Entries[0].Seq != 2 || trail.Tip.Seq != 5 {
+		t.Fatalf("trail: %d %s", code, b)
 	}
 }

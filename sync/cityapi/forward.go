@@ -106,7 +106,7 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
 		}
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
-	case fsm.KindEnroll:
+	case fsm.KindEnroll, fsm.KindAudit:
 		return json.Marshal(res)
 	}
 	return nil, nil
@@ -134,6 +134,12 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed enrollment result from the leader: %v", err)
 		}
 		return er, nil
+	case fsm.KindAudit:
+		ar := &fsm.AuditResult{}
+		if err := json.Unmarshal(b, ar); err != nil {
+			return nil, fmt.Errorf("cityapi: malformed audit result from the leader: %v", err)
+		}
+		return ar, nil
 	}
 	return nil, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // Renew sends a CSR for the edge's next certificate over its current one
@@ -41,3 +43,32 @@ func (c *Client) WhoAmI(ctx context.Context) ([]string, error) {
 
 // URLs are the city API base URLs the client uses.
 func (c *Client) URLs() []string { return append([]string(nil), c.urls...) }
+
+// PushAudit sends audit entries, in order, and returns the last sequence
+// number the city holds (from which the next push continues).
+func (c *Client) PushAudit(ctx context.Context, entries []wire.AuditEntry) (uint64, error) {
+	body, err := json.Marshal(entries)
+	if err != nil {
+		return 0, err
+	}
+	compressed := len(body) >= compressFrom
+	if compressed {
+		body = encoder.EncodeAll(body, make([]byte, 0, len(body)/3))
+	}
+	b, err := c.do(ctx, http.MethodPost, "/v1/audit", body, func(h http.Header) {
+		h.Set("Content-Type", wire.ContentAudit)
+		if compressed {
+			h.Set("Content-Encoding", "zstd")
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	var r struct {
+		Through uint64 `json:"through"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return 0, fmt.Errorf("client: audit answer: %w", err)
+	}
+	return r.Through, nil
+}

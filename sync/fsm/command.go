@@ -30,6 +30,7 @@ const (
 	KindSuspend   Kind = 11 // the not-seen policy suspended a node
 	KindReinstate Kind = 12 // city IT lifted a suspension
 	KindTelemetry Kind = 13 // what an edge reported about itself
+	KindAudit     Kind = 14 // a batch of an edge's audit log
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -57,7 +58,7 @@ type Command struct {
 	Fleet   *FleetOp // the fleet kinds
 }
 
-func (k Kind) fleet() bool { return k >= KindToken && k <= KindTelemetry }
+func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
 
 // Encode gives the log bytes of c.
 func (c *Command) Encode() []byte {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // The fleet of edge nodes is part of the replicated state, so that every
@@ -47,15 +49,16 @@ const (
 
 // FleetOp is the payload of the fleet command kinds.
 type FleetOp struct {
-	Node      string     `json:"node"`
-	Commune   string     `json:"commune,omitempty"`    // KindToken
-	TokenHash string     `json:"token_hash,omitempty"` // KindToken, KindEnroll
-	Expires   time.Time  `json:"expires,omitzero"`     // KindToken
-	Serial    string     `json:"serial,omitempty"`     // KindEnroll, KindCert: the new certificate
-	NotAfter  time.Time  `json:"not_after,omitzero"`   // KindEnroll, KindCert
-	Reason    string     `json:"reason,omitempty"`     // KindRevoke, KindSuspend, KindReinstate
-	By        string     `json:"by,omitempty"`         // who asked (admin certificate, or "policy")
-	Telemetry *Telemetry `json:"telemetry,omitempty"`  // KindTelemetry
+	Node      string            `json:"node"`
+	Commune   string            `json:"commune,omitempty"`    // KindToken
+	TokenHash string            `json:"token_hash,omitempty"` // KindToken, KindEnroll
+	Expires   time.Time         `json:"expires,omitzero"`     // KindToken
+	Serial    string            `json:"serial,omitempty"`     // KindEnroll, KindCert: the new certificate
+	NotAfter  time.Time         `json:"not_after,omitzero"`   // KindEnroll, KindCert
+	Reason    string            `json:"reason,omitempty"`     // KindRevoke, KindSuspend, KindReinstate
+	By        string            `json:"by,omitempty"`         // who asked (admin certificate, or "policy")
+	Telemetry *Telemetry        `json:"telemetry,omitempty"`  // KindTelemetry
+	Audit     []wire.AuditEntry `json:"audit,omitempty"`      // KindAudit
 }
 
 // Telemetry is what an edge last reported about itself.
@@ -194,6 +197,14 @@ func (c *Command) checkFleet() error {
 		if t == nil || t.Outbox < 0 || len(t.Software) > 64 {
 			return errors.New("bad telemetry")
 		}
+	case KindAudit:
+		b, _ := json.Marshal(op.Audit)
+		if len(op.Audit) == 0 {
+			return errors.New("empty audit batch")
+		}
+		if _, err := wire.DecodeAudit(b); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -279,6 +290,8 @@ func (f *FSM) applyFleet(t *txn, index uint64, cmd *Command) any {
 		return nil
 	case KindTelemetry:
 		return f.telemetry(t, cmd)
+	case KindAudit:
+		return f.applyAudit(t, cmd)
 	}
 	return fmt.Errorf("fsm: unhandled fleet kind %d", cmd.Kind)
 }

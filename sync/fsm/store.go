@@ -34,8 +34,11 @@ var (
 	bFleet  = []byte("fleet")  // node ID → NodeRecord (JSON)
 	bTokens = []byte("tokens") // enrollment token hash → tokenRecord (JSON)
 	bSeries = []byte("series") // node 0 unix ms(8) → Sample (JSON)
+	// Edge audit logs (audit.go).
+	bAudit    = []byte("audit")     // node 0 epoch(4) seq(8) → wire.AuditEntry (JSON)
+	bAuditTip = []byte("audit_tip") // node → AuditTip (JSON)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
 
 	kApplied  = []byte("applied")
