@@ -31,6 +31,10 @@ type SyncBenchResult struct {
 	BytesPerSync float64       // bytes on the wire per change, both ways
 	CityChanges  uint64        // changes in the city's history afterwards
 	Outcomes     map[registry.Result]int
+	// AuditHeld is the last audit entry of the edge the city holds, with
+	// its chain checked, once the audit log has followed the changes.
+	AuditHeld uint64
+	AuditTook time.Duration // from the outbox drained to the audit log held
 }
 
 // RunSyncBench runs a city node and an edge in this process with the
@@ -124,6 +128,14 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 		}
 		res.Outcomes[r.Outcome.Result]++
 	}
+	// The audit log follows the changes (one entry per recorded change).
+	auditStart := time.Now()
+	defer func() { res.AuditTook = time.Since(auditStart) }()
+	waitFor(ctx, time.Minute, func() bool {
+		trail, err := city.Node().FSM().Audit("edge-1", 0, 0)
+		res.AuditHeld = trail.Tip.Seq
+		return err == nil && trail.Tip.Seq >= uint64(b.Changes)
+	})
 	return res, nil
 }
 

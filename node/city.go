@@ -48,16 +48,17 @@ type CityConfig struct {
 
 // City is a running city node.
 type City struct {
-	cfg    CityConfig
-	node   *cluster.Node
-	api    *http.Server
-	apiLn  net.Listener
-	url    string // advertised API base URL
-	log    *slog.Logger
-	served chan error
-	stop   chan struct{} // closed by Close: ends the background loops
-	loops  gosync.WaitGroup
-	closed gosync.Once
+	cfg     CityConfig
+	node    *cluster.Node
+	api     *http.Server
+	apiLn   net.Listener
+	url     string // advertised API base URL
+	log     *slog.Logger
+	streams *cityStreams
+	served  chan error
+	stop    chan struct{} // closed by Close: ends the background loops
+	loops   gosync.WaitGroup
+	closed  gosync.Once
 }
 
 // StartCity starts raft and the API. It returns once both listen; joining
@@ -111,10 +112,12 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	if cfg.APIAdvertise != "" {
 		url = "https://" + cfg.APIAdvertise
 	}
+	streams := newCityStreams(node.FSM(), cfg.Log)
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
-		Issuer: cfg.PKI, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy})
-	c := &City{cfg: cfg, node: node, apiLn: apiLn, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
+		Issuer: cfg.PKI, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub})
+	streams.start(api)
+	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),
 			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
@@ -234,7 +237,10 @@ func (c *City) Close() error {
 	c.closed.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err = c.api.Shutdown(ctx)
+		// Websockets are hijacked connections: Shutdown would not wait
+		// for them, so they are closed first.
+		err = c.streams.Close()
+		err = errors.Join(err, c.api.Shutdown(ctx))
 		close(c.stop)
 		c.loops.Wait()
 		err = errors.Join(err, c.node.Close())

@@ -23,6 +23,9 @@ func (n *Edge) fleetLoop(ctx context.Context) {
 		} else {
 			retry = 0
 		}
+		if leaf := n.cred.get().Leaf; leaf != nil {
+			wait = min(wait, max(time.Until(renewAt(leaf)), time.Second))
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -21,6 +21,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/sync/client"
+	"github.com/xanode/xanode/sync/stream"
 )
 
 // Files of an edge's data folder.
@@ -52,6 +53,9 @@ type EdgeConfig struct {
 	Handler func(n *Edge) (http.Handler, error)
 	// PushEvery and PullEvery tune the sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
+	// TelemetryEvery spaces the health reports sent to the city over the
+	// stream (0: 30 s).
+	TelemetryEvery time.Duration
 	// FleetEvery spaces the checks of the certificate's age and of the
 	// commune assignment (0: 10 minutes); a notification from the city
 	// makes one at once.
@@ -182,6 +186,13 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		}
 		mux.Handle("/", h)
 	}
+	// The stream to the city: notifications in, telemetry out.
+	dialer, err := stream.NewDialer(stream.DialerConfig{URLs: id.City, TLS: cred.clientTLS(roots), Log: log,
+		Telemetry: n.telemetry, TelemetryEvery: cfg.TelemetryEvery, OnMessage: n.onMessage})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
@@ -191,9 +202,10 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(2)
+	loops.Add(3)
 	go func() { defer loops.Done(); e.Run(runCtx) }()
 	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
+	go func() { defer loops.Done(); dialer.Run(runCtx) }()
 	go func() { loops.Wait(); close(n.done) }()
 	go n.http.Serve(n.ln)
 	log.Info("edge node started", "node", id.Node, "commune", id.Commune, "city", strings.Join(id.City, ","), "ui", n.URL())

@@ -27,11 +27,14 @@ func TestOfflineEdgeCatchesUpOverAPoorLink(t *testing.T) {
 	if res.CityChanges != 1000 {
 		t.Fatalf("the city holds %d changes, want exactly 1000", res.CityChanges)
 	}
+	if res.AuditHeld < 1000 {
+		t.Errorf("the city holds the edge's audit log through entry %d, want at least 1000", res.AuditHeld)
+	}
 	for r, n := range res.Outcomes {
 		if r != registry.Applied && r != registry.Merged && r != registry.Superseded {
 			t.Errorf("%d changes came back %s", n, r)
 		}
 	}
-	t.Logf("1000 offline changes synced over 256 kbit/s, 300 ms RTT, resets every 24 KiB in %s (budget 30 s); %.0f bytes per change on the wire (both ways); outcomes %v",
-		res.Took.Round(time.Millisecond), res.BytesPerSync, res.Outcomes)
+	t.Logf("1000 offline changes synced over 256 kbit/s, 300 ms RTT, resets every 24 KiB in %s (budget 30 s); %.0f bytes per change on the wire (both ways); outcomes %v; the audit log followed in %s more",
+		res.Took.Round(time.Millisecond), res.BytesPerSync, res.Outcomes, res.AuditTook.Round(time.Millisecond))
 }

@@ -1,14 +1,14 @@
 package edge
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // Audit actions.
@@ -18,27 +18,9 @@ const (
 	AuditRecord   = "record"   // a change was recorded
 )
 
-// AuditEntry is one line of the edge's audit log: who did what about whom,
-// when. Entries form a hash chain: each names the hash of the one before,
-// so a removed, altered or reordered entry breaks every later hash.
-type AuditEntry struct {
-	Seq     uint64    `json:"seq"`
-	Time    time.Time `json:"time"`
-	Officer string    `json:"officer"`
-	Action  string    `json:"action"`
-	Citizen string    `json:"citizen,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
-	Prev    string    `json:"prev"`
-	Hash    string    `json:"hash,omitempty"`
-}
-
-// hash is SHA-256 over the entry's JSON without its own hash.
-func (a AuditEntry) hash() string {
-	a.Hash = ""
-	b, _ := json.Marshal(a)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+// AuditEntry is one line of the edge's audit log (see wire.AuditEntry:
+// the city checks the same chain when the entries arrive).
+type AuditEntry = wire.AuditEntry
 
 // ErrAuditChain is returned by VerifyAudit when the chain is broken.
 var ErrAuditChain = errors.New("edge: audit chain broken")
@@ -56,7 +38,7 @@ func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) err
 		m := tx.Bucket(bMeta)
 		e := AuditEntry{Seq: seq, Time: at.UTC(), Officer: officer, Action: action, Citizen: citizen,
 			Detail: detail, Prev: string(m.Get(kAuditTip))}
-		e.Hash = e.hash()
+		e.Hash = e.ComputeHash()
 		v, err := json.Marshal(e)
 		if err != nil {
 			return err
@@ -86,7 +68,7 @@ func (s *Store) VerifyAudit() (int, error) {
 			if err := json.Unmarshal(plain, &e); err != nil {
 				return fmt.Errorf("%w: entry %x: %v", ErrAuditChain, k, err)
 			}
-			if e.Seq != want || e.Prev != prev || e.Hash != e.hash() {
+			if e.Seq != want || e.Prev != prev || e.Hash != e.ComputeHash() {
 				return fmt.Errorf("%w at entry %d", ErrAuditChain, want)
 			}
 			prev, want = e.Hash, want+1
@@ -99,4 +81,54 @@ func (s *Store) VerifyAudit() (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// AuditAfter returns up to limit audit entries after sequence number
+// after, in order.
+func (s *Store) AuditAfter(after uint64, limit int) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bAudit).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			plain, err := s.keys.open(bAudit, k, v)
+			if err != nil {
+				return fmt.Errorf("%w at entry %x: %w", ErrAuditChain, k, err)
+			}
+			var e AuditEntry
+			if err := json.Unmarshal(plain, &e); err != nil {
+				return fmt.Errorf("%w: entry %x: %v", ErrAuditChain, k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AuditSent is the last audit sequence number the city holds.
+func (s *Store) AuditSent() (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error { n = getU64(tx.Bucket(bMeta), kAuditSent); return nil })
+	return n, err
+}
+
+// SetAuditSent records what the city holds (it may also move back, when
+// the city asks for entries again).
+func (s *Store) SetAuditSent(seq uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kAuditSent, u64(seq)) })
+}
+
+// Findings is how many identifications found the card and the record
+// disagreeing (data-quality findings).
+func (s *Store) Findings() (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error { n = getU64(tx.Bucket(bMeta), kFindings); return nil })
+	return n, err
+}
+
+func (s *Store) addFinding() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		return m.Put(kFindings, u64(getU64(m, kFindings)+1))
+	})
 }

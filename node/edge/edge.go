@@ -73,6 +73,8 @@ type Edge struct {
 	commune string // the commune served; changed by Reassign
 	lastErr error  // last sync failure, shown to the officer
 	batch   int    // current push batch size (0: BatchSize); see PushOnce
+	// auditSize is the current audit batch (0: auditBatch); see PushAudit.
+	auditSize int
 }
 
 // New checks the configuration and returns the edge.
@@ -304,6 +306,62 @@ func (e *Edge) pushLoop(ctx context.Context) {
 			continue
 		}
 		backoff = 0
+		if err := e.PushAudit(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("audit push failed; retrying with the next push", "err", err)
+		}
+	}
+}
+
+// AuditCity is the optional part of City that takes the audit log: it
+// returns the last sequence number the city holds for this node, which is
+// also how the city asks for entries again after a gap.
+type AuditCity interface {
+	PushAudit(ctx context.Context, entries []AuditEntry) (through uint64, err error)
+}
+
+// auditBatch is the most audit entries in one push; a failed push halves
+// the batch (a link that drops every few tens of kilobytes must still get
+// them through), a good one grows it again.
+const auditBatch = 200
+
+// PushAudit sends the audit entries the city does not hold yet, in order.
+func (e *Edge) PushAudit(ctx context.Context) error {
+	ac, ok := e.cfg.City.(AuditCity)
+	if !ok {
+		return nil
+	}
+	for {
+		sent, err := e.cfg.Store.AuditSent()
+		if err != nil {
+			return err
+		}
+		e.mu.Lock()
+		size := e.auditSize
+		e.mu.Unlock()
+		if size == 0 {
+			size = auditBatch
+		}
+		entries, err := e.cfg.Store.AuditAfter(sent, size)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		through, err := ac.PushAudit(ctx, entries)
+		e.mu.Lock()
+		if err != nil {
+			e.auditSize = max(1, size/2)
+		} else {
+			e.auditSize = min(auditBatch, size+size/4+1)
+		}
+		e.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if err := e.cfg.Store.SetAuditSent(through); err != nil {
+			return err
+		}
+		if through < entries[len(entries)-1].Seq {
+			return nil // the city asked to resend from an earlier point: next round
+		}
 	}
 }
 
@@ -388,8 +446,31 @@ func (e *Edge) pullLoop(ctx context.Context) {
 		case <-t.C:
 		case <-e.pullNow:
 			t.Stop()
+			if !e.outboxSettled(ctx, wait) {
+				return
+			}
 		}
 	}
+}
+
+// outboxSettled waits, up to limit, until the outbox is empty. A city
+// notification after our own pushes would otherwise pull a delta over a
+// slow link while the rest of the outbox still waits to go up: the pushes
+// come first, and one pull after them brings every change back.
+func (e *Edge) outboxSettled(ctx context.Context, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		q, err := e.cfg.Store.Queue()
+		if err != nil || q.Pending == 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+	}
+	return true
 }
 
 // PullOnce fetches the commune's bundle for the version held (a delta, a

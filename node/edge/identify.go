@@ -48,7 +48,15 @@ func (e *Edge) Identify(id string, chip map[registry.Field]string) (*registry.Ci
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, nil, err
 	}
-	return rec, Match(chip, rec), nil
+	ms := Match(chip, rec)
+	if rec != nil && len(Differences(ms)) > 0 {
+		// A data-quality finding: counted for the fleet's charts; the
+		// differences themselves travel with the identification change.
+		if err := e.cfg.Store.addFinding(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rec, ms, nil
 }
 
 // FieldMatch compares one field of what a card says with the local record.

@@ -39,7 +39,9 @@ var (
 	kCount         = []byte("subset_count")
 	kSeq           = []byte("seq")
 	kSynced        = []byte("last_synced")
-	kAuditTip      = []byte("audit_tip") // hash of the last audit entry
+	kAuditTip      = []byte("audit_tip")  // hash of the last audit entry
+	kAuditSent     = []byte("audit_sent") // last audit seq the city holds
+	kFindings      = []byte("findings")   // identifications where card and record disagreed
 
 	subsetMeta = [][]byte{kSubsetCommune, kVersion, kDigest, kState, kCreated, kExpires, kCount}
 )

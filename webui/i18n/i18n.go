@@ -1,6 +1,7 @@
-// Package i18n holds the officer UI's message catalogs: Vietnamese first,
-// English selectable. Every text the UI shows comes from here, so that a
-// translator edits two files and a test proves neither lacks a key.
+// Package i18n holds the message catalogs of the officer UI and of the fleet
+// UI (keys "fleet."): Vietnamese first, English selectable. Every text the
+// UIs show comes from here, so that a translator edits one file per language
+// and UI, and a test proves no language lacks a key.
 //
 // Messages are fmt formats; a message with arguments uses explicit indexes
 // (%[1]s) so that a translation may reorder them.
@@ -26,8 +27,24 @@ const (
 const Default = Vietnamese
 
 var catalogs = map[Lang]map[string]string{
-	Vietnamese: vi,
-	English:    en,
+	Vietnamese: join(vi, fleetVi),
+	English:    join(en, fleetEn),
+}
+
+// join merges the fleet UI's catalog into a language's; a key in both is a
+// mistake that would hide one of the texts.
+func join(base, more map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(more))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range more {
+		if _, dup := out[k]; dup {
+			panic("i18n: key " + k + " is in two catalogs")
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // Langs lists the languages in the order the UI offers them.

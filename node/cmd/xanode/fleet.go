@@ -26,6 +26,7 @@ func runFleet(ctx context.Context, args []string) error {
 	pkiDir := fs.String("pki", "", "PKI folder (admin certificate; fleet CA for 'issue')")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, `usage: xanode fleet --city URL --pki DIR token --commune CODE [--node ID] [--ttl 24h]
+       xanode fleet --city URL[,URL…] --pki DIR ui [--listen 127.0.0.1:8090]
        xanode fleet --city URL --pki DIR nodes
        xanode fleet --city URL --pki DIR revoke NODE REASON
        xanode fleet --city URL --pki DIR reinstate NODE REASON
@@ -37,6 +38,8 @@ func runFleet(ctx context.Context, args []string) error {
 
 token      makes a one-time enrollment token for an edge box (shown once;
            run 'xanode edge enroll --token …' on the box within its lifetime)
+ui         serves the fleet dashboard on this machine's loopback and prints
+           a one-time login link
 nodes      lists the fleet: state, last seen, subset lag, outbox, certificate
 revoke     refuses a node at once on every city node (lost or stolen box)
 reinstate  lifts a suspension by the not-seen policy
@@ -63,6 +66,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 		return fleetAssign(ctx, *city, *pkiDir, fs.Arg(1), strings.Split(fs.Arg(2), ","))
 	case "issue":
 		return fleetIssue(*pkiDir, fs.Args()[1:])
+	case "ui":
+		if *city == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return fleetUI(ctx, *city, *pkiDir, fs.Args()[1:])
 	case "token", "nodes", "revoke", "reinstate":
 		if *city == "" {
 			fs.Usage()

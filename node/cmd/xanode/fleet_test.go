@@ -3,7 +3,9 @@ package main
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +71,9 @@ func TestFleetProcesses(t *testing.T) {
 			t.Fatal("a token worked twice")
 		}
 		b.ui = freeAddr(t)
-		b.proc = start(t, b.node, "edge", "--data", b.dir, "--listen", b.ui, "--pull-every", "1s", "--fleet-every", "500ms")
+		// Long timers: what happens next must come from the city's
+		// notifications over the stream, and from the certificate's age.
+		b.proc = start(t, b.node, "edge", "--data", b.dir, "--listen", b.ui, "--pull-every", "1h", "--fleet-every", "1h")
 	}
 	status := func(b *box) edgeStatus {
 		var es edgeStatus
@@ -79,6 +83,20 @@ func TestFleetProcesses(t *testing.T) {
 	for _, b := range boxes {
 		waitFor(t, b.node+"'s subset", 30*time.Second, func() bool { return status(b).Citizens == uint64(counts[b.commune]) })
 	}
+	// Telemetry arrives over the stream and lands in the fleet state.
+	waitFor(t, "telemetry from both boxes", 30*time.Second, func() bool {
+		var nodes []cityapi.FleetNode
+		if getJSON(admin, city+"/v1/admin/nodes", &nodes) != nil {
+			return false
+		}
+		seen := 0
+		for _, n := range nodes {
+			if n.Telemetry != nil && n.Telemetry.Software != "" && n.Telemetry.SubsetVersion > 0 && n.Telemetry.DiskFree > 0 {
+				seen++
+			}
+		}
+		return seen == 2
+	})
 
 	// Revocation: the revoked box's next handshake is refused, at once.
 	revoked := boxes[0]
@@ -106,6 +124,9 @@ func TestFleetProcesses(t *testing.T) {
 	if out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "nodes"); !strings.Contains(out, "box stolen") {
 		t.Fatalf("fleet nodes does not show the reason:\n%s", out)
 	}
+	waitFor(t, "the revoked box to hear of it over its stream", 10*time.Second, func() bool {
+		return strings.Contains(revoked.proc.out.String(), "the city revoked this node")
+	})
 
 	// Reassignment: the box purges 92102 and pulls 92103.
 	moved := boxes[1]
@@ -142,7 +163,38 @@ func TestFleetProcesses(t *testing.T) {
 	if !strings.Contains(moved.proc.out.String(), "node certificate renewed") {
 		t.Fatal("the edge did not log its renewal")
 	}
+
+	// City IT's dashboard, through `xanode fleet ui` and its login link.
+	uiAddr := freeAddr(t)
+	ui := start(t, "fleet-ui", "fleet", "--city", city, "--pki", pkiDir, "ui", "--listen", uiAddr)
+	linkRE := regexp.MustCompile(`http://` + regexp.QuoteMeta(uiAddr) + `/\S+`)
+	var link string
+	waitFor(t, "the login link", 10*time.Second, func() bool { link = linkRE.FindString(ui.out.String()); return link != "" })
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := browser.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{revoked.node, moved.node} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
+			t.Fatalf("dashboard (%s) does not list %s:\n%s", resp.Status, want, tail(string(page), 2000))
+		}
+	}
+	if resp, err := http.Get(link); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("the login link worked twice")
+		}
+	}
+	if _, err := runCmd("fleet", "--city", city, "--pki", pkiDir, "ui", "--listen", "0.0.0.0:0"); err == nil {
+		t.Fatal("the fleet UI agreed to listen beyond loopback")
+	}
 }
+
+func runCmd(args ...string) ([]byte, error) { return exec.Command(binary, args...).CombinedOutput() }
 
 func readJSONFile(t *testing.T, path string, v any) {
 	t.Helper()

@@ -1,0 +1,58 @@
+package node
+
+import (
+	"runtime/debug"
+
+	"github.com/xanode/xanode/sync/stream"
+)
+
+// Software is this binary's version as edges report it: the module
+// version, or the VCS revision of a development build.
+var Software = func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
+}()
+
+// telemetry samples the edge's health for the city.
+func (n *Edge) telemetry() stream.Telemetry {
+	t := stream.Telemetry{Software: Software, Communes: []string{n.Edge.Commune()}}
+	if leaf := n.cred.get().Leaf; leaf != nil {
+		t.CertExpiry = leaf.NotAfter
+	}
+	t.DiskFree = diskFree(n.dir)
+	if f, err := n.Store.Findings(); err == nil {
+		t.Findings = f
+	}
+	st, err := n.Edge.Status()
+	if err != nil {
+		return t
+	}
+	t.SubsetVersion, t.Outbox, t.OldestUnsynced, t.LastSynced = st.Subset.Version, st.Queue.Pending, st.Queue.Oldest, st.Queue.LastSynced
+	t.Stale, t.Frozen = st.Stale, st.Frozen
+	return t
+}
+
+// onMessage acts on what the city says over the stream. Notifications are
+// hints: the loops also run on their timers, so a lost one only delays.
+func (n *Edge) onMessage(m stream.Message) {
+	switch m.Type {
+	case stream.TypeSubset:
+		n.Edge.PullSoon()
+	case stream.TypeConfig, stream.TypeRenew:
+		n.FleetCheckSoon()
+	case stream.TypeRevoked:
+		n.log.Error("the city revoked this node: it refuses every request; if this box is legitimate, ask city IT for a new token and run `xanode edge enroll`",
+			"node", n.ID.Node, "reason", m.Reason)
+	}
+}

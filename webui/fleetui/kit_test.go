@@ -1,0 +1,373 @@
+package fleetui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeFleet is the test double: function fields; a nil field gives a
+// neutral answer, so each test sets only what it is about.
+type fakeFleet struct {
+	nodes         func(ctx context.Context) ([]Node, error)
+	nodeSeries    func(ctx context.Context, node string) ([]Sample, error)
+	communeSeries func(ctx context.Context, commune string) ([]Sample, error)
+	token         func(ctx context.Context, commune, node string, ttl time.Duration) (Token, error)
+	revoke        func(ctx context.Context, node, reason string) error
+	reinstate     func(ctx context.Context, node, reason string) error
+	assign        func(ctx context.Context, node string, communes []string) error
+	conflicts     func(ctx context.Context) ([]Conflict, error)
+	resolve       func(ctx context.Context, entry uint64, accept bool, reason string) error
+	audit         func(ctx context.Context, node string, after uint64, limit int) (AuditTrail, error)
+}
+
+var errNotSet = errors.New("fake: not set")
+
+func (f *fakeFleet) Nodes(ctx context.Context) ([]Node, error) {
+	if f.nodes == nil {
+		return nil, nil
+	}
+	return f.nodes(ctx)
+}
+
+func (f *fakeFleet) NodeSeries(ctx context.Context, node string) ([]Sample, error) {
+	if f.nodeSeries == nil {
+		return nil, nil
+	}
+	return f.nodeSeries(ctx, node)
+}
+
+func (f *fakeFleet) CommuneSeries(ctx context.Context, commune string) ([]Sample, error) {
+	if f.communeSeries == nil {
+		return nil, nil
+	}
+	return f.communeSeries(ctx, commune)
+}
+
+func (f *fakeFleet) Token(ctx context.Context, commune, node string, ttl time.Duration) (Token, error) {
+	if f.token == nil {
+		return Token{}, errNotSet
+	}
+	return f.token(ctx, commune, node, ttl)
+}
+
+func (f *fakeFleet) Revoke(ctx context.Context, node, reason string) error {
+	if f.revoke == nil {
+		return errNotSet
+	}
+	return f.revoke(ctx, node, reason)
+}
+
+func (f *fakeFleet) Reinstate(ctx context.Context, node, reason string) error {
+	if f.reinstate == nil {
+		return errNotSet
+	}
+	return f.reinstate(ctx, node, reason)
+}
+
+func (f *fakeFleet) Assign(ctx context.Context, node string, communes []string) error {
+	if f.assign == nil {
+		return errNotSet
+	}
+	return f.assign(ctx, node, communes)
+}
+
+func (f *fakeFleet) Conflicts(ctx context.Context) ([]Conflict, error) {
+	if f.conflicts == nil {
+		return nil, nil
+	}
+	return f.conflicts(ctx)
+}
+
+func (f *fakeFleet) Resolve(ctx context.Context, entry uint64, accept bool, reason string) error {
+	if f.resolve == nil {
+		return errNotSet
+	}
+	return f.resolve(ctx, entry, accept, reason)
+}
+
+func (f *fakeFleet) Audit(ctx context.Context, node string, after uint64, limit int) (AuditTrail, error) {
+	if f.audit == nil {
+		return AuditTrail{Node: node}, nil
+	}
+	return f.audit(ctx, node, after, limit)
+}
+
+// memFleet is a fleet in memory whose nodes a test may change while the
+// UI runs; it records the changes asked of it.
+type memFleet struct {
+	mu    sync.Mutex
+	list  []Node
+	calls []string
+}
+
+func (m *memFleet) set(list []Node) {
+	m.mu.Lock()
+	m.list = append([]Node(nil), list...)
+	m.mu.Unlock()
+}
+
+// update changes node id in place.
+func (m *memFleet) update(id string, f func(n *Node)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.list {
+		if m.list[i].ID == id {
+			f(&m.list[i])
+		}
+	}
+}
+
+func (m *memFleet) record(call string) {
+	m.mu.Lock()
+	m.calls = append(m.calls, call)
+	m.mu.Unlock()
+}
+
+func (m *memFleet) recorded() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.calls...)
+}
+
+// fake serves m's nodes and applies revocations, reinstatements and
+// assignments to them; the rest is the plain fake's.
+func (m *memFleet) fake() *fakeFleet {
+	return &fakeFleet{
+		nodes: func(context.Context) ([]Node, error) {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			out := make([]Node, len(m.list))
+			copy(out, m.list)
+			return out, nil
+		},
+		revoke: func(_ context.Context, node, reason string) error {
+			m.record("revoke " + node + ": " + reason)
+			m.update(node, func(n *Node) { n.State, n.Reason = StateRevoked, reason })
+			return nil
+		},
+		reinstate: func(_ context.Context, node, reason string) error {
+			m.record("reinstate " + node + ": " + reason)
+			m.update(node, func(n *Node) { n.State, n.Reason = StateActive, "" })
+			return nil
+		},
+		assign: func(_ context.Context, node string, communes []string) error {
+			m.record("assign " + node + ": " + strings.Join(communes, ","))
+			m.update(node, func(n *Node) { n.Communes = communes })
+			return nil
+		},
+	}
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testNow is 10 March 2026, 09:00 in Vietnam.
+var testNow = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+
+const testCity = "https://city.example:8443"
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// healthy is a node without problems at testNow.
+func healthy(id string, communes ...string) Node {
+	return Node{
+		ID: id, Communes: communes, State: StateActive,
+		Enrolled: testNow.Add(-90 * 24 * time.Hour), LastSeen: testNow.Add(-20 * time.Second),
+		Software: "xanode 1.4.0", SubsetVersion: 5000, CityVersion: 5000, LastSynced: testNow.Add(-30 * time.Second),
+		CertExpiry: testNow.Add(20 * 24 * time.Hour), DiskFree: 40 << 30,
+	}
+}
+
+// sampleNodes is a fleet with one node of each kind of trouble, named after
+// it, and two healthy ones.
+func sampleNodes() []Node {
+	revoked := healthy("edge-revoked", "92107")
+	revoked.State, revoked.Reason = StateRevoked, "box stolen"
+	suspended := healthy("edge-suspended", "92106")
+	suspended.State, suspended.Reason = StateSuspended, "audit chain broken"
+	flagged := healthy("edge-flagged", "92105")
+	flagged.State, flagged.LastSeen = StateFlagged, testNow.Add(-3*time.Hour)
+	cert := healthy("edge-cert", "92104")
+	cert.CertExpiry = testNow.Add(3 * 24 * time.Hour)
+	outbox := healthy("edge-outbox", "92103")
+	outbox.Outbox, outbox.OldestUnsynced = 42, testNow.Add(-2*time.Hour)
+	disk := healthy("edge-disk", "92102")
+	disk.DiskFree = 300 << 20
+	lag := healthy("edge-lag", "92101")
+	lag.SubsetVersion, lag.LastSynced = 4000, testNow.Add(-time.Hour)
+	a := healthy("edge-a", "92108", "92109")
+	a.Outbox, a.OldestUnsynced, a.Findings = 3, testNow.Add(-time.Minute), 2
+	b := healthy("edge-b", "92110")
+	b.Software = "xanode 1.3.9"
+	return []Node{b, lag, a, disk, outbox, cert, flagged, suspended, revoked}
+}
+
+// env is one UI behind an httptest server.
+type env struct {
+	t     *testing.T
+	srv   *Server
+	ts    *httptest.Server
+	clock *clock
+}
+
+// newEnv starts the UI with cfg; a nil Fleet serves sampleNodes.
+func newEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	c := &clock{t: testNow}
+	if cfg.Fleet == nil {
+		cfg.Fleet = &fakeFleet{nodes: func(context.Context) ([]Node, error) { return sampleNodes(), nil }}
+	}
+	if cfg.Secret == nil {
+		cfg.Secret = testSecret
+	}
+	if cfg.CityURL == "" {
+		cfg.CityURL = testCity
+	}
+	if cfg.Now == nil {
+		cfg.Now = c.Now
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	return &env{t: t, srv: srv, ts: ts, clock: c}
+}
+
+// client is a browser: a cookie jar; redirects are not followed, so that
+// tests see them.
+type client struct {
+	e    *env
+	http *http.Client
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(req *http.Request) page {
+	c.e.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
+	}
+	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+func (c *client) get(path string) page {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) page {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.e.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// login opens a fresh login link and returns the session's CSRF token.
+func (c *client) login() string {
+	c.e.t.Helper()
+	link := c.e.srv.LoginURL(c.e.ts.URL)
+	req, _ := http.NewRequest(http.MethodGet, link, nil)
+	p := c.do(req)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/" {
+		c.e.t.Fatalf("login link answered %d → %q", p.status, p.header.Get("Location"))
+	}
+	return c.get("/enroll").csrf(c.e.t)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (p page) csrf(t *testing.T) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page (status %d)", p.status)
+	}
+	return m[1]
+}
+
+func (p page) mustContain(t *testing.T, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("page (status %d) lacks %q", p.status, s)
+		}
+	}
+}
+
+func (p page) mustNotContain(t *testing.T, parts ...string) {
+	t.Helper()
+	for _, s := range parts {
+		if strings.Contains(p.body, s) {
+			t.Errorf("page (status %d) contains %q", p.status, s)
+		}
+	}
+}
+
+func (p page) wantStatus(t *testing.T, want int) {
+	t.Helper()
+	if p.status != want {
+		t.Fatalf("status %d, want %d; body:\n%s", p.status, want, p.body)
+	}
+}
+
+// rowOrder is the node IDs of the dashboard's rows, top to bottom.
+var rowIDRE = regexp.MustCompile(`<th scope="row"><a href="/node/[^"]*">([^<]+)</a>`)
+
+func rowOrder(body string) []string {
+	var ids []string
+	for _, m := range rowIDRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
