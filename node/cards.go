@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -163,16 +164,21 @@ func personOf(c *registry.Citizen) emulator.Person {
 	}
 }
 
-// Tap reads the next sample card through the real reader code, as if the
-// officer had put it on the reader.
-func (s *SampleCards) Tap(ctx context.Context) (*reader.Result, error) {
+// Tap reads a sample card through the real reader code, as if the
+// officer had put it on the reader: the card the key names (by its CAN or
+// document number), else the next one. Without keys the card's own MRZ
+// key opens it; with keys a wrong one is refused as a real chip would.
+func (s *SampleCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result, error) {
 	s.mu.Lock()
 	if len(s.cards) == 0 {
 		s.mu.Unlock()
 		return nil, errors.New("sample cards: none")
 	}
-	c := s.cards[s.next%len(s.cards)]
-	s.next++
+	c, ok := s.named(keys)
+	if !ok {
+		c = s.cards[s.next%len(s.cards)]
+		s.next++
+	}
 	s.mu.Unlock()
 	card, err := emulator.New(c.files, emulator.Options{QuirkCCCD: true, ChipKeys: c.chip})
 	if err != nil {
@@ -182,7 +188,30 @@ func (s *SampleCards) Tap(ctx context.Context) (*reader.Result, error) {
 	if s.trust.Len() > 0 {
 		cfg.Trust = s.trust
 	}
-	return cfg.Read(ctx, card, c.key)
+	if len(keys) == 0 {
+		keys = []reader.Key{c.key}
+	}
+	return readWithKeys(ctx, cfg, card, keys, slog.Default())
+}
+
+// named finds the card a key was typed for; s.mu is held.
+func (s *SampleCards) named(keys []reader.Key) (sampleCard, bool) {
+	for _, c := range s.cards {
+		doc := c.key.DocumentNumber
+		for _, k := range keys {
+			switch k := k.(type) {
+			case reader.CAN:
+				if len(doc) == 9 && string(k) == doc[3:] {
+					return c, true
+				}
+			case reader.MRZKey:
+				if k.DocumentNumber == doc {
+					return c, true
+				}
+			}
+		}
+	}
+	return sampleCard{}, false
 }
 
 // ChipFields maps what a card said onto registry fields.

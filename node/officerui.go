@@ -13,13 +13,28 @@ import (
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/vncard"
 	"github.com/xanode/xanode/webui"
 )
 
-// CardSource reads the card on a reader (SampleCards in the demo; a PC/SC
-// reader on an office box).
+// CardSource reads the card on a reader (SampleCards in the demo; a
+// PCSCReader on an office box).
+//
+// Tap reads the card now on the reader with keys[0], moving to the next
+// key only when the chip cannot use a key's method (a CAN on a chip
+// without PACE: reader.ErrPACENotSupported). No keys asks the source for
+// the key itself: the emulated cards know theirs, a real reader fails with
+// ErrKeyRequired. Tap may be called concurrently and must return when ctx
+// ends.
 type CardSource interface {
-	Tap(ctx context.Context) (*reader.Result, error)
+	Tap(ctx context.Context, keys []reader.Key) (*reader.Result, error)
+}
+
+// liveReader is a CardSource whose reader reports its state and changes
+// (PCSCReader): the officer UI shows them live.
+type liveReader interface {
+	ReaderStatus() webui.ReaderStatus
+	OnChange(func(inserted bool))
 }
 
 // officerUI adapts the edge to the interfaces the officer UI declares.
@@ -39,9 +54,25 @@ func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log}
 		if cards != nil {
 			cfg.Cards = a
+			watchReader(cards, n.events)
 		}
 		return webui.New(cfg)
 	}
+}
+
+// watchReader tells open pages when a live reader's state changes, and
+// when a card is placed on it.
+func watchReader(cards CardSource, h *hub) {
+	lr, ok := cards.(liveReader)
+	if !ok {
+		return
+	}
+	lr.OnChange(func(inserted bool) {
+		if inserted {
+			h.publish(webui.EventCard, "")
+		}
+		h.publish(webui.EventReader, "")
+	})
 }
 
 // lazyCards opens its card source on first use: the demo's sample cards
@@ -52,7 +83,7 @@ type lazyCards struct {
 	src  CardSource
 }
 
-func (l *lazyCards) Tap(ctx context.Context) (*reader.Result, error) {
+func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result, error) {
 	l.mu.Lock()
 	if l.src == nil {
 		src, err := l.open()
@@ -64,7 +95,7 @@ func (l *lazyCards) Tap(ctx context.Context) (*reader.Result, error) {
 	}
 	src := l.src
 	l.mu.Unlock()
-	return src.Tap(ctx)
+	return src.Tap(ctx, keys)
 }
 
 func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
@@ -166,15 +197,30 @@ func (a *officerUI) Status() (webui.Status, error) {
 	}, nil
 }
 
-// Tap reads the card, matches it against the local record, and records the
-// identification: in the audit log, and as an identification change (with
-// any difference as a data-quality finding) that travels to the city.
-func (a *officerUI) Tap(ctx context.Context, officer string) (*webui.Identification, error) {
-	res, err := a.cards.Tap(ctx)
-	if err != nil {
-		return nil, err
+// ReaderStatus is the live reader's state; emulated cards report none.
+func (a *officerUI) ReaderStatus() webui.ReaderStatus {
+	if lr, ok := a.cards.(liveReader); ok {
+		return lr.ReaderStatus()
 	}
-	a.hub.publish(webui.EventCard, "")
+	return webui.ReaderStatus{}
+}
+
+// Tap reads the card with the key the officer typed, matches it against
+// the local record, and records the identification: in the audit log, and
+// as an identification change (with any difference as a data-quality
+// finding) that travels to the city.
+func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) (*webui.Identification, error) {
+	keys, err := accessKeys(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", webui.ErrWrongKey, err)
+	}
+	res, err := a.cards.Tap(ctx, keys)
+	if err != nil {
+		return nil, tapError(err)
+	}
+	if _, live := a.cards.(liveReader); !live {
+		a.hub.publish(webui.EventCard, "") // emulated cards: the tap is the placing
+	}
 	chip := ChipFields(res)
 	// Identify compares with the local record unless the subset is past
 	// its hard limit (frozen): then the card is shown without a comparison
@@ -208,4 +254,63 @@ func (a *officerUI) Tap(ctx context.Context, officer string) (*webui.Identificat
 		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree})
 	}
 	return id, nil
+}
+
+// accessKeys turns what the officer typed into the keys to try, in order:
+// PACE with the CAN (typed, or the last 6 digits of the ID), then, when
+// the dates were typed too, the MRZ key for BAC (document number: the
+// last 9 digits of the ID). Nothing typed is no keys.
+func accessKeys(k webui.CardKey) ([]reader.Key, error) {
+	switch {
+	case k == webui.CardKey{}:
+		return nil, nil
+	case k.CAN != "":
+		if k.ID != "" || k.BirthDate != "" || k.ExpiryDate != "" {
+			return nil, fmt.Errorf("%w: a CAN goes alone", reader.ErrInvalidKey)
+		}
+		return []reader.Key{reader.CAN(k.CAN)}, nil
+	}
+	can, err := reader.CANFromID(k.ID)
+	if err != nil {
+		return nil, err
+	}
+	keys := []reader.Key{can}
+	if k.BirthDate == "" && k.ExpiryDate == "" {
+		return keys, nil
+	}
+	dob, err := vncard.ParseDate(k.BirthDate)
+	if err != nil {
+		return nil, fmt.Errorf("%w: date of birth: %w", reader.ErrInvalidKey, err)
+	}
+	doe, err := vncard.ParseDate(k.ExpiryDate)
+	if err != nil {
+		return nil, fmt.Errorf("%w: date of expiry: %w", reader.ErrInvalidKey, err)
+	}
+	mrz, err := reader.KeyFromID(k.ID, dob.YYMMDD(), doe.YYMMDD())
+	if err != nil {
+		return nil, err
+	}
+	return append(keys, mrz), nil
+}
+
+// tapError gives a card source's error the meaning the officer UI knows.
+func tapError(err error) error {
+	var ui error
+	switch {
+	case errors.Is(err, reader.ErrAccessDenied):
+		ui = webui.ErrWrongKey
+	case errors.Is(err, reader.ErrPACENotSupported):
+		ui = webui.ErrNeedDates
+	case errors.Is(err, reader.ErrNotCard):
+		ui = webui.ErrNotIDCard
+	case errors.Is(err, ErrKeyRequired):
+		ui = webui.ErrKeyRequired
+	case errors.Is(err, ErrNoCard):
+		ui = webui.ErrNoCard
+	case errors.Is(err, ErrNoReader):
+		ui = webui.ErrNoReader
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", ui, err)
 }

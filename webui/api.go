@@ -18,6 +18,19 @@ var (
 	ErrBadLogin = errors.New("webui: wrong user name or password")
 	// ErrNoCard: the reader holds no card (or lost it mid-read).
 	ErrNoCard = errors.New("webui: no card on the reader")
+	// ErrNoReader: no card reader is attached, or its service (pcscd) is
+	// not running.
+	ErrNoReader = errors.New("webui: the card reader is not available")
+	// ErrKeyRequired: the reader needs the card's ID or CAN to open the
+	// chip, and none was typed.
+	ErrKeyRequired = errors.New("webui: the chip needs the ID or CAN printed on the card")
+	// ErrWrongKey: the chip refused the ID, CAN or dates typed.
+	ErrWrongKey = errors.New("webui: the chip refused the key")
+	// ErrNeedDates: the chip offers no PACE, so the CAN cannot open it;
+	// the date of birth and expiry date (BAC) are needed.
+	ErrNeedDates = errors.New("webui: the chip needs the date of birth and expiry date")
+	// ErrNotIDCard: the card on the reader is not a chip ID card.
+	ErrNotIDCard = errors.New("webui: the card is not a chip ID card")
 )
 
 // Roles an officer may hold.
@@ -185,14 +198,53 @@ type Status struct {
 // Cards reads the card on the reader.
 //
 // Tap reads, authenticates and matches one card against the local record
-// on behalf of officer (Officer.User); it is called from request handlers
-// (possibly concurrently: the implementation serialises access to the
-// reader) and must return when ctx ends. It returns an error wrapping
-// ErrNoCard when no card is present. The implementation writes the
-// identification, naming the officer, to the audit log.
+// on behalf of officer (Officer.User), opening the chip with key; it is
+// called from request handlers (possibly concurrently: the implementation
+// serialises access to the reader) and must return when ctx ends. It
+// returns an error wrapping ErrNoCard when no card is present, and
+// ErrNoReader, ErrKeyRequired, ErrWrongKey, ErrNeedDates or ErrNotIDCard
+// as they apply. The implementation writes the identification, naming the
+// officer, to the audit log.
 type Cards interface {
-	Tap(ctx context.Context, officer string) (*Identification, error)
+	Tap(ctx context.Context, officer string, key CardKey) (*Identification, error)
 }
+
+// CardKey is what the officer typed to open the chip, checked by the UI:
+// on the Vietnamese card, PACE with the CAN (the last 6 digits of the ID),
+// or BAC with the document number (the last 9 digits of the ID), date of
+// birth and expiry date when the chip offers no PACE. The zero key means
+// none was typed (the demo's emulated cards know their own).
+type CardKey struct {
+	ID  string // 12-digit personal ID, or ""
+	CAN string // 6-digit card access number when no ID was typed, or ""
+	// Dates for BAC, both or neither, and only with ID: YYYY-MM-DD.
+	BirthDate, ExpiryDate string
+}
+
+// CardReader is implemented by Cards on a reader that reports its state;
+// the home page then shows it, live with EventReader.
+type CardReader interface {
+	// ReaderStatus returns the reader's state now, without blocking.
+	ReaderStatus() ReaderStatus
+}
+
+// ReaderStatus is what the home page says about the card reader.
+type ReaderStatus struct {
+	State string // one of the Reader constants; ReaderUnknown shows nothing
+	Name  string // the reader's name, when one is attached
+	// NeedsKey: the reader opens real chips, which need the ID or CAN;
+	// false for emulated cards, which know their own keys.
+	NeedsKey bool
+}
+
+// States of ReaderStatus.
+const (
+	ReaderUnknown = ""      // not reported (emulated cards)
+	ReaderDown    = "down"  // the reader service (pcscd) is not running
+	ReaderNone    = "none"  // no reader attached
+	ReaderReady   = "ready" // a reader, no card on it
+	ReaderCard    = "card"  // a card is on the reader
+)
 
 // Assurance levels of an identification, strongest first (DESIGN section 8).
 const (
@@ -247,6 +299,7 @@ const (
 	EventOutbox  = "outbox"  // a change entered or left the outbox
 	EventOutcome = "outcome" // the city's outcome for a change arrived
 	EventCard    = "card"    // a card was placed on the reader
+	EventReader  = "reader"  // the reader's state changed (CardReader)
 	EventSync    = "sync"    // sync status changed (connected, failed, new subset)
 )
 

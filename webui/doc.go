@@ -20,7 +20,8 @@
 //
 //	GET  /login, POST /login, POST /logout     officer session
 //	GET  /                                     identify: tap card, look up by ID, search
-//	POST /tap                                  read the card on the reader
+//	POST /tap                                  read the card on the reader, opened with the ID/CAN (and dates) typed
+//	GET  /tap/live                             the reader's state (fragment), with a CardReader
 //	GET  /lookup?id=                           check a typed ID, go to the record
 //	GET  /search?name=&birth=                  find by name (diacritics optional) and date of birth
 //	GET  /citizen/{id}                         the record, its household and history

@@ -13,13 +13,23 @@ import (
 
 type homePage struct {
 	base
-	CanTap      bool
-	TapError    string
+	CanTap   bool
+	TapError string
+	NeedsKey bool        // the reader needs the ID or CAN (a real reader)
+	Reader   *readerView // nil: the reader reports no state
+
+	// The tap form: what the officer typed to open the chip, kept after a
+	// refusal, and what is wrong with each box.
+	TapKey, TapBirth, TapExpiry                string
+	TapKeyError, TapBirthError, TapExpiryError string
+	DatesOpen                                  bool // show the BAC dates without a click
+
 	LookupID    string // kept after a refused lookup
 	LookupError string
 	Ident       *identView
-	// Focus is the box that takes the keyboard on arrival: "id", "name" or
-	// "birth"; "" when a result takes it (the page script focuses it).
+	// Focus is the box that takes the keyboard on arrival: "id", "name",
+	// "birth", "tap-key", "tap-birth" or "tap-expiry"; "" when a result
+	// takes it (the page script focuses it).
 	Focus string
 
 	// The search by name and date of birth: the officer's input is kept.
@@ -59,15 +69,60 @@ type matchRow struct {
 func (s *Server) homePage(r *http.Request, sess *session) homePage {
 	b := s.base(r, sess, "home.title", "/")
 	b.Nav = "home"
-	return homePage{base: b, CanTap: s.cfg.Cards != nil, Focus: "id"}
+	p := homePage{base: b, CanTap: s.cfg.Cards != nil, Focus: "id"}
+	if cr, ok := s.cfg.Cards.(CardReader); ok {
+		st := cr.ReaderStatus()
+		p.NeedsKey = st.NeedsKey
+		if p.Reader = readerOf(langOf(r), st); p.Reader != nil {
+			p.Live = "/tap/live"
+		}
+		if p.NeedsKey {
+			p.Focus = "tap-key" // with a real reader, reading the card comes first
+		}
+	}
+	return p
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 	s.renderPage(w, r, http.StatusOK, "home", s.homePage(r, &sess))
 }
 
-// tap reads the card on the reader and shows the result. The node's Cards
-// implementation looks the citizen up (and audits it); the UI only shows.
+// readerView is the reader's state in words, for the home page.
+type readerView struct {
+	State, Text, Name string
+	Class             string // the look: warn when nothing can be read, ok with a card
+}
+
+// readerTexts say each reader state to the officer, and how it looks.
+var readerTexts = map[string][2]string{
+	ReaderDown:  {"reader.down", "warn"},
+	ReaderNone:  {"reader.none", "warn"},
+	ReaderReady: {"reader.ready", "notice"},
+	ReaderCard:  {"reader.card", "ok"},
+}
+
+// readerOf describes st; nil when the reader reports no (known) state.
+func readerOf(l i18n.Lang, st ReaderStatus) *readerView {
+	text, ok := readerTexts[st.State]
+	if !ok {
+		return nil
+	}
+	return &readerView{State: st.State, Text: l.T(text[0]), Name: st.Name, Class: text[1]}
+}
+
+// tapLive serves GET /tap/live: the reader's state, which the home page's
+// script re-fetches on every event.
+func (s *Server) tapLive(w http.ResponseWriter, r *http.Request, _ session) {
+	var v *readerView
+	if cr, ok := s.cfg.Cards.(CardReader); ok {
+		v = readerOf(langOf(r), cr.ReaderStatus())
+	}
+	s.render(w, r, http.StatusOK, "home", "live", v)
+}
+
+// tap reads the card on the reader, opened with the key the officer
+// typed, and shows the result. The node's Cards implementation looks the
+// citizen up (and audits it); the UI only shows.
 func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 	l := langOf(r)
 	page := s.homePage(r, &sess)
@@ -76,13 +131,33 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		s.renderPage(w, r, http.StatusNotFound, "home", page)
 		return
 	}
+	page.TapKey, page.TapBirth, page.TapExpiry = r.PostFormValue("key"), r.PostFormValue("birth"), r.PostFormValue("expiry")
+	page.DatesOpen = strings.TrimSpace(page.TapBirth+page.TapExpiry) != ""
+	key, bad := checkCardKey(l, page.TapKey, page.TapBirth, page.TapExpiry, page.NeedsKey)
+	if bad.any() {
+		page.TapKeyError, page.TapBirthError, page.TapExpiryError, page.Focus = bad.key, bad.birth, bad.expiry, bad.focus()
+		s.renderPage(w, r, http.StatusBadRequest, "home", page)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.TapTimeout)
 	defer cancel()
-	id, err := s.cfg.Cards.Tap(ctx, sess.officer.User)
+	id, err := s.cfg.Cards.Tap(ctx, sess.officer.User, key)
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, ErrNoCard):
 		page.TapError, status = l.T("tap.nocard"), http.StatusConflict
+	case errors.Is(err, ErrNoReader):
+		s.log.Warn("card reader not available", "err", err)
+		page.TapError, status = l.T("tap.noreader"), http.StatusServiceUnavailable
+	case errors.Is(err, ErrKeyRequired):
+		page.TapKeyError, page.Focus, status = l.T("tapkey.empty"), "tap-key", http.StatusBadRequest
+	case errors.Is(err, ErrWrongKey):
+		page.TapError, page.Focus, status = l.T("tap.wrongkey"), "tap-key", http.StatusUnprocessableEntity
+	case errors.Is(err, ErrNeedDates):
+		page.TapError, page.Focus, status = l.T("tap.needdates"), "tap-birth", http.StatusUnprocessableEntity
+		page.DatesOpen = true
+	case errors.Is(err, ErrNotIDCard):
+		page.TapError, status = l.T("tap.notcard"), http.StatusUnprocessableEntity
 	case errors.Is(err, context.DeadlineExceeded):
 		page.TapError, status = l.T("tap.timeout"), http.StatusGatewayTimeout
 	case err != nil:
@@ -93,8 +168,82 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
+		// The key opened this card only: the next card starts empty.
+		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
 	s.renderPage(w, r, status, "home", page)
+}
+
+// keyProblems says what is wrong with each box of the tap form.
+type keyProblems struct{ key, birth, expiry string }
+
+func (p keyProblems) any() bool { return p.key != "" || p.birth != "" || p.expiry != "" }
+
+// focus is the first box in trouble.
+func (p keyProblems) focus() string {
+	switch {
+	case p.key != "":
+		return "tap-key"
+	case p.birth != "":
+		return "tap-birth"
+	}
+	return "tap-expiry"
+}
+
+// checkCardKey reads the tap form: the 12-digit ID (typed with spaces, dots
+// or dashes as officers copy it) or the 6-digit CAN, and optionally the
+// date of birth and expiry date for BAC, both or neither, which need the
+// full ID (its last 9 digits are the document number). Without needed an
+// empty form is the zero key.
+func checkCardKey(l i18n.Lang, rawKey, rawBirth, rawExpiry string, needed bool) (CardKey, keyProblems) {
+	var k CardKey
+	var p keyProblems
+	digits := strings.Map(dropSeparators, rawKey)
+	withDates := strings.TrimSpace(rawBirth) != "" || strings.TrimSpace(rawExpiry) != ""
+	switch {
+	case digits == "" && withDates:
+		p.key = l.T("tapkey.fordates")
+	case digits == "" && needed:
+		p.key = l.T("tapkey.empty")
+	case digits == "":
+	case !allDigits(digits):
+		p.key = l.T("tapkey.digits")
+	case len(digits) == 12:
+		k.ID = digits
+	case len(digits) == 6 && withDates:
+		p.key = l.T("tapkey.fordates")
+	case len(digits) == 6:
+		k.CAN = digits
+	default:
+		p.key = l.T("tapkey.length", len(digits))
+	}
+	if !withDates {
+		return k, p
+	}
+	birth, birthMsg := cardDate(l, rawBirth)
+	expiry, expiryMsg := cardDate(l, rawExpiry)
+	p.birth, p.expiry = birthMsg, expiryMsg
+	if p.birth == "" && p.expiry == "" && birth.String() >= expiry.String() { // full ISO dates sort as strings
+		p.expiry = l.T("tapkey.order")
+	}
+	if !p.any() {
+		k.BirthDate, k.ExpiryDate = birth.String(), expiry.String()
+	}
+	return k, p
+}
+
+// cardDate reads a date printed on the card: day, month and year all
+// needed, since the chip's key holds them.
+func cardDate(l i18n.Lang, raw string) (registry.Date, string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return registry.Date{}, l.T("tapkey.bothdates")
+	}
+	d, ok := parseInputDate(raw)
+	if !ok || d.Day == 0 {
+		return registry.Date{}, l.T("tapkey.date")
+	}
+	return d, ""
 }
 
 // assuranceLevels maps each assurance to how much the officer may rely on

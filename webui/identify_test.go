@@ -3,10 +3,13 @@ package webui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,5 +250,224 @@ func TestRecordSectionsCoverEveryField(t *testing.T) {
 		if seen[f] != 1 {
 			t.Errorf("field %s appears %d times on the record page, want once", f, seen[f])
 		}
+	}
+}
+
+// readerCards is Cards on a reader that reports its state (CardReader):
+// it records the key each tap brings.
+type readerCards struct {
+	mu     sync.Mutex
+	status ReaderStatus
+	keys   []CardKey
+	tap    func(ctx context.Context, key CardKey) (*Identification, error)
+}
+
+func (r *readerCards) Tap(ctx context.Context, officer string, key CardKey) (*Identification, error) {
+	r.mu.Lock()
+	r.keys = append(r.keys, key)
+	r.mu.Unlock()
+	if r.tap == nil {
+		return sampleIdentification(sampleCitizen()), nil
+	}
+	return r.tap(ctx, key)
+}
+
+func (r *readerCards) ReaderStatus() ReaderStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
+}
+
+func (r *readerCards) setStatus(st ReaderStatus) {
+	r.mu.Lock()
+	r.status = st
+	r.mu.Unlock()
+}
+
+func (r *readerCards) taken() []CardKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]CardKey(nil), r.keys...)
+}
+
+// TestTapKeyForm checks the tap form of a real reader: what reaches
+// Cards.Tap, and what the officer reads about a box filled wrongly (the
+// reader is then not touched, and the input stays).
+func TestTapKeyForm(t *testing.T) {
+	tests := []struct {
+		name               string
+		key, birth, expiry string
+		want               *CardKey // nil: refused
+		status             int
+		msgs               []string
+		focus              string
+	}{
+		{name: "ID", key: "092198012345", want: &CardKey{ID: "092198012345"}},
+		{name: "ID typed in groups", key: " 092 198.012-345 ", want: &CardKey{ID: "092198012345"}},
+		{name: "CAN", key: "012345", want: &CardKey{CAN: "012345"}},
+		{name: "ID and dates", key: "092198012345", birth: "21/07/1980", expiry: "21072040",
+			want: &CardKey{ID: "092198012345", BirthDate: "1980-07-21", ExpiryDate: "2040-07-21"}},
+		{name: "nothing", msgs: []string{"Chưa nhập số định danh. Hãy nhập 12 chữ số định danh in trên thẻ (hoặc 6 chữ số CAN)."}, focus: "tap-key"},
+		{name: "letters", key: "09219801234A", msgs: []string{"chỉ gồm các chữ số 0–9"}, focus: "tap-key"},
+		{name: "too short", key: "0921980", msgs: []string{"Số định danh có 12 chữ số, số CAN có 6 chữ số; bạn đã nhập 7 chữ số."}, focus: "tap-key"},
+		{name: "too long", key: "0921980123456", msgs: []string{"bạn đã nhập 13 chữ số"}, focus: "tap-key"},
+		{name: "CAN with dates", key: "012345", birth: "21/07/1980", expiry: "21/07/2040",
+			msgs: []string{"hãy nhập đủ 12 chữ số định danh (số CAN không dùng được)"}, focus: "tap-key"},
+		{name: "dates without ID", birth: "21/07/1980", expiry: "21/07/2040", msgs: []string{"hãy nhập đủ 12 chữ số định danh"}, focus: "tap-key"},
+		{name: "expiry missing", key: "092198012345", birth: "21/07/1980",
+			msgs: []string{"Cần cả ngày sinh và ngày hết hạn; hãy nhập ngày còn thiếu."}, focus: "tap-expiry"},
+		{name: "birth missing", key: "092198012345", expiry: "21/07/2040", msgs: []string{"Cần cả ngày sinh"}, focus: "tap-birth"},
+		{name: "month and year only", key: "092198012345", birth: "07/1980", expiry: "21/07/2040",
+			msgs: []string{"Hãy ghi đủ ngày/tháng/năm như in trên thẻ"}, focus: "tap-birth"},
+		{name: "no such day", key: "092198012345", birth: "21/07/1980", expiry: "31/02/2040",
+			msgs: []string{"Hãy ghi đủ ngày/tháng/năm"}, focus: "tap-expiry"},
+		{name: "expiry before birth", key: "092198012345", birth: "21/07/1980", expiry: "21/07/1970",
+			msgs: []string{"Ngày hết hạn phải sau ngày sinh."}, focus: "tap-expiry"},
+		{name: "two boxes wrong", key: "12", birth: "x", expiry: "21/07/2040",
+			msgs: []string{"bạn đã nhập 2 chữ số", "Hãy ghi đủ ngày/tháng/năm"}, focus: "tap-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cards := &readerCards{status: ReaderStatus{State: ReaderCard, NeedsKey: true}}
+			e := newEnv(t, Config{Cards: cards})
+			c := e.client()
+			token := c.login()
+			p := c.post("/tap", url.Values{"csrf": {token}, "key": {tt.key}, "birth": {tt.birth}, "expiry": {tt.expiry}})
+			keys := cards.taken()
+			if tt.want != nil {
+				p.wantStatus(t, http.StatusOK)
+				p.mustContain(t, "Kết quả đọc thẻ")
+				if len(keys) != 1 || keys[0] != *tt.want {
+					t.Errorf("Tap got keys %+v, want %+v", keys, *tt.want)
+				}
+				p.mustContain(t, `id="tap-key" name="key" value=""`) // the next card starts empty
+				return
+			}
+			p.wantStatus(t, http.StatusBadRequest)
+			p.mustContain(t, tt.msgs...)
+			p.mustContain(t, `id="`+tt.focus+`"`, `aria-invalid="true"`)
+			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.body) {
+				t.Errorf("box %s does not take the keyboard:\n%s", tt.focus, p.body)
+			}
+			p.mustContain(t, `name="key" value="`+html.EscapeString(tt.key)+`"`)
+			if (tt.birth != "" || tt.expiry != "") != strings.Contains(p.body, `<details id="tap-dates" open>`) {
+				t.Error("the dates are hidden although typed, or shown although not")
+			}
+			if len(keys) != 0 {
+				t.Errorf("a refused form reached the reader: %+v", keys)
+			}
+		})
+	}
+}
+
+// TestTapWithoutKey: the emulated cards know their keys, so an empty form
+// taps with the zero key; the box says it is optional.
+func TestTapWithoutKey(t *testing.T) {
+	cards := &readerCards{} // no state reported, no key needed
+	e := newEnv(t, Config{Cards: cards})
+	c := e.client()
+	token := c.login()
+	home := c.get("/")
+	home.mustContain(t, "Không bắt buộc với thẻ mẫu.", ">Chạm thẻ mẫu</button>")
+	home.mustNotContain(t, "data-live", `id="reader-state"`)
+	if regexp.MustCompile(`id="tap-key"[^>]*aria-required`).MatchString(home.body) {
+		t.Error("the ID box is marked required for the emulated cards")
+	}
+	p := c.post("/tap", url.Values{"csrf": {token}})
+	p.wantStatus(t, http.StatusOK)
+	if keys := cards.taken(); len(keys) != 1 || keys[0] != (CardKey{}) {
+		t.Errorf("Tap got keys %+v, want one zero key", keys)
+	}
+}
+
+// TestTapReaderErrors: what the officer reads when the reader or the chip
+// refuses, and where the keyboard goes.
+func TestTapReaderErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		want   []string
+		focus  string
+		dates  bool
+	}{
+		{"wrong key", fmt.Errorf("%w: reader: access denied", ErrWrongKey), http.StatusUnprocessableEntity,
+			[]string{"Chip không chấp nhận số đã nhập."}, "tap-key", false},
+		{"no PACE", ErrNeedDates, http.StatusUnprocessableEntity,
+			[]string{"Thẻ này không mở được bằng số CAN. Hãy nhập thêm ngày sinh và ngày hết hạn"}, "tap-birth", true},
+		{"key required", ErrKeyRequired, http.StatusBadRequest, []string{"Chưa nhập số định danh."}, "tap-key", false},
+		{"no reader", fmt.Errorf("%w: pcscd is not running", ErrNoReader), http.StatusServiceUnavailable,
+			[]string{"Máy này chưa gắn đầu đọc thẻ."}, "tap-key", false},
+		{"not an ID card", ErrNotIDCard, http.StatusUnprocessableEntity, []string{"không phải thẻ căn cước gắn chip"}, "tap-key", false},
+		{"no card", ErrNoCard, http.StatusConflict, []string{"Chưa có thẻ trên đầu đọc."}, "tap-key", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cards := &readerCards{status: ReaderStatus{State: ReaderReady, NeedsKey: true},
+				tap: func(context.Context, CardKey) (*Identification, error) { return nil, tt.err }}
+			e := newEnv(t, Config{Cards: cards})
+			c := e.client()
+			token := c.login()
+			p := c.post("/tap", url.Values{"csrf": {token}, "key": {"012345"}})
+			p.wantStatus(t, tt.status)
+			p.mustContain(t, tt.want...)
+			p.mustContain(t, `name="key" value="012345"`) // kept for another try
+			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.body) {
+				t.Errorf("box %s does not take the keyboard", tt.focus)
+			}
+			if tt.dates != strings.Contains(p.body, `<details id="tap-dates" open>`) {
+				t.Errorf("dates shown: %v, want %v", !tt.dates, tt.dates)
+			}
+		})
+	}
+}
+
+// TestReaderStatusLive: the home page says what the reader holds, and its
+// fragment, which the page script re-fetches on each event, follows the
+// reader.
+func TestReaderStatusLive(t *testing.T) {
+	cards := &readerCards{status: ReaderStatus{State: ReaderReady, Name: "ACS ACR1252 PICC", NeedsKey: true}}
+	e := newEnv(t, Config{Cards: cards})
+	c := e.client()
+	c.login()
+	home := c.get("/")
+	home.mustContain(t, `data-live="/tap/live"`,
+		`<p class="reader notice" id="reader-state" data-state="ready">Đầu đọc thẻ sẵn sàng. Hãy đặt thẻ lên đầu đọc. <span class="hint">(ACS ACR1252 PICC)</span></p>`,
+		">Đọc thẻ</button>", "Bắt buộc: chip chỉ mở khi có số này.")
+	if !regexp.MustCompile(`id="tap-key"[^>]*aria-required="true"`).MatchString(home.body) {
+		t.Error("the ID box is not marked required with a real reader")
+	}
+	if !regexp.MustCompile(`id="tap-key"[^>]*autofocus>`).MatchString(home.body) {
+		t.Error("with a real reader the ID box of the tap form does not take the keyboard")
+	}
+	for _, tt := range []struct {
+		state, want string
+	}{
+		{ReaderCard, `data-state="card">Có thẻ trên đầu đọc.`},
+		{ReaderNone, `data-state="none">Chưa thấy đầu đọc thẻ. Hãy kiểm tra dây cắm của đầu đọc.`},
+		{ReaderDown, `data-state="down">Dịch vụ đầu đọc thẻ (pcscd) chưa chạy.`},
+		{ReaderUnknown, ""},
+	} {
+		cards.setStatus(ReaderStatus{State: tt.state, NeedsKey: true})
+		p := c.getFromScript("/tap/live")
+		p.wantStatus(t, http.StatusOK)
+		if tt.want == "" {
+			if strings.TrimSpace(p.body) != "" {
+				t.Errorf("state %q: fragment %q, want empty", tt.state, p.body)
+			}
+			continue
+		}
+		p.mustContain(t, tt.want)
+	}
+	cards.setStatus(ReaderStatus{State: ReaderCard, NeedsKey: true})
+	if p := c.getFromScript("/tap/live?lang=en"); p.status == http.StatusSeeOther { // the language is kept in a cookie
+		c.getFromScript(p.header.Get("Location")).mustContain(t, `data-state="card">A card is on the reader.`)
+	} else {
+		p.mustContain(t, `data-state="card">A card is on the reader.`)
+	}
+
+	out := e.client().get("/tap/live") // no session: no state
+	if out.status != http.StatusSeeOther || strings.Contains(out.body, "reader-state") {
+		t.Errorf("fragment without a session: %d %q", out.status, out.body)
 	}
 }

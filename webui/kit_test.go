@@ -92,7 +92,8 @@ type fakeCards struct {
 	tap func(ctx context.Context, officer string) (*Identification, error)
 }
 
-func (f *fakeCards) Tap(ctx context.Context, officer string) (*Identification, error) {
+// Tap ignores the key; readerCards (identify_test.go) checks it.
+func (f *fakeCards) Tap(ctx context.Context, officer string, _ CardKey) (*Identification, error) {
 	return f.tap(ctx, officer)
 }
 

@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /logout", s.post(s.logout))
 	m.HandleFunc("GET /{$}", s.page(s.home))
 	m.HandleFunc("POST /tap", s.post(s.tap))
+	m.HandleFunc("GET /tap/live", s.page(s.tapLive))
 	m.HandleFunc("GET /lookup", s.page(s.lookup))
 	m.HandleFunc("GET /search", s.page(s.search))
 	m.HandleFunc("GET /citizen/{id}", s.page(s.citizen))

@@ -8,14 +8,19 @@ import (
 	"github.com/xanode/xanode/reader/emrtd"
 )
 
+// defaultSystem reports ErrNotBuilt: Readers, Status and a Monitor's Run
+// return it.
+var defaultSystem system = noSystem{}
+
+type noSystem struct{}
+
+func (noSystem) establish() (scContext, error) { return nil, ErrNotBuilt }
+
 // Card is a connected card; without PC/SC support there are none.
 type Card struct{}
 
 // Open reports ErrNotBuilt.
 func Open(ctx context.Context, readerName string) (*Card, error) { return nil, ErrNotBuilt }
-
-// Readers reports ErrNotBuilt.
-func Readers(ctx context.Context) ([]string, error) { return nil, ErrNotBuilt }
 
 // Transmit is never reached: Open never returns a Card.
 func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) { return nil, ErrNotBuilt }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,38 +28,25 @@ type Card struct {
 
 var _ emrtd.Transport = (*Card)(nil)
 
-// pollInterval is how often Open looks again for a card; each look also
-// waits up to this long in GetStatusChange.
+// pollInterval is how often Open looks again for a card.
 const pollInterval = 250 * time.Millisecond
 
-// Readers lists the PC/SC readers pcscd knows.
-func Readers(ctx context.Context) ([]string, error) {
-	sc, err := scard.EstablishContext()
-	if err != nil {
-		return nil, fmt.Errorf("pcsc: connect to pcscd (is it running?): %w", err)
-	}
-	defer sc.Release()
-	names, err := sc.ListReaders()
-	if errors.Is(err, scard.ErrNoReadersAvailable) {
-		return nil, nil
-	}
-	return names, err
-}
-
-// Open waits until a card is present in the reader and connects to it.
-// An empty readerName picks the first reader with a card. It gives up when
-// ctx ends; pass a deadline for "tap your card within N seconds".
+// Open waits until a card is present in the reader and connects to it
+// exclusively. An empty readerName picks the first reader with a card. It
+// gives up when ctx ends, with an error matching ErrNoCard; pass a
+// deadline for "tap your card within N seconds". A reader that is not
+// there is ErrNoReader at once, pcscd not running ErrNoService.
 func Open(ctx context.Context, readerName string) (*Card, error) {
 	sc, err := scard.EstablishContext()
 	if err != nil {
-		return nil, fmt.Errorf("pcsc: connect to pcscd (is it running?): %w", err)
+		return nil, scardError("connect to pcscd", err)
 	}
 	for {
 		c, err := tryConnect(sc, readerName)
 		if err == nil {
 			return c, nil
 		}
-		if !errors.Is(err, errNoCard) && !errors.Is(err, scard.ErrRemovedCard) && !errors.Is(err, scard.ErrNoSmartcard) {
+		if !waitable(err) {
 			sc.Release()
 			return nil, err
 		}
@@ -67,13 +55,25 @@ func Open(ctx context.Context, readerName string) (*Card, error) {
 		select {
 		case <-ctx.Done():
 			sc.Release()
-			return nil, fmt.Errorf("pcsc: no card in %s: %w", orAny(readerName), ctx.Err())
+			if errors.Is(err, errNoCard) {
+				return nil, fmt.Errorf("%w in %s: %w", ErrNoCard, orAny(readerName), ctx.Err())
+			}
+			return nil, fmt.Errorf("%w in %s (%w): %w", ErrNoCard, orAny(readerName), err, ctx.Err())
 		case <-time.After(pollInterval):
 		}
 	}
 }
 
+// errNoCard: no reader holds a card yet.
 var errNoCard = errors.New("pcsc: no card present")
+
+// waitable errors may go away by themselves while Open waits: no card yet,
+// a card being placed, lifted or swapped, another program holding it for
+// a moment, a reader unplugged while listing.
+func waitable(err error) bool {
+	return errors.Is(err, errNoCard) || hasCode(err, codeNoSmartcard, codeRemovedCard, codeResetCard, codeUnresponsive,
+		codeUnpowered, codeSharingViolation, codeUnknownReader, codeReaderGone)
+}
 
 func orAny(name string) string {
 	if name == "" {
@@ -82,46 +82,52 @@ func orAny(name string) string {
 	return "reader " + name
 }
 
+// scardError gives an error of github.com/ebfe/scard its PC/SC code, so
+// that it matches this package's errors.
+func scardError(op string, err error) error {
+	var e scard.Error
+	if errors.As(err, &e) {
+		return &codeError{op: op, code: uint32(e)}
+	}
+	return fmt.Errorf("pcsc: %s: %w", op, err)
+}
+
+// tryConnect connects to the card in readerName, or in the first reader
+// that holds one. Connecting to an empty reader fails at once
+// (SCARD_E_NO_SMARTCARD), so no status query is needed (and scard's
+// GetStatusChange is not safe beside the Monitor's: see sys_pcsclite.go).
 func tryConnect(sc *scard.Context, readerName string) (*Card, error) {
 	names, err := sc.ListReaders()
 	if err != nil && !errors.Is(err, scard.ErrNoReadersAvailable) {
-		return nil, fmt.Errorf("pcsc: list readers: %w", err)
+		return nil, scardError("list readers", err)
 	}
-	var candidates []string
+	if len(names) == 0 {
+		return nil, fmt.Errorf("pcsc: %w", ErrNoReader)
+	}
+	if readerName != "" {
+		if !slices.Contains(names, readerName) {
+			return nil, fmt.Errorf("pcsc: no reader named %q (readers: %s): %w", readerName, strings.Join(names, ", "), ErrNoReader)
+		}
+		names = []string{readerName}
+	}
+	last := errNoCard
 	for _, n := range names {
-		if readerName == "" || n == readerName {
-			candidates = append(candidates, n)
-		}
-	}
-	if len(candidates) == 0 {
-		if readerName != "" {
-			return nil, fmt.Errorf("pcsc: no reader named %q; readers: %s", readerName, strings.Join(names, ", "))
-		}
-		return nil, errNoCard
-	}
-	states := make([]scard.ReaderState, len(candidates))
-	for i, n := range candidates {
-		states[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
-	}
-	if err := sc.GetStatusChange(states, 0); err != nil && !errors.Is(err, scard.ErrTimeout) {
-		return nil, fmt.Errorf("pcsc: reader status: %w", err)
-	}
-	for _, st := range states {
-		if st.EventState&scard.StatePresent == 0 || st.EventState&scard.StateMute != 0 {
-			continue
-		}
-		card, err := sc.Connect(st.Reader, scard.ShareExclusive, scard.ProtocolAny)
+		card, err := sc.Connect(n, scard.ShareExclusive, scard.ProtocolAny)
 		if err != nil {
-			return nil, err
+			if err := scardError("connect to the card in "+n, err); !hasCode(err, codeNoSmartcard) {
+				last = err
+			}
+			continue
 		}
 		status, err := card.Status()
 		if err != nil {
 			card.Disconnect(scard.LeaveCard)
-			return nil, err
+			last = scardError("card status in "+n, err)
+			continue
 		}
-		return &Card{ctx: sc, card: card, Reader: st.Reader, ATR: status.Atr}, nil
+		return &Card{ctx: sc, card: card, Reader: n, ATR: status.Atr}, nil
 	}
-	return nil, errNoCard
+	return nil, last
 }
 
 // Transmit sends one APDU. PC/SC cannot abort a transmission in progress,
@@ -137,7 +143,7 @@ func (c *Card) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 	}
 	resp, err := exchange(c.card.Transmit, cmd)
 	if err != nil {
-		return nil, fmt.Errorf("pcsc: %s: %w", c.Reader, err)
+		return nil, scardError("send to the card in "+c.Reader, err)
 	}
 	return resp, nil
 }

@@ -93,7 +93,10 @@
       if (ev.kind === 'card') {
         if (notice) {
           notice.hidden = false;
-          document.getElementById('tap').focus();
+          // A real reader needs the ID typed first; then Enter reads.
+          var key = document.getElementById('tap-key');
+          var empty = key && key.value === '' && key.getAttribute('aria-required') === 'true';
+          document.getElementById(empty ? 'tap-key' : 'tap').focus();
         }
         return;
       }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/xanode/xanode/reader"
@@ -30,13 +31,14 @@ const (
 
 var cardCommands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
 	"read":    cardRead,
+	"readers": cardReaders,
 	"make":    cardMake,
 	"emulate": cardEmulate,
 }
 
 func runCard(ctx context.Context, args []string) error {
 	if len(args) == 0 || cardCommands[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: xanode card read|make|emulate [flags]  (xanode card read -h for the flags)")
+		fmt.Fprintln(os.Stderr, "usage: xanode card read|readers|make|emulate [flags]  (xanode card read -h for the flags)")
 		return errUsage
 	}
 	err := cardCommands[args[0]](ctx, args[1:], os.Stdout)
@@ -71,7 +73,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func cardRead(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("card read", flag.ContinueOnError)
-	readerName := fs.String("reader", "", "PC/SC reader `name` (needs a binary built with -tags pcsc)")
+	readerName := fs.String("reader", "", "PC/SC reader `name` as 'xanode card readers' lists it, or any (the default: the first reader with a card; needs a binary built with -tags pcsc)")
 	emulateDir := fs.String("emulate-card", "", "read the card directory `DIR` through the in-process emulator instead of a reader")
 	id := fs.String("id", "", "12-digit personal ID; the BAC document number is its last 9 digits")
 	doc := fs.String("doc", "", "document number as in the MRZ, instead of --id")
@@ -162,11 +164,45 @@ func openCard(ctx context.Context, readerName, emulateDir string) (reader.Transp
 		}
 		return c, func() error { return nil }, nil
 	}
+	if readerName == "any" {
+		readerName = ""
+	}
 	c, err := pcsc.Open(ctx, readerName)
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, c.Close, nil
+}
+
+// cardReaders lists the PC/SC readers and what each holds.
+func cardReaders(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("card readers", flag.ContinueOnError)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	states, err := pcsc.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if len(states) == 0 {
+		return fmt.Errorf("pcscd lists no reader: %w", pcsc.ErrNoReader)
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "READER\tCARD")
+	for _, st := range states {
+		card := "no card"
+		switch {
+		case st.Mute:
+			card = "card present, not answering (place it again)"
+		case st.Card:
+			card = fmt.Sprintf("card present (ATR %X)", st.ATR)
+		}
+		if st.InUse {
+			card += ", in use by a program"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", st.Name, card)
+	}
+	return w.Flush()
 }
 
 // loadCard makes the emulator for a card directory, with the chip's

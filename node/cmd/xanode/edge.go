@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,9 @@ func runEdge(ctx context.Context, args []string) error {
 	city := fs.String("city", "", "city API URLs, comma separated (default: those in identity.json)")
 	listen := fs.String("listen", "127.0.0.1:8080", "officer UI address")
 	cardDir := fs.String("emulate-card", "", "folder of emulated cards (card folders as made by 'xanode card make') to use as the reader")
+	readerName := fs.String("reader", "", "PC/SC reader `name` to read ID cards from, as 'xanode card readers' lists it, or any (needs a binary built with -tags pcsc)")
+	var cscas stringsFlag
+	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, for passive authentication of the cards read with --reader; repeatable")
 	verbose := fs.Bool("v", false, "log at debug level")
 	pullEvery := fs.Duration("pull-every", 0, "how often to ask the city for a newer subset without being told (0: 5m)")
 	fleetEvery := fs.Duration("fleet-every", 0, "how often to check the certificate's age and the commune assignment (0: 10m)")
@@ -46,15 +50,13 @@ func runEdge(ctx context.Context, args []string) error {
 	if *city != "" {
 		urls = strings.Split(*city, ",")
 	}
-	var cards node.CardSource
-	if *cardDir != "" {
-		sc, err := node.LoadCards(*cardDir)
-		if err != nil {
-			return err
-		}
-		cards = sc
+	log := newLogger(*verbose)
+	cards, closeCards, err := edgeCards(*cardDir, *readerName, cscas, log)
+	if err != nil {
+		return err
 	}
-	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: newLogger(*verbose), Handler: node.OfficerUI(cards),
+	defer closeCards()
+	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
 		PullEvery: *pullEvery, FleetEvery: *fleetEvery})
 	if err != nil {
 		return err
@@ -62,6 +64,42 @@ func runEdge(ctx context.Context, args []string) error {
 	fmt.Printf("edge %s serving commune %s at %s/\n", e.ID.Node, e.ID.Commune, e.URL())
 	<-ctx.Done()
 	return e.Close()
+}
+
+// edgeCards is the officer UI's card reader: emulated cards, a PC/SC
+// reader with the CSCA trust store for passive authentication, or none.
+// The returned function stops the reader, after the edge.
+func edgeCards(cardDir, readerName string, cscas []string, log *slog.Logger) (node.CardSource, func(), error) {
+	switch {
+	case cardDir != "" && readerName != "":
+		fmt.Fprintln(os.Stderr, "xanode edge: give --reader or --emulate-card, not both")
+		return nil, nil, errUsage
+	case len(cscas) > 0 && readerName == "":
+		fmt.Fprintln(os.Stderr, "xanode edge: --csca is for the cards read with --reader")
+		return nil, nil, errUsage
+	case cardDir != "":
+		sc, err := node.LoadCards(cardDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sc, func() {}, nil
+	case readerName == "":
+		return nil, func() {}, nil
+	}
+	store, err := loadTrust(cscas)
+	if err != nil {
+		return nil, nil, err
+	}
+	if store == nil {
+		log.Warn("no --csca: the cards' signatures are not checked (passive authentication), so reads show as chip-read only")
+	} else {
+		log.Info("CSCA trust store loaded", "certificates", store.Len())
+	}
+	r, err := node.OpenPCSCReader(node.ReaderConfig{Reader: readerName, Trust: store, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, func() { r.Close() }, nil
 }
 
 // edgeOfficerAdd adds or replaces an officer account on a stopped edge. The
