@@ -163,10 +163,12 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		store.Close()
 		return nil, err
 	}
-	im := &edge.Importer{Store: store, Roots: roots, Now: time.Now}
 	events := newHub()
+	progress := newProgress(events, log)
+	im := &edge.Importer{Store: store, Roots: roots, Now: time.Now, Progress: progress}
 	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
-		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish})
+		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish,
+		Progress: progress})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -242,6 +244,15 @@ type EdgeStatus struct {
 	FreezesAt     time.Time `json:"freezes_at,omitzero"`
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
+	Transfer      *Transfer `json:"transfer,omitempty"`
+}
+
+// Transfer is a download or import under way, in EdgeStatus.
+type Transfer struct {
+	Phase       string  `json:"phase"` // download (bytes) or import (records)
+	Done        int64   `json:"done"`
+	Total       int64   `json:"total,omitempty"`
+	LeftSeconds float64 `json:"left_seconds,omitempty"`
 }
 
 func (n *Edge) statusRoutes(mux *http.ServeMux) {
@@ -265,6 +276,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
 			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
+			Transfer: transferOf(n.Edge.Progress()),
 		})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {

@@ -193,7 +193,24 @@ type Status struct {
 	OldestPending time.Time // zero when Pending is 0
 	LastSynced    time.Time // last successful exchange with the city; zero: never
 	LastError     string    // last sync failure, empty when the last try worked
+
+	// Transfer is a long download or import under way; zero when none.
+	Transfer Transfer
 }
+
+// Transfer is the progress of a download of the commune's data (bytes) or
+// of its installation (records).
+type Transfer struct {
+	Phase       string        // TransferDownload or TransferImport; "" when idle
+	Done, Total int64         // Total 0: unknown
+	Left        time.Duration // estimated time to the end; 0: unknown
+}
+
+// The transfer phases.
+const (
+	TransferDownload = "download"
+	TransferImport   = "import"
+)
 
 // Cards reads the card on the reader.
 //

@@ -36,6 +36,8 @@ type syncView struct {
 	Oldest      string // age of the oldest waiting change
 	LastSynced  string
 	LastError   string
+	Transfer    string // the download or import under way, in words; "" when none
+	Percent     int    // of the transfer, for the progress bar; -1: unknown
 }
 
 type changeRow struct {
@@ -115,6 +117,7 @@ func (s *Server) syncView(l i18n.Lang) syncView {
 	if st.Pending > 0 && !st.OldestPending.IsZero() {
 		v.Oldest = age(l, now.Sub(st.OldestPending))
 	}
+	v.Transfer, v.Percent = transferText(l, st.Transfer)
 	if st.LastSynced.IsZero() {
 		v.LastSynced = l.T("sync.never")
 	} else {
@@ -246,4 +249,38 @@ func decisive(lost []registry.Loss) (registry.Loss, bool) {
 		}
 	}
 	return w, true
+}
+
+// transferText puts a transfer in words: what, how far, how long still.
+func transferText(l i18n.Lang, t Transfer) (string, int) {
+	if t.Phase == "" {
+		return "", -1
+	}
+	pct := -1
+	if t.Total > 0 {
+		pct = int(min(100, t.Done*100/t.Total))
+	}
+	var text string
+	switch {
+	case t.Phase == TransferDownload && t.Total > 0:
+		text = l.T("transfer.download.of", sizeText(l, t.Done), sizeText(l, t.Total), pct)
+	case t.Phase == TransferDownload:
+		text = l.T("transfer.download", sizeText(l, t.Done))
+	case t.Total > 0:
+		text = l.T("transfer.import.of", l.Int(t.Done), l.Int(t.Total), pct)
+	default:
+		text = l.T("transfer.import", l.Int(t.Done))
+	}
+	if t.Left > 0 {
+		text += " · " + l.T("transfer.left", age(l, t.Left))
+	}
+	return text, pct
+}
+
+// sizeText is a byte count for people: KB below a megabyte, MB above.
+func sizeText(l i18n.Lang, n int64) string {
+	if n < 1<<20 {
+		return l.T("size.kb", l.Int((n+1023)/1024))
+	}
+	return l.T("size.mb", l.Int(n>>20), (n%(1<<20))*10>>20)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,36 @@ func TestStaleWarning(t *testing.T) {
 	c.get("/outbox").mustContain(t, "dial tcp: i/o timeout", "chưa đồng bộ lần nào")
 	// Stale data still prints, saying so on the paper.
 	c.get("/citizen/"+sampleID+"/print").mustContain(t, "Lưu ý: dữ liệu của xã (phiên bản 0) đã quá hạn cập nhật")
+}
+
+// TestTransferProgress: a long download or import shows on the sync panel
+// with how far it is and how long is left, in both languages.
+func TestTransferProgress(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		tr   Transfer
+		want []string
+	}{
+		{"download", Transfer{Phase: TransferDownload, Done: 3 << 20, Total: 12 << 20, Left: 3 * time.Minute},
+			[]string{"Đang tải dữ liệu của xã từ thành phố: 3,0 MB / 12,0 MB (25%)", "còn khoảng 3 phút", `<progress max="100" value="25"`}},
+		{"download of unknown size", Transfer{Phase: TransferDownload, Done: 512 << 10},
+			[]string{"đã nhận 512 KB"}},
+		{"import", Transfer{Phase: TransferImport, Done: 40000, Total: 100000},
+			[]string{"40.000 / 100.000 hồ sơ (40%)", `value="40"`}},
+	} {
+		reg := &fakeRegistry{status: func() (Status, error) {
+			return Status{Node: "edge-1", HasSubset: true, Transfer: c.tr}, nil
+		}}
+		e := newEnv(t, Config{Registry: reg})
+		cl := e.client()
+		cl.login()
+		cl.get("/outbox").mustContain(t, c.want...)
+	}
+	reg := &fakeRegistry{status: func() (Status, error) { return Status{Node: "edge-1", HasSubset: true}, nil }}
+	e := newEnv(t, Config{Registry: reg})
+	cl := e.client()
+	cl.login()
+	if p := cl.get("/outbox"); strings.Contains(p.body, "<progress") {
+		t.Fatal("a progress bar without a transfer")
+	}
 }

@@ -45,6 +45,8 @@ type Config struct {
 	BatchSize int           // 0: 500
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Progress follows long downloads and imports (nil: not followed).
+	Progress *Tracker
 	// Notify is told of what open pages may want to re-read: a change
 	// entered the outbox ("outbox"), an outcome arrived ("outcome"), the
 	// sync state changed ("sync"). It must not block. Nil: nobody listens.
@@ -114,6 +116,9 @@ func New(cfg Config) (*Edge, error) {
 	}
 	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1), log: cfg.Log}, nil
 }
+
+// Progress is the download or import under way (zero: none).
+func (e *Edge) Progress() Progress { return e.cfg.Progress.Get() }
 
 // Commune is the commune the edge serves.
 func (e *Edge) Commune() string {
@@ -497,7 +502,12 @@ func (e *Edge) PullOnce(ctx context.Context) error {
 }
 
 func (e *Edge) pull(ctx context.Context, since uint64) error {
-	data, err := e.cfg.City.Bundle(ctx, e.Commune(), since, e.cfg.Store.Partial())
+	var partial client.Partial = e.cfg.Store.Partial()
+	if e.cfg.Progress != nil {
+		partial = trackedPartial{e.cfg.Store.Partial(), e.cfg.Progress}
+		defer e.cfg.Progress.Stop()
+	}
+	data, err := e.cfg.City.Bundle(ctx, e.Commune(), since, partial)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,9 @@ type Importer struct {
 	Commune string
 	Roots   *x509.CertPool
 	Now     func() time.Time
+	// Progress follows the records of a full bundle as they are verified
+	// (nil: not followed).
+	Progress *Tracker
 }
 
 // Import verifies data completely (signature, chain, payload hash, entry
@@ -39,7 +42,19 @@ func (im *Importer) Import(_ context.Context, data []byte) (SubsetInfo, error) {
 	if h, _, err := bundle.ReadHeader(bytes.NewReader(data)); err == nil && h.Kind == bundle.KindFull {
 		p := im.Store.newFullRows(min(h.Count, maxPrealloc))
 		defer p.stop()
-		b, err := bundle.OpenEach(data, v, p.add)
+		add := p.add
+		if im.Progress != nil {
+			im.Progress.Start(PhaseImport, 0, int64(h.Count))
+			defer im.Progress.Stop()
+			n := int64(0)
+			add = func(e bundle.Entry) error {
+				if n++; n%1024 == 0 {
+					im.Progress.Set(n, int64(h.Count))
+				}
+				return p.add(e)
+			}
+		}
+		b, err := bundle.OpenEach(data, v, add)
 		if err != nil {
 			return SubsetInfo{}, err
 		}

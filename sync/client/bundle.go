@@ -32,6 +32,13 @@ type Partial interface {
 	Discard() error
 }
 
+// Progress is an optional interface of a Partial: the client tells it how
+// many bytes of the bundle it holds (resumed ones included) as they
+// arrive, and the bundle's size (-1: unknown).
+type Progress interface {
+	Progress(done, total int64)
+}
+
 // maxBundle caps a download: bundle.MaxSize of payload and its header.
 const maxBundle = 1<<30 + 1<<20
 
@@ -111,6 +118,11 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 	}
 	buf := make([]byte, len(have), max(total, int64(len(have))))
 	copy(buf, have)
+	report := func(int64, int64) {}
+	if p, ok := partial.(Progress); ok {
+		report = p.Progress
+	}
+	report(int64(len(buf)), total)
 	chunk := make([]byte, chunkSize)
 	for {
 		n, rerr := resp.Body.Read(chunk)
@@ -121,6 +133,7 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 				return nil, fmt.Errorf("client: GET %s: bundle larger than %d bytes", url, maxBundle)
 			}
 			buf = append(buf, chunk[:n]...)
+			report(int64(len(buf)), total)
 			if err := sink.Append(chunk[:n]); err != nil {
 				return nil, fmt.Errorf("client: keeping the download of %s: %w", url, err)
 			}

@@ -184,3 +184,40 @@ func TestBundleRefused(t *testing.T) {
 		t.Fatalf("refused: %v", err)
 	}
 }
+
+// progressPartial is a memPartial that also hears the download's progress.
+type progressPartial struct {
+	memPartial
+	reports [][2]int64
+}
+
+func (p *progressPartial) Progress(done, total int64) { p.reports = append(p.reports, [2]int64{done, total}) }
+
+// TestBundleReportsProgress: a resumed download reports the bytes it had
+// first, then each step up to the whole size.
+func TestBundleReportsProgress(t *testing.T) {
+	content := randomBytes(300 << 10)
+	city := &bundleCity{content: content, etag: `"92101-0-7-bb"`, cutAfter: 100 << 10}
+	srv := httptest.NewServer(city)
+	defer srv.Close()
+	c, _ := New([]string{srv.URL}, nil)
+	p := &progressPartial{}
+	c.Bundle(context.Background(), "92101", 0, p)
+	kept := int64(len(p.data))
+	city.mu.Lock()
+	city.cutAfter = 0
+	city.mu.Unlock()
+	p.reports = nil
+	if _, err := c.Bundle(context.Background(), "92101", 0, p); err != nil {
+		t.Fatal(err)
+	}
+	first, last := p.reports[0], p.reports[len(p.reports)-1]
+	if first != [2]int64{kept, int64(len(content))} || last != [2]int64{int64(len(content)), int64(len(content))} {
+		t.Fatalf("progress reports %v … %v; kept %d of %d", first, last, kept, len(content))
+	}
+	for i := 1; i < len(p.reports); i++ {
+		if p.reports[i][0] < p.reports[i-1][0] {
+			t.Fatalf("progress went back: %v", p.reports)
+		}
+	}
+}

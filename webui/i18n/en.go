@@ -343,4 +343,13 @@ var en = map[string]string{
 	"outcome.assigned":        "Assigned ID number:",
 	"outcome.open":            "Open record",
 	"outcome.clamped":         "The commune machine's clock was ahead; the city corrected the action time.",
+
+	"transfer.download":    "Downloading the commune's data from the city: %[1]s received",
+	"transfer.download.of": "Downloading the commune's data from the city: %[1]s of %[2]s (%[3]d%%)",
+	"transfer.import":      "Checking and installing the commune's data: %[1]s records",
+	"transfer.import.of":   "Checking and installing the commune's data: %[1]s of %[2]s records (%[3]d%%)",
+	"transfer.left":        "about %[1]s left",
+	"transfer.label":       "Download progress",
+	"size.kb":              "%[1]s KB",
+	"size.mb":              "%[1]s.%[2]d MB",
 }

@@ -344,4 +344,13 @@ var vi = map[string]string{
 	"outcome.assigned":        "Số định danh được cấp:",
 	"outcome.open":            "Xem hồ sơ",
 	"outcome.clamped":         "Đồng hồ của máy ở xã chạy nhanh; thời điểm thao tác đã được thành phố điều chỉnh lại.",
+
+	"transfer.download":    "Đang tải dữ liệu của xã từ thành phố: đã nhận %[1]s",
+	"transfer.download.of": "Đang tải dữ liệu của xã từ thành phố: %[1]s / %[2]s (%[3]d%%)",
+	"transfer.import":      "Đang kiểm tra và cài dữ liệu của xã: %[1]s hồ sơ",
+	"transfer.import.of":   "Đang kiểm tra và cài dữ liệu của xã: %[1]s / %[2]s hồ sơ (%[3]d%%)",
+	"transfer.left":        "còn khoảng %[1]s",
+	"transfer.label":       "Tiến độ tải dữ liệu",
+	"size.kb":              "%[1]s KB",
+	"size.mb":              "%[1]s,%[2]d MB",
 }

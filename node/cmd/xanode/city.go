@@ -32,6 +32,12 @@ func runCity(ctx context.Context, args []string) error {
 			return cityRemove(ctx, args[1:])
 		case "compact":
 			return cityCompact(args[1:])
+		case "backup":
+			return cityBackup(ctx, args[1:])
+		case "restore":
+			return cityRestore(args[1:])
+		case "recover":
+			return cityRecover(args[1:])
 		}
 	}
 	fs := flag.NewFlagSet("city", flag.ContinueOnError)
@@ -119,7 +125,13 @@ func cityImport(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	body, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/admin/import", "application/x-ndjson", f)
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	pr := &progressReader{r: f, total: size, w: os.Stderr, every: 2 * time.Second, start: start}
+	body, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/admin/import", "application/x-ndjson", pr)
+	pr.finish()
 	if err != nil {
 		return err
 	}
