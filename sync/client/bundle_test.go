@@ -191,7 +191,9 @@ type progressPartial struct {
 	reports [][2]int64
 }
 
-func (p *progressPartial) Progress(done, total int64) { p.reports = append(p.reports, [2]int64{done, total}) }
+func (p *progressPartial) Progress(done, total int64) {
+	p.reports = append(p.reports, [2]int64{done, total})
+}
 
 // TestBundleReportsProgress: a resumed download reports the bytes it had
 // first, then each step up to the whole size.
