@@ -111,7 +111,7 @@ func (d *Demo) start(ctx context.Context) error {
 	if err := d.seed(ctx, leader, edgeID); err != nil {
 		return err
 	}
-	if err := d.credentials(edgeID); err != nil {
+	if err := d.credentials(ctx, leader, edgeID); err != nil {
 		return err
 	}
 	if d.Login, err = demoLogin(d.Cfg.Dir); err != nil {
@@ -261,21 +261,35 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 	return err
 }
 
-// credentials issues the edge its certificate directly (enrollment by
-// token is the production path), renewing it when it nears expiry.
-func (d *Demo) credentials(edgeID string) error {
+// credentials enrolls the edge by token, as an office box is: city IT's
+// token (made here through raft), then the edge's own key, a CSR, and the
+// certificate back over TLS checked against the root the token names. A
+// reused demo folder keeps its identity; the edge renews its certificate
+// itself, and one that expired while the demo was not running enrolls
+// again (the store and its outbox are kept).
+func (d *Demo) credentials(ctx context.Context, leader *City, edgeID string) error {
 	dir := filepath.Join(d.Cfg.Dir, "edge")
 	if _, _, _, err := loadEdgeCredentials(dir); err == nil {
 		if cert, err := tls.LoadX509KeyPair(filepath.Join(dir, edgeCertFile), filepath.Join(dir, edgeKeyFile)); err == nil &&
-			time.Until(cert.Leaf.NotAfter) > 7*24*time.Hour {
+			time.Now().Before(cert.Leaf.NotAfter) {
 			return nil
 		}
 	}
-	cred, err := d.PKI.IssueNodeKey(edgeID, certs.RoleEdge, nil, 30*24*time.Hour, time.Now())
+	tok, err := certs.NewEnrollToken(d.Cfg.Commune, edgeID, d.PKI.RootCert())
 	if err != nil {
 		return err
 	}
-	return WriteEdgeCredentials(dir, cred, d.PKI.RootPEM(), EdgeIdentity{Node: edgeID, Commune: d.Cfg.Commune})
+	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindToken, Fleet: &fsm.FleetOp{Node: edgeID, Commune: d.Cfg.Commune,
+		TokenHash: tok.Hash(), Expires: time.Now().Add(time.Hour), By: "demo"}})
+	if err != nil {
+		return err
+	}
+	id, err := Enroll(ctx, dir, leader.URL(), tok.String())
+	if err != nil {
+		return err
+	}
+	d.Cfg.Log.Info("edge enrolled by token", "node", id.Node, "commune", id.Commune)
+	return nil
 }
 
 // demoLogin returns the demo officer's login, made up on first start.
