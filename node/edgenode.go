@@ -21,6 +21,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/sync/client"
+	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/sync/stream"
 )
 
@@ -81,6 +82,9 @@ type Edge struct {
 	roots      *x509.CertPool
 	fleetNow   chan struct{}
 	fleetEvery time.Duration
+	metrics    *metrics.Registry
+	reads      metrics.Counter
+	dialer     *stream.Dialer
 	idMu       gosync.Mutex // guards ID.Commune and identity.json
 }
 
@@ -179,6 +183,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		n.fleetEvery = 10 * time.Minute
 	}
 	mux := http.NewServeMux()
+	n.initMetrics()
 	n.statusRoutes(mux)
 	if cfg.Handler != nil {
 		h, err := cfg.Handler(n)
@@ -195,6 +200,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		store.Close()
 		return nil, err
 	}
+	n.dialer = dialer
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
@@ -280,22 +286,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 		})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		st, err := n.Edge.Status()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		stale, frozen := 0, 0
-		if st.Stale {
-			stale = 1
-		}
-		if st.Frozen {
-			frozen = 1
-		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fmt.Fprintf(w, "# TYPE xanode_edge_outbox gauge\nxanode_edge_outbox %d\n", st.Queue.Pending)
-		fmt.Fprintf(w, "# TYPE xanode_edge_subset_version gauge\nxanode_edge_subset_version %d\n", st.Subset.Version)
-		fmt.Fprintf(w, "# TYPE xanode_edge_subset_stale gauge\nxanode_edge_subset_stale %d\n", stale)
-		fmt.Fprintf(w, "# TYPE xanode_edge_subset_frozen gauge\nxanode_edge_subset_frozen %d\n", frozen)
+		n.metrics.WriteTo(w)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/reader/vncard"
 	"github.com/xanode/xanode/webui"
 )
@@ -44,13 +45,14 @@ type officerUI struct {
 	cards CardSource
 	hub   *hub
 	now   func() time.Time
+	reads metrics.Counter // card reads by result and assurance or failure
 }
 
 // OfficerUI is an EdgeConfig.Handler that serves the officer web UI, with
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
-		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now}
+		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
 		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log}
 		if cards != nil {
 			cfg.Cards = a
@@ -216,8 +218,10 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	}
 	res, err := a.cards.Tap(ctx, keys)
 	if err != nil {
+		a.reads.Inc("failed", readFailure(err))
 		return nil, tapError(err)
 	}
+	a.reads.Inc("ok", string(res.Assurance))
 	if _, live := a.cards.(liveReader); !live {
 		a.hub.publish(webui.EventCard, "") // emulated cards: the tap is the placing
 	}
@@ -294,6 +298,27 @@ func accessKeys(k webui.CardKey) ([]reader.Key, error) {
 }
 
 // tapError gives a card source's error the meaning the officer UI knows.
+// readFailure names why a read failed, for the reader metrics.
+func readFailure(err error) string {
+	switch {
+	case errors.Is(err, reader.ErrAccessDenied):
+		return "wrong_key"
+	case errors.Is(err, reader.ErrPACENotSupported):
+		return "pace_not_supported"
+	case errors.Is(err, reader.ErrNotCard):
+		return "not_id_card"
+	case errors.Is(err, ErrKeyRequired):
+		return "key_required"
+	case errors.Is(err, ErrNoCard):
+		return "no_card"
+	case errors.Is(err, ErrNoReader):
+		return "no_reader"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "other"
+}
+
 func tapError(err error) error {
 	var ui error
 	switch {

@@ -254,6 +254,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 // Telemetry records what an edge reported over its stream, through raft.
 func (s *Server) Telemetry(ctx context.Context, node string, t *fsm.Telemetry) error {
 	_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindTelemetry, Fleet: &fsm.FleetOp{Node: node, Telemetry: t}})
+	if err == nil {
+		s.m.tel.Inc()
+	}
 	return err
 }
 

@@ -246,3 +246,32 @@ func TestAuditPush(t *testing.T) {
 		t.Fatalf("trail: %d %s", code, b)
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	token := k.token(t, admin, "92101", "")
+	if code, _, _ := k.enrollAs(t, token); code != 200 {
+		t.Fatal("enroll")
+	}
+	body, _ := json.Marshal(NodeAction{Node: "edge-92101", Reason: "test"})
+	do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body)
+	code, b := do(t, admin, "GET", k.srv.URL+"/metrics", "", nil)
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, want := range []string{
+		"xanode_raft_leader 1", "xanode_raft_has_leader 1", "xanode_citizens 2", "xanode_raft_voters 1",
+		`xanode_fleet_nodes{state="revoked"} 1`, `xanode_fleet_nodes{state="active"} 0`,
+		`xanode_raft_apply_seconds_count{kind="2"} 1`, // the import
+		`xanode_raft_apply_seconds_count{kind="7"} 1`, // the token
+		"# TYPE xanode_raft_applied_index gauge",
+	} {
+		if !strings.Contains(string(b), want+"\n") {
+			t.Errorf("metrics lack %q:\n%s", want, b)
+		}
+	}
+}

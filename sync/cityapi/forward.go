@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/cluster"
@@ -19,8 +20,14 @@ import (
 // apply replicates a command through the leader: here when this node
 // leads, otherwise forwarded over mutual TLS to the leader's API, so that
 // any city node accepts any request.
-func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (any, error) {
-	res, err := s.cfg.Cluster.Apply(ctx, cmd)
+func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (res any, err error) {
+	start := time.Now()
+	defer func() {
+		if !errors.Is(err, cluster.ErrRefused) { // a refusal is the FSM's answer, not a failure to commit
+			s.m.observeApply(cmd.Kind, start, err)
+		}
+	}()
+	res, err = s.cfg.Cluster.Apply(ctx, cmd)
 	var nl *cluster.NotLeaderError
 	if !errors.As(err, &nl) || nl.LeaderID == "" || s.peers == nil {
 		return res, err

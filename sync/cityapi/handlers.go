@@ -49,6 +49,9 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "unexpected apply response %T", res)
 		return
 	}
+	for _, o := range outs {
+		s.m.changes.Inc(string(o.Result))
+	}
 	w.Header().Set("Content-Type", wire.ContentOutcomes)
 	w.Write(wire.EncodeOutcomes(outs))
 }
@@ -193,6 +196,11 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	asked := "delta"
+	if q := r.URL.Query().Get("since"); q == "" || q == "0" {
+		asked = "full"
+	}
+	s.m.bundles.Inc(asked)
 	s.serveBundle(w, r, commune)
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -68,6 +69,9 @@ type Config struct {
 	Streams Streams
 	// Policy for nodes not seen for a while (zero: DefaultPolicy).
 	Policy Policy
+	// Metrics is where the node's series go (nil: a registry of its own);
+	// the node adds its own series to the same registry.
+	Metrics *metrics.Registry
 	// Insecure accepts callers without client certificates as the role
 	// named in the X-Xanode-Dev-Role header. Only for explicit dev runs.
 	Insecure bool
@@ -81,6 +85,7 @@ type Server struct {
 	mux   *http.ServeMux
 	log   *slog.Logger
 	peers *http.Client // forwards to the leader; nil without PeerTLS
+	m     *cityMetrics
 }
 
 // New builds the server.
@@ -95,6 +100,7 @@ func New(cfg Config) *Server {
 		cfg.Policy = DefaultPolicy()
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log}
+	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -150,6 +156,7 @@ func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc 
 			// Checked on every request, not only at the handshake: a
 			// keep-alive connection outlives a revocation.
 			if err := s.CheckPeer(r.TLS.PeerCertificates[0]); err != nil {
+				s.m.refused.Inc()
 				httpError(w, http.StatusForbidden, "%s %q refused: %v", role, id, err)
 				return
 			}
@@ -256,23 +263,6 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
-}
-
-func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
-	st, err := s.readStatus()
-	if err != nil {
-		httpError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	leader := 0
-	if st.IsLeader {
-		leader = 1
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	fmt.Fprintf(w, "# TYPE xanode_raft_leader gauge\nxanode_raft_leader %d\n", leader)
-	fmt.Fprintf(w, "# TYPE xanode_raft_applied_index gauge\nxanode_raft_applied_index %d\n", st.AppliedIndex)
-	fmt.Fprintf(w, "# TYPE xanode_citizens gauge\nxanode_citizens %d\n", st.Citizens)
-	fmt.Fprintf(w, "# TYPE xanode_changes_total counter\nxanode_changes_total %d\n", st.Changes)
 }
 
 // readBody reads a request body of at most max bytes, decompressing zstd

@@ -325,3 +325,7 @@ func (s *tcpStream) Addr() net.Addr {
 func (s *tcpStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	return net.DialTimeout("tcp", string(addr), timeout)
 }
+
+// Stats returns raft's own figures (state, term, last_log_index,
+// commit_index, applied_index, …) as hashicorp/raft reports them.
+func (n *Node) Stats() map[string]string { return n.raft.Stats() }

@@ -98,6 +98,19 @@ func TestFleetProcesses(t *testing.T) {
 		return seen == 2
 	})
 
+	// Both ends expose what the alerts need.
+	resp, err := http.Get("http://" + boxes[1].ui + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeMetrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"xanode_edge_stream_connected 1\n", "xanode_edge_subset_records 200\n", "xanode_edge_outbox 0\n"} {
+		if !strings.Contains(string(edgeMetrics), want) {
+			t.Errorf("edge metrics lack %q:\n%s", want, edgeMetrics)
+		}
+	}
+
 	// Revocation: the revoked box's next handshake is refused, at once.
 	revoked := boxes[0]
 	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "revoke", revoked.node, "box stolen from the office")
@@ -120,6 +133,15 @@ func TestFleetProcesses(t *testing.T) {
 	}
 	if states[revoked.node] != "revoked" || states[boxes[1].node] != "active" {
 		t.Fatalf("fleet states after revocation: %v", states)
+	}
+	resp, err = admin.Get(city + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cityMetrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(cityMetrics), `xanode_fleet_nodes{state="revoked"} 1`) {
+		t.Errorf("city metrics do not count the revoked node:\n%s", cityMetrics)
 	}
 	if out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "nodes"); !strings.Contains(out, "box stolen") {
 		t.Fatalf("fleet nodes does not show the reason:\n%s", out)
@@ -172,7 +194,7 @@ func TestFleetProcesses(t *testing.T) {
 	waitFor(t, "the login link", 10*time.Second, func() bool { link = linkRE.FindString(ui.out.String()); return link != "" })
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	resp, err := browser.Get(link)
+	resp, err = browser.Get(link)
 	if err != nil {
 		t.Fatal(err)
 	}

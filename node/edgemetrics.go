@@ -1,0 +1,77 @@
+package node
+
+import (
+	"math"
+	"time"
+
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/sync/metrics"
+)
+
+// initMetrics registers an edge's series: what its status says, read at
+// each scrape, and the card reads counted as they happen.
+func (n *Edge) initMetrics() {
+	r := metrics.New()
+	n.metrics = r
+	n.reads = r.Counter("xanode_reader_reads_total", "Card reads by result (ok, failed) and assurance level or failure reason.", "result", "detail")
+	status := func(f func(st edge.Status) float64) func() float64 {
+		return func() float64 {
+			st, err := n.Edge.Status()
+			if err != nil {
+				return math.NaN()
+			}
+			return f(st)
+		}
+	}
+	flag := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	r.GaugeFunc("xanode_edge_outbox", "Changes recorded here and not yet decided by the city.", status(func(st edge.Status) float64 { return float64(st.Queue.Pending) }))
+	r.GaugeFunc("xanode_edge_outbox_oldest_age_seconds", "Age of the oldest change waiting in the outbox (0 when empty).", status(func(st edge.Status) float64 {
+		if st.Queue.Pending == 0 || st.Queue.Oldest.IsZero() {
+			return 0
+		}
+		return time.Since(st.Queue.Oldest).Seconds()
+	}))
+	r.GaugeFunc("xanode_edge_last_sync_age_seconds", "Time since the last successful exchange with the city (NaN: never).", status(func(st edge.Status) float64 {
+		if st.Queue.LastSynced.IsZero() {
+			return math.NaN()
+		}
+		return time.Since(st.Queue.LastSynced).Seconds()
+	}))
+	r.GaugeFunc("xanode_edge_subset_version", "Version (raft index) of the subset held.", status(func(st edge.Status) float64 { return float64(st.Subset.Version) }))
+	r.GaugeFunc("xanode_edge_subset_records", "Records in the subset held.", status(func(st edge.Status) float64 { return float64(st.Subset.Count) }))
+	r.GaugeFunc("xanode_edge_subset_stale", "1 when the subset is past its expiry.", status(func(st edge.Status) float64 { return flag(st.Stale) }))
+	r.GaugeFunc("xanode_edge_subset_frozen", "1 when the subset is past its hard limit: no identification decisions.", status(func(st edge.Status) float64 { return flag(st.Frozen) }))
+	r.GaugeFunc("xanode_edge_sync_failing", "1 when the last sync attempt failed.", status(func(st edge.Status) float64 { return flag(st.LastError != "") }))
+	r.GaugeFunc("xanode_edge_cert_expiry_timestamp_seconds", "Expiry of the node certificate (Unix time).", func() float64 {
+		if leaf := n.cred.get().Leaf; leaf != nil {
+			return float64(leaf.NotAfter.Unix())
+		}
+		return math.NaN()
+	})
+	r.GaugeFunc("xanode_edge_stream_connected", "1 while the websocket to the city is up.", func() float64 {
+		if n.dialer == nil {
+			return math.NaN()
+		}
+		return flag(n.dialer.Connected())
+	})
+	r.GaugeFunc("xanode_edge_findings_total", "Identifications where the card and the record disagreed.", func() float64 {
+		f, err := n.Store.Findings()
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(f)
+	})
+	r.GaugeFunc("xanode_edge_disk_free_bytes", "Space left on the data folder's filesystem.", func() float64 { return float64(diskFree(n.dir)) })
+	r.GaugeFunc("xanode_edge_transfer_done_ratio", "Share of the download or import under way (NaN: none or unknown size).", func() float64 {
+		p := n.Edge.Progress()
+		if p.Phase == "" || p.Total <= 0 {
+			return math.NaN()
+		}
+		return float64(p.Done) / float64(p.Total)
+	})
+}
