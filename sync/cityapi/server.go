@@ -126,6 +126,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
 	s.fleetRoutes()
+	s.backupRoutes()
 	return s
 }
 

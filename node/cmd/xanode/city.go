@@ -32,6 +32,12 @@ func runCity(ctx context.Context, args []string) error {
 			return cityRemove(ctx, args[1:])
 		case "compact":
 			return cityCompact(args[1:])
+		case "backup":
+			return cityBackup(ctx, args[1:])
+		case "restore":
+			return cityRestore(args[1:])
+		case "recover":
+			return cityRecover(args[1:])
 		}
 	}
 	fs := flag.NewFlagSet("city", flag.ContinueOnError)

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// city backup, restore and recover: see deploy/runbooks/backup-and-disaster-recovery.md.
+
+func cityBackup(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("city backup", flag.ContinueOnError)
+	url := fs.String("city", "", "API URL of a city node (any node, leader or not)")
+	pkiDir := fs.String("pki", "", "PKI folder holding the admin certificate")
+	out := fs.String("out", "", "backup file to write (must not exist)")
+	if err := fs.Parse(args); err != nil || *url == "" || *pkiDir == "" || *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode city backup --city URL --pki DIR --out FILE")
+		return errUsage
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s already exists: choose a new file name (a backup never overwrites another)", *out)
+	}
+	pki, err := certs.Load(*pkiDir)
+	if err != nil {
+		return err
+	}
+	// No overall timeout: a backup of gigabytes takes minutes; Ctrl-C ends it.
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool()),
+		ResponseHeaderTimeout: time.Minute}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*url, "/")+"/v1/admin/backup", nil)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s: %w", *url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("%s answered %s: %s", *url, resp.Status, strings.TrimSpace(string(b)))
+	}
+
+	// The file is written and checked in one pass (what the node sent is
+	// decompressed and its checksum compared), and takes its name only
+	// once whole.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), filepath.Base(*out)+".*.partial")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	body := io.TeeReader(resp.Body, tmp)
+	br, err := cluster.NewBackupReader(body)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	if err := br.WriteState(io.Discard); err != nil {
+		return fmt.Errorf("the backup from %s does not check: %w", *url, err)
+	}
+	if _, err := io.Copy(tmp, resp.Body); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s appeared while the backup ran: choose a new file name", *out)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return fmt.Errorf("keeping the backup as %s: %w", *out, err)
+	}
+	fi, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	h := br.Header
+	fmt.Printf("backup written to %s in %s\n", *out, time.Since(start).Round(time.Millisecond))
+	printHeader(h)
+	fmt.Printf("file_bytes:    %d\n", fi.Size())
+	fmt.Printf("sha256:        %s\n", br.Checksum())
+	return nil
+}
+
+func printHeader(h cluster.BackupHeader) {
+	fmt.Printf("node:          %s\n", h.Node)
+	fmt.Printf("taken:         %s\n", h.Taken.Format(time.RFC3339))
+	fmt.Printf("applied_index: %d\n", h.AppliedIndex)
+	fmt.Printf("term:          %d\n", h.Term)
+	fmt.Printf("state_digest:  %s\n", h.StateDigest)
+	fmt.Printf("citizens:      %d\n", h.Citizens)
+	fmt.Printf("changes:       %d\n", h.Changes)
+	fmt.Printf("state_bytes:   %d\n", h.StateBytes)
+}
+
+// checkNodeCert fails early when the PKI cannot serve node id at the
+// given host:port addresses: the node would not start, or peers would
+// refuse it.
+func checkNodeCert(pki *certs.PKI, id string, addrs ...string) error {
+	cert, err := pki.Node(id)
+	if err != nil {
+		return fmt.Errorf("%w; the PKI certifies %s: use one of those IDs, or certify this one first",
+			err, strings.Join(pki.CityNodes(), ", "))
+	}
+	for _, a := range addrs {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("address %q: %w (want host:port)", a, err)
+		}
+		if err := cert.Leaf.VerifyHostname(host); err != nil {
+			return fmt.Errorf("the certificate of %s does not name %s, so peers would refuse it (%w): give the addresses other nodes dial, which its certificate names",
+				id, host, err)
+		}
+	}
+	return nil
+}
+
+func cityRestore(args []string) error {
+	fs := flag.NewFlagSet("city restore", flag.ContinueOnError)
+	file := fs.String("file", "", "backup file from 'xanode city backup'")
+	dir := fs.String("data", "", "new (or empty) data folder for the restored node")
+	id := fs.String("id", "", "node ID the restored node will run as")
+	raftAddr := fs.String("raft", "", "raft address other nodes will dial: the node's --raft-advertise, or its --raft")
+	apiAddr := fs.String("api", "", "API address the node will use (only checked against its certificate and printed)")
+	pkiDir := fs.String("pki", "", "PKI folder the node will run with")
+	above := fs.Uint64("above", 0, "continue raft indexes above this one if higher than the backup's: the highest applied_index\nor subset_version seen after the backup was taken (edges keep versions from the lost history)")
+	if err := fs.Parse(args); err != nil || *file == "" || *dir == "" || *id == "" || *raftAddr == "" || *pkiDir == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode city restore --file FILE --data DIR --id ID --raft ADDR [--api ADDR] --pki DIR [--above INDEX]")
+		return errUsage
+	}
+	pki, err := certs.Load(*pkiDir)
+	if err != nil {
+		return err
+	}
+	addrs := []string{*raftAddr}
+	if *apiAddr != "" {
+		addrs = append(addrs, *apiAddr)
+	}
+	if err := checkNodeCert(pki, *id, addrs...); err != nil {
+		return err
+	}
+	f, err := os.Open(*file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	res, err := cluster.Restore(f, cluster.RestoreConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, Above: *above})
+	if err != nil {
+		return err
+	}
+	h := res.Header
+	fmt.Printf("restored into %s in %s: a one-node cluster of %s at %s; raft continues above index %d\n",
+		*dir, time.Since(start).Round(time.Millisecond), *id, *raftAddr, res.Index)
+	printHeader(h)
+	fmt.Printf("raft_index:    %d\n", res.Index)
+	api := *apiAddr
+	if api == "" {
+		api = "HOST:PORT"
+	}
+	fmt.Printf(`next:
+  1. start it. It needs no --bootstrap: the folder already is a one-node cluster. `+"`xanode city`"+` wants
+     --bootstrap or --join; give --join with its own URL (it finds itself a member and asks no one),
+     so that a wiped folder can never bootstrap a second cluster:
+     xanode city --id %s --data %s --raft %s --api %s --pki %s --join https://%s
+  2. check GET /v1/status: "leader":"%s", "applied_index":%d, "state_digest":"%s"
+  3. join each other node from an empty data folder:
+     xanode city --id OTHER --data NEWDIR --raft ... --api ... --pki %s --join https://%s
+`, *id, *dir, *raftAddr, api, *pkiDir, api, *id, h.AppliedIndex, h.StateDigest, *pkiDir, api)
+	return nil
+}
+
+func cityRecover(args []string) error {
+	fs := flag.NewFlagSet("city recover", flag.ContinueOnError)
+	dir := fs.String("data", "", "the stopped survivor's data folder")
+	id := fs.String("id", "", "the survivor's node ID, as it ran")
+	raftAddr := fs.String("raft", "", "raft address other nodes will dial: the node's --raft-advertise, or its --raft")
+	if err := fs.Parse(args); err != nil || *dir == "" || *id == "" || *raftAddr == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode city recover --data DIR --id ID --raft ADDR   (with the node stopped)")
+		return errUsage
+	}
+	if _, _, err := net.SplitHostPort(*raftAddr); err != nil {
+		return fmt.Errorf("--raft %q: %w (want host:port)", *raftAddr, err)
+	}
+	rec, err := cluster.Recover(cluster.RecoverConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, FSM: fsm.DefaultConfig()})
+	if err != nil {
+		return err
+	}
+	var before []string
+	for _, s := range rec.Before {
+		before = append(before, fmt.Sprintf("%s at %s", s.ID, s.Address))
+	}
+	fmt.Printf("recovered %s: the configuration was %s; it is now %s at %s alone\n", *dir, strings.Join(before, ", "), *id, *raftAddr)
+	fmt.Printf("last_index:    %d\n", rec.LastIndex)
+	fmt.Printf("applied_index: %d\n", rec.Status.AppliedIndex)
+	fmt.Printf("state_digest:  %x\n", rec.Status.Digest)
+	fmt.Printf("citizens:      %d\n", rec.Status.Citizens)
+	fmt.Printf("changes:       %d\n", rec.Status.Changes)
+	fmt.Println(`next: start the node with the flags it had (it leads alone), then start each replacement from an
+empty data folder with --join pointing at it. Never start a lost node again with its old data.`)
+	return nil
+}
