@@ -67,6 +67,14 @@ func (n *Edge) initMetrics() {
 		return float64(f)
 	})
 	r.GaugeFunc("xanode_edge_disk_free_bytes", "Space left on the data folder's filesystem.", func() float64 { return float64(diskFree(n.dir)) })
+	r.CounterFunc("xanode_edge_sent_bytes_total", "Body bytes sent to the city (pushes, audit, renewals), compressed as on the wire.", func() float64 {
+		sent, _ := n.city.Bytes()
+		return float64(sent)
+	})
+	r.CounterFunc("xanode_edge_received_bytes_total", "Body bytes received from the city (outcomes, bundles), as on the wire.", func() float64 {
+		_, recv := n.city.Bytes()
+		return float64(recv)
+	})
 	r.GaugeFunc("xanode_edge_transfer_done_ratio", "Share of the download or import under way (NaN: none or unknown size).", func() float64 {
 		p := n.Edge.Progress()
 		if p.Phase == "" || p.Total <= 0 {

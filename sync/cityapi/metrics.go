@@ -125,6 +125,19 @@ func (s *Server) initMetrics() {
 		}
 		return oldest
 	})
+	r.GaugeFunc("xanode_fleet_max_lag", "The largest subset lag (raft entries behind the city) any active edge reported.", func() float64 {
+		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
+		if err != nil {
+			return math.NaN()
+		}
+		var lag uint64
+		for _, n := range nodes {
+			if n.State == fsm.NodeActive {
+				lag = max(lag, n.Lag())
+			}
+		}
+		return float64(lag)
+	})
 	r.GaugeFunc("xanode_fleet_min_cert_expiry_timestamp_seconds", "Earliest certificate expiry (Unix time) of an active edge.", func() float64 {
 		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
 		if err != nil {

@@ -127,6 +127,7 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 	for {
 		n, rerr := resp.Body.Read(chunk)
 		if n > 0 {
+			c.received.Add(uint64(n))
 			idle.Reset(c.timeout)
 			if len(buf)+n > maxBundle {
 				partial.Discard()

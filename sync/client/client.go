@@ -38,7 +38,13 @@ type Client struct {
 	hc      atomic.Pointer[http.Client] // replaced by Reconnect
 	next    atomic.Uint32               // index of the node to try first
 	timeout time.Duration
+
+	sent, received atomic.Uint64 // request and answer body bytes, as on the wire (compressed)
 }
+
+// Bytes returns the body bytes sent to and received from the city so far
+// (headers and TLS framing not counted).
+func (c *Client) Bytes() (sent, received uint64) { return c.sent.Load(), c.received.Load() }
 
 // New returns a client for the given city node base URLs. tlsConfig
 // carries the edge's certificate and the city root; nil is only for dev
@@ -163,7 +169,9 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 		return nil, fmt.Errorf("client: %s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
+	c.sent.Add(uint64(len(body)))
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	c.received.Add(uint64(len(b)))
 	if err != nil {
 		return nil, fmt.Errorf("client: %s %s: reading answer: %w", method, url, err)
 	}

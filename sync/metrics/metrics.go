@@ -152,6 +152,12 @@ func (r *Registry) GaugeFunc(name, help string, fn func() float64) {
 	r.register(&family{name: name, help: help, kind: gaugeKind, fn: fn})
 }
 
+// CounterFunc registers a counter read from fn at each scrape (a total
+// kept elsewhere, e.g. bytes a client sent); fn must never go down.
+func (r *Registry) CounterFunc(name, help string, fn func() float64) {
+	r.register(&family{name: name, help: help, kind: counterKind, fn: fn})
+}
+
 // GaugeVecFunc registers a labelled gauge whose series fn returns at each
 // scrape, keyed by the value of its one label.
 func (r *Registry) GaugeVecFunc(name, help, label string, fn func() map[string]float64) {
