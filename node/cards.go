@@ -248,3 +248,21 @@ func (s *SampleCards) IDs() []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// QRFields maps what a card's QR code says onto registry fields.
+func QRFields(q *vncard.QR) map[registry.Field]string {
+	m := map[registry.Field]string{
+		registry.FieldFullName: q.FullName, registry.FieldBirthDate: q.DateOfBirth.String(),
+		registry.FieldPermanentAddress: q.Address,
+	}
+	if sex := map[string]string{"Nam": registry.SexMale, "Nữ": registry.SexFemale}[q.Sex]; sex != "" {
+		m[registry.FieldSex] = sex
+	}
+	if q.OldID != "" {
+		m[registry.FieldOldID] = q.OldID
+	}
+	if !q.IssueDate.IsZero() {
+		m[registry.FieldCardIssued] = q.IssueDate.String()
+	}
+	return m
+}

@@ -13,8 +13,8 @@ import (
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
-	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/reader/vncard"
+	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/webui"
 )
 
@@ -53,7 +53,7 @@ type officerUI struct {
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
 		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a}
 		if cards != nil {
 			cfg.Cards = a
 			watchReader(cards, n.events)
@@ -110,6 +110,19 @@ func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
 	}
 	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
 }
+
+// AccountStamp lets the UI end the sessions of an account that was
+// disabled, or whose password or role changed (webui.AccountStamps).
+func (a *officerUI) AccountStamp(user string) (string, error) { return a.store.OfficerStamp(user) }
+
+// Sessions, SaveSession and DeleteSession keep the UI's sessions sealed in
+// the edge store, so that a restart of the box does not log every officer
+// out mid-procedure (webui.SessionStore).
+func (a *officerUI) Sessions() (map[string][]byte, error) { return a.store.Sessions() }
+
+func (a *officerUI) SaveSession(id string, data []byte) error { return a.store.SaveSession(id, data) }
+
+func (a *officerUI) DeleteSession(id string) error { return a.store.DeleteSession(id) }
 
 // Lookup writes the audit entry before it reads: a view that fails after
 // the read still counts as a view.
@@ -225,32 +238,55 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if _, live := a.cards.(liveReader); !live {
 		a.hub.publish(webui.EventCard, "") // emulated cards: the tap is the placing
 	}
-	chip := ChipFields(res)
+	id, err := a.identified(officer, res.ID, string(res.Assurance), ChipFields(res))
+	if err != nil {
+		return nil, err
+	}
+	id.DocNumber, id.Access, id.Reasons, id.APDUs = res.DocumentNumber, res.Access, res.PA.Reasons, res.APDUs
+	return id, nil
+}
+
+// ScanQR identifies a citizen by the QR code printed on the card, read by
+// a scanner that types its payload into the form. What the QR says is
+// printed data, not the chip's signed data: the assurance is "qr", the
+// weakest, and differences with the record are found and recorded the
+// same way.
+func (a *officerUI) ScanQR(_ context.Context, officer, payload string) (*webui.Identification, error) {
+	q, err := vncard.ParseQR(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", webui.ErrBadQR, err)
+	}
+	return a.identified(officer, q.ID, webui.AssuranceQR, QRFields(q))
+}
+
+// identified matches what a card said with the local record, writes the
+// identification to the audit log and, when the citizen is in the subset
+// and it is not frozen, records it as an identification change (its note
+// carries the differences: a data-quality finding that travels to the
+// city).
+func (a *officerUI) identified(officer, citizen, assurance string, chip map[registry.Field]string) (*webui.Identification, error) {
 	// Identify compares with the local record unless the subset is past
 	// its hard limit (frozen): then the card is shown without a comparison
 	// and no identification decision is recorded on stale data.
-	rec, matches, err := a.edge.Identify(res.ID, chip)
+	rec, matches, err := a.edge.Identify(citizen, chip)
 	frozen := errors.Is(err, edge.ErrFrozen)
 	if err != nil && !frozen && !errors.Is(err, edge.ErrNoSubset) && !errors.Is(err, edge.ErrNotFound) {
 		return nil, err
 	}
 	diffs := edge.Differences(matches)
-	detail := strings.Join(append([]string{string(res.Assurance)}, diffs...), "; ")
+	detail := strings.Join(append([]string{assurance}, diffs...), "; ")
 	if frozen {
 		detail += "; subset frozen: not compared"
 	}
-	if err := a.store.Audit(a.now(), officer, edge.AuditIdentify, res.ID, detail); err != nil {
+	if err := a.store.Audit(a.now(), officer, edge.AuditIdentify, citizen, detail); err != nil {
 		return nil, err
 	}
 	if rec != nil && !frozen {
-		if _, err := a.edge.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: res.ID, Note: detail}); err != nil {
+		if _, err := a.edge.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: citizen, Note: detail}); err != nil {
 			return nil, err
 		}
 	}
-	id := &webui.Identification{
-		ID: res.ID, DocNumber: res.DocumentNumber, Access: res.Access, Assurance: string(res.Assurance),
-		Reasons: res.PA.Reasons, APDUs: res.APDUs, Chip: map[string]string{}, Record: rec,
-	}
+	id := &webui.Identification{ID: citizen, Assurance: assurance, Chip: map[string]string{}, Record: rec}
 	for f, v := range chip {
 		id.Chip[f.String()] = v
 	}

@@ -29,6 +29,8 @@ var (
 	// ErrNeedDates: the chip offers no PACE, so the CAN cannot open it;
 	// the date of birth and expiry date (BAC) are needed.
 	ErrNeedDates = errors.New("webui: the chip needs the date of birth and expiry date")
+	// ErrBadQR: what the scanner typed is not a card's QR payload.
+	ErrBadQR = errors.New("webui: not a card's QR code")
 	// ErrNotIDCard: the card on the reader is not a chip ID card.
 	ErrNotIDCard = errors.New("webui: the card is not a chip ID card")
 )
@@ -211,6 +213,14 @@ const (
 	TransferDownload = "download"
 	TransferImport   = "import"
 )
+
+// QR identifies a citizen by the QR code printed on the card, as a scanner
+// typed its payload: matched against the local record and audited like a
+// card read (assurance AssuranceQR). A payload that does not parse gives
+// ErrBadQR.
+type QR interface {
+	ScanQR(ctx context.Context, officer, payload string) (*Identification, error)
+}
 
 // Cards reads the card on the reader.
 //

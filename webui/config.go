@@ -13,6 +13,7 @@ type Config struct {
 	Officers Officers // required
 	Registry Registry // required
 	Cards    Cards    // nil: no reader attached; the tap button is not shown
+	QR       QR       // nil: no QR form
 	Events   Events   // nil: no live updates; pages show the state when reloaded
 
 	// Secure marks cookies Secure (and gives them the __Host- prefix): set

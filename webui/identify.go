@@ -15,6 +15,9 @@ type homePage struct {
 	base
 	CanTap   bool
 	TapError string
+	CanQR    bool
+	QR       string // the payload, kept after a refusal
+	QRError  string
 	NeedsKey bool        // the reader needs the ID or CAN (a real reader)
 	Reader   *readerView // nil: the reader reports no state
 
@@ -69,7 +72,7 @@ type matchRow struct {
 func (s *Server) homePage(r *http.Request, sess *session) homePage {
 	b := s.base(r, sess, "home.title", "/")
 	b.Nav = "home"
-	p := homePage{base: b, CanTap: s.cfg.Cards != nil, Focus: "id"}
+	p := homePage{base: b, CanTap: s.cfg.Cards != nil, CanQR: s.cfg.QR != nil, Focus: "id"}
 	if cr, ok := s.cfg.Cards.(CardReader); ok {
 		st := cr.ReaderStatus()
 		p.NeedsKey = st.NeedsKey
@@ -172,6 +175,39 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
 	s.renderPage(w, r, status, "home", page)
+}
+
+// scanQR identifies the citizen by the QR code a scanner typed into the
+// form; the result shows like a card read, marked as the weakest
+// assurance (printed data, nothing signed).
+func (s *Server) scanQR(w http.ResponseWriter, r *http.Request, sess session) {
+	l := langOf(r)
+	page := s.homePage(r, &sess)
+	if s.cfg.QR == nil {
+		s.notFound(w, r)
+		return
+	}
+	payload := strings.TrimSpace(r.PostFormValue("qr"))
+	page.QR, page.Focus = payload, "qr"
+	if payload == "" {
+		page.QRError = l.T("qr.empty")
+		s.renderPage(w, r, http.StatusBadRequest, "home", page)
+		return
+	}
+	id, err := s.cfg.QR.ScanQR(r.Context(), sess.officer.User, payload)
+	switch {
+	case errors.Is(err, ErrBadQR):
+		page.QRError = l.T("qr.bad")
+		s.renderPage(w, r, http.StatusUnprocessableEntity, "home", page)
+		return
+	case err != nil:
+		s.log.Error("QR identification failed", "user", sess.officer.User, "err", err)
+		page.QRError = l.T("qr.failed")
+		s.renderPage(w, r, http.StatusInternalServerError, "home", page)
+		return
+	}
+	page.Ident, page.Focus, page.QR = identify(l, id, page.Status != nil && page.Status.Frozen), "", ""
+	s.renderPage(w, r, http.StatusOK, "home", page)
 }
 
 // keyProblems says what is wrong with each box of the tap form.

@@ -471,3 +471,54 @@ func TestReaderStatusLive(t *testing.T) {
 		t.Errorf("fragment without a session: %d %q", out.status, out.body)
 	}
 }
+
+// fakeQR is a QR source for tests.
+type fakeQR func(ctx context.Context, officer, payload string) (*Identification, error)
+
+func (f fakeQR) ScanQR(ctx context.Context, officer, payload string) (*Identification, error) {
+	return f(ctx, officer, payload)
+}
+
+func TestScanQR(t *testing.T) {
+	var got []string
+	qr := fakeQR(func(_ context.Context, officer, payload string) (*Identification, error) {
+		got = append(got, officer+" "+payload)
+		if !strings.HasPrefix(payload, sampleID+"|") {
+			return nil, fmt.Errorf("%w: vncard: QR payload has 1 fields", ErrBadQR)
+		}
+		id := sampleIdentification(sampleCitizen())
+		id.Assurance, id.Access, id.APDUs, id.Reasons = AssuranceQR, "", 0, nil
+		return id, nil
+	})
+	e := newEnv(t, Config{QR: qr})
+	c := e.client()
+	c.login()
+	home := c.get("/")
+	home.mustContain(t, `action="/qr"`, "Hoặc quét mã QR trên thẻ")
+	csrf := home.csrf(t)
+	p := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"  " + sampleID + "||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022  "}})
+	p.wantStatus(t, http.StatusOK)
+	p.mustContain(t, "Kết quả đọc thẻ: Nguyễn Thị Thu Hà", "Có 1 thông tin trên chip khác với dữ liệu của xã")
+	if !diffRowRE.MatchString(p.body) {
+		t.Error("the difference row is missing")
+	}
+	if len(got) != 1 || got[0] != "lan "+sampleID+"||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022" {
+		t.Fatalf("QR source got %q", got)
+	}
+	bad := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"hello"}})
+	bad.wantStatus(t, http.StatusUnprocessableEntity)
+	bad.mustContain(t, "Đây không phải mã QR của thẻ căn cước", `value="hello"`)
+	empty := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {" "}})
+	empty.wantStatus(t, http.StatusBadRequest)
+	empty.mustContain(t, "Chưa có nội dung mã QR")
+	if c.post("/qr", url.Values{"qr": {"x"}}).status != http.StatusForbidden {
+		t.Error("a QR form without its CSRF token was accepted")
+	}
+	// Without a QR source there is no form.
+	e2 := newEnv(t, Config{})
+	c2 := e2.client()
+	c2.login()
+	if strings.Contains(c2.get("/").body, `action="/qr"`) {
+		t.Error("QR form shown without a QR source")
+	}
+}

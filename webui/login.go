@@ -90,8 +90,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusServiceUnavailable, user, l.T("login.unavailable"), next)
 		return
 	}
+	token, _, err := s.sessions.create(off)
+	if err != nil {
+		// The account changed between the password check and now, or
+		// cannot be read: no session, nothing counted against the user.
+		s.log.Error("login refused: the account could not be confirmed", "user", off.User, "err", err)
+		s.showLogin(w, r, http.StatusServiceUnavailable, user, l.T("login.unavailable"), next)
+		return
+	}
 	s.userLimit.reset(userKey)
-	token, _ := s.sessions.create(off)
 	s.setCookie(w, cookieSession, token, 0)
 	s.setCookie(w, cookieLogin, "", -1)
 	s.log.Info("officer logged in", "user", off.User, "role", off.Role, "remote", ip)

@@ -57,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.Log.With("component", "webui"),
-		sessions:  newSessions(cfg.SessionIdle, cfg.SessionMax, cfg.Now),
+		sessions:  newSessions(cfg),
 		userLimit: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
 		ipLimit:   newLimiter(4*cfg.LoginFailures, cfg.LoginWindow),
 		views:     v,
@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /logout", s.post(s.logout))
 	m.HandleFunc("GET /{$}", s.page(s.home))
 	m.HandleFunc("POST /tap", s.post(s.tap))
+	m.HandleFunc("POST /qr", s.post(s.scanQR))
 	m.HandleFunc("GET /tap/live", s.page(s.tapLive))
 	m.HandleFunc("GET /lookup", s.page(s.lookup))
 	m.HandleFunc("GET /search", s.page(s.search))

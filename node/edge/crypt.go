@@ -22,10 +22,11 @@ import (
 // Personal data is encrypted at rest (DESIGN section 6). One 256-bit key,
 // kept in a file beside the store, yields through HKDF-SHA256:
 //
-//   - an AES-256-GCM key: every stored record, change, outcome, audit entry
-//     and partial download is sealed with a random 96-bit nonce, and its
-//     additional data names the bucket and the key it is stored under, so a
-//     ciphertext moved to another slot does not open;
+//   - an AES-256-GCM key: every stored record, change, outcome, audit
+//     entry, officer account, officer UI session and partial download is
+//     sealed with a random 96-bit nonce, and its additional data names the
+//     bucket and the key it is stored under, so a ciphertext moved to
+//     another slot does not open;
 //   - an HMAC-SHA256 key for index keys: the subset is keyed by the keyed
 //     hash of the personal ID, and the name, birth year and household
 //     indexes by keyed hashes of those values, so the file shows neither

@@ -148,6 +148,11 @@ func (s *Store) init(keyPath string) (converted bool, err error) {
 				return fmt.Errorf("converting the store to format %d: %w", storeFormat, err)
 			}
 		}
+		sealed, err := s.sealOfficers(tx)
+		if err != nil {
+			return fmt.Errorf("sealing the officer accounts: %w", err)
+		}
+		converted = converted || sealed
 		return m.Put(kKeyCheck, s.keys.checkValue())
 	})
 	if err != nil {
@@ -164,7 +169,7 @@ func (s *Store) init(keyPath string) (converted bool, err error) {
 // fails at startup rather than at the first lookup.
 func (s *Store) probe() error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit} {
+		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions} {
 			if k, v := tx.Bucket(b).Cursor().First(); k != nil {
 				if _, err := s.keys.open(b, k, v); err != nil {
 					return err

@@ -83,8 +83,9 @@ func infoOf(b *bundle.Bundle, count uint64) SubsetInfo {
 }
 
 // installFull replaces the subset with an opened full bundle, whose
-// records p prepared, in one transaction: a crash or an error midway
-// leaves the previous subset whole. Hashing and sealing every record
+// records p prepared, and the city's officer accounts with its list (when
+// it has one), in one transaction: a crash or an error midway leaves the
+// previous subset and accounts whole. Hashing and sealing every record
 // happened before, so the transaction only writes: it is shorter, and the
 // sorted keys let bbolt fill its pages in order. It refuses a bundle older
 // than the subset held of its commune (ErrRollback), and one of the same
@@ -120,6 +121,11 @@ func (s *Store) installFull(b *bundle.Bundle, p *fullRows) (SubsetInfo, error) {
 						return err
 					}
 				}
+			}
+		}
+		if b.Officers != nil {
+			if err := s.installOfficers(tx, b.Officers); err != nil {
+				return err
 			}
 		}
 		return putInfo(m, info, b.SubsetState())
@@ -225,7 +231,8 @@ func checkNewer(held SubsetInfo, b *bundle.Bundle) error {
 	return nil
 }
 
-// ApplyDelta applies an opened delta in one transaction. It applies only
+// ApplyDelta applies an opened delta, and installs its officer list (when
+// it has one) as the city's accounts, in one transaction. It applies only
 // to the subset it starts from: the same commune at version From (else
 // ErrNeedFull, or ErrRollback / ErrNotNewer when the delta leads to a
 // version not newer than the one held). The digest state kept with the
@@ -264,6 +271,11 @@ func (s *Store) ApplyDelta(b *bundle.Bundle) (SubsetInfo, error) {
 		}
 		if sum := w.state.Sum(); sum != b.Digest {
 			return fmt.Errorf("%w: delta %d→%d gives %x, signed %x", bundle.ErrDigestMismatch, b.From, b.To, sum, b.Digest)
+		}
+		if b.Officers != nil {
+			if err := s.installOfficers(tx, b.Officers); err != nil {
+				return err
+			}
 		}
 		info = infoOf(b, w.count)
 		return putInfo(m, info, &w.state)

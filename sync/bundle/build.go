@@ -30,8 +30,9 @@ var encoderOptions = []zstd.EOption{
 const maxWindow = 4 << 20
 
 // Build writes a full bundle of records to w, signed with key, and returns
-// its completed header. h supplies Kind (KindFull), Commune, To, Created
-// and optionally Expires; Build computes the other fields. Records must come
+// its completed header. h supplies Kind (KindFull), Commune, To, Created,
+// Officers (the commune's whole list; see Header) and optionally Expires;
+// Build computes the other fields. Records must come
 // in strictly ascending ID order (as a store keyed by ID yields them), or
 // Build fails with ErrOrder and writes nothing. signer must be the
 // certificate of key.
@@ -63,8 +64,9 @@ func Build(w io.Writer, h Header, records iter.Seq[*registry.Citizen], key ed255
 // records as they are at To, removed the IDs that left the subset, each in
 // strictly ascending ID order and no ID in both (else ErrOrder, and nothing
 // is written). h supplies Kind (KindDelta), Commune, From, To, Created,
-// optionally Expires, and Digest: the digest of the whole subset at To,
-// which the delta alone cannot give. With From == To and no entries it
+// Officers (the whole list at To, as in a full bundle), optionally
+// Expires, and Digest: the digest of the whole subset at To, which the
+// delta alone cannot give. With From == To and no entries it
 // makes a refresh.
 func BuildDelta(w io.Writer, h Header, upserts []*registry.Citizen, removed []string, key ed25519.PrivateKey, signer *x509.Certificate) (Header, error) {
 	if h.Kind != KindDelta {
@@ -233,6 +235,9 @@ func seal(w io.Writer, h *Header, payload []byte, key ed25519.PrivateKey) error 
 		return fmt.Errorf("%w: signer certificate of %d bytes", ErrInvalid, len(h.Signer.Raw))
 	}
 	hdr := appendHeader(nil, h)
+	if len(hdr) > MaxHeaderSize {
+		return fmt.Errorf("%w: header of %d bytes (%d officers), at most %d", ErrTooLarge, len(hdr), len(h.Officers), MaxHeaderSize)
+	}
 	signed := append([]byte(magic), 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(signed[len(magic):], uint32(len(hdr)))
 	signed = append(signed, hdr...)

@@ -61,7 +61,7 @@ func subsetDigest(recs map[string]*registry.Citizen) [32]byte {
 }
 
 func deltaHeader(from, to uint64, sum [32]byte) Header {
-	return Header{Kind: KindDelta, Commune: testCommune, From: from, To: to, Digest: sum, Created: testNow}
+	return Header{Kind: KindDelta, Commune: testCommune, From: from, To: to, Digest: sum, Created: testNow, Officers: testOfficers()}
 }
 
 func mustBuildDelta(t testing.TB, key ed25519.PrivateKey, cert *x509.Certificate, h Header, up []*registry.Citizen, rm []string) []byte {

@@ -12,7 +12,7 @@
 //
 // The header is fixed-order binary, integers big-endian and fixed-width:
 //
-//	format version  uint8 (1)
+//	format version  uint8: 2, or 1 (a bundle without an officer list)
 //	kind            uint8: 1 KindFull, 2 KindDelta
 //	commune         uint8 length + bytes
 //	from, to        uint64 each: subset versions
@@ -23,6 +23,23 @@
 //	payload size    uint64: compressed bytes
 //	raw size        uint64: decompressed bytes
 //	signer          uint16 length + DER certificate
+//	officers        format 2 only: uint16 count (at most MaxOfficers), then
+//	                each officer, in strictly ascending user order:
+//	  user          uint8 length + bytes: 1 to 32 of a-z 0-9 . _ -
+//	  name          uint8 length + bytes: 1 to 128 bytes of UTF-8
+//	  role          uint8: 1 officer, 2 supervisor
+//	  flags         uint8: bit 0 disabled, other bits zero
+//	  salt, hash    uint8 length + bytes each: Argon2id; empty when disabled
+//	  time, memory  uint32 each: Argon2id passes and KiB; 0 when disabled
+//	  threads       uint8: Argon2id lanes; 0 when disabled
+//
+// The officer list is the commune's whole list of city-managed accounts
+// at version To, in every bundle, full, delta or refresh: an edge makes its
+// city accounts exactly that list, so a disabled or removed officer stops
+// logging in with the next bundle. The city changes a commune's subset
+// version whenever an account changes, so the version still names one
+// header content. A format-1 header has no list (Header.Officers is nil),
+// and an edge that opens one leaves its accounts as they are.
 //
 // Fixed-width binary rather than JSON because a signed header must have
 // exactly one encoding, and JSON has many (key order, spacing, escapes,

@@ -42,13 +42,17 @@ const (
 )
 
 const (
-	magic         = "XNBUNDLE"
-	formatVersion = 1
-	prefixSize    = len(magic) + 4
-	sigSize       = ed25519.SignatureSize
-	// MaxHeaderSize bounds the header, which is mostly the signer
-	// certificate (under 1 KiB for the city's).
-	MaxHeaderSize = 64 << 10
+	magic = "XNBUNDLE"
+	// formatVersion is what Build writes when the header has an officer
+	// list; formatNoOfficers, the first format, had none and still opens.
+	formatVersion    = 2
+	formatNoOfficers = 1
+	prefixSize       = len(magic) + 4
+	sigSize          = ed25519.SignatureSize
+	// MaxHeaderSize bounds the header: the signer certificate (under
+	// 1 KiB for the city's) and the officer list (a few hundred bytes per
+	// officer at most, MaxOfficers of them).
+	MaxHeaderSize = 256 << 10
 	// MaxSize is the absolute cap on a bundle's decompressed payload.
 	MaxSize = 1 << 30
 	// DefaultExpiry is how long a bundle stays fresh (DESIGN section 6).
@@ -66,6 +70,12 @@ const (
 // Header describes a bundle. Build fills Count, Digest, PayloadHash,
 // PayloadSize, RawSize and Signer; the caller sets the rest.
 type Header struct {
+	// Officers is the commune's whole officer account list at version To,
+	// in ascending user order. nil means the bundle says nothing about
+	// officers (format 1, which Build writes only for a nil list); an
+	// empty, non-nil list says the commune has none.
+	Officers []Officer
+
 	Kind        Kind
 	Commune     string    // commune code: 1 to 32 of 0-9 A-Z a-z '-' '_'
 	From, To    uint64    // subset versions; From is 0 for a full bundle
@@ -135,12 +145,20 @@ func (h *Header) checkFields() error {
 	if !h.Expires.After(h.Created) {
 		return fmt.Errorf("%w: expires %v, not after created %v", ErrMalformed, h.Expires, h.Created)
 	}
+	if err := checkOfficers(h.Officers); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
 	return nil
 }
 
-// appendHeader appends the header encoding (see the package doc).
+// appendHeader appends the header encoding (see the package doc): format
+// 2 with the officer list, or format 1 when there is none (nil).
 func appendHeader(b []byte, h *Header) []byte {
-	b = append(b, formatVersion, byte(h.Kind), byte(len(h.Commune)))
+	version := byte(formatVersion)
+	if h.Officers == nil {
+		version = formatNoOfficers
+	}
+	b = append(b, version, byte(h.Kind), byte(len(h.Commune)))
 	b = append(b, h.Commune...)
 	b = binary.BigEndian.AppendUint64(b, h.From)
 	b = binary.BigEndian.AppendUint64(b, h.To)
@@ -152,15 +170,20 @@ func appendHeader(b []byte, h *Header) []byte {
 	b = binary.BigEndian.AppendUint64(b, h.PayloadSize)
 	b = binary.BigEndian.AppendUint64(b, h.RawSize)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(h.Signer.Raw)))
-	return append(b, h.Signer.Raw...)
+	b = append(b, h.Signer.Raw...)
+	if h.Officers != nil {
+		b = appendOfficers(b, h.Officers)
+	}
+	return b
 }
 
 // parseHeader decodes exactly b as a header. It checks the encoding and the
 // header's own rules, not the signature.
 func parseHeader(b []byte) (*Header, error) {
 	r := reader{b: b}
-	if v := r.byte(); r.ok() && v != formatVersion {
-		return nil, fmt.Errorf("%w: format version %d", ErrUnsupported, v)
+	version := r.byte()
+	if r.ok() && version != formatVersion && version != formatNoOfficers {
+		return nil, fmt.Errorf("%w: format version %d", ErrUnsupported, version)
 	}
 	h := &Header{Kind: Kind(r.byte())}
 	h.Commune = string(r.bytes(int(r.byte())))
@@ -173,6 +196,12 @@ func parseHeader(b []byte) (*Header, error) {
 	der := r.bytes(int(r.uint16()))
 	if !r.ok() {
 		return nil, fmt.Errorf("%w: header truncated", ErrMalformed)
+	}
+	if version == formatVersion {
+		var err error
+		if h.Officers, err = readOfficers(&r); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 	}
 	if len(r.b) != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the header fields", ErrMalformed, len(r.b))
@@ -217,6 +246,13 @@ func (r *reader) byte() byte {
 func (r *reader) uint16() uint16 {
 	if v := r.bytes(2); v != nil {
 		return binary.BigEndian.Uint16(v)
+	}
+	return 0
+}
+
+func (r *reader) uint32() uint32 {
+	if v := r.bytes(4); v != nil {
+		return binary.BigEndian.Uint32(v)
 	}
 	return 0
 }

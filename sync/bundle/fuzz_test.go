@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"bytes"
-	"encoding/binary"
 	"testing"
 
 	"github.com/xanode/xanode/node/registry"
@@ -20,7 +19,11 @@ func FuzzOpen(f *testing.F) {
 	dc := newDeltaCase(6)
 	delta := mustBuildDelta(f, key, cert, deltaHeader(3, 9, subsetDigest(dc.after)), dc.upserts, dc.removed)
 	refresh := mustBuildDelta(f, key, cert, deltaHeader(9, 9, subsetDigest(dc.after)), nil, nil)
+	v1 := forge(f, key, cert, genCitizens(3, 9), false, func(h *Header) { h.Officers = nil })
+	noOfficers := forge(f, key, cert, genCitizens(3, 9), false, func(h *Header) { h.Officers = []Officer{} })
 	f.Add(valid)
+	f.Add(v1)
+	f.Add(noOfficers)
 	f.Add(empty)
 	f.Add(valid[:len(valid)/2])
 	f.Add(delta)
@@ -44,17 +47,21 @@ func FuzzOpen(f *testing.F) {
 }
 
 // FuzzHeader: the header parser never panics, and a header it accepts has
-// exactly one encoding, the one it was given.
+// exactly one encoding, the one it was given (format 1 or 2, officer list
+// included). Seeds: both formats, an empty and a full officer list, and
+// the corpus in testdata/fuzz/FuzzHeader.
 func FuzzHeader(f *testing.F) {
 	p := mustPKI(f)
-	valid, _ := mustBuild(f, p, genCitizens(2, 10))
-	n := int(binary.BigEndian.Uint32(valid[len(magic):]))
-	f.Add(valid[prefixSize : prefixSize+n])
 	key, cert := p.DataSigner()
+	header := func(data []byte) []byte { return data[prefixSize:headerEnd(data)] }
+	valid, _ := mustBuild(f, p, genCitizens(2, 10))
+	f.Add(header(valid))
 	delta := mustBuildDelta(f, key, cert, deltaHeader(3, 9, subsetDigest(nil)), genCitizens(2, 10), nil)
-	n = int(binary.BigEndian.Uint32(delta[len(magic):]))
-	f.Add(delta[prefixSize : prefixSize+n])
+	f.Add(header(delta))
+	f.Add(header(forge(f, key, cert, genCitizens(2, 10), false, func(h *Header) { h.Officers = nil })))
+	f.Add(header(forge(f, key, cert, genCitizens(2, 10), false, func(h *Header) { h.Officers = []Officer{} })))
 	f.Add([]byte{formatVersion, byte(KindFull), 1, '1'})
+	f.Add([]byte{formatNoOfficers, byte(KindFull), 1, '1'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := parseHeader(data)
 		if err != nil {

@@ -42,7 +42,21 @@ func verifierOf(p *certs.PKI) Verifier {
 }
 
 func fullHeader() Header {
-	return Header{Kind: KindFull, Commune: testCommune, To: 4242, Created: testNow}
+	return Header{Kind: KindFull, Commune: testCommune, To: 4242, Created: testNow, Officers: testOfficers()}
+}
+
+// testOfficers is a commune's officer list: an officer, a supervisor and
+// a disabled account, in user order.
+func testOfficers() []Officer {
+	cred := func(user, name, role string, seed byte) Officer {
+		return Officer{User: user, Name: name, Role: role, Salt: bytes.Repeat([]byte{seed}, 16),
+			Hash: bytes.Repeat([]byte{seed + 1}, 32), Time: 3, Memory: 64 << 10, Threads: 2}
+	}
+	return []Officer{
+		cred("canbo01", "Nguyễn Thị Lan", RoleOfficer, 1),
+		{User: "canbo02", Name: "Trần Văn Bình", Role: RoleOfficer, Disabled: true},
+		cred("truongca", "Lê Văn Hùng", RoleSupervisor, 7),
+	}
 }
 
 func mustBuild(t testing.TB, p *certs.PKI, recs []*registry.Citizen) ([]byte, Header) {

@@ -146,8 +146,16 @@ func (s *Server) fullBundle(commune string) (*bundleFile, error) {
 		if f, err := s.cache().get(commune, 0, v, true); f != nil || err != nil {
 			return f, err
 		}
+		officers, err := s.officersAt(commune, v)
+		if errors.Is(err, errMoved) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
 		now := s.cfg.Now().UTC()
-		h := bundle.Header{Kind: bundle.KindFull, Commune: commune, To: v, Created: now, Expires: now.Add(s.cfg.BundleTTL)}
+		h := bundle.Header{Kind: bundle.KindFull, Commune: commune, To: v, Created: now, Expires: now.Add(s.cfg.BundleTTL),
+			Officers: officers}
 		var read uint64
 		var readErr error
 		records := func(yield func(*registry.Citizen) bool) {
@@ -179,6 +187,10 @@ func (s *Server) deltaBundle(commune string, since uint64, full *bundle.Header) 
 	if f, err := s.cache().get(commune, since, full.To, true); f != nil || err != nil {
 		return f, err
 	}
+	officers, err := s.officersAt(commune, full.To)
+	if err != nil {
+		return nil, err
+	}
 	var up []*registry.Citizen
 	var rm []string
 	if since != full.To {
@@ -193,12 +205,30 @@ func (s *Server) deltaBundle(commune string, since uint64, full *bundle.Header) 
 	}
 	now := s.cfg.Now().UTC()
 	h := bundle.Header{Kind: bundle.KindDelta, Commune: commune, From: since, To: full.To, Digest: full.Digest,
-		Created: now, Expires: now.Add(s.cfg.BundleTTL)}
+		Created: now, Expires: now.Add(s.cfg.BundleTTL), Officers: officers}
 	var buf bytes.Buffer
 	if _, err := bundle.BuildDelta(&buf, h, up, rm, s.cfg.SigningKey, s.cfg.SigningCert); err != nil {
 		return nil, err
 	}
 	return s.cache().put(commune, since, full.To, buf.Bytes())
+}
+
+// officersAt returns the commune's officer list as a bundle carries it
+// (never nil: a bundle always says which accounts the commune has), or
+// errMoved when the subset is no longer at version.
+func (s *Server) officersAt(commune string, version uint64) ([]bundle.Officer, error) {
+	list, v, err := s.cfg.Cluster.FSM().Officers(commune)
+	if err != nil {
+		return nil, err
+	}
+	if v != version {
+		return nil, errMoved
+	}
+	out := make([]bundle.Officer, len(list))
+	for i := range list {
+		out[i] = list[i].Bundle()
+	}
+	return out, nil
 }
 
 func (s *Server) cache() bundleCache {
@@ -265,7 +295,9 @@ func (c bundleCache) get(commune string, from, to uint64, fresh bool) (*bundleFi
 	h, sig, err := bundle.ReadHeader(f)
 	st, serr := f.Stat()
 	_, seekErr := f.Seek(0, io.SeekStart)
-	if err != nil || serr != nil || seekErr != nil || fresh && c.now().Sub(h.Created) > c.maxAge {
+	// A bundle without an officer list was kept by an older city: it
+	// would leave the edge's accounts as they are.
+	if err != nil || serr != nil || seekErr != nil || fresh && (c.now().Sub(h.Created) > c.maxAge || h.Officers == nil) {
 		f.Close() // damaged or old: build it again
 		return nil, nil
 	}

@@ -110,6 +110,7 @@ func (s *Server) fleetRoutes() {
 	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/audit", s.role(s.auditTrail, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/revoke", s.role(s.nodeAction(fsm.KindRevoke), certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/reinstate", s.role(s.nodeAction(fsm.KindReinstate), certs.RoleAdmin))
+	s.officerRoutes()
 }
 
 // CheckPeer refuses a TLS peer whose node is revoked or suspended, or whose

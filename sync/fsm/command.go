@@ -31,6 +31,7 @@ const (
 	KindReinstate Kind = 12 // city IT lifted a suspension
 	KindTelemetry Kind = 13 // what an edge reported about itself
 	KindAudit     Kind = 14 // a batch of an edge's audit log
+	KindOfficer   Kind = 15 // city IT added, replaced or disabled an officer account (officers.go)
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -55,7 +56,8 @@ type Command struct {
 	By      string
 	Citizen string
 	Patch   registry.Patch
-	Fleet   *FleetOp // the fleet kinds
+	Fleet   *FleetOp   // the fleet kinds
+	Officer *OfficerOp // KindOfficer
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -90,6 +92,8 @@ func (c *Command) Encode() []byte {
 	case KindCorrect:
 		ch := registry.Change{Node: cityNode, Seq: 1, Op: registry.OpCorrect, Citizen: c.Citizen, Patch: c.Patch, Note: c.Reason, Officer: c.By}
 		b = registry.AppendChange(b, &ch)
+	case KindOfficer:
+		b = encodeOfficer(b, c.Officer)
 	default:
 		if c.Kind.fleet() {
 			b = encodeFleet(b, c.Fleet)
@@ -130,6 +134,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 			}
 			c.Citizen, c.Patch, c.Reason, c.By = ch.Citizen, ch.Patch, ch.Note, ch.Officer
 		}
+	case KindOfficer:
+		c.Officer, err = decodeOfficer(rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeFleet(rest)
@@ -170,6 +176,8 @@ func (c *Command) check() error {
 		if !validName(c.Node) || c.URL == "" {
 			return fmt.Errorf("peer %q at %q", c.Node, c.URL)
 		}
+	case KindOfficer:
+		return c.checkOfficer()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

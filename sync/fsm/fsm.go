@@ -272,6 +272,11 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.
 	tx.Bucket(bCitizens).FillPercent = 0.9
+	// The history and the subset log only grow at their ends (increasing
+	// sequence numbers and raft indexes): a split there should leave the
+	// left page full, not half empty.
+	tx.Bucket(bHistory).FillPercent = 1.0
+	tx.Bucket(bSubsetLog).FillPercent = 1.0
 	applied := t.counter(kApplied)
 	for i, l := range logs {
 		if l.Index <= applied {
@@ -326,6 +331,8 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return errOr(f.resolve(t, l.Index, cmd.Received, cmd))
 	case KindCorrect:
 		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
+	case KindOfficer:
+		return f.applyOfficer(t, l.Index, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

@@ -37,8 +37,10 @@ var (
 	// Edge audit logs (audit.go).
 	bAudit    = []byte("audit")     // node 0 epoch(4) seq(8) → wire.AuditEntry (JSON)
 	bAuditTip = []byte("audit_tip") // node → AuditTip (JSON)
+	// Officer accounts (officers.go).
+	bOfficers = []byte("officers") // commune 0 user → Officer (JSON)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
 
 	kApplied  = []byte("applied")
@@ -153,6 +155,13 @@ func (t *txn) logSubset(commune, id string, index uint64, op byte) {
 	if err := t.tx.Bucket(bSubsetLog).Put(k, []byte{op}); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt subset log: %v", err))
 	}
+	t.advanceSubset(commune, index)
+}
+
+// advanceSubset makes index the commune's subset version and tells the
+// observers, so that its edges pull. A version may advance without any
+// record changing (an officer account changed): the delta to it is empty.
+func (t *txn) advanceSubset(commune string, index uint64) {
 	if err := t.tx.Bucket(bSubsetVer).Put([]byte(commune), u64(index)); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
 	}

@@ -352,4 +352,11 @@ var en = map[string]string{
 	"transfer.label":       "Download progress",
 	"size.kb":              "%[1]s KB",
 	"size.mb":              "%[1]s.%[2]d MB",
+
+	"qr.label":  "Or scan the QR code on the card",
+	"qr.hint":   "Put the cursor in this box and scan the QR code on the front of the card; the scanner fills and sends it. The QR code is printed data without a digital signature: it is weaker than reading the chip.",
+	"qr.submit": "Check the QR code",
+	"qr.empty":  "No QR content yet. Put the cursor in the box and scan the code on the front of the card again.",
+	"qr.bad":    "This is not an ID card's QR code (it needs the 12-digit ID, name, date of birth… separated by |). Scan again, holding the card flat in good light.",
+	"qr.failed": "The QR code could not be checked just now. Try again; if it keeps failing, call technical support.",
 }

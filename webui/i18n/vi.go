@@ -353,4 +353,11 @@ var vi = map[string]string{
 	"transfer.label":       "Tiến độ tải dữ liệu",
 	"size.kb":              "%[1]s KB",
 	"size.mb":              "%[1]s,%[2]d MB",
+
+	"qr.label":  "Hoặc quét mã QR trên thẻ",
+	"qr.hint":   "Đặt con trỏ vào ô này rồi quét mã QR ở mặt trước thẻ; máy quét tự điền và gửi. Mã QR chỉ là thông tin in trên thẻ, không có chữ ký điện tử: độ tin cậy thấp hơn đọc chip.",
+	"qr.submit": "Đối chiếu mã QR",
+	"qr.empty":  "Chưa có nội dung mã QR. Hãy đặt con trỏ vào ô rồi quét lại mã ở mặt trước thẻ.",
+	"qr.bad":    "Đây không phải mã QR của thẻ căn cước (cần số định danh 12 chữ số, họ tên, ngày sinh… cách nhau bởi dấu |). Hãy quét lại, giữ thẻ phẳng và đủ sáng.",
+	"qr.failed": "Chưa đối chiếu được mã QR lúc này. Hãy thử lại; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
 }

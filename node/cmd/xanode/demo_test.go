@@ -100,6 +100,18 @@ func TestDemoFlow(t *testing.T) {
 		}
 	}
 
+	// The same citizen by the QR code, as a scanner types it, with a name
+	// the record does not have: shown as a difference, weakest assurance.
+	code, scanned := o.submit(home, "/qr", url.Values{"qr": {id + "||Nguyễn Văn Khác|01011990|Nam|Số 1 Đường Mậu Thân|01012022"}})
+	if code != http.StatusOK {
+		t.Fatalf("QR: %d\n%s", code, scanned)
+	}
+	for _, want := range []string{"Chỉ đọc mã QR (chưa xác thực)", "Nguyễn Văn Khác", `class="diff"`} {
+		if !strings.Contains(scanned, want) {
+			t.Errorf("the QR identification page lacks %q", want)
+		}
+	}
+
 	if record := o.get("/citizen/" + id); !strings.Contains(record, id) {
 		t.Fatalf("the record page does not show %s", id)
 	}
@@ -113,11 +125,11 @@ func TestDemoFlow(t *testing.T) {
 	if !strings.Contains(after, "Đăng ký tạm trú") {
 		t.Errorf("the page after recording does not show the registration:\n%s", after)
 	}
-	// Two changes: the identification (audit) and the registration.
+	// Three changes: the two identifications (card, QR) and the registration.
 	var outbox string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		outbox = o.get("/outbox")
-		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 2 {
+		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 3 {
 			break
 		}
 		if time.Now().After(deadline) {

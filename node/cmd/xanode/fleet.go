@@ -34,6 +34,9 @@ func runFleet(ctx context.Context, args []string) error {
        xanode fleet --city URL --pki DIR conflicts
        xanode fleet --city URL --pki DIR resolve ENTRY accept|reject REASON
        xanode fleet --city URL --pki DIR correct ID FIELD=VALUE… REASON
+       xanode fleet --city URL --pki DIR officer add --commune CODE --user U --name NAME [--role officer|supervisor]
+       xanode fleet --city URL --pki DIR officer disable --commune CODE --user U
+       xanode fleet --city URL --pki DIR officers --commune CODE
        xanode fleet --pki DIR issue --node ID --commune CODE --city-url URL[,URL…] --out DIR
 
 token      makes a one-time enrollment token for an edge box (shown once;
@@ -50,6 +53,12 @@ resolve    decides one: accept applies it, reject closes it; both are
            changes through raft, kept in the history with the reason
 correct    a city correction of a record (the only way to change a
            deceased citizen's record), e.g. status=alive death_date=
+officer    adds or replaces a commune's officer account, or disables one;
+           the password comes from XANODE_PASSWORD or the first line of
+           standard input and is hashed here (the city never sees it); the
+           commune's edges get the account in their next bundle, at once
+           when online
+officers   lists a commune's officer accounts (never their hashes)
 issue      issues an edge certificate straight from the fleet CA into an
            edge data folder (development; enrollment by token replaces it)`)
 	}
@@ -78,6 +87,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 			return errUsage
 		}
 		return fleetNodes(ctx, *city, *pkiDir, fs.Args())
+	case "officer", "officers":
+		if *city == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return fleetOfficers(ctx, *city, *pkiDir, fs.Args())
 	case "conflicts", "resolve", "correct":
 		if *city == "" {
 			fs.Usage()
