@@ -3,12 +3,14 @@ package fsm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	bolt "go.etcd.io/bbolt"
 )
 
 func hash(c byte) string { return strings.Repeat(string(c), 64) }
@@ -233,5 +235,52 @@ func restoreInto(t *testing.T, f *FSM, snap raft.FSMSnapshot) {
 	}
 	if err := f.Restore(io.NopCloser(&buf)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHistoryChainReadsOlderIndex: a state written by an older version
+// keeps its history in the (ID, seq) index; entries recorded since are in
+// the chain; History returns both, in order, once each.
+func TestHistoryChainReadsOlderIndex(t *testing.T) {
+	l := seeded(t)
+	for i := uint64(1); i <= 3; i++ {
+		l.changes(t, t0.Add(time.Duration(i)*time.Minute), temp("edge-1", i, 0, fmt.Sprintf("Số %d", i), t0.Add(time.Duration(i)*time.Minute)))
+	}
+	// Rewrite the first three as an older version stored them.
+	l.f.flush()
+	err := l.f.db.Update(func(tx *bolt.Tx) error {
+		for seq := uint64(1); seq <= 3; seq++ {
+			if err := tx.Bucket(bByCitizen).Put(append(append([]byte(idAn), 0), u64(seq)...), nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bHistPrev); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bHistPrev); err != nil {
+			return err
+		}
+		return tx.Bucket(bLastHist).Delete([]byte(idAn))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(4); i <= 5; i++ {
+		l.changes(t, t0.Add(time.Duration(i)*time.Minute), temp("edge-1", i, 0, fmt.Sprintf("Số %d", i), t0.Add(time.Duration(i)*time.Minute)))
+	}
+	h, err := l.f.History(idAn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 5 {
+		t.Fatalf("%d entries, want 5", len(h))
+	}
+	for i, e := range h {
+		if e.Seq != uint64(i+1) || e.Change.Seq != uint64(i+1) {
+			t.Fatalf("entry %d: seq %d, change %s", i, e.Seq, e.Change.ID())
+		}
+	}
+	if other, _ := l.f.History("092190004321"); len(other) != 0 {
+		t.Fatalf("another citizen has %d entries", len(other))
 	}
 }

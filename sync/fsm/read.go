@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -80,15 +81,27 @@ type Entry struct {
 func (f *FSM) History(citizenID string) ([]Entry, error) {
 	var out []Entry
 	err := f.view(func(tx *bolt.Tx) error {
+		var seqs []uint64
+		// Entries recorded by older versions, in the (ID, seq) index.
 		prefix := append([]byte(citizenID), 0)
-		hist := tx.Bucket(bHistory)
 		cur := tx.Bucket(bByCitizen).Cursor()
 		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-			e, err := decodeEntry(hist.Get(k[len(prefix):]))
+			seqs = append(seqs, binary.BigEndian.Uint64(k[len(prefix):]))
+		}
+		// Newer ones, in the citizen's chain, newest first.
+		prev := tx.Bucket(bHistPrev)
+		for k := tx.Bucket(bLastHist).Get([]byte(citizenID)); k != nil; k = prev.Get(k) {
+			seqs = append(seqs, binary.BigEndian.Uint64(k))
+		}
+		slices.Sort(seqs)
+		seqs = slices.Compact(seqs)
+		hist := tx.Bucket(bHistory)
+		for _, seq := range seqs {
+			e, err := decodeEntry(hist.Get(u64(seq)))
 			if err != nil {
-				return err
+				return fmt.Errorf("fsm: history entry %d of %s: %w", seq, citizenID, err)
 			}
-			e.Seq = binary.BigEndian.Uint64(k[len(prefix):])
+			e.Seq = seq
 			out = append(out, e)
 		}
 		return nil

@@ -226,7 +226,7 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	val := registry.AppendOutcome(registry.AppendChange(nil, c), o)
 	t.put(bHistory, key, val, true)
 	t.put(bOutcomes, []byte(o.Change), registry.AppendOutcome(nil, o), true)
-	t.index(bByCitizen, []byte(o.Citizen), key)
+	t.chainHistory(o.Citizen, key)
 	if o.Result == registry.NeedsReview {
 		t.index(bReview, key)
 	}

@@ -20,7 +20,14 @@ var (
 	bPool      = []byte("pool")       // province+gender+yy → next serial
 	bPeers     = []byte("peers")      // city node ID → API URL
 	bByCommune = []byte("by_commune") // commune 0 ID → (index)
-	bByCitizen = []byte("by_citizen") // ID 0 seq → (index)
+	bByCitizen = []byte("by_citizen") // ID 0 seq → (index; written by older versions only, still read)
+	// A citizen's history is a chain: bLastHist names its newest entry and
+	// bHistPrev links each entry to the one before about the same citizen.
+	// Unlike an (ID, seq) index, whose random inserts grow with the history
+	// and make every commit write more pages as the state ages, the chain
+	// adds one append and one update bounded by the number of citizens.
+	bLastHist = []byte("last_history") // ID → seq(8) of the newest entry (index)
+	bHistPrev = []byte("history_prev") // seq(8) → seq(8) of the entry before, same citizen (index)
 	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
 	bReview    = []byte("review")     // seq → (index: the conflict queue)
 	// bSubsetLog records, per commune, which records changed at which raft
@@ -41,7 +48,7 @@ var (
 	bOfficers = []byte("officers") // commune 0 user → Officer (JSON)
 
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers}
-	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer}
+	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
@@ -166,4 +173,19 @@ func (t *txn) advanceSubset(commune string, index uint64) {
 		panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
 	}
 	t.events = append(t.events, Event{Kind: EventSubset, Commune: commune, Version: index})
+}
+
+// chainHistory links history entry seq into the citizen's chain.
+func (t *txn) chainHistory(citizen string, seq []byte) {
+	last := t.tx.Bucket(bLastHist)
+	if prev := last.Get([]byte(citizen)); prev != nil {
+		b := t.tx.Bucket(bHistPrev)
+		b.FillPercent = 1.0 // appended in seq order
+		if err := b.Put(seq, prev); err != nil {
+			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+		}
+	}
+	if err := last.Put([]byte(citizen), seq); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+	}
 }

@@ -1,0 +1,61 @@
+package fsm
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// BenchmarkApplyChanges measures the FSM alone (no raft): batches of 100
+// temporary-residence changes from one edge against 10,000 citizens, as
+// raft hands committed entries to ApplyBatch; fresh, and after 500,000
+// changes already in the history (the state's ageing, of DESIGN 11's
+// "after 10M changes" budget, without raft and at a fraction of the time).
+func BenchmarkApplyChanges(b *testing.B) {
+	b.Run("fresh", func(b *testing.B) { benchApply(b, 0) })
+	b.Run("after500k", func(b *testing.B) { benchApply(b, 5000) })
+}
+
+func benchApply(b *testing.B, aged int) {
+	f, err := Open(b.TempDir()+"/fsm.db", DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var recs []*registry.Citizen
+	var ids []string
+	for i := 0; i < 10000; i++ {
+		c := &registry.Citizen{ID: registry.MakeID("092", 1980, i%2 == 0, i)}
+		c.Values[registry.FieldFullName] = fmt.Sprintf("Người %d", i)
+		c.Values[registry.FieldCommune] = commune
+		c.Values[registry.FieldPermanentAddress] = "12 Mậu Thân, Phường Xuân Khánh"
+		recs, ids = append(recs, c), append(ids, c.ID)
+	}
+	index := uint64(1)
+	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: (&Command{Kind: KindImport, Received: t0, Records: recs}).Encode()})
+	index++
+	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: (&Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune}}).Encode()})
+	const batch = 100
+	var seq uint64
+	for i := 0; i < aged+b.N; i++ {
+		if i == aged {
+			b.ResetTimer()
+		}
+		cs := make([]*registry.Change, batch)
+		for j := range cs {
+			seq++
+			cs[j] = &registry.Change{Node: "edge-1", Seq: seq, Op: registry.OpRegisterTemporary, Officer: "canbo01",
+				Citizen: ids[int(seq*7919)%len(ids)], Commune: commune, Time: registry.HLCFromTime(t0.Add(time.Duration(seq) * time.Millisecond)),
+				Patch: registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d Đường 3 Tháng 2", seq)},
+					{Field: registry.FieldTemporaryUntil, Value: "2027-12-31"}}}
+		}
+		index++
+		data := (&Command{Kind: KindChanges, Received: t0.Add(time.Duration(seq) * time.Millisecond), Changes: cs}).Encode()
+		f.ApplyBatch([]*raft.Log{{Index: index, Type: raft.LogCommand, Data: data}})
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "changes/s")
+}
