@@ -28,8 +28,8 @@ var (
 	// adds one append and one update bounded by the number of citizens.
 	bLastHist = []byte("last_history") // ID → seq(8) of the newest entry (index)
 	bHistPrev = []byte("history_prev") // seq(8) → seq(8) of the entry before, same citizen (index)
-	bBirths    = []byte("births")     // birth key → ID (index, duplicate births)
-	bReview    = []byte("review")     // seq → (index: the conflict queue)
+	bBirths   = []byte("births")       // birth key → ID (index, duplicate births)
+	bReview   = []byte("review")       // seq → (index: the conflict queue)
 	// bSubsetLog records, per commune, which records changed at which raft
 	// index: commune 0 index(8) ID → 'u' (upsert) or 'r' (moved away). It
 	// is what delta bundles are built from.
