@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -15,6 +16,14 @@ func FuzzApply(f *testing.F) {
 	f.Add((&Command{Kind: KindChanges, Received: t0, Changes: []*registry.Change{temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0)}}).Encode())
 	f.Add((&Command{Kind: KindAssign, Received: t0, Node: "edge-3", Communes: []string{commune}}).Encode())
 	f.Add((&Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{person(idAn, "A", "1990", "M", commune)}}).Encode())
+	// The fleet, audit and officer kinds (JSON payloads).
+	f.Add(fleetCmd(KindToken, t0, FleetOp{Node: "edge-9", Commune: commune, TokenHash: hash('a'), Expires: t0.Add(time.Hour)}).Encode())
+	f.Add(fleetCmd(KindEnroll, t0, FleetOp{Node: "edge-9", TokenHash: hash('a'), Serial: "s1", NotAfter: t0.Add(time.Hour)}).Encode())
+	f.Add(fleetCmd(KindRevoke, t0, FleetOp{Node: "edge-1", Reason: "lost"}).Encode())
+	f.Add(fleetCmd(KindTelemetry, t0, FleetOp{Node: "edge-1", Telemetry: &Telemetry{Outbox: 3, SubsetVersion: 1}}).Encode())
+	f.Add(fleetCmd(KindAudit, t0, FleetOp{Node: "edge-1", Audit: chain("box", 2)}).Encode())
+	f.Add(officerAdd("canbo01", "Nguyễn Thị Lan", "officer", 1).Encode())
+	f.Add(officerDisable(commune, "canbo01").Encode())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := seeded(t)
 		before, _ := l.f.Status()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/xanode/xanode/certs"
 )
@@ -19,8 +20,12 @@ func init() {
 }
 
 func runPKI(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "issue-node" {
+		return pkiIssueNode(args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
-		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]")
+		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
+			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
@@ -63,6 +68,40 @@ func splitList(s string) []string {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
 		}
+	}
+	return out
+}
+
+// pkiIssueNode certifies a new city node (or an existing one at new
+// addresses) with the fleet CA of an existing PKI folder.
+func pkiIssueNode(args []string) error {
+	fs := flag.NewFlagSet("pki issue-node", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the PKI folder (made by 'xanode pki init')")
+	id := fs.String("id", "", "the city node's ID, e.g. city-4")
+	hosts := fs.String("hosts", "", "comma-separated IP addresses or DNS names the node is reached at (127.0.0.1, ::1 and localhost are always included)")
+	replace := fs.Bool("replace", false, "issue again for an ID that has a certificate (new addresses, or renewal)")
+	lifetime := fs.Duration("lifetime", certs.DefaultCityLifetime, "certificate lifetime")
+	if err := fs.Parse(args); err != nil || *dir == "" || *id == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]")
+		return errUsage
+	}
+	p, err := certs.Load(*dir)
+	if err != nil {
+		return err
+	}
+	c, err := p.AddCityNode(*id, splitList(*hosts), *lifetime, *replace, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("issued %s/nodes/%s.crt (valid until %s; hosts %s)\ncopy the PKI folder to the new node and start it with --join\n",
+		*dir, *id, c.TLS.Leaf.NotAfter.Format(time.RFC3339), strings.Join(append(c.TLS.Leaf.DNSNames, ipStrings(c)...), ", "))
+	return nil
+}
+
+func ipStrings(c *certs.Credential) []string {
+	var out []string
+	for _, ip := range c.TLS.Leaf.IPAddresses {
+		out = append(out, ip.String())
 	}
 	return out
 }
