@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -170,8 +171,20 @@ func seedCluster(t *testing.T, c *cityCluster) {
 	t.Helper()
 	pop := filepath.Join(c.dir, "pop.jsonl")
 	writeFile(t, pop, `{"id":"`+faultCitizen+`","fields":{"full_name":"Nguyễn Văn An","birth_date":"1990-05-01","sex":"M","commune":"92101"}}`+"\n")
-	xanode(t, "city", "import", "--city", c.url(c.leader()), "--file", pop, "--pki", c.pki)
-	xanode(t, "fleet", "--city", c.url(c.leader()), "--pki", c.pki, "assign", "edge-1", "92101")
+	// Both are idempotent; on a loaded machine leadership may move between
+	// finding the leader and asking it, so ask again until one works.
+	for _, args := range []func(url string) []string{
+		func(url string) []string {
+			return []string{"city", "import", "--city", url, "--file", pop, "--pki", c.pki}
+		},
+		func(url string) []string {
+			return []string{"fleet", "--city", url, "--pki", c.pki, "assign", "edge-1", "92101"}
+		},
+	} {
+		waitFor(t, "seeding through the leader", 30*time.Second, func() bool {
+			return exec.Command(binary, args(c.url(c.leader()))...).Run() == nil
+		})
+	}
 }
 
 // checkExactlyOnce requires every acknowledged change to be in the history
