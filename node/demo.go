@@ -284,7 +284,7 @@ func (d *Demo) credentials(ctx context.Context, leader *City, edgeID string) err
 	if err != nil {
 		return err
 	}
-	id, err := Enroll(ctx, dir, leader.URL(), tok.String())
+	id, err := Enroll(ctx, dir, leader.URL(), tok.String(), nil)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,15 @@ func (n *Edge) renewIfDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	certPEM, err := n.city.Renew(ctx, csrPEM)
+	var uiKey, uiCSR []byte
+	var uiHosts []string
+	if ui := n.cred.getUI(); ui != nil && ui.Leaf != nil {
+		if uiKey, uiCSR, err = certs.NewNodeKey(n.ID.Node); err != nil {
+			return err
+		}
+		uiHosts = certs.UIHosts(ui.Leaf)
+	}
+	certPEM, uiPEM, err := n.city.Renew(ctx, csrPEM, uiCSR, uiHosts)
 	if err != nil {
 		return err
 	}
@@ -94,8 +102,20 @@ func (n *Edge) renewIfDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var uiPair tls.Certificate
+	if uiKey != nil {
+		if uiPair, err = tls.X509KeyPair(uiPEM, uiKey); err != nil {
+			return err
+		}
+	}
 	if err := WriteEdgeFiles(n.dir, certPEM, keyPEM, nil, nil); err != nil {
 		return err
+	}
+	if uiKey != nil {
+		if err := writeUIFiles(n.dir, uiPEM, uiKey); err != nil {
+			return err
+		}
+		n.cred.setUI(&uiPair)
 	}
 	n.cred.set(pair)
 	n.city.Reconnect()

@@ -148,7 +148,11 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if len(cfg.City) > 0 {
 		id.City = cfg.City
 	}
-	cred := &credential{cert: cert}
+	ui, err := loadUI(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cred := &credential{cert: cert, ui: ui}
 	city, err := client.New(id.City, cred.clientTLS(roots))
 	if err != nil {
 		return nil, err
@@ -215,13 +219,28 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
 	go func() { defer loops.Done(); dialer.Run(runCtx) }()
 	go func() { loops.Wait(); close(n.done) }()
-	go n.http.Serve(n.ln)
+	if ui != nil {
+		n.http.TLSConfig = cred.serverTLS()
+		go n.http.ServeTLS(n.ln, "", "")
+	} else {
+		go n.http.Serve(n.ln)
+	}
 	log.Info("edge node started", "node", id.Node, "commune", id.Commune, "city", strings.Join(id.City, ","), "ui", n.URL())
 	return n, nil
 }
 
-// URL is the officer UI's base URL.
-func (n *Edge) URL() string { return "http://" + n.ln.Addr().String() }
+// URL is the officer UI's base URL: https when the edge has a UI
+// certificate (enrolled with --ui-host), http otherwise (the demo, a box
+// serving loopback only).
+func (n *Edge) URL() string {
+	if n.Secure() {
+		return "https://" + n.ln.Addr().String()
+	}
+	return "http://" + n.ln.Addr().String()
+}
+
+// Secure reports whether the officer UI is served over TLS.
+func (n *Edge) Secure() bool { return n.cred.getUI() != nil }
 
 // Close stops the UI first (no new actions), then the sync loops, then the
 // store, so no action is accepted that could not be stored.

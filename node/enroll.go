@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +29,11 @@ import (
 // A data folder that already holds this node's store keeps it: that is how
 // a box whose certificate expired, or whose commune changed, comes back
 // with its outbox intact. A folder of another node is refused.
-func Enroll(ctx context.Context, dir, cityURL, token string) (EdgeIdentity, error) {
+//
+// uiHosts (optional) are the office-LAN names and addresses the officer UI
+// is served at: the edge then also gets a UI certificate from the fleet CA
+// and serves the UI over HTTPS.
+func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (EdgeIdentity, error) {
 	var id EdgeIdentity
 	tok, err := certs.ParseEnrollToken(token)
 	if err != nil {
@@ -57,7 +62,16 @@ func Enroll(ctx context.Context, dir, cityURL, token string) (EdgeIdentity, erro
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
-	body, _ := json.Marshal(cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)})
+	er0 := cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)}
+	var uiKey []byte
+	if len(uiHosts) > 0 {
+		var uiCSR []byte
+		if uiKey, uiCSR, err = certs.NewNodeKey(tok.Node); err != nil {
+			return id, err
+		}
+		er0.UICSR, er0.UIHosts = string(uiCSR), uiHosts
+	}
+	body, _ := json.Marshal(er0)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cityTLS(roots)}}
 	defer hc.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cityURL+"/v1/enroll", bytes.NewReader(body))
@@ -94,7 +108,61 @@ func Enroll(ctx context.Context, dir, cityURL, token string) (EdgeIdentity, erro
 	if err := WriteEdgeFiles(dir, []byte(er.CertPEM), keyPEM, rootPEM, &id); err != nil {
 		return id, err
 	}
+	if uiKey != nil {
+		if _, err := tls.X509KeyPair([]byte(er.UICert), uiKey); err != nil {
+			return id, fmt.Errorf("enroll: the UI certificate does not fit its key: %w", err)
+		}
+		if err := writeUIFiles(dir, []byte(er.UICert), uiKey); err != nil {
+			return id, err
+		}
+	}
 	return id, nil
+}
+
+// Files of the officer UI's HTTPS certificate in an edge's data folder.
+const (
+	uiCertFile = "ui.crt"
+	uiKeyFile  = "ui.key"
+)
+
+// writeUIFiles stores the UI certificate and key: both written beside
+// their targets, then renamed key first.
+func writeUIFiles(dir string, certPEM, keyPEM []byte) error {
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode os.FileMode
+	}{{uiKeyFile, keyPEM, 0o600}, {uiCertFile, certPEM, 0o644}} {
+		if err := writeSynced(filepath.Join(dir, f.name+".next"), f.data, f.mode); err != nil {
+			return fmt.Errorf("edge: write %s: %w", f.name, err)
+		}
+	}
+	for _, name := range []string{uiKeyFile, uiCertFile} {
+		if err := os.Rename(filepath.Join(dir, name+".next"), filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("edge: install %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// loadUI reads the UI certificate, if the edge has one (nil, nil if not).
+func loadUI(dir string) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, uiCertFile), filepath.Join(dir, uiKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		// A renewal interrupted between its two renames.
+		if _, serr := os.Stat(filepath.Join(dir, uiCertFile+".next")); serr == nil {
+			if os.Rename(filepath.Join(dir, uiCertFile+".next"), filepath.Join(dir, uiCertFile)) == nil {
+				cert, err = tls.LoadX509KeyPair(filepath.Join(dir, uiCertFile), filepath.Join(dir, uiKeyFile))
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("edge: UI certificate in %s: %w (enroll again with --ui-host, or remove %s and %s to serve plain HTTP)", dir, err, uiCertFile, uiKeyFile)
+	}
+	return &cert, nil
 }
 
 // fetchRoot downloads the city root without trusting the connection: the
@@ -202,6 +270,27 @@ func writeSynced(path string, data []byte, mode os.FileMode) error {
 type credential struct {
 	mu   gosync.RWMutex
 	cert tls.Certificate
+	ui   *tls.Certificate // the officer UI's server certificate; nil: plain HTTP
+}
+
+func (c *credential) getUI() *tls.Certificate {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ui
+}
+
+func (c *credential) setUI(cert *tls.Certificate) {
+	c.mu.Lock()
+	c.ui = cert
+	c.mu.Unlock()
+}
+
+// serverTLS serves the officer UI with the UI certificate, asked for at
+// each handshake so that a renewal needs no restart.
+func (c *credential) serverTLS() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		return c.getUI(), nil
+	}}
 }
 
 func (c *credential) get() tls.Certificate {

@@ -53,7 +53,7 @@ type officerUI struct {
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
 		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure()}
 		if cards != nil {
 			cfg.Cards = a
 			watchReader(cards, n.events)

@@ -36,8 +36,10 @@
 // Roles: see MayRecord. Data past its hard limit (Status.Frozen) stops what
 // would rely on it: name search, the card comparison, printing.
 //
-// Security: server-side sessions in memory behind an HttpOnly,
-// SameSite=Strict cookie (Secure and __Host- under TLS); a per-session
+// Security: server-side sessions (kept by the node's SessionStore when it
+// offers one, so they survive a restart; ended when the account changes,
+// see AccountStamps) behind an HttpOnly, SameSite=Strict cookie (Secure
+// and __Host- under TLS); a per-session
 // CSRF token on every POST form; login rate limiting per user and address;
 // a strict Content-Security-Policy without inline script or style; pages
 // never cached (office PCs are shared).

@@ -22,6 +22,7 @@ var errRefused = cluster.ErrRefused
 // (certs.PKI implements it).
 type Issuer interface {
 	IssueCSR(csrPEM []byte, id string, role certs.Role, lifetime time.Duration, now time.Time) (*x509.Certificate, []byte, error)
+	IssueUICSR(csrPEM []byte, id string, hosts []string, lifetime time.Duration, now time.Time) (*x509.Certificate, []byte, error)
 	RootPEM() []byte
 	RootCert() *x509.Certificate
 }
@@ -49,6 +50,11 @@ func DefaultPolicy() Policy {
 type EnrollRequest struct {
 	Token string `json:"token"`
 	CSR   string `json:"csr"` // PEM
+	// UICSR and UIHosts ask for the certificate of the edge's officer UI
+	// (HTTPS on the office LAN): private addresses and names under the
+	// city's LAN domains only. Optional.
+	UICSR   string   `json:"ui_csr,omitempty"`
+	UIHosts []string `json:"ui_hosts,omitempty"`
 }
 
 // EnrollResponse answers an enrollment or a renewal.
@@ -56,6 +62,7 @@ type EnrollResponse struct {
 	Node    string   `json:"node"`
 	Commune string   `json:"commune,omitempty"`
 	CertPEM string   `json:"cert_pem"` // leaf followed by the fleet CA
+	UICert  string   `json:"ui_cert_pem,omitempty"`
 	RootPEM string   `json:"root_pem,omitempty"`
 	City    []string `json:"city,omitempty"` // city API URLs
 	NextSeq uint64   `json:"next_seq,omitempty"`
@@ -177,6 +184,11 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	uiChain, err := s.uiCert(req, tok.Node)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, Fleet: &fsm.FleetOp{
 		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
 	if err != nil {
@@ -193,8 +205,23 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("edge enrolled", "node", er.Node, "commune", er.Commune, "serial", certs.Serial(cert), "until", cert.NotAfter)
-	writeJSON(w, http.StatusOK, EnrollResponse{Node: er.Node, Commune: er.Commune, CertPEM: string(chain),
+	writeJSON(w, http.StatusOK, EnrollResponse{Node: er.Node, Commune: er.Commune, CertPEM: string(chain), UICert: uiChain,
 		RootPEM: string(s.cfg.Issuer.RootPEM()), City: er.Peers, NextSeq: er.NextSeq})
+}
+
+// uiCert issues the edge's UI certificate when the request asks for one.
+func (s *Server) uiCert(req EnrollRequest, node string) (string, error) {
+	if req.UICSR == "" {
+		return "", nil
+	}
+	if err := certs.CheckUIHosts(req.UIHosts, s.cfg.UIDomains); err != nil {
+		return "", fmt.Errorf("UI certificate: %w", err)
+	}
+	_, chain, err := s.cfg.Issuer.IssueUICSR([]byte(req.UICSR), node, req.UIHosts, s.cfg.NodeLifetime, s.cfg.Now())
+	if err != nil {
+		return "", fmt.Errorf("UI certificate: %w", err)
+	}
+	return string(chain), nil
 }
 
 // renew issues a new certificate to an edge over its current one.
@@ -214,6 +241,11 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	uiChain, err := s.uiCert(req, c.id)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCert, Fleet: &fsm.FleetOp{
 		Node: c.id, Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
 	if err != nil {
@@ -225,7 +257,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("edge certificate renewed", "node", c.id, "serial", certs.Serial(cert), "until", cert.NotAfter)
-	writeJSON(w, http.StatusOK, EnrollResponse{Node: c.id, CertPEM: string(chain)})
+	writeJSON(w, http.StatusOK, EnrollResponse{Node: c.id, CertPEM: string(chain), UICert: uiChain})
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {

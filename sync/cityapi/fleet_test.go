@@ -275,3 +275,31 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestEnrollWithUICertificate(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	_, csr, _ := certs.NewNodeKey("edge-92101")
+	_, uiCSR, _ := certs.NewNodeKey("edge-92101")
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
+	enroll := func(token string, hosts []string) (int, EnrollResponse) {
+		body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csr), UICSR: string(uiCSR), UIHosts: hosts})
+		code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
+		var er EnrollResponse
+		json.Unmarshal(b, &er)
+		return code, er
+	}
+	token := k.token(t, admin, "92101", "")
+	if code, _ := enroll(token, []string{"www.gov.vn"}); code != http.StatusBadRequest {
+		t.Fatalf("a public name in the UI certificate: %d", code)
+	}
+	// The refusal did not use the token up.
+	code, er := enroll(token, []string{"192.168.1.10", "canbo.xuankhanh.lan"})
+	if code != http.StatusOK || er.UICert == "" {
+		t.Fatalf("enroll with a UI certificate: %d %+v", code, er)
+	}
+	chain, err := certs.ParseChainPEM([]byte(er.UICert))
+	if err != nil || chain[0].DNSNames[0] != "canbo.xuankhanh.lan" || chain[0].IPAddresses[0].String() != "192.168.1.10" {
+		t.Fatalf("UI certificate: %v %+v", err, chain)
+	}
+}

@@ -65,6 +65,9 @@ type Config struct {
 	Issuer Issuer
 	// NodeLifetime of issued edge certificates (0: certs.DefaultNodeLifetime).
 	NodeLifetime time.Duration
+	// UIDomains are the DNS suffixes an edge's UI certificate may name
+	// (nil: certs.DefaultUIDomains).
+	UIDomains []string
 	// Streams serves edge websockets; nil: GET /v1/stream answers 404.
 	Streams Streams
 	// Policy for nodes not seen for a while (zero: DefaultPolicy).
@@ -98,6 +101,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Policy == (Policy{}) {
 		cfg.Policy = DefaultPolicy()
+	}
+	if cfg.UIDomains == nil {
+		cfg.UIDomains = certs.DefaultUIDomains
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log}
 	s.initMetrics()

@@ -10,20 +10,29 @@ import (
 )
 
 // Renew sends a CSR for the edge's next certificate over its current one
-// and returns the new certificate chain (PEM).
-func (c *Client) Renew(ctx context.Context, csrPEM []byte) ([]byte, error) {
-	body, _ := json.Marshal(map[string]string{"csr": string(csrPEM)})
+// and returns the new certificate chain (PEM); with uiCSR, also the next
+// certificate of its officer UI for uiHosts.
+func (c *Client) Renew(ctx context.Context, csrPEM, uiCSR []byte, uiHosts []string) (certPEM, uiPEM []byte, err error) {
+	req := map[string]any{"csr": string(csrPEM)}
+	if uiCSR != nil {
+		req["ui_csr"], req["ui_hosts"] = string(uiCSR), uiHosts
+	}
+	body, _ := json.Marshal(req)
 	b, err := c.do(ctx, http.MethodPost, "/v1/renew", body, func(h http.Header) { h.Set("Content-Type", "application/json") })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var r struct {
 		CertPEM string `json:"cert_pem"`
+		UICert  string `json:"ui_cert_pem"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil || r.CertPEM == "" {
-		return nil, fmt.Errorf("client: renewal answer: %v", err)
+	if err := json.Unmarshal(b, &r); err != nil || r.CertPEM == "" || (uiCSR != nil && r.UICert == "") {
+		return nil, nil, fmt.Errorf("client: renewal answer: %v", err)
 	}
-	return []byte(r.CertPEM), nil
+	if uiCSR != nil {
+		uiPEM = []byte(r.UICert)
+	}
+	return []byte(r.CertPEM), uiPEM, nil
 }
 
 // WhoAmI returns the communes the city has assigned to this edge.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,7 +65,12 @@ func TestFleetProcesses(t *testing.T) {
 			t.Fatalf("fleet token printed no token and command:\n%s", out)
 		}
 		b.dir = filepath.Join(dir, b.node)
-		if out := xanode(t, "edge", "enroll", "--data", b.dir, "--city", city, "--token", tok); !strings.Contains(out, "enrolled "+b.node) {
+		enroll := []string{"edge", "enroll", "--data", b.dir, "--city", city, "--token", tok}
+		if b == boxes[1] {
+			// This box serves its officer UI over HTTPS on the "LAN".
+			enroll = append(enroll, "--ui-host", "127.0.0.1,canbo.xuankhanh.lan")
+		}
+		if out := xanode(t, enroll...); !strings.Contains(out, "enrolled "+b.node) {
 			t.Fatalf("enroll: %s", out)
 		}
 		if _, err := exec.Command(binary, "edge", "enroll", "--data", filepath.Join(dir, "again"), "--city", city, "--token", tok).CombinedOutput(); err == nil {
@@ -75,9 +81,17 @@ func TestFleetProcesses(t *testing.T) {
 		// notifications over the stream, and from the certificate's age.
 		b.proc = start(t, b.node, "edge", "--data", b.dir, "--listen", b.ui, "--pull-every", "1h", "--fleet-every", "1h")
 	}
+	// An office PC that trusts the city root.
+	officePC := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.RootPool()}}}
+	base := func(b *box) string {
+		if b == boxes[1] {
+			return "https://" + b.ui
+		}
+		return "http://" + b.ui
+	}
 	status := func(b *box) edgeStatus {
 		var es edgeStatus
-		getJSON(http.DefaultClient, "http://"+b.ui+"/v1/status", &es)
+		getJSON(officePC, base(b)+"/v1/status", &es)
 		return es
 	}
 	for _, b := range boxes {
@@ -99,7 +113,13 @@ func TestFleetProcesses(t *testing.T) {
 	})
 
 	// Both ends expose what the alerts need.
-	resp, err := http.Get("http://" + boxes[1].ui + "/metrics")
+	if resp, err := http.Get("http://" + boxes[1].ui + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("the HTTPS box served plain HTTP")
+		}
+	}
+	resp, err := officePC.Get(base(boxes[1]) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +185,10 @@ func TestFleetProcesses(t *testing.T) {
 
 	// Renewal: the certificate is replaced before it expires, and the box
 	// keeps syncing past the first certificate's expiry.
+	firstUI, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "ui.crt"), filepath.Join(moved.dir, "ui.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	first, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "edge.crt"), filepath.Join(moved.dir, "edge.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +200,10 @@ func TestFleetProcesses(t *testing.T) {
 	if !time.Now().Before(first.Leaf.NotAfter) {
 		t.Fatalf("renewed only after the old certificate expired (%s)", first.Leaf.NotAfter)
 	}
+	waitFor(t, "a renewed UI certificate", 5*time.Second, func() bool {
+		c, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "ui.crt"), filepath.Join(moved.dir, "ui.key"))
+		return err == nil && c.Leaf.NotAfter.After(firstUI.Leaf.NotAfter) && slices.Contains(c.Leaf.DNSNames, "canbo.xuankhanh.lan")
+	})
 	time.Sleep(time.Until(first.Leaf.NotAfter) + time.Second)
 	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "assign", moved.node, "92101")
 	waitFor(t, "the box to follow another reassignment after the first certificate expired", 30*time.Second, func() bool {
