@@ -111,4 +111,3 @@ func UIHosts(c *x509.Certificate) []string {
 	}
 	return out
 }
-
