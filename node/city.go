@@ -113,9 +113,13 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		url = "https://" + cfg.APIAdvertise
 	}
 	streams := newCityStreams(node.FSM(), cfg.Log)
+	var issuer cityapi.Issuer // nil unless this node holds the fleet CA key
+	if cfg.PKI.CanIssue() {
+		issuer = cfg.PKI
+	}
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
-		Issuer: cfg.PKI, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub})
+		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub})
 	streams.start(api)
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),

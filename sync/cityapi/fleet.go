@@ -134,7 +134,7 @@ func (s *Server) CheckPeer(cert *x509.Certificate) error {
 
 func (s *Server) enrollRoot(w http.ResponseWriter, _ *http.Request) {
 	if s.cfg.Issuer == nil {
-		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not enroll edges: ask a node that does")
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
@@ -147,7 +147,7 @@ func (s *Server) enrollRoot(w http.ResponseWriter, _ *http.Request) {
 // certificate is never recorded and CheckPeer refuses it.
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Issuer == nil {
-		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not enroll edges: ask a node that does")
 		return
 	}
 	var req EnrollRequest
@@ -227,7 +227,7 @@ func (s *Server) uiCert(req EnrollRequest, node string) (string, error) {
 // renew issues a new certificate to an edge over its current one.
 func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Issuer == nil {
-		httpError(w, http.StatusNotFound, "this city node does not renew certificates (no fleet CA)")
+		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not renew certificates: ask a node that does")
 		return
 	}
 	c := callerOf(r)
@@ -295,7 +295,7 @@ func (s *Server) Telemetry(ctx context.Context, node string, t *fsm.Telemetry) e
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Issuer == nil {
-		httpError(w, http.StatusNotFound, "this city node does not enroll edges (no fleet CA)")
+		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not enroll edges: ask a node that does")
 		return
 	}
 	var req TokenRequest

@@ -63,7 +63,9 @@ func runCity(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	pki, err := certs.Load(*pkiDir)
+	// Only what this node needs: its own certificate, the CA certificates,
+	// and the fleet CA and data-signing keys if the folder holds them.
+	pki, err := certs.LoadNode(*pkiDir, *id)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func cityRestore(args []string) error {
 		fmt.Fprintln(os.Stderr, "usage: xanode city restore --file FILE --data DIR --id ID --raft ADDR [--api ADDR] --pki DIR [--above INDEX]")
 		return errUsage
 	}
-	pki, err := certs.Load(*pkiDir)
+	pki, err := certs.LoadNode(*pkiDir, *id)
 	if err != nil {
 		return err
 	}

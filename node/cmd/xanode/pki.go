@@ -23,9 +23,13 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "issue-node" {
 		return pkiIssueNode(args[1:])
 	}
+	if len(args) > 0 && args[0] == "export-node" {
+		return pkiExportNode(args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
 		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
-			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]")
+			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]\n"+
+			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
@@ -104,4 +108,35 @@ func ipStrings(c *certs.Credential) []string {
 		out = append(out, ip.String())
 	}
 	return out
+}
+
+// pkiExportNode writes the PKI folder one city node runs with: its own
+// key, not the others' nor the admin's.
+func pkiExportNode(args []string) error {
+	fs := flag.NewFlagSet("pki export-node", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the full PKI folder")
+	id := fs.String("id", "", "the city node's ID")
+	out := fs.String("out", "", "the folder to create for that node")
+	noIssuer := fs.Bool("no-issuer", false, "leave out the fleet CA key: the node will not enroll or renew edges")
+	noSigner := fs.Bool("no-signer", false, "leave out the data-signing key: the node will not build bundles")
+	if err := fs.Parse(args); err != nil || *dir == "" || *id == "" || *out == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]")
+		return errUsage
+	}
+	p, err := certs.Load(*dir)
+	if err != nil {
+		return err
+	}
+	if err := p.ExportNode(*out, *id, !*noIssuer, !*noSigner); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s for %s: root and fleet CA certificates, its own certificate and key", *out, *id)
+	if !*noIssuer {
+		fmt.Print(", the fleet CA key")
+	}
+	if !*noSigner {
+		fmt.Print(", the data-signing key")
+	}
+	fmt.Println("\n(no admin key, no other node's key)")
+	return nil
 }

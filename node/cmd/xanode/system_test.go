@@ -190,8 +190,15 @@ func TestCityClusterProcesses(t *testing.T) {
 	var urls []string
 	for i := 1; i <= 3; i++ {
 		api := freeAddr(t)
+		nodePKI := pkiDir
+		if i == 2 {
+			// city-2 runs with only what it needs: no admin key, no other
+			// node's key, no fleet CA or data-signing key.
+			nodePKI = filepath.Join(dir, "pki-city-2")
+			xanode(t, "pki", "export-node", "--pki", pkiDir, "--id", "city-2", "--out", nodePKI, "--no-issuer", "--no-signer")
+		}
 		args := []string{"city", "--id", fmt.Sprintf("city-%d", i), "--data", filepath.Join(dir, fmt.Sprintf("city-%d", i)),
-			"--raft", freeAddr(t), "--api", api, "--pki", pkiDir, "--raft-heartbeat", "200ms"}
+			"--raft", freeAddr(t), "--api", api, "--pki", nodePKI, "--raft-heartbeat", "200ms"}
 		if i == 1 {
 			args = append(args, "--bootstrap")
 		} else {
