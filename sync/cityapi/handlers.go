@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -146,13 +150,26 @@ type JoinRequest struct {
 	APIURL   string `json:"api_url,omitempty"` // registered so followers can forward to it
 }
 
+// forwardedFor carries the caller of a join that a follower forwards to
+// the leader, as role/ID; only a city node may set it.
+const forwardedFor = "X-Xanode-Forwarded-For"
+
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	var j JoinRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&j); err != nil {
 		httpError(w, http.StatusBadRequest, "join: %v", err)
 		return
 	}
-	if c := callerOf(r); c.role == certs.RoleCity && c.id != j.ID {
+	c := callerOf(r)
+	if f := r.Header.Get(forwardedFor); f != "" && c.role == certs.RoleCity {
+		role, id, ok := strings.Cut(f, "/")
+		if !ok || (certs.Role(role) != certs.RoleCity && certs.Role(role) != certs.RoleAdmin) {
+			httpError(w, http.StatusBadRequest, "join: forwarded for %q", f)
+			return
+		}
+		c = caller{id: id, role: certs.Role(role)}
+	}
+	if c.role == certs.RoleCity && c.id != j.ID {
 		httpError(w, http.StatusForbidden, "node %q may not join as %q", c.id, j.ID)
 		return
 	}
@@ -160,7 +177,12 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "join needs id and raft_addr")
 		return
 	}
-	if err := s.cfg.Cluster.Join(j.ID, j.RaftAddr); err != nil {
+	err := s.cfg.Cluster.Join(j.ID, j.RaftAddr)
+	var nl *cluster.NotLeaderError
+	if errors.As(err, &nl) && r.Header.Get(forwardedFor) == "" && s.forwardJoin(w, r, nl.LeaderID, c, j) {
+		return
+	}
+	if err != nil {
 		applyError(w, err)
 		return
 	}
@@ -171,6 +193,34 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, j)
+}
+
+// forwardJoin passes a join to the leader, so that a node may name any
+// member in --join; it reports whether it answered the request.
+func (s *Server) forwardJoin(w http.ResponseWriter, r *http.Request, leader string, c caller, j JoinRequest) bool {
+	peers, err := s.cfg.Cluster.FSM().Peers()
+	url := peers[leader]
+	if s.peers == nil || err != nil || url == "" {
+		return false
+	}
+	body, _ := json.Marshal(j)
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url+"/v1/cluster/join", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(forwardedFor, string(c.role)+"/"+c.id)
+	resp, err := s.peers.Do(req)
+	if err != nil {
+		httpError(w, http.StatusBadGateway, "join: forwarding to the leader %s at %s: %v", leader, url, err)
+		return true
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.StatusCode)
+	w.Write(b)
+	return true
 }
 
 func isDigits(s string) bool {

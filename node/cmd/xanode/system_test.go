@@ -199,10 +199,14 @@ func TestCityClusterProcesses(t *testing.T) {
 		}
 		args := []string{"city", "--id", fmt.Sprintf("city-%d", i), "--data", filepath.Join(dir, fmt.Sprintf("city-%d", i)),
 			"--raft", freeAddr(t), "--api", api, "--pki", nodePKI, "--raft-heartbeat", "200ms"}
-		if i == 1 {
+		switch i {
+		case 1:
 			args = append(args, "--bootstrap")
-		} else {
+		case 2:
 			args = append(args, "--join", urls[0])
+		default:
+			// Through a follower: it forwards the join to the leader.
+			args = append(args, "--join", urls[1])
 		}
 		start(t, fmt.Sprintf("city-%d", i), args...)
 		urls = append(urls, "https://"+api)
