@@ -26,10 +26,14 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "export-node" {
 		return pkiExportNode(args[1:])
 	}
+	if len(args) > 0 && args[0] == "data-signer" {
+		return pkiDataSigner(args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
 		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
 			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]\n"+
-			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]")
+			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]\n"+
+			"       xanode pki data-signer --root ROOT_DIR --pki DIR")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
@@ -138,5 +142,25 @@ func pkiExportNode(args []string) error {
 		fmt.Print(", the data-signing key")
 	}
 	fmt.Println("\n(no admin key, no other node's key)")
+	return nil
+}
+
+// pkiDataSigner rotates the data-signing key (see
+// deploy/runbooks/rotate-data-signing-key.md).
+func pkiDataSigner(args []string) error {
+	fs := flag.NewFlagSet("pki data-signer", flag.ContinueOnError)
+	root := fs.String("root", "", "folder with root.crt and root.key (the offline root)")
+	dir := fs.String("pki", "", "the PKI folder whose data-signing key and certificate are replaced (old ones kept as .old)")
+	if err := fs.Parse(args); err != nil || *root == "" || *dir == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki data-signer --root ROOT_DIR --pki DIR")
+		return errUsage
+	}
+	cert, err := certs.NewDataSigner(*root, *dir, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new data-signing certificate in %s: serial %s, valid until %s\n"+
+		"copy data-signing.crt and data-signing.key to every city node that builds bundles and restart them one by one;\n"+
+		"edges need nothing (same root)\n", *dir, certs.Serial(cert), cert.NotAfter.Format(time.RFC3339))
 	return nil
 }
