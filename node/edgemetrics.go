@@ -14,9 +14,10 @@ func (n *Edge) initMetrics() {
 	r := metrics.New()
 	n.metrics = r
 	n.reads = r.Counter("xanode_reader_reads_total", "Card reads by result (ok, failed) and assurance level or failure reason.", "result", "detail")
+	read := metrics.Cached(time.Second, n.Edge.Status) // one status per scrape
 	status := func(f func(st edge.Status) float64) func() float64 {
 		return func() float64 {
-			st, err := n.Edge.Status()
+			st, err := read()
 			if err != nil {
 				return math.NaN()
 			}

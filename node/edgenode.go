@@ -96,16 +96,7 @@ func WriteEdgeCredentials(dir string, cred *certs.Credential, rootPEM []byte, id
 
 func loadEdgeCredentials(dir string) (tls.Certificate, *x509.CertPool, EdgeIdentity, error) {
 	var id EdgeIdentity
-	certPath := filepath.Join(dir, edgeCertFile)
-	cert, err := tls.LoadX509KeyPair(certPath, filepath.Join(dir, edgeKeyFile))
-	if err != nil {
-		// A renewal interrupted between its two renames (WriteEdgeFiles).
-		if _, serr := os.Stat(certPath + ".next"); serr == nil {
-			if rerr := os.Rename(certPath+".next", certPath); rerr == nil {
-				cert, err = tls.LoadX509KeyPair(certPath, filepath.Join(dir, edgeKeyFile))
-			}
-		}
-	}
+	cert, err := loadPair(dir, edgeCertFile, edgeKeyFile)
 	if err != nil {
 		return cert, nil, id, fmt.Errorf("edge: certificate in %s: %w (enroll the node first)", dir, err)
 	}

@@ -128,41 +128,41 @@ const (
 // writeUIFiles stores the UI certificate and key: both written beside
 // their targets, then renamed key first.
 func writeUIFiles(dir string, certPEM, keyPEM []byte) error {
-	for _, f := range []struct {
-		name string
-		data []byte
-		mode os.FileMode
-	}{{uiKeyFile, keyPEM, 0o600}, {uiCertFile, certPEM, 0o644}} {
-		if err := writeSynced(filepath.Join(dir, f.name+".next"), f.data, f.mode); err != nil {
-			return fmt.Errorf("edge: write %s: %w", f.name, err)
-		}
-	}
-	for _, name := range []string{uiKeyFile, uiCertFile} {
-		if err := os.Rename(filepath.Join(dir, name+".next"), filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("edge: install %s: %w", name, err)
-		}
-	}
-	return nil
+	return installFiles(dir, []edgeFile{{uiKeyFile, keyPEM, 0o600}, {uiCertFile, certPEM, 0o644}})
 }
 
 // loadUI reads the UI certificate, if the edge has one (nil, nil if not).
 func loadUI(dir string) (*tls.Certificate, error) {
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, uiCertFile), filepath.Join(dir, uiKeyFile))
-	if errors.Is(err, os.ErrNotExist) {
+	missing := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return errors.Is(err, os.ErrNotExist)
+	}
+	if missing(uiKeyFile) || missing(uiCertFile) && missing(uiCertFile+".next") {
 		return nil, nil
 	}
-	if err != nil {
-		// A renewal interrupted between its two renames.
-		if _, serr := os.Stat(filepath.Join(dir, uiCertFile+".next")); serr == nil {
-			if os.Rename(filepath.Join(dir, uiCertFile+".next"), filepath.Join(dir, uiCertFile)) == nil {
-				cert, err = tls.LoadX509KeyPair(filepath.Join(dir, uiCertFile), filepath.Join(dir, uiKeyFile))
-			}
-		}
-	}
+	cert, err := loadPair(dir, uiCertFile, uiKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("edge: UI certificate in %s: %w (enroll again with --ui-host, or remove %s and %s to serve plain HTTP)", dir, err, uiCertFile, uiKeyFile)
 	}
 	return &cert, nil
+}
+
+// loadPair loads a certificate and its key, completing an installation
+// that a crash interrupted between the key's rename and the
+// certificate's (installFiles): then CERT.next fits the new key.
+func loadPair(dir, certName, keyName string) (tls.Certificate, error) {
+	certPath, keyPath := filepath.Join(dir, certName), filepath.Join(dir, keyName)
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err == nil {
+		return cert, nil
+	}
+	if _, serr := os.Stat(certPath + ".next"); serr != nil {
+		return cert, err
+	}
+	if rerr := os.Rename(certPath+".next", certPath); rerr != nil {
+		return cert, err
+	}
+	return tls.LoadX509KeyPair(certPath, keyPath)
 }
 
 // fetchRoot downloads the city root without trusting the connection: the
@@ -220,16 +220,25 @@ func WriteEdgeFiles(dir string, certPEM, keyPEM, rootPEM []byte, id *EdgeIdentit
 		b, _ := json.MarshalIndent(id, "", "  ")
 		idJSON = append(b, '\n')
 	}
-	files := []struct {
-		name string
-		data []byte
-		mode os.FileMode
-	}{
+	return installFiles(dir, []edgeFile{
 		{edgeKeyFile, keyPEM, 0o600},
 		{edgeCertFile, certPEM, 0o644},
 		{edgeRootFile, rootPEM, 0o644},
 		{edgeIDFile, idJSON, 0o644},
-	}
+	})
+}
+
+// edgeFile is one file of an edge's data folder; nil data leaves it as it is.
+type edgeFile struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+// installFiles writes every file and syncs it beside its target as
+// NAME.next, then renames them over their targets in order (keys before
+// their certificates).
+func installFiles(dir string, files []edgeFile) error {
 	for _, f := range files {
 		if f.data != nil {
 			if err := writeSynced(filepath.Join(dir, f.name+".next"), f.data, f.mode); err != nil {

@@ -40,6 +40,9 @@ func (s *Server) initMetrics() {
 	m.bundles = r.Counter("xanode_bundle_requests_total", "Bundle requests, by what the edge asked for (full: since=0).", "asked")
 	m.refused = r.Counter("xanode_fleet_refused_total", "Edge requests refused by the fleet state (revoked, suspended, superseded certificate).")
 	m.tel = r.Counter("xanode_telemetry_total", "Telemetry samples recorded through raft.")
+	// One state read per scrape, shared by the series below.
+	status := metrics.Cached(time.Second, s.cfg.Cluster.FSM().Status)
+	fleet := metrics.Cached(time.Second, s.cfg.Cluster.FSM().FleetNodes)
 	st := func(key string) func() float64 {
 		return func() float64 {
 			rs, ok := s.cfg.Cluster.(raftStats)
@@ -83,14 +86,14 @@ func (s *Server) initMetrics() {
 		return float64(n)
 	})
 	r.GaugeFunc("xanode_citizens", "Citizen records in the state.", func() float64 {
-		st, err := s.cfg.Cluster.FSM().Status()
+		st, err := status()
 		if err != nil {
 			return math.NaN()
 		}
 		return float64(st.Citizens)
 	})
 	r.GaugeFunc("xanode_history_changes", "Changes in the change history (every outcome).", func() float64 {
-		st, err := s.cfg.Cluster.FSM().Status()
+		st, err := status()
 		if err != nil {
 			return math.NaN()
 		}
@@ -98,7 +101,7 @@ func (s *Server) initMetrics() {
 	})
 	r.GaugeVecFunc("xanode_fleet_nodes", "Edge nodes by state (flagged: active but not seen for the policy's FlagAfter).", "state", func() map[string]float64 {
 		out := map[string]float64{fsm.NodeActive: 0, fsm.NodeSuspended: 0, fsm.NodeRevoked: 0, "flagged": 0}
-		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
+		nodes, err := fleet()
 		if err != nil {
 			return nil
 		}
@@ -113,7 +116,7 @@ func (s *Server) initMetrics() {
 		return out
 	})
 	r.GaugeFunc("xanode_fleet_max_outbox_age_seconds", "Age of the oldest unsynced change any active edge reported.", func() float64 {
-		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
+		nodes, err := fleet()
 		if err != nil {
 			return math.NaN()
 		}
@@ -126,7 +129,7 @@ func (s *Server) initMetrics() {
 		return oldest
 	})
 	r.GaugeFunc("xanode_fleet_max_lag", "The largest subset lag (raft entries behind the city) any active edge reported.", func() float64 {
-		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
+		nodes, err := fleet()
 		if err != nil {
 			return math.NaN()
 		}
@@ -139,7 +142,7 @@ func (s *Server) initMetrics() {
 		return float64(lag)
 	})
 	r.GaugeFunc("xanode_fleet_min_cert_expiry_timestamp_seconds", "Earliest certificate expiry (Unix time) of an active edge.", func() float64 {
-		nodes, err := s.cfg.Cluster.FSM().FleetNodes()
+		nodes, err := fleet()
 		if err != nil {
 			return math.NaN()
 		}

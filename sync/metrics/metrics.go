@@ -17,6 +17,7 @@ import (
 	"strings"
 	gosync "sync"
 	"sync/atomic"
+	"time"
 )
 
 // Registry holds metric families and writes them out.
@@ -290,4 +291,24 @@ func num(v float64) string {
 		return "-Inf"
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// Cached returns fn wrapped so that it runs at most once per ttl; callers
+// in between share its last result. Several series read from one costly
+// snapshot (a state read, a status) use it so that a scrape takes the
+// snapshot once, not once per series.
+func Cached[T any](ttl time.Duration, fn func() (T, error)) func() (T, error) {
+	var mu gosync.Mutex
+	var at time.Time
+	var v T
+	var err error
+	return func() (T, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if at.IsZero() || time.Since(at) >= ttl {
+			v, err = fn()
+			at = time.Now()
+		}
+		return v, err
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestExposition(t *testing.T) {
@@ -99,5 +100,20 @@ func TestMisuse(t *testing.T) {
 			}()
 			f(New())
 		}()
+	}
+}
+
+func TestCached(t *testing.T) {
+	calls := 0
+	f := Cached(time.Hour, func() (int, error) { calls++; return calls, nil })
+	for range 3 {
+		if v, _ := f(); v != 1 {
+			t.Fatalf("got %d", v)
+		}
+	}
+	g := Cached(0, func() (int, error) { calls++; return calls, nil })
+	g()
+	if v, _ := g(); v != 3 {
+		t.Fatalf("a zero ttl cached: %d", v)
 	}
 }

@@ -53,27 +53,6 @@ func xanodeFails(t *testing.T, code int, want string, args ...string) string {
 	return string(out)
 }
 
-// seed is seedCluster retried while leadership moves, as it may on a
-// loaded machine: an import and an assignment are safe to repeat.
-func seed(t *testing.T, c *cityCluster) {
-	t.Helper()
-	pop := filepath.Join(c.dir, "pop.jsonl")
-	writeFile(t, pop, `{"id":"`+faultCitizen+`","fields":{"full_name":"Nguyễn Văn An","birth_date":"1990-05-01","sex":"M","commune":"92101"}}`+"\n")
-	for _, args := range []func(url string) []string{
-		func(url string) []string {
-			return []string{"city", "import", "--city", url, "--file", pop, "--pki", c.pki}
-		},
-		func(url string) []string {
-			return []string{"fleet", "--city", url, "--pki", c.pki, "assign", "edge-1", "92101"}
-		},
-	} {
-		waitFor(t, "the leader to take the seed", 30*time.Second, func() bool {
-			l := c.leader()
-			return l >= 0 && exec.Command(binary, args(c.url(l))...).Run() == nil
-		})
-	}
-}
-
 // forwardingTo waits until a follower forwards an admin request to the
 // leader, which proves the leader's API URL is in the replicated peer
 // table, and returns that leader.
@@ -103,7 +82,7 @@ func TestBackupRestoreProcesses(t *testing.T) {
 		t.Skip("system test")
 	}
 	c := startCluster(t)
-	seed(t, c)
+	seedCluster(t, c)
 	p := newPusher(t, c)
 	p.push(t, 10)
 	// The restored node takes this leader's ID and addresses: its API URL
@@ -237,7 +216,7 @@ func TestRecoverMajorityLossProcesses(t *testing.T) {
 		t.Skip("system test")
 	}
 	c := startCluster(t)
-	seed(t, c)
+	seedCluster(t, c)
 	p := newPusher(t, c)
 	for i := 0; i < 3; i++ {
 		p.push(t, 10)

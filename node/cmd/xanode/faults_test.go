@@ -182,7 +182,8 @@ func seedCluster(t *testing.T, c *cityCluster) {
 		},
 	} {
 		waitFor(t, "seeding through the leader", 30*time.Second, func() bool {
-			return exec.Command(binary, args(c.url(c.leader()))...).Run() == nil
+			l := c.leader()
+			return l >= 0 && exec.Command(binary, args(c.url(l))...).Run() == nil
 		})
 	}
 }
