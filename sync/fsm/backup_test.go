@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
@@ -53,6 +54,13 @@ func TestBackupIsOneConsistentView(t *testing.T) {
 				Data: (&Command{Kind: KindChanges, Received: t0, Changes: []*registry.Change{c}}).Encode()}})
 		}
 	}()
+	// Let the applier get going before the first backup: on a loaded
+	// machine five backups can otherwise finish before it runs at all.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if st, _ := l.f.Status(); st.Changes > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	dir := t.TempDir()
 	var last Status
 	for i := range 5 {
