@@ -87,8 +87,9 @@ type FSM struct {
 	stopOnce gosync.Once
 	done     chan struct{}
 
-	authMu gosync.RWMutex // guards auth
-	auth   map[string]nodeAuth
+	authMu  gosync.RWMutex // guards auth and revoked
+	auth    map[string]nodeAuth
+	revoked map[string]bool // serials on the fleet CA's revocation list (crl.go)
 
 	observer atomic.Pointer[func([]Event)]
 }
@@ -209,7 +210,10 @@ func (f *FSM) open() error {
 				return err
 			}
 		}
-		return f.loadAuth(tx)
+		if err := f.loadAuth(tx); err != nil {
+			return err
+		}
+		return f.loadCRL(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -306,11 +310,18 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	if err != nil {
 		return err
 	}
+	if !cmd.Legacy() {
+		// The city refused it before it reached the log; checked again
+		// because the log is the contract between replicas.
+		if err := cmd.Authorize(); err != nil {
+			return err
+		}
+	}
 	switch cmd.Kind {
 	case KindChanges:
 		outs := make([]*registry.Outcome, len(cmd.Changes))
 		for i, c := range cmd.Changes {
-			outs[i] = f.applyChange(t, cmd.Received, l.Index, c)
+			outs[i] = f.applyChange(t, cmd, l.Index, c)
 		}
 		return outs
 	case KindImport:
@@ -333,6 +344,12 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
 	case KindOfficer:
 		return f.applyOfficer(t, l.Index, cmd)
+	case KindCRL:
+		return f.applyCRL(t, cmd)
+	case KindChallenge:
+		return f.applyChallenge(t, cmd)
+	case KindPresence:
+		return f.applyPresence(t, l.Index, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)
