@@ -156,6 +156,16 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 			return err
 		}
 		stream = s
+		n.fsm.OnCRL(func() {
+			if d := s.dropRevoked(); d > 0 {
+				n.log.Warn("raft connections of revoked certificates closed", "connections", d)
+			}
+			if own := cfg.ServerTLS.Certificates; len(own) > 0 && own[0].Leaf != nil {
+				if err := n.fsm.CheckCert(certs.Serial(own[0].Leaf)); err != nil {
+					n.log.Error("this node's own certificate is revoked: the other nodes refuse it; issue a new one (xanode pki issue-node --replace) or retire the node", "err", err)
+				}
+			}
+		})
 	} else {
 		stream = &tcpStream{Listener: cfg.Listener, advertise: cfg.Advertise}
 	}

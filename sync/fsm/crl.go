@@ -61,6 +61,7 @@ func (f *FSM) applyCRL(t *txn, cmd *Command) any {
 	}
 	t.put(bCRL, kFleetCRL, cmd.CRL, true)
 	f.setRevoked(crl)
+	t.events = append(t.events, Event{Kind: EventCRL})
 	return nil
 }
 

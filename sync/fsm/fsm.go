@@ -92,6 +92,7 @@ type FSM struct {
 	revoked map[string]bool // serials on the fleet CA's revocation list (crl.go)
 
 	observer atomic.Pointer[func([]Event)]
+	onCRL    atomic.Pointer[func()]
 }
 
 // Event is something observers of the FSM act on once it is applied:
@@ -113,6 +114,7 @@ const (
 	EventSubset   EventKind = iota + 1 // a commune's subset changed
 	EventRevoked                       // a node was revoked or suspended
 	EventAssigned                      // a node's communes changed
+	EventCRL                           // the fleet CA's revocation list changed
 )
 
 // Observe sets the function that hears the events of every applied batch,
@@ -124,6 +126,24 @@ func (f *FSM) Observe(fn func([]Event)) {
 		return
 	}
 	f.observer.Store(&fn)
+}
+
+// OnCRL sets the function called after a new fleet revocation list took
+// effect (applied, or brought by a snapshot): the raft transport closes
+// the connections of certificates it now revokes. It runs on raft's apply
+// path and must return promptly. nil stops it.
+func (f *FSM) OnCRL(fn func()) {
+	if fn == nil {
+		f.onCRL.Store(nil)
+		return
+	}
+	f.onCRL.Store(&fn)
+}
+
+func (f *FSM) crlChanged() {
+	if fn := f.onCRL.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // flushEvery bounds how long applied entries wait to be committed to disk.
@@ -253,6 +273,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out, events := f.applyBatch(logs)
 	if fn := f.observer.Load(); fn != nil && len(events) > 0 {
 		(*fn)(events)
+	}
+	for _, e := range events {
+		if e.Kind == EventCRL {
+			f.crlChanged()
+			break
+		}
 	}
 	return out
 }
@@ -448,7 +474,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := os.Rename(tmp, f.path); err != nil {
 		return fmt.Errorf("fsm: restore: rename: %w", err)
 	}
-	return f.open()
+	if err := f.open(); err != nil {
+		return err
+	}
+	f.crlChanged()
+	return nil
 }
 
 // Status is a summary of the state.
