@@ -12,6 +12,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // Proof of presence (DESIGN.md, "Trust model"): how an office reaches a
@@ -47,33 +48,6 @@ const (
 	challengeWindow = time.Minute
 )
 
-// ChallengeResponse answers POST /v1/presence/challenge.
-type ChallengeResponse struct {
-	Challenge string    `json:"challenge"` // hex, 8 bytes: what the chip signs
-	Expires   time.Time `json:"expires"`
-}
-
-// PresenceRequest is the body of POST /v1/presence.
-type PresenceRequest struct {
-	Citizen   string `json:"citizen"`
-	Challenge string `json:"challenge,omitempty"` // the one the chip signed, if it can
-	Proof     []byte `json:"proof"`               // reader/presence.Proof, marshalled
-}
-
-// PresenceResponse answers POST /v1/presence. With the chip's signature
-// the office may act for the citizen until Until, and Record is the
-// citizen's record; without one, changes it records go to review and no
-// record is released.
-type PresenceResponse struct {
-	Citizen string            `json:"citizen"`
-	AA      bool              `json:"aa"`
-	Review  bool              `json:"review"`
-	Until   time.Time         `json:"until"`
-	Record  *registry.Citizen `json:"record,omitempty"`
-	Chip    *fsm.ChipSummary  `json:"chip,omitempty"`
-	Note    string            `json:"note,omitempty"`
-}
-
 func (s *Server) presenceRoutes() {
 	s.mux.HandleFunc("POST /v1/presence/challenge", s.role(s.presenceChallenge, certs.RoleEdge))
 	s.mux.HandleFunc("POST /v1/presence", s.role(s.presence, certs.RoleEdge))
@@ -97,7 +71,7 @@ func (s *Server) presenceChallenge(w http.ResponseWriter, r *http.Request) {
 		applyError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ChallengeResponse{Challenge: ch, Expires: s.cfg.Now().Add(fsm.ChallengeTTL)})
+	writeJSON(w, http.StatusOK, wire.Challenge{Challenge: ch, Expires: s.cfg.Now().Add(fsm.ChallengeTTL)})
 }
 
 func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +80,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "this city node has no CSCA trust store to verify chips with (xanode city --csca): ask another")
 		return
 	}
-	var req PresenceRequest
+	var req wire.PresenceRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxProofBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -154,7 +128,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "unexpected presence response %T", res)
 		return
 	}
-	out := PresenceResponse{Citizen: v.ID, AA: v.AA, Review: !v.AA, Until: g.Until, Chip: &v.Chip}
+	out := wire.PresenceResponse{Citizen: v.ID, AA: v.AA, Review: !v.AA, Until: g.Until, Chip: &v.Chip}
 	if v.AA {
 		if out.Record, err = s.cfg.Cluster.FSM().Citizen(v.ID); err != nil {
 			httpError(w, http.StatusInternalServerError, "%v", err)

@@ -54,17 +54,17 @@ func TestPresence(t *testing.T) {
 
 	challenge := func() string {
 		code, b := do(t, edge1, "POST", k.srv.URL+"/v1/presence/challenge", "application/json", nil)
-		var cr ChallengeResponse
+		var cr wire.Challenge
 		if code != http.StatusOK || json.Unmarshal(b, &cr) != nil || len(cr.Challenge) != 16 {
 			t.Fatalf("challenge: %d %s", code, b)
 		}
 		return cr.Challenge
 	}
-	prove := func(citizen, challenge string, chip fakeChip) (int, PresenceResponse, []byte) {
+	prove := func(citizen, challenge string, chip fakeChip) (int, wire.PresenceResponse, []byte) {
 		proof, _ := json.Marshal(chip)
-		body, _ := json.Marshal(PresenceRequest{Citizen: citizen, Challenge: challenge, Proof: proof})
+		body, _ := json.Marshal(wire.PresenceRequest{Citizen: citizen, Challenge: challenge, Proof: proof})
 		code, b := do(t, edge1, "POST", k.srv.URL+"/v1/presence", "application/json", body)
-		var pr PresenceResponse
+		var pr wire.PresenceResponse
 		json.Unmarshal(b, &pr)
 		return code, pr, b
 	}

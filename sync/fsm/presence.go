@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // Proof of presence (DESIGN.md, "Trust model"): an office may reach
@@ -43,14 +44,7 @@ const (
 
 // ChipSummary is what the city verified on the chip, kept with the grant
 // so that city IT reviewing a change sees the evidence.
-type ChipSummary struct {
-	Document       string `json:"document"` // DG1 document number
-	FullName       string `json:"full_name,omitempty"`
-	BirthDate      string `json:"birth_date,omitempty"`
-	Sex            string `json:"sex,omitempty"`
-	CSCA           string `json:"csca,omitempty"`
-	DocumentSigner string `json:"document_signer,omitempty"`
-}
+type ChipSummary = wire.ChipSummary
 
 // PresenceOp is the payload of KindChallenge (Node and Challenge) and
 // KindPresence (the verified proof).
