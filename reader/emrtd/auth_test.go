@@ -133,7 +133,7 @@ func TestSecurityInfos(t *testing.T) {
 	// Round trip through Marshal, as the emulator writes DG14.
 	s.ChipAuthentication = []ChipAuthenticationInfo{{Protocol: protocolOID(oidCA, arcECDH, AES128), Version: 1, KeyID: 7}}
 	s.ActiveAuthentication = &ActiveAuthenticationInfo{Version: 1, SignatureAlgorithm: OIDActiveAuthentication}
-	dg14, err := s.MarshalDG14()
+	dg14, err := s.MarshalDG14(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func FuzzParseDG14(f *testing.F) {
 		ChipAuthenticationKeys: []ChipAuthenticationKey{{Protocol: protocolArc(oidPK, arcECDH), Key: &priv.PublicKey, KeyID: -1}},
 		PACE:                   []PACEInfo{{Protocol: protocolOID(oidPACE, arcECDH, AES128), Version: 2, ParameterID: 13}},
 	}
-	dg14, _ := s.MarshalDG14()
+	dg14, _ := s.MarshalDG14(nil)
 	f.Add(dg14)
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 1024)
 	dg15, _ := MarshalDG15(&rsaKey.PublicKey)
