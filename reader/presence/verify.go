@@ -75,6 +75,7 @@ func Verify(p *Proof, store *trust.Store, now time.Time) (*Verified, error) {
 	v := &Verified{ID: d.dg13.ID, MRZ: d.mrz, DG13: d.dg13}
 	v.passiveAuthentication(p, d, store, now)
 	v.consistency(d)
+	v.expiry(d, now)
 	v.cardAccess(p)
 	aa := v.activeAuthentication(p, d)
 	if len(v.Reasons) > 0 {
@@ -155,6 +156,18 @@ func (v *Verified) consistency(d *parsed) {
 		v.note("DG13's date of birth %q is not a date; not compared with DG1's", d.dg13.Text(vncard.FieldDateOfBirth))
 	} else if dob.YYMMDD() != d.mrz.DateOfBirth {
 		v.fail("DG1's date of birth %s differs from DG13's %s", d.mrz.DateOfBirth, dob)
+	}
+}
+
+// expiry notes an expired card: its chip still shows who holds it, which
+// is what a proof of presence is for, but the city may want a new card.
+func (v *Verified) expiry(d *parsed, now time.Time) {
+	e := d.dg13.ExpiryDate
+	if e.IsZero() || e.Month == 0 || e.Day == 0 {
+		return
+	}
+	if time.Date(e.Year, time.Month(e.Month), e.Day+1, 0, 0, 0, 0, time.UTC).Before(now) {
+		v.note("the card expired on %s", e)
 	}
 }
 

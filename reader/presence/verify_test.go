@@ -153,8 +153,65 @@ func mustChip(t testing.TB, ca, aa bool) emulator.ChipKeys {
 	return k
 }
 
+// verifyCase is one proof for Verify and what must come of it.
+type verifyCase struct {
+	name   string
+	proof  func(t *testing.T) *Proof
+	err    error  // nil, ErrMalformed or ErrNotAuthentic
+	says   string // in the error
+	aa     bool
+	noteOn string // in a note, when verified
+}
+
 func TestVerify(t *testing.T) {
 	pki := mustPKI(t)
+	for _, tc := range verifyCases(t, pki) {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := Verify(tc.proof(t), pki.store, now)
+			if tc.err == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkVerified(t, v, tc.aa)
+				if tc.noteOn != "" && !strings.Contains(strings.Join(v.Notes, "; "), tc.noteOn) {
+					t.Fatalf("notes %q, want one on %q", v.Notes, tc.noteOn)
+				}
+				return
+			}
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err = %v, want %v saying %q", err, tc.err, tc.says)
+			}
+			other := map[error]error{ErrMalformed: ErrNotAuthentic, ErrNotAuthentic: ErrMalformed}[tc.err]
+			if errors.Is(err, other) {
+				t.Fatalf("err = %v is also %v", err, other)
+			}
+			switch {
+			case tc.err == ErrMalformed && v != nil:
+				t.Fatalf("malformed, yet a Verified: %+v", v)
+			case tc.err == ErrNotAuthentic && (v == nil || len(v.Reasons) == 0 || v.AA):
+				t.Fatalf("not authentic: Verified %+v", v)
+			}
+		})
+	}
+	good := proofOf(t, mustCard(t, citizen, emulator.ChipKeys{}, pki.ds), emulator.ChipKeys{}, challenge)
+	if _, err := Verify(good, nil, now); !errors.Is(err, ErrNoTrustStore) {
+		t.Fatalf("no store: %v", err)
+	}
+	if _, err := Verify(nil, pki.store, now); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("no proof: %v", err)
+	}
+	// A card past its expiry is still the citizen's card, with a note.
+	expired := citizen
+	ago := now.AddDate(0, -1, 0)
+	expired.ExpiryDate = vncard.Date{Year: ago.Year(), Month: int(ago.Month()), Day: ago.Day()}
+	v, err := Verify(proofOf(t, mustCard(t, expired, emulator.ChipKeys{}, pki.ds), emulator.ChipKeys{}, challenge), pki.store, now)
+	if err != nil || !strings.Contains(strings.Join(v.Notes, "; "), "the card expired on") {
+		t.Fatalf("expired card: %v, notes %q", err, v.Notes)
+	}
+}
+
+// verifyCases are the proofs TestVerify checks, made under pki.
+func verifyCases(t *testing.T, pki *testPKI) []verifyCase {
 	chip := mustChip(t, true, true) // as `xanode card make` makes it: CA, RSA-2048 AA
 	ecAA, err := emulator.NewAAKey("brainpoolP256r1")
 	if err != nil {
@@ -163,14 +220,7 @@ func TestVerify(t *testing.T) {
 	ecChip := emulator.ChipKeys{AA: ecAA}
 	caOnly := emulator.ChipKeys{CA: chip.CA}
 	good := mustCard(t, citizen, chip, pki.ds)
-	tests := []struct {
-		name   string
-		proof  func(t *testing.T) *Proof
-		err    error  // nil, ErrMalformed or ErrNotAuthentic
-		says   string // in the error
-		aa     bool
-		noteOn string // in a note, when verified
-	}{
+	return []verifyCase{
 		{"good, with AA", func(t *testing.T) *Proof { return proofOf(t, good, chip, challenge) }, nil, "", true, ""},
 		{"good, ECDSA AA", func(t *testing.T) *Proof {
 			return proofOf(t, mustCard(t, citizen, ecChip, pki.ds), ecChip, challenge)
@@ -272,40 +322,6 @@ func TestVerify(t *testing.T) {
 			p.Challenge = challenge[:4]
 			return p
 		}, ErrMalformed, "challenge of 4 bytes", false, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			v, err := Verify(tc.proof(t), pki.store, now)
-			if tc.err == nil {
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkVerified(t, v, tc.aa)
-				if tc.noteOn != "" && !strings.Contains(strings.Join(v.Notes, "; "), tc.noteOn) {
-					t.Fatalf("notes %q, want one on %q", v.Notes, tc.noteOn)
-				}
-				return
-			}
-			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.says) {
-				t.Fatalf("err = %v, want %v saying %q", err, tc.err, tc.says)
-			}
-			other := map[error]error{ErrMalformed: ErrNotAuthentic, ErrNotAuthentic: ErrMalformed}[tc.err]
-			if errors.Is(err, other) {
-				t.Fatalf("err = %v is also %v", err, other)
-			}
-			switch {
-			case tc.err == ErrMalformed && v != nil:
-				t.Fatalf("malformed, yet a Verified: %+v", v)
-			case tc.err == ErrNotAuthentic && (v == nil || len(v.Reasons) == 0 || v.AA):
-				t.Fatalf("not authentic: Verified %+v", v)
-			}
-		})
-	}
-	if _, err := Verify(proofOf(t, good, chip, challenge), nil, now); !errors.Is(err, ErrNoTrustStore) {
-		t.Fatalf("no store: %v", err)
-	}
-	if _, err := Verify(nil, pki.store, now); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("no proof: %v", err)
 	}
 }
 
