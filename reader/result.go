@@ -119,7 +119,7 @@ func (r *Result) fill(c Config) {
 	// through a man in the middle.
 	r.Assurance = AssuranceChipRead
 	switch {
-	case r.CardAccess.Status == StatusFailed:
+	case r.CardAccess.Status == StatusFailed: // stays chip-read
 	case r.PA.Status == StatusOK && r.CloneCheck.Status == StatusOK:
 		r.Assurance = AssuranceChipCloningChecked
 	case r.PA.Status == StatusOK && r.CloneCheck.Status != StatusFailed:
