@@ -30,7 +30,7 @@ const (
 	// it: `xanode pki monitor` makes one).
 	MonitorCertFile = "monitor.crt"
 	MonitorKeyFile  = "monitor.key"
-	NodesDir      = "nodes" // <id>.crt and <id>.key per city node
+	NodesDir        = "nodes" // <id>.crt and <id>.key per city node
 )
 
 const (

@@ -47,7 +47,9 @@ const (
 const ouPrefix = "xanode-"
 
 // Valid reports whether r is one of the defined roles.
-func (r Role) Valid() bool { return r == RoleCity || r == RoleEdge || r == RoleAdmin || r == RoleMonitor }
+func (r Role) Valid() bool {
+	return r == RoleCity || r == RoleEdge || r == RoleAdmin || r == RoleMonitor
+}
 
 func (r Role) extKeyUsage() []x509.ExtKeyUsage {
 	if r == RoleCity {
