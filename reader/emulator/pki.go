@@ -36,6 +36,9 @@ type TestPKI struct {
 	CSCA           []byte // DER
 	CSCAKey        crypto.Signer
 	DocumentSigner Signer
+	// Authority is the CSCA as an issuer: it signs CRLs and further
+	// certificates (a Master List Signer) in tests.
+	Authority *trusttest.Authority
 }
 
 // NewTestPKI makes a P-256 test PKI; see NewTestPKIWith.
@@ -76,7 +79,7 @@ func NewTestPKIWith(now time.Time, o PKIOptions) (*TestPKI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: Document Signer: %w", err)
 	}
-	return &TestPKI{CSCA: csca.Cert, CSCAKey: cscaKey, DocumentSigner: Signer{Key: dsKey, Cert: ds.Cert}}, nil
+	return &TestPKI{CSCA: csca.Cert, CSCAKey: cscaKey, DocumentSigner: Signer{Key: dsKey, Cert: ds.Cert}, Authority: csca}, nil
 }
 
 // WritePEM writes csca.pem and ds.pem (certificates only, no keys) into dir,

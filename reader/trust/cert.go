@@ -38,6 +38,9 @@ type Certificate struct {
 	IsCA, BasicConstraints bool
 	// KeyUsage is the keyUsage extension, 0 if absent.
 	KeyUsage x509.KeyUsage
+	// ExtKeyUsage lists the extKeyUsage purposes, nil if absent (a Master
+	// List Signer carries OIDMasterListSigning).
+	ExtKeyUsage []asn1.ObjectIdentifier
 	// unknownCritical names a critical extension this package does not
 	// understand; such a certificate must not be relied on (RFC 5280 4.2).
 	unknownCritical asn1.ObjectIdentifier
@@ -73,13 +76,13 @@ var (
 	oidKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
 	oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 	oidAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 37}
 	knownExtensions     = []asn1.ObjectIdentifier{
 		{2, 5, 29, 16},              // privateKeyUsagePeriod
 		{2, 5, 29, 17},              // subjectAltName
 		{2, 5, 29, 18},              // issuerAltName
 		{2, 5, 29, 31},              // cRLDistributionPoints
 		{2, 5, 29, 32},              // certificatePolicies
-		{2, 5, 29, 37},              // extKeyUsage
 		{2, 23, 136, 1, 1, 6, 1},    // ICAO nameChange
 		{2, 23, 136, 1, 1, 6, 2},    // ICAO documentTypeList
 		{1, 3, 6, 1, 5, 5, 7, 1, 1}, // authorityInfoAccess
@@ -158,6 +161,12 @@ func (c *Certificate) extension(e pkix.Extension) error {
 			if bits.At(i) != 0 {
 				c.KeyUsage |= 1 << uint(i)
 			}
+		}
+	case e.Id.Equal(oidExtKeyUsage):
+		// Read leniently, as before it was read at all: a certificate
+		// whose purposes do not decode simply has none that count.
+		if unmarshalAll(e.Value, &c.ExtKeyUsage) != nil {
+			c.ExtKeyUsage = nil
 		}
 	case e.Critical && !known(e.Id):
 		c.unknownCritical = e.Id

@@ -74,6 +74,13 @@ func (s *Store) CSCAs() []*Certificate {
 	return append([]*Certificate(nil), s.cscas...)
 }
 
+// CRLs returns the CRLs in the store.
+func (s *Store) CRLs() []*CRL {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*CRL(nil), s.crls...)
+}
+
 // AddCSCA adds a trusted CSCA (or link) certificate. It must be a CA
 // certificate allowed to sign certificates; a duplicate is ignored.
 func (s *Store) AddCSCA(c *Certificate) error {

@@ -60,9 +60,16 @@ type Template struct {
 	// Explicit writes the subject key's curve as explicit domain
 	// parameters instead of its OID.
 	Explicit bool
+	// ExtKeyUsage adds an extKeyUsage extension with these purposes (e.g.
+	// OIDMasterListSigning for a Master List Signer).
+	ExtKeyUsage []asn1.ObjectIdentifier
 	// Extensions are added as they are (e.g. an unknown critical one).
 	Extensions []pkix.Extension
 }
+
+// OIDMasterListSigning is the extended key usage of a Master List Signer
+// (ICAO 9303-12 7.1.1).
+var OIDMasterListSigning = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 3}
 
 // Authority is an issued certificate with its private key.
 type Authority struct {
@@ -192,6 +199,7 @@ var (
 	oidKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
 	oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 	oidAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
 
 func extensions(t Template, subjectKeyID, authorityKeyID []byte) ([]pkix.Extension, error) {
@@ -231,6 +239,13 @@ func extensions(t Template, subjectKeyID, authorityKeyID []byte) ([]pkix.Extensi
 			PathLen int
 		}{true, 0})
 		exts = append(exts, pkix.Extension{Id: oidBasicConstraints, Critical: true, Value: bc})
+	}
+	if len(t.ExtKeyUsage) > 0 {
+		eku, err := asn1.Marshal(t.ExtKeyUsage)
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, pkix.Extension{Id: oidExtKeyUsage, Value: eku})
 	}
 	return append(exts, t.Extensions...), nil
 }
