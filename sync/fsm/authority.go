@@ -27,6 +27,7 @@ var kindSenders = map[Kind]registry.Role{
 	KindAudit:     registry.RoleEdge, // the sender's own audit log
 	KindOfficer:   registry.RoleAdmin,
 	KindCRL:       registry.RoleAdmin, // signed by the fleet CA, which the city checks before proposing
+	KindTrust:     registry.RoleAdmin, // a master list or CRL whose signature the city checks before proposing
 	KindChallenge: registry.RoleEdge,  // asked for by the edge; the bytes are the city's
 	KindPresence:  registry.RoleEdge,  // the edge's proof, verified by the city node first
 }

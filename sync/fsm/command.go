@@ -36,7 +36,8 @@ const (
 	KindOfficer   Kind = 15 // city IT added, replaced or disabled an officer account (officers.go)
 	KindCRL       Kind = 16 // the fleet CA's revocation list of city-node and admin certificates (crl.go)
 	KindPresence  Kind = 17 // a verified proof of presence: a grant to a node for a citizen (presence.go)
-	// 18 and 19 are taken by work in progress (CSCA trust lists, edge key slots).
+	KindTrust     Kind = 18 // city IT added or removed CSCA certificates and CRLs (trust.go)
+	// 19 is taken by work in progress (edge key slots).
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
 )
 
@@ -90,6 +91,7 @@ type Command struct {
 	Officer  *OfficerOp  // KindOfficer
 	Presence *PresenceOp // KindChallenge, KindPresence
 	CRL      []byte      // KindCRL: DER of the fleet CA's revocation list
+	Trust    *TrustOp    // KindTrust
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -141,6 +143,8 @@ func (c *Command) Encode() []byte {
 		b = appendJSON(b, c.Presence)
 	case KindCRL:
 		b = append(b, c.CRL...)
+	case KindTrust:
+		b = appendJSON(b, c.Trust)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -192,6 +196,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Presence, err = decodeJSON[PresenceOp](rest)
 	case KindCRL:
 		c.CRL = rest
+	case KindTrust:
+		c.Trust, err = decodeJSON[TrustOp](rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)
@@ -239,6 +245,8 @@ func (c *Command) check() error {
 	case KindCRL:
 		_, err := parseCRL(c.CRL)
 		return err
+	case KindTrust:
+		return c.checkTrust()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

@@ -74,6 +74,7 @@ type Telemetry struct {
 	Findings       uint64    `json:"findings"`
 	Stale          bool      `json:"stale,omitempty"`
 	Frozen         bool      `json:"frozen,omitempty"`
+	TrustVersion   uint64    `json:"trust_version,omitempty"` // of the signed CSCA trust list the edge holds
 }
 
 // NodeRecord is the fleet state of one edge node.

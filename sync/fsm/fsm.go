@@ -100,7 +100,7 @@ type FSM struct {
 type Event struct {
 	Kind     EventKind
 	Commune  string   // EventSubset
-	Version  uint64   // EventSubset: the commune's new subset version
+	Version  uint64   // EventSubset: the commune's new subset version; EventTrust: the trust version
 	Node     string   // EventRevoked, EventAssigned
 	Reason   string   // EventRevoked
 	Communes []string // EventAssigned
@@ -115,6 +115,7 @@ const (
 	EventRevoked                       // a node was revoked or suspended
 	EventAssigned                      // a node's communes changed
 	EventCRL                           // the fleet CA's revocation list changed
+	EventTrust                         // the CSCA trust set changed
 )
 
 // Observe sets the function that hears the events of every applied batch,
@@ -372,6 +373,8 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return f.applyOfficer(t, l.Index, cmd)
 	case KindCRL:
 		return f.applyCRL(t, cmd)
+	case KindTrust:
+		return f.applyTrust(t, l.Index, cmd)
 	case KindChallenge:
 		return f.applyChallenge(t, cmd)
 	case KindPresence:

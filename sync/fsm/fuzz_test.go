@@ -24,6 +24,7 @@ func FuzzApply(f *testing.F) {
 	f.Add(fleetCmd(KindAudit, t0, FleetOp{Node: "edge-1", Audit: chain("box", 2)}).Encode())
 	f.Add(officerAdd("canbo01", "Nguyễn Thị Lan", "officer", 1).Encode())
 	f.Add(officerDisable(commune, "canbo01").Encode())
+	f.Add(trustCmd([]TrustItem{csca("VN"), crl("VN", 1)}, csca("DE").Fingerprint).Encode())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := seeded(t)
 		before, _ := l.f.Status()

@@ -50,9 +50,12 @@ var (
 	bChallenges = []byte("challenges") // challenge (8 bytes, hex) → challengeRecord (JSON)
 	bPresence   = []byte("presence")   // node 0 citizen → Presence (JSON)
 	bCRL        = []byte("crl")        // "fleet" → DER of the newest revocation list
+	// The CSCA trust set (trust.go).
+	bTrust    = []byte("trust")     // fingerprint (hex) → TrustEntry (JSON)
+	bTrustCRL = []byte("trust_crl") // CRL issuer → fingerprint of the one held (index)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL}
-	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL, bTrust}
+	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
