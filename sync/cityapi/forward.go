@@ -114,7 +114,7 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
 		}
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
-	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence:
+	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence, fsm.KindTrust:
 		return json.Marshal(res)
 	}
 	return nil, nil
@@ -148,6 +148,12 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed audit result from the leader: %v", err)
 		}
 		return ar, nil
+	case fsm.KindTrust:
+		tr := &fsm.TrustResult{}
+		if err := json.Unmarshal(b, tr); err != nil {
+			return nil, fmt.Errorf("cityapi: malformed trust result from the leader: %v", err)
+		}
+		return tr, nil
 	case fsm.KindPresence:
 		g := &fsm.Presence{}
 		if err := json.Unmarshal(b, g); err != nil {

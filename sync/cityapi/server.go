@@ -66,6 +66,10 @@ type Config struct {
 	// Presence verifies proofs of presence (reader/presence with the
 	// city's CSCA store); nil: this node refuses them.
 	Presence PresenceVerifier
+	// Trust checks the master lists and CRLs city IT uploads to the CSCA
+	// trust set (package node wires reader/trust); nil: this node refuses
+	// them.
+	Trust TrustVerifier
 	// FleetCA checks the signature of the fleet CA's revocation lists;
 	// nil: this node refuses them.
 	FleetCA *x509.Certificate
@@ -98,6 +102,7 @@ type Server struct {
 	enrolls    *addrLimiter // enrollment attempts per source address
 	challenges *addrLimiter // presence challenges per node
 	renews     *addrLimiter // certificate renewals per node
+	trust      trustCache   // the signed CSCA trust list of the set's version
 }
 
 // New builds the server.
@@ -145,6 +150,7 @@ func New(cfg Config) *Server {
 	s.backupRoutes()
 	s.crlRoutes()
 	s.presenceRoutes()
+	s.trustRoutes()
 	return s
 }
 

@@ -114,8 +114,17 @@ func Fingerprint(der []byte) string {
 }
 
 func (c *Command) checkTrust() error {
-	op := c.Trust
-	if op == nil || len(op.Add)+len(op.Remove) == 0 {
+	if c.Trust == nil {
+		return errors.New("trust command without a payload")
+	}
+	return c.Trust.Check()
+}
+
+// Check holds the rules of a KindTrust payload, which the FSM applies to
+// every entry: a city node checks them before proposing, to answer a bad
+// request as such.
+func (op *TrustOp) Check() error {
+	if len(op.Add)+len(op.Remove) == 0 {
 		return errors.New("trust command without items to add or remove")
 	}
 	if len(op.Add)+len(op.Remove) > MaxTrustItems {

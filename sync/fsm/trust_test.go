@@ -83,9 +83,14 @@ func TestTrustSet(t *testing.T) {
 	}
 	before, _ := l.f.Status()
 	for name, cmd := range map[string]*Command{
-		"an older CRL":           trustCmd([]TrustItem{crl("VN", -1)}),
-		"a CRL of the same date": trustCmd([]TrustItem{func() TrustItem { c := crl("VN", 0); c.DER = append(c.DER, '!'); c.Fingerprint = Fingerprint(c.DER); return c }()}),
-		"an unknown removal":     trustCmd([]TrustItem{csca("FR")}, Fingerprint([]byte("nothing"))),
+		"an older CRL": trustCmd([]TrustItem{crl("VN", -1)}),
+		"a CRL of the same date": trustCmd([]TrustItem{func() TrustItem {
+			c := crl("VN", 0)
+			c.DER = append(c.DER, '!')
+			c.Fingerprint = Fingerprint(c.DER)
+			return c
+		}()}),
+		"an unknown removal": trustCmd([]TrustItem{csca("FR")}, Fingerprint([]byte("nothing"))),
 	} {
 		res := l.apply(t, cmd)
 		err, _ := res.(error)
