@@ -44,9 +44,14 @@ type CityConfig struct {
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
 	Policy cityapi.Policy
-	// CSCA is the trust store the city verifies proofs of presence with
-	// (chips read at another commune's desk); nil: this node refuses them.
-	CSCA    *trust.Store
+	// CSCA holds this node's own CSCA files (--csca). Proofs of presence
+	// (chips read at another commune's desk) are verified with them and
+	// the CSCA trust set in raft; nil: the trust set alone.
+	CSCA *trust.Store
+	// MLSigners are the master-list signers (--ml-signer): a master list
+	// city IT uploads must be signed by one of them or by a Master List
+	// Signer one of them issued; none: master lists are refused.
+	MLSigners []*trust.Certificate
 	Log     *slog.Logger
 	RaftLog io.Writer
 }
@@ -123,17 +128,15 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		url = "https://" + cfg.APIAdvertise
 	}
 	streams := newCityStreams(node.FSM(), cfg.Log)
-	var presence cityapi.PresenceVerifier // nil without a CSCA store
-	if cfg.CSCA != nil {
-		presence = presenceVerifier{store: func() *trust.Store { return cfg.CSCA }}
-	}
+	csca := &cityTrust{fsm: node.FSM(), local: cfg.CSCA, signers: cfg.MLSigners, log: cfg.Log}
 	var issuer cityapi.Issuer // nil unless this node holds the fleet CA key
 	if cfg.PKI.CanIssue() {
 		issuer = cfg.PKI
 	}
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log, FleetCA: cfg.PKI.Fleet,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
-		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub, Presence: presence})
+		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub,
+		Presence: presenceVerifier{store: csca.Store}, Trust: csca})
 	streams.start(api)
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),

@@ -3,6 +3,7 @@ package trust
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -79,4 +80,27 @@ func ParseCRL(der []byte) (*CRL, error) {
 
 func verifyCRL(crl *CRL, issuer *Certificate) error {
 	return keys.Verify(issuer.PublicKey, crl.SignatureAlgorithm, 0, crl.RawTBS, crl.Signature)
+}
+
+// CRLIssuer returns the CSCA in the store whose key signed crl, or
+// ErrUntrusted: a CRL counts only when a CSCA already trusted issued it.
+func (s *Store) CRLIssuer(crl *CRL) (*Certificate, error) {
+	s.mu.RLock()
+	cscas := append([]*Certificate(nil), s.cscas...)
+	s.mu.RUnlock()
+	var errs []error
+	for _, c := range cscas {
+		if !c.issued(&Certificate{RawIssuer: crl.RawIssuer, Issuer: crl.Issuer}) {
+			continue
+		}
+		err := verifyCRL(crl, c)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: the CRL of %q does not verify with the CSCA of that name: %w", ErrUntrusted, crl.Issuer, errors.Join(errs...))
+	}
+	return nil, fmt.Errorf("%w: no CSCA in the trust store (%d certificates) is %q, the CRL's issuer", ErrUntrusted, len(cscas), crl.Issuer)
 }

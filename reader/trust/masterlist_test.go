@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
@@ -121,4 +122,32 @@ func FuzzParseMasterListSignedBy(f *testing.F) {
 			t.Fatal("a master list not signed under the configured CSCA was trusted")
 		}
 	})
+}
+
+// TestCRLIssuer: a CRL counts only when a CSCA in the store signed it.
+func TestCRLIssuer(t *testing.T) {
+	vn := mustPKI(t, pkiSpec{cscaKey: "P-256", dsKey: "P-256"})
+	impostor := mustPKI(t, pkiSpec{cscaKey: "P-256", dsKey: "P-256"})
+	other := mustPKI(t, pkiSpec{cscaKey: "P-384", dsKey: "P-256"}) // another name
+	s := storeOf(t, vn.csca.Cert)
+	for name, tc := range map[string]struct {
+		ca   *trusttest.Authority
+		want bool
+	}{"the CSCA's own": {vn.csca, true}, "same name, another key": {impostor.csca, false}, "another CSCA's": {other.csca, false}} {
+		der, err := tc.ca.CRL(now, now.AddDate(0, 1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl, err := ParseCRL(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name != "another CSCA's" {
+			crl.RawIssuer, crl.Issuer = mustCert(t, vn.csca.Cert).RawSubject, mustCert(t, vn.csca.Cert).Subject
+		}
+		got, err := s.CRLIssuer(crl)
+		if (err == nil) != tc.want || (err != nil && !errors.Is(err, ErrUntrusted)) || (err == nil && !bytes.Equal(got.Raw, vn.csca.Cert)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }

@@ -55,7 +55,9 @@ func runCity(ctx context.Context, args []string) error {
 	flagAfter := fs.Duration("fleet-flag-after", cityapi.DefaultPolicy().FlagAfter, "an edge not seen this long is flagged")
 	suspendAfter := fs.Duration("fleet-suspend-after", cityapi.DefaultPolicy().SuspendAfter, "an edge not seen this long is suspended (0: never)")
 	var cscas stringsFlag
-	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, to verify chips read at another commune's desk (proof of presence); repeatable")
+	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, to verify chips read at another commune's desk (proof of presence), besides the CSCA trust set city IT loads (xanode fleet csca add); repeatable")
+	var mlSigners stringsFlag
+	fs.Var(&mlSigners, "ml-signer", "certificate `file` (PEM or DER) of a master-list signer: a CSCA master list city IT uploads (xanode fleet csca add) must be signed by it or by a Master List Signer it issued; repeatable; none: master lists are refused")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -79,6 +81,9 @@ func runCity(ctx context.Context, args []string) error {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}
 	if cfg.CSCA, err = loadTrust(cscas); err != nil {
+		return err
+	}
+	if cfg.MLSigners, err = loadCertificates(mlSigners); err != nil {
 		return err
 	}
 	c, err := node.StartCity(ctx, cfg)

@@ -37,6 +37,9 @@ func runFleet(ctx context.Context, args []string) error {
        xanode fleet --city URL --pki DIR officer add --commune CODE --user U --name NAME [--role officer|supervisor]
        xanode fleet --city URL --pki DIR officer disable --commune CODE --user U
        xanode fleet --city URL --pki DIR officers --commune CODE
+       xanode fleet --city URL --pki DIR csca add --file F [--source TEXT]
+       xanode fleet --city URL --pki DIR csca list
+       xanode fleet --city URL --pki DIR csca remove FINGERPRINT…
        xanode fleet --pki DIR issue --node ID --commune CODE --city-url URL[,URL…] --out DIR
 
 token      makes a one-time enrollment token for an edge box (shown once;
@@ -59,6 +62,11 @@ officer    adds or replaces a commune's officer account, or disables one;
            commune's edges get the account in their next bundle, at once
            when online
 officers   lists a commune's officer accounts (never their hashes)
+csca       the CSCA trust set that chips are checked against, at the city
+           and on every edge: add loads an ICAO master list (it must be
+           signed under a city's --ml-signer) or a CSCA's CRL (signed by a
+           trusted CSCA), detected from the file; list shows every item
+           with its age and each CRL's next update; remove takes items out
 issue      issues an edge certificate straight from the fleet CA into an
            edge data folder (development; enrollment by token replaces it)`)
 	}
@@ -93,6 +101,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 			return errUsage
 		}
 		return fleetOfficers(ctx, *city, *pkiDir, fs.Args())
+	case "csca":
+		if *city == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return fleetCSCA(ctx, *city, *pkiDir, fs.Args())
 	case "conflicts", "resolve", "correct":
 		if *city == "" {
 			fs.Usage()
