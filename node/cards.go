@@ -26,7 +26,7 @@ import (
 // ../shared/cards) so `xanode card read --emulate-card DIR` reads them too.
 type SampleCards struct {
 	Dir   string
-	trust *trust.Store // CSCAs found beside the cards (csca.pem); empty: PA not checked
+	trust *CSCATrust // CSCAs found beside the cards (csca.pem), and the city's list; none: PA not checked
 	mu    gosync.Mutex
 	cards []sampleCard
 	next  int
@@ -43,14 +43,17 @@ type sampleCard struct {
 const sampleCardCount = 3
 
 // LoadCards loads emulated cards from dir: one card folder, or a folder of
-// card folders.
+// card folders. The CSCA certificates the folder holds (csca.pem beside
+// the cards) are trusted for passive authentication, besides the city's
+// trust list once the edge installs one (CSCA).
 func LoadCards(dir string) (*SampleCards, error) {
-	s := &SampleCards{Dir: dir, trust: trust.NewStore()}
-	// The test CSCA the cards were signed under, for passive
-	// authentication: a real edge loads the national CSCA list instead.
-	if _, err := s.trust.Load(dir); err != nil {
+	// The test CSCA the cards were signed under: a real edge has the
+	// national CSCA from the city's trust list instead.
+	local := trust.NewStore()
+	if _, err := local.Load(dir); err != nil && !errors.Is(err, trust.ErrNoCSCA) {
 		return nil, err
 	}
+	s := &SampleCards{Dir: dir, trust: NewCSCATrust(local)}
 	if _, err := os.Stat(filepath.Join(dir, "DG1")); err == nil {
 		return s, s.load(dir)
 	}
@@ -184,14 +187,19 @@ func (s *SampleCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Resul
 	if err != nil {
 		return nil, err
 	}
-	cfg := reader.Config{SkipFace: true}
-	if s.trust.Len() > 0 {
-		cfg.Trust = s.trust
-	}
+	cfg := reader.Config{SkipFace: true, Trust: s.trust.Store()}
 	if len(keys) == 0 {
 		keys = []reader.Key{c.key}
 	}
 	return readWithKeys(ctx, cfg, card, keys, slog.Default())
+}
+
+// CSCA is the trust the cards are read with: give it to the edge
+// (EdgeConfig.CSCA) so that the city's trust list reaches the reads.
+func (s *SampleCards) CSCA() *CSCATrust {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trust
 }
 
 // named finds the card a key was typed for; s.mu is held.

@@ -14,7 +14,7 @@ import (
 
 // cityStreams connects the FSM to the edges' websockets on this city node:
 // what the FSM applies (a commune's new subset version, a revocation, a
-// reassignment) becomes a notification to the edges connected here, and
+// reassignment, a new CSCA trust set) becomes a notification to the edges connected here, and
 // the telemetry they send goes through raft into the fleet state.
 type cityStreams struct {
 	hub   *stream.Hub
@@ -68,7 +68,7 @@ func (cs *cityStreams) received(node string, t *stream.Telemetry) {
 	cs.mu.Unlock()
 	s := &fsm.Telemetry{Time: t.Time, Software: t.Software, SubsetVersion: t.SubsetVersion, Outbox: t.Outbox,
 		OldestUnsynced: t.OldestUnsynced, LastSynced: t.LastSynced, CertExpiry: t.CertExpiry, DiskFree: t.DiskFree,
-		Findings: t.Findings, Stale: t.Stale, Frozen: t.Frozen}
+		Findings: t.Findings, Stale: t.Stale, Frozen: t.Frozen, TrustVersion: t.TrustVersion}
 	select {
 	case cs.tel <- telemetry{node, s}:
 	default:
@@ -97,8 +97,11 @@ func (cs *cityStreams) record() {
 // the last version.
 func (cs *cityStreams) observe(events []fsm.Event) {
 	versions := map[string]uint64{}
+	var trust uint64
 	for _, ev := range events {
 		switch ev.Kind {
+		case fsm.EventTrust:
+			trust = ev.Version
 		case fsm.EventSubset:
 			versions[ev.Commune] = ev.Version
 		case fsm.EventRevoked:
@@ -110,6 +113,9 @@ func (cs *cityStreams) observe(events []fsm.Event) {
 	}
 	for commune, v := range versions {
 		cs.hub.Notify(commune, stream.Message{Type: stream.TypeSubset, Commune: commune, Version: v})
+	}
+	if trust != 0 {
+		cs.hub.Broadcast(stream.Message{Type: stream.TypeTrust, Version: trust})
 	}
 }
 

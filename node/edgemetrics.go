@@ -67,6 +67,7 @@ func (n *Edge) initMetrics() {
 		}
 		return float64(f)
 	})
+	r.GaugeFunc("xanode_edge_trust_version", "Version of the city's CSCA trust list installed (0: none).", func() float64 { return float64(n.trust.csca.Version()) })
 	r.GaugeFunc("xanode_edge_disk_free_bytes", "Space left on the data folder's filesystem.", func() float64 { return float64(diskFree(n.dir)) })
 	r.CounterFunc("xanode_edge_sent_bytes_total", "Body bytes sent to the city (pushes, audit, renewals), compressed as on the wire.", func() float64 {
 		sent, _ := n.city.Bytes()

@@ -61,7 +61,11 @@ type EdgeConfig struct {
 	// commune assignment (0: 10 minutes); a notification from the city
 	// makes one at once.
 	FleetEvery time.Duration
-	Log        *slog.Logger
+	// CSCA is the trust store the card reader checks chips with; the
+	// edge installs the city's signed trust list into it (nil: the edge
+	// keeps one of its own, which no reader uses).
+	CSCA *CSCATrust
+	Log  *slog.Logger
 }
 
 // Edge is a running edge node.
@@ -86,6 +90,7 @@ type Edge struct {
 	reads      metrics.Counter
 	dialer     *stream.Dialer
 	idMu       gosync.Mutex // guards ID.Commune and identity.json
+	trust      *edgeTrust   // the city's CSCA trust list (edgetrust.go)
 }
 
 // WriteEdgeCredentials stores an issued certificate, its key, the city root
@@ -177,6 +182,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
+	n.trust = newEdgeTrust(cfg.CSCA, city, roots, cfg.Dir, cfg.PullEvery, log)
 	mux := http.NewServeMux()
 	n.initMetrics()
 	n.statusRoutes(mux)
@@ -205,8 +211,9 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(3)
+	loops.Add(4)
 	go func() { defer loops.Done(); e.Run(runCtx) }()
+	go func() { defer loops.Done(); n.trust.run(runCtx) }()
 	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
 	go func() { defer loops.Done(); dialer.Run(runCtx) }()
 	go func() { loops.Wait(); close(n.done) }()
@@ -261,6 +268,7 @@ type EdgeStatus struct {
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 	Transfer      *Transfer `json:"transfer,omitempty"`
+	TrustVersion  uint64    `json:"trust_version"` // of the city's CSCA trust list installed (0: none)
 }
 
 // Transfer is a download or import under way, in EdgeStatus.
@@ -292,7 +300,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
 			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
-			Transfer: transferOf(n.Edge.Progress()),
+			Transfer: transferOf(n.Edge.Progress()), TrustVersion: n.trust.csca.Version(),
 		})
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {

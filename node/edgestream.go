@@ -31,6 +31,7 @@ func (n *Edge) telemetry() stream.Telemetry {
 		t.CertExpiry = leaf.NotAfter
 	}
 	t.DiskFree = diskFree(n.dir)
+	t.TrustVersion = n.trust.csca.Version()
 	if f, err := n.Store.Findings(); err == nil {
 		t.Findings = f
 	}
@@ -51,6 +52,10 @@ func (n *Edge) onMessage(m stream.Message) {
 		n.Edge.PullSoon()
 	case stream.TypeConfig, stream.TypeRenew:
 		n.FleetCheckSoon()
+	case stream.TypeTrust:
+		if m.Version > n.trust.csca.Version() {
+			n.trust.soon()
+		}
 	case stream.TypeRevoked:
 		n.log.Error("the city revoked this node: it refuses every request; if this box is legitimate, ask city IT for a new token and run `xanode edge enroll`",
 			"node", n.ID.Node, "reason", m.Reason)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/pcsc"
-	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/webui"
 )
 
@@ -32,8 +31,10 @@ type ReaderConfig struct {
 	// it; "" or "any": the first reader holding a card.
 	Reader string
 	// Trust holds the CSCA certificates that passive authentication
-	// chains to; nil leaves it unchecked (results then say "chip-read").
-	Trust *trust.Store
+	// chains to, read at every tap (the city's trust list replaces them
+	// while the reader runs); nil, or no CSCA, leaves it unchecked (results
+	// then say "chip-read").
+	Trust *CSCATrust
 	// CardWait is how long a tap waits for a card that is not on the
 	// reader yet (the officer pressed Enter first); zero: 3 s.
 	CardWait time.Duration
@@ -196,7 +197,7 @@ func (r *PCSCReader) Tap(ctx context.Context, keys []reader.Key) (*reader.Result
 		return nil, readerError(ctx, err)
 	}
 	defer card.Close()
-	res, err := readWithKeys(ctx, reader.Config{Trust: r.cfg.Trust, SkipFace: true}, card, keys, r.cfg.Log)
+	res, err := readWithKeys(ctx, reader.Config{Trust: r.cfg.Trust.Store(), SkipFace: true}, card, keys, r.cfg.Log)
 	if err != nil {
 		return nil, readerError(ctx, err)
 	}

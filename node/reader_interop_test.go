@@ -68,7 +68,7 @@ func TestInteropReaderSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := OpenPCSCReader(ReaderConfig{Reader: pcsctest.Slot0, Trust: store, CardWait: 500 * time.Millisecond, Log: quiet})
+	r, err := OpenPCSCReader(ReaderConfig{Reader: pcsctest.Slot0, Trust: NewCSCATrust(store), CardWait: 500 * time.Millisecond, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestInteropReaderSource(t *testing.T) {
 	waitStatus(t, r, webui.ReaderReady)
 
 	// Any reader: our emulator in the other slot, with PACE.
-	anyReader, err := OpenPCSCReader(ReaderConfig{Reader: "any", Trust: store, Log: quiet})
+	anyReader, err := OpenPCSCReader(ReaderConfig{Reader: "any", Trust: NewCSCATrust(store), Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

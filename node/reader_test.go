@@ -162,7 +162,7 @@ func TestPCSCReaderTap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			files, store := testChip(t, tt.pace)
-			tr := newTestReader(t, ReaderConfig{Reader: "any", Trust: store}, files, nil)
+			tr := newTestReader(t, ReaderConfig{Reader: "any", Trust: NewCSCATrust(store)}, files, nil)
 			res, err := tr.Tap(context.Background(), mustKeys(t, tt.key))
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
@@ -240,7 +240,7 @@ func TestPCSCReaderOneAtATime(t *testing.T) {
 		card, err := emulator.New(files, emulator.Options{})
 		return &countedCard{Card: card, inUse: &inUse}, err
 	}
-	r := startReader(ReaderConfig{Trust: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, mon, open)
+	r := startReader(ReaderConfig{Trust: NewCSCATrust(store), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, mon, open)
 	defer r.Close()
 	var wg gosync.WaitGroup
 	errs := make(chan error, 4)

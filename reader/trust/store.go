@@ -39,6 +39,8 @@ var (
 	// ErrNoCertificate means a PEM file holds no certificate, CRL or
 	// master list (only keys, say).
 	ErrNoCertificate = errors.New("trust: no certificate, CRL or master list in the PEM file")
+	// ErrNoCSCA means a folder given to Load holds no CSCA certificate.
+	ErrNoCSCA = errors.New("trust: no CSCA certificate")
 )
 
 // Store is a CSCA trust store. Load it first, then use it: Verify is safe
@@ -145,7 +147,7 @@ func (s *Store) Load(path string) (int, error) {
 		return s.Len() - before, err
 	}
 	if s.Len() == before {
-		return 0, fmt.Errorf("trust: no CSCA certificate (*.pem, *.crt, *.cer, *.der, *.ml) in %s", path)
+		return 0, fmt.Errorf("%w (*.pem, *.crt, *.cer, *.der, *.ml) in %s", ErrNoCSCA, path)
 	}
 	return s.Len() - before, nil
 }

@@ -21,6 +21,7 @@
 //	             {"type":"revoked","reason":"box stolen"}
 //	             {"type":"config","config":{"pull_every":"5m"}}
 //	             {"type":"renew"}
+//	             {"type":"trust","version":57}
 //	edge → city  {"type":"telemetry","telemetry":{"time":"…","communes":["00001"],"outbox":3,…}}
 //
 // Receivers ignore unknown types, types that do not travel their way, and

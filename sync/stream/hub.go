@@ -256,6 +256,27 @@ func (h *Hub) Notify(commune string, m Message) int {
 	return n
 }
 
+// Broadcast queues m to every edge connection and returns how many took
+// it. Like Notify, it never blocks.
+func (h *Hub) Broadcast(m Message) int {
+	b, err := h.encode(m)
+	if err != nil {
+		h.log.Error("stream: broadcast not sent", "err", err)
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, set := range h.nodes {
+		for c := range set {
+			if h.queueLocked(c, b) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Send queues m to every connection of node (normally one), and reports
 // whether any took it. Like Notify, it never blocks.
 func (h *Hub) Send(node string, m Message) bool {

@@ -63,6 +63,19 @@ func TestNotify(t *testing.T) {
 			}
 		})
 	}
+	t.Run("broadcast", func(t *testing.T) {
+		if n := c.hub.Broadcast(Message{Type: TypeTrust, Version: 57}); n != len(edges) {
+			t.Fatalf("Broadcast queued %d, want %d", n, len(edges))
+		}
+		for id, e := range edges {
+			if got := e.next(t); got.Type != TypeTrust || got.Version != 57 {
+				t.Fatalf("%s got %+v", id, got)
+			}
+		}
+		if n := c.hub.Broadcast(Message{Type: TypeTrust}); n != 0 {
+			t.Fatalf("an invalid broadcast queued %d", n)
+		}
+	})
 	t.Run("refused", func(t *testing.T) {
 		refused := map[string]Message{
 			"invalid":            {Type: TypeSubset, Commune: "1", Version: 1},

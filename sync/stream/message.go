@@ -25,8 +25,8 @@ const (
 	maxType        = 32  // bytes of Message.Type
 )
 
-// Message types. The city sends TypeSubset, TypeRevoked, TypeConfig and
-// TypeRenew; the edge sends TypeTelemetry. A receiver ignores types it does
+// Message types. The city sends TypeSubset, TypeRevoked, TypeConfig,
+// TypeRenew and TypeTrust; the edge sends TypeTelemetry. A receiver ignores types it does
 // not know and types that do not travel in its direction, so either side
 // may add types without breaking older peers.
 const (
@@ -45,6 +45,10 @@ const (
 	TypeRenew = "renew"
 	// TypeTelemetry: the edge's health, in Telemetry.
 	TypeTelemetry = "telemetry"
+	// TypeTrust: the city's CSCA trust set changed; its new version is
+	// Version. The edge fetches the signed trust list (a hint: it asks on
+	// its timer anyway).
+	TypeTrust = "trust"
 )
 
 // Errors of the package.
@@ -66,7 +70,7 @@ var (
 type Message struct {
 	Type      string            `json:"type"`
 	Commune   string            `json:"commune,omitempty"`   // TypeSubset: the commune whose subset changed
-	Version   uint64            `json:"version,omitempty"`   // TypeSubset: its new version
+	Version   uint64            `json:"version,omitempty"`   // TypeSubset: its new version; TypeTrust: the trust version
 	Reason    string            `json:"reason,omitempty"`    // TypeRevoked: why, for the edge's log
 	Config    map[string]string `json:"config,omitempty"`    // TypeConfig: settings the city pushes
 	Telemetry *Telemetry        `json:"telemetry,omitempty"` // TypeTelemetry
@@ -87,6 +91,7 @@ type Telemetry struct {
 	Findings       uint64    `json:"findings"`                 // data-quality findings so far (card vs record)
 	Stale          bool      `json:"stale"`                    // the subset is past its expiry
 	Frozen         bool      `json:"frozen"`                   // the subset is past its hard limit
+	TrustVersion   uint64    `json:"trust_version,omitempty"`  // of the signed CSCA trust list held
 	Received       time.Time `json:"-"`                        // set by the Hub on receipt (city clock); never sent
 }
 
@@ -131,7 +136,7 @@ func Encode(m Message) ([]byte, error) {
 // Known reports whether the message's type is one this package defines.
 func (m *Message) Known() bool {
 	switch m.Type {
-	case TypeSubset, TypeRevoked, TypeConfig, TypeRenew, TypeTelemetry:
+	case TypeSubset, TypeRevoked, TypeConfig, TypeRenew, TypeTelemetry, TypeTrust:
 		return true
 	}
 	return false
@@ -156,6 +161,10 @@ func (m *Message) Validate() error {
 		}
 		if m.Version == 0 {
 			return fmt.Errorf("%w: subset of %s without a version", ErrInvalid, m.Commune)
+		}
+	case TypeTrust:
+		if m.Version == 0 {
+			return fmt.Errorf("%w: trust message without a version", ErrInvalid)
 		}
 	case TypeRevoked:
 		if len(m.Reason) > MaxReason || !cleanText(m.Reason) {

@@ -90,6 +90,8 @@ func TestMessageValidate(t *testing.T) {
 		{"config long value", Message{Type: TypeConfig, Config: map[string]string{"k": strings.Repeat("v", MaxConfigValue+1)}}, false},
 		{"config control value", Message{Type: TypeConfig, Config: map[string]string{"k": "a\nb"}}, false},
 		{"renew", Message{Type: TypeRenew}, true},
+		{"trust", Message{Type: TypeTrust, Version: 57}, true},
+		{"trust without a version", Message{Type: TypeTrust}, false},
 		{"telemetry", Message{Type: TypeTelemetry, Telemetry: validTelemetry("v1")}, true},
 		{"telemetry missing", Message{Type: TypeTelemetry}, false},
 		{"unknown type", Message{Type: "future"}, true},

@@ -29,7 +29,7 @@ func TestCardReadersNotBuilt(t *testing.T) {
 // TestEdgeReaderNotBuilt: `xanode edge --reader` fails at start-up, not at
 // the first tap.
 func TestEdgeReaderNotBuilt(t *testing.T) {
-	if _, _, err := edgeCards("", "any", nil, slog.New(slog.NewTextHandler(io.Discard, nil))); !errors.Is(err, pcsc.ErrNotBuilt) {
+	if _, _, _, err := edgeCards("", "any", nil, slog.New(slog.NewTextHandler(io.Discard, nil))); !errors.Is(err, pcsc.ErrNotBuilt) {
 		t.Errorf("edge --reader any: %v, want ErrNotBuilt", err)
 	}
 }

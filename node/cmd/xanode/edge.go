@@ -35,7 +35,7 @@ func runEdge(ctx context.Context, args []string) error {
 	cardDir := fs.String("emulate-card", "", "folder of emulated cards (card folders as made by 'xanode card make') to use as the reader")
 	readerName := fs.String("reader", "", "PC/SC reader `name` to read ID cards from, as 'xanode card readers' lists it, or any (needs a binary built with -tags pcsc)")
 	var cscas stringsFlag
-	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, for passive authentication of the cards read with --reader; repeatable")
+	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, for passive authentication of the cards read with --reader, besides the city's CSCA trust list; repeatable")
 	verbose := fs.Bool("v", false, "log at debug level")
 	pullEvery := fs.Duration("pull-every", 0, "how often to ask the city for a newer subset without being told (0: 5m)")
 	fleetEvery := fs.Duration("fleet-every", 0, "how often to check the certificate's age and the commune assignment (0: 10m)")
@@ -51,13 +51,13 @@ func runEdge(ctx context.Context, args []string) error {
 		urls = strings.Split(*city, ",")
 	}
 	log := newLogger(*verbose)
-	cards, closeCards, err := edgeCards(*cardDir, *readerName, cscas, log)
+	cards, csca, closeCards, err := edgeCards(*cardDir, *readerName, cscas, log)
 	if err != nil {
 		return err
 	}
 	defer closeCards()
 	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
-		PullEvery: *pullEvery, FleetEvery: *fleetEvery})
+		PullEvery: *pullEvery, FleetEvery: *fleetEvery, CSCA: csca})
 	if err != nil {
 		return err
 	}
@@ -67,39 +67,41 @@ func runEdge(ctx context.Context, args []string) error {
 }
 
 // edgeCards is the officer UI's card reader: emulated cards, a PC/SC
-// reader with the CSCA trust store for passive authentication, or none.
-// The returned function stops the reader, after the edge.
-func edgeCards(cardDir, readerName string, cscas []string, log *slog.Logger) (node.CardSource, func(), error) {
+// reader, or none; and the CSCA trust it checks chips with, which the edge
+// keeps up to date with the city's trust list. The returned function stops
+// the reader, after the edge.
+func edgeCards(cardDir, readerName string, cscas []string, log *slog.Logger) (node.CardSource, *node.CSCATrust, func(), error) {
 	switch {
 	case cardDir != "" && readerName != "":
 		fmt.Fprintln(os.Stderr, "xanode edge: give --reader or --emulate-card, not both")
-		return nil, nil, errUsage
+		return nil, nil, nil, errUsage
 	case len(cscas) > 0 && readerName == "":
 		fmt.Fprintln(os.Stderr, "xanode edge: --csca is for the cards read with --reader")
-		return nil, nil, errUsage
+		return nil, nil, nil, errUsage
 	case cardDir != "":
 		sc, err := node.LoadCards(cardDir)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return sc, func() {}, nil
+		return sc, sc.CSCA(), func() {}, nil
 	case readerName == "":
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	}
 	store, err := loadTrust(cscas)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if store == nil {
-		log.Warn("no --csca: the cards' signatures are not checked (passive authentication), so reads show as chip-read only")
+		log.Warn("no --csca: until the city's CSCA trust list arrives, the cards' signatures are not checked (passive authentication), so reads show as chip-read only")
 	} else {
 		log.Info("CSCA trust store loaded", "certificates", store.Len())
 	}
-	r, err := node.OpenPCSCReader(node.ReaderConfig{Reader: readerName, Trust: store, Log: log})
+	csca := node.NewCSCATrust(store)
+	r, err := node.OpenPCSCReader(node.ReaderConfig{Reader: readerName, Trust: csca, Log: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return r, func() { r.Close() }, nil
+	return r, csca, func() { r.Close() }, nil
 }
 
 // edgeOfficerAdd adds or replaces an officer account on a stopped edge. The

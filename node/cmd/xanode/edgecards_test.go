@@ -24,12 +24,12 @@ func TestEdgeCardsFlags(t *testing.T) {
 		{"CSCA file missing", "", "any", []string{missing}, false},
 		{"emulated cards missing", missing, "", nil, false},
 	} {
-		cards, _, err := edgeCards(tc.cardDir, tc.reader, tc.cscas, quiet)
+		cards, _, _, err := edgeCards(tc.cardDir, tc.reader, tc.cscas, quiet)
 		if err == nil || cards != nil || errors.Is(err, errUsage) != tc.usage {
 			t.Errorf("%s: %v (usage error: want %v)", tc.name, err, tc.usage)
 		}
 	}
-	cards, stop, err := edgeCards("", "", nil, quiet)
+	cards, _, stop, err := edgeCards("", "", nil, quiet)
 	if err != nil || cards != nil {
 		t.Errorf("no reader: %v, %v", cards, err)
 	}
