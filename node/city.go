@@ -52,8 +52,8 @@ type CityConfig struct {
 	// city IT uploads must be signed by one of them or by a Master List
 	// Signer one of them issued; none: master lists are refused.
 	MLSigners []*trust.Certificate
-	Log     *slog.Logger
-	RaftLog io.Writer
+	Log       *slog.Logger
+	RaftLog   io.Writer
 }
 
 // City is a running city node.
