@@ -110,11 +110,14 @@ func (f *FleetAdmin) Nodes(ctx context.Context) ([]fleetui.Node, error) {
 		for _, v := range r.CityVersions {
 			n.CityVersion = max(n.CityVersion, v)
 		}
+		n.CityTrustVersion = r.CityTrustVersion
 		if t := r.Telemetry; t != nil {
+			n.TrustVersion = t.TrustVersion
 			n.Software, n.SubsetVersion, n.LastSynced = t.Software, t.SubsetVersion, t.LastSynced
 			n.Outbox, n.OldestUnsynced, n.DiskFree, n.Findings = t.Outbox, t.OldestUnsynced, t.DiskFree, t.Findings
 		} else {
 			n.SubsetVersion = n.CityVersion // nothing reported: no lag shown
+			n.TrustVersion = n.CityTrustVersion
 		}
 		out = append(out, n)
 	}

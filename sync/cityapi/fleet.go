@@ -95,6 +95,9 @@ type FleetNode struct {
 	fsm.NodeRecord
 	Flagged bool   `json:"flagged"` // active but not seen for the policy's FlagAfter
 	Lag     uint64 `json:"lag"`
+	// CityTrustVersion is the city's CSCA trust version, to compare with
+	// the one the node reports holding (Telemetry.TrustVersion).
+	CityTrustVersion uint64 `json:"city_trust_version"`
 }
 
 // WhoAmI answers GET /v1/whoami: what the city knows of the calling edge.
@@ -350,6 +353,11 @@ func (s *Server) nodes(w http.ResponseWriter, _ *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
+	trust, err := s.cfg.Cluster.FSM().TrustVersion()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
 	now := s.cfg.Now()
 	out := make([]FleetNode, 0, len(recs))
 	for _, r := range recs {
@@ -358,7 +366,7 @@ func (s *Server) nodes(w http.ResponseWriter, _ *http.Request) {
 			seen = r.Enrolled
 		}
 		flagged := r.State == fsm.NodeActive && !seen.IsZero() && now.Sub(seen) > s.cfg.Policy.FlagAfter
-		out = append(out, FleetNode{NodeRecord: *r, Flagged: flagged, Lag: r.Lag()})
+		out = append(out, FleetNode{NodeRecord: *r, Flagged: flagged, Lag: r.Lag(), CityTrustVersion: trust})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -26,6 +26,7 @@ const (
 	probOutbox
 	probDisk
 	probLag
+	probTrust
 	probNeverSeen
 	numProblems // also the rank of a node without problems
 )
@@ -62,6 +63,9 @@ func (s *Server) problems(n *Node, now time.Time) []problem {
 	if n.Lag() > 0 && (n.LastSynced.IsZero() || now.Sub(n.LastSynced) > s.cfg.LagWarn) {
 		ps = append(ps, probLag)
 	}
+	if n.TrustLags() {
+		ps = append(ps, probTrust)
+	}
 	return ps
 }
 
@@ -87,6 +91,8 @@ func (s *Server) problemText(l i18n.Lang, p problem, n *Node, now time.Time) str
 			return l.T("fleet.problem.lag.never", count(l, n.Lag()))
 		}
 		return l.T("fleet.problem.lag", count(l, n.Lag()), age(l, now.Sub(n.LastSynced)))
+	case probTrust:
+		return l.T("fleet.problem.trust", count(l, n.TrustVersion), count(l, n.CityTrustVersion))
 	}
 	return l.T("fleet.problem.neverseen")
 }
@@ -315,6 +321,7 @@ type table struct {
 	Detail   string
 	Stale    string // when the rows shown were fetched, if the last refresh failed
 	Filtered bool
+	Trust    *trustPanel // the CSCA trust set; nil when the fleet has none to show
 }
 
 func stateLabel(l i18n.Lang, state string) label {
@@ -415,8 +422,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess []byte) 
 	l := langOf(r)
 	v := parseView(r.URL.Query())
 	var nodes []Node
+	var trust *TrustSet
 	err := s.call(r, func(ctx context.Context) (err error) {
-		nodes, err = s.cfg.Fleet.Nodes(ctx)
+		if nodes, err = s.cfg.Fleet.Nodes(ctx); err == nil {
+			trust = s.fetchTrust(ctx)
+		}
 		return err
 	})
 	now := s.cfg.Now()
@@ -441,6 +451,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess []byte) 
 		p.Live.Error, p.Live.Detail = s.cityError(l, err)
 	} else {
 		p.Live = s.buildTable(l, nodes, v, now)
+		p.Live.Trust = s.buildTrust(l, trust, now)
 	}
 	s.render(w, r, status, "dashboard", p)
 }

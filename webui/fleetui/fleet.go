@@ -79,6 +79,11 @@ type Node struct {
 	CertExpiry time.Time
 	DiskFree   uint64 // bytes free on the node's data disk
 	Findings   uint64 // audit findings the city holds against the node
+
+	// TrustVersion is the version of the CSCA trust list the node holds,
+	// CityTrustVersion the city's: a node behind checks chips against an
+	// older set (see TrustLags).
+	TrustVersion, CityTrustVersion uint64
 }
 
 // Lag is how many raft entries the node's subset is behind the city.

@@ -20,6 +20,7 @@ const (
 // snapshot is the fleet as the refresher last saw it.
 type snapshot struct {
 	nodes []Node    // from the last successful fetch
+	trust *TrustSet // the CSCA trust set fetched with them; nil: none
 	at    time.Time // when they were fetched; zero: never
 	err   error     // the last fetch's error; nil if it succeeded
 	tried time.Time // when the last fetch ran
@@ -58,12 +59,12 @@ func (h *hub) count() int {
 }
 
 // publish records a fetch's result and signals every connection.
-func (h *hub) publish(nodes []Node, err error, now time.Time) {
+func (h *hub) publish(nodes []Node, trust *TrustSet, err error, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.snap.err, h.snap.tried = err, now
 	if err == nil {
-		h.snap.nodes, h.snap.at = nodes, now
+		h.snap.nodes, h.snap.trust, h.snap.at = nodes, trust, now
 	}
 	for ch := range h.subs {
 		select {
@@ -105,6 +106,10 @@ func (s *Server) refresher() {
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
 		nodes, err := s.cfg.Fleet.Nodes(ctx)
+		var trust *TrustSet
+		if err == nil {
+			trust = s.fetchTrust(ctx)
+		}
 		cancel()
 		if s.ctx.Err() != nil {
 			return
@@ -112,7 +117,7 @@ func (s *Server) refresher() {
 		if err != nil {
 			s.log.Warn("refresh failed", "err", err)
 		}
-		s.live.publish(nodes, err, s.cfg.Now())
+		s.live.publish(nodes, trust, err, s.cfg.Now())
 	}
 }
 
@@ -222,6 +227,7 @@ func (s *Server) renderLive(l i18n.Lang, v view) ([]byte, string, error) {
 	snap := s.live.latest()
 	now := s.cfg.Now()
 	t := s.buildTable(l, snap.nodes, v, now)
+	t.Trust = s.buildTrust(l, snap.trust, now)
 	if snap.err != nil {
 		t.Error, t.Detail = s.cityError(l, snap.err)
 		if !snap.at.IsZero() {

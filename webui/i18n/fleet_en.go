@@ -62,6 +62,15 @@ var fleetEn = map[string]string{
 	"fleet.problem.lag":         "%[1]s entries behind the city, last synced %[2]s ago",
 	"fleet.problem.lag.never":   "%[1]s entries behind the city, never synced",
 	"fleet.problem.neverseen":   "Not seen since enrollment",
+	"fleet.problem.trust":       "CSCA list behind the city's (version %[1]s of %[2]s)",
+	"fleet.problem.crlstale":    "The CRL of %[1]s is past its next update by %[2]s: revocations since are unknown. Load the new CRL (xanode fleet csca add).",
+
+	"fleet.trust.heading": "CSCA trust set",
+	"fleet.trust.summary": "%[1]s CSCA certificates, %[2]s CRLs, version %[3]s, last loaded %[4]s.",
+	"fleet.trust.empty":   "No CSCA master list is loaded: chips are checked only against each node's own files. Load Vietnam's master list with xanode fleet csca add.",
+	"fleet.trust.issuer":  "CRL issuer",
+	"fleet.trust.this":    "Issued",
+	"fleet.trust.next":    "Next update due",
 
 	"fleet.age.seconds":  "%[1]d s",
 	"fleet.age.minutes":  "%[1]d min",

@@ -62,6 +62,15 @@ var fleetVi = map[string]string{
 	"fleet.problem.lag":         "Chậm %[1]s mục so với thành phố, đồng bộ lần cuối %[2]s trước",
 	"fleet.problem.lag.never":   "Chậm %[1]s mục so với thành phố, chưa đồng bộ lần nào",
 	"fleet.problem.neverseen":   "Chưa liên lạc lần nào từ khi đăng ký",
+	"fleet.problem.trust":       "Danh sách CSCA cũ hơn của thành phố (phiên bản %[1]s / %[2]s)",
+	"fleet.problem.crlstale":    "CRL của %[1]s đã quá hạn cập nhật %[2]s: không biết các thu hồi từ đó. Hãy nạp CRL mới (xanode fleet csca add).",
+
+	"fleet.trust.heading": "Chứng thư CSCA tin cậy",
+	"fleet.trust.summary": "%[1]s chứng thư CSCA, %[2]s danh sách thu hồi (CRL), phiên bản %[3]s, nạp lần cuối %[4]s.",
+	"fleet.trust.empty":   "Chưa nạp danh sách CSCA (master list): chip chỉ được kiểm tra theo tệp riêng của từng máy. Hãy nạp danh sách của Việt Nam bằng xanode fleet csca add.",
+	"fleet.trust.issuer":  "Nơi phát hành CRL",
+	"fleet.trust.this":    "Ngày phát hành",
+	"fleet.trust.next":    "Hạn cập nhật",
 
 	"fleet.age.seconds":  "%[1]d giây",
 	"fleet.age.minutes":  "%[1]d phút",
