@@ -1,6 +1,7 @@
 package cityapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -97,7 +98,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Challenge != "" {
-		if err := s.cfg.Cluster.FSM().CheckChallenge(c.id, req.Challenge, s.cfg.Now()); err != nil {
+		if err := s.checkChallenge(r.Context(), c.id, req.Challenge); err != nil {
 			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
 			return
 		}
@@ -145,6 +146,37 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("proof of presence granted", "node", c.id, "citizen", v.ID, "aa", v.AA, "until", g.Until)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// challengeCatchUp bounds how long a follower waits to apply a challenge
+// it does not know yet.
+const challengeCatchUp = 2 * time.Second
+
+// checkChallenge checks the challenge against this node's state. A
+// follower learns that an entry committed only with the leader's next
+// message, so a challenge issued a moment ago (through this node, which
+// answered once the leader had applied it, or through another) may not
+// be known here yet: a follower waits for it, briefly, before calling it
+// unknown.
+func (s *Server) checkChallenge(ctx context.Context, node, challenge string) error {
+	f := s.cfg.Cluster.FSM()
+	err := f.CheckChallenge(node, challenge, s.cfg.Now())
+	if !errors.Is(err, fsm.ErrChallengeUnknown) || s.cfg.Cluster.IsLeader() {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, challengeCatchUp)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for errors.Is(err, fsm.ErrChallengeUnknown) {
+		select {
+		case <-ctx.Done():
+			return err
+		case <-tick.C:
+		}
+		err = f.CheckChallenge(node, challenge, s.cfg.Now())
+	}
+	return err
 }
 
 // ReasonNotAvailable is what an office hears about a citizen it cannot
