@@ -100,10 +100,13 @@ func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result,
 	return src.Tap(ctx, keys)
 }
 
-func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
-	o, err := a.store.Authenticate(user, password)
-	if errors.Is(err, edge.ErrBadLogin) {
+func (a *officerUI) Authenticate(ctx context.Context, user, password string) (webui.Officer, error) {
+	o, err := a.store.Authenticate(ctx, user, password)
+	switch {
+	case errors.Is(err, edge.ErrBadLogin):
 		return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
+	case errors.Is(err, edge.ErrBusy):
+		return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrBusy, err)
 	}
 	if err != nil {
 		return webui.Officer{}, err

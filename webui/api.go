@@ -16,6 +16,9 @@ var (
 	// ErrBadLogin: unknown user, wrong password or disabled account. The
 	// three are deliberately not told apart.
 	ErrBadLogin = errors.New("webui: wrong user name or password")
+	// ErrBusy: too many password checks are under way; nothing was
+	// checked, and the officer may try again in a few seconds.
+	ErrBusy = errors.New("webui: too many logins at once")
 	// ErrNoCard: the reader holds no card (or lost it mid-read).
 	ErrNoCard = errors.New("webui: no card on the reader")
 	// ErrNoReader: no card reader is attached, or its service (pcscd) is
@@ -76,11 +79,14 @@ type Officer struct {
 // the commune bundle (so it works offline).
 //
 // Authenticate is called concurrently and may be slow (a memory-hard KDF);
-// the UI rate-limits calls per user and address before making them. It
-// returns an error wrapping ErrBadLogin for any refused login; any other
-// error means the accounts could not be checked.
+// the UI counts each call against the user's and the address's limits
+// before making it, and lets each address make only a few at once. It
+// returns an error wrapping ErrBadLogin for any refused login, ErrBusy
+// when it could not get a turn at the KDF soon enough (nothing checked),
+// ctx's error when ctx ended first; any other error means the accounts
+// could not be checked.
 type Officers interface {
-	Authenticate(user, password string) (Officer, error)
+	Authenticate(ctx context.Context, user, password string) (Officer, error)
 }
 
 // Registry is the edge's local data and outbox.

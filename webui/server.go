@@ -26,10 +26,12 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	sessions *sessions
-	// Refused logins are limited per user and address, and per address
-	// alone (more loosely) against a guesser that rotates user names.
+	// Login tries are limited per user name, and per client address
+	// (more loosely) against a guesser that rotates user names; underWay
+	// bounds each address's logins in progress.
 	userLimit *limiter
 	ipLimit   *limiter
+	underWay  underWay
 	views     *views
 	assets    *assets
 	upgrader  websocket.Upgrader
@@ -59,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log.With("component", "webui"),
 		sessions:  newSessions(cfg),
 		userLimit: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
-		ipLimit:   newLimiter(4*cfg.LoginFailures, cfg.LoginWindow),
+		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
 		quit:      make(chan struct{}),

@@ -139,10 +139,17 @@ var en = map[string]string{
 	"login.user":        "User name",
 	"login.password":    "Password",
 	"login.submit":      "Log in",
-	"login.limited":     "Too many failed logins. Wait %[1]d seconds, then try again.",
 	"login.empty":       "Enter your user name and password.",
 	"login.bad":         "Wrong user name or password. Check Caps Lock and turn off the Vietnamese input method while typing the password, then try again.",
 	"login.unavailable": "Accounts cannot be checked right now. Try again in a few minutes; if it persists, call technical support.",
+
+	"login.limited.user":    "This account had too many wrong passwords, so it cannot log in for a while, from any computer. Wait until the time below has passed, then try again.",
+	"login.limited.address": "This computer had too many failed logins, so it cannot log in for a while. Wait until the time below has passed, then try again.",
+	"login.busy":            "The system is checking many logins at once. Try again in a few seconds.",
+	"login.retry":           "You can try again in:",
+	"login.retry.done":      "You can try again now.",
+	"login.help":            "If you forgot your password or must log in urgently, call:",
+	"login.help.default":    "your commune's supervisor, or the city IT hotline",
 
 	"error.title":    "Could not be done",
 	"error.home":     "Back to look-up",

@@ -140,10 +140,17 @@ var vi = map[string]string{
 	"login.user":        "Tên đăng nhập",
 	"login.password":    "Mật khẩu",
 	"login.submit":      "Đăng nhập",
-	"login.limited":     "Đăng nhập sai quá nhiều lần. Hãy đợi %[1]d giây rồi thử lại.",
 	"login.empty":       "Hãy nhập tên đăng nhập và mật khẩu.",
 	"login.bad":         "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra phím Caps Lock và tắt bộ gõ tiếng Việt khi gõ mật khẩu, rồi thử lại.",
 	"login.unavailable": "Chưa kiểm tra được tài khoản lúc này. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
+
+	"login.limited.user":    "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần nên tạm thời chưa đăng nhập được, trên mọi máy. Hãy đợi hết thời gian dưới đây rồi thử lại.",
+	"login.limited.address": "Máy này đã đăng nhập sai quá nhiều lần nên tạm thời chưa đăng nhập được. Hãy đợi hết thời gian dưới đây rồi thử lại.",
+	"login.busy":            "Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Hãy thử lại sau ít giây.",
+	"login.retry":           "Có thể thử lại sau:",
+	"login.retry.done":      "Bây giờ có thể thử lại.",
+	"login.help":            "Nếu quên mật khẩu hoặc cần đăng nhập gấp, hãy gọi:",
+	"login.help.default":    "cán bộ phụ trách của xã/phường, hoặc đường dây nóng CNTT của thành phố",
 
 	"error.title":    "Không thực hiện được",
 	"error.home":     "Về trang tra cứu",
