@@ -62,6 +62,16 @@ type EdgeConfig struct {
 	// makes one at once.
 	FleetEvery time.Duration
 	Log        *slog.Logger
+	// InsecureHTTP lets the officer UI be served over plain HTTP on an
+	// address beyond loopback (a box without a UI certificate); every page
+	// then warns. Without it such a Listen is refused (ErrInsecureListen).
+	InsecureHTTP bool
+	// UIHosts are names the officer UI is reached by besides loopback,
+	// the Listen host and the UI certificate's names; requests naming any
+	// other Host are refused (DNS rebinding).
+	UIHosts []string
+	// Login tunes the officer UI's login limits (zero: webui's defaults).
+	Login LoginPolicy
 }
 
 // Edge is a running edge node.
@@ -86,6 +96,8 @@ type Edge struct {
 	reads      metrics.Counter
 	dialer     *stream.Dialer
 	idMu       gosync.Mutex // guards ID.Commune and identity.json
+	login      LoginPolicy
+	insecure   bool // plain HTTP beyond loopback: the UI warns on every page
 }
 
 // WriteEdgeCredentials stores an issued certificate, its key, the city root
@@ -143,6 +155,9 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkListen(cfg.Listen, ui != nil, cfg.InsecureHTTP); err != nil {
+		return nil, err
+	}
 	cred := &credential{cert: cert, ui: ui}
 	city, err := client.New(id.City, cred.clientTLS(roots))
 	if err != nil {
@@ -173,7 +188,8 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		return nil, err
 	}
 	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{}),
-		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery}
+		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery,
+		login: cfg.Login, insecure: ui == nil && !loopbackListen(cfg.Listen)}
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
@@ -200,7 +216,8 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		store.Close()
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
 	}
-	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	guard := &hostGuard{next: mux, names: hostNames(cfg.Listen, cfg.UIHosts), ui: cred.getUI}
+	n.http = &http.Server{Handler: guard, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel

@@ -48,12 +48,23 @@ type officerUI struct {
 	reads metrics.Counter // card reads by result and assurance or failure
 }
 
+// LoginPolicy is what the officer UI allows of logins (webui.Config);
+// zero fields take webui's defaults.
+type LoginPolicy struct {
+	Help            string        // whom a locked-out officer should call
+	UserFailures    int           // refused logins per user name in Window
+	AddressFailures int           // refused logins per client address in Window
+	Window          time.Duration // default 15 minutes
+}
+
 // OfficerUI is an EdgeConfig.Handler that serves the officer web UI, with
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
 		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure()}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(),
+			Insecure: n.insecure, LoginHelp: n.login.Help, LoginFailures: n.login.UserFailures,
+			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {
 			cfg.Cards = a
 			watchReader(cards, n.events)

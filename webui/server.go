@@ -154,7 +154,8 @@ func langOf(r *http.Request) i18n.Lang {
 
 // securityHeaders: no inline script or style anywhere, no framing, no
 // sniffing, no referrer (addresses may carry an ID), no caching of pages
-// (an office PC is shared; static assets override this).
+// (an office PC is shared; static assets override this); under TLS, HTTPS
+// only from then on.
 func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
 	connect := "'self'"
 	// Older browsers do not let 'self' cover ws: and wss:; name the host.
@@ -174,6 +175,9 @@ func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if s.cfg.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 // validHost accepts what may stand in a CSP source: a host name or

@@ -18,6 +18,8 @@ var en = map[string]string{
 	"banner.nodata":   "This machine has no population data for the commune yet, so look-ups cannot work. Check the connection to the city.",
 	"banner.stale":    "The commune's data is past its refresh date and may be out of date. Check the connection to the city.",
 
+	"banner.insecure": "Warning: this page is served UNENCRYPTED (HTTP) on the office network, so others on the network can read passwords and citizens' records. Ask city IT to install an HTTPS certificate on this box.",
+
 	"nav.birth":     "Birth",
 	"banner.frozen": "The commune's data is too old, past the allowed limit, so it must NOT be used to identify citizens: name search, card comparison and printed confirmations are stopped. Call technical support to restore the connection to the city.",
 

@@ -19,6 +19,8 @@ var vi = map[string]string{
 	"banner.nodata":   "Máy này chưa có dữ liệu dân cư của xã nên chưa tra cứu được. Hãy kiểm tra kết nối tới thành phố.",
 	"banner.stale":    "Dữ liệu của xã đã quá hạn cập nhật, thông tin có thể đã cũ. Hãy kiểm tra kết nối tới thành phố.",
 
+	"banner.insecure": "Cảnh báo: trang này đang chạy KHÔNG mã hóa (HTTP) trên mạng của cơ quan, nên mật khẩu và thông tin công dân có thể bị người khác trong mạng đọc trộm. Hãy báo bộ phận CNTT của thành phố để cài chứng chỉ HTTPS cho máy.",
+
 	"nav.birth":     "Khai sinh",
 	"banner.frozen": "Dữ liệu của xã đã quá cũ, vượt giới hạn cho phép, nên KHÔNG được dùng để xác định công dân: tìm kiếm theo tên, đối chiếu thẻ và in xác nhận đều tạm dừng. Hãy báo bộ phận kỹ thuật để khôi phục kết nối tới thành phố.",
 
