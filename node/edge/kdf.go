@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -84,8 +85,16 @@ func (g *Gate) acquire(ctx context.Context) error {
 
 // Argon2id derives keyLen bytes from password and salt (memory in KiB)
 // through the KDF gate: ErrBusy or ctx's error when no turn came.
+//
+// The run's memory is garbage once it returns; it is collected before the
+// slot is given to the next caller. Otherwise the heap grows by the
+// collector's own margin over the live runs: 200 parallel wrong logins
+// took the demo from 138 to 369 MB, and to 2 GB before the gate.
 func Argon2id(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
 	var out []byte
-	err := KDF.Do(ctx, func() { out = argon2.IDKey(password, salt, time, memory, threads, keyLen) })
+	err := KDF.Do(ctx, func() {
+		out = argon2.IDKey(password, salt, time, memory, threads, keyLen)
+		runtime.GC()
+	})
 	return out, err
 }
