@@ -75,6 +75,9 @@ func StartDemo(ctx context.Context, cfg DemoConfig) (*Demo, error) {
 	if cfg.CityNodes != 1 && cfg.CityNodes != 3 {
 		return nil, fmt.Errorf("demo: --city-nodes must be 1 or 3, not %d", cfg.CityNodes)
 	}
+	if err := checkListen(cfg.Listen, false, cfg.InsecureHTTP); err != nil {
+		return nil, fmt.Errorf("demo: %w", err) // the demo serves plain HTTP
+	}
 	if cfg.Commune == "" {
 		cfg.Commune = DemoCommune
 	}

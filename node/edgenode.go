@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
@@ -239,12 +240,19 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 
 // URL is the officer UI's base URL: https when the edge has a UI
 // certificate (enrolled with --ui-host), http otherwise (the demo, a box
-// serving loopback only).
+// serving loopback only). A listener on every address is named by
+// loopback, which works from the box itself.
 func (n *Edge) URL() string {
-	if n.Secure() {
-		return "https://" + n.ln.Addr().String()
+	addr := n.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
 	}
-	return "http://" + n.ln.Addr().String()
+	hostport := net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	if n.Secure() {
+		return "https://" + hostport
+	}
+	return "http://" + hostport
 }
 
 // Secure reports whether the officer UI is served over TLS.

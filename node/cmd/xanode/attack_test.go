@@ -172,3 +172,51 @@ func TestLoginAttack(t *testing.T) {
 		t.Errorf("the attack's answers: %v", got)
 	}
 }
+
+// TestEdgeTransport: plain HTTP beyond loopback is refused at start
+// without --insecure-http, and warned about on every page with it; a
+// request naming another Host (DNS rebinding) reads nothing.
+func TestEdgeTransport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test")
+	}
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	out, err := runCmd("demo", "--data", filepath.Join(t.TempDir(), "refused"), "--listen", "0.0.0.0:"+port)
+	if err == nil || !strings.Contains(string(out), "--insecure-http") || !strings.Contains(string(out), "--ui-host") {
+		t.Fatalf("a plain HTTP listener on every address was not refused: %v\n%s", err, out)
+	}
+
+	_, ui, user, password := startDemo(t, "--listen", "0.0.0.0:"+port, "--insecure-http")
+	if ui != "http://127.0.0.1:"+port {
+		t.Errorf("the demo names its UI %s", ui)
+	}
+	jar, _ := cookiejar.New(nil)
+	o := &officer{t: t, base: ui, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	warning := "trang này đang chạy KHÔNG mã hóa"
+	login := o.get("/login")
+	if !strings.Contains(login, warning) {
+		t.Errorf("the login page served over plain HTTP on the LAN does not warn:\n%s", login)
+	}
+	if _, home := o.submit(login, "/login", url.Values{"user": {user}, "password": {password}}); !strings.Contains(home, warning) {
+		t.Errorf("the home page does not warn:\n%s", home)
+	}
+	for _, path := range []string{"/v1/status", "/metrics", "/login", "/healthz"} {
+		for host, want := range map[string]int{"127.0.0.1:" + port: http.StatusOK, "localhost:" + port: http.StatusOK,
+			"rebind.attacker.example:" + port: http.StatusMisdirectedRequest} {
+			req, _ := http.NewRequest(http.MethodGet, ui+path, nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("GET %s with Host %s: %s, want %d", path, host, resp.Status, want)
+			}
+			if want != http.StatusOK && strings.Contains(string(b), "edge-") {
+				t.Errorf("GET %s with Host %s told: %s", path, host, b)
+			}
+		}
+	}
+}
