@@ -21,6 +21,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/sync/stream"
@@ -98,7 +99,8 @@ type Edge struct {
 	dialer     *stream.Dialer
 	idMu       gosync.Mutex // guards ID.Commune and identity.json
 	login      LoginPolicy
-	insecure   bool // plain HTTP beyond loopback: the UI warns on every page
+	insecure   bool            // plain HTTP beyond loopback: the UI warns on every page
+	clock      *edge.CityClock // never earlier than the latest city time seen
 }
 
 // WriteEdgeCredentials stores an issued certificate, its key, the city root
@@ -149,6 +151,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock := edge.NewCityClock(time.Now, log)
 	if len(cfg.City) > 0 {
 		id.City = cfg.City
 	}
@@ -159,20 +162,25 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err := checkListen(cfg.Listen, ui != nil, cfg.InsecureHTTP); err != nil {
 		return nil, err
 	}
-	cred := &credential{cert: cert, ui: ui}
+	cred := &credential{cert: cert, ui: ui, now: clock.Now}
 	city, err := client.New(id.City, cred.clientTLS(roots))
 	if err != nil {
 		return nil, err
 	}
-	if time.Now().After(cert.Leaf.NotAfter) {
+	city.OnCityTime(clock.CityTime)
+	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
+	if err != nil {
+		return nil, err
+	}
+	if err := clock.Load(store); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if clock.Now().After(cert.Leaf.NotAfter) {
 		log.Error("the node certificate has expired: the city will refuse this node until it enrolls again; "+
 			"ask city IT for a token (xanode fleet token --commune C --node N), then run "+
 			"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
 			"node", id.Node, "expired", cert.Leaf.NotAfter)
-	}
-	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
-	if err != nil {
-		return nil, err
 	}
 	if err := store.AdvanceSeq(id.NextSeq); err != nil {
 		store.Close()
@@ -180,17 +188,24 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	}
 	events := newHub()
 	progress := newProgress(events, log)
-	im := &edge.Importer{Store: store, Roots: roots, Now: time.Now, Progress: progress}
+	im := &edge.Importer{Store: store, Roots: roots, Now: clock.Now, Progress: progress}
+	imported := func(ctx context.Context, data []byte) (edge.SubsetInfo, error) {
+		info, err := im.Import(ctx, data)
+		if err == nil {
+			clock.AtLeast(info.Created)
+		}
+		return info, err
+	}
 	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
-		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish,
-		Progress: progress})
+		Import: imported, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish,
+		Progress: progress, Now: clock.Now, Clock: registry.NewClock(clock.Now)})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{}),
 		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery,
-		login: cfg.Login, insecure: ui == nil && !loopbackListen(cfg.Listen)}
+		login: cfg.Login, insecure: ui == nil && !loopbackListen(cfg.Listen), clock: clock}
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
@@ -223,8 +238,9 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(3)
+	loops.Add(4)
 	go func() { defer loops.Done(); e.Run(runCtx) }()
+	go func() { defer loops.Done(); clock.Run(runCtx) }()
 	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
 	go func() { defer loops.Done(); dialer.Run(runCtx) }()
 	go func() { loops.Wait(); close(n.done) }()

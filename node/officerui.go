@@ -61,8 +61,8 @@ type LoginPolicy struct {
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
-		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(),
+		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
 			Insecure: n.insecure, LoginHelp: n.login.Help, LoginFailures: n.login.UserFailures,
 			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {
