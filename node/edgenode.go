@@ -302,6 +302,10 @@ type EdgeStatus struct {
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 	Transfer      *Transfer `json:"transfer,omitempty"`
+	// Time is the edge's time, by which Stale and Frozen (no lookups,
+	// searches or identifications) are decided: its clock, never earlier
+	// than the latest city time it has seen.
+	Time time.Time `json:"time"`
 }
 
 // Transfer is a download or import under way, in EdgeStatus.
@@ -332,7 +336,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			NodeID: st.Node, Communes: []string{st.Commune}, SubsetVersion: st.Subset.Version,
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
-			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
+			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Time: st.CheckedAt.UTC(), Expires: st.Subset.Expires, LastError: st.LastError,
 			Transfer: transferOf(n.Edge.Progress()),
 		})
 	})

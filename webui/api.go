@@ -16,6 +16,9 @@ var (
 	// ErrBadLogin: unknown user, wrong password or disabled account. The
 	// three are deliberately not told apart.
 	ErrBadLogin = errors.New("webui: wrong user name or password")
+	// ErrFrozen: the box has not reached the city for longer than the
+	// hard limit of its data (Status.Frozen): it serves no record.
+	ErrFrozen = errors.New("webui: the local data is frozen")
 	// ErrBusy: too many password checks are under way; nothing was
 	// checked, and the officer may try again in a few seconds.
 	ErrBusy = errors.New("webui: too many logins at once")
@@ -190,11 +193,11 @@ type Status struct {
 	Stale         bool // the subset expired: data may be out of date
 	// Frozen: the subset is past the hard limit of DESIGN section 6 (by
 	// default 30 days after it was built), so identification decisions
-	// must not rely on it. Frozen implies Stale. The UI then refuses name
-	// searches, shows a card read without comparing it to the local
-	// record, and prints no confirmations; records stay readable by ID,
-	// and changes may still be recorded (the city decides them against
-	// current data).
+	// must not rely on it: the box has not reached the city for that
+	// long. Frozen implies Stale. Lookup, Search and Household then refuse
+	// with ErrFrozen; the UI says why and what to do, shows a card read
+	// without comparing it to the local record, and prints nothing. The
+	// outbox still syncs.
 	Frozen bool
 
 	Pending       int       // changes waiting in the outbox

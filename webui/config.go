@@ -24,12 +24,12 @@ type Config struct {
 	// cross the office network unencrypted: set it when the UI is served
 	// over plain HTTP beyond loopback (xanode edge --insecure-http).
 	Insecure bool
-	// LoginHelp says whom an officer locked out of logging in should
-	// call, e.g. "Chị Hoa (phụ trách), 0292 3820 123 · CNTT thành phố
-	// 1900 1234", shown as written in every language; "": the catalog's
-	// "login.help.default" (the commune's supervisor or the city IT
-	// hotline).
-	LoginHelp string
+	// HelpContact says whom an officer should call when the box refuses
+	// them (locked out of logging in, data frozen), e.g. "Chị Hoa (phụ
+	// trách) 0292 3820 123 · CNTT thành phố 1900 1234", shown as written
+	// in every language; "": the catalog's "login.help.default" (the
+	// commune's supervisor or the city IT hotline).
+	HelpContact string
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// Log receives logins, refusals and internal errors; nil: slog.Default().
@@ -143,8 +143,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("webui: Config.AddressFailures %d is below LoginFailures %d: one user would lock the whole address out",
 			c.AddressFailures, c.LoginFailures))
 	}
-	if len(c.LoginHelp) > 500 {
-		errs = append(errs, fmt.Errorf("webui: Config.LoginHelp has %d bytes, want at most 500", len(c.LoginHelp)))
+	if len(c.HelpContact) > 500 {
+		errs = append(errs, fmt.Errorf("webui: Config.HelpContact has %d bytes, want at most 500", len(c.HelpContact)))
 	}
 	for _, n := range []struct {
 		name string

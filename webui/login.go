@@ -156,7 +156,7 @@ func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, status int,
 	p.Error = l.T(msgKey)
 	p.Retry = &retryView{Seconds: secs, Clock: fmt.Sprintf("%d:%02d", secs/60, secs%60)}
 	if help {
-		p.Retry.Help = s.cfg.LoginHelp
+		p.Retry.Help = s.cfg.HelpContact
 		if p.Retry.Help == "" {
 			p.Retry.Help = l.T("login.help.default")
 		}

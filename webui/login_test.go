@@ -164,7 +164,7 @@ func TestLoginRateLimitPerUser(t *testing.T) {
 // failures than one user, and then stops every user name from it, but
 // not from another address.
 func TestLoginRateLimitPerAddress(t *testing.T) {
-	e := newEnv(t, Config{LoginHelp: "Chị Hoa, 0292 3820 123"})
+	e := newEnv(t, Config{HelpContact: "Chị Hoa, 0292 3820 123"})
 	for i := range 20 {
 		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").wantStatus(t, http.StatusUnauthorized)
 	}

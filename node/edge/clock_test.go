@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xanode/xanode/node/registry"
 )
 
 // wallClock is a local clock that a test sets, forward or back, as
@@ -62,6 +64,20 @@ func wantFrozen(t *testing.T, e *Edge, want bool, when string) {
 	}
 	if _, _, err := e.Identify("092090001234", nil); errors.Is(err, ErrFrozen) != want {
 		t.Errorf("%s: Identify gave %v", when, err)
+	}
+	c, err := e.Lookup("092090001234")
+	if errors.Is(err, ErrFrozen) != want || (want && c != nil) || (!want && c == nil) {
+		t.Errorf("%s: Lookup gave %v, %v", when, c, err)
+	}
+	found, err := e.Search(registry.FoldName("Nguyễn Văn An"), registry.Date{Year: 1990}, 10)
+	if errors.Is(err, ErrFrozen) != want || (want && found != nil) {
+		t.Errorf("%s: Search gave %v, %v", when, found, err)
+	}
+	if _, err := e.Household("HH-1"); errors.Is(err, ErrFrozen) != want {
+		t.Errorf("%s: Household gave %v", when, err)
+	}
+	if err := e.CheckFrozen(); errors.Is(err, ErrFrozen) != want {
+		t.Errorf("%s: CheckFrozen gave %v", when, err)
 	}
 }
 

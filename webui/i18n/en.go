@@ -21,7 +21,7 @@ var en = map[string]string{
 	"banner.insecure": "Warning: this page is served UNENCRYPTED (HTTP) on the office network, so others on the network can read passwords and citizens' records. Ask city IT to install an HTTPS certificate on this box.",
 
 	"nav.birth":     "Birth",
-	"banner.frozen": "The commune's data is too old, past the allowed limit, so it must NOT be used to identify citizens: name search, card comparison and printed confirmations are stopped. Call technical support to restore the connection to the city.",
+	"banner.frozen": "The commune's data is too old, past the allowed limit, because this box has not reached the city for too long: look-ups, searches, card comparison and printed confirmations are stopped. Check the box's network connection, or call city IT.",
 
 	"search.heading":     "Search by name and date of birth",
 	"search.name":        "Full name",
@@ -35,7 +35,8 @@ var en = map[string]string{
 	"search.name.empty":  "No name entered. Give the family, middle and given name.",
 	"search.birth.empty": "No date of birth entered. Give day/month/year, or the year if that is all the citizen knows.",
 	"search.failed":      "The search cannot run right now. Try again in a few minutes; if it persists, call technical support.",
-	"search.frozen":      "The commune's data is too old to be used to find and identify citizens. Look the citizen up by the ID number on their papers and call technical support.",
+
+	"frozen.refused": "This box has not reached the city for too long (past the allowed limit), so its population data may be wrong and must not be used: look-ups by ID, searches and identification are stopped. Check the box's network cable and Internet connection; once it reaches the city again, the data updates itself and the box works at once. If that does not help, call: %[1]s.",
 
 	"ident.frozen": "The commune's data is too old to compare against: below is only what the chip says. Do not rely on the commune's data to identify this citizen.",
 

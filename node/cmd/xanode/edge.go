@@ -76,7 +76,7 @@ func runEdge(ctx context.Context, args []string) error {
 // loginFlags declares the officer UI's login settings on fs.
 func loginFlags(fs *flag.FlagSet) *node.LoginPolicy {
 	var p node.LoginPolicy
-	fs.StringVar(&p.Help, "login-help", "", "whom an officer locked out of logging in should call, shown as written, e.g.\n\"Chị Hoa (phụ trách) 0292 3820 123; CNTT thành phố 1900 1234\" (default: the commune's supervisor or the city IT hotline)")
+	fs.StringVar(&p.Help, "help-contact", "", "whom officers should call when the box refuses them (locked out, data frozen), shown as written, e.g.\n\"Chị Hoa (phụ trách) 0292 3820 123; CNTT thành phố 1900 1234\" (default: the commune's supervisor or the city IT hotline)")
 	fs.IntVar(&p.UserFailures, "login-failures", 0, "refused logins allowed per user name, from any address, in --login-window (0: 5)")
 	fs.IntVar(&p.AddressFailures, "address-failures", 0, "refused logins allowed per client address, for any user names, in --login-window (0: 100)")
 	fs.DurationVar(&p.Window, "login-window", 0, "window of the login limits (0: 15m)")
