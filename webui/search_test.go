@@ -147,14 +147,18 @@ func TestFrozen(t *testing.T) {
 
 	// The registry refuses by itself while the status said nothing yet.
 	frozen = false
-	reg.lookup = func(string, string) (*registry.Citizen, error) { return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen) }
-	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) { return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen) }
+	reg.lookup = func(string, string) (*registry.Citizen, error) {
+		return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen)
+	}
+	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) {
+		return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen)
+	}
 	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995"} {
 		p := c.get(path)
 		p.wantStatus(t, http.StatusConflict)
 		p.mustContain(t, why)
 	}
-	c.get("/citizen/"+sampleID+"?lang=en")
+	c.get("/citizen/" + sampleID + "?lang=en")
 	c.get("/citizen/"+sampleID).mustContain(t, "This box has not reached the city for too long")
 }
 

@@ -29,11 +29,15 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "data-signer" {
 		return pkiDataSigner(args[1:])
 	}
+	if len(args) > 0 && args[0] == "backup-key" {
+		return pkiBackupKey(args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
 		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
 			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]\n"+
 			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]\n"+
-			"       xanode pki data-signer --root ROOT_DIR --pki DIR")
+			"       xanode pki data-signer --root ROOT_DIR --pki DIR\n"+
+			"       xanode pki backup-key --out DIR")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
