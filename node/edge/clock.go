@@ -41,8 +41,11 @@ type CityClock struct {
 	local func() time.Time
 	log   *slog.Logger
 
-	mu    sync.Mutex
-	floor time.Time // a time known to have passed; zero: none yet
+	mu sync.Mutex
+	// floor is a time known to have passed, zero: none yet. It never
+	// carries a monotonic reading, so that it compares with the local
+	// clock by the wall time (Go compares two monotonic readings instead).
+	floor time.Time
 	at    time.Time // local reading when floor was set (monotonic in production)
 	store *Store    // nil until Load
 }
@@ -64,7 +67,7 @@ func (c *CityClock) Now() time.Time {
 	now := c.local()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := c.nowLocked(now)
+	t := c.nowLocked(now).Round(0)
 	c.floor, c.at = t, now
 	return t
 }
@@ -76,7 +79,7 @@ func (c *CityClock) nowLocked(now time.Time) time.Time {
 	// now.Sub(at) runs on the monotonic clock when both readings carry
 	// it: the wall clock set back while the process runs changes nothing.
 	carried := c.floor.Add(max(0, now.Sub(c.at)))
-	if now.Before(carried) {
+	if now.Round(0).Before(carried) {
 		return carried
 	}
 	return now
@@ -96,7 +99,7 @@ func (c *CityClock) CityTime(t time.Time) {
 		c.log.Warn("the city's clock is earlier than the time this box had counted: following the city",
 			"city", t.UTC(), "counted", held.UTC(), "local", now.UTC())
 	}
-	c.floor, c.at = t, now
+	c.floor, c.at = t.Round(0), now
 }
 
 // AtLeast raises the floor to t, a time the city has certainly passed
@@ -106,7 +109,7 @@ func (c *CityClock) AtLeast(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t.After(c.nowLocked(now)) {
-		c.floor, c.at = t, now
+		c.floor, c.at = t.Round(0), now
 	}
 }
 
