@@ -280,7 +280,6 @@ type credential struct {
 	mu   gosync.RWMutex
 	cert tls.Certificate
 	ui   *tls.Certificate // the officer UI's server certificate; nil: plain HTTP
-	now  func() time.Time // checks the city's certificates at this time; nil: time.Now
 }
 
 func (c *credential) getUI() *tls.Certificate {
@@ -321,7 +320,6 @@ func (c *credential) set(cert tls.Certificate) {
 func (c *credential) clientTLS(roots *x509.CertPool) *tls.Config {
 	cfg := certs.ClientTLS(tls.Certificate{}, roots)
 	cfg.Certificates = nil
-	cfg.Time = c.now
 	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		cert := c.get()
 		return &cert, nil

@@ -22,9 +22,10 @@ import (
 //
 // A city answer is the authority: its Date replaces the floor even when
 // it is earlier, so that a floor pushed too far (a box or city node whose
-// clock was once wrong) heals at the next contact. The local clock is
-// believed whenever it is later than the floor: a clock that runs ahead
-// freezes early, which is the safe side.
+// clock was once wrong) heals at the next contact; for that, the TLS
+// connection to the city checks certificates on the local clock, never on
+// this one. The local clock is believed whenever it is later than the
+// floor: a clock that runs ahead freezes early, which is the safe side.
 
 // kClockFloor is the floor as last saved, in bMeta: Unix milliseconds.
 var kClockFloor = []byte("clock_floor")
