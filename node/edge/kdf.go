@@ -83,6 +83,13 @@ func (g *Gate) acquire(ctx context.Context) error {
 	}
 }
 
+// Bounds of the Argon2id parameters a stored hash may ask for: the gate
+// bounds how many run, these how much each may take.
+const (
+	maxArgonTime   = 16
+	maxArgonMemory = 256 << 10 // KiB
+)
+
 // Argon2id derives keyLen bytes from password and salt (memory in KiB)
 // through the KDF gate: ErrBusy or ctx's error when no turn came.
 //
@@ -91,6 +98,10 @@ func (g *Gate) acquire(ctx context.Context) error {
 // collector's own margin over the live runs: 200 parallel wrong logins
 // took the demo from 138 to 369 MB, and to 2 GB before the gate.
 func Argon2id(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	if time < 1 || time > maxArgonTime || memory < 8*uint32(threads) || memory > maxArgonMemory || threads < 1 || keyLen < 16 {
+		return nil, fmt.Errorf("edge: Argon2id parameters t=%d m=%d KiB p=%d length %d out of bounds "+
+			"(t 1–%d, m up to %d KiB, p ≥ 1, length ≥ 16)", time, memory, threads, keyLen, maxArgonTime, maxArgonMemory)
+	}
 	var out []byte
 	err := KDF.Do(ctx, func() {
 		out = argon2.IDKey(password, salt, time, memory, threads, keyLen)

@@ -79,3 +79,15 @@ func TestAuthenticateBusy(t *testing.T) {
 		t.Fatalf("Authenticate without a turn: %v", err)
 	}
 }
+
+func TestArgon2idBounds(t *testing.T) {
+	for _, p := range []struct {
+		time, memory uint32
+		threads      uint8
+		keyLen       uint32
+	}{{0, 64 << 10, 2, 32}, {3, 4 << 20, 2, 32}, {3, 64 << 10, 0, 32}, {3, 64 << 10, 2, 8}, {99, 64 << 10, 2, 32}} {
+		if _, err := Argon2id(context.Background(), []byte("x"), []byte("salt-salt-salt-1"), p.time, p.memory, p.threads, p.keyLen); err == nil {
+			t.Errorf("parameters %+v accepted", p)
+		}
+	}
+}
