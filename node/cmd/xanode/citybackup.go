@@ -37,7 +37,7 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pki, err := certs.Load(*pkiDir)
+	pki, err := adminPKI(*pkiDir)
 	if err != nil {
 		return err
 	}

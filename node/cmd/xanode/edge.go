@@ -148,7 +148,7 @@ func edgeOfficerAdd(args []string) error {
 	if err := st.PutOfficer(*user, *name, *role, password); err != nil {
 		return err
 	}
-	fmt.Printf("officer %s (%s) can now log in\n", *user, *role)
+	fmt.Printf("officer %s (%s) can now log in on this box; as a local (break-glass) account its changes go to review at the city unless city IT makes the same account there (xanode fleet officer add)\n", *user, *role)
 	return nil
 }
 

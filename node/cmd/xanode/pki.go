@@ -118,11 +118,15 @@ func pkiIssueNode(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *hosts == "" {
+		fmt.Fprintln(os.Stderr, "note: no --hosts: the certificate names 127.0.0.1, ::1 and localhost only; other nodes and edges reach the node only by a name or address in it")
+	}
 	c, err := p.AddCityNode(*id, splitList(*hosts), *lifetime, *replace, time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Printf("issued %s/nodes/%s.crt (valid until %s; hosts %s)\ncopy the PKI folder to the new node and start it with --join\n",
+	pkiLog(*dir, "issued city node %s serial %s until %s", *id, certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
+	fmt.Printf("issued %s/nodes/%s.crt (valid until %s; hosts %s)\nwrite the node's own folder with xanode pki export-node --pki DIR --id ID --out DIR2, copy DIR2 to it and start it with --join\n",
 		*dir, *id, c.TLS.Leaf.NotAfter.Format(time.RFC3339), strings.Join(append(c.TLS.Leaf.DNSNames, ipStrings(c)...), ", "))
 	return nil
 }
