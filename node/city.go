@@ -129,6 +129,14 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	}
 	streams := newCityStreams(node.FSM(), cfg.Log)
 	csca := &cityTrust{fsm: node.FSM(), local: cfg.CSCA, signers: cfg.MLSigners, log: cfg.Log}
+	local := 0
+	if cfg.CSCA != nil {
+		local = cfg.CSCA.Len()
+	}
+	cfg.Log.Info("proofs of presence are verified against the CSCA trust set in raft and this node's --csca files", "local_cscas", local, "ml_signers", len(cfg.MLSigners))
+	if len(cfg.MLSigners) == 0 {
+		cfg.Log.Warn("no master-list signer (--ml-signer): this node refuses CSCA master lists city IT uploads (xanode fleet csca add)")
+	}
 	var issuer cityapi.Issuer // nil unless this node holds the fleet CA key
 	if cfg.PKI.CanIssue() {
 		issuer = cfg.PKI

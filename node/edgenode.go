@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/sync/stream"
@@ -61,11 +63,21 @@ type EdgeConfig struct {
 	// commune assignment (0: 10 minutes); a notification from the city
 	// makes one at once.
 	FleetEvery time.Duration
+	Log        *slog.Logger
+	// InsecureHTTP lets the officer UI be served over plain HTTP on an
+	// address beyond loopback (a box without a UI certificate); every page
+	// then warns. Without it such a Listen is refused (ErrInsecureListen).
+	InsecureHTTP bool
+	// UIHosts are names the officer UI is reached by besides loopback,
+	// the Listen host and the UI certificate's names; requests naming any
+	// other Host are refused (DNS rebinding).
+	UIHosts []string
+	// Login tunes the officer UI's login limits (zero: webui's defaults).
+	Login LoginPolicy
 	// CSCA is the trust store the card reader checks chips with; the
 	// edge installs the city's signed trust list into it (nil: the edge
 	// keeps one of its own, which no reader uses).
 	CSCA *CSCATrust
-	Log  *slog.Logger
 }
 
 // Edge is a running edge node.
@@ -90,7 +102,10 @@ type Edge struct {
 	reads      metrics.Counter
 	dialer     *stream.Dialer
 	idMu       gosync.Mutex // guards ID.Commune and identity.json
-	trust      *edgeTrust   // the city's CSCA trust list (edgetrust.go)
+	login      LoginPolicy
+	insecure   bool            // plain HTTP beyond loopback: the UI warns on every page
+	clock      *edge.CityClock // never earlier than the latest city time seen
+	trust      *edgeTrust      // the city's CSCA trust list (edgetrust.go)
 }
 
 // WriteEdgeCredentials stores an issued certificate, its key, the city root
@@ -141,6 +156,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock := edge.NewCityClock(time.Now, log)
 	if len(cfg.City) > 0 {
 		id.City = cfg.City
 	}
@@ -148,20 +164,31 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkListen(cfg.Listen, ui != nil, cfg.InsecureHTTP); err != nil {
+		return nil, err
+	}
 	cred := &credential{cert: cert, ui: ui}
+	// The city's certificate is checked on the local clock, not on the
+	// edge's time: the city's answers are what corrects a time floor
+	// pushed too far ahead, so a wrong floor must never cut the box off.
 	city, err := client.New(id.City, cred.clientTLS(roots))
 	if err != nil {
 		return nil, err
 	}
-	if time.Now().After(cert.Leaf.NotAfter) {
+	city.OnCityTime(clock.CityTime)
+	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
+	if err != nil {
+		return nil, err
+	}
+	if err := clock.Load(store); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if clock.Now().After(cert.Leaf.NotAfter) {
 		log.Error("the node certificate has expired: the city will refuse this node until it enrolls again; "+
 			"ask city IT for a token (xanode fleet token --commune C --node N), then run "+
 			"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
 			"node", id.Node, "expired", cert.Leaf.NotAfter)
-	}
-	store, err := edge.OpenStore(filepath.Join(cfg.Dir, edgeDB))
-	if err != nil {
-		return nil, err
 	}
 	if err := store.AdvanceSeq(id.NextSeq); err != nil {
 		store.Close()
@@ -169,16 +196,24 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	}
 	events := newHub()
 	progress := newProgress(events, log)
-	im := &edge.Importer{Store: store, Roots: roots, Now: time.Now, Progress: progress}
+	im := &edge.Importer{Store: store, Roots: roots, Now: clock.Now, Progress: progress}
+	imported := func(ctx context.Context, data []byte) (edge.SubsetInfo, error) {
+		info, err := im.Import(ctx, data)
+		if err == nil {
+			clock.AtLeast(info.Created)
+		}
+		return info, err
+	}
 	e, err := edge.New(edge.Config{Node: id.Node, Commune: id.Commune, Store: store, City: city,
-		Import: im.Import, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish,
-		Progress: progress})
+		Import: imported, PushEvery: cfg.PushEvery, PullEvery: cfg.PullEvery, Log: log, Notify: events.publish,
+		Progress: progress, Now: clock.Now, Clock: registry.NewClock(clock.Now)})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	n := &Edge{Edge: e, Store: store, ID: id, events: events, log: log, city: city, done: make(chan struct{}),
-		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery}
+		dir: cfg.Dir, cred: cred, roots: roots, fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery,
+		login: cfg.Login, insecure: ui == nil && !loopbackListen(cfg.Listen), clock: clock}
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
@@ -206,13 +241,15 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		store.Close()
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
 	}
-	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	guard := &hostGuard{next: mux, names: hostNames(cfg.Listen, cfg.UIHosts), ui: cred.getUI}
+	n.http = &http.Server{Handler: guard, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(4)
+	loops.Add(5)
 	go func() { defer loops.Done(); e.Run(runCtx) }()
+	go func() { defer loops.Done(); clock.Run(runCtx) }()
 	go func() { defer loops.Done(); n.trust.run(runCtx) }()
 	go func() { defer loops.Done(); n.fleetLoop(runCtx) }()
 	go func() { defer loops.Done(); dialer.Run(runCtx) }()
@@ -229,12 +266,19 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 
 // URL is the officer UI's base URL: https when the edge has a UI
 // certificate (enrolled with --ui-host), http otherwise (the demo, a box
-// serving loopback only).
+// serving loopback only). A listener on every address is named by
+// loopback, which works from the box itself.
 func (n *Edge) URL() string {
-	if n.Secure() {
-		return "https://" + n.ln.Addr().String()
+	addr := n.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
 	}
-	return "http://" + n.ln.Addr().String()
+	hostport := net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	if n.Secure() {
+		return "https://" + hostport
+	}
+	return "http://" + hostport
 }
 
 // Secure reports whether the officer UI is served over TLS.
@@ -268,7 +312,11 @@ type EdgeStatus struct {
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 	Transfer      *Transfer `json:"transfer,omitempty"`
-	TrustVersion  uint64    `json:"trust_version"` // of the city's CSCA trust list installed (0: none)
+	// Time is the edge's time, by which Stale and Frozen (no lookups,
+	// searches or identifications) are decided: its clock, never earlier
+	// than the latest city time it has seen.
+	Time         time.Time `json:"time"`
+	TrustVersion uint64    `json:"trust_version"` // of the city's CSCA trust list installed (0: none)
 }
 
 // Transfer is a download or import under way, in EdgeStatus.
@@ -299,7 +347,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			NodeID: st.Node, Communes: []string{st.Commune}, SubsetVersion: st.Subset.Version,
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
-			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
+			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Time: st.CheckedAt.UTC(), Expires: st.Subset.Expires, LastError: st.LastError,
 			Transfer: transferOf(n.Edge.Progress()), TrustVersion: n.trust.csca.Version(),
 		})
 	})

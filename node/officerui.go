@@ -48,12 +48,23 @@ type officerUI struct {
 	reads metrics.Counter // card reads by result and assurance or failure
 }
 
+// LoginPolicy is what the officer UI allows of logins (webui.Config);
+// zero fields take webui's defaults.
+type LoginPolicy struct {
+	Help            string        // whom officers call when refused (webui.Config.HelpContact)
+	UserFailures    int           // refused logins per user name in Window
+	AddressFailures int           // refused logins per client address in Window
+	Window          time.Duration // default 15 minutes
+}
+
 // OfficerUI is an EdgeConfig.Handler that serves the officer web UI, with
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
-		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure()}
+		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
+			Insecure: n.insecure, HelpContact: n.login.Help, LoginFailures: n.login.UserFailures,
+			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {
 			cfg.Cards = a
 			watchReader(cards, n.events)
@@ -100,10 +111,13 @@ func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result,
 	return src.Tap(ctx, keys)
 }
 
-func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
-	o, err := a.store.Authenticate(user, password)
-	if errors.Is(err, edge.ErrBadLogin) {
+func (a *officerUI) Authenticate(ctx context.Context, user, password string) (webui.Officer, error) {
+	o, err := a.store.Authenticate(ctx, user, password)
+	switch {
+	case errors.Is(err, edge.ErrBadLogin):
 		return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
+	case errors.Is(err, edge.ErrBusy):
+		return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrBusy, err)
 	}
 	if err != nil {
 		return webui.Officer{}, err
@@ -125,33 +139,47 @@ func (a *officerUI) SaveSession(id string, data []byte) error { return a.store.S
 func (a *officerUI) DeleteSession(id string) error { return a.store.DeleteSession(id) }
 
 // Lookup writes the audit entry before it reads: a view that fails after
-// the read still counts as a view.
+// the read still counts as a view. A frozen subset is not read at all.
 func (a *officerUI) Lookup(officer, id string) (*registry.Citizen, error) {
+	if err := a.edge.CheckFrozen(); err != nil {
+		return nil, uiFrozen(err)
+	}
 	if err := a.store.Audit(a.now(), officer, edge.AuditLookup, id, ""); err != nil {
 		return nil, err
 	}
 	c, err := a.edge.Lookup(id)
-	if errors.Is(err, edge.ErrNotFound) {
+	switch {
+	case errors.Is(err, edge.ErrNotFound):
 		return nil, fmt.Errorf("%w: %s", webui.ErrNotFound, id)
+	case errors.Is(err, edge.ErrFrozen):
+		return nil, uiFrozen(err)
 	}
 	return c, err
+}
+
+// uiFrozen gives a refusal of a frozen subset the meaning the UI knows.
+func uiFrozen(err error) error {
+	if errors.Is(err, edge.ErrFrozen) {
+		return fmt.Errorf("%w: %w", webui.ErrFrozen, err)
+	}
+	return err
 }
 
 // Search finds records by folded name and date of birth through the
 // store's keyed-hash index; the audit names every record returned.
 func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
-	found, err := a.store.Search(q.Name, q.Birth, q.Limit)
+	found, err := a.edge.Search(q.Name, q.Birth, q.Limit)
 	if err != nil {
-		return nil, err
+		return nil, uiFrozen(err)
 	}
 	return found, a.auditViews(officer, "search", found)
 }
 
 // Household lists a household's members; each counts as viewed.
 func (a *officerUI) Household(officer, household string) ([]*registry.Citizen, error) {
-	members, err := a.store.Household(household)
+	members, err := a.edge.Household(household)
 	if err != nil {
-		return nil, err
+		return nil, uiFrozen(err)
 	}
 	return members, a.auditViews(officer, "household "+household, members)
 }

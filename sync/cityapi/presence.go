@@ -1,7 +1,6 @@
 package cityapi
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -97,12 +96,6 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "proof of presence: challenge %q must be 8 bytes in hex", req.Challenge)
 		return
 	}
-	if req.Challenge != "" {
-		if err := s.checkChallenge(r.Context(), c.id, req.Challenge); err != nil {
-			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
-			return
-		}
-	}
 	v, err := s.cfg.Presence.VerifyPresence(req.Proof, challenge, s.cfg.Now())
 	if err != nil {
 		code := http.StatusBadRequest
@@ -120,6 +113,12 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 	op := &fsm.PresenceOp{Node: c.id, Citizen: v.ID, AA: v.AA, VerifiedBy: s.cfg.Cluster.ID(), Chip: &v.Chip}
 	if v.AA {
 		op.Challenge = req.Challenge
+		// A replay is refused before the log. (A challenge this replica
+		// has not seen yet may be replication lag: the leader decides.)
+		if err := s.cfg.Cluster.FSM().CheckChallenge(c.id, req.Challenge, s.cfg.Now()); errors.Is(err, fsm.ErrChallengeUsed) {
+			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
+			return
+		}
 	}
 	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindPresence, From: c.sender(), Presence: op})
 	if err != nil {
@@ -146,37 +145,6 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("proof of presence granted", "node", c.id, "citizen", v.ID, "aa", v.AA, "until", g.Until)
 	writeJSON(w, http.StatusOK, out)
-}
-
-// challengeCatchUp bounds how long a follower waits to apply a challenge
-// it does not know yet.
-const challengeCatchUp = 2 * time.Second
-
-// checkChallenge checks the challenge against this node's state. A
-// follower learns that an entry committed only with the leader's next
-// message, so a challenge issued a moment ago (through this node, which
-// answered once the leader had applied it, or through another) may not
-// be known here yet: a follower waits for it, briefly, before calling it
-// unknown.
-func (s *Server) checkChallenge(ctx context.Context, node, challenge string) error {
-	f := s.cfg.Cluster.FSM()
-	err := f.CheckChallenge(node, challenge, s.cfg.Now())
-	if !errors.Is(err, fsm.ErrChallengeUnknown) || s.cfg.Cluster.IsLeader() {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, challengeCatchUp)
-	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for errors.Is(err, fsm.ErrChallengeUnknown) {
-		select {
-		case <-ctx.Done():
-			return err
-		case <-tick.C:
-		}
-		err = f.CheckChallenge(node, challenge, s.cfg.Now())
-	}
-	return err
 }
 
 // ReasonNotAvailable is what an office hears about a citizen it cannot

@@ -39,6 +39,9 @@ func runEdge(ctx context.Context, args []string) error {
 	verbose := fs.Bool("v", false, "log at debug level")
 	pullEvery := fs.Duration("pull-every", 0, "how often to ask the city for a newer subset without being told (0: 5m)")
 	fleetEvery := fs.Duration("fleet-every", 0, "how often to check the certificate's age and the commune assignment (0: 10m)")
+	insecure := fs.Bool("insecure-http", false, "serve the officer UI over plain HTTP on an address beyond loopback, without a UI certificate\n(passwords and records cross the office network in clear; every page warns)")
+	uiHosts := fs.String("ui-host", "", "further names or addresses the officer UI is reached by, comma separated; requests naming\nany other Host are refused (besides loopback, the --listen host and the UI certificate's names)")
+	login := loginFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -56,14 +59,28 @@ func runEdge(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeCards()
+	var hosts []string
+	if *uiHosts != "" {
+		hosts = strings.Split(*uiHosts, ",")
+	}
 	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
-		PullEvery: *pullEvery, FleetEvery: *fleetEvery, CSCA: csca})
+		PullEvery: *pullEvery, FleetEvery: *fleetEvery, InsecureHTTP: *insecure, UIHosts: hosts, Login: *login, CSCA: csca})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("edge %s serving commune %s at %s/\n", e.ID.Node, e.ID.Commune, e.URL())
 	<-ctx.Done()
 	return e.Close()
+}
+
+// loginFlags declares the officer UI's login settings on fs.
+func loginFlags(fs *flag.FlagSet) *node.LoginPolicy {
+	var p node.LoginPolicy
+	fs.StringVar(&p.Help, "help-contact", "", "whom officers should call when the box refuses them (locked out, data frozen), shown as written, e.g.\n\"Chị Hoa (phụ trách) 0292 3820 123; CNTT thành phố 1900 1234\" (default: the commune's supervisor or the city IT hotline)")
+	fs.IntVar(&p.UserFailures, "login-failures", 0, "refused logins allowed per user name, from any address, in --login-window (0: 5)")
+	fs.IntVar(&p.AddressFailures, "address-failures", 0, "refused logins allowed per client address, for any user names, in --login-window (0: 100)")
+	fs.DurationVar(&p.Window, "login-window", 0, "window of the login limits (0: 15m)")
+	return &p
 }
 
 // edgeCards is the officer UI's card reader: emulated cards, a PC/SC
@@ -133,7 +150,7 @@ func edgeOfficerAdd(args []string) error {
 	if err := st.PutOfficer(*user, *name, *role, password); err != nil {
 		return err
 	}
-	fmt.Printf("officer %s (%s) can now log in\n", *user, *role)
+	fmt.Printf("officer %s (%s) can now log in on this box; as a local (break-glass) account its changes go to review at the city unless city IT makes the same account there (xanode fleet officer add)\n", *user, *role)
 	return nil
 }
 
