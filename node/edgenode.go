@@ -217,7 +217,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
-	n.trust = newEdgeTrust(cfg.CSCA, city, roots, cfg.Dir, cfg.PullEvery, log)
+	n.trust = newEdgeTrust(cfg.CSCA, city, roots, cfg.Dir, cfg.PullEvery, clock.Now, log)
 	mux := http.NewServeMux()
 	n.initMetrics()
 	n.statusRoutes(mux)

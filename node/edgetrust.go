@@ -82,19 +82,20 @@ type edgeTrust struct {
 	roots *x509.CertPool
 	dir   string
 	every time.Duration
+	now   func() time.Time // the edge's clock: the signer must be valid by it
 	log   *slog.Logger
-	now   chan struct{} // asks for a fetch now; capacity 1
+	asked chan struct{} // asks for a fetch now; capacity 1
 	mu    gosync.Mutex  // serialises fetches
 }
 
-func newEdgeTrust(csca *CSCATrust, city *client.Client, roots *x509.CertPool, dir string, every time.Duration, log *slog.Logger) *edgeTrust {
+func newEdgeTrust(csca *CSCATrust, city *client.Client, roots *x509.CertPool, dir string, every time.Duration, now func() time.Time, log *slog.Logger) *edgeTrust {
 	if csca == nil {
 		csca = NewCSCATrust(nil)
 	}
 	if every <= 0 {
 		every = 5 * time.Minute
 	}
-	t := &edgeTrust{csca: csca, city: city, roots: roots, dir: dir, every: every, log: log, now: make(chan struct{}, 1)}
+	t := &edgeTrust{csca: csca, city: city, roots: roots, dir: dir, every: every, now: now, log: log, asked: make(chan struct{}, 1)}
 	t.load()
 	return t
 }
@@ -107,7 +108,7 @@ func (t *edgeTrust) load() {
 	}
 	if err == nil {
 		var l *trustlist.List
-		if l, err = trustlist.Open(data, trustlist.Verifier{Roots: t.roots, Now: time.Now()}); err == nil {
+		if l, err = trustlist.Open(data, trustlist.Verifier{Roots: t.roots, Now: t.now()}); err == nil {
 			t.csca.install(l, t.log)
 			t.log.Info("CSCA trust list loaded", "version", l.Version, "items", len(l.Items))
 			return
@@ -119,7 +120,7 @@ func (t *edgeTrust) load() {
 // soon asks for a fetch now (the city said the set changed).
 func (t *edgeTrust) soon() {
 	select {
-	case t.now <- struct{}{}:
+	case t.asked <- struct{}{}:
 	default:
 	}
 }
@@ -136,7 +137,7 @@ func (t *edgeTrust) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-t.now:
+		case <-t.asked:
 		}
 	}
 }
@@ -151,7 +152,7 @@ func (t *edgeTrust) refresh(ctx context.Context) error {
 	if err != nil || data == nil {
 		return err
 	}
-	l, err := trustlist.Open(data, trustlist.Verifier{Roots: t.roots, Now: time.Now(), Held: held})
+	l, err := trustlist.Open(data, trustlist.Verifier{Roots: t.roots, Now: t.now(), Held: held})
 	if errors.Is(err, trustlist.ErrRollback) {
 		t.log.Error("the city sent a CSCA trust list older than the one held: refused (a replayed list, or a city restored from an old backup)", "err", err)
 		return nil

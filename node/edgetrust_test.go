@@ -109,7 +109,7 @@ func TestEdgeTrust(t *testing.T) {
 		t.Fatal(err)
 	}
 	csca := NewCSCATrust(local)
-	et := newEdgeTrust(csca, hc, city.RootPool(), dir, time.Hour, quiet)
+	et := newEdgeTrust(csca, hc, city.RootPool(), dir, time.Hour, time.Now, quiet)
 	if verified(csca, card) || !verified(csca, mine) || csca.Version() != 0 {
 		t.Fatal("before any list: only the edge's own CSCA")
 	}
@@ -153,12 +153,12 @@ func TestEdgeTrust(t *testing.T) {
 
 	// A restart: the kept list is verified and installed again.
 	again := NewCSCATrust(nil)
-	newEdgeTrust(again, hc, city.RootPool(), dir, time.Hour, quiet)
+	newEdgeTrust(again, hc, city.RootPool(), dir, time.Hour, time.Now, quiet)
 	if again.Version() != 6 || verified(again, card) || again.Store() == nil {
 		t.Fatalf("after a restart: version %d", again.Version())
 	}
 	os.WriteFile(filepath.Join(dir, edgeTrustFile), tampered, 0o644)
-	if fresh := NewCSCATrust(nil); newEdgeTrust(fresh, hc, city.RootPool(), dir, time.Hour, quiet) != nil && fresh.Version() != 0 {
+	if fresh := NewCSCATrust(nil); newEdgeTrust(fresh, hc, city.RootPool(), dir, time.Hour, time.Now, quiet) != nil && fresh.Version() != 0 {
 		t.Fatal("a tampered kept list was installed at start")
 	}
 	if (*CSCATrust)(nil).Store() != nil || (*CSCATrust)(nil).Version() != 0 {
