@@ -32,6 +32,7 @@ const (
 	KindTelemetry Kind = 13 // what an edge reported about itself
 	KindAudit     Kind = 14 // a batch of an edge's audit log
 	KindOfficer   Kind = 15 // city IT added, replaced or disabled an officer account (officers.go)
+	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
 )
 
 // ErrCommand is returned for a log entry that does not decode.
@@ -58,6 +59,7 @@ type Command struct {
 	Patch   registry.Patch
 	Fleet   *FleetOp   // the fleet kinds
 	Officer *OfficerOp // KindOfficer
+	NodeKey *NodeKeyOp // KindNodeKey
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -94,6 +96,8 @@ func (c *Command) Encode() []byte {
 		b = registry.AppendChange(b, &ch)
 	case KindOfficer:
 		b = encodeOfficer(b, c.Officer)
+	case KindNodeKey:
+		b = encodeNodeKey(b, c.NodeKey)
 	default:
 		if c.Kind.fleet() {
 			b = encodeFleet(b, c.Fleet)
@@ -136,6 +140,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		}
 	case KindOfficer:
 		c.Officer, err = decodeOfficer(rest)
+	case KindNodeKey:
+		c.NodeKey, err = decodeNodeKey(rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeFleet(rest)
@@ -178,6 +184,8 @@ func (c *Command) check() error {
 		}
 	case KindOfficer:
 		return c.checkOfficer()
+	case KindNodeKey:
+		return c.checkNodeKey()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

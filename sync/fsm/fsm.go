@@ -333,6 +333,8 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
 	case KindOfficer:
 		return f.applyOfficer(t, l.Index, cmd)
+	case KindNodeKey:
+		return f.applyNodeKey(t, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

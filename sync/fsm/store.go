@@ -47,7 +47,8 @@ var (
 	// Officer accounts (officers.go).
 	bOfficers = []byte("officers") // commune 0 user → Officer (JSON)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers,
+		bNodeKeys}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev}
 
 	kApplied  = []byte("applied")
