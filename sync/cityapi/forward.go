@@ -115,6 +115,8 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
 	case fsm.KindEnroll, fsm.KindAudit:
 		return json.Marshal(res)
+	case fsm.KindNodeKey:
+		return encodeNodeKeyResult(res)
 	}
 	return nil, nil
 }
@@ -147,6 +149,8 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed audit result from the leader: %v", err)
 		}
 		return ar, nil
+	case fsm.KindNodeKey:
+		return decodeNodeKeyResult(b)
 	}
 	return nil, nil
 }

@@ -89,6 +89,7 @@ type Server struct {
 	log   *slog.Logger
 	peers *http.Client // forwards to the leader; nil without PeerTLS
 	m     *cityMetrics
+	slots *slotGuard // unlock nonces and limits (keyslot.go)
 }
 
 // New builds the server.
@@ -105,7 +106,7 @@ func New(cfg Config) *Server {
 	if cfg.UIDomains == nil {
 		cfg.UIDomains = certs.DefaultUIDomains
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, slots: newSlotGuard()}
 	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
@@ -131,6 +132,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/keyslot", s.role(s.escrowKey, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/unlock/challenge", s.unlockChallenge) // no client certificate: the edge is locked
+	s.mux.HandleFunc("POST /v1/unlock", s.unlock)                   // signed by the box's unlock key
 	s.fleetRoutes()
 	s.backupRoutes()
 	return s
