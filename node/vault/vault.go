@@ -90,7 +90,10 @@ type file struct {
 	Salt    []byte `json:"salt"`  // for officer slot IDs
 	Box     []byte `json:"box"`   // X25519 public key sealed files are sealed to
 	Store   []byte `json:"store"` // the store's master key under DK
-	Slots   []Slot `json:"slots"`
+	// Next is a master key the store is being rewritten under (under DK):
+	// until PromoteMaster, the store may be under either.
+	Next  []byte `json:"next,omitempty"`
+	Slots []Slot `json:"slots"`
 }
 
 const fileVersion = 1
@@ -377,6 +380,44 @@ func (v *Vault) SetMaster(master []byte) error {
 		return ErrLocked
 	}
 	v.f.Store = seal(derive(v.dk, "store"), master, v.storeAD())
+	return v.saveLocked()
+}
+
+// SetNextMaster records, under DK, the master key the store is about to be
+// rewritten under, beside the current one, so that a crash during the
+// rewrite leaves a key for whichever file is in place.
+func (v *Vault) SetNextMaster(master []byte) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.dk == nil {
+		return ErrLocked
+	}
+	v.f.Next = seal(derive(v.dk, "store"), master, v.storeAD())
+	return v.saveLocked()
+}
+
+// NextMaster returns the key SetNextMaster recorded (nil: none).
+func (v *Vault) NextMaster() ([]byte, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.f.Next == nil {
+		return nil, nil
+	}
+	if v.dk == nil {
+		return nil, ErrLocked
+	}
+	return open(derive(v.dk, "store"), v.f.Next, v.storeAD())
+}
+
+// PromoteMaster makes the next master key the store's master key, and
+// forgets the old one: the store was rewritten under it.
+func (v *Vault) PromoteMaster() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.f.Next == nil {
+		return nil
+	}
+	v.f.Store, v.f.Next = v.f.Next, nil
 	return v.saveLocked()
 }
 
