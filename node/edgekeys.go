@@ -223,6 +223,7 @@ func (n *Edge) unlockWith(how string, open func() error) error {
 	}
 	n.log.Info("edge unlocked", "slot", how, "took", time.Since(start).Round(time.Millisecond))
 	n.finishMigration()
+	n.restoreUIKey()
 	n.pruneSlots(n.Store())
 	if n.cfg.TPM != nil && !n.vault.Has(vault.KindTPM) {
 		if err := n.vault.PutTPM(n.cfg.TPM); err != nil {

@@ -35,6 +35,7 @@ const (
 	edgeRootFile  = "root.crt"        // the city root: the edge's trust anchor
 	edgeIDFile    = "identity.json"
 	edgeRevoked   = "revoked.json" // why the box locked itself for good (no secret)
+	edgeURLFile   = "ui.url"       // where the running edge serves, for `xanode edge backup`
 )
 
 // EdgeIdentity is what an edge knows about itself, kept in identity.json.
@@ -256,6 +257,9 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		go n.http.ServeTLS(n.ln, "", "")
 	} else {
 		go n.http.Serve(n.ln)
+	}
+	if err := vault.WriteFile(filepath.Join(cfg.Dir, edgeURLFile), []byte(n.URL()+"\n")); err != nil {
+		log.Warn("recording the UI address for `xanode edge backup`", "err", err)
 	}
 	log.Info("edge node started", "node", id.Node, "commune", id.Commune, "city", strings.Join(id.City, ","), "ui", n.URL(),
 		"locked", n.Locked().Kind)
@@ -489,6 +493,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			Transfer: transferOf(e.Progress()),
 		})
 	})
+	mux.HandleFunc("GET /v1/backup", n.backupHandler)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		n.metrics.WriteTo(w)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -195,6 +196,18 @@ func (s *Store) probe() error {
 		}
 		return nil
 	})
+}
+
+// WriteTo writes a consistent copy of the store file to w, from one read
+// transaction, while writers go on. The copy is as sealed as the file.
+func (s *Store) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }
 
 // Close closes the file.

@@ -64,6 +64,9 @@ func (v *Vault) UnlockOfficer(user, password string) (string, error) {
 	i := v.find(KindOfficer, v.userID(user))
 	if i < 0 {
 		v.mu.Unlock()
+		// The same work as a slot that exists, so that the time of a
+		// refused login does not tell which officers hold a slot.
+		officerKEK(password, &Slot{Salt: make([]byte, 16), Time: ArgonTime, Memory: ArgonMemory, Threads: ArgonThreads})
 		return "", ErrNoSlot
 	}
 	s := v.f.Slots[i]
@@ -294,7 +297,7 @@ func (v *Vault) Durable() bool {
 // known. Sealed files must be sealed again (the box key changes): the
 // caller opens them before and seals them after. It returns the number of
 // officer slots dropped.
-func (v *Vault) Rotate(master []byte, tpm TPM, citySecret []byte, keepUser, keepPassword, keepStamp string) (int, error) {
+func (v *Vault) Rotate(master []byte, tpm TPM, citySecret []byte, keepUser, keepPassword string, keepMaterial []byte) (int, error) {
 	v.mu.Lock()
 	if v.dk == nil {
 		v.mu.Unlock()
@@ -329,7 +332,11 @@ func (v *Vault) Rotate(master []byte, tpm TPM, citySecret []byte, keepUser, keep
 		}
 	}
 	if keepUser != "" {
-		if err := v.PutOfficer(keepUser, keepStamp, keepPassword); err != nil {
+		stamp, err := v.Stamp(keepMaterial)
+		if err != nil {
+			return dropped, err
+		}
+		if err := v.PutOfficer(keepUser, stamp, keepPassword); err != nil {
 			return dropped, err
 		}
 	}

@@ -177,7 +177,7 @@ func TestRotate(t *testing.T) {
 	v.CityEscrowed(pub)
 	oldFile, _ := os.ReadFile(filepath.Join(v.dir, FileName))
 	newMaster := random(keyLen)
-	dropped, err := v.Rotate(newMaster, tpm, secret, "canbo01", "mật khẩu canbo01", "s")
+	dropped, err := v.Rotate(newMaster, tpm, secret, "canbo01", "mật khẩu canbo01", []byte("material"))
 	if err != nil || dropped != 1 {
 		t.Fatalf("rotate: %d dropped, %v", dropped, err)
 	}
