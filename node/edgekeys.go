@@ -210,8 +210,16 @@ func (n *Edge) unlockWith(how string, open func() error) error {
 		return nil
 	case closing:
 		return errors.New("edge: closing")
-	case lk.Kind == LockRevoked:
+	case lk.Kind == LockRevoked && !(n.cfg.KeepSlotsOnRevoke && n.revokedAtStart && strings.HasPrefix(how, "officer ")):
 		return fmt.Errorf("edge: revoked by the city (%s): the box stays locked", lk.Reason)
+	case lk.Kind == LockRevoked:
+		// --keep-slots-on-revoke, after a restart: an officer opens a
+		// revoked box to investigate; the city's refusals no longer lock
+		// it this run.
+		n.mu.Lock()
+		n.investigating = true
+		n.mu.Unlock()
+		n.log.Warn("a REVOKED box is being opened by an officer to investigate (--keep-slots-on-revoke)", "officer", how)
 	}
 	start := time.Now()
 	if err := open(); err != nil {
@@ -222,14 +230,14 @@ func (n *Edge) unlockWith(how string, open func() error) error {
 		return err
 	}
 	n.log.Info("edge unlocked", "slot", how, "took", time.Since(start).Round(time.Millisecond))
-	n.finishMigration()
-	n.restoreUIKey()
-	n.pruneSlots(n.Store())
 	if n.cfg.TPM != nil && !n.vault.Has(vault.KindTPM) {
 		if err := n.vault.PutTPM(n.cfg.TPM); err != nil {
 			n.log.Error("sealing a key slot to the TPM failed", "err", err)
 		}
 	}
+	n.finishMigration()
+	n.restoreUIKey()
+	n.pruneSlots(n.Store())
 	n.events.publish("sync", "")
 	n.keyEvent(keyEscrow, "")
 	return nil
@@ -349,6 +357,11 @@ func (n *Edge) revoke(reason string) {
 	defer n.openMu.Unlock()
 	start := time.Now()
 	n.mu.Lock()
+	if n.investigating {
+		n.mu.Unlock()
+		n.log.Warn("the city still refuses this revoked box; it stays open for the investigation", "reason", reason)
+		return
+	}
 	l := n.live
 	n.live = nil
 	n.lock = LockState{Kind: LockRevoked, Reason: reason, Since: start}

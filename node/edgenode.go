@@ -111,6 +111,10 @@ type Edge struct {
 	lock    LockState
 	escrow  bool // the city holds no secret for the city slot: make and escrow one
 	closing bool
+	// investigating: an officer opened a revoked box kept with
+	// KeepSlotsOnRevoke; the city's refusals do not lock it again.
+	investigating  bool
+	revokedAtStart bool // revoked.json was there at start
 }
 
 // liveEdge is what runs while the edge is unlocked.
@@ -219,8 +223,10 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 			"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
 			"node", id.Node, "expired", leaf.NotAfter)
 	}
-	v, err := openVault(cfg.Dir, id.Node, log)
-	if err != nil {
+	var v *vault.Vault
+	if exists(filepath.Join(cfg.Dir, edgeRevoked)) && !vault.Exists(cfg.Dir) {
+		v = vault.Empty(cfg.Dir, id.Node) // revoked, slots destroyed: it serves why, nothing else
+	} else if v, err = openVault(cfg.Dir, id.Node, log); err != nil {
 		return nil, err
 	}
 	n := &Edge{ID: id, events: newHub(), log: log, cfg: cfg, done: make(chan struct{}), dir: cfg.Dir,
@@ -232,7 +238,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	}
 	if b, err := os.ReadFile(filepath.Join(cfg.Dir, edgeRevoked)); err == nil {
 		json.Unmarshal(b, &n.lock)
-		n.lock.Kind = LockRevoked
+		n.lock.Kind, n.revokedAtStart = LockRevoked, true
 	}
 	mux := http.NewServeMux()
 	n.initMetrics()

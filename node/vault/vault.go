@@ -139,6 +139,12 @@ func Create(dir, node string, master []byte) (*Vault, error) {
 	return v, v.saveLocked()
 }
 
+// Empty is the vault of a box whose slots were destroyed (revoked): it has
+// no slot, opens nothing, and is never written.
+func Empty(dir, node string) *Vault {
+	return &Vault{dir: dir, f: file{Version: fileVersion, Node: node}}
+}
+
 // Load reads dir's slot file; the vault is locked.
 func Load(dir string) (*Vault, error) {
 	b, err := readLimited(filepath.Join(dir, FileName))
