@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -91,5 +92,44 @@ func TestUnlockRateLimit(t *testing.T) {
 	}
 	if !g.spend("n", n, now) || g.spend("n", n, now) {
 		t.Fatal("nonce not spent once")
+	}
+}
+
+// TestClientHearsRevocation: once the node is revoked, the edge's sync
+// client tells its owner, whether the city refuses the handshake or
+// answers 403 naming the revocation on a connection opened before.
+func TestClientHearsRevocation(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	_, er, cert := k.enrollAs(t, k.token(t, admin, "92101", ""))
+	c, err := client.New([]string{k.srv.URL}, certs.ClientTLS(cert, k.pki.RootPool()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard := make(chan bool, 4)
+	c.OnRefused(func(revoked bool, _ string) { heard <- revoked })
+	ctx := context.Background()
+	if _, err := c.WhoAmI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(NodeAction{Node: er.Node, Reason: "máy bị mất"})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, b)
+	}
+	if _, err := c.WhoAmI(ctx); err == nil {
+		t.Fatal("a revoked edge was served")
+	}
+	select {
+	case revoked := <-heard:
+		t.Logf("heard the refusal (named revocation: %v)", revoked)
+	default:
+		t.Fatal("the client did not report the refusal")
+	}
+	c.Reconnect()
+	c.WhoAmI(ctx)
+	select {
+	case <-heard:
+	default:
+		t.Fatal("the client did not report a refused handshake")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,11 +136,13 @@ func TestStolenBoxProcesses(t *testing.T) {
 	if code := o.login("lan", "đoán bừa mật khẩu"); code != http.StatusUnauthorized {
 		t.Fatalf("a wrong password on a locked box: %d", code)
 	}
+	before := procPeakRSS(edgeProc)
 	start := time.Now()
 	if code := o.login("lan", password); code != http.StatusSeeOther {
 		t.Fatalf("the officer's login on the locked box: %d", code)
 	}
-	t.Logf("offline unlock by an officer's login (two Argon2id hashes, store opened): %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("offline unlock by an officer's login (two Argon2id hashes, store opened): %v; peak RSS %s before, %s after",
+		time.Since(start).Round(time.Millisecond), before, procPeakRSS(edgeProc))
 	if es := status(); es.Locked != "" || es.Citizens != 120 {
 		t.Fatalf("after the officer's login: %+v", es)
 	}
@@ -182,6 +185,20 @@ func TestStolenBoxProcesses(t *testing.T) {
 	if !strings.Contains(out, "revoked") {
 		t.Fatalf("fleet nodes: %s", out)
 	}
+}
+
+// procPeakRSS is a process's peak resident set (Linux), for the log.
+func procPeakRSS(p *proc) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			return strings.Join(strings.Fields(line)[1:], " ")
+		}
+	}
+	return "?"
 }
 
 func startCity(t *testing.T, args []string) *proc { return start(t, "city-1-again", args...) }
