@@ -256,14 +256,16 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	n.runCtx, n.cancel = context.WithCancel(ctx)
-	n.unlockAtStart()
-	go func() { defer close(n.done); n.keyLoop(n.runCtx) }()
 	if ui != nil {
 		n.http.TLSConfig = n.cred.serverTLS()
 		go n.http.ServeTLS(n.ln, "", "")
 	} else {
 		go n.http.Serve(n.ln)
 	}
+	// Serving already: a box whose uplink hangs answers its probes (not
+	// ready) while it waits for the city.
+	n.unlockAtStart()
+	go func() { defer close(n.done); n.keyLoop(n.runCtx) }()
 	if err := vault.WriteFile(filepath.Join(cfg.Dir, edgeURLFile), []byte(n.URL()+"\n")); err != nil {
 		log.Warn("recording the UI address for `xanode edge backup`", "err", err)
 	}

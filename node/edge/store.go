@@ -198,16 +198,13 @@ func (s *Store) probe() error {
 	})
 }
 
-// WriteTo writes a consistent copy of the store file to w, from one read
-// transaction, while writers go on. The copy is as sealed as the file.
-func (s *Store) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
+// Copy calls fn, inside one read transaction, with the size of a
+// consistent copy of the store file and a function that writes that copy;
+// writers go on meanwhile. The copy is as sealed as the file.
+func (s *Store) Copy(fn func(size int64, write func(io.Writer) error) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return fn(tx.Size(), func(w io.Writer) error { _, err := tx.WriteTo(w); return err })
 	})
-	return n, err
 }
 
 // Close closes the file.

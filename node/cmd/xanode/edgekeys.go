@@ -127,6 +127,9 @@ func edgeBackup(args []string) error {
 		err = cerr
 	}
 	if err == nil {
+		err = node.CheckBackup(tmp)
+	}
+	if err == nil {
 		err = os.Rename(tmp, *out)
 	}
 	if err != nil {
