@@ -182,7 +182,7 @@ func TestStolenBoxProcesses(t *testing.T) {
 		t.Fatalf("the city opened a revoked box's copy: %v", err)
 	}
 	out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "nodes")
-	if !strings.Contains(out, "revoked") {
+	if !strings.Contains(out, "revoked") || !strings.Contains(out, "unlocked by the city") {
 		t.Fatalf("fleet nodes: %s", out)
 	}
 }
