@@ -28,20 +28,11 @@ func (p *PKI) AddCityNode(id string, hosts []string, lifetime time.Duration, rep
 	if err := os.MkdirAll(filepath.Join(p.Dir, NodesDir), dirMode); err != nil {
 		return nil, err
 	}
-	key := filepath.Join(p.Dir, NodesDir, id+".key")
-	for _, f := range []struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}{{key, c.KeyPEM, keyMode}, {crt, c.CertPEM, certMode}} {
-		tmp := f.path + ".new"
-		os.Remove(tmp)
-		if err := writeExclusive(tmp, f.data, f.mode); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(tmp, f.path); err != nil {
-			return nil, err
-		}
+	if err := replaceFile(filepath.Join(p.Dir, NodesDir, id+".key"), c.KeyPEM, keyMode); err != nil {
+		return nil, err
+	}
+	if err := replaceFile(crt, c.CertPEM, certMode); err != nil {
+		return nil, err
 	}
 	p.nodes[id] = c.TLS
 	return c, nil

@@ -53,9 +53,12 @@ type InitOptions struct {
 	// Hosts are extra IP addresses or DNS names for every city node
 	// certificate, besides 127.0.0.1, ::1 and localhost; empty adds none.
 	Hosts []string
-	// CityLifetime is the validity of the city node and admin certificates;
-	// zero means DefaultCityLifetime.
+	// CityLifetime is the validity of the city node certificates; zero
+	// means DefaultCityLifetime.
 	CityLifetime time.Duration
+	// AdminLifetime is the validity of the admin certificate; zero means
+	// DefaultAdminLifetime (re-issue it with `xanode pki admin`).
+	AdminLifetime time.Duration
 	// Now gives the issue time; nil means time.Now.
 	Now func() time.Time
 }
@@ -73,8 +76,8 @@ func (o InitOptions) Validate() error {
 		}
 		seen[id] = true
 	}
-	if o.CityLifetime < 0 {
-		return fmt.Errorf("%w: negative city lifetime %v", ErrInvalid, o.CityLifetime)
+	if o.CityLifetime < 0 || o.AdminLifetime < 0 {
+		return fmt.Errorf("%w: negative lifetime %v / %v", ErrInvalid, o.CityLifetime, o.AdminLifetime)
 	}
 	_, _, err := parseHosts(o.Hosts)
 	return err
@@ -180,7 +183,11 @@ func (p *PKI) generateNodes(opts InitOptions, now time.Time) ([]file, error) {
 			file{filepath.Join(NodesDir, id+".crt"), c.CertPEM, certMode},
 			file{filepath.Join(NodesDir, id+".key"), c.KeyPEM, keyMode})
 	}
-	c, err := p.IssueNodeKey(AdminID, RoleAdmin, nil, lifetime, now)
+	adminLifetime := opts.AdminLifetime
+	if adminLifetime == 0 {
+		adminLifetime = DefaultAdminLifetime
+	}
+	c, err := p.IssueNodeKey(AdminID, RoleAdmin, nil, adminLifetime, now)
 	if err != nil {
 		return nil, err
 	}

@@ -6,21 +6,43 @@ import (
 	"fmt"
 )
 
-// ServerTLS is the configuration of a city node's TLS server (API and raft
-// transport): TLS 1.3 only, and a client certificate is required, verified
-// against clientCAs (normally NodePool) and must carry a node identity.
-// Handlers read the peer with PeerIdentity and authorise by role.
-func ServerTLS(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
+// ServerTLS is the configuration of a city node's raft transport: TLS 1.3
+// only, and the peer must present a city-node certificate, verified
+// against clientCAs (normally NodePool), that check (may be nil) accepts —
+// e.g. not on the fleet CA's revocation list. An edge, admin or revoked
+// certificate fails the handshake: only city nodes speak raft.
+func ServerTLS(cert tls.Certificate, clientCAs *x509.CertPool, check func(*x509.Certificate) error) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    clientCAs,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, _, err := PeerIdentity(cs)
-			return err
+			return verifyCity(cs, "client", check)
 		},
 	}
+}
+
+// CityClientTLS is ClientTLS for a city node dialling another (raft, and
+// requests forwarded to the leader): the server must also pass check.
+func CityClientTLS(cert tls.Certificate, roots *x509.CertPool, check func(*x509.Certificate) error) *tls.Config {
+	c := ClientTLS(cert, roots)
+	c.VerifyConnection = func(cs tls.ConnectionState) error { return verifyCity(cs, "server", check) }
+	return c
+}
+
+func verifyCity(cs tls.ConnectionState, side string, check func(*x509.Certificate) error) error {
+	id, role, err := PeerIdentity(cs)
+	if err != nil {
+		return err
+	}
+	if role != RoleCity {
+		return fmt.Errorf("%w: %s %q has role %s, want %s", ErrIdentity, side, id, role, RoleCity)
+	}
+	if check != nil {
+		return check(cs.PeerCertificates[0])
+	}
+	return nil
 }
 
 // ClientTLS is the configuration of a client of a city node (an edge, the
@@ -35,14 +57,7 @@ func ClientTLS(cert tls.Certificate, roots *x509.CertPool) *tls.Config {
 		Certificates: []tls.Certificate{cert},
 		RootCAs:      roots,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			id, role, err := PeerIdentity(cs)
-			if err != nil {
-				return err
-			}
-			if role != RoleCity {
-				return fmt.Errorf("%w: server %q has role %s, want %s", ErrIdentity, id, role, RoleCity)
-			}
-			return nil
+			return verifyCity(cs, "server", nil)
 		},
 	}
 }

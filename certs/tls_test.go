@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,6 +82,12 @@ func TestMutualTLS(t *testing.T) {
 	adminSrv.Leaf = mustSign(t, tmpl, p.Fleet, city1.Leaf.PublicKey, p.fleetKey)
 	adminSrv.Certificate = [][]byte{adminSrv.Leaf.Raw, p.Fleet.Raw}
 
+	revoked := func(c *x509.Certificate) error {
+		if c.Equal(city2.Leaf) {
+			return errors.New("revoked")
+		}
+		return nil
+	}
 	tests := []struct {
 		name        string
 		serverCert  tls.Certificate
@@ -88,18 +95,22 @@ func TestMutualTLS(t *testing.T) {
 		clientRoots *x509.CertPool
 		wantID      string // "" means the handshake must fail
 		wantRole    Role
+		api         bool // the API server (APIServerTLS); else the raft port (ServerTLS)
 	}{
-		{"edge to city, edge trusts the root only", city1, edge.TLS, p.RootPool(), "edge-00367", RoleEdge},
-		{"city to city (raft)", city1, city2, p.NodePool(), "city-2", RoleCity},
-		{"admin to city", city1, p.Admin(), p.RootPool(), AdminID, RoleAdmin},
-		{"client cert of another PKI", city1, foreignEdge.TLS, p.RootPool(), "", ""},
-		{"expired client cert", city1, expired.TLS, p.RootPool(), "", ""},
-		{"client cert not valid yet", city1, notYet.TLS, p.RootPool(), "", ""},
-		{"data-signing cert as client cert", city1, dataAsTLS, p.RootPool(), "", ""},
-		{"client trusts another root", city1, edge.TLS, foreign.RootPool(), "", ""},
-		{"server is an edge", edge.TLS, city2, p.NodePool(), "", ""},
-		{"server has the admin role", adminSrv, city2, p.NodePool(), "", ""},
-		{"no client cert", city1, tls.Certificate{}, p.RootPool(), "", ""},
+		{"edge to the city API, edge trusts the root only", city1, edge.TLS, p.RootPool(), "edge-00367", RoleEdge, true},
+		{"edge to the raft port", city1, edge.TLS, p.RootPool(), "", "", false},
+		{"city to city (raft)", city1, city2, p.NodePool(), "city-2", RoleCity, false},
+		{"revoked city node to the raft port", city1, city2, p.NodePool(), "", "", false},
+		{"admin to the city API", city1, p.Admin(), p.RootPool(), AdminID, RoleAdmin, true},
+		{"admin to the raft port", city1, p.Admin(), p.RootPool(), "", "", false},
+		{"client cert of another PKI", city1, foreignEdge.TLS, p.RootPool(), "", "", false},
+		{"expired client cert", city1, expired.TLS, p.RootPool(), "", "", false},
+		{"client cert not valid yet", city1, notYet.TLS, p.RootPool(), "", "", false},
+		{"data-signing cert as client cert", city1, dataAsTLS, p.RootPool(), "", "", false},
+		{"client trusts another root", city1, edge.TLS, foreign.RootPool(), "", "", false},
+		{"server is an edge", edge.TLS, city2, p.NodePool(), "", "", false},
+		{"server has the admin role", adminSrv, city2, p.NodePool(), "", "", false},
+		{"no client cert", city1, tls.Certificate{}, p.RootPool(), "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +118,14 @@ func TestMutualTLS(t *testing.T) {
 			if tt.clientCert.Certificate == nil {
 				client.Certificates = nil
 			}
-			srv, cliErr := handshake(t, ServerTLS(tt.serverCert, p.NodePool()), client)
+			server := ServerTLS(tt.serverCert, p.NodePool(), nil)
+			switch {
+			case tt.api:
+				server = APIServerTLS(tt.serverCert, p.NodePool(), nil)
+			case strings.HasPrefix(tt.name, "revoked"):
+				server = ServerTLS(tt.serverCert, p.NodePool(), revoked)
+			}
+			srv, cliErr := handshake(t, server, client)
 			if tt.wantID == "" {
 				if srv.err == nil && cliErr == nil {
 					t.Fatalf("handshake succeeded as %q (%s), want refusal", srv.id, srv.role)
@@ -128,7 +146,7 @@ func TestMutualTLS(t *testing.T) {
 func TestTLSConfigs(t *testing.T) {
 	p := mustInit(t, InitOptions{})
 	city, _ := p.Node("city-1")
-	s, c := ServerTLS(city, p.NodePool()), ClientTLS(p.Admin(), p.RootPool())
+	s, c := ServerTLS(city, p.NodePool(), nil), ClientTLS(p.Admin(), p.RootPool())
 	if s.MinVersion != tls.VersionTLS13 || c.MinVersion != tls.VersionTLS13 {
 		t.Fatal("TLS 1.3 is not the minimum")
 	}

@@ -60,8 +60,12 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, cmd := range []*fsm.Command{{Kind: fsm.KindImport, Records: people},
-		{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}}} {
+	account, err := cityAccount("92101", "canbo01", "Nguyễn Thị Lan", registry.OfficerRole, "mật khẩu thử nghiệm")
+	if err != nil {
+		return nil, err
+	}
+	for _, cmd := range []*fsm.Command{{Kind: fsm.KindImport, From: localAdmin, Records: people},
+		{Kind: fsm.KindAssign, From: localAdmin, Node: "edge-1", Communes: []string{"92101"}}, account} {
 		if _, err := city.Node().Apply(ctx, cmd); err != nil {
 			return nil, err
 		}

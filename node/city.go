@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	if err != nil {
 		return nil, fmt.Errorf("city: no certificate for node %q in %s: %w", cfg.ID, cfg.PKI.Dir, err)
 	}
-	server := certs.ServerTLS(cert, cfg.PKI.NodePool())
+	server := certs.ServerTLS(cert, cfg.PKI.NodePool(), nil)
 	client := certs.ClientTLS(cert, cfg.PKI.RootPool())
 
 	raftLn, err := net.Listen("tcp", cfg.RaftAddr)
@@ -107,6 +108,11 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		node.Close()
 		return nil, fmt.Errorf("city: API listen %s: %w", cfg.APIAddr, err)
 	}
+	// Requests forwarded to the leader refuse a leader whose certificate
+	// the fleet CA revoked, as the raft port does.
+	client = certs.CityClientTLS(cert, cfg.PKI.RootPool(), func(c *x509.Certificate) error {
+		return node.FSM().CheckCert(certs.Serial(c))
+	})
 	key, signer := cfg.PKI.DataSigner()
 	url := "https://" + apiLn.Addr().String()
 	if cfg.APIAdvertise != "" {
@@ -117,7 +123,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	if cfg.PKI.CanIssue() {
 		issuer = cfg.PKI
 	}
-	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log,
+	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log, FleetCA: cfg.PKI.Fleet,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
 		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub})
 	streams.start(api)

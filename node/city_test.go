@@ -11,6 +11,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 	"github.com/xanode/xanode/sync/netem"
 )
 
@@ -54,7 +55,7 @@ func TestAdvertisedAddresses(t *testing.T) {
 		servers, _ := first.Node().Servers()
 		return len(servers) == 2 && string(servers[1].Address) == proxy.Addr()
 	})
-	if _, err := first.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}}); err != nil {
+	if _, err := first.Node().Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := first.Node().FSM().Status()

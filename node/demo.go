@@ -107,13 +107,13 @@ func (d *Demo) start(ctx context.Context) error {
 		return err
 	}
 	edgeID := "edge-" + d.Cfg.Commune
+	if d.Login, err = demoLogin(d.Cfg.Dir); err != nil {
+		return err
+	}
 	if err := d.seed(ctx, leader, edgeID); err != nil {
 		return err
 	}
 	if err := d.credentials(ctx, leader, edgeID); err != nil {
-		return err
-	}
-	if d.Login, err = demoLogin(d.Cfg.Dir); err != nil {
 		return err
 	}
 	d.Cards = &lazyCards{open: func() (CardSource, error) {
@@ -134,21 +134,28 @@ func (d *Demo) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := d.Edge.Store()
-	if st == nil {
+	if d.Edge.Store() == nil {
 		return fmt.Errorf("demo: the edge did not unlock through its city key slot: %s", d.Edge.Locked().Kind)
-	}
-	if err := st.PutOfficerIfAbsent(d.Login.User, "Nguyễn Thị Lan", "officer", d.Login.Password); err != nil {
-		return err
 	}
 	return d.waitSubset(ctx)
 }
 
+// demoPKI makes the demo's PKI, or reuses it; the admin certificate lives
+// days, so a folder reused after a while gets a new one.
 func demoPKI(dir string) (*certs.PKI, error) {
-	if _, err := os.Stat(filepath.Join(dir, "root.crt")); err == nil {
-		return certs.Load(dir)
+	if _, err := os.Stat(filepath.Join(dir, "root.crt")); err != nil {
+		return certs.Init(dir, certs.InitOptions{})
 	}
-	return certs.Init(dir, certs.InitOptions{})
+	p, err := certs.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if time.Until(p.Admin().Leaf.NotAfter) < 24*time.Hour {
+		if _, err := p.RenewAdmin(0, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (d *Demo) startCities(ctx context.Context) error {
@@ -243,7 +250,7 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 			if len(batch) == 0 {
 				return nil
 			}
-			_, err := leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindImport, Records: batch})
+			_, err := leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindImport, From: localAdmin, Records: batch})
 			batch = nil
 			return err
 		}
@@ -261,10 +268,23 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 		}
 		d.Cfg.Log.Info("population loaded through raft", "commune", d.Cfg.Commune, "citizens", d.Cfg.Citizens, "took", time.Since(start).Round(time.Millisecond))
 	}
+	// The officer's account is city IT's, as in an office: it reaches
+	// the edge inside the signed bundle.
+	if accounts, _, err := leader.Node().FSM().Officers(d.Cfg.Commune); err != nil {
+		return err
+	} else if !slices.ContainsFunc(accounts, func(o fsm.Officer) bool { return o.User == d.Login.User }) {
+		cmd, err := cityAccount(d.Cfg.Commune, d.Login.User, "Nguyễn Thị Lan", registry.SupervisorRole, d.Login.Password)
+		if err != nil {
+			return err
+		}
+		if _, err := leader.Node().Apply(ctx, cmd); err != nil {
+			return fmt.Errorf("demo: the officer account: %w", err)
+		}
+	}
 	if held, _ := leader.Node().FSM().NodeCommunes(edgeID); slices.Contains(held, d.Cfg.Commune) {
 		return nil
 	}
-	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: edgeID, Communes: []string{d.Cfg.Commune}})
+	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, From: localAdmin, Node: edgeID, Communes: []string{d.Cfg.Commune}})
 	return err
 }
 
@@ -283,7 +303,7 @@ func (d *Demo) credentials(ctx context.Context, leader *City, edgeID string) err
 	if err != nil {
 		return err
 	}
-	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindToken, Fleet: &fsm.FleetOp{Node: edgeID, Commune: d.Cfg.Commune,
+	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindToken, From: localAdmin, Fleet: &fsm.FleetOp{Node: edgeID, Commune: d.Cfg.Commune,
 		TokenHash: tok.Hash(), Expires: time.Now().Add(time.Hour), By: "demo"}})
 	if err != nil {
 		return err

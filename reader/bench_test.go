@@ -39,17 +39,26 @@ func (tr *transcript) Transmit(ctx context.Context, cmd []byte) ([]byte, error) 
 // its commands repeat and the recorded answers fit.
 func seeded() *rand.ChaCha8 { return rand.NewChaCha8([32]byte{1, 2, 3}) }
 
+// benchRead is one read to measure: a card, how the chip behaves, the
+// key, and the terminal's challenge for a proof of presence (nil: none).
+type benchRead struct {
+	files     emulator.Files
+	opts      emulator.Options
+	key       Key
+	challenge []byte
+}
+
 // benchmarkRead records one read of the card, then replays it b.N times.
 // With fresh, every read starts from an empty trust store (no cached
 // chain), as the first card of a Document Signer does.
-func benchmarkRead(b *testing.B, files emulator.Files, opts emulator.Options, key Key, csca []byte, fresh bool) {
+func benchmarkRead(b *testing.B, br benchRead, csca []byte, fresh bool) {
 	store := mustStore(b, csca)
 	now := time.Now()
-	cfg := Config{Trust: store, Now: func() time.Time { return now }}
-	rec := &transcript{card: mustCard(b, files, opts)}
+	cfg := Config{Trust: store, Now: func() time.Time { return now }, AAChallenge: br.challenge}
+	rec := &transcript{card: mustCard(b, br.files, br.opts)}
 	cfg.Rand = seeded()
-	want, err := cfg.Read(context.Background(), rec, key)
-	if err != nil || want.PA.Status != StatusOK {
+	want, err := cfg.Read(context.Background(), rec, br.key)
+	if err != nil || want.PA.Status != StatusOK || want.CardAccess.Status == StatusFailed {
 		b.Fatalf("recording: %v %+v", err, want)
 	}
 	b.ReportAllocs()
@@ -64,7 +73,7 @@ func benchmarkRead(b *testing.B, files emulator.Files, opts emulator.Options, ke
 		}
 		cfg.Rand = seeded()
 		rec.card, rec.next = nil, 0
-		res, err := cfg.Read(context.Background(), rec, key)
+		res, err := cfg.Read(context.Background(), rec, br.key)
 		if err != nil || res.Assurance != want.Assurance {
 			b.Fatalf("replay: %v", err)
 		}
@@ -76,32 +85,64 @@ func benchmarkRead(b *testing.B, files emulator.Files, opts emulator.Options, ke
 // BenchmarkReadWithPA is DESIGN 11's chip read: BAC, COM + DG1 + DG13 +
 // SOD, and passive authentication, under a PKI shaped like Vietnam's
 // (brainpoolP512r1 CSCA with explicit parameters, brainpoolP256r1
-// Document Signer), then PACE with each mapping. Only the reader's CPU is
+// Document Signer); then PACE with each mapping; then Active
+// Authentication with the keys made cards get (RSA-2048) or an ECDSA key,
+// and a proof-of-presence read (PACE, Chip Authentication, then Active
+// Authentication over the city's challenge). Only the reader's CPU is
 // measured (answers replayed).
 func BenchmarkReadWithPA(b *testing.B) {
 	vn, err := emulator.NewTestPKIWith(time.Now(), emulator.VietnamPKI)
 	if err != nil {
 		b.Fatal(err)
 	}
-	files, err := emulator.Build(person, vn.DocumentSigner)
+	card := func(chip emulator.ChipKeys, pace ...emrtd.PACEInfo) emulator.Files {
+		files, err := emulator.Build(person, vn.DocumentSigner)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(pace) > 0 {
+			if err := emulator.AddPACE(files, pace...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := emulator.AddChipKeys(files, chip, vn.DocumentSigner); err != nil {
+			b.Fatal(err)
+		}
+		return files
+	}
+	opts := func(chip emulator.ChipKeys) emulator.Options {
+		// The chip's own random source, not the terminal's: the same
+		// stream on both sides would make their PACE keys equal.
+		return emulator.Options{QuirkCCCD: true, Rand: rand.NewChaCha8([32]byte{4, 5, 6}), ChipKeys: chip}
+	}
+	plain := benchRead{files: card(emulator.ChipKeys{}), opts: opts(emulator.ChipKeys{}), key: mustKey(b)}
+	b.Run("cached chain", func(b *testing.B) { benchmarkRead(b, plain, vn.CSCA, false) })
+	b.Run("first card of its Document Signer", func(b *testing.B) { benchmarkRead(b, plain, vn.CSCA, true) })
+	ca := emulator.ChipKeys{CA: mustECKey(b, "brainpoolP256r1")}
+	for _, m := range []struct {
+		name string
+		info emrtd.PACEInfo
+	}{
+		{"PACE CAN and chip authentication", emrtd.PACEInfoFor(emrtd.AES128, 13)},
+		{"PACE-IM CAN and chip authentication", emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13)},
+		{"PACE-CAM CAN", emrtd.PACEInfoWith(emrtd.ChipAuthenticationMapping, emrtd.AES128, 13)},
+	} {
+		br := benchRead{files: card(ca, m.info), opts: opts(ca), key: CAN("012345")}
+		b.Run(m.name, func(b *testing.B) { benchmarkRead(b, br, vn.CSCA, false) })
+	}
+	rsaAA, err := emulator.NewChipKeys(false, true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := emulator.Options{QuirkCCCD: true, Rand: seeded()}
-	b.Run("cached chain", func(b *testing.B) { benchmarkRead(b, files, opts, mustKey(b), vn.CSCA, false) })
-	b.Run("first card of its Document Signer", func(b *testing.B) { benchmarkRead(b, files, opts, mustKey(b), vn.CSCA, true) })
-	caKey := mustECKey(b, "brainpoolP256r1")
-	chip := emulator.ChipKeys{CA: caKey}
-	if err := emulator.AddChipKeys(files, chip, vn.DocumentSigner); err != nil {
-		b.Fatal(err)
+	ecAA := emulator.ChipKeys{AA: mustECKey(b, "brainpoolP256r1")}
+	for _, a := range []struct {
+		name string
+		chip emulator.ChipKeys
+	}{{"BAC and active authentication RSA-2048", rsaAA}, {"BAC and active authentication ECDSA brainpoolP256r1", ecAA}} {
+		br := benchRead{files: card(a.chip), opts: opts(a.chip), key: mustKey(b)}
+		b.Run(a.name, func(b *testing.B) { benchmarkRead(b, br, vn.CSCA, false) })
 	}
-	if err := emulator.AddPACE(files); err != nil {
-		b.Fatal(err)
-	}
-	opts.ChipKeys = chip
-	b.Run("PACE CAN and chip authentication", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
-	opts.PACE = []emrtd.PACEInfo{emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13)}
-	b.Run("PACE-IM CAN and chip authentication", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
-	opts.PACE = []emrtd.PACEInfo{emrtd.PACEInfoWith(emrtd.ChipAuthenticationMapping, emrtd.AES128, 13)}
-	b.Run("PACE-CAM CAN", func(b *testing.B) { benchmarkRead(b, files, opts, CAN("012345"), vn.CSCA, false) })
+	both := emulator.ChipKeys{CA: ca.CA, AA: rsaAA.AA}
+	proof := benchRead{files: card(both, emrtd.PACEInfoFor(emrtd.AES128, 13)), opts: opts(both), key: CAN("012345"), challenge: []byte("city0001")}
+	b.Run("proof of presence: PACE, chip and active authentication RSA-2048", func(b *testing.B) { benchmarkRead(b, proof, vn.CSCA, false) })
 }

@@ -108,6 +108,10 @@ func caPair(infos *emrtd.SecurityInfos) (emrtd.ChipAuthenticationInfo, emrtd.Chi
 
 // activeAuthentication reads DG15 and, unless Chip Authentication already
 // decided the clone check, has the chip sign a challenge with its key.
+// With Config.AAChallenge the chip signs that challenge in any case, for
+// a proof of presence; a signature that does not verify then fails the
+// clone check even after Chip Authentication passed, since the chip does
+// not hold the key its signed DG15 names.
 func (r *reading) activeAuthentication(ctx context.Context, infos *emrtd.SecurityInfos) error {
 	b, err := r.read(ctx, emrtd.DataGroupFile(15))
 	if err != nil {
@@ -115,25 +119,41 @@ func (r *reading) activeAuthentication(ctx context.Context, infos *emrtd.Securit
 	}
 	// A chip that passed CA or PACE-CAM needs no AA; one that failed either
 	// cryptographically must not be rescued by AA.
-	if m := r.res.CloneCheck.Method; (m == CloneCheckCA || m == CloneCheckPACECAM) && (r.res.CloneCheck.Status == StatusOK || r.caBroken) {
+	m := r.res.CloneCheck.Method
+	decided := (m == CloneCheckCA || m == CloneCheckPACECAM) && (r.res.CloneCheck.Status == StatusOK || r.caBroken)
+	if decided && r.c.AAChallenge == nil {
 		return nil
 	}
 	pub, err := emrtd.ParseDG15(b)
 	if err != nil {
-		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusFailed, Reason: err.Error()}
+		if !decided {
+			r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusFailed, Reason: err.Error()}
+		} else {
+			r.res.Warnings = append(r.res.Warnings, "no active authentication over the challenge: "+err.Error())
+		}
 		return nil
 	}
 	var info *emrtd.ActiveAuthenticationInfo
 	if infos != nil {
 		info = infos.ActiveAuthentication
 	}
-	err = r.s.ActiveAuthentication(ctx, pub, info)
+	if r.c.AAChallenge != nil {
+		var sig []byte
+		if sig, err = r.s.InternalAuthenticate(ctx, pub, r.c.AAChallenge); err == nil {
+			r.res.AASignature = sig
+			err = emrtd.VerifyActiveAuthentication(pub, info, r.c.AAChallenge, sig)
+		}
+	} else {
+		err = r.s.ActiveAuthentication(ctx, pub, info)
+	}
 	switch {
 	case err == nil:
-		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusOK}
+		if !decided {
+			r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusOK}
+		}
 	case errors.Is(err, emrtd.ErrSecureMessaging) || errors.Is(err, emrtd.ErrProtocol):
 		return err
-	default:
+	case !r.caBroken:
 		r.res.CloneCheck = CloneCheck{Method: CloneCheckAA, Status: StatusFailed, Reason: err.Error()}
 	}
 	return nil

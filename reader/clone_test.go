@@ -111,9 +111,10 @@ func TestCloneCheck(t *testing.T) {
 	}
 }
 
+// mustRSA makes an RSA-2048 Active Authentication key, as made cards get.
 func mustRSA(t testing.TB) crypto.Signer {
 	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,10 +84,7 @@ func TestReadPACERefusedFallsBackToBAC(t *testing.T) {
 
 func TestReadPACEWithChipAuthentication(t *testing.T) {
 	caKey := mustECKey(t, "brainpoolP256r1")
-	files := chipCard(t, emulator.ChipKeys{CA: caKey}, emulator.ChipKeys{CA: caKey})
-	if err := emulator.AddPACE(files); err != nil {
-		t.Fatal(err)
-	}
+	files, _ := mappingCard(t, emulator.ChipKeys{CA: caKey}, emulator.ChipKeys{CA: caKey})
 	store := mustStore(t, mustPKI(t).CSCA)
 	for _, clone := range []bool{false, true} {
 		held := emulator.ChipKeys{CA: caKey}

@@ -49,11 +49,19 @@ func (r *rewrite) chipAuthentications() int {
 // lastPACEStep tells PACE's last GENERAL AUTHENTICATE (plain, unchained).
 func lastPACEStep(cmd []byte) bool { return len(cmd) > 1 && cmd[0] == 0x00 && cmd[1] == 0x86 }
 
-// mappingCard is a card with Chip Authentication in DG14 whose chip
-// announces info and holds held.
+// mappingCard is a card with Chip Authentication in DG14 whose
+// EF.CardAccess (repeated in DG14) announces info, and whose chip holds
+// held.
 func mappingCard(t testing.TB, genuine, held emulator.ChipKeys, info ...emrtd.PACEInfo) (emulator.Files, emulator.Options) {
 	t.Helper()
-	return chipCard(t, genuine, held), emulator.Options{QuirkCCCD: true, ChipKeys: held, PACE: info}
+	files := mustFiles(t)
+	if err := emulator.AddPACE(files, info...); err != nil {
+		t.Fatal(err)
+	}
+	if err := emulator.AddChipKeys(files, genuine, mustPKI(t).DocumentSigner); err != nil {
+		t.Fatal(err)
+	}
+	return files, emulator.Options{QuirkCCCD: true, ChipKeys: held}
 }
 
 // TestReadPACEMappings reads the emulated card with every PACE mapping,

@@ -38,6 +38,11 @@ var (
 	ErrInvalidKey = emrtd.ErrInvalidKey
 	// ErrNotCard means the chip has no eMRTD application.
 	ErrNotCard = errors.New("reader: the chip has no ICAO eMRTD application (is this a citizen card?)")
+	// ErrInvalidConfig means a Config field is out of range.
+	ErrInvalidConfig = errors.New("reader: invalid configuration")
+	// ErrNoProof means a Result cannot make a proof of presence: it was
+	// read without Config.AAChallenge, or lacks a file the proof needs.
+	ErrNoProof = errors.New("reader: no proof of presence from this read")
 )
 
 // Key unlocks a chip: an MRZKey for BAC or a CAN for PACE.
@@ -105,6 +110,21 @@ type Config struct {
 	// Now is the clock that dates the reading, against which certificate
 	// validity is checked; nil means time.Now.
 	Now func() time.Time
+	// AAChallenge, when set, is the 8-byte challenge someone else (the
+	// city) issued for a proof of presence: a card with DG15 then signs
+	// it by Active Authentication even after Chip Authentication, and
+	// Result.AASignature keeps the answer (see Result.Proof). Nil means
+	// Active Authentication runs only as the clone check, over a random
+	// challenge.
+	AAChallenge []byte
+}
+
+// Validate checks the Config's fields.
+func (c Config) Validate() error {
+	if c.AAChallenge != nil && len(c.AAChallenge) != emrtd.AAChallengeLen {
+		return fmt.Errorf("%w: AAChallenge of %d bytes, want %d", ErrInvalidConfig, len(c.AAChallenge), emrtd.AAChallengeLen)
+	}
+	return nil
 }
 
 // Read unlocks the chip with key and reads it with the default Config.
@@ -116,11 +136,18 @@ func Read(ctx context.Context, t Transport, key Key) (*Result, error) {
 // chip authentication mapping) or BAC, and reads EF.COM, DG14 (then checks
 // PACE-CAM's proof or runs Chip Authentication), DG1, DG2 (when listed and
 // not skipped), DG13, DG15 and EF.SOD under secure messaging, runs Active
-// Authentication when neither was possible, and checks EF.SOD against the
-// trust store. A wrong key is ErrAccessDenied; a card that answers garbage
+// Authentication when neither was possible (or over Config.AAChallenge),
+// and checks EF.SOD against the trust store and EF.CardAccess against
+// DG14. A wrong key is ErrAccessDenied; a card that answers garbage
 // is an error naming what was wrong.
 func (c Config) Read(ctx context.Context, t Transport, key Key) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	r := &reading{c: c, s: emrtd.NewSession(t, c.Rand), res: &Result{Raw: map[string][]byte{}}}
+	if c.AAChallenge != nil {
+		r.res.AAChallenge = append([]byte(nil), c.AAChallenge...)
+	}
 	var err error
 	switch k := key.(type) {
 	case MRZKey:

@@ -59,6 +59,13 @@ type CloneCheck struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// CardAccessCheck is the outcome of comparing EF.CardAccess with the
+// signed DG14 (emrtd.CheckCardAccess).
+type CardAccessCheck struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // Result is what one card read yields.
 type Result struct {
 	ID             string       // 12-digit personal ID, from DG13 or else the MRZ
@@ -70,6 +77,7 @@ type Result struct {
 	Access         string       // "bac"
 	PA             PA
 	CloneCheck     CloneCheck
+	CardAccess     CardAccessCheck
 	Assurance      Assurance
 	APDUs          int // command APDUs sent, BAC included
 	// Warnings are data-quality findings, e.g. an ID in DG13 that differs
@@ -78,6 +86,10 @@ type Result struct {
 	// Raw holds every file read by short name, for passive authentication
 	// and for DG2's face image.
 	Raw map[string][]byte
+	// AAChallenge is Config.AAChallenge, and AASignature the chip's
+	// Active Authentication answer over it (nil when the card has no DG15
+	// or refused): the makings of a proof of presence (Proof).
+	AAChallenge, AASignature []byte
 
 	mrz *vncard.MRZ
 }
@@ -100,15 +112,45 @@ func (r *Result) fill(c Config) {
 	}
 	r.PA = c.passiveAuthentication(r.Raw)
 	r.settleCloneCheck()
+	r.CardAccess = checkCardAccess(r.Raw, r.PA.Status)
 	// A chip caught as a clone vouches for nothing: its data may be a
 	// genuine card's (PA), but the chip carrying them is not that card's.
+	// One whose EF.CardAccess the signed DG14 disowns may have been read
+	// through a man in the middle.
 	r.Assurance = AssuranceChipRead
 	switch {
+	case r.CardAccess.Status == StatusFailed: // stays chip-read
 	case r.PA.Status == StatusOK && r.CloneCheck.Status == StatusOK:
 		r.Assurance = AssuranceChipCloningChecked
 	case r.PA.Status == StatusOK && r.CloneCheck.Status != StatusFailed:
 		r.Assurance = AssuranceChipVerified
 	}
+}
+
+// checkCardAccess compares EF.CardAccess with DG14 once passive
+// authentication has been tried. A card with DG14 is held to ICAO
+// 9303-11's rule that DG14 repeats EF.CardAccess's SecurityInfos: cards
+// made before `xanode card make` wrote them (DG14 with the chip
+// authentication key only, EF.CardAccess announcing PACE) fail it, as
+// a real chip would, because a copy that is absent cannot be told from a
+// downgrade. A card without DG14 has nothing signed to compare with (ICAO
+// requires DG14 with PACE, but the check cannot run): not checked.
+func checkCardAccess(files map[string][]byte, pa string) CardAccessCheck {
+	dg14, ok := files[emrtd.DataGroupFile(14).Name]
+	cardAccess, announced := files[emrtd.FileCardAccess.Name]
+	switch {
+	case !ok && announced:
+		return CardAccessCheck{Status: StatusNotChecked, Reason: "the card has no DG14 to compare EF.CardAccess with"}
+	case !ok:
+		return CardAccessCheck{Status: StatusNotChecked, Reason: "the card has neither EF.CardAccess nor DG14"}
+	}
+	if err := emrtd.CheckCardAccess(cardAccess, dg14); err != nil {
+		return CardAccessCheck{Status: StatusFailed, Reason: err.Error()}
+	}
+	if pa != StatusOK {
+		return CardAccessCheck{Status: StatusNotChecked, Reason: "EF.CardAccess matches DG14, but DG14 is not authenticated: passive authentication " + pa}
+	}
+	return CardAccessCheck{Status: StatusOK}
 }
 
 // passiveAuthentication checks EF.SOD against the trust store at the time
@@ -172,25 +214,31 @@ func checkSOD(b []byte, files map[string][]byte) PA {
 // MarshalJSON gives the shape of `xanode card read --json` (DESIGN 12).
 func (r *Result) MarshalJSON() ([]byte, error) {
 	type plain struct {
-		ID         string         `json:"id"`
-		Doc        string         `json:"doc"`
-		MRZ        []string       `json:"mrz"`
-		DG13       map[string]any `json:"dg13,omitempty"`
-		Face       *faceJSON      `json:"face,omitempty"`
-		Files      []string       `json:"files"`
-		Access     string         `json:"access"`
-		PA         PA             `json:"pa"`
-		CloneCheck CloneCheck     `json:"clone_check"`
-		Assurance  Assurance      `json:"assurance"`
-		APDUs      int            `json:"apdus"`
-		Warnings   []string       `json:"warnings,omitempty"`
+		ID         string          `json:"id"`
+		Doc        string          `json:"doc"`
+		MRZ        []string        `json:"mrz"`
+		DG13       map[string]any  `json:"dg13,omitempty"`
+		Face       *faceJSON       `json:"face,omitempty"`
+		Files      []string        `json:"files"`
+		Access     string          `json:"access"`
+		PA         PA              `json:"pa"`
+		CloneCheck CloneCheck      `json:"clone_check"`
+		CardAccess CardAccessCheck `json:"card_access"`
+		Assurance  Assurance       `json:"assurance"`
+		APDUs      int             `json:"apdus"`
+		Warnings   []string        `json:"warnings,omitempty"`
+		// A proof of presence's challenge and the chip's signature over
+		// it, in hex.
+		AAChallenge string `json:"aa_challenge,omitempty"`
+		AASignature string `json:"aa_signature,omitempty"`
 	}
 	var face *faceJSON
 	if r.Face != nil {
 		face = &faceJSON{Format: r.Face.Format, Bytes: len(r.Face.Image), Note: r.Face.Note}
 	}
 	p := plain{Face: face, ID: r.ID, Doc: r.DocumentNumber, MRZ: r.MRZ, DG13: dg13JSON(r.DG13), Files: r.Files, Access: r.Access,
-		PA: r.PA, CloneCheck: r.CloneCheck, Assurance: r.Assurance, APDUs: r.APDUs, Warnings: r.Warnings}
+		PA: r.PA, CloneCheck: r.CloneCheck, CardAccess: r.CardAccess, Assurance: r.Assurance, APDUs: r.APDUs, Warnings: r.Warnings,
+		AAChallenge: hex.EncodeToString(r.AAChallenge), AASignature: hex.EncodeToString(r.AASignature)}
 	if p.PA.Reasons == nil {
 		p.PA.Reasons = []string{}
 	}

@@ -37,33 +37,17 @@ var (
 
 // Roles an officer may hold.
 const (
-	RoleOfficer    = "officer"
-	RoleSupervisor = "supervisor"
+	RoleOfficer    = registry.OfficerRole
+	RoleSupervisor = registry.SupervisorRole
 )
 
-// supervisorOps are the operations only a supervisor (cán bộ phụ trách)
-// may record: a death closes a record for good, and a correction rewrites
-// who a person is on the word of documents the officer checked; both need
-// a second, senior pair of eyes.
-var supervisorOps = map[registry.Op]bool{
-	registry.OpRegisterDeath: true,
-	registry.OpCorrect:       true,
-}
-
-// MayRecord is the role rule: a supervisor may record every operation, an
+// MayRecord is the role rule of the domain's authority table
+// (registry.OfficerMay): a supervisor may record every operation, an
 // officer every one except register_death and correct. The UI shows those
 // forms disabled to an officer, with the reason, and refuses their POST
-// before calling Registry.Record; package node may apply the same rule
-// again from the account behind Draft.Officer.
-func MayRecord(role string, op registry.Op) bool {
-	switch role {
-	case RoleSupervisor:
-		return true
-	case RoleOfficer:
-		return !supervisorOps[op]
-	}
-	return false
-}
+// before calling Registry.Record; the node and the city apply the same
+// rule again.
+func MayRecord(role string, op registry.Op) bool { return registry.OfficerMay(role, op) }
 
 // Officer is a logged-in commune officer.
 type Officer struct {

@@ -35,7 +35,7 @@ func filledStore(t *testing.T, dir string) {
 	if _, err := importer(s, p).Import(context.Background(), makeBundle(t, p, commune, 10, sampleRecords())); err != nil {
 		t.Fatal(err)
 	}
-	c := &registry.Change{Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune, Note: "Nguyễn Văn An, thẻ khớp"}
+	c := &registry.Change{Officer: "canbo01", Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune, Note: "Nguyễn Văn An, thẻ khớp"}
 	if err := s.Append(c); err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +172,9 @@ func TestConvertFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	birth := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpRegisterBirth, Citizen: registry.ProvisionalID("edge-1", 1),
+	birth := &registry.Change{Officer: "canbo01", Node: "edge-1", Seq: 1, Op: registry.OpRegisterBirth, Citizen: registry.ProvisionalID("edge-1", 1),
 		Commune: commune, Patch: registry.Patch{{Field: registry.FieldFullName, Value: "Lê Thị Mới"}}}
-	look := &registry.Change{Node: "edge-1", Seq: 2, Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
+	look := &registry.Change{Officer: "canbo01", Node: "edge-1", Seq: 2, Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMeta, bSubset, bOutbox, bChanges, bOutcomes, bAudit} {
 			tx.CreateBucket(b)

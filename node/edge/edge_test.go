@@ -236,7 +236,7 @@ func TestRecordPushSettle(t *testing.T) {
 
 func TestSettleRefusesForeignOutcomes(t *testing.T) {
 	s := mustStore(t)
-	c := &registry.Change{Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
+	c := &registry.Change{Officer: "canbo01", Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
 	if err := s.Append(c); err != nil {
 		t.Fatal(err)
 	}

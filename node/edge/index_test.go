@@ -143,12 +143,12 @@ func TestHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add(&registry.Change{Op: registry.OpIdentify, Citizen: "092090001234"})
-	add(&registry.Change{Op: registry.OpIdentify, Citizen: "092190004321"})
-	add(&registry.Change{Op: registry.OpRegisterBirth, Patch: registry.Patch{
+	add(&registry.Change{Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234"})
+	add(&registry.Change{Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092190004321"})
+	add(&registry.Change{Officer: "canbo01", Op: registry.OpRegisterBirth, Patch: registry.Patch{
 		{Field: registry.FieldFullName, Value: "Lê Thị Mới"}, {Field: registry.FieldBirthDate, Value: "2026-11-20"},
 		{Field: registry.FieldSex, Value: registry.SexFemale}, {Field: registry.FieldCommune, Value: commune}}})
-	add(&registry.Change{Op: registry.OpIdentify, Citizen: "092090001234", Note: "lần hai"})
+	add(&registry.Change{Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234", Note: "lần hai"})
 	if err := s.Settle("edge-1", []*registry.Outcome{
 		{Change: "edge-1/1", Result: registry.Applied, Citizen: "092090001234"},
 		{Change: "edge-1/3", Result: registry.Applied, Citizen: "092126000001"},
@@ -175,7 +175,7 @@ func TestHistory(t *testing.T) {
 
 func TestPurge(t *testing.T) {
 	s, im, p := mustVillage(t)
-	c := &registry.Change{Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
+	c := &registry.Change{Officer: "canbo01", Node: "edge-1", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
 	if err := s.Append(c); err != nil {
 		t.Fatal(err)
 	}

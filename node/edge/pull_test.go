@@ -19,6 +19,7 @@ import (
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 )
 
 // cutter passes requests to the city but breaks the first cuts answers
@@ -84,7 +85,7 @@ func TestPullFromCity(t *testing.T) {
 	}
 	apply := func(cmd *fsm.Command) {
 		t.Helper()
-		if _, err := node.Apply(ctx, cmd); err != nil {
+		if _, err := node.Apply(ctx, fsmtest.Stamp(cmd)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +104,7 @@ func TestPullFromCity(t *testing.T) {
 	cut.cuts.Store(2)
 	srv := httptest.NewUnstartedServer(cut)
 	nodeCert, _ := p.Node("city-1")
-	srv.TLS = certs.ServerTLS(nodeCert, p.NodePool())
+	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), nil)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 

@@ -26,59 +26,6 @@ const (
 	OpIdentify          Op = "identification"     // audit only
 )
 
-// opRule says which fields an operation may set and which it must set.
-type opRule struct {
-	allowed  []Field
-	required []Field
-}
-
-var personFields = []Field{
-	FieldFullName, FieldOtherName, FieldBirthDate, FieldSex, FieldNationality,
-	FieldEthnicity, FieldReligion, FieldBirthPlace, FieldHometown,
-	FieldPermanentAddress, FieldCurrentAddress, FieldCommune, FieldHousehold,
-	FieldRelation, FieldFatherID, FieldFatherName, FieldMotherID, FieldMotherName,
-}
-
-var opRules = map[Op]opRule{
-	OpRegisterPermanent: {
-		allowed:  []Field{FieldPermanentAddress, FieldCurrentAddress, FieldCommune, FieldHousehold, FieldRelation},
-		required: []Field{FieldPermanentAddress, FieldCommune},
-	},
-	OpRegisterTemporary: {
-		allowed:  []Field{FieldTemporaryAddress, FieldTemporaryUntil, FieldCurrentAddress},
-		required: []Field{FieldTemporaryAddress, FieldTemporaryUntil},
-	},
-	OpDeclareAbsence: {
-		allowed:  []Field{FieldAbsence, FieldAbsenceEnd},
-		required: []Field{FieldAbsence},
-	},
-	OpCorrect: {
-		allowed: []Field{
-			FieldFullName, FieldOtherName, FieldBirthDate, FieldSex, FieldNationality,
-			FieldEthnicity, FieldReligion, FieldBirthPlace, FieldHometown, FieldFatherID,
-			FieldFatherName, FieldMotherID, FieldMotherName, FieldSpouseID, FieldSpouseName,
-			FieldOldID, FieldFeatures,
-		},
-	},
-	OpRegisterBirth: {
-		allowed:  personFields,
-		required: []Field{FieldFullName, FieldBirthDate, FieldSex, FieldCommune},
-	},
-	OpRegisterDeath: {
-		allowed:  []Field{FieldStatus, FieldDeathDate},
-		required: []Field{FieldStatus, FieldDeathDate},
-	},
-	OpHousehold: {
-		allowed:  []Field{FieldHousehold, FieldRelation},
-		required: []Field{FieldHousehold},
-	},
-	OpProcedure: {},
-	OpIdentify:  {},
-}
-
-// Known reports whether op is an operation an edge may record.
-func (op Op) Known() bool { _, ok := opRules[op]; return ok }
-
 // FieldValue is one entry of a patch.
 type FieldValue struct {
 	Field Field
@@ -154,11 +101,29 @@ const (
 // ErrChange is returned by Validate for a malformed change.
 var ErrChange = errors.New("invalid change")
 
-// Validate checks what can be checked without state: identity, operation,
-// citizen ID form, that the patch holds only normalized values of fields
-// the operation may set, and that required fields are present. Whether the
-// node may act for the commune, or the citizen exists, is the FSM's call.
-func (c *Change) Validate() error {
+// Validate checks a change as an edge sends it: ValidateAs(RoleEdge).
+func (c *Change) Validate() error { return c.ValidateAs(RoleEdge) }
+
+// ValidateAs checks what can be checked without state for a change sent by
+// role: identity, that role may send the operation at all, the citizen ID
+// form, that the patch holds only normalized values of fields the
+// operation may set, that required fields are present, and for an edge
+// that the officer is a well-formed user name. Whether the node may act
+// for the commune, reach the citizen, or the officer's account is active
+// is the FSM's call.
+func (c *Change) ValidateAs(role Role) error { return c.validate(role, role == RoleEdge) }
+
+// ValidateV1 is Validate as raft log format 1 knew it, before the leader
+// stamped senders: an import from anyone, any officer text. The FSM keeps
+// it only to decide entries of that format as they were decided then.
+func (c *Change) ValidateV1() error {
+	if c.Op == OpImport {
+		return c.validate(RoleAdmin, false)
+	}
+	return c.validate(RoleEdge, false)
+}
+
+func (c *Change) validate(role Role, checkOfficer bool) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w %s: %s", ErrChange, c.ID(), fmt.Sprintf(format, a...))
 	}
@@ -168,13 +133,15 @@ func (c *Change) Validate() error {
 	if c.Seq == 0 {
 		return bad("sequence must start at 1")
 	}
-	rule, ok := opRules[c.Op]
+	rule, ok := AuthorityOf(c.Op, role)
 	if !ok {
-		if c.Op == OpImport {
-			rule = opRule{allowed: allFields()}
-		} else {
-			return bad("unknown operation %q", c.Op)
+		if _, known := AuthorityOf(c.Op, RoleAdmin); known || c.Op.Known() {
+			return bad("%s may not send %s", role, c.Op)
 		}
+		return bad("unknown operation %q", c.Op)
+	}
+	if checkOfficer && !ValidOfficer(c.Officer) {
+		return bad("officer %q must be 1 to %d of a-z, 0-9, '.', '_' and '-'", c.Officer, MaxOfficerLen)
 	}
 	if c.Op == OpRegisterBirth {
 		if !IsProvisional(c.Citizen) {
@@ -195,7 +162,7 @@ func (c *Change) Validate() error {
 		if i > 0 && c.Patch[i-1].Field >= fv.Field {
 			return bad("patch not sorted or repeats %s", fv.Field)
 		}
-		if !contains(rule.allowed, fv.Field) {
+		if !contains(rule.Allowed, fv.Field) {
 			return bad("%s may not set %s", c.Op, fv.Field)
 		}
 		if nv, err := fv.Field.Normalize(fv.Value); err != nil {
@@ -204,7 +171,7 @@ func (c *Change) Validate() error {
 			return bad("%s is not in canonical form", fv.Field)
 		}
 	}
-	for _, f := range rule.required {
+	for _, f := range rule.Required {
 		if v, ok := c.Patch.Get(f); !ok || v == "" {
 			return bad("%s requires %s", c.Op, f)
 		}

@@ -62,18 +62,21 @@ func validChange(op Op) *Change {
 }
 
 func TestValidateAcceptsEveryOp(t *testing.T) {
-	ops := []Op{OpImport, OpRegisterPermanent, OpRegisterTemporary, OpDeclareAbsence, OpCorrect,
+	ops := []Op{OpRegisterPermanent, OpRegisterTemporary, OpDeclareAbsence, OpCorrect,
 		OpRegisterBirth, OpRegisterDeath, OpHousehold, OpProcedure, OpIdentify}
 	for _, op := range ops {
 		if err := validChange(op).Validate(); err != nil {
 			t.Errorf("%s: %v", op, err)
 		}
-		if op != OpImport && !op.Known() {
+		if !op.Known() {
 			t.Errorf("%s.Known() = false", op)
 		}
 	}
 	if OpImport.Known() {
 		t.Error("import is city-only, but Known() says an edge may record it")
+	}
+	if err := validChange(OpImport).ValidateAs(RoleAdmin); err != nil {
+		t.Errorf("import by city IT: %v", err)
 	}
 	// A birth may also carry a personal ID already (e.g. a late registration).
 	c := validChange(OpRegisterBirth)
@@ -103,13 +106,18 @@ func TestValidateRules(t *testing.T) {
 		{"birth with garbage ID", OpRegisterBirth, func(c *Change) { c.Citizen = "baby" }, "provisional or personal ID"},
 		{"note too long", OpCorrect, func(c *Change) { c.Note = strings.Repeat("x", MaxNoteLen+1) }, "too long"},
 		{"procedure ref too long", OpProcedure, func(c *Change) { c.Procedure = strings.Repeat("x", MaxValueLen+1) }, "too long"},
-		{"patch too long", OpImport, func(c *Change) { c.Patch = make(Patch, MaxPatchLen+1) }, "entries"},
+		{"patch too long", OpCorrect, func(c *Change) { c.Patch = make(Patch, MaxPatchLen+1) }, "entries"},
+		{"import from an edge", OpImport, func(c *Change) {}, "edge may not send import"},
+		{"officer with markup", OpIdentify, func(c *Change) { c.Officer = "<img src=x onerror=alert(1)>" }, "officer"},
+		{"officer empty", OpIdentify, func(c *Change) { c.Officer = "" }, "officer"},
+		{"officer upper case", OpIdentify, func(c *Change) { c.Officer = "CanBo01" }, "officer"},
+		{"officer too long", OpIdentify, func(c *Change) { c.Officer = strings.Repeat("a", MaxOfficerLen+1) }, "officer"},
 		{"unsorted patch", OpRegisterPermanent, func(c *Change) { c.Patch[0], c.Patch[1] = c.Patch[1], c.Patch[0] }, "not sorted"},
 		{"repeated field", OpDeclareAbsence, func(c *Change) { c.Patch = append(c.Patch, c.Patch[0]) }, "not sorted"},
 		{"non-canonical value", OpCorrect, func(c *Change) { c.Patch[0].Value = decomposedNguyen + " Văn An" }, "canonical"},
 		{"non-canonical date", OpRegisterDeath, func(c *Change) { c.Patch[1].Value = "02/05/2026" }, "canonical"},
 		{"invalid value", OpCorrect, func(c *Change) { c.Patch = Patch{{FieldSex, "X"}} }, "M or F"},
-		{"unknown field in patch", OpImport, func(c *Change) { c.Patch = Patch{{Field(NumFields), "x"}} }, "may not set"},
+		{"unknown field in patch", OpCorrect, func(c *Change) { c.Patch = Patch{{Field(NumFields), "x"}} }, "may not set"},
 
 		{"permanent sets other field", OpRegisterPermanent, func(c *Change) {
 			c.Patch = append(Patch{{FieldReligion, "Không"}}, c.Patch...)

@@ -126,7 +126,7 @@ func TestChangeRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, c) {
 				t.Errorf("%s: round trip\n got %+v\nwant %+v", op, got, c)
 			}
-			if err := got.Validate(); err != nil {
+			if err := got.ValidateV1(); err != nil {
 				t.Errorf("%s: decoded change no longer valid: %v", op, err)
 			}
 		}

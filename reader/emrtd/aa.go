@@ -22,9 +22,12 @@ import (
 // not hold that key (cloned chip?).
 var ErrActiveAuthentication = errors.New("emrtd: active authentication failed: the chip's signature does not verify with the DG15 key (cloned chip?)")
 
+// AAChallengeLen is the length of an Active Authentication challenge
+// (RND.IFD, ICAO 9303-11 6.1).
+const AAChallengeLen = 8
+
 const (
 	insInternalAuthenticate = 0x88
-	aaChallengeLen          = 8
 	tagDG15                 = iso7816.Tag(0x6F)
 )
 
@@ -56,15 +59,34 @@ func MarshalDG15(pub crypto.PublicKey) ([]byte, error) {
 // 9303-11 6.1). info comes from DG14 and names the ECDSA hash; nil is fine
 // for RSA keys. A wrong signature is ErrActiveAuthentication.
 func (s *Session) ActiveAuthentication(ctx context.Context, pub crypto.PublicKey, info *ActiveAuthenticationInfo) error {
-	challenge := make([]byte, aaChallengeLen)
+	challenge := make([]byte, AAChallengeLen)
 	if err := s.random(challenge); err != nil {
 		return err
 	}
-	sig, err := s.call(ctx, "INTERNAL AUTHENTICATE", iso7816.Command{INS: insInternalAuthenticate, Data: challenge, Ne: iso7816.MaxShortNe})
+	sig, err := s.InternalAuthenticate(ctx, pub, challenge)
 	if err != nil {
 		return err
 	}
 	return VerifyActiveAuthentication(pub, info, challenge, sig)
+}
+
+// InternalAuthenticate has the chip sign challenge (AAChallengeLen bytes)
+// with its Active Authentication key, whose public half pub is, and
+// returns the signature unchecked: for a challenge someone else chose,
+// who verifies the answer later.
+func (s *Session) InternalAuthenticate(ctx context.Context, pub crypto.PublicKey, challenge []byte) ([]byte, error) {
+	if len(challenge) != AAChallengeLen {
+		return nil, fmt.Errorf("emrtd: active authentication challenge of %d bytes, want %d", len(challenge), AAChallengeLen)
+	}
+	cmd := iso7816.Command{INS: insInternalAuthenticate, Data: challenge, Ne: iso7816.MaxShortNe}
+	// An RSA-2048 signature (256 bytes) under secure messaging makes an
+	// answer of some 290 bytes, more than a short APDU carries (as for
+	// READ BINARY, MaxRead is the most that fits): ask with extended
+	// length when the chip takes it.
+	if k, ok := pub.(*rsa.PublicKey); ok && k.Size() > MaxRead && s.maxRead > MaxRead {
+		cmd.Ne = iso7816.MaxExtendedNe
+	}
+	return s.call(ctx, "INTERNAL AUTHENTICATE", cmd)
 }
 
 // VerifyActiveAuthentication checks an Active Authentication signature:

@@ -103,6 +103,68 @@ func TestActiveAuthenticationSignVerify(t *testing.T) {
 	}
 }
 
+// signISO9796 signs M1 || challenge as an RSA chip does, with the SHA-1
+// trailer (BC) or the hash named by its ISO/IEC 10118 number (xx CC), and
+// sends n - S instead of S when flip is set (ISO 9796-2 allows either).
+func signISO9796(t *testing.T, k *rsa.PrivateKey, hash crypto.Hash, challenge []byte, flip bool) []byte {
+	t.Helper()
+	trailer := []byte{0xBC}
+	if hash != crypto.SHA1 {
+		for b, h := range iso9796Hashes {
+			if h == hash {
+				trailer = []byte{b, 0xCC}
+			}
+		}
+	}
+	m1 := make([]byte, k.Size()-1-hash.Size()-len(trailer))
+	if _, err := rand.Read(m1); err != nil {
+		t.Fatal(err)
+	}
+	d := hash.New()
+	d.Write(m1)
+	d.Write(challenge)
+	f := append(append(append([]byte{0x6A}, m1...), d.Sum(nil)...), trailer...)
+	s := new(big.Int).Exp(new(big.Int).SetBytes(f), k.D, k.N)
+	if flip {
+		s.Sub(k.N, s)
+	}
+	return s.FillBytes(make([]byte, k.Size()))
+}
+
+// TestActiveAuthenticationLargeRSA verifies ISO/IEC 9796-2 signatures of
+// keys of 2048 bits and more (ICAO's recommendation, what made cards
+// carry), with the SHA-1 and SHA-256 trailers, S or n - S.
+func TestActiveAuthenticationLargeRSA(t *testing.T) {
+	challenge := []byte("\x01\x02\x03\x04\x05\x06\x07\x08")
+	for _, bits := range []int{2048, 3072} {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, hash := range []crypto.Hash{crypto.SHA1, crypto.SHA256} {
+			for _, flip := range []bool{false, true} {
+				sig := signISO9796(t, k, hash, challenge, flip)
+				if err := VerifyActiveAuthentication(&k.PublicKey, nil, challenge, sig); err != nil {
+					t.Fatalf("RSA-%d %v flip=%v: %v", bits, hash, flip, err)
+				}
+				other := append([]byte(nil), challenge...)
+				other[7] ^= 1
+				if err := VerifyActiveAuthentication(&k.PublicKey, nil, other, sig); !errors.Is(err, ErrActiveAuthentication) {
+					t.Fatalf("RSA-%d %v: another challenge: %v", bits, hash, err)
+				}
+			}
+		}
+		// What the emulator signs (SHA-1, random M1) at this size.
+		sig, err := SignActiveAuthentication(k, challenge, nil)
+		if err != nil || len(sig) != bits/8 {
+			t.Fatalf("RSA-%d: signature of %d bytes, %v", bits, len(sig), err)
+		}
+		if err := VerifyActiveAuthentication(&k.PublicKey, nil, challenge, sig); err != nil {
+			t.Fatalf("RSA-%d emulator signature: %v", bits, err)
+		}
+	}
+}
+
 func TestSecurityInfos(t *testing.T) {
 	var v struct {
 		PACEInfo   hexs `json:"pace_info"`
@@ -133,7 +195,7 @@ func TestSecurityInfos(t *testing.T) {
 	// Round trip through Marshal, as the emulator writes DG14.
 	s.ChipAuthentication = []ChipAuthenticationInfo{{Protocol: protocolOID(oidCA, arcECDH, AES128), Version: 1, KeyID: 7}}
 	s.ActiveAuthentication = &ActiveAuthenticationInfo{Version: 1, SignatureAlgorithm: OIDActiveAuthentication}
-	dg14, err := s.MarshalDG14()
+	dg14, err := s.MarshalDG14(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +294,7 @@ func FuzzParseDG14(f *testing.F) {
 		ChipAuthenticationKeys: []ChipAuthenticationKey{{Protocol: protocolArc(oidPK, arcECDH), Key: &priv.PublicKey, KeyID: -1}},
 		PACE:                   []PACEInfo{{Protocol: protocolOID(oidPACE, arcECDH, AES128), Version: 2, ParameterID: 13}},
 	}
-	dg14, _ := s.MarshalDG14()
+	dg14, _ := s.MarshalDG14(nil)
 	f.Add(dg14)
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 1024)
 	dg15, _ := MarshalDG15(&rsaKey.PublicKey)

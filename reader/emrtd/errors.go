@@ -37,4 +37,9 @@ var (
 	ErrExtendedLengthRefused = errors.New("emrtd: the chip refused an extended length APDU that its ATR announced")
 	// ErrInvalidKey means access key data are malformed (not a wrong key).
 	ErrInvalidKey = errors.New("emrtd: invalid access key data")
+	// ErrCardAccessMismatch means EF.CardAccess, which nothing signs, and
+	// the signed DG14 disagree on the SecurityInfos EF.CardAccess must
+	// repeat in DG14: a PACE downgrade on the way, or a chip that breaks
+	// ICAO 9303-11.
+	ErrCardAccessMismatch = errors.New("emrtd: EF.CardAccess does not match the signed DG14")
 )

@@ -254,13 +254,27 @@ func (s *SecurityInfos) Marshal() ([]byte, error) {
 	return asn1.MarshalWithParams(infos, "set")
 }
 
-// MarshalDG14 encodes DG14.
-func (s *SecurityInfos) MarshalDG14() ([]byte, error) {
+// MarshalDG14 encodes DG14: s's SecurityInfos and every SecurityInfo of
+// EF.CardAccess, whose content cardAccess is (nil for a chip without
+// one), as it is there, since DG14 must repeat them byte for byte (see
+// CheckCardAccess).
+func (s *SecurityInfos) MarshalDG14(cardAccess []byte) ([]byte, error) {
 	b, err := s.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	return iso7816.EncodeTLV(tagDG14, b), nil
+	elems, err := SplitSecurityInfos(b)
+	if err != nil {
+		return nil, err
+	}
+	if cardAccess != nil {
+		announced, err := SplitSecurityInfos(cardAccess)
+		if err != nil {
+			return nil, fmt.Errorf("EF.CardAccess: %w", err)
+		}
+		elems = append(elems, announced...)
+	}
+	return iso7816.EncodeTLV(tagDG14, marshalSecurityInfoSet(elems)), nil
 }
 
 // OIDPKECDH is id-PK-ECDH, the protocol of an ECDH

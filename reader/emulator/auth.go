@@ -24,9 +24,13 @@ type ChipKeys struct {
 	AA crypto.Signer
 }
 
-// AddChipKeys writes DG14 (Chip Authentication info and public key, and
-// the ECDSA Active Authentication algorithm) and DG15 (the Active
-// Authentication public key) for k into files, and seals the card again.
+// AddChipKeys writes DG14 (Chip Authentication info and public key, the
+// ECDSA Active Authentication algorithm, and the SecurityInfos of the
+// files' EF.CardAccess) and DG15 (the Active Authentication public key)
+// for k into files, and seals the card again. Write EF.CardAccess first
+// (AddPACE): DG14 must repeat what it announces (ICAO 9303-11), so a card
+// whose EF.CardAccess changes after its DG14 is one that readers find
+// inconsistent, as after a PACE downgrade.
 func AddChipKeys(files Files, k ChipKeys, ds Signer) error {
 	infos := &emrtd.SecurityInfos{}
 	if k.CA != nil {
@@ -48,8 +52,9 @@ func AddChipKeys(files Files, k ChipKeys, ds Signer) error {
 			infos.ActiveAuthentication = &emrtd.ActiveAuthenticationInfo{Version: 1, SignatureAlgorithm: alg.Algorithm}
 		}
 	}
-	if k.CA != nil || infos.ActiveAuthentication != nil {
-		dg14, err := infos.MarshalDG14()
+	cardAccess, hasCardAccess := files[emrtd.FileCardAccess.Name]
+	if k.CA != nil || infos.ActiveAuthentication != nil || hasCardAccess {
+		dg14, err := infos.MarshalDG14(cardAccess)
 		if err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}

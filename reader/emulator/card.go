@@ -59,7 +59,10 @@ type Options struct {
 	// EF.CardAccess and runs, in place of the files' EF.CardAccess: e.g.
 	// emrtd.PACEInfoWith(emrtd.IntegratedMapping, emrtd.AES128, 13).
 	// Empty keeps the files' EF.CardAccess (AddPACE writes the CCCD's,
-	// generic mapping), or no PACE without one.
+	// generic mapping), or no PACE without one. The signed DG14 does not
+	// change, so on a card with DG14 this plays a man in the middle who
+	// rewrites EF.CardAccess: a consistent card writes its variants with
+	// AddPACE before AddChipKeys instead.
 	PACE []emrtd.PACEInfo
 }
 

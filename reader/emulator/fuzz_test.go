@@ -56,10 +56,10 @@ func FuzzPACEAndChipAuthentication(f *testing.F) {
 	bp, _ := keys.CurveByName("brainpoolP256r1")
 	ca, _ := ecdsa.GenerateKey(bp.Curve, rand.Reader)
 	chip := ChipKeys{CA: ca, AA: ca}
-	if err := AddChipKeys(files, chip, mustPKI(f).DocumentSigner); err != nil {
+	if err := AddPACE(files); err != nil {
 		f.Fatal(err)
 	}
-	if err := AddPACE(files); err != nil {
+	if err := AddChipKeys(files, chip, mustPKI(f).DocumentSigner); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, apdu []byte) {

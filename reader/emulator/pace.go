@@ -10,7 +10,8 @@ import (
 // AddPACE writes EF.CardAccess announcing PACE with the given variants;
 // none means the Vietnamese CCCD's: ECDH generic mapping with AES-128 on
 // brainpoolP256r1 (id-PACE-ECDH-GM-AES-CBC-CMAC-128, parameter ID 13).
-// EF.CardAccess lives in the master file and is not covered by EF.SOD.
+// EF.CardAccess lives in the master file and is not covered by EF.SOD;
+// AddChipKeys, called after, repeats it in the signed DG14.
 func AddPACE(files Files, infos ...emrtd.PACEInfo) error {
 	if len(infos) == 0 {
 		infos = []emrtd.PACEInfo{emrtd.PACEInfoFor(emrtd.AES128, 13)}

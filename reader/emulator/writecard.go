@@ -1,13 +1,25 @@
 package emulator
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/xanode/xanode/reader/trust/trusttest"
 )
 
+// DefaultAAKey is the Active Authentication key a made card gets:
+// RSA-2048, the least ICAO 9303-11 recommends.
+const DefaultAAKey = "RSA-2048"
+
+// minAARSABits is ICAO 9303-11's recommended minimum RSA modulus for
+// Active Authentication.
+const minAARSABits = 2048
+
 // NewChipKeys makes a chip's anti-cloning keys: a brainpoolP256r1 key for
-// Chip Authentication (DG14) when ca, an RSA-1024 key for Active
+// Chip Authentication (DG14) when ca, a DefaultAAKey key for Active
 // Authentication (DG15) when aa.
 func NewChipKeys(ca, aa bool) (ChipKeys, error) {
 	var k ChipKeys
@@ -19,13 +31,30 @@ func NewChipKeys(ca, aa bool) (ChipKeys, error) {
 		k.CA, _ = key.(*ecdsa.PrivateKey)
 	}
 	if aa {
-		key, err := trusttest.GenerateKey("RSA-1024")
+		key, err := NewAAKey(DefaultAAKey)
 		if err != nil {
 			return k, err
 		}
 		k.AA = key
 	}
 	return k, nil
+}
+
+// NewAAKey makes an Active Authentication key: "RSA-2048" to "RSA-4096",
+// or an ECDSA key on a curve package keys knows ("brainpoolP256r1",
+// "P-256", ...), whose DG14 then names ECDSA with SHA-256. RSA keys
+// under 2048 bits are refused, as ICAO 9303-11 recommends.
+func NewAAKey(alg string) (crypto.Signer, error) {
+	if bits, ok := strings.CutPrefix(alg, "RSA-"); ok {
+		if n, err := strconv.Atoi(bits); err != nil || n < minAARSABits || n > 4096 {
+			return nil, fmt.Errorf("emulator: active authentication key %q: RSA keys from RSA-%d to RSA-4096", alg, minAARSABits)
+		}
+	}
+	key, err := trusttest.GenerateKey(alg)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: active authentication key: %w", err)
+	}
+	return key, nil
 }
 
 // WriteCard issues a card for p under the test PKI, with the chip's keys
@@ -37,13 +66,13 @@ func WriteCard(dir string, p Person, pki *TestPKI, chip ChipKeys, withPACE bool)
 	if err != nil {
 		return err
 	}
-	if err := AddChipKeys(files, chip, pki.DocumentSigner); err != nil {
-		return err
-	}
 	if withPACE {
 		if err := AddPACE(files); err != nil {
 			return err
 		}
+	}
+	if err := AddChipKeys(files, chip, pki.DocumentSigner); err != nil {
+		return err
 	}
 	if err := WriteDir(dir, files); err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/xanode/xanode/node/registry"
 )
 
 // Officer accounts travel signed in the header of every format-2 bundle
@@ -15,8 +17,8 @@ import (
 
 // Roles of an officer account.
 const (
-	RoleOfficer    = "officer"
-	RoleSupervisor = "supervisor"
+	RoleOfficer    = registry.OfficerRole
+	RoleSupervisor = registry.SupervisorRole
 )
 
 // Bounds on an officer list and its fields. The Argon2id bounds keep a
@@ -25,7 +27,7 @@ const (
 // than ten passes).
 const (
 	MaxOfficers     = 500
-	MaxUserLen      = 32
+	MaxUserLen      = registry.MaxOfficerLen
 	MaxNameLen      = 128 // bytes of UTF-8
 	MinSaltLen      = 16
 	MaxSaltLen      = 64
@@ -55,12 +57,7 @@ type Officer struct {
 }
 
 // ValidUser reports whether s is a well-formed officer user name.
-func ValidUser(s string) bool {
-	if s == "" || len(s) > MaxUserLen {
-		return false
-	}
-	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == ""
-}
+func ValidUser(s string) bool { return registry.ValidOfficer(s) }
 
 // Check holds the rules on one officer account; the error names the field
 // that is wrong.

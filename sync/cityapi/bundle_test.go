@@ -18,6 +18,7 @@ import (
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/bundle"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 )
 
 // bundleKit is a one-node city serving bundles from a folder, with a
@@ -39,7 +40,7 @@ func newBundleKit(t *testing.T, dir string) *bundleKit {
 	srv := httptest.NewUnstartedServer(New(Config{Cluster: bk.node, SigningKey: key, SigningCert: cert,
 		BundleDir: dir, Now: bk.clock}))
 	nodeCert, _ := bk.pki.Node("city-1")
-	srv.TLS = certs.ServerTLS(nodeCert, bk.pki.NodePool())
+	srv.TLS = certs.APIServerTLS(nodeCert, bk.pki.NodePool(), nil)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	bk.srv = srv
@@ -73,7 +74,7 @@ func (bk *bundleKit) load(t *testing.T, recs ...*registry.Citizen) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := bk.node.Apply(ctx, &fsm.Command{Kind: fsm.KindImport, Records: recs}); err != nil {
+	if _, err := bk.node.Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindImport, Records: recs})); err != nil {
 		t.Fatal(err)
 	}
 }

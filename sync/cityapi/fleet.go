@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
@@ -107,6 +108,7 @@ const maxEnrollBody = 16 << 10
 func (s *Server) fleetRoutes() {
 	s.mux.HandleFunc("GET /v1/enroll/root", s.enrollRoot)
 	s.mux.HandleFunc("POST /v1/enroll", s.enroll)
+	s.enrollCheckRoutes()
 	s.mux.HandleFunc("POST /v1/renew", s.role(s.renew, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/whoami", s.role(s.whoami, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/stream", s.role(s.stream, certs.RoleEdge))
@@ -120,14 +122,22 @@ func (s *Server) fleetRoutes() {
 	s.officerRoutes()
 }
 
-// CheckPeer refuses a TLS peer whose node is revoked or suspended, or whose
-// certificate was replaced by a newer enrollment: the hook of the API's TLS
-// configuration (certs.APIServerTLS), so that a refused node's handshake
-// fails. Requests on connections opened before are checked again by role.
+// CheckPeer refuses a TLS peer whose certificate is on the fleet CA's
+// revocation list (city nodes and admin certificates), or whose node is
+// revoked or suspended, or whose certificate was replaced by a newer
+// enrollment (edges): the hook of the API's TLS configuration
+// (certs.APIServerTLS), so that a refused peer's handshake fails. Requests
+// on connections opened before are checked again by role.
 func (s *Server) CheckPeer(cert *x509.Certificate) error {
 	id, role, err := certs.NodeIdentity(cert)
-	if err != nil || role != certs.RoleEdge {
+	if err != nil {
 		return err
+	}
+	if err := s.cfg.Cluster.FSM().CheckCert(certs.Serial(cert)); err != nil {
+		return err
+	}
+	if role != certs.RoleEdge {
+		return nil
 	}
 	return s.cfg.Cluster.FSM().CheckNode(id, certs.Serial(cert))
 }
@@ -150,6 +160,11 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not enroll edges: ask a node that does")
 		return
 	}
+	if ok, wait := s.enrolls.allow(remoteHost(r), s.cfg.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		httpError(w, http.StatusTooManyRequests, "too many enrollment attempts from this address: try again in %v", wait.Round(time.Second))
+		return
+	}
 	var req EnrollRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "enrollment: %v", err)
@@ -164,19 +179,12 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, "the token was made for another city")
 		return
 	}
-	info, err := s.cfg.Cluster.FSM().Token(tok.Hash())
-	switch {
-	case errors.Is(err, fsm.ErrTokenUnknown):
-		// A token made a moment ago may not have reached this replica:
-		// the leader's verdict below is the one that counts.
-	case err != nil:
-		httpError(w, http.StatusInternalServerError, "%v", err)
-		return
-	case info.Used:
-		httpError(w, http.StatusForbidden, "%v", fsm.ErrTokenUsed)
-		return
-	case !s.cfg.Now().Before(info.Expires):
-		httpError(w, http.StatusForbidden, "%v", fsm.ErrTokenExpired)
+	if err := s.checkToken(r.Context(), tok.Hash()); err != nil {
+		if isTokenVerdict(err) {
+			httpError(w, http.StatusForbidden, "%v", err)
+		} else {
+			applyError(w, err)
+		}
 		return
 	}
 	cert, chain, err := s.cfg.Issuer.IssueCSR([]byte(req.CSR), tok.Node, certs.RoleEdge, s.cfg.NodeLifetime, s.cfg.Now())
@@ -189,7 +197,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, Fleet: &fsm.FleetOp{
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, From: s.self(), Fleet: &fsm.FleetOp{
 		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
 	if err != nil {
 		if errors.Is(err, errRefused) {
@@ -231,6 +239,11 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
+	if ok, wait := s.enrolls.allow(remoteHost(r), s.cfg.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		httpError(w, http.StatusTooManyRequests, "too many enrollment attempts from this address: try again in %v", wait.Round(time.Second))
+		return
+	}
 	var req EnrollRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "renewal: %v", err)
@@ -246,7 +259,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCert, Fleet: &fsm.FleetOp{
+	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCert, From: callerOf(r).sender(), Fleet: &fsm.FleetOp{
 		Node: c.id, Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
 	if err != nil {
 		if errors.Is(err, errRefused) {
@@ -286,7 +299,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 
 // Telemetry records what an edge reported over its stream, through raft.
 func (s *Server) Telemetry(ctx context.Context, node string, t *fsm.Telemetry) error {
-	_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindTelemetry, Fleet: &fsm.FleetOp{Node: node, Telemetry: t}})
+	_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindTelemetry, From: fsm.Sender{Role: registry.RoleEdge, ID: node}, Fleet: &fsm.FleetOp{Node: node, Telemetry: t}})
 	if err == nil {
 		s.m.tel.Inc()
 	}
@@ -319,7 +332,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	expires := s.cfg.Now().Add(req.TTL).UTC().Truncate(time.Second)
-	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindToken, Fleet: &fsm.FleetOp{
+	_, err = s.apply(r.Context(), &fsm.Command{Kind: fsm.KindToken, From: callerOf(r).sender(), Fleet: &fsm.FleetOp{
 		Node: req.Node, Commune: req.Commune, TokenHash: tok.Hash(), Expires: expires, By: callerOf(r).id}})
 	if err != nil {
 		applyError(w, err)
@@ -376,7 +389,7 @@ func (s *Server) nodeAction(kind fsm.Kind) http.HandlerFunc {
 			return
 		}
 		by := callerOf(r).id
-		if _, err := s.apply(r.Context(), &fsm.Command{Kind: kind, Fleet: &fsm.FleetOp{Node: a.Node, Reason: a.Reason, By: by}}); err != nil {
+		if _, err := s.apply(r.Context(), &fsm.Command{Kind: kind, From: callerOf(r).sender(), Fleet: &fsm.FleetOp{Node: a.Node, Reason: a.Reason, By: by}}); err != nil {
 			applyError(w, err)
 			return
 		}
@@ -399,7 +412,7 @@ func (s *Server) Sweep(ctx context.Context) error {
 	var errs []error
 	for _, node := range stale {
 		reason := fmt.Sprintf("not seen for more than %v (policy)", s.cfg.Policy.SuspendAfter)
-		_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindSuspend, Fleet: &fsm.FleetOp{Node: node, Reason: reason, By: "policy"}})
+		_, err := s.apply(ctx, &fsm.Command{Kind: fsm.KindSuspend, From: s.self(), Fleet: &fsm.FleetOp{Node: node, Reason: reason, By: "policy"}})
 		if err == nil {
 			s.log.Warn("edge suspended by the not-seen policy", "node", node, "after", s.cfg.Policy.SuspendAfter)
 		}
@@ -423,7 +436,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAudit, Fleet: &fsm.FleetOp{Node: c.id, Audit: entries}})
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAudit, From: c.sender(), Fleet: &fsm.FleetOp{Node: c.id, Audit: entries}})
 	if err != nil {
 		applyError(w, err)
 		return

@@ -303,3 +303,37 @@ func TestEnrollWithUICertificate(t *testing.T) {
 		t.Fatalf("UI certificate: %v %+v", err, chain)
 	}
 }
+
+// TestEnrollFloodWritesNothing: made-up tokens (with the city's public root
+// fingerprint) and a used one are refused before anything is issued or
+// written, and one address soon has to wait.
+func TestEnrollFloodWritesNothing(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	used := k.token(t, admin, "92101", "")
+	if code, _, _ := k.enrollAs(t, used); code != http.StatusOK {
+		t.Fatalf("enroll: %d", code)
+	}
+	before, _ := k.node.FSM().Status()
+	codes := map[int]int{}
+	for i := 0; i < enrollLimit+5; i++ {
+		tok := used
+		if i%2 == 0 {
+			made, _ := certs.NewEnrollToken("92101", "edge-92101", k.pki.Root)
+			tok = made.String()
+		}
+		code, b, _ := k.enrollAs2(t, tok)
+		codes[code]++
+		if code == http.StatusOK {
+			t.Fatalf("attempt %d enrolled: %s", i, b)
+		}
+	}
+	after, _ := k.node.FSM().Status()
+	if after.AppliedIndex != before.AppliedIndex || after.Digest != before.Digest {
+		t.Fatalf("refused enrollments wrote to the log: applied index %d → %d", before.AppliedIndex, after.AppliedIndex)
+	}
+	// One attempt went to the successful enrollment above.
+	if codes[http.StatusForbidden] != enrollLimit-1 || codes[http.StatusTooManyRequests] != 6 {
+		t.Fatalf("answers %v, want %d refusals then 429s", codes, enrollLimit-1)
+	}
+}

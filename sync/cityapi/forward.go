@@ -113,7 +113,7 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
 		}
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
-	case fsm.KindEnroll, fsm.KindAudit:
+	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence:
 		return json.Marshal(res)
 	case fsm.KindNodeKey:
 		return encodeNodeKeyResult(res)
@@ -149,6 +149,12 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed audit result from the leader: %v", err)
 		}
 		return ar, nil
+	case fsm.KindPresence:
+		g := &fsm.Presence{}
+		if err := json.Unmarshal(b, g); err != nil {
+			return nil, fmt.Errorf("cityapi: malformed presence grant from the leader: %v", err)
+		}
+		return g, nil
 	case fsm.KindNodeKey:
 		return decodeNodeKeyResult(b)
 	}

@@ -43,7 +43,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.EncodeOutcomes(nil))
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, Changes: changes})
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, From: c.sender(), Changes: changes})
 	if err != nil {
 		applyError(w, err)
 		return
@@ -74,7 +74,7 @@ func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, Records: batch}); err != nil {
+		if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, From: callerOf(r).sender(), Records: batch}); err != nil {
 			return err
 		}
 		total += len(batch)
@@ -136,7 +136,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Sort(a.Communes)
-	if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAssign, Node: a.Node, Communes: slices.Compact(a.Communes)}); err != nil {
+	if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAssign, From: callerOf(r).sender(), Node: a.Node, Communes: slices.Compact(a.Communes)}); err != nil {
 		applyError(w, err)
 		return
 	}
@@ -151,7 +151,7 @@ type JoinRequest struct {
 }
 
 // forwardedFor carries the caller of a join that a follower forwards to
-// the leader, as role/ID; only a city node may set it.
+// the leader, as role/ID; only a city node may set it, for a city node.
 const forwardedFor = "X-Xanode-Forwarded-For"
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
@@ -163,13 +163,13 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	if f := r.Header.Get(forwardedFor); f != "" && c.role == certs.RoleCity {
 		role, id, ok := strings.Cut(f, "/")
-		if !ok || (certs.Role(role) != certs.RoleCity && certs.Role(role) != certs.RoleAdmin) {
+		if !ok || certs.Role(role) != certs.RoleCity {
 			httpError(w, http.StatusBadRequest, "join: forwarded for %q", f)
 			return
 		}
 		c = caller{id: id, role: certs.Role(role)}
 	}
-	if c.role == certs.RoleCity && c.id != j.ID {
+	if c.id != j.ID {
 		httpError(w, http.StatusForbidden, "node %q may not join as %q", c.id, j.ID)
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if j.APIURL != "" {
-		if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindPeer, Node: j.ID, URL: j.APIURL}); err != nil {
+		if _, err := s.cfg.Cluster.Apply(r.Context(), &fsm.Command{Kind: fsm.KindPeer, From: s.self(), Node: j.ID, URL: j.APIURL}); err != nil {
 			applyError(w, err)
 			return
 		}

@@ -137,7 +137,8 @@ func (s *Server) escrowKey(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "key slot: want a %d-byte public key and a 32-byte secret", ed25519.PublicKeySize)
 		return
 	}
-	_, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindNodeKey, NodeKey: &fsm.NodeKeyOp{
+	// Sent by this city node, for the edge its mTLS connection names.
+	_, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindNodeKey, From: s.self(), NodeKey: &fsm.NodeKeyOp{
 		Op: fsm.NodeKeyEscrow, Node: c.id, Public: req.Public, Secret: req.Secret}})
 	if err != nil {
 		if errors.Is(err, errRefused) {
@@ -207,7 +208,7 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, wire.UnlockAnswer{State: info.State})
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindNodeKey, NodeKey: &fsm.NodeKeyOp{
+	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindNodeKey, From: s.self(), NodeKey: &fsm.NodeKeyOp{
 		Op: fsm.NodeKeyUnlock, Node: req.Node, Public: info.Public, From: addr}})
 	if err != nil {
 		s.unlockRefused(w, err)

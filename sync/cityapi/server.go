@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/metrics"
@@ -37,6 +39,7 @@ type Cluster interface {
 	Servers() ([]raft.Server, error)
 	Leader() (id, addr string)
 	IsLeader() bool
+	Barrier(timeout time.Duration) error
 	FSM() *fsm.FSM
 }
 
@@ -60,6 +63,12 @@ type Config struct {
 	// URL is this node's API base URL, registered with the cluster so that
 	// followers can forward to it when it leads.
 	URL string
+	// Presence verifies proofs of presence (reader/presence with the
+	// city's CSCA store); nil: this node refuses them.
+	Presence PresenceVerifier
+	// FleetCA checks the signature of the fleet CA's revocation lists;
+	// nil: this node refuses them.
+	FleetCA *x509.Certificate
 	// Issuer issues edge certificates at enrollment and renewal; nil: this
 	// node does neither.
 	Issuer Issuer
@@ -75,21 +84,20 @@ type Config struct {
 	// Metrics is where the node's series go (nil: a registry of its own);
 	// the node adds its own series to the same registry.
 	Metrics *metrics.Registry
-	// Insecure accepts callers without client certificates as the role
-	// named in the X-Xanode-Dev-Role header. Only for explicit dev runs.
-	Insecure bool
-	Now      func() time.Time // nil: time.Now
-	Log      *slog.Logger     // nil: slog.Default()
+	Now     func() time.Time // nil: time.Now
+	Log     *slog.Logger     // nil: slog.Default()
 }
 
 // Server serves the API.
 type Server struct {
-	cfg   Config
-	mux   *http.ServeMux
-	log   *slog.Logger
-	peers *http.Client // forwards to the leader; nil without PeerTLS
-	m     *cityMetrics
-	slots *slotGuard // unlock nonces and limits (keyslot.go)
+	cfg        Config
+	mux        *http.ServeMux
+	log        *slog.Logger
+	peers      *http.Client // forwards to the leader; nil without PeerTLS
+	m          *cityMetrics
+	enrolls    *addrLimiter // enrollment attempts per source address
+	challenges *addrLimiter // presence challenges per node
+	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
 }
 
 // New builds the server.
@@ -106,7 +114,8 @@ func New(cfg Config) *Server {
 	if cfg.UIDomains == nil {
 		cfg.UIDomains = certs.DefaultUIDomains
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, slots: newSlotGuard()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, enrolls: newAddrLimiter(enrollLimit, enrollWindow),
+		challenges: newAddrLimiter(challengeLimit, challengeWindow), slots: newSlotGuard()}
 	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
@@ -119,9 +128,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	// Enrollment makes client certificates optional at the handshake;
 	// everything but the probes and enrollment still needs one.
-	anyRole := []certs.Role{certs.RoleCity, certs.RoleEdge, certs.RoleAdmin}
-	s.mux.HandleFunc("GET /v1/status", s.role(s.status, anyRole...))
-	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, anyRole...))
+	// Status and metrics describe the whole city: not an edge's business.
+	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
@@ -129,7 +138,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/admin/conflicts", s.role(s.conflicts, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/resolve", s.role(s.resolve, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/correct", s.role(s.correct, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/keyslot", s.role(s.escrowKey, certs.RoleEdge))
@@ -137,6 +146,8 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/unlock", s.unlock)                   // signed by the box's unlock key
 	s.fleetRoutes()
 	s.backupRoutes()
+	s.crlRoutes()
+	s.presenceRoutes()
 	return s
 }
 
@@ -152,6 +163,16 @@ type caller struct {
 }
 
 func callerOf(r *http.Request) caller { c, _ := r.Context().Value(ctxKey{}).(caller); return c }
+
+// sender is the caller as the stamp of the commands it causes: the FSM
+// decides what they may do from it, never from their payload.
+func (c caller) sender() fsm.Sender { return fsm.Sender{Role: registry.Role(c.role), ID: c.id} }
+
+// self is this city node as the sender of what it does on its own: its
+// peer URL, the not-seen policy, an enrollment it checked.
+func (s *Server) self() fsm.Sender {
+	return fsm.Sender{Role: registry.RoleCity, ID: s.cfg.Cluster.ID()}
+}
 
 // role admits callers whose certificate carries one of the roles.
 func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc {
@@ -172,8 +193,6 @@ func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc 
 				return
 			}
 			c = caller{id, role}
-		case s.cfg.Insecure:
-			c = caller{r.Header.Get("X-Xanode-Dev-Node"), certs.Role(r.Header.Get("X-Xanode-Dev-Role"))}
 		default:
 			httpError(w, http.StatusUnauthorized, "mutual TLS required")
 			return
@@ -186,6 +205,15 @@ func (s *Server) role(h http.HandlerFunc, roles ...certs.Role) http.HandlerFunc 
 		}
 		httpError(w, http.StatusForbidden, "%s %q may not call %s", c.role, c.id, r.URL.Path)
 	}
+}
+
+// remoteHost is the address a request came from, without the port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // apiError is the JSON body of every error answer.
@@ -210,6 +238,10 @@ func applyError(w http.ResponseWriter, err error) {
 	var nl *cluster.NotLeaderError
 	if errors.As(err, &nl) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
+		return
+	}
+	if errors.Is(err, fsm.ErrForbidden) {
+		httpError(w, http.StatusForbidden, "%v", err)
 		return
 	}
 	if errors.Is(err, cluster.ErrRefused) {
@@ -314,6 +346,6 @@ func (s *Server) Register(ctx context.Context) error {
 	if err != nil || peers[s.cfg.Cluster.ID()] == s.cfg.URL {
 		return err
 	}
-	_, err = s.cfg.Cluster.Apply(ctx, &fsm.Command{Kind: fsm.KindPeer, Node: s.cfg.Cluster.ID(), URL: s.cfg.URL})
+	_, err = s.cfg.Cluster.Apply(ctx, &fsm.Command{Kind: fsm.KindPeer, From: s.self(), Node: s.cfg.Cluster.ID(), URL: s.cfg.URL})
 	return err
 }

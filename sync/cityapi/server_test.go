@@ -20,6 +20,7 @@ import (
 	"github.com/xanode/xanode/sync/bundle"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -65,6 +66,14 @@ func newKit(t *testing.T, opts ...func(*Config)) *kit {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &kit{pki: p, node: n, srv: srv}
+}
+
+// officer gives commune the account user, through raft as city IT does.
+func (k *kit) officer(t *testing.T, commune, user, role string) {
+	t.Helper()
+	if _, err := k.node.Apply(context.Background(), fsmtest.Officer(commune, user, role)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (k *kit) client(t *testing.T, cert tls.Certificate) *http.Client {
@@ -116,7 +125,8 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("assign: %d %s", code, b)
 	}
 
-	change := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101", Base: 1}
+	k.officer(t, "92101", "canbo01", registry.OfficerRole)
+	change := &registry.Change{Node: "edge-1", Seq: 1, Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101", Base: 1}
 	code, b := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, wire.EncodeChanges([]*registry.Change{change}))
 	if code != 200 {
 		t.Fatalf("push: %d %s", code, b)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 )
 
 func listen(t *testing.T) net.Listener {
@@ -58,6 +59,7 @@ func seed(t *testing.T, nodes []*Node, n int) []string {
 	}
 	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindImport, Records: recs})
 	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{testCommune}})
+	applyOnLeader(t, nodes, fsmtest.Officer(testCommune, "o", registry.OfficerRole))
 	return ids
 }
 
@@ -69,7 +71,7 @@ func identify(ids []string, seq *uint64, n int) *fsm.Command {
 		cs[i] = &registry.Change{Node: "edge-1", Seq: *seq, Officer: "o", Op: registry.OpIdentify,
 			Citizen: ids[int(*seq)%len(ids)], Commune: testCommune, Time: registry.HLCFromTime(time.Now())}
 	}
-	return &fsm.Command{Kind: fsm.KindChanges, Changes: cs}
+	return fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges, Changes: cs})
 }
 
 func takeBackup(t *testing.T, n *Node) ([]byte, BackupHeader) {
@@ -215,7 +217,7 @@ func TestRestoreAbove(t *testing.T) {
 	rec := &registry.Citizen{ID: ids[0]}
 	rec.Values[registry.FieldFullName] = "Trần Thị Mới"
 	rec.Values[registry.FieldCommune] = testCommune
-	if _, err := r.Apply(context.Background(), &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}}); err != nil {
+	if _, err := r.Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}})); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := r.FSM().SubsetVersion(testCommune); err != nil || v <= floor {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 )
 
 // benchCluster starts three nodes on loopback with fsync on (the default)
@@ -40,10 +41,13 @@ func benchCluster(b *testing.B) (*Node, []string) {
 		recs, ids = append(recs, c), append(ids, c.ID)
 	}
 	ctx := context.Background()
-	if _, err := nodes[0].Apply(ctx, &fsm.Command{Kind: fsm.KindImport, Records: recs}); err != nil {
+	if _, err := nodes[0].Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindImport, Records: recs})); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := nodes[0].Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}}); err != nil {
+	if _, err := nodes[0].Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := nodes[0].Apply(ctx, fsmtest.Officer("92101", "o", registry.OfficerRole)); err != nil {
 		b.Fatal(err)
 	}
 	return nodes[0], ids
@@ -53,7 +57,7 @@ func changesFor(ids []string, seq *uint64, n int) []*registry.Change {
 	cs := make([]*registry.Change, n)
 	for i := range cs {
 		*seq++
-		cs[i] = &registry.Change{Node: "edge-1", Seq: *seq, Op: registry.OpRegisterTemporary,
+		cs[i] = &registry.Change{Node: "edge-1", Seq: *seq, Officer: "o", Op: registry.OpRegisterTemporary,
 			Citizen: ids[int(*seq)%len(ids)], Commune: "92101", Time: registry.HLCFromTime(time.Now()),
 			Patch: registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d", *seq)},
 				{Field: registry.FieldTemporaryUntil, Value: "2027-12-31"}}}
@@ -67,7 +71,7 @@ func BenchmarkApplyOne(b *testing.B) {
 	var seq uint64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := leader.Apply(context.Background(), &fsm.Command{Kind: fsm.KindChanges, Changes: changesFor(ids, &seq, 1)}); err != nil {
+		if _, err := leader.Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges, Changes: changesFor(ids, &seq, 1)})); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -92,7 +96,7 @@ func BenchmarkApplyBatched(b *testing.B) {
 			for _, ch := range cs {
 				ch.Seq = ch.Seq*4 + uint64(c)
 			}
-			if _, err := leader.Apply(context.Background(), &fsm.Command{Kind: fsm.KindChanges, Changes: cs}); err != nil {
+			if _, err := leader.Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges, Changes: cs})); err != nil {
 				b.Error(err)
 				return
 			}

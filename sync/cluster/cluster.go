@@ -8,6 +8,7 @@ package cluster
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -58,8 +60,10 @@ type Config struct {
 	Dir       string // holds raft.db, fsm.db and snapshots/
 	Listener  net.Listener
 	Advertise net.Addr // address other nodes dial; nil: the listener's
-	// ServerTLS and ClientTLS secure the raft transport. Both nil means
-	// plain TCP, which only tests on loopback may use.
+	// ServerTLS and ClientTLS secure the raft transport (certs.ServerTLS
+	// and certs.ClientTLS: city-node certificates only); the node adds the
+	// fleet CA's revocation list in its state to what both check. Both nil
+	// means plain TCP, which only tests on loopback may use.
 	ServerTLS, ClientTLS *tls.Config
 	Bootstrap            bool         // form a new single-node cluster if no state exists
 	Raft                 *raft.Config // nil: production defaults; tests pass short timeouts
@@ -146,11 +150,22 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 	}
 	var stream raft.StreamLayer
 	if cfg.ServerTLS != nil || cfg.ClientTLS != nil {
-		s, err := newTLSStream(cfg.Listener, cfg.Advertise, cfg.ServerTLS, cfg.ClientTLS)
+		s, err := newTLSStream(cfg.Listener, cfg.Advertise, cfg.ServerTLS, cfg.ClientTLS,
+			func(c *x509.Certificate) error { return n.fsm.CheckCert(certs.Serial(c)) })
 		if err != nil {
 			return err
 		}
 		stream = s
+		n.fsm.OnCRL(func() {
+			if d := s.dropRevoked(); d > 0 {
+				n.log.Warn("raft connections of revoked certificates closed", "connections", d)
+			}
+			if own := cfg.ServerTLS.Certificates; len(own) > 0 && own[0].Leaf != nil {
+				if err := n.fsm.CheckCert(certs.Serial(own[0].Leaf)); err != nil {
+					n.log.Error("this node's own certificate is revoked: the other nodes refuse it; issue a new one (xanode pki issue-node --replace) or retire the node", "err", err)
+				}
+			}
+		})
 	} else {
 		stream = &tcpStream{Listener: cfg.Listener, advertise: cfg.Advertise}
 	}
@@ -187,8 +202,13 @@ func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
 
 // Apply replicates a command and returns the FSM's response once it is
 // committed and applied here. Only the leader can apply; others get a
-// *NotLeaderError.
+// *NotLeaderError. A command its sender may not send (fsm.Command.Authorize)
+// is refused before it reaches the log: the error wraps fsm.ErrForbidden
+// and nothing is written.
 func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
+	if err := cmd.Authorize(); err != nil {
+		return nil, err
+	}
 	if n.raft.State() != raft.Leader {
 		return nil, n.notLeader()
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
 )
 
 // testRaftConfig uses short timeouts, as hashicorp/raft's own tests do,
@@ -37,7 +38,7 @@ func applyOnLeader(t testing.TB, nodes []*Node, cmd *fsm.Command) any {
 			if n.raft == nil || !n.IsLeader() {
 				continue
 			}
-			res, err := n.Apply(context.Background(), cmd)
+			res, err := n.Apply(context.Background(), fsmtest.Stamp(cmd))
 			if err == nil {
 				return res
 			}
@@ -101,7 +102,8 @@ func TestThreeNodesReplicateAndAgree(t *testing.T) {
 	rec.Values[registry.FieldCommune] = "31117"
 	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}})
 	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"31117"}})
-	ch := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
+	applyOnLeader(t, nodes, fsmtest.Officer("31117", "o", registry.OfficerRole))
+	ch := &registry.Change{Node: "edge-1", Seq: 1, Officer: "o", Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
 	res := applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch}})
 	if o := res.([]*registry.Outcome)[0]; o.Result != registry.Applied {
 		t.Fatalf("outcome %+v", o)
@@ -110,7 +112,7 @@ func TestThreeNodesReplicateAndAgree(t *testing.T) {
 	cur := leaderOf(t, nodes)
 	follower := nodes[(cur+1)%3]
 	var notLeader *NotLeaderError
-	if _, err := follower.Apply(ctx, &fsm.Command{Kind: fsm.KindChanges}); !errors.As(err, &notLeader) || notLeader.LeaderID == follower.ID() {
+	if _, err := follower.Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges})); !errors.As(err, &notLeader) || notLeader.LeaderID == follower.ID() {
 		t.Fatalf("follower apply: %v", err)
 	}
 
@@ -126,7 +128,7 @@ func TestThreeNodesReplicateAndAgree(t *testing.T) {
 	// a retried change is recognised.
 	nodes[cur].Close()
 	rest := append(append([]*Node(nil), nodes[:cur]...), nodes[cur+1:]...)
-	ch2 := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
+	ch2 := &registry.Change{Node: "edge-1", Seq: 1, Officer: "o", Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
 	res = applyOnLeader(t, rest, &fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{ch2}})
 	if o := res.([]*registry.Outcome)[0]; o.Result != registry.Duplicate || o.Original != registry.Applied {
 		t.Fatalf("retry after failover: %+v", o)

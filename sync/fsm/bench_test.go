@@ -35,10 +35,14 @@ func benchApply(b *testing.B, aged int) {
 		c.Values[registry.FieldPermanentAddress] = "12 Mậu Thân, Phường Xuân Khánh"
 		recs, ids = append(recs, c), append(ids, c.ID)
 	}
-	index := uint64(1)
-	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: (&Command{Kind: KindImport, Received: t0, Records: recs}).Encode()})
-	index++
-	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: (&Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune}}).Encode()})
+	var index uint64
+	for _, c := range []*Command{{Kind: KindImport, Received: t0, Records: recs},
+		{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune}},
+		officerAdd("canbo01", "Nguyễn Thị Lan", registry.OfficerRole, 1)} {
+		index++
+		c.From = senderFor(c)
+		f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: c.Encode()})
+	}
 	const batch = 100
 	var seq uint64
 	for i := 0; i < aged+b.N; i++ {
@@ -54,7 +58,8 @@ func benchApply(b *testing.B, aged int) {
 					{Field: registry.FieldTemporaryUntil, Value: "2027-12-31"}}}
 		}
 		index++
-		data := (&Command{Kind: KindChanges, Received: t0.Add(time.Duration(seq) * time.Millisecond), Changes: cs}).Encode()
+		data := (&Command{Kind: KindChanges, From: Sender{Role: registry.RoleEdge, ID: "edge-1"},
+			Received: t0.Add(time.Duration(seq) * time.Millisecond), Changes: cs}).Encode()
 		f.ApplyBatch([]*raft.Log{{Index: index, Type: raft.LogCommand, Data: data}})
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "changes/s")

@@ -1,7 +1,9 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,17 +34,45 @@ const (
 	KindTelemetry Kind = 13 // what an edge reported about itself
 	KindAudit     Kind = 14 // a batch of an edge's audit log
 	KindOfficer   Kind = 15 // city IT added, replaced or disabled an officer account (officers.go)
+	KindCRL       Kind = 16 // the fleet CA's revocation list of city-node and admin certificates (crl.go)
+	KindPresence  Kind = 17 // a verified proof of presence: a grant to a node for a citizen (presence.go)
+	// 18 is taken by work in progress (CSCA trust lists).
 	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
+	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
 )
 
-// ErrCommand is returned for a log entry that does not decode.
-var ErrCommand = errors.New("fsm: malformed log command")
+// Errors of commands.
+var (
+	// ErrCommand is returned for a log entry that does not decode.
+	ErrCommand = errors.New("fsm: malformed log command")
+	// ErrForbidden is returned for a command its sender may not send (see
+	// Authorize); nothing is applied.
+	ErrForbidden = errors.New("fsm: sender may not send this command")
+)
+
+// Sender is who a command is from: the identity and role of the
+// certificate on the connection the city node accepted it from (an edge,
+// city IT's admin certificate, or the city node itself). The city stamps
+// it; it is never read from what the caller sent.
+type Sender struct {
+	Role registry.Role
+	ID   string
+}
+
+func (s Sender) String() string { return string(s.Role) + " " + s.ID }
+
+// stamped marks, in the first byte of an entry, the log format that
+// carries the sender (format 2). Entries of format 1 (before senders were
+// stamped) decode with a zero Sender and are decided by the rules of
+// their time (see Legacy).
+const stamped = 0x80
 
 // Command is a decoded log entry. Received is the leader's clock when it
 // accepted the command: the only clock the FSM ever reads.
 type Command struct {
 	Kind     Kind
 	Received time.Time
+	From     Sender              // who sent it; zero in entries of log format 1
 	Changes  []*registry.Change  // KindChanges
 	Records  []*registry.Citizen // KindImport
 	Node     string              // KindAssign, KindPeer
@@ -51,23 +81,36 @@ type Command struct {
 	// KindResolve: the history entry decided, accept or not, and why.
 	// KindCorrect: Citizen and Patch, with Reason. By names city IT's
 	// operator in both.
-	Entry   uint64
-	Accept  bool
-	Reason  string
-	By      string
-	Citizen string
-	Patch   registry.Patch
-	Fleet   *FleetOp   // the fleet kinds
-	Officer *OfficerOp // KindOfficer
-	NodeKey *NodeKeyOp // KindNodeKey
+	Entry    uint64
+	Accept   bool
+	Reason   string
+	By       string
+	Citizen  string
+	Patch    registry.Patch
+	Fleet    *FleetOp    // the fleet kinds
+	Officer  *OfficerOp  // KindOfficer
+	Presence *PresenceOp // KindChallenge, KindPresence
+	CRL      []byte      // KindCRL: DER of the fleet CA's revocation list
+	NodeKey  *NodeKeyOp  // KindNodeKey
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
 
-// Encode gives the log bytes of c.
+// Legacy reports whether c is an entry of log format 1, which carries no
+// sender.
+func (c *Command) Legacy() bool { return c.From == (Sender{}) }
+
+// Encode gives the log bytes of c: format 2, with the sender, unless c
+// has none (Legacy: tests that write format-1 entries).
 func (c *Command) Encode() []byte {
 	b := []byte{byte(c.Kind)}
+	if !c.Legacy() {
+		b[0] |= stamped
+	}
 	b = binary.AppendUvarint(b, uint64(c.Received.UnixMilli()))
+	if !c.Legacy() {
+		b = appendString(appendString(b, string(c.From.Role)), c.From.ID)
+	}
 	switch c.Kind {
 	case KindChanges:
 		b = append(b, wire.EncodeChanges(c.Changes)...)
@@ -95,12 +138,16 @@ func (c *Command) Encode() []byte {
 		ch := registry.Change{Node: cityNode, Seq: 1, Op: registry.OpCorrect, Citizen: c.Citizen, Patch: c.Patch, Note: c.Reason, Officer: c.By}
 		b = registry.AppendChange(b, &ch)
 	case KindOfficer:
-		b = encodeOfficer(b, c.Officer)
+		b = appendJSON(b, c.Officer)
+	case KindChallenge, KindPresence:
+		b = appendJSON(b, c.Presence)
+	case KindCRL:
+		b = append(b, c.CRL...)
 	case KindNodeKey:
-		b = encodeNodeKey(b, c.NodeKey)
+		b = appendJSON(b, c.NodeKey)
 	default:
 		if c.Kind.fleet() {
-			b = encodeFleet(b, c.Fleet)
+			b = appendJSON(b, c.Fleet)
 		}
 	}
 	return b
@@ -111,7 +158,7 @@ func DecodeCommand(b []byte) (*Command, error) {
 	if len(b) < 2 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrCommand, len(b))
 	}
-	c := &Command{Kind: Kind(b[0])}
+	c := &Command{Kind: Kind(b[0] &^ stamped)}
 	ms, n := binary.Uvarint(b[1:])
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: bad time", ErrCommand)
@@ -119,6 +166,11 @@ func DecodeCommand(b []byte) (*Command, error) {
 	c.Received = time.UnixMilli(int64(ms)).UTC()
 	rest := b[1+n:]
 	var err error
+	if b[0]&stamped != 0 {
+		if c.From, rest, err = decodeSender(rest); err != nil {
+			return nil, fmt.Errorf("%w: sender: %v", ErrCommand, err)
+		}
+	}
 	switch c.Kind {
 	case KindChanges:
 		c.Changes, err = wire.DecodeChanges(rest)
@@ -139,12 +191,16 @@ func DecodeCommand(b []byte) (*Command, error) {
 			c.Citizen, c.Patch, c.Reason, c.By = ch.Citizen, ch.Patch, ch.Note, ch.Officer
 		}
 	case KindOfficer:
-		c.Officer, err = decodeOfficer(rest)
+		c.Officer, err = decodeJSON[OfficerOp](rest)
+	case KindChallenge, KindPresence:
+		c.Presence, err = decodeJSON[PresenceOp](rest)
+	case KindCRL:
+		c.CRL = rest
 	case KindNodeKey:
-		c.NodeKey, err = decodeNodeKey(rest)
+		c.NodeKey, err = decodeJSON[NodeKeyOp](rest)
 	default:
 		if c.Kind.fleet() {
-			c.Fleet, err = decodeFleet(rest)
+			c.Fleet, err = decodeJSON[FleetOp](rest)
 		} else {
 			err = fmt.Errorf("unknown kind %d", c.Kind)
 		}
@@ -184,6 +240,11 @@ func (c *Command) check() error {
 		}
 	case KindOfficer:
 		return c.checkOfficer()
+	case KindChallenge, KindPresence:
+		return c.checkPresence()
+	case KindCRL:
+		_, err := parseCRL(c.CRL)
+		return err
 	case KindNodeKey:
 		return c.checkNodeKey()
 	default:
@@ -206,6 +267,22 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+func decodeSender(b []byte) (Sender, []byte, error) {
+	role, b, err := readString(b)
+	if err != nil {
+		return Sender{}, nil, err
+	}
+	id, b, err := readString(b)
+	if err != nil {
+		return Sender{}, nil, err
+	}
+	s := Sender{Role: registry.Role(role), ID: id}
+	if !s.Role.Valid() || !validName(id) {
+		return Sender{}, nil, fmt.Errorf("%q", s)
+	}
+	return s, b, nil
 }
 
 func decodeRecords(b []byte) ([]*registry.Citizen, error) {
@@ -250,6 +327,28 @@ func decodeAssign(b []byte) (string, []string, error) {
 		return "", nil, errors.New("trailing bytes")
 	}
 	return node, out, nil
+}
+
+// appendJSON appends the JSON payload of the fleet, officer and presence
+// kinds.
+func appendJSON(b []byte, v any) []byte {
+	j, _ := json.Marshal(v)
+	return append(b, j...)
+}
+
+// decodeJSON reads such a payload strictly: no unknown fields, nothing
+// after it.
+func decodeJSON[T any](b []byte) (*T, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	v := new(T)
+	if err := d.Decode(v); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, errors.New("trailing data")
+	}
+	return v, nil
 }
 
 func appendString(b []byte, s string) []byte {

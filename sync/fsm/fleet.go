@@ -139,6 +139,9 @@ type TokenInfo struct {
 	Commune, Node string
 	Expires       time.Time
 	Used          bool
+	// PredatesRevocation: the node was revoked after the token was made,
+	// so the token cannot undo the revocation (enroll refuses it).
+	PredatesRevocation bool
 }
 
 // EnrollResult answers a KindEnroll entry.
@@ -156,24 +159,6 @@ type nodeAuth struct {
 	serial, prev   string
 	reason         string
 	hasCertRecords bool
-}
-
-func encodeFleet(b []byte, op *FleetOp) []byte {
-	j, _ := json.Marshal(op)
-	return append(b, j...)
-}
-
-func decodeFleet(b []byte) (*FleetOp, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	op := &FleetOp{}
-	if err := d.Decode(op); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, errors.New("trailing data")
-	}
-	return op, nil
 }
 
 // checkFleet refuses fleet commands that could not be applied.
@@ -480,6 +465,13 @@ func (f *FSM) Token(hash string) (*TokenInfo, error) {
 			return err
 		}
 		out = &TokenInfo{Commune: tok.Commune, Node: tok.Node, Expires: tok.Expires, Used: !tok.Used.IsZero()}
+		if v := tx.Bucket(bFleet).Get(fleetKey(tok.Node)); v != nil {
+			r := &NodeRecord{}
+			if err := json.Unmarshal(v, r); err != nil {
+				return err
+			}
+			out.PredatesRevocation = r.State == NodeRevoked && !tok.Created.After(r.Changed)
+		}
 		return nil
 	})
 	return out, err

@@ -22,7 +22,7 @@ func fleetCmd(kind Kind, at time.Time, op FleetOp) *Command {
 // TestFleetLifecycle walks one node through the fleet state machine: token,
 // enrollment, renewal, revocation, re-enrollment of a re-imaged box.
 func TestFleetLifecycle(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	f := l.f
 	// The old box pushed changes up to seq 7 before it was lost.
 	l.changes(t, t0, temp("edge-9", 7, 0, "1 Trần Phú", t0))
@@ -96,7 +96,7 @@ func TestFleetLifecycle(t *testing.T) {
 var errAny = errors.New("any error")
 
 func TestTokenExpiry(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	l.apply(t, fleetCmd(KindToken, t0, FleetOp{Node: "edge-9", Commune: commune, TokenHash: hash('a'), Expires: t0.Add(time.Hour)}))
 	res := l.apply(t, fleetCmd(KindEnroll, t0.Add(time.Hour), FleetOp{Node: "edge-9", TokenHash: hash('a'), Serial: "s1", NotAfter: t0.Add(time.Hour)}))
 	if err, _ := res.(error); !errors.Is(err, ErrTokenExpired) {
@@ -109,7 +109,7 @@ func TestTokenExpiry(t *testing.T) {
 }
 
 func TestSuspendReinstate(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	l.apply(t, fleetCmd(KindTelemetry, t0, FleetOp{Node: "edge-1", Telemetry: &Telemetry{Outbox: 2, SubsetVersion: 1}}))
 	stale, err := l.f.StaleNodes(t0.Add(time.Hour))
 	if err != nil || len(stale) != 1 || stale[0] != "edge-1" {
@@ -134,7 +134,7 @@ func TestSuspendReinstate(t *testing.T) {
 }
 
 func TestTelemetrySeries(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	// One report a minute for 26 hours: samples every 5 minutes, one day kept.
 	for i := 0; i < 26*60; i++ {
 		at := t0.Add(time.Duration(i) * time.Minute)
@@ -179,7 +179,7 @@ func TestFleetReplicasAgree(t *testing.T) {
 		fleetCmd(KindTelemetry, t0.Add(2*time.Minute), FleetOp{Node: "edge-9", Telemetry: &Telemetry{Outbox: 3}}),
 		fleetCmd(KindRevoke, t0.Add(3*time.Minute), FleetOp{Node: "edge-9", Reason: "lost"}),
 	}
-	a, b := seeded(t), seeded(t)
+	a, b := seededBare(t), seededBare(t)
 	for i, c := range cmds {
 		a.apply(t, c)
 		if i == 1 {
@@ -242,7 +242,7 @@ func restoreInto(t *testing.T, f *FSM, snap raft.FSMSnapshot) {
 // keeps its history in the (ID, seq) index; entries recorded since are in
 // the chain; History returns both, in order, once each.
 func TestHistoryChainReadsOlderIndex(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	for i := uint64(1); i <= 3; i++ {
 		l.changes(t, t0.Add(time.Duration(i)*time.Minute), temp("edge-1", i, 0, fmt.Sprintf("Số %d", i), t0.Add(time.Duration(i)*time.Minute)))
 	}

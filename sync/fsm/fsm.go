@@ -87,10 +87,12 @@ type FSM struct {
 	stopOnce gosync.Once
 	done     chan struct{}
 
-	authMu gosync.RWMutex // guards auth
-	auth   map[string]nodeAuth
+	authMu  gosync.RWMutex // guards auth and revoked
+	auth    map[string]nodeAuth
+	revoked map[string]bool // serials on the fleet CA's revocation list (crl.go)
 
 	observer atomic.Pointer[func([]Event)]
+	onCRL    atomic.Pointer[func()]
 }
 
 // Event is something observers of the FSM act on once it is applied:
@@ -112,6 +114,7 @@ const (
 	EventSubset   EventKind = iota + 1 // a commune's subset changed
 	EventRevoked                       // a node was revoked or suspended
 	EventAssigned                      // a node's communes changed
+	EventCRL                           // the fleet CA's revocation list changed
 )
 
 // Observe sets the function that hears the events of every applied batch,
@@ -123,6 +126,24 @@ func (f *FSM) Observe(fn func([]Event)) {
 		return
 	}
 	f.observer.Store(&fn)
+}
+
+// OnCRL sets the function called after a new fleet revocation list took
+// effect (applied, or brought by a snapshot): the raft transport closes
+// the connections of certificates it now revokes. It runs on raft's apply
+// path and must return promptly. nil stops it.
+func (f *FSM) OnCRL(fn func()) {
+	if fn == nil {
+		f.onCRL.Store(nil)
+		return
+	}
+	f.onCRL.Store(&fn)
+}
+
+func (f *FSM) crlChanged() {
+	if fn := f.onCRL.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // flushEvery bounds how long applied entries wait to be committed to disk.
@@ -209,7 +230,10 @@ func (f *FSM) open() error {
 				return err
 			}
 		}
-		return f.loadAuth(tx)
+		if err := f.loadAuth(tx); err != nil {
+			return err
+		}
+		return f.loadCRL(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -249,6 +273,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out, events := f.applyBatch(logs)
 	if fn := f.observer.Load(); fn != nil && len(events) > 0 {
 		(*fn)(events)
+	}
+	for _, e := range events {
+		if e.Kind == EventCRL {
+			f.crlChanged()
+			break
+		}
 	}
 	return out
 }
@@ -306,11 +336,18 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	if err != nil {
 		return err
 	}
+	if !cmd.Legacy() {
+		// The city refused it before it reached the log; checked again
+		// because the log is the contract between replicas.
+		if err := cmd.Authorize(); err != nil {
+			return err
+		}
+	}
 	switch cmd.Kind {
 	case KindChanges:
 		outs := make([]*registry.Outcome, len(cmd.Changes))
 		for i, c := range cmd.Changes {
-			outs[i] = f.applyChange(t, cmd.Received, l.Index, c)
+			outs[i] = f.applyChange(t, cmd, l.Index, c)
 		}
 		return outs
 	case KindImport:
@@ -333,6 +370,12 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return errOr(f.correct(t, l.Index, cmd.Received, cmd))
 	case KindOfficer:
 		return f.applyOfficer(t, l.Index, cmd)
+	case KindCRL:
+		return f.applyCRL(t, cmd)
+	case KindChallenge:
+		return f.applyChallenge(t, cmd)
+	case KindPresence:
+		return f.applyPresence(t, l.Index, cmd)
 	case KindNodeKey:
 		return f.applyNodeKey(t, cmd)
 	default:
@@ -433,7 +476,11 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err := os.Rename(tmp, f.path); err != nil {
 		return fmt.Errorf("fsm: restore: rename: %w", err)
 	}
-	return f.open()
+	if err := f.open(); err != nil {
+		return err
+	}
+	f.crlChanged()
+	return nil
 }
 
 // Status is a summary of the state.

@@ -28,10 +28,41 @@ type log struct {
 	index uint64
 }
 
+// apply stamps c with the sender the authority table expects, unless the
+// test set one, and applies it as the next entry.
 func (l *log) apply(t *testing.T, c *Command) any {
+	t.Helper()
+	if c.Legacy() {
+		c.From = senderFor(c)
+	}
+	return l.applyLegacy(t, c)
+}
+
+// applyLegacy applies c as it is: without a sender it is an entry of log
+// format 1.
+func (l *log) applyLegacy(t *testing.T, c *Command) any {
 	t.Helper()
 	l.index++
 	return l.f.Apply(&raft.Log{Index: l.index, Type: raft.LogCommand, Data: c.Encode()})
+}
+
+// senderFor is the sender that may send c: the node it names for an
+// edge's command, "admin" for city IT, "city-1" for a city node.
+func senderFor(c *Command) Sender {
+	role := KindSender(c.Kind)
+	id := map[registry.Role]string{registry.RoleAdmin: "admin", registry.RoleCity: "city-1"}[role]
+	switch {
+	case c.Kind == KindChanges && len(c.Changes) > 0:
+		id = c.Changes[0].Node
+	case c.Fleet != nil && role == registry.RoleEdge:
+		id = c.Fleet.Node
+	case c.Presence != nil:
+		id = c.Presence.Node
+	}
+	if id == "" {
+		id = "edge-1"
+	}
+	return Sender{Role: role, ID: id}
 }
 
 func (l *log) changes(t *testing.T, at time.Time, cs ...*registry.Change) []*registry.Outcome {
@@ -60,7 +91,16 @@ func person(id, name, dob, sex, comm string) *registry.Citizen {
 	return c
 }
 
+// seeded is two citizens, edge-1 and edge-2 assigned commune, and the
+// supervisor account canbo01 in commune (at index 4).
 func seeded(t *testing.T) *log {
+	l := seededBare(t)
+	l.apply(t, officerAdd("canbo01", "Nguyễn Thị Lan", registry.SupervisorRole, 1))
+	return l
+}
+
+// seededBare is seeded without the officer account.
+func seededBare(t *testing.T) *log {
 	l := &log{f: mustOpen(t)}
 	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{
 		person(idAn, "Nguyễn Văn An", "1990-05-01", "M", commune),
@@ -148,7 +188,7 @@ func TestDuplicateReturnsOriginal(t *testing.T) {
 func TestMergedAndClamped(t *testing.T) {
 	l := seeded(t)
 	fix := func(seq uint64, at time.Time, fv ...registry.FieldValue) *registry.Change {
-		return &registry.Change{Node: "edge-1", Seq: seq, Op: registry.OpCorrect, Citizen: idAn,
+		return &registry.Change{Node: "edge-1", Seq: seq, Officer: "canbo01", Op: registry.OpCorrect, Citizen: idAn,
 			Commune: commune, Base: 1, Time: registry.HLCFromTime(at), Patch: fv}
 	}
 	l.changes(t, t0.Add(2*time.Hour), fix(1, t0.Add(time.Hour), registry.FieldValue{Field: registry.FieldReligion, Value: "Phật giáo"}))
@@ -170,7 +210,7 @@ func TestMergedAndClamped(t *testing.T) {
 func TestBirthGetsPoolID(t *testing.T) {
 	l := seeded(t)
 	birth := func(seq uint64) *registry.Change {
-		return &registry.Change{Node: "edge-1", Seq: seq, Op: registry.OpRegisterBirth,
+		return &registry.Change{Node: "edge-1", Seq: seq, Officer: "canbo01", Op: registry.OpRegisterBirth,
 			Citizen: registry.ProvisionalID("edge-1", seq), Commune: commune, Time: registry.HLCFromTime(t0),
 			Patch: registry.Patch{
 				{Field: registry.FieldFullName, Value: "Nguyễn Thị Mai"},
@@ -225,19 +265,19 @@ func TestDeterministicAcrossBatching(t *testing.T) {
 func TestSubsetVersionsAndDeltas(t *testing.T) {
 	l := seeded(t)
 	v0, _ := l.f.SubsetVersion(commune)
-	if v0 != 1 {
-		t.Fatalf("subset version after import %d, want 1", v0)
+	if v0 != 4 {
+		t.Fatalf("subset version after the seed %d, want 4 (the officer account's index)", v0)
 	}
 	l.changes(t, t0, temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0))
 	// An identification changes no record: the version stays.
-	l.changes(t, t0, &registry.Change{Node: "edge-1", Seq: 2, Op: registry.OpIdentify, Citizen: idAn, Commune: commune, Base: 1})
+	l.changes(t, t0, &registry.Change{Node: "edge-1", Seq: 2, Officer: "canbo01", Op: registry.OpIdentify, Citizen: idAn, Commune: commune, Base: 1})
 	v1, _ := l.f.SubsetVersion(commune)
-	if v1 != 4 {
-		t.Fatalf("version %d, want 4 (the registration's index)", v1)
+	if v1 != 5 {
+		t.Fatalf("version %d, want 5 (the registration's index)", v1)
 	}
 	// A permanent move from `other` into `commune`.
 	l.apply(t, &Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune, other}})
-	move := &registry.Change{Node: "edge-1", Seq: 3, Op: registry.OpRegisterPermanent, Citizen: "092190004321",
+	move := &registry.Change{Node: "edge-1", Seq: 3, Officer: "canbo01", Op: registry.OpRegisterPermanent, Citizen: "092190004321",
 		Commune: commune, Base: 1, Time: registry.HLCFromTime(t0), Patch: registry.Patch{
 			{Field: registry.FieldPermanentAddress, Value: "8 Hòa Bình"}, {Field: registry.FieldCommune, Value: commune}}}
 	if o := l.changes(t, t0, move)[0]; o.Result != registry.Applied {
@@ -300,7 +340,7 @@ func TestConflictQueueResolution(t *testing.T) {
 
 func TestDeathIsTerminalExceptByCityCorrection(t *testing.T) {
 	l := seeded(t)
-	death := &registry.Change{Node: "edge-1", Seq: 1, Op: registry.OpRegisterDeath, Citizen: idAn, Commune: commune, Base: 1,
+	death := &registry.Change{Node: "edge-1", Seq: 1, Officer: "canbo01", Op: registry.OpRegisterDeath, Citizen: idAn, Commune: commune, Base: 1,
 		Time: registry.HLCFromTime(t0), Patch: registry.Patch{{Field: registry.FieldStatus, Value: registry.StatusDeceased},
 			{Field: registry.FieldDeathDate, Value: "2026-11-20"}}}
 	if o := l.changes(t, t0, death)[0]; o.Result != registry.Applied {

@@ -75,24 +75,6 @@ var bNodeKeys = []byte("node_keys") // node ID → nodeKey (JSON)
 
 const maxFromLen = 128
 
-func encodeNodeKey(b []byte, op *NodeKeyOp) []byte {
-	j, _ := json.Marshal(op)
-	return append(b, j...)
-}
-
-func decodeNodeKey(b []byte) (*NodeKeyOp, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	op := &NodeKeyOp{}
-	if err := d.Decode(op); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, errors.New("trailing data")
-	}
-	return op, nil
-}
-
 func (c *Command) checkNodeKey() error {
 	op := c.NodeKey
 	switch {

@@ -52,24 +52,6 @@ func (o *Officer) Bundle() bundle.Officer {
 		Salt: o.Salt, Hash: o.Hash, Time: o.Time, Memory: o.Memory, Threads: o.Threads}
 }
 
-func encodeOfficer(b []byte, op *OfficerOp) []byte {
-	j, _ := json.Marshal(op)
-	return append(b, j...)
-}
-
-func decodeOfficer(b []byte) (*OfficerOp, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	op := &OfficerOp{}
-	if err := d.Decode(op); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, errors.New("trailing data")
-	}
-	return op, nil
-}
-
 // checkOfficer holds the rules of bundle.Officer, so that whatever the log
 // holds can travel in a bundle.
 func (c *Command) checkOfficer() error {

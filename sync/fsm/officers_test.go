@@ -24,7 +24,7 @@ func officerDisable(comm, user string) *Command {
 // disable: each stores the account, advances the commune's subset version
 // to its index and tells the observers; a refused one changes nothing.
 func TestOfficerCommands(t *testing.T) {
-	l := seeded(t)
+	l := seededBare(t)
 	var events []Event
 	l.f.Observe(func(evs []Event) { events = append(events, evs...) })
 	type want struct {
@@ -152,7 +152,7 @@ func TestOfficerCommandCheck(t *testing.T) {
 		"disable with a name":  {Kind: KindOfficer, Received: t0, Officer: &OfficerOp{Commune: commune, User: "lan", Name: "Lan", Disabled: true}},
 		"disable without user": officerDisable(commune, ""),
 	}
-	l := seeded(t)
+	l := seededBare(t)
 	before, _ := l.f.Status()
 	for name, c := range bad {
 		data := c.Encode()
@@ -193,7 +193,7 @@ func TestOfficerReplicasAgree(t *testing.T) {
 		officerDisable(commune, "lan"),
 		officerAdd("lan", "Trần Thị Lan", "officer", 7),
 	}
-	a, b := seeded(t), seeded(t)
+	a, b := seededBare(t), seededBare(t)
 	seen := map[[32]byte]bool{}
 	for i, c := range cmds {
 		a.apply(t, c)

@@ -38,42 +38,53 @@ func randomLog(seed uint64, n int) []*raft.Log {
 		}
 	}
 	var logs []*raft.Log
-	add := func(c *Command) {
+	add := func(c *Command, stamp bool) {
+		if stamp {
+			c.From = senderFor(c)
+		}
 		logs = append(logs, &raft.Log{Index: uint64(len(logs) + 1), Type: raft.LogCommand, Data: c.Encode()})
 	}
-	add(&Command{Kind: KindImport, Received: t0, Records: people})
+	add(&Command{Kind: KindImport, Received: t0, Records: people}, true)
 	for c := 0; c < communes; c++ {
-		add(&Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", c), Communes: []string{fmt.Sprintf("921%02d", c)}})
+		comm := fmt.Sprintf("921%02d", c)
+		add(&Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", c), Communes: []string{comm}}, true)
+		acc := officerAdd("o", "Cán bộ", registry.SupervisorRole, byte(c))
+		acc.Officer.Commune = comm
+		add(acc, true)
 	}
 	seq := make([]uint64, communes)
-	var sent []*registry.Change
-	for len(sent) < n {
+	sent := make([][]*registry.Change, communes)
+	total := 0
+	for total < n {
 		recv := t0.Add(time.Duration(len(logs)) * time.Second)
-		batch := make([]*registry.Change, 0, 8)
-		for k := rng.IntN(8) + 1; k > 0 && len(sent) < n; k-- {
-			var ch *registry.Change
-			if len(sent) > 0 && rng.IntN(10) == 0 {
-				ch = sent[rng.IntN(len(sent))] // a retry
-			} else {
-				ch = randomChange(rng, people, seq, recv)
+		// One push is one node's: its new changes in order, or a retry
+		// of some it sent before. One in ten is a format-1 entry, as an
+		// old log holds.
+		c := rng.IntN(communes)
+		var batch []*registry.Change
+		if len(sent[c]) > 0 && rng.IntN(10) == 0 {
+			from := rng.IntN(len(sent[c]))
+			batch = sent[c][from:min(from+1+rng.IntN(3), len(sent[c]))]
+		} else {
+			for k := rng.IntN(8) + 1; k > 0; k-- {
+				batch = append(batch, randomChange(rng, people, seq, c, recv))
 			}
-			sent = append(sent, ch)
-			batch = append(batch, ch)
+			sent[c] = append(sent[c], batch...)
 		}
-		add(&Command{Kind: KindChanges, Received: recv, Changes: batch})
+		total += len(batch)
+		add(&Command{Kind: KindChanges, Received: recv, Changes: batch}, rng.IntN(10) != 0)
 	}
 	return logs
 }
 
-func randomChange(rng *rand.Rand, people []*registry.Citizen, seq []uint64, recv time.Time) *registry.Change {
-	c := rng.IntN(len(seq))
+func randomChange(rng *rand.Rand, people []*registry.Citizen, seq []uint64, node int, recv time.Time) *registry.Change {
+	seq[node]++
+	c := node
 	if rng.IntN(20) == 0 {
 		c = (c + 1) % len(seq) // acting for a commune it does not hold, or a neighbour's citizen
 	}
-	node := fmt.Sprintf("edge-%d", c)
-	seq[c]++
 	p := people[c*len(people)/len(seq)+rng.IntN(len(people)/len(seq))]
-	ch := &registry.Change{Node: node, Seq: seq[c], Officer: "o", Citizen: p.ID, Commune: fmt.Sprintf("921%02d", c),
+	ch := &registry.Change{Node: fmt.Sprintf("edge-%d", node), Seq: seq[node], Officer: "o", Citizen: p.ID, Commune: fmt.Sprintf("921%02d", c),
 		Base: []uint64{0, 1, 1, 1, uint64(rng.IntN(5000))}[rng.IntN(5)], Time: registry.HLCFromTime(recv.Add(time.Duration(rng.IntN(7200)-3600) * time.Second))}
 	switch rng.IntN(7) {
 	case 0, 1:
@@ -85,7 +96,7 @@ func randomChange(rng *rand.Rand, people []*registry.Citizen, seq []uint64, recv
 		ch.Patch = registry.Patch{{Field: registry.FieldReligion, Value: []string{"Không", "Phật giáo", "Công giáo"}[rng.IntN(3)]}}
 	case 3:
 		ch.Op = registry.OpRegisterBirth
-		ch.Citizen = registry.ProvisionalID(node, ch.Seq)
+		ch.Citizen = registry.ProvisionalID(ch.Node, ch.Seq)
 		ch.Patch = registry.Patch{{Field: registry.FieldFullName, Value: fmt.Sprintf("Bé %d", rng.IntN(3))},
 			{Field: registry.FieldBirthDate, Value: "2026-11-01"}, {Field: registry.FieldSex, Value: registry.SexFemale},
 			{Field: registry.FieldCommune, Value: ch.Commune}, {Field: registry.FieldMotherID, Value: p.ID}}

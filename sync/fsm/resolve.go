@@ -67,9 +67,9 @@ func (f *FSM) resolve(t *txn, index uint64, received time.Time, cmd *Command) (*
 // correct applies a city correction: any field, on any record, the death
 // status included. It is validated like any change, then applied whole.
 func (f *FSM) correct(t *txn, index uint64, received time.Time, cmd *Command) (*registry.Outcome, error) {
-	ch := &registry.Change{Node: cityNode, Seq: index, Officer: cmd.By, Op: registry.OpImport,
+	ch := &registry.Change{Node: cityNode, Seq: index, Officer: cmd.By, Op: registry.OpCorrect,
 		Citizen: cmd.Citizen, Patch: cmd.Patch, Note: cmd.Reason, Time: registry.HLCFromTime(received)}
-	if err := ch.Validate(); err != nil {
+	if err := ch.ValidateAs(registry.RoleAdmin); err != nil {
 		return nil, err
 	}
 	if cmd.Reason == "" || cmd.By == "" {
@@ -85,7 +85,6 @@ func (f *FSM) correct(t *txn, index uint64, received time.Time, cmd *Command) (*
 		cit.Set(fv.Field, fv.Value, stamp)
 	}
 	storeCitizen(t, cit, old)
-	ch.Op = registry.OpCorrect
 	o := &registry.Outcome{Change: ch.ID(), Result: registry.Applied, Reason: cmd.Reason, Index: index, Citizen: cit.ID}
 	f.record(t, ch, o)
 	return o, nil

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,9 +11,9 @@ import (
 )
 
 // applyChange decides one change and records it. It is a pure function of
-// the bbolt state, the change, the leader's receive time and the log
-// position: every replica decides the same.
-func (f *FSM) applyChange(t *txn, received time.Time, index uint64, c *registry.Change) *registry.Outcome {
+// the bbolt state, the change, its sender, the leader's receive time and
+// the log position: every replica decides the same.
+func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change) *registry.Outcome {
 	id := c.ID()
 	if prev := t.get(bOutcomes, []byte(id)); prev != nil {
 		o, _, err := registry.DecodeOutcome(prev)
@@ -24,17 +25,129 @@ func (f *FSM) applyChange(t *txn, received time.Time, index uint64, c *registry.
 		return &dup
 	}
 	o := &registry.Outcome{Change: id, Index: index, Citizen: c.Citizen}
-	if limit := registry.HLCFromTime(received.Add(f.cfg.ClampAfter)); c.Time > limit {
-		c.Time, o.Clamped = registry.HLCFromTime(received), true
+	if limit := registry.HLCFromTime(cmd.Received.Add(f.cfg.ClampAfter)); c.Time > limit {
+		c.Time, o.Clamped = registry.HLCFromTime(cmd.Received), true
 	}
-	f.decide(t, c, o)
+	if cmd.Legacy() {
+		f.decideV1(t, c, o)
+	} else {
+		f.decide(t, c, o)
+	}
 	f.record(t, c, o)
 	return o
 }
 
-// decide fills in the outcome and applies what wins.
+// ReasonNotAvailable is the one answer an edge gets about a citizen it may
+// not reach, whether the ID is unknown or belongs to another commune: a
+// rejection never tells an office where someone else lives, or whether
+// they exist.
+const ReasonNotAvailable = "citizen not available to this office: another commune's citizen needs proof of presence (the chip read at the desk)"
+
+// decide fills in the outcome and applies what wins, by the authority
+// table (registry.Authorities) and the conflict rules (DESIGN.md,
+// "Conflict resolution"). The checks run in an order that tells an edge
+// nothing about a citizen it may not reach: who sends, for which commune,
+// under which officer, then whether the citizen is within reach, and only
+// then anything about the record.
 func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 	if err := c.Validate(); err != nil {
+		reject(o, err.Error())
+		return
+	}
+	if !f.nodeMayAct(t, c.Node, c.Commune) {
+		reject(o, fmt.Sprintf("node %s is not assigned commune %s", c.Node, c.Commune))
+		return
+	}
+	if reason := officerRefusal(t, c); reason != "" {
+		reject(o, reason)
+		return
+	}
+	rule, _ := registry.AuthorityOf(c.Op, registry.RoleEdge)
+	if rule.Reach == registry.ReachNewborn {
+		if dest, _ := c.Patch.Get(registry.FieldCommune); dest != c.Commune {
+			reject(o, fmt.Sprintf("a birth is registered in the office's own commune %s, not %s", c.Commune, dest))
+			return
+		}
+		f.registerBirth(t, c, o)
+		return
+	}
+	cit := loadCitizen(t, c.Citizen)
+	proof := t.presence(c.Node, c.Citizen, c.Time)
+	resident := cit != nil && f.nodeMayAct(t, c.Node, cit.Get(registry.FieldCommune))
+	if !reaches(rule.Reach, cit, resident, c, proof) {
+		reject(o, ReasonNotAvailable)
+		return
+	}
+	switch {
+	case c.Base > cit.Version:
+		reject(o, fmt.Sprintf("base version %d is newer than the record (%d)", c.Base, cit.Version))
+		return
+	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
+		o.Result = registry.Applied // history only
+		return
+	case cit.Deceased():
+		reject(o, "citizen is deceased: only a city correction may change the record")
+		return
+	}
+	if !resident && !proof.AA {
+		o.Result, o.Reason = registry.NeedsReview, proof.reviewReason()
+		return
+	}
+	if reason := f.competingResidence(cit, c); reason != "" {
+		o.Result, o.Reason = registry.NeedsReview, reason
+		return
+	}
+	applyPatch(t, cit, c, o)
+}
+
+// reaches applies the reach of the operation's row: a resident of a
+// commune the node serves is always within reach; anyone else only with a
+// proof of presence, and a permanent registration only into the office's
+// own commune.
+func reaches(r registry.Reach, cit *registry.Citizen, resident bool, c *registry.Change, proof *Presence) bool {
+	if cit == nil {
+		return false
+	}
+	if resident {
+		return true
+	}
+	switch r {
+	case registry.ReachVisitor:
+		return proof != nil
+	case registry.ReachArriving:
+		dest, _ := c.Patch.Get(registry.FieldCommune)
+		return proof != nil && dest == c.Commune
+	}
+	return false
+}
+
+// officerRefusal says why the officer named in an edge's change may not
+// have recorded it, or "" when they may: the officer must hold an account
+// of the commune that was not disabled before the action, with a role the
+// operation allows (registry.OfficerMay).
+func officerRefusal(t *txn, c *registry.Change) string {
+	v := t.get(bOfficers, officerKey(c.Commune, c.Officer))
+	if v == nil {
+		return fmt.Sprintf("officer %q has no account in commune %s (accounts are made with `xanode fleet officer add`)", c.Officer, c.Commune)
+	}
+	var acc Officer
+	if err := json.Unmarshal(v, &acc); err != nil {
+		panic(fmt.Sprintf("fsm: officer %s/%s: %v", c.Commune, c.Officer, err))
+	}
+	if acc.Disabled && c.Time.Millis() >= acc.Changed.UnixMilli() {
+		return fmt.Sprintf("officer account %q of commune %s was disabled on %s, before this action", c.Officer, c.Commune, acc.Changed.Format(time.DateOnly))
+	}
+	if !registry.OfficerMay(acc.Role, c.Op) {
+		return fmt.Sprintf("officer %q (%s) may not record %s", c.Officer, acc.Role, c.Op)
+	}
+	return ""
+}
+
+// decideV1 decides entries of log format 1 (no sender stamp) exactly as
+// they were decided when they were written, so that a replica replaying an
+// old log reaches the state the others hold. Nothing new is decided here.
+func (f *FSM) decideV1(t *txn, c *registry.Change, o *registry.Outcome) {
+	if err := c.ValidateV1(); err != nil {
 		reject(o, err.Error())
 		return
 	}
@@ -55,12 +168,12 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		reject(o, fmt.Sprintf("base version %d is newer than the record (%d)", c.Base, cit.Version))
 		return
 	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
-		o.Result = registry.Applied // history only
+		o.Result = registry.Applied
 		return
 	case cit.Deceased():
 		reject(o, "citizen is deceased: only a city correction may change the record")
 		return
-	case !belongs(cit, c):
+	case !belongsV1(cit, c):
 		reject(o, fmt.Sprintf("citizen belongs to commune %s, not %s", cit.Get(registry.FieldCommune), c.Commune))
 		return
 	}
@@ -75,10 +188,10 @@ func reject(o *registry.Outcome, reason string) {
 	o.Result, o.Reason = registry.Rejected, reason
 }
 
-// belongs reports whether the change's commune may change the citizen: the
-// citizen lives there, or the change moves the citizen's permanent
-// residence there.
-func belongs(cit *registry.Citizen, c *registry.Change) bool {
+// belongsV1 is log format 1's commune rule: the citizen lives in the
+// change's commune, or the change moves the citizen's permanent residence
+// there (without any proof: format 2 asks for one).
+func belongsV1(cit *registry.Citizen, c *registry.Change) bool {
 	if cit.Get(registry.FieldCommune) == c.Commune {
 		return true
 	}

@@ -46,8 +46,12 @@ var (
 	bAuditTip = []byte("audit_tip") // node → AuditTip (JSON)
 	// Officer accounts (officers.go).
 	bOfficers = []byte("officers") // commune 0 user → Officer (JSON)
+	// Proof of presence (presence.go) and revoked city certificates (crl.go).
+	bChallenges = []byte("challenges") // challenge (8 bytes, hex) → challengeRecord (JSON)
+	bPresence   = []byte("presence")   // node 0 citizen → Presence (JSON)
+	bCRL        = []byte("crl")        // "fleet" → DER of the newest revocation list
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers,
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
 		bNodeKeys}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev}
 

@@ -73,7 +73,9 @@ func (k *kit) edgeTLS(t testing.TB, id string) *tls.Config {
 
 // startCityTLS is a city node's server configuration: mutual TLS, as the
 // city API serves it.
-func (k *kit) startCityTLS() *tls.Config { return certs.ServerTLS(k.cityCert, k.pki.NodePool()) }
+func (k *kit) startCityTLS() *tls.Config {
+	return certs.APIServerTLS(k.cityCert, k.pki.NodePool(), nil)
+}
 
 // city is one city node: a hub behind an HTTPS server that authenticates
 // edges by certificate, as the city API does.

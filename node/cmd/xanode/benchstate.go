@@ -110,7 +110,7 @@ func loadState(f *fsm.FSM, n int) (int, error) {
 	flush := func(force bool) {
 		if len(recs) > 0 && (force || len(recs) == 5000) {
 			index++
-			cmd := &fsm.Command{Kind: fsm.KindImport, Received: time.Now(), Records: recs}
+			cmd := &fsm.Command{Kind: fsm.KindImport, From: fsm.Sender{Role: registry.RoleAdmin, ID: "bench"}, Received: time.Now(), Records: recs}
 			logs = append(logs, &raft.Log{Index: index, Type: raft.LogCommand, Data: cmd.Encode()})
 			recs = nil
 		}

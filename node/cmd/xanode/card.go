@@ -243,6 +243,7 @@ func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
 		{"PA", strings.TrimSuffix(res.PA.Status+" ("+strings.Join(res.PA.Reasons, "; ")+")", " ()")},
 		{"PA notes", strings.Join(res.PA.Notes, "; ")}, {"CSCA", res.PA.CSCA}, {"document signer", res.PA.DocumentSigner},
 		{"clone check", strings.TrimSuffix(res.CloneCheck.Method+", "+res.CloneCheck.Status+" ("+res.CloneCheck.Reason+")", " ()")},
+		{"EF.CardAccess", strings.TrimSuffix(res.CardAccess.Status+" ("+res.CardAccess.Reason+")", " ()")},
 		{"assurance", string(res.Assurance)}, {"APDUs", fmt.Sprint(res.APDUs)},
 	}...)
 	for _, warn := range res.Warnings {
@@ -260,7 +261,7 @@ func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
 
 func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("card make", flag.ContinueOnError)
-	out := fs.String("out", "", "card directory `DIR` to write (COM, DG1, DG13, DG14, DG15, SOD, and csca.pem, ds.pem, chip-keys.pem)")
+	out := fs.String("out", "", "card directory `DIR` to write (COM, CardAccess, DG1, DG13, DG14, DG15, SOD, and csca.pem, ds.pem, chip-keys.pem)")
 	var p emulator.Person
 	fs.StringVar(&p.ID, "id", "", "12-digit personal ID")
 	fs.StringVar(&p.FullName, "name", "", "full name with diacritics")
@@ -279,7 +280,8 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&p.Spouse, "spouse", "", "spouse's full name")
 	fs.StringVar(&p.OldID, "old-id", "", "old 9-digit ID")
 	withPACE := fs.Bool("pace", true, "announce PACE in EF.CardAccess (ECDH generic mapping, brainpoolP256r1, AES-128) as the CCCD does")
-	cloneCheck := fs.String("clone-check", "ca,aa", "anti-cloning keys on the chip: ca (DG14, ECDH brainpoolP256r1, AES), aa (DG15, RSA-1024), both as ca,aa, or none")
+	cloneCheck := fs.String("clone-check", "ca,aa", "anti-cloning keys on the chip: ca (DG14, ECDH brainpoolP256r1, AES), aa (DG15, see --aa-key), both as ca,aa, or none")
+	aaKey := fs.String("aa-key", emulator.DefaultAAKey, "active authentication key with aa: RSA-2048 to RSA-4096, or ECDSA on a `curve` (brainpoolP256r1, P-256, ...)")
 	pkiKind := fs.String("pki", "vietnam", "test PKI: vietnam (brainpoolP512r1 CSCA with explicit parameters, brainpoolP256r1 Document Signer) or p256")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -314,7 +316,7 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	chip, err := chipKeys(*cloneCheck)
+	chip, err := chipKeys(*cloneCheck, *aaKey)
 	if err != nil {
 		fmt.Fprintln(fs.Output(), err)
 		fs.Usage()
@@ -332,8 +334,9 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
-// chipKeys makes the chip's anti-cloning keys that --clone-check asks for.
-func chipKeys(which string) (emulator.ChipKeys, error) {
+// chipKeys makes the chip's anti-cloning keys that --clone-check asks for,
+// the active authentication key of type aaKey.
+func chipKeys(which, aaKey string) (emulator.ChipKeys, error) {
 	var ca, aa bool
 	for _, w := range strings.Split(which, ",") {
 		switch strings.TrimSpace(w) {
@@ -346,7 +349,14 @@ func chipKeys(which string) (emulator.ChipKeys, error) {
 			return emulator.ChipKeys{}, fmt.Errorf("--clone-check %q: want ca, aa, ca,aa or none", which)
 		}
 	}
-	return emulator.NewChipKeys(ca, aa)
+	k, err := emulator.NewChipKeys(ca, false)
+	if err != nil || !aa {
+		return k, err
+	}
+	if k.AA, err = emulator.NewAAKey(aaKey); err != nil {
+		return k, fmt.Errorf("--aa-key: %w", err)
+	}
+	return k, nil
 }
 
 func cardEmulate(ctx context.Context, args []string, stdout io.Writer) error {

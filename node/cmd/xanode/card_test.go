@@ -27,7 +27,7 @@ func TestCardReadExitStatus(t *testing.T) {
 	}
 	dir := t.TempDir()
 	card := filepath.Join(dir, "card")
-	chip, err := chipKeys("ca,aa")
+	chip, err := chipKeys("ca,aa", emulator.DefaultAAKey)
 	if err != nil {
 		t.Fatal(err)
 	}

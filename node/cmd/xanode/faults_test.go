@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
@@ -180,10 +181,18 @@ func seedCluster(t *testing.T, c *cityCluster) {
 		func(url string) []string {
 			return []string{"fleet", "--city", url, "--pki", c.pki, "assign", "edge-1", "92101"}
 		},
+		func(url string) []string { // the account the pushed changes name
+			return []string{"fleet", "--city", url, "--pki", c.pki, "officer", "add", "--commune", "92101", "--user", "o", "--name", "Cán bộ O"}
+		},
 	} {
 		waitFor(t, "seeding through the leader", 30*time.Second, func() bool {
 			l := c.leader()
-			return l >= 0 && exec.Command(binary, args(c.url(l))...).Run() == nil
+			if l < 0 {
+				return false
+			}
+			cmd := exec.Command(binary, args(c.url(l))...)
+			cmd.Env = append(os.Environ(), "XANODE_PASSWORD=mật khẩu của cán bộ O")
+			return cmd.Run() == nil
 		})
 	}
 }

@@ -29,11 +29,23 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "data-signer" {
 		return pkiDataSigner(args[1:])
 	}
+	if len(args) > 0 && args[0] == "admin" {
+		return pkiAdmin(args[1:])
+	}
+	if len(args) > 0 && args[0] == "revoke" {
+		return pkiRevoke(ctx, args[1:])
+	}
+	if len(args) > 0 && args[0] == "crl" {
+		return pkiCRL(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
 		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
 			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]\n"+
 			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]\n"+
-			"       xanode pki data-signer --root ROOT_DIR --pki DIR")
+			"       xanode pki data-signer --root ROOT_DIR --pki DIR\n"+
+			"       xanode pki admin --pki DIR [--lifetime 168h]          re-issue the admin certificate (it lives days)\n"+
+			"       xanode pki revoke --pki DIR (--serial HEX | --cert FILE)... --reason TEXT [--city URL]\n"+
+			"       xanode pki crl --pki DIR --city URL                   hand fleet.crl to the city again")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}

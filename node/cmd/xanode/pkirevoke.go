@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cityapi"
+)
+
+// pkiAdmin re-issues the admin certificate: it lives days, not a year.
+func pkiAdmin(args []string) error {
+	fs := flag.NewFlagSet("pki admin", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the PKI folder (it needs the fleet CA key)")
+	lifetime := fs.Duration("lifetime", certs.DefaultAdminLifetime, "certificate lifetime")
+	if err := fs.Parse(args); err != nil || *dir == "" || fs.NArg() > 0 || *lifetime <= 0 || *lifetime > 90*24*time.Hour {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki admin --pki DIR [--lifetime 168h] (at most 90 days)")
+		return errUsage
+	}
+	p, err := certs.Load(*dir)
+	if err != nil {
+		return err
+	}
+	old := p.Admin().Leaf
+	c, err := p.RenewAdmin(*lifetime, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("issued %s: serial %s, valid until %s\nthe previous one (serial %s) stays valid until %s unless revoked:\n  xanode pki revoke --pki %s --serial %s --city URL\n",
+		filepath.Join(*dir, certs.AdminCertFile), certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339),
+		certs.Serial(old), old.NotAfter.Format(time.RFC3339), *dir, certs.Serial(old))
+	return nil
+}
+
+// pkiRevoke adds city-node or admin certificates to the fleet CA's
+// revocation list and, with --city, hands it to the city, which refuses
+// them at every handshake from then on (API and raft port).
+func pkiRevoke(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pki revoke", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the PKI folder (it needs the fleet CA key)")
+	var serials []string
+	fs.Func("serial", "hex serial of a certificate to revoke (repeatable)", func(s string) error {
+		serials = append(serials, strings.ToLower(s))
+		return nil
+	})
+	fs.Func("cert", "a certificate file (PEM) to revoke (repeatable)", func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		chain, err := certs.ParseChainPEM(b)
+		if err != nil || len(chain) == 0 {
+			return fmt.Errorf("%s holds no certificate: %v", path, err)
+		}
+		serials = append(serials, certs.Serial(chain[0]))
+		return nil
+	})
+	city := fs.String("city", "", "API URL of a city node to hand the new list to (else only the PKI folder's fleet.crl changes)")
+	reason := fs.String("reason", "", "why, for the log (required)")
+	if err := fs.Parse(args); err != nil || *dir == "" || len(serials) == 0 || *reason == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki revoke --pki DIR (--serial HEX | --cert FILE)... --reason TEXT [--city URL]")
+		return errUsage
+	}
+	p, err := certs.Load(*dir)
+	if err != nil {
+		return err
+	}
+	der, err := p.Revoke(serials, time.Now())
+	if err != nil {
+		return err
+	}
+	logLine := fmt.Sprintf("%s revoked %s: %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(serials, ","), *reason)
+	if f, err := os.OpenFile(filepath.Join(*dir, certs.CRLFile+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		f.WriteString(logLine)
+		f.Close()
+	}
+	fmt.Printf("%s now revokes %s\n", filepath.Join(*dir, certs.CRLFile), strings.Join(serials, ", "))
+	if *city == "" {
+		fmt.Println("hand it to the city with: xanode pki crl --pki " + *dir + " --city URL")
+		return nil
+	}
+	return uploadCRL(ctx, *dir, *city, der)
+}
+
+// pkiCRL hands the PKI folder's revocation list to the city (again).
+func pkiCRL(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pki crl", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the PKI folder holding fleet.crl and an admin certificate")
+	city := fs.String("city", "", "API URL of a city node")
+	if err := fs.Parse(args); err != nil || *dir == "" || *city == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki crl --pki DIR --city URL")
+		return errUsage
+	}
+	der, err := os.ReadFile(filepath.Join(*dir, certs.CRLFile))
+	if err != nil {
+		return fmt.Errorf("%w (make it with xanode pki revoke)", err)
+	}
+	return uploadCRL(ctx, *dir, *city, der)
+}
+
+func uploadCRL(ctx context.Context, dir, city string, der []byte) error {
+	hc, err := adminClient(dir)
+	if err != nil {
+		return err
+	}
+	b, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/crl", "application/pkix-crl", bytes.NewReader(der))
+	if err != nil {
+		return fmt.Errorf("handing the revocation list to %s: %w", city, err)
+	}
+	var info cityapi.CRLInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return err
+	}
+	fmt.Printf("the city enforces revocation list %s (%d certificates) at every handshake\n", info.Number, len(info.Serials))
+	return nil
+}

@@ -1,0 +1,76 @@
+package cityapi
+
+import (
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// CRLInfo answers GET /v1/admin/crl: the fleet CA's revocation list the
+// city enforces (city-node and admin certificates).
+type CRLInfo struct {
+	Number     string    `json:"number,omitempty"` // "" when the city holds none
+	ThisUpdate time.Time `json:"this_update,omitzero"`
+	Serials    []string  `json:"serials"`
+}
+
+func (s *Server) crlRoutes() {
+	s.mux.HandleFunc("POST /v1/admin/crl", s.role(s.putCRL, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/crl", s.role(s.getCRL, certs.RoleAdmin))
+}
+
+// putCRL takes a new revocation list. The admin certificate only carries
+// it: the fleet CA's signature is what makes it count, checked here before
+// anything reaches the log.
+func (s *Server) putCRL(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.FleetCA == nil {
+		httpError(w, http.StatusServiceUnavailable, "this city node has no fleet CA certificate to check a revocation list with")
+		return
+	}
+	der, err := io.ReadAll(http.MaxBytesReader(w, r.Body, fsm.MaxCRLBytes))
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "revocation list: %v", err)
+		return
+	}
+	crl, err := certs.VerifyCRL(der, s.cfg.FleetCA)
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, certs.ErrNotFleetSigned) {
+			code = http.StatusForbidden
+		}
+		httpError(w, code, "%v", err)
+		return
+	}
+	if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCRL, From: callerOf(r).sender(), CRL: der}); err != nil {
+		applyError(w, err) // an older or equal number: 409, the FSM's refusal
+		return
+	}
+	s.log.Warn("fleet CA revocation list applied", "number", crl.Number, "entries", len(crl.RevokedCertificateEntries), "by", callerOf(r).id)
+	s.getCRL(w, r)
+}
+
+func (s *Server) getCRL(w http.ResponseWriter, _ *http.Request) {
+	der, err := s.cfg.Cluster.FSM().CRL()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	info := CRLInfo{Serials: []string{}}
+	if der != nil {
+		crl, err := certs.VerifyCRL(der, s.cfg.FleetCA)
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, "the revocation list held: %v", err)
+			return
+		}
+		info.Number, info.ThisUpdate = crl.Number.String(), crl.ThisUpdate
+		for _, e := range crl.RevokedCertificateEntries {
+			info.Serials = append(info.Serials, hex.EncodeToString(e.SerialNumber.Bytes()))
+		}
+	}
+	writeJSON(w, http.StatusOK, info)
+}

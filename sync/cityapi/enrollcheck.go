@@ -1,0 +1,174 @@
+package cityapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/cluster"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// Enrollment is the one endpoint a caller reaches without a certificate,
+// so it must cost an attacker something and the city nothing: a token is
+// checked, read-only, on the leader (which holds every committed token)
+// before any certificate is issued or anything is written, and each
+// source address may try only a few times a minute.
+
+// enrollLimit is how many enrollments one source address may attempt per
+// enrollWindow, successful ones included: an office enrolls one box.
+const (
+	enrollLimit  = 10
+	enrollWindow = time.Minute
+)
+
+// addrLimiter admits at most limit events per window per key; it forgets
+// keys whose window has passed, and holds at most maxKeys.
+type addrLimiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	seen   map[string][]time.Time
+}
+
+const maxLimiterKeys = 10000
+
+func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
+	return &addrLimiter{limit: limit, window: window, seen: map[string][]time.Time{}}
+}
+
+// allow records an attempt by key at now and reports whether it is within
+// the limit, and if not, how long until the next is.
+func (l *addrLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recent := func(ts []time.Time) []time.Time {
+		i := 0
+		for i < len(ts) && now.Sub(ts[i]) >= l.window {
+			i++
+		}
+		return ts[i:]
+	}
+	if len(l.seen) >= maxLimiterKeys {
+		for k, ts := range l.seen {
+			if len(recent(ts)) == 0 {
+				delete(l.seen, k)
+			}
+		}
+	}
+	ts := recent(l.seen[key])
+	if len(ts) >= l.limit {
+		l.seen[key] = ts
+		return false, l.window - now.Sub(ts[0])
+	}
+	l.seen[key] = append(ts, now)
+	return true, 0
+}
+
+// checkToken is the leader's read-only verdict on an enrollment token:
+// nil, or ErrTokenUnknown, ErrTokenUsed, ErrTokenExpired or ErrRevoked.
+// A follower asks the leader.
+func (s *Server) checkToken(ctx context.Context, hash string) error {
+	if !s.cfg.Cluster.IsLeader() {
+		return s.askLeaderToken(ctx, hash)
+	}
+	// A new leader may not have applied everything committed yet.
+	if err := s.cfg.Cluster.Barrier(5 * time.Second); err != nil {
+		return fmt.Errorf("cityapi: waiting for the log: %w", err)
+	}
+	info, err := s.cfg.Cluster.FSM().Token(hash)
+	switch {
+	case err != nil:
+		return err
+	case info.Used:
+		return fsm.ErrTokenUsed
+	case !s.cfg.Now().Before(info.Expires):
+		return fsm.ErrTokenExpired
+	case info.PredatesRevocation:
+		return fmt.Errorf("%w: the token predates the revocation; make a new one", fsm.ErrRevoked)
+	}
+	return nil
+}
+
+// tokenVerdicts name the leader's verdicts on a token as they travel to
+// the follower that asked.
+var tokenVerdicts = map[string]error{
+	"unknown": fsm.ErrTokenUnknown, "used": fsm.ErrTokenUsed, "expired": fsm.ErrTokenExpired, "revoked": fsm.ErrRevoked,
+}
+
+// tokenAnswer is the leader's answer to GET /v1/cluster/token/{hash}.
+type tokenAnswer struct {
+	Verdict string `json:"verdict"` // "ok" or a key of tokenVerdicts
+	Error   string `json:"error,omitempty"`
+}
+
+func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
+	leader, _ := s.cfg.Cluster.Leader()
+	peers, err := s.cfg.Cluster.FSM().Peers()
+	if err != nil {
+		return err
+	}
+	base := peers[leader]
+	if leader == "" || base == "" || s.peers == nil {
+		return &cluster.NotLeaderError{LeaderID: leader}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/cluster/token/"+url.PathEscape(hash), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.peers.Do(req)
+	if err != nil {
+		return fmt.Errorf("cityapi: asking the leader at %s about a token: %w", base, err)
+	}
+	defer resp.Body.Close()
+	var a tokenAnswer
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&a); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cityapi: the leader at %s answered %s about a token", base, resp.Status)
+	}
+	if a.Verdict == "ok" {
+		return nil
+	}
+	if v, ok := tokenVerdicts[a.Verdict]; ok {
+		return fmt.Errorf("%w (%s)", v, a.Error)
+	}
+	return fmt.Errorf("cityapi: the leader at %s could not check the token: %s", base, a.Error)
+}
+
+// leaderToken answers a follower's question about a token (city nodes only).
+func (s *Server) leaderToken(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Cluster.IsLeader() {
+		leader, _ := s.cfg.Cluster.Leader()
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "not the leader", Leader: leader})
+		return
+	}
+	a := tokenAnswer{Verdict: "ok"}
+	if err := s.checkToken(r.Context(), r.PathValue("hash")); err != nil {
+		a.Verdict, a.Error = "error", err.Error()
+		for name, v := range tokenVerdicts {
+			if errors.Is(err, v) {
+				a.Verdict = name
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func isTokenVerdict(err error) bool {
+	for _, v := range tokenVerdicts {
+		if errors.Is(err, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) enrollCheckRoutes() {
+	s.mux.HandleFunc("GET /v1/cluster/token/{hash}", s.role(s.leaderToken, certs.RoleCity))
+}
