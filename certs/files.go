@@ -25,7 +25,12 @@ const (
 	DataKeyFile   = "data-signing.key"
 	AdminCertFile = "admin.crt"
 	AdminKeyFile  = "admin.key"
-	NodesDir      = "nodes" // <id>.crt and <id>.key per city node
+	// MonitorCertFile and MonitorKeyFile: the monitor certificate of
+	// probes and the metrics scraper (folders made before it existed lack
+	// it: `xanode pki monitor` makes one).
+	MonitorCertFile = "monitor.crt"
+	MonitorKeyFile  = "monitor.key"
+	NodesDir        = "nodes" // <id>.crt and <id>.key per city node
 )
 
 const (
@@ -135,6 +140,11 @@ func Load(dir string) (*PKI, error) {
 	p.dataKey = dataKey.(ed25519.PrivateKey) // the key matches an Ed25519 certificate
 	if p.admin, err = p.readNode(dir, AdminCertFile, AdminKeyFile, AdminID, RoleAdmin); err != nil {
 		return nil, err
+	}
+	if exists(dir, MonitorCertFile) {
+		if p.monitor, err = p.readNode(dir, MonitorCertFile, MonitorKeyFile, MonitorID, RoleMonitor); err != nil {
+			return nil, err
+		}
 	}
 	entries, err := os.ReadDir(filepath.Join(dir, NodesDir))
 	if err != nil {

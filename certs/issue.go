@@ -27,6 +27,10 @@ const (
 	RoleCity  Role = "city"  // city (raft) node: serves the API and raft
 	RoleEdge  Role = "edge"  // commune edge node: a client of the city
 	RoleAdmin Role = "admin" // city IT's fleet CLI: a client of the city
+	// RoleMonitor reads a city node's status and metrics and nothing
+	// else: what probes and the metrics scraper hold, so that they need
+	// no admin certificate.
+	RoleMonitor Role = "monitor"
 )
 
 const (
@@ -43,7 +47,9 @@ const (
 const ouPrefix = "xanode-"
 
 // Valid reports whether r is one of the defined roles.
-func (r Role) Valid() bool { return r == RoleCity || r == RoleEdge || r == RoleAdmin }
+func (r Role) Valid() bool {
+	return r == RoleCity || r == RoleEdge || r == RoleAdmin || r == RoleMonitor
+}
 
 func (r Role) extKeyUsage() []x509.ExtKeyUsage {
 	if r == RoleCity {

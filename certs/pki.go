@@ -26,8 +26,12 @@ const (
 // DefaultCityNodes are the city node IDs Init certifies when none are given.
 var DefaultCityNodes = []string{"city-1", "city-2", "city-3"}
 
-// AdminID is the node ID of the admin client certificate Init creates.
-const AdminID = "admin"
+// AdminID and MonitorID are the node IDs of the admin and monitor client
+// certificates Init creates.
+const (
+	AdminID   = "admin"
+	MonitorID = "monitor"
+)
 
 // PKI is a city's PKI as Init creates it or Load reads it. It holds the
 // fleet CA and data-signing keys, never the root key. Its methods are safe
@@ -42,6 +46,7 @@ type PKI struct {
 	dataCert *x509.Certificate
 	nodes    map[string]tls.Certificate // city node ID → certificate
 	admin    tls.Certificate
+	monitor  tls.Certificate // zero in folders made before it existed
 }
 
 // InitOptions are the choices of Init. The zero value gives a development
@@ -192,7 +197,13 @@ func (p *PKI) generateNodes(opts InitOptions, now time.Time) ([]file, error) {
 		return nil, err
 	}
 	p.admin = c.TLS
-	return append(files, file{AdminCertFile, c.CertPEM, certMode}, file{AdminKeyFile, c.KeyPEM, keyMode}), nil
+	files = append(files, file{AdminCertFile, c.CertPEM, certMode}, file{AdminKeyFile, c.KeyPEM, keyMode})
+	m, err := p.IssueNodeKey(MonitorID, RoleMonitor, nil, lifetime, now)
+	if err != nil {
+		return nil, err
+	}
+	p.monitor = m.TLS
+	return append(files, file{MonitorCertFile, m.CertPEM, certMode}, file{MonitorKeyFile, m.KeyPEM, keyMode}), nil
 }
 
 func caTemplate(name string, now time.Time, lifetime time.Duration, maxPathLen int) *x509.Certificate {
@@ -247,6 +258,10 @@ func (p *PKI) CityNodes() []string { return slices.Sorted(maps.Keys(p.nodes)) }
 
 // Admin returns the admin client certificate of the fleet CLI.
 func (p *PKI) Admin() tls.Certificate { return p.admin }
+
+// Monitor returns the monitor client certificate of probes and the metrics
+// scraper; false when the folder has none.
+func (p *PKI) Monitor() (tls.Certificate, bool) { return p.monitor, p.monitor.Leaf != nil }
 
 // RootCert is the city root certificate.
 func (p *PKI) RootCert() *x509.Certificate { return p.Root }

@@ -109,9 +109,9 @@ func TestInitFileModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// root, fleet, data signer, admin, three city nodes.
-	if keys != 7 || certs != 7 {
-		t.Fatalf("%d keys and %d certificates, want 7 and 7", keys, certs)
+	// root, fleet, data signer, admin, monitor, three city nodes.
+	if keys != 8 || certs != 8 {
+		t.Fatalf("%d keys and %d certificates, want 8 and 8", keys, certs)
 	}
 }
 

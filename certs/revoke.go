@@ -114,17 +114,37 @@ func (p *PKI) RenewAdmin(lifetime time.Duration, now time.Time) (*Credential, er
 	if lifetime == 0 {
 		lifetime = DefaultAdminLifetime
 	}
-	c, err := p.IssueNodeKey(AdminID, RoleAdmin, nil, lifetime, now)
+	c, err := p.renewClient(AdminID, RoleAdmin, AdminCertFile, AdminKeyFile, lifetime, now)
+	if err == nil {
+		p.admin = c.TLS
+	}
+	return c, err
+}
+
+// RenewMonitor issues a new monitor certificate (lifetime 0:
+// DefaultCityLifetime), as RenewAdmin does the admin's.
+func (p *PKI) RenewMonitor(lifetime time.Duration, now time.Time) (*Credential, error) {
+	if lifetime == 0 {
+		lifetime = DefaultCityLifetime
+	}
+	c, err := p.renewClient(MonitorID, RoleMonitor, MonitorCertFile, MonitorKeyFile, lifetime, now)
+	if err == nil {
+		p.monitor = c.TLS
+	}
+	return c, err
+}
+
+func (p *PKI) renewClient(id string, role Role, certName, keyName string, lifetime time.Duration, now time.Time) (*Credential, error) {
+	c, err := p.IssueNodeKey(id, role, nil, lifetime, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := replaceFile(filepath.Join(p.Dir, AdminKeyFile), c.KeyPEM, keyMode); err != nil {
+	if err := replaceFile(filepath.Join(p.Dir, keyName), c.KeyPEM, keyMode); err != nil {
 		return nil, err
 	}
-	if err := replaceFile(filepath.Join(p.Dir, AdminCertFile), c.CertPEM, certMode); err != nil {
+	if err := replaceFile(filepath.Join(p.Dir, certName), c.CertPEM, certMode); err != nil {
 		return nil, err
 	}
-	p.admin = c.TLS
 	return c, nil
 }
 

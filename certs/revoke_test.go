@@ -80,3 +80,35 @@ func TestAdminCertificateIsShortLivedAndRenewed(t *testing.T) {
 		t.Fatalf("admin key: %v %v", fi.Mode(), err)
 	}
 }
+
+func TestMonitorCertificate(t *testing.T) {
+	p := mustInit(t, InitOptions{})
+	m, ok := p.Monitor()
+	if !ok {
+		t.Fatal("Init made no monitor certificate")
+	}
+	if id, role, err := NodeIdentity(m.Leaf); err != nil || id != MonitorID || role != RoleMonitor {
+		t.Fatalf("monitor certificate names %q %q: %v", id, role, err)
+	}
+	c, err := p.RenewMonitor(0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(p.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := loaded.Monitor(); !ok || !got.Leaf.Equal(c.TLS.Leaf) {
+		t.Fatal("the folder does not hold the new monitor certificate")
+	}
+	// A folder from before monitor certificates still loads.
+	os.Remove(filepath.Join(p.Dir, MonitorCertFile))
+	os.Remove(filepath.Join(p.Dir, MonitorKeyFile))
+	old, err := Load(p.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := old.Monitor(); ok {
+		t.Fatal("a monitor certificate out of nowhere")
+	}
+}

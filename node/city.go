@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
@@ -42,7 +43,10 @@ type CityConfig struct {
 	// NodeLifetime of the edge certificates this node issues (0: 30 days).
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
-	Policy  cityapi.Policy
+	Policy cityapi.Policy
+	// CSCA is the trust store the city verifies proofs of presence with
+	// (chips read at another commune's desk); nil: this node refuses them.
+	CSCA    *trust.Store
 	Log     *slog.Logger
 	RaftLog io.Writer
 }
@@ -119,13 +123,17 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		url = "https://" + cfg.APIAdvertise
 	}
 	streams := newCityStreams(node.FSM(), cfg.Log)
+	var presence cityapi.PresenceVerifier // nil without a CSCA store
+	if cfg.CSCA != nil {
+		presence = presenceVerifier{store: func() *trust.Store { return cfg.CSCA }}
+	}
 	var issuer cityapi.Issuer // nil unless this node holds the fleet CA key
 	if cfg.PKI.CanIssue() {
 		issuer = cfg.PKI
 	}
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log, FleetCA: cfg.PKI.Fleet,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
-		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub})
+		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub, Presence: presence})
 	streams.start(api)
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),

@@ -27,6 +27,7 @@ import (
 const (
 	enrollLimit  = 10
 	enrollWindow = time.Minute
+	renewLimit   = 6 // renewals per node per enrollWindow
 )
 
 // addrLimiter admits at most limit events per window per key; it forgets

@@ -239,9 +239,11 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	if ok, wait := s.enrolls.allow(remoteHost(r), s.cfg.Now()); !ok {
+	// Each renewal issues a certificate and writes the log: a box needs
+	// one every few weeks, a stolen one gets no more than this.
+	if ok, wait := s.renews.allow(c.id, s.cfg.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		httpError(w, http.StatusTooManyRequests, "too many enrollment attempts from this address: try again in %v", wait.Round(time.Second))
+		httpError(w, http.StatusTooManyRequests, "too many renewals for node %q: try again in %v", c.id, wait.Round(time.Second))
 		return
 	}
 	var req EnrollRequest

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
@@ -61,7 +62,7 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 		case http.StatusServiceUnavailable:
 			return nil, &cluster.NotLeaderError{LeaderID: e.Leader}
 		case http.StatusConflict:
-			return nil, fmt.Errorf("%w: %s", cluster.ErrRefused, e.Error)
+			return nil, fmt.Errorf("%w: %s", cluster.ErrRefused, strings.TrimPrefix(e.Error, cluster.ErrRefused.Error()+": "))
 		}
 		return nil, fmt.Errorf("cityapi: leader at %s answered %s: %s", leaderURL, resp.Status, e.Error)
 	}

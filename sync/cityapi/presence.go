@@ -96,6 +96,12 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "proof of presence: challenge %q must be 8 bytes in hex", req.Challenge)
 		return
 	}
+	if req.Challenge != "" {
+		if err := s.cfg.Cluster.FSM().CheckChallenge(c.id, req.Challenge, s.cfg.Now()); err != nil {
+			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
+			return
+		}
+	}
 	v, err := s.cfg.Presence.VerifyPresence(req.Proof, challenge, s.cfg.Now())
 	if err != nil {
 		code := http.StatusBadRequest

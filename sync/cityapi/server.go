@@ -97,6 +97,7 @@ type Server struct {
 	m          *cityMetrics
 	enrolls    *addrLimiter // enrollment attempts per source address
 	challenges *addrLimiter // presence challenges per node
+	renews     *addrLimiter // certificate renewals per node
 	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
 }
 
@@ -115,7 +116,8 @@ func New(cfg Config) *Server {
 		cfg.UIDomains = certs.DefaultUIDomains
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, enrolls: newAddrLimiter(enrollLimit, enrollWindow),
-		challenges: newAddrLimiter(challengeLimit, challengeWindow), slots: newSlotGuard()}
+		challenges: newAddrLimiter(challengeLimit, challengeWindow), renews: newAddrLimiter(renewLimit, enrollWindow),
+		slots: newSlotGuard()}
 	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
@@ -129,8 +131,8 @@ func New(cfg Config) *Server {
 	// Enrollment makes client certificates optional at the handshake;
 	// everything but the probes and enrollment still needs one.
 	// Status and metrics describe the whole city: not an edge's business.
-	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
+	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
 	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))

@@ -119,12 +119,12 @@ func TestChangeAuthority(t *testing.T) {
 		reason string // part of the reason
 	}{
 		{"resident, active officer", nil, change(1, registry.OpRegisterTemporary, idAn, "canbo01", tempPatch...), registry.Applied, ""},
-		{"officer without an account", nil, change(1, registry.OpRegisterTemporary, idAn, "khach", tempPatch...), registry.Rejected, "no account"},
+		{"officer without an account (break-glass)", nil, change(1, registry.OpRegisterTemporary, idAn, "khach", tempPatch...), registry.NeedsReview, "no account"},
 		{"officer of another commune", func(l *log) {
 			c := officerAdd("lan", "Lan", registry.SupervisorRole, 2)
 			c.Officer.Commune = other
 			l.apply(t, c)
-		}, change(1, registry.OpRegisterTemporary, idAn, "lan", tempPatch...), registry.Rejected, "no account"},
+		}, change(1, registry.OpRegisterTemporary, idAn, "lan", tempPatch...), registry.NeedsReview, "no account"},
 		{"officer disabled before the action", func(l *log) {
 			l.apply(t, officerAdd("lan", "Lan", registry.OfficerRole, 2))
 			l.apply(t, &Command{Kind: KindOfficer, Received: t0.Add(-time.Hour), Officer: &OfficerOp{Commune: commune, User: "lan", Disabled: true, By: "admin"}})

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -179,4 +181,22 @@ func (t *txn) presence(node, citizen string, at registry.HLC) *Presence {
 		return nil
 	}
 	return &g
+}
+
+// CheckChallenge is the read-only verdict on a challenge a proof answers,
+// for node at now: nil, ErrChallengeUnknown or ErrChallengeUsed. The city
+// asks before proposing a proof, so that a replay writes nothing; the
+// entry's own check (applyPresence) stays the one that counts.
+func (f *FSM) CheckChallenge(node, challenge string, now time.Time) error {
+	return f.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bChallenges).Get([]byte(challenge))
+		var r challengeRecord
+		switch {
+		case v == nil || json.Unmarshal(v, &r) != nil || r.Node != node || !now.Before(r.Expires):
+			return ErrChallengeUnknown
+		case r.Used:
+			return ErrChallengeUsed
+		}
+		return nil
+	})
 }

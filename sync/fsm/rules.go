@@ -58,8 +58,8 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		reject(o, fmt.Sprintf("node %s is not assigned commune %s", c.Node, c.Commune))
 		return
 	}
-	if reason := officerRefusal(t, c); reason != "" {
-		reject(o, reason)
+	if result, reason := officerCheck(t, c); result != "" {
+		o.Result, o.Reason = result, reason
 		return
 	}
 	rule, _ := registry.AuthorityOf(c.Op, registry.RoleEdge)
@@ -121,26 +121,28 @@ func reaches(r registry.Reach, cit *registry.Citizen, resident bool, c *registry
 	return false
 }
 
-// officerRefusal says why the officer named in an edge's change may not
-// have recorded it, or "" when they may: the officer must hold an account
-// of the commune that was not disabled before the action, with a role the
-// operation allows (registry.OfficerMay).
-func officerRefusal(t *txn, c *registry.Change) string {
+// officerCheck decides what the officer named in an edge's change allows
+// (result "" when the change may proceed): the officer must hold an
+// account of the commune at the city, not disabled before the action,
+// with a role the operation allows (registry.OfficerMay). A name the city
+// has no account for is a local break-glass account of the box: its
+// changes wait for city IT (needs_review), never apply by themselves.
+func officerCheck(t *txn, c *registry.Change) (registry.Result, string) {
 	v := t.get(bOfficers, officerKey(c.Commune, c.Officer))
 	if v == nil {
-		return fmt.Sprintf("officer %q has no account in commune %s (accounts are made with `xanode fleet officer add`)", c.Officer, c.Commune)
+		return registry.NeedsReview, fmt.Sprintf("recorded by officer %q, who has no account of commune %s at the city (a local break-glass account?): city IT checks the officer and decides", c.Officer, c.Commune)
 	}
 	var acc Officer
 	if err := json.Unmarshal(v, &acc); err != nil {
 		panic(fmt.Sprintf("fsm: officer %s/%s: %v", c.Commune, c.Officer, err))
 	}
 	if acc.Disabled && c.Time.Millis() >= acc.Changed.UnixMilli() {
-		return fmt.Sprintf("officer account %q of commune %s was disabled on %s, before this action", c.Officer, c.Commune, acc.Changed.Format(time.DateOnly))
+		return registry.Rejected, fmt.Sprintf("officer account %q of commune %s was disabled on %s, before this action", c.Officer, c.Commune, acc.Changed.Format(time.DateOnly))
 	}
 	if !registry.OfficerMay(acc.Role, c.Op) {
-		return fmt.Sprintf("officer %q (%s) may not record %s", c.Officer, acc.Role, c.Op)
+		return registry.Rejected, fmt.Sprintf("officer %q (%s) may not record %s", c.Officer, acc.Role, c.Op)
 	}
-	return ""
+	return "", ""
 }
 
 // decideV1 decides entries of log format 1 (no sender stamp) exactly as

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +17,9 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/presence"
 	"github.com/xanode/xanode/sync/bundle"
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
@@ -34,6 +39,7 @@ const (
 	advResident = "092090001234" // lives in 92101
 	advOutsider = "092190004321" // lives in 92102
 	advUnknown  = "092090009999" // nobody
+	advNoAA     = "092195001111" // lives in 92102; her card has no active authentication
 )
 
 type adversary struct {
@@ -50,7 +56,14 @@ func TestStolenEdgeBox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("system test")
 	}
-	c := startCluster(t)
+	// Two citizens of 92102 carry chip cards: one with active
+	// authentication, one without; the city trusts their CSCAs.
+	cards := t.TempDir()
+	withAA, withoutAA := filepath.Join(cards, "binh"), filepath.Join(cards, "hoa")
+	xanode(t, "card", "make", "--out", withAA, "--id", advOutsider, "--name", "Trần Thị Bình", "--dob", "1990-07-02", "--sex", "F", "--exp", "2035-07-02")
+	xanode(t, "card", "make", "--out", withoutAA, "--id", advNoAA, "--name", "Lê Thị Hoa", "--dob", "1995-03-04", "--sex", "F",
+		"--exp", "2035-03-04", "--clone-check", "ca")
+	c := startCluster(t, "--csca", filepath.Join(withAA, "csca.pem"), "--csca", filepath.Join(withoutAA, "csca.pem"))
 	a := &adversary{t: t, c: c}
 	var err error
 	if a.pki, err = certs.Load(c.pki); err != nil {
@@ -68,6 +81,7 @@ func TestStolenEdgeBox(t *testing.T) {
 	a.nothingWritten("city IT's and the cluster's endpoints", a.forbiddenEndpoints)
 	a.nothingWritten("an enrollment flood", a.enrollFlood)
 	a.outOfReach()
+	a.proofsOfPresence(withAA, withoutAA)
 	a.revokedCertificates()
 }
 
@@ -79,6 +93,7 @@ func (a *adversary) seed() {
 	writeFile(t, pop, strings.Join([]string{
 		`{"id":"` + advResident + `","fields":{"full_name":"Nguyễn Văn An","birth_date":"1990-05-01","sex":"M","commune":"` + advHome + `","permanent_address":"12 Mậu Thân"}}`,
 		`{"id":"` + advOutsider + `","fields":{"full_name":"Trần Thị Bình","birth_date":"1990-07-02","sex":"F","commune":"` + advOther + `","permanent_address":"8 Hòa Bình","father_name":"Trần Văn Cường","old_id":"361234567"}}`,
+		`{"id":"` + advNoAA + `","fields":{"full_name":"Lê Thị Hoa","birth_date":"1995-03-04","sex":"F","commune":"` + advOther + `","permanent_address":"3 Lý Tự Trọng"}}`,
 	}, "\n")+"\n")
 	l := c.waitLeader()
 	xanode(t, "city", "import", "--city", c.url(l), "--file", pop, "--pki", c.pki)
@@ -309,12 +324,19 @@ func (a *adversary) outOfReach() {
 		t.Fatalf("the rejection tells where the citizen lives: %q", a.reason)
 	}
 	t.Logf("another commune's citizen and an unknown ID: rejected alike (%q)", a.reason)
-	for _, officer := range []string{"<img src=x onerror=alert(1)>", "ke.gian"} {
-		o := a.push(a.change(registry.OpIdentify, advResident, officer))
-		if o.Result != registry.Rejected || !strings.Contains(o.Reason, "officer") {
-			t.Fatalf("officer %q: %+v", officer, o)
+	for _, tc := range []struct {
+		officer string
+		want    registry.Result
+	}{{"<img src=x onerror=alert(1)>", registry.Rejected}, {"ke.gian", registry.NeedsReview}} {
+		o := a.push(a.change(registry.OpRegisterTemporary, advResident, tc.officer,
+			registry.FieldValue{Field: registry.FieldTemporaryAddress, Value: "x"}, registry.FieldValue{Field: registry.FieldTemporaryUntil, Value: "2027-01-01"}))
+		if o.Result != tc.want || !strings.Contains(o.Reason, "officer") {
+			t.Fatalf("officer %q: %+v", tc.officer, o)
 		}
-		t.Logf("officer %q: rejected (%s)", officer, o.Reason)
+		t.Logf("officer %q: %s (%s)", tc.officer, o.Result, o.Reason)
+	}
+	if rec := a.record(advHome, advResident); strings.Contains(rec, `"temporary_address":"x"`) {
+		t.Fatalf("a made-up officer's change applied: %s", rec)
 	}
 	if ids := a.bundleIDs(a.edge, advHome); len(ids) != 1 || ids[0] != advResident {
 		t.Fatalf("the box's bundle of %s holds %v", advHome, ids)
@@ -415,4 +437,101 @@ func runEnv(t *testing.T, env string, args ...string) string {
 		t.Fatalf("xanode %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// readProof reads a card at the desk as the office does for a visitor:
+// PACE with the CAN, and the chip's signature over challenge.
+func (a *adversary) readProof(dir, id string, challenge []byte) *presence.Proof {
+	a.t.Helper()
+	card, err := loadCard(dir, emulator.Options{QuirkCCCD: true})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	res, err := reader.Config{AAChallenge: challenge}.Read(context.Background(), card, reader.CAN(id[6:]))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	p, err := res.Proof()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return p
+}
+
+func (a *adversary) challenge() []byte {
+	a.t.Helper()
+	code, b := a.call(a.edge, "POST", a.c.url(1)+"/v1/presence/challenge", "", nil)
+	var ch wire.Challenge
+	if code != http.StatusOK || json.Unmarshal(b, &ch) != nil {
+		a.t.Fatalf("challenge: %d %s", code, b)
+	}
+	raw, _ := hex.DecodeString(ch.Challenge)
+	return raw
+}
+
+// prove sends a proof naming citizen and challenge.
+func (a *adversary) prove(citizen string, challenge []byte, p *presence.Proof) (int, []byte, wire.PresenceResponse) {
+	a.t.Helper()
+	raw, err := p.Marshal()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return a.proveRaw(citizen, challenge, raw)
+}
+
+func (a *adversary) proveRaw(citizen string, challenge, raw []byte) (int, []byte, wire.PresenceResponse) {
+	a.t.Helper()
+	body, _ := json.Marshal(wire.PresenceRequest{Citizen: citizen, Challenge: hex.EncodeToString(challenge), Proof: raw})
+	code, b := a.call(a.edge, "POST", a.c.url(2)+"/v1/presence", "application/json", body)
+	var r wire.PresenceResponse
+	json.Unmarshal(b, &r)
+	return code, b, r
+}
+
+// proofsOfPresence: a visitor's chip at the desk lets the office serve
+// her — once per challenge, for her only, with the chip's own data — and
+// nothing else does.
+func (a *adversary) proofsOfPresence(withAA, withoutAA string) {
+	t := a.t
+	ch := a.challenge()
+	good := a.readProof(withAA, advOutsider, ch)
+	a.nothingWritten("refused proofs of presence", func() {
+		stale := a.readProof(withAA, advOutsider, []byte("12345678"))
+		code, b, _ := a.prove(advOutsider, ch, stale)
+		a.expect("a signature over another challenge", code, b, http.StatusForbidden, "challenge")
+		code, b, _ = a.prove(advOutsider, nil, good)
+		a.expect("an active-authentication card without the request's challenge", code, b, http.StatusForbidden, "challenge")
+		code, b, _ = a.prove(advResident, ch, good)
+		a.expect("another citizen's chip", code, b, http.StatusForbidden, "not "+advResident)
+		tampered := *good
+		tampered.DG13 = bytes.Replace(good.DG13, []byte("Bình"), []byte("Bính"), 1)
+		code, b, _ = a.prove(advOutsider, ch, &tampered)
+		a.expect("chip data altered after the read", code, b, http.StatusForbidden, "not authentic")
+		code, b, _ = a.proveRaw(advOutsider, ch, []byte("XNPP\x01garbage"))
+		a.expect("garbage for a proof", code, b, http.StatusBadRequest, "proof")
+	})
+	code, b, r := a.prove(advOutsider, ch, good)
+	if code != http.StatusOK || !r.AA || r.Record == nil || r.Record.ID != advOutsider {
+		t.Fatalf("a genuine proof: %d %s", code, b)
+	}
+	t.Logf("genuine proof with the chip's signature: record released, grant until %s", r.Until.Format(time.RFC3339))
+	a.nothingWritten("a replayed proof", func() {
+		code, b, _ := a.prove(advOutsider, ch, good)
+		a.expect("the same proof again", code, b, http.StatusConflict, "already used")
+	})
+	temp := []registry.FieldValue{{Field: registry.FieldTemporaryAddress, Value: "5 Nguyễn Trãi"}, {Field: registry.FieldTemporaryUntil, Value: "2027-06-30"}}
+	if o := a.push(a.change(registry.OpRegisterTemporary, advOutsider, "canbo01", temp...)); o.Result != registry.Applied {
+		t.Fatalf("the visitor's temporary residence: %+v", o)
+	}
+	// A card without active authentication proves authentic data, not
+	// presence: no record, and the change waits for city IT.
+	ch = a.challenge()
+	code, b, r = a.prove(advNoAA, ch, a.readProof(withoutAA, advNoAA, ch))
+	if code != http.StatusOK || r.AA || !r.Review || r.Record != nil {
+		t.Fatalf("a proof without active authentication: %d %s", code, b)
+	}
+	if o := a.push(a.change(registry.OpRegisterTemporary, advNoAA, "canbo01", temp...)); o.Result != registry.NeedsReview {
+		t.Fatalf("her temporary residence: %+v", o)
+	}
+	t.Log("a card without active authentication: data verified, no record released, the change goes to review")
 }

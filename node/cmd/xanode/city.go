@@ -54,6 +54,8 @@ func runCity(ctx context.Context, args []string) error {
 	edgeLife := fs.Duration("edge-cert-lifetime", certs.DefaultNodeLifetime, "lifetime of the edge certificates this node issues (renewed after 2/3)")
 	flagAfter := fs.Duration("fleet-flag-after", cityapi.DefaultPolicy().FlagAfter, "an edge not seen this long is flagged")
 	suspendAfter := fs.Duration("fleet-suspend-after", cityapi.DefaultPolicy().SuspendAfter, "an edge not seen this long is suspended (0: never)")
+	var cscas stringsFlag
+	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, to verify chips read at another commune's desk (proof of presence); repeatable")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -75,6 +77,9 @@ func runCity(ctx context.Context, args []string) error {
 		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
+	}
+	if cfg.CSCA, err = loadTrust(cscas); err != nil {
+		return err
 	}
 	c, err := node.StartCity(ctx, cfg)
 	if err != nil {

@@ -26,11 +26,13 @@ type cityCluster struct {
 	api   []string
 	procs []*proc
 	admin *http.Client
+	extra []string // more flags for every node
 }
 
-func startCluster(t *testing.T) *cityCluster {
+// startCluster starts three city nodes, each with the extra flags.
+func startCluster(t *testing.T, extra ...string) *cityCluster {
 	t.Helper()
-	c := &cityCluster{t: t, dir: t.TempDir()}
+	c := &cityCluster{t: t, dir: t.TempDir(), extra: extra}
 	c.pki = filepath.Join(c.dir, "pki")
 	xanode(t, "pki", "init", "--out", c.pki)
 	p, err := certs.Load(c.pki)
@@ -56,6 +58,7 @@ func (c *cityCluster) url(i int) string { return "https://" + c.api[i] }
 func (c *cityCluster) start(i int) {
 	args := []string{"city", "--id", fmt.Sprintf("city-%d", i+1), "--data", filepath.Join(c.dir, fmt.Sprintf("city-%d", i+1)),
 		"--raft", c.raft[i], "--api", c.api[i], "--pki", c.pki, "--raft-heartbeat", "200ms"}
+	args = append(args, c.extra...)
 	if i == 0 {
 		args = append(args, "--bootstrap")
 	} else {

@@ -22,7 +22,7 @@ func init() {
 // has no shell or HTTP client, and city nodes speak only mutual TLS.
 func runHealth(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	pkiDir := fs.String("pki", "", "PKI folder: the city root to check an https node, and the admin certificate to read its /v1/status")
+	pkiDir := fs.String("pki", "", "PKI folder: the city root to check an https node, and the monitor certificate (or else the admin's) to read its /v1/status")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: xanode health URL [--pki DIR] [--timeout 5s]\n"+
@@ -52,14 +52,20 @@ func runHealth(ctx context.Context, args []string) error {
 	hc := &http.Client{Timeout: *timeout}
 	if strings.HasPrefix(url, "https://") {
 		if *pkiDir == "" {
-			fmt.Fprintln(os.Stderr, "xanode health: an https node (a city node) needs --pki: its root checks the node, its admin certificate reads the status")
+			fmt.Fprintln(os.Stderr, "xanode health: an https node (a city node) needs --pki: its root checks the node, its monitor certificate reads the status")
 			return errUsage
 		}
 		pki, err := certs.Load(*pkiDir)
 		if err != nil {
 			return err
 		}
-		hc.Transport = &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool())}
+		// The monitor certificate reads the status and nothing else; the
+		// admin one, which lives days, only in folders without it.
+		cert, ok := pki.Monitor()
+		if !ok {
+			cert = pki.Admin()
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: certs.ClientTLS(cert, pki.RootPool())}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -32,6 +32,9 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "admin" {
 		return pkiAdmin(args[1:])
 	}
+	if len(args) > 0 && args[0] == "monitor" {
+		return pkiMonitor(args[1:])
+	}
 	if len(args) > 0 && args[0] == "revoke" {
 		return pkiRevoke(ctx, args[1:])
 	}
@@ -44,6 +47,7 @@ func runPKI(ctx context.Context, args []string) error {
 			"       xanode pki export-node --pki DIR --id ID --out DIR [--no-issuer] [--no-signer]\n"+
 			"       xanode pki data-signer --root ROOT_DIR --pki DIR\n"+
 			"       xanode pki admin --pki DIR [--lifetime 168h]          re-issue the admin certificate (it lives days)\n"+
+			"       xanode pki monitor --pki DIR [--lifetime 8760h]       re-issue the monitor certificate (status and metrics only)\n"+
 			"       xanode pki revoke --pki DIR (--serial HEX | --cert FILE)... --reason TEXT [--city URL]\n"+
 			"       xanode pki crl --pki DIR --city URL                   hand fleet.crl to the city again")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -76,7 +80,8 @@ func runPKI(ctx context.Context, args []string) error {
 	fmt.Printf("PKI created in %s\n", p.Dir)
 	fmt.Printf("  root CA fingerprint (SHA-256): %s\n", certs.Fingerprint(p.Root))
 	fmt.Printf("  city nodes: %s\n", strings.Join(p.CityNodes(), ", "))
-	fmt.Printf("  admin client certificate: %s, %s\n", certs.AdminCertFile, certs.AdminKeyFile)
+	fmt.Printf("  admin client certificate: %s, %s (lives %v: re-issue with xanode pki admin)\n", certs.AdminCertFile, certs.AdminKeyFile, certs.DefaultAdminLifetime)
+	fmt.Printf("  monitor certificate (probes, metrics scraper): %s, %s\n", certs.MonitorCertFile, certs.MonitorKeyFile)
 	fmt.Printf("Move %s offline: a running city needs every file but that one.\n", certs.RootKeyFile)
 	return nil
 }

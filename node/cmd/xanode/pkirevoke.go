@@ -39,6 +39,29 @@ func pkiAdmin(args []string) error {
 	return nil
 }
 
+// pkiMonitor re-issues the monitor certificate of probes and the metrics
+// scraper (or makes one in a folder from before it existed).
+func pkiMonitor(args []string) error {
+	fs := flag.NewFlagSet("pki monitor", flag.ContinueOnError)
+	dir := fs.String("pki", "", "the PKI folder (it needs the fleet CA key)")
+	lifetime := fs.Duration("lifetime", certs.DefaultCityLifetime, "certificate lifetime")
+	if err := fs.Parse(args); err != nil || *dir == "" || fs.NArg() > 0 || *lifetime <= 0 {
+		fmt.Fprintln(os.Stderr, "usage: xanode pki monitor --pki DIR [--lifetime 8760h]")
+		return errUsage
+	}
+	p, err := certs.Load(*dir)
+	if err != nil {
+		return err
+	}
+	c, err := p.RenewMonitor(*lifetime, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("issued %s: serial %s, valid until %s; it reads /v1/status and /metrics of city nodes, nothing else\n",
+		filepath.Join(*dir, certs.MonitorCertFile), certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
+	return nil
+}
+
 // pkiRevoke adds city-node or admin certificates to the fleet CA's
 // revocation list and, with --city, hands it to the city, which refuses
 // them at every handshake from then on (API and raft port).
