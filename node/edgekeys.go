@@ -83,9 +83,8 @@ func readHexKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// sealPlainKey seals a plain edge.key (and a pending edge.key.next of an
-// interrupted renewal) into edge.key.sealed; the plain file is shredded
-// by finishMigration.
+// sealPlainKey seals a plain edge.key into edge.key.sealed; the plain
+// file is shredded by finishMigration.
 func sealPlainKey(dir string, v *vault.Vault) error {
 	plain, err := os.ReadFile(filepath.Join(dir, edgeKeyFile))
 	if errors.Is(err, os.ErrNotExist) {
