@@ -78,7 +78,10 @@ func (n *Edge) follow(l *liveEdge, communes []string) error {
 	if err := WriteEdgeFiles(n.dir, nil, nil, nil, &id); err != nil {
 		return err
 	}
-	n.keyEvent(keyRekey, "reassigned from "+current+" to "+next)
+	n.mu.Lock()
+	n.rekeyFor = "reassigned from " + current + " to " + next // kept until done, should the signal be lost
+	n.mu.Unlock()
+	n.keyEvent(keyRekey, "")
 	return nil
 }
 

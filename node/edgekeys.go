@@ -412,7 +412,7 @@ const (
 	keyProbe   = iota + 1 // a revocation is suspected: ask the city
 	keyRevoked            // the city named a revocation
 	keyEscrow             // unlocked: escrow the city slot if needed
-	keyRekey              // reassigned: rewrite the store under a new key
+	keyRekey              // reassigned: rewrite the store under a new key (Edge.rekeyFor)
 )
 
 func (n *Edge) keyEvent(kind int, reason string) {
@@ -443,15 +443,26 @@ func (n *Edge) keyLoop(ctx context.Context) {
 			t.Stop()
 		case <-t.C:
 		}
+		n.mu.Lock()
+		why := n.rekeyFor
+		n.mu.Unlock()
 		switch {
 		case ev.kind == keyRevoked:
 			n.revoke(ev.reason)
+		case why != "" && n.Locked().Kind != LockRevoked:
+			done, err := n.rekeyLive(why)
+			if err != nil {
+				n.log.Error("rewriting the store under a new key failed; retrying", "err", err)
+				wait = time.Second
+				continue
+			}
+			n.mu.Lock()
+			if done && n.rekeyFor == why {
+				n.rekeyFor = ""
+			}
+			n.mu.Unlock()
 		case ev.kind == keyProbe:
 			n.probe(ctx)
-		case ev.kind == keyRekey:
-			if err := n.rekeyLive(ev.reason); err != nil {
-				n.log.Error("rewriting the store under a new key failed; the box stays locked until an officer logs in", "err", err)
-			}
 		case n.Locked().Kind == LockRevoked:
 			wait = time.Hour
 			continue
@@ -531,7 +542,7 @@ func escrowCity(ctx context.Context, v *vault.Vault, city *client.Client) error 
 // file is rewritten (edge.Rekey), the new key is recorded, and the edge
 // runs again. The old key is kept beside the new one until the rewrite is
 // in place, so a crash at any point leaves a store the vault opens.
-func (n *Edge) rekeyLive(why string) error {
+func (n *Edge) rekeyLive(why string) (done bool, err error) {
 	n.openMu.Lock()
 	defer n.openMu.Unlock()
 	n.mu.Lock()
@@ -539,23 +550,26 @@ func (n *Edge) rekeyLive(why string) error {
 	if l != nil {
 		n.live, n.lock = nil, LockState{Kind: LockLocked, Reason: why, Since: time.Now()}
 	}
+	closing := n.closing
 	n.mu.Unlock()
-	if l == nil {
-		return nil
+	if closing || l == nil && n.vault.Locked() {
+		return false, nil // done at the next unlock (rekeyFor stays)
 	}
 	start := time.Now()
-	if err := l.stop(); err != nil {
-		return err
+	if l != nil {
+		if err := l.stop(); err != nil {
+			return false, err
+		}
 	}
 	if err := rekeyStore(n.dir, n.vault); err != nil {
-		return err
+		return false, err
 	}
 	if err := n.startLive(); err != nil {
-		return err
+		return false, err
 	}
 	n.log.Info("store rewritten under a new key: the old commune's pages cannot be decrypted any more", "why", why,
 		"took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return true, nil
 }
 
 // rekeyStore rewrites a closed store under a fresh master key.

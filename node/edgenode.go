@@ -114,7 +114,8 @@ type Edge struct {
 	// investigating: an officer opened a revoked box kept with
 	// KeepSlotsOnRevoke; the city's refusals do not lock it again.
 	investigating  bool
-	revokedAtStart bool // revoked.json was there at start
+	revokedAtStart bool   // revoked.json was there at start
+	rekeyFor       string // why the store waits to be rewritten under a new key ("": it does not)
 }
 
 // liveEdge is what runs while the edge is unlocked.

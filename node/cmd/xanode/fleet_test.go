@@ -192,6 +192,9 @@ func TestFleetProcesses(t *testing.T) {
 		es := status(moved)
 		return len(es.Communes) == 1 && es.Communes[0] == "92103" && es.Citizens == uint64(counts["92103"])
 	})
+	if !strings.Contains(moved.proc.out.String(), "store rewritten under a new key") {
+		t.Error("the reassigned box did not rewrite its store under a new key")
+	}
 	var id struct{ Commune string }
 	readJSONFile(t, filepath.Join(moved.dir, "identity.json"), &id)
 	if id.Commune != "92103" {
