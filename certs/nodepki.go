@@ -118,3 +118,36 @@ func (p *PKI) ExportNode(out, id string, withIssuer, withSigner bool) error {
 	}
 	return writeFiles(out, files)
 }
+
+// LoadClient reads what city IT's workstation and probes need from dir: the
+// root and fleet CA certificates, and the admin and monitor certificates
+// with their keys where the folder holds them (at least one). No CA or
+// data-signing key is read or needed, so a laptop carries only these, and
+// losing it loses a certificate that lives days.
+func LoadClient(dir string) (*PKI, error) {
+	p := &PKI{Dir: dir, nodes: map[string]tls.Certificate{}}
+	var err error
+	if p.Root, err = readCert(dir, RootCertFile, nil); err != nil {
+		return nil, err
+	}
+	if p.Fleet, err = readCert(dir, FleetCertFile, p.Root); err != nil {
+		return nil, err
+	}
+	if exists(dir, AdminCertFile) {
+		if p.admin, err = p.readNode(dir, AdminCertFile, AdminKeyFile, AdminID, RoleAdmin); err != nil {
+			return nil, err
+		}
+	}
+	if exists(dir, MonitorCertFile) {
+		if p.monitor, err = p.readNode(dir, MonitorCertFile, MonitorKeyFile, MonitorID, RoleMonitor); err != nil {
+			return nil, err
+		}
+	}
+	if p.admin.Leaf == nil && p.monitor.Leaf == nil {
+		return nil, fmt.Errorf("%w: %s holds neither %s nor %s", ErrMissing, dir, AdminCertFile, MonitorCertFile)
+	}
+	return p, nil
+}
+
+// HasAdmin reports whether the PKI holds the admin certificate.
+func (p *PKI) HasAdmin() bool { return p.admin.Leaf != nil }

@@ -13,6 +13,11 @@
 #     the compose plugin (skipped with a message otherwise), and always the
 #     parse of deploy/run-like-compose.sh --dry-run (services, commands,
 #     depends_on order);
+#   - prometheus/: `promtool check rules alerts.yml` and `promtool check
+#     config prometheus.yml` (its certificate paths pointed at placeholder
+#     files) where promtool is installed (Debian: prometheus), skipped with
+#     a message otherwise; always, that the scrape configuration holds the
+#     monitor certificate and never the admin one;
 #   - the shell scripts parse (bash -n).
 #
 # Exits non-zero on any problem. `deploy/check.sh --run` also runs
@@ -149,6 +154,25 @@ if out=$(bash "$here/run-like-compose.sh" --dry-run 2>&1); then
 else
   bad "run-like-compose.sh --dry-run"
   sed 's/^/      /' <<<"$out"
+fi
+
+# ---- prometheus ---------------------------------------------------------------
+prom=$here/prometheus
+if grep -q 'cert_file: .*/monitor\.crt' "$prom/prometheus.yml" && grep -q 'key_file: .*/monitor\.key' "$prom/prometheus.yml" \
+  && ! grep -Eq '(admin|city-[0-9]+)\.(crt|key)' "$prom/prometheus.yml"; then
+  ok "prometheus.yml scrapes city nodes with the monitor certificate"
+else
+  bad "prometheus.yml must scrape with monitor.crt/monitor.key, never an admin or city-node certificate"
+fi
+if command -v promtool >/dev/null; then
+  check "promtool check rules alerts.yml" sh -c "promtool check rules '$prom/alerts.yml' >/dev/null"
+  mkdir -p "$tmp/prom"
+  cp "$prom/alerts.yml" "$tmp/prom/"
+  touch "$tmp/prom/root.crt" "$tmp/prom/monitor.crt" "$tmp/prom/monitor.key"
+  sed "s#/etc/prometheus/xanode/#$tmp/prom/#" "$prom/prometheus.yml" >"$tmp/prom/prometheus.yml"
+  check "promtool check config prometheus.yml" sh -c "promtool check config '$tmp/prom/prometheus.yml' >/dev/null"
+else
+  skip "promtool check rules/config: no promtool here (Debian package prometheus)"
 fi
 
 for s in "$here/check.sh" "$here/run-like-compose.sh"; do

@@ -2,7 +2,9 @@
 # Runs what deploy/container/compose.yaml runs, as local processes on
 # loopback, and checks that the system comes up: the city cluster forms
 # (three voters, equal applied index and state digest), the population is
-# loaded, and the edge fetches and verifies its signed subset.
+# loaded, the edge enrolls with a one-time token and fetches and verifies
+# its signed subset, and the officer account made at the city logs in at
+# the edge.
 #
 #   bash deploy/run-like-compose.sh            # build, run, check, stop; exit 0 if all is well
 #   bash deploy/run-like-compose.sh --dry-run  # only parse compose.yaml and print the commands
@@ -18,13 +20,19 @@
 #   172.30.89.N (fixed IPs)         127.0.0.N
 #   https://city-N:  (service DNS)  https://127.0.0.1N:
 #   0.0.0.0:  (edge listen)         127.0.0.20:
+#   //localhost:  (the edge's own   //127.0.0.20:
+#     health check)
+#   $$  (compose's literal $)       $
 #   tools image (busybox sh -c)     bash -c
 #
 # The services run one after the other in the order below, which must
 # respect their depends_on; a long-running service with a healthcheck is
-# waited for (its own test, then /readyz over mutual TLS) before the next
+# waited for (its own test, then a city node's /readyz over TLS) before the next
 # one starts. Every wait is bounded. On any failure it prints the failing
-# step's log and exits 1; whatever it started is stopped on exit.
+# step's log and exits 1; whatever it started is stopped on exit. Like
+# compose's health checks, this script reads the city nodes' status with
+# the PKI's monitor certificate (status and metrics only), never the admin
+# one; /readyz needs no certificate.
 #
 # Environment: XANODE_BIN=PATH uses a binary instead of building one;
 # XANODE_KEEP=1 keeps the temporary folder (logs, data) for inspection.
@@ -32,7 +40,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 compose=$repo/deploy/container/compose.yaml
-order=(pki population cards city-1 city-2 city-3 import assign issue officer edge)
+order=(pki population cards city-1 city-2 city-3 import officer enroll edge)
 
 dry_run=0
 case "${1:-}" in
@@ -126,7 +134,8 @@ interpolate() {
 # localize STRING: container paths and addresses to local ones (table above).
 localize() {
   local s=$1 n
-  [[ $s != *'$'* ]] || die "compose.yaml: a command uses \$ (compose would interpolate it): $s"
+  s=${s//'$$'/@DOLLAR@}
+  [[ $s != *'$'* ]] || die "compose.yaml: a command uses a single \$ (compose would interpolate it; write \$\$): $1"
   s=${s//\/usr\/local\/bin\/xanode/@BIN@}
   s=${s//\/pki/@PKI@}
   s=${s//\/data/@DATA@}
@@ -134,10 +143,12 @@ localize() {
   s=${s//172.30.89./127.0.0.}
   for n in 1 2 3 4 5 6 7 8 9; do s=${s//\/\/city-$n:/\/\/127.0.0.1$n:}; done
   s=${s//0.0.0.0:/127.0.0.20:}
+  s=${s//\/\/localhost:/\/\/127.0.0.20:}
   s=${s//@BIN@/$bin}
   s=${s//@PKI@/$tmp\/pki}
   s=${s//@DATA@/$tmp\/data}
   s=${s//@SEED@/$tmp\/seed}
+  s=${s//@DOLLAR@/\$}
   printf '%s' "$s"
 }
 
@@ -235,8 +246,14 @@ wait_for() {
   done
 }
 
-admin_curl() {
-  curl -fsS --max-time 5 --cacert "$tmp/pki/root.crt" --cert "$tmp/pki/admin.crt" --key "$tmp/pki/admin.key" "$@"
+# A city node's /readyz needs no client certificate; /v1/status is read
+# with the monitor certificate, as compose's health checks and a Prometheus
+# scraper do.
+city_curl() {
+  curl -fsS --max-time 5 --cacert "$tmp/pki/root.crt" "$@"
+}
+monitor_curl() {
+  curl -fsS --max-time 5 --cacert "$tmp/pki/root.crt" --cert "$tmp/pki/monitor.crt" --key "$tmp/pki/monitor.key" "$@"
 }
 
 # arg_after FLAG ARGS...: the value following FLAG.
@@ -284,12 +301,12 @@ for svc in "${order[@]}"; do
     [ "${SEQ[0]}" = CMD ] || die "compose.yaml: $svc healthcheck must be exec form [\"CMD\", ...]"
     hc=()
     for a in "${SEQ[@]:1}"; do hc+=("$(localize "$a")"); done
-    wait_for 60 "$svc" "$svc healthcheck" timeout 5 "${hc[@]}"
+    wait_for 120 "$svc" "$svc healthcheck" timeout 5 "${hc[@]}"
   fi
   if [ "${args[0]}" = city ]; then
     api=$(arg_after --api "${args[@]}")
     city_apis+=("$api")
-    wait_for 60 "$svc" "$svc https://$api/readyz" admin_curl -o /dev/null "https://$api/readyz"
+    wait_for 60 "$svc" "$svc https://$api/readyz" city_curl -o /dev/null "https://$api/readyz"
     say "$svc ready"
   elif [ "${args[0]}" = edge ]; then
     edge_addr=$(arg_after --listen "${args[@]}")
@@ -306,7 +323,7 @@ field() { # field NAME JSON: a number or string field of a flat JSON object
 cluster_converged() {
   local api st first="" voters
   for api in "${city_apis[@]}"; do
-    st=$(admin_curl "https://$api/v1/status") || return 1
+    st=$(monitor_curl "https://$api/v1/status") || return 1
     voters=$(field voters "$st") || return 1
     [ "$voters" = "${#city_apis[@]}" ] || return 1
     [ "$(field citizens "$st")" -gt 0 ] || return 1
@@ -341,6 +358,23 @@ card_id=$(grep -o -- '--id [0-9]\{12\}' <<<"${cmd[cards]}" | head -n1 | cut -d' 
 [ -n "$card_id" ] || die "compose.yaml: cannot find --id in the cards command"
 grep -q "\"id\":\"$card_id\"" "$tmp/seed/pop.jsonl" || die "card $card_id is not a resident of the generated population: update the cards service"
 say "card $card_id is a resident of the subset"
+
+# The officer account the officer service made at the city (in raft, not
+# on the box) reached the edge inside the signed bundle: it logs in.
+officer_user=$(grep -o -- '--user [a-z0-9._-]*' <<<"${cmd[officer]}" | head -n1 | cut -d' ' -f2)
+officer_password=""
+while IFS= read -r kv; do
+  [ "${kv%%=*}" = XANODE_PASSWORD ] && officer_password=$(interpolate "${kv#*=}")
+done <<<"${env_of[officer]:-}"
+[ -n "$officer_user" ] && [ -n "$officer_password" ] || die "compose.yaml: cannot find the officer service's --user and XANODE_PASSWORD"
+jar=$tmp/cookies.txt
+csrf=$(curl -fsS --max-time 5 -c "$jar" -b "$jar" "http://$edge_addr/login" | grep -o 'name="csrf" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//') || true
+[ -n "$csrf" ] || die "no login form at http://$edge_addr/login" "$tmp/logs/edge.log"
+login=$(curl -sS --max-time 10 -c "$jar" -b "$jar" -o /dev/null -w '%{http_code} %{redirect_url}' \
+  --data-urlencode "csrf=$csrf" --data-urlencode "next=/" --data-urlencode "user=$officer_user" \
+  --data-urlencode "password=$officer_password" "http://$edge_addr/login") || true
+[[ $login == "303 "* && $login != *"/login"* ]] || die "officer $officer_user (a city account) cannot log in at the edge: $login" "$tmp/logs/edge.log"
+say "officer $officer_user, a city account, logs in at the edge"
 
 # ---- stop: edge first, then the city nodes; each must exit cleanly ---------
 stopping=("${running[@]}")

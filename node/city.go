@@ -126,6 +126,9 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	var presence cityapi.PresenceVerifier // nil without a CSCA store
 	if cfg.CSCA != nil {
 		presence = presenceVerifier{store: func() *trust.Store { return cfg.CSCA }}
+		cfg.Log.Info("proofs of presence are verified against the CSCA trust store", "cscas", cfg.CSCA.Len())
+	} else {
+		cfg.Log.Warn("no CSCA trust store (--csca): this node refuses proofs of presence, so offices reach only their own residents through it")
 	}
 	var issuer cityapi.Issuer // nil unless this node holds the fleet CA key
 	if cfg.PKI.CanIssue() {

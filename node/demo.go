@@ -34,6 +34,9 @@ type DemoConfig struct {
 	Log       *slog.Logger
 	// PushEvery and PullEvery tune the edge's sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
+	// InsecureHTTP and Login: see EdgeConfig.
+	InsecureHTTP bool
+	Login        LoginPolicy
 }
 
 // Demo is a running demo: city nodes, one edge, sample cards.
@@ -70,6 +73,9 @@ const (
 func StartDemo(ctx context.Context, cfg DemoConfig) (*Demo, error) {
 	if cfg.CityNodes != 1 && cfg.CityNodes != 3 {
 		return nil, fmt.Errorf("demo: --city-nodes must be 1 or 3, not %d", cfg.CityNodes)
+	}
+	if err := checkListen(cfg.Listen, false, cfg.InsecureHTTP); err != nil {
+		return nil, fmt.Errorf("demo: %w", err) // the demo serves plain HTTP
 	}
 	if cfg.Commune == "" {
 		cfg.Commune = DemoCommune
@@ -130,6 +136,7 @@ func (d *Demo) start(ctx context.Context) error {
 	d.Edge, err = StartEdge(ctx, EdgeConfig{
 		Dir: filepath.Join(d.Cfg.Dir, "edge"), Listen: d.Cfg.Listen, City: urls,
 		Handler: OfficerUI(d.Cards), PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
+		InsecureHTTP: d.Cfg.InsecureHTTP, Login: d.Cfg.Login,
 	})
 	if err != nil {
 		return err

@@ -240,6 +240,18 @@ func (n *Edge) restoreUIKey() {
 	n.log.Warn("the officer UI's key from the backup is back in place: restart the edge to serve the UI over HTTPS")
 }
 
+// sealedUIHint adds to a refusal of plain HTTP beyond loopback what to do
+// on a box restored from a backup: its UI key is still sealed, so it has
+// no UI certificate to serve HTTPS with until the key is put back.
+func sealedUIHint(dir string, err error) error {
+	if !errors.Is(err, ErrInsecureListen) || !exists(filepath.Join(dir, uiSealedKey)) {
+		return err
+	}
+	return fmt.Errorf("%w. This box was restored from a backup and the officer UI's key (%s) is still sealed: "+
+		"start the edge once on 127.0.0.1 (it unlocks through the city, or log in there): the key is put back at the first unlock, "+
+		"then start it on the office address", err, uiSealedKey)
+}
+
 // backupHandler serves GET /v1/backup to loopback callers only: the
 // archive holds nothing in the clear, but offline guessing of officer
 // passwords against its key slots is no business of the office LAN.

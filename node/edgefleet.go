@@ -24,7 +24,7 @@ func (n *Edge) fleetLoop(ctx context.Context, l *liveEdge) {
 			retry = 0
 		}
 		if leaf := n.cred.get().Leaf; leaf != nil {
-			wait = min(wait, max(time.Until(renewAt(leaf)), time.Second))
+			wait = min(wait, max(renewAt(leaf).Sub(n.clock.Now()), time.Second))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -90,7 +90,7 @@ func (n *Edge) follow(l *liveEdge, communes []string) error {
 // connection presents them, and the city accepts the old one until then.
 func (n *Edge) renewIfDue(ctx context.Context, l *liveEdge) error {
 	leaf := n.cred.get().Leaf
-	if leaf == nil || time.Now().Before(renewAt(leaf)) {
+	if leaf == nil || n.clock.Now().Before(renewAt(leaf)) {
 		return nil
 	}
 	keyPEM, csrPEM, err := certs.NewNodeKey(n.ID.Node)

@@ -249,7 +249,7 @@ func (n *Edge) unlockByCity(ctx context.Context) bool {
 	if err != nil || n.vault.CityEscrowPending() {
 		return false // no city slot the city could open
 	}
-	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key}
+	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime}
 	res, err := u.Unlock(ctx)
 	switch {
 	case err == nil:
@@ -286,27 +286,39 @@ func (n *Edge) setLock(lk LockState) {
 // UnlockOfficer opens the store with an officer's key slot (the login of
 // a locked edge). ErrBadLogin-like failures are vault.ErrNoSlot and
 // vault.ErrWrongKey; the caller checks the password against the account
-// again once the store is open.
-func (n *Edge) UnlockOfficer(user, password string) error {
+// again once the store is open. The slot's key is derived before the
+// edge's unlock lock is taken, through the KDF gate like every password
+// check: a flood of logins on a locked box is refused with edge.ErrBusy
+// instead of queueing behind one another.
+func (n *Edge) UnlockOfficer(ctx context.Context, user, password string) error {
 	if n.current() != nil {
 		return nil
 	}
+	if lk := n.Locked(); lk.Kind == LockRevoked && !(n.cfg.KeepSlotsOnRevoke && n.revokedAtStart) {
+		return fmt.Errorf("edge: revoked by the city (%s): the box stays locked", lk.Reason)
+	}
+	k, err := n.vault.OfficerKEK(ctx, user, password)
+	if err != nil {
+		return err
+	}
+	defer k.Forget()
 	return n.unlockWith("officer "+user, func() error {
-		_, err := n.vault.UnlockOfficer(user, password)
+		_, err := n.vault.UnlockOfficerKey(k)
 		return err
 	})
 }
 
 // officerLoggedIn makes or refreshes the key slot of an officer whose
 // password the store just accepted, so that the officer's login unlocks
-// the box after a reboot, offline.
-func (n *Edge) officerLoggedIn(o edge.Officer, password string) {
+// the box after a reboot, offline. A slot not made now (no turn at the
+// KDF gate) is made at a later login.
+func (n *Edge) officerLoggedIn(ctx context.Context, o edge.Officer, password string) {
 	stamp, err := n.vault.Stamp(o.StampMaterial())
 	if err != nil || n.vault.HasOfficer(o.User, stamp) {
 		return
 	}
-	if err := n.vault.PutOfficer(o.User, stamp, password); err != nil {
-		n.log.Error("making the officer's key slot failed", "user", o.User, "err", err)
+	if err := n.vault.PutOfficer(ctx, o.User, stamp, password); err != nil {
+		n.log.Warn("the officer's key slot was not made; the next login tries again", "user", o.User, "err", err)
 		return
 	}
 	n.log.Info("key slot made for officer", "user", o.User)
@@ -485,7 +497,7 @@ func (n *Edge) probe(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key}
+	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	res, err := u.Probe(ctx)

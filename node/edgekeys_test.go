@@ -109,7 +109,7 @@ func TestUpgradeFolderConvertsAtFirstStart(t *testing.T) {
 	if !vault.Exists(dir) || !exists(filepath.Join(dir, edge.KeyFileName)) {
 		t.Fatal("conversion: want key slots, and the key file kept until a durable slot exists")
 	}
-	if _, err := ui.Authenticate(officer, password); err != nil {
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{edge.KeyFileName, edgeKeyFile} {
@@ -123,10 +123,10 @@ func TestUpgradeFolderConvertsAtFirstStart(t *testing.T) {
 	if lk := e.Locked(); lk.Kind != LockLocked || e.Store() != nil {
 		t.Fatalf("offline restart: %+v", lk)
 	}
-	if _, err := ui.Authenticate(officer, "not the password"); !errors.Is(err, webui.ErrBadLogin) {
+	if _, err := ui.Authenticate(context.Background(), officer, "not the password"); !errors.Is(err, webui.ErrBadLogin) {
 		t.Fatalf("wrong password on a locked box: %v", err)
 	}
-	if _, err := ui.Authenticate(officer, password); err != nil || e.Store() == nil {
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil || e.Store() == nil {
 		t.Fatalf("the officer's login did not open the box: %v", err)
 	}
 	if _, err := e.Store().Subset(); err != nil {
@@ -164,7 +164,7 @@ func TestRevokeDestroysSlots(t *testing.T) {
 		dir, officer, password := upgradeFolder(t)
 		e, ui := startTestEdge(t, dir, nil)
 		e.cfg.KeepSlotsOnRevoke = keep
-		if _, err := ui.Authenticate(officer, password); err != nil {
+		if _, err := ui.Authenticate(context.Background(), officer, password); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
@@ -179,7 +179,7 @@ func TestRevokeDestroysSlots(t *testing.T) {
 		if stamp, _ := ui.AccountStamp(officer); stamp != "" {
 			t.Fatal("a revoked box keeps sessions")
 		}
-		if _, err := ui.Authenticate(officer, password); err == nil {
+		if _, err := ui.Authenticate(context.Background(), officer, password); err == nil {
 			t.Fatal("an officer's login opened a revoked box")
 		}
 		if vault.Exists(dir) != keep || exists(filepath.Join(dir, edgeSealedKey)) != keep {
@@ -193,7 +193,7 @@ func TestRevokeDestroysSlots(t *testing.T) {
 			t.Fatalf("restart of a revoked box: %+v", lk)
 		}
 		// Kept slots let an officer open the box to investigate.
-		if _, err := ui.Authenticate(officer, password); (err == nil) != keep {
+		if _, err := ui.Authenticate(context.Background(), officer, password); (err == nil) != keep {
 			t.Fatalf("keep=%v: officer's login on the restarted revoked box: %v", keep, err)
 		}
 	}

@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/node/vault"
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/metrics"
@@ -76,6 +78,16 @@ type EdgeConfig struct {
 	// city for its slot secret (0: 1 minute).
 	UnlockEvery time.Duration
 	Log         *slog.Logger
+	// InsecureHTTP lets the officer UI be served over plain HTTP on an
+	// address beyond loopback (a box without a UI certificate); every page
+	// then warns. Without it such a Listen is refused (ErrInsecureListen).
+	InsecureHTTP bool
+	// UIHosts are names the officer UI is reached by besides loopback,
+	// the Listen host and the UI certificate's names; requests naming any
+	// other Host are refused (DNS rebinding).
+	UIHosts []string
+	// Login tunes the officer UI's login limits (zero: webui's defaults).
+	Login LoginPolicy
 }
 
 // Edge is a running edge node. It starts locked unless a key slot opens
@@ -116,6 +128,16 @@ type Edge struct {
 	investigating  bool
 	revokedAtStart bool   // revoked.json was there at start
 	rekeyFor       string // why the store waits to be rewritten under a new key ("": it does not)
+
+	login    LoginPolicy
+	insecure bool // plain HTTP beyond loopback: the UI warns on every page
+	// clock is the edge's time, never earlier than the latest city time
+	// seen. It lives with the node, not with the store: locked, it keeps
+	// counting in memory (and hears the city's unlock answers); each time
+	// the store opens it takes the floor saved there, if later, and saves
+	// to it while the store is open.
+	clock *edge.CityClock
+	hlc   *registry.Clock // action times of changes, over clock; kept across locks like it
 }
 
 // liveEdge is what runs while the edge is unlocked.
@@ -124,14 +146,17 @@ type liveEdge struct {
 	store  *edge.Store
 	city   *client.Client
 	dialer *stream.Dialer
+	clock  *edge.CityClock // the node's; saves to store while this runs
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// stop ends the loops, then closes the connections and the store.
+// stop ends the loops (the clock saves its floor once more), then closes
+// the connections and the store. The clock keeps its floor in memory.
 func (l *liveEdge) stop() error {
 	l.cancel()
 	<-l.done
+	l.clock.Unload(l.store)
 	l.city.Close()
 	return l.store.Close()
 }
@@ -211,6 +236,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock := edge.NewCityClock(time.Now, log)
 	if len(cfg.City) > 0 {
 		id.City = cfg.City
 	}
@@ -218,11 +244,14 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if err != nil {
 		return nil, err
 	}
-	if time.Now().After(leaf.NotAfter) {
-		log.Error("the node certificate has expired: the city will refuse this node until it enrolls again; "+
-			"ask city IT for a token (xanode fleet token --commune C --node N), then run "+
-			"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
-			"node", id.Node, "expired", leaf.NotAfter)
+	if err := checkListen(cfg.Listen, ui != nil, cfg.InsecureHTTP); err != nil {
+		return nil, sealedUIHint(cfg.Dir, err)
+	}
+	// The floor saved in the store is not known before the store opens:
+	// here the local clock decides, and the floor again once it opens
+	// (startLive).
+	if clock.Now().After(leaf.NotAfter) {
+		logExpired(log, id.Node, leaf)
 	}
 	var v *vault.Vault
 	if exists(filepath.Join(cfg.Dir, edgeRevoked)) && !vault.Exists(cfg.Dir) {
@@ -233,7 +262,8 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	n := &Edge{ID: id, events: newHub(), log: log, cfg: cfg, done: make(chan struct{}), dir: cfg.Dir,
 		cred: &credential{cert: tls.Certificate{Leaf: leaf}, ui: ui}, roots: roots, certPEM: certPEM,
 		fleetNow: make(chan struct{}, 1), fleetEvery: cfg.FleetEvery, vault: v, keyNow: make(chan keyEvent, 4),
-		lock: LockState{Kind: LockLocked, Since: time.Now()}}
+		lock:  LockState{Kind: LockLocked, Since: clock.Now()},
+		login: cfg.Login, insecure: ui == nil && !loopbackListen(cfg.Listen), clock: clock, hlc: registry.NewClock(clock.Now)}
 	if n.fleetEvery == 0 {
 		n.fleetEvery = 10 * time.Minute
 	}
@@ -254,7 +284,8 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("edge: listen %s: %w", cfg.Listen, err)
 	}
-	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	guard := &hostGuard{next: mux, names: hostNames(cfg.Listen, cfg.UIHosts), ui: n.cred.getUI}
+	n.http = &http.Server{Handler: guard, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	n.runCtx, n.cancel = context.WithCancel(ctx)
 	if ui != nil {
@@ -292,8 +323,18 @@ func (n *Edge) startLive() error {
 	if err != nil {
 		return err
 	}
+	// The clock takes the floor saved in this store (and its bundle's
+	// creation) before anything reads the time against the subset.
+	if err := n.clock.Load(store); err != nil {
+		store.Close()
+		return err
+	}
+	if leaf := pair.Leaf; leaf != nil && !time.Now().After(leaf.NotAfter) && n.clock.Now().After(leaf.NotAfter) {
+		logExpired(n.log, n.ID.Node, leaf) // the local clock is behind the floor: not told at start
+	}
 	l, err := n.newLive(store)
 	if err != nil {
+		n.clock.Unload(store)
 		store.Close()
 		return err
 	}
@@ -331,22 +372,27 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 		return nil, err
 	}
 	city.OnRefused(n.refused)
+	// The city's certificate is checked on the local clock, not on the
+	// edge's time: the city's answers are what corrects a time floor
+	// pushed too far ahead, so a wrong floor must never cut the box off.
+	city.OnCityTime(n.clock.CityTime)
 	progress := newProgress(n.events, n.log)
-	im := &edge.Importer{Store: store, Roots: n.roots, Now: time.Now, Progress: progress}
+	im := &edge.Importer{Store: store, Roots: n.roots, Now: n.clock.Now, Progress: progress}
 	imp := func(ctx context.Context, data []byte) (edge.SubsetInfo, error) {
 		info, err := im.Import(ctx, data)
 		if err == nil {
+			n.clock.AtLeast(info.Created)
 			n.pruneSlots(store) // the bundle may have changed the officer accounts
 		}
 		return info, err
 	}
 	e, err := edge.New(edge.Config{Node: n.ID.Node, Commune: n.commune(), Store: store, City: city,
 		Import: imp, PushEvery: n.cfg.PushEvery, PullEvery: n.cfg.PullEvery, Log: n.log, Notify: n.events.publish,
-		Progress: progress})
+		Progress: progress, Now: n.clock.Now, Clock: n.hlc})
 	if err != nil {
 		return nil, err
 	}
-	l := &liveEdge{edge: e, store: store, city: city, done: make(chan struct{})}
+	l := &liveEdge{edge: e, store: store, city: city, clock: n.clock, done: make(chan struct{})}
 	// The stream to the city: notifications in, telemetry out.
 	l.dialer, err = stream.NewDialer(stream.DialerConfig{URLs: n.ID.City, TLS: n.cred.clientTLS(n.roots), Log: n.log,
 		Telemetry: n.telemetry, TelemetryEvery: n.cfg.TelemetryEvery, OnMessage: n.onMessage})
@@ -356,8 +402,9 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	ctx, cancel := context.WithCancel(n.runCtx)
 	l.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(3)
+	loops.Add(4)
 	go func() { defer loops.Done(); e.Run(ctx) }()
+	go func() { defer loops.Done(); n.clock.Run(ctx) }() // saves the floor in this store, once more when it stops
 	go func() { defer loops.Done(); n.fleetLoop(ctx, l) }()
 	go func() { defer loops.Done(); l.dialer.Run(ctx) }()
 	go func() { loops.Wait(); close(l.done) }()
@@ -401,14 +448,30 @@ func (n *Edge) Locked() LockState {
 	return n.lock
 }
 
+// logExpired tells that the node certificate has expired by the edge's
+// time.
+func logExpired(log *slog.Logger, node string, leaf *x509.Certificate) {
+	log.Error("the node certificate has expired: the city will refuse this node until it enrolls again; "+
+		"ask city IT for a token (xanode fleet token --commune C --node N), then run "+
+		"`xanode edge enroll --data DIR --city URL --token TOKEN` (the outbox and data are kept)",
+		"node", node, "expired", leaf.NotAfter)
+}
+
 // URL is the officer UI's base URL: https when the edge has a UI
 // certificate (enrolled with --ui-host), http otherwise (the demo, a box
-// serving loopback only).
+// serving loopback only). A listener on every address is named by
+// loopback, which works from the box itself.
 func (n *Edge) URL() string {
-	if n.Secure() {
-		return "https://" + n.ln.Addr().String()
+	addr := n.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
 	}
-	return "http://" + n.ln.Addr().String()
+	hostport := net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	if n.Secure() {
+		return "https://" + hostport
+	}
+	return "http://" + hostport
 }
 
 // Secure reports whether the officer UI is served over TLS.
@@ -452,6 +515,10 @@ type EdgeStatus struct {
 	Expires       time.Time `json:"expires,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 	Transfer      *Transfer `json:"transfer,omitempty"`
+	// Time is the edge's time, by which Stale and Frozen (no lookups,
+	// searches or identifications) are decided: its clock, never earlier
+	// than the latest city time it has seen.
+	Time time.Time `json:"time"`
 	// Locked is why the edge is locked (LockLocked, LockRevoked,
 	// LockSuspended); empty when it runs. A locked edge reports nothing
 	// else but its node and commune.
@@ -486,7 +553,8 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 		e := n.Services()
 		if e == nil {
 			lk := n.Locked()
-			json.NewEncoder(w).Encode(EdgeStatus{NodeID: n.ID.Node, Communes: []string{n.commune()}, Locked: lk.Kind, LockReason: lk.Reason})
+			json.NewEncoder(w).Encode(EdgeStatus{NodeID: n.ID.Node, Communes: []string{n.commune()}, Time: n.clock.Now().UTC(),
+				Locked: lk.Kind, LockReason: lk.Reason})
 			return
 		}
 		st, err := e.Status()
@@ -498,7 +566,7 @@ func (n *Edge) statusRoutes(mux *http.ServeMux) {
 			NodeID: st.Node, Communes: []string{st.Commune}, SubsetVersion: st.Subset.Version,
 			Citizens: st.Subset.Count, StateDigest: hex.EncodeToString(st.Subset.Digest[:]),
 			Outbox: st.Queue.Pending, OldestPending: st.Queue.Oldest, LastSynced: st.Queue.LastSynced,
-			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Expires: st.Subset.Expires, LastError: st.LastError,
+			Stale: st.Stale, Frozen: st.Frozen, FreezesAt: st.FreezesAt, Time: st.CheckedAt.UTC(), Expires: st.Subset.Expires, LastError: st.LastError,
 			Transfer: transferOf(e.Progress()),
 		})
 	})

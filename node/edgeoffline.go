@@ -65,7 +65,7 @@ func OpenOffline(ctx context.Context, dir string, u Unlock) (*Opened, error) {
 	if u.TPM != nil && v.Has(vault.KindTPM) && try("TPM", func() error { return v.UnlockTPM(u.TPM) }) {
 		return o, nil
 	}
-	if u.Officer != "" && try("officer "+u.Officer, func() error { _, err := v.UnlockOfficer(u.Officer, u.Password); return err }) {
+	if u.Officer != "" && try("officer "+u.Officer, func() error { _, err := v.UnlockOfficer(ctx, u.Officer, u.Password); return err }) {
 		return o, nil
 	}
 	if !u.NoCity && v.Has(vault.KindCity) && !v.CityEscrowPending() {

@@ -48,6 +48,7 @@ func (n *Edge) telemetry() stream.Telemetry {
 // onMessage acts on what the city says over the stream. Notifications are
 // hints: the loops also run on their timers, so a lost one only delays.
 func (n *Edge) onMessage(m stream.Message) {
+	n.clock.CityTime(m.Time)
 	switch m.Type {
 	case stream.TypeSubset:
 		if e := n.Services(); e != nil {

@@ -50,12 +50,23 @@ type officerUI struct {
 	reads metrics.Counter // card reads by result and assurance or failure
 }
 
+// LoginPolicy is what the officer UI allows of logins (webui.Config);
+// zero fields take webui's defaults.
+type LoginPolicy struct {
+	Help            string        // whom officers call when refused (webui.Config.HelpContact)
+	UserFailures    int           // refused logins per user name in Window
+	AddressFailures int           // refused logins per client address in Window
+	Window          time.Duration // default 15 minutes
+}
+
 // OfficerUI is an EdgeConfig.Handler that serves the officer web UI, with
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
-		a := &officerUI{n: n, cards: cards, hub: n.events, now: time.Now, reads: n.reads}
-		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure()}
+		a := &officerUI{n: n, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
+		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
+			Insecure: n.insecure, HelpContact: n.login.Help, LoginFailures: n.login.UserFailures,
+			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {
 			cfg.Cards = a
 			watchReader(cards, n.events)
@@ -114,14 +125,20 @@ func (a *officerUI) live() (*edge.Edge, *edge.Store, error) {
 // Authenticate checks an officer's password. On a locked edge the
 // officer's key slot is tried first: when it opens, the store opens and
 // the password is then checked against the account as on any login. On
-// success, the officer's key slot is made or refreshed.
-func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
+// success, the officer's key slot is made or refreshed. Every Argon2id
+// run of it (slot and account) goes through the process's one KDF gate:
+// when no turn comes, nothing was checked and the UI asks to retry.
+func (a *officerUI) Authenticate(ctx context.Context, user, password string) (webui.Officer, error) {
 	if a.n.current() == nil {
-		err := a.n.UnlockOfficer(user, password)
-		if errors.Is(err, vault.ErrNoSlot) || errors.Is(err, vault.ErrWrongKey) {
+		err := a.n.UnlockOfficer(ctx, user, password)
+		switch {
+		case errors.Is(err, vault.ErrNoSlot) || errors.Is(err, vault.ErrWrongKey):
 			return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
-		}
-		if err != nil {
+		case errors.Is(err, edge.ErrBusy):
+			return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrBusy, err)
+		case err != nil && ctx.Err() != nil:
+			return webui.Officer{}, err
+		case err != nil:
 			return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrLocked, err)
 		}
 	}
@@ -129,14 +146,17 @@ func (a *officerUI) Authenticate(user, password string) (webui.Officer, error) {
 	if err != nil {
 		return webui.Officer{}, err
 	}
-	o, err := store.Authenticate(user, password)
-	if errors.Is(err, edge.ErrBadLogin) {
+	o, err := store.Authenticate(ctx, user, password)
+	switch {
+	case errors.Is(err, edge.ErrBadLogin):
 		return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
+	case errors.Is(err, edge.ErrBusy):
+		return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrBusy, err)
 	}
 	if err != nil {
 		return webui.Officer{}, err
 	}
-	a.n.officerLoggedIn(o, password)
+	a.n.officerLoggedIn(ctx, o, password)
 	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
 }
 
@@ -185,45 +205,59 @@ func (a *officerUI) DeleteSession(id string) error {
 }
 
 // Lookup writes the audit entry before it reads: a view that fails after
-// the read still counts as a view.
+// the read still counts as a view. A frozen subset is not read at all.
 func (a *officerUI) Lookup(officer, id string) (*registry.Citizen, error) {
 	e, store, err := a.live()
 	if err != nil {
 		return nil, err
 	}
+	if err := e.CheckFrozen(); err != nil {
+		return nil, uiFrozen(err)
+	}
 	if err := store.Audit(a.now(), officer, edge.AuditLookup, id, ""); err != nil {
 		return nil, err
 	}
 	c, err := e.Lookup(id)
-	if errors.Is(err, edge.ErrNotFound) {
+	switch {
+	case errors.Is(err, edge.ErrNotFound):
 		return nil, fmt.Errorf("%w: %s", webui.ErrNotFound, id)
+	case errors.Is(err, edge.ErrFrozen):
+		return nil, uiFrozen(err)
 	}
 	return c, err
+}
+
+// uiFrozen gives a refusal of a frozen subset the meaning the UI knows.
+func uiFrozen(err error) error {
+	if errors.Is(err, edge.ErrFrozen) {
+		return fmt.Errorf("%w: %w", webui.ErrFrozen, err)
+	}
+	return err
 }
 
 // Search finds records by folded name and date of birth through the
 // store's keyed-hash index; the audit names every record returned.
 func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
-	_, store, err := a.live()
+	e, store, err := a.live()
 	if err != nil {
 		return nil, err
 	}
-	found, err := store.Search(q.Name, q.Birth, q.Limit)
+	found, err := e.Search(q.Name, q.Birth, q.Limit)
 	if err != nil {
-		return nil, err
+		return nil, uiFrozen(err)
 	}
 	return found, auditViews(store, a.now(), officer, "search", found)
 }
 
 // Household lists a household's members; each counts as viewed.
 func (a *officerUI) Household(officer, household string) ([]*registry.Citizen, error) {
-	_, store, err := a.live()
+	e, store, err := a.live()
 	if err != nil {
 		return nil, err
 	}
-	members, err := store.Household(household)
+	members, err := e.Household(household)
 	if err != nil {
-		return nil, err
+		return nil, uiFrozen(err)
 	}
 	return members, auditViews(store, a.now(), officer, "household "+household, members)
 }

@@ -16,6 +16,12 @@ var (
 	// ErrBadLogin: unknown user, wrong password or disabled account. The
 	// three are deliberately not told apart.
 	ErrBadLogin = errors.New("webui: wrong user name or password")
+	// ErrFrozen: the box has not reached the city for longer than the
+	// hard limit of its data (Status.Frozen): it serves no record.
+	ErrFrozen = errors.New("webui: the local data is frozen")
+	// ErrBusy: too many password checks are under way; nothing was
+	// checked, and the officer may try again in a few seconds.
+	ErrBusy = errors.New("webui: too many logins at once")
 	// ErrNoCard: the reader holds no card (or lost it mid-read).
 	ErrNoCard = errors.New("webui: no card on the reader")
 	// ErrNoReader: no card reader is attached, or its service (pcscd) is
@@ -60,11 +66,14 @@ type Officer struct {
 // the commune bundle (so it works offline).
 //
 // Authenticate is called concurrently and may be slow (a memory-hard KDF);
-// the UI rate-limits calls per user and address before making them. It
-// returns an error wrapping ErrBadLogin for any refused login; any other
-// error means the accounts could not be checked.
+// the UI counts each call against the user's and the address's limits
+// before making it, and lets each address make only a few at once. It
+// returns an error wrapping ErrBadLogin for any refused login, ErrBusy
+// when it could not get a turn at the KDF soon enough (nothing checked),
+// ctx's error when ctx ended first; any other error means the accounts
+// could not be checked.
 type Officers interface {
-	Authenticate(user, password string) (Officer, error)
+	Authenticate(ctx context.Context, user, password string) (Officer, error)
 }
 
 // Registry is the edge's local data and outbox.
@@ -168,11 +177,11 @@ type Status struct {
 	Stale         bool // the subset expired: data may be out of date
 	// Frozen: the subset is past the hard limit of DESIGN section 6 (by
 	// default 30 days after it was built), so identification decisions
-	// must not rely on it. Frozen implies Stale. The UI then refuses name
-	// searches, shows a card read without comparing it to the local
-	// record, and prints no confirmations; records stay readable by ID,
-	// and changes may still be recorded (the city decides them against
-	// current data).
+	// must not rely on it: the box has not reached the city for that
+	// long. Frozen implies Stale. Lookup, Search and Household then refuse
+	// with ErrFrozen; the UI says why and what to do, shows a card read
+	// without comparing it to the local record, and prints nothing. The
+	// outbox still syncs.
 	Frozen bool
 
 	Pending       int       // changes waiting in the outbox

@@ -84,8 +84,9 @@ func newBrowser(t *testing.T) *browser {
 			if err != nil {
 				return
 			}
-			// Refused forms answer 403 or 422 on purpose; the console reports it.
-			expected := strings.Contains(m.Text, "status of 422") || strings.Contains(m.Text, "status of 403")
+			// Refused forms answer 403, 422 or 429 on purpose; the console reports it.
+			expected := strings.Contains(m.Text, "status of 422") || strings.Contains(m.Text, "status of 403") ||
+				strings.Contains(m.Text, "status of 429")
 			if (m.Type == chromedp.ConsoleError || m.IsException()) && !expected {
 				b.mu.Lock()
 				b.console = append(b.console, m.String())
@@ -172,6 +173,50 @@ func TestBrowser(t *testing.T) {
 	}
 	b.screenshot("16-after-logout")
 
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestBrowserLoginCountdown: a login refused for too many failures counts
+// down live to when it may be tried again, with the submit button held
+// until then, under the CSP (no inline script).
+func TestBrowserLoginCountdown(t *testing.T) {
+	if testing.Short() && os.Getenv("XANODE_REQUIRE_BROWSER") != "1" {
+		t.Skip("browser test skipped in -short mode")
+	}
+	b := newBrowser(t)
+	e := newEnv(t, Config{LoginWindow: 3 * time.Second})
+	for range 5 {
+		e.loginFrom("10.0.0.1", "lan", "sai")
+	}
+	b.do("log in while locked out",
+		chromedp.Navigate(e.ts.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#user")),
+		chromedp.SendKeys(chromedp.CSS("#user"), "lan"),
+		chromedp.SendKeys(chromedp.CSS("#password"), officerPwd),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(".countdown")),
+	)
+	disabled := func() bool {
+		return run(b, "submit state", chromedp.Evaluate[bool](`document.querySelector('button.primary').disabled`))
+	}
+	if !disabled() {
+		t.Error("the submit button is usable during the countdown")
+	}
+	b.screenshot("17-login-countdown")
+	const done = "Bây giờ có thể thử lại."
+	for deadline := time.Now().Add(20 * time.Second); b.text(".countdown") != done; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the countdown shows %q after 20 s of a 3 s wait", b.text(".countdown"))
+		}
+	}
+	if disabled() {
+		t.Error("the submit button stays disabled after the countdown")
+	}
+	if s := b.text(".help"); !strings.Contains(s, "đường dây nóng CNTT") {
+		t.Errorf("whom to call shows %q", s)
+	}
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
 	}

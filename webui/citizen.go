@@ -63,7 +63,8 @@ func (s *Server) citizen(w http.ResponseWriter, r *http.Request, sess session) {
 }
 
 // lookupCitizen reads the path's citizen, answering the request itself
-// (with the home page and a message) when that fails.
+// (with the home page and a message) when that fails, or when the data is
+// frozen: then no record is read at all.
 func (s *Server) lookupCitizen(w http.ResponseWriter, r *http.Request, sess *session) (*registry.Citizen, bool) {
 	l := langOf(r)
 	raw := r.PathValue("id")
@@ -74,13 +75,22 @@ func (s *Server) lookupCitizen(w http.ResponseWriter, r *http.Request, sess *ses
 		s.renderPage(w, r, http.StatusBadRequest, "home", page)
 		return nil, false
 	}
+	page := s.homePage(r, sess)
+	page.LookupID = raw
+	if page.Status != nil && page.Status.Frozen {
+		// The node refuses too (ErrFrozen); the UI does not even ask.
+		page.LookupError = s.frozenMessage(l)
+		s.renderPage(w, r, http.StatusConflict, "home", page)
+		return nil, false
+	}
 	c, err := s.cfg.Registry.Lookup(sess.officer.User, id)
 	if err == nil && c != nil {
 		return c, true
 	}
-	page := s.homePage(r, sess)
-	page.LookupID = raw
 	switch {
+	case errors.Is(err, ErrFrozen):
+		page.LookupError = s.frozenMessage(l)
+		s.renderPage(w, r, http.StatusConflict, "home", page)
 	case errors.Is(err, ErrNotFound) || err == nil:
 		page.LookupError = l.T("lookup.notfound", id)
 		s.renderPage(w, r, http.StatusNotFound, "home", page)

@@ -16,9 +16,20 @@ type Config struct {
 	QR       QR       // nil: no QR form
 	Events   Events   // nil: no live updates; pages show the state when reloaded
 
-	// Secure marks cookies Secure (and gives them the __Host- prefix): set
-	// it whenever the UI is served over TLS.
+	// Secure marks cookies Secure (and gives them the __Host- prefix) and
+	// sends Strict-Transport-Security: set it whenever the UI is served
+	// over TLS.
 	Secure bool
+	// Insecure shows every page with a warning that passwords and records
+	// cross the office network unencrypted: set it when the UI is served
+	// over plain HTTP beyond loopback (xanode edge --insecure-http).
+	Insecure bool
+	// HelpContact says whom an officer should call when the box refuses
+	// them (locked out of logging in, data frozen), e.g. "Chị Hoa (phụ
+	// trách) 0292 3820 123 · CNTT thành phố 1900 1234", shown as written
+	// in every language; "": the catalog's "login.help.default" (the
+	// commune's supervisor or the city IT hotline).
+	HelpContact string
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// Log receives logins, refusals and internal errors; nil: slog.Default().
@@ -27,29 +38,37 @@ type Config struct {
 	// fixed, so that the edge box needs no tzdata).
 	Location *time.Location
 
-	SessionIdle   time.Duration // a session unused this long ends
-	SessionMax    time.Duration // a session ends this long after login, used or not
-	LoginFailures int           // refused logins allowed per user and address in LoginWindow
-	LoginWindow   time.Duration
-	TapTimeout    time.Duration // longest wait for Cards.Tap
-	RecentChanges int           // changes listed on the outbox page
-	SearchResults int           // search results shown; more asks the officer to narrow the search
-	HistoryItems  int           // changes listed in a record's history
-	PingEvery     time.Duration // websocket keep-alive; also how often a live page rechecks its session
+	SessionIdle time.Duration // a session unused this long ends
+	SessionMax  time.Duration // a session ends this long after login, used or not
+	// LoginFailures is how many refused logins a user name may have in
+	// LoginWindow, from any address; AddressFailures how many one client
+	// address may have, for any user names. The address limit is much
+	// looser, so that the officers of an office behind one shared address
+	// do not lock each other out, yet a guesser that rotates user names
+	// is stopped. A try counts from the moment its password check starts.
+	LoginFailures   int
+	AddressFailures int
+	LoginWindow     time.Duration
+	TapTimeout      time.Duration // longest wait for Cards.Tap
+	RecentChanges   int           // changes listed on the outbox page
+	SearchResults   int           // search results shown; more asks the officer to narrow the search
+	HistoryItems    int           // changes listed in a record's history
+	PingEvery       time.Duration // websocket keep-alive; also how often a live page rechecks its session
 }
 
 // DefaultConfig returns the defaults, without dependencies.
 func DefaultConfig() Config {
 	return Config{
-		SessionIdle:   30 * time.Minute,
-		SessionMax:    12 * time.Hour,
-		LoginFailures: 5,
-		LoginWindow:   time.Minute,
-		TapTimeout:    20 * time.Second,
-		RecentChanges: 25,
-		SearchResults: 20,
-		HistoryItems:  20,
-		PingEvery:     30 * time.Second,
+		SessionIdle:     30 * time.Minute,
+		SessionMax:      12 * time.Hour,
+		LoginFailures:   5,
+		AddressFailures: 100,
+		LoginWindow:     15 * time.Minute,
+		TapTimeout:      20 * time.Second,
+		RecentChanges:   25,
+		SearchResults:   20,
+		HistoryItems:    20,
+		PingEvery:       30 * time.Second,
 	}
 }
 
@@ -84,6 +103,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	setInt(&c.LoginFailures, d.LoginFailures)
+	setInt(&c.AddressFailures, d.AddressFailures)
 	setInt(&c.RecentChanges, d.RecentChanges)
 	setInt(&c.SearchResults, d.SearchResults)
 	setInt(&c.HistoryItems, d.HistoryItems)
@@ -115,6 +135,16 @@ func (c Config) Validate() error {
 	}
 	if c.LoginFailures < 0 || c.LoginFailures > 1000 {
 		errs = append(errs, fmt.Errorf("webui: Config.LoginFailures is %d, want 1..1000", c.LoginFailures))
+	}
+	if c.AddressFailures < 0 || c.AddressFailures > 100000 {
+		errs = append(errs, fmt.Errorf("webui: Config.AddressFailures is %d, want 1..100000", c.AddressFailures))
+	}
+	if c.AddressFailures > 0 && c.AddressFailures < c.LoginFailures {
+		errs = append(errs, fmt.Errorf("webui: Config.AddressFailures %d is below LoginFailures %d: one user would lock the whole address out",
+			c.AddressFailures, c.LoginFailures))
+	}
+	if len(c.HelpContact) > 500 {
+		errs = append(errs, fmt.Errorf("webui: Config.HelpContact has %d bytes, want at most 500", len(c.HelpContact)))
 	}
 	for _, n := range []struct {
 		name string

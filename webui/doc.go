@@ -33,14 +33,20 @@
 //	GET  /ws                                   live events (session and same origin only)
 //	GET  /static/{name}                        embedded CSS and JS
 //
-// Roles: see MayRecord. Data past its hard limit (Status.Frozen) stops what
-// would rely on it: name search, the card comparison, printing.
+// Roles: see MayRecord. Data past its hard limit (Status.Frozen: the box
+// has not reached the city for that long) is not read at all: lookups by
+// ID, searches, the card comparison and printing stop, with a message
+// saying why and whom to call (Config.HelpContact).
 //
 // Security: server-side sessions (kept by the node's SessionStore when it
 // offers one, so they survive a restart; ended when the account changes,
 // see AccountStamps) behind an HttpOnly, SameSite=Strict cookie (Secure
 // and __Host- under TLS); a per-session
-// CSRF token on every POST form; login rate limiting per user and address;
-// a strict Content-Security-Policy without inline script or style; pages
-// never cached (office PCs are shared).
+// CSRF token on every POST form; login tries counted before the password
+// is checked, per user name and (more loosely) per address, a few at once
+// per address, ErrBusy answered 503, the refusal counting down live; a
+// strict Content-Security-Policy without inline script or style; HSTS
+// under TLS; a warning on every page when served over plain HTTP on the
+// office network (Config.Insecure); pages never cached (office PCs are
+// shared).
 package webui

@@ -25,7 +25,7 @@ type fakeOfficers struct {
 	authenticate func(user, password string) (Officer, error)
 }
 
-func (f *fakeOfficers) Authenticate(user, password string) (Officer, error) {
+func (f *fakeOfficers) Authenticate(_ context.Context, user, password string) (Officer, error) {
 	return f.authenticate(user, password)
 }
 

@@ -3,9 +3,12 @@ package webui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,7 +106,22 @@ func TestSessionCookie(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
+// loginFrom posts a login as if from addr, straight to the handler (a
+// test server's clients all come from one address).
+func (e *env) loginFrom(addr, user, pwd string) page {
+	e.t.Helper()
+	form := url.Values{"csrf": {"t0ken"}, "user": {user}, "password": {pwd}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: cookieLogin, Value: "t0ken"})
+	req.RemoteAddr = addr + ":40000"
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, req)
+	return page{w.Code, w.Header(), w.Body.String()}
+}
+
+// countingOfficers counts the password checks sampleOfficers makes.
+func countingOfficers() (*fakeOfficers, *atomic.Int32) {
 	var calls atomic.Int32
 	officers := sampleOfficers()
 	inner := officers.authenticate
@@ -111,29 +129,158 @@ func TestLoginRateLimit(t *testing.T) {
 		calls.Add(1)
 		return inner(u, p)
 	}
+	return officers, &calls
+}
+
+func TestLoginRateLimitPerUser(t *testing.T) {
+	officers, calls := countingOfficers()
 	e := newEnv(t, Config{Officers: officers})
-	c := e.client()
-	try := func(user, pwd string) page {
-		return c.post("/login", url.Values{"csrf": {c.get("/login").csrf(t)}, "user": {user}, "password": {pwd}})
-	}
-	for i := 0; i < 5; i++ {
-		try("lan", "sai").wantStatus(t, http.StatusUnauthorized)
+	for i := range 5 {
+		// From five PCs: the user's limit holds across addresses.
+		e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), "lan", "sai").wantStatus(t, http.StatusUnauthorized)
 	}
 	before := calls.Load()
-	p := try("lan", officerPwd)
+	p := e.loginFrom("10.0.0.9", "LAN", officerPwd)
 	p.wantStatus(t, http.StatusTooManyRequests)
-	p.mustContain(t, "Đăng nhập sai quá nhiều lần", "60 giây")
-	if p.header.Get("Retry-After") != "60" {
-		t.Errorf("Retry-After %q", p.header.Get("Retry-After"))
+	p.mustContain(t, "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần", `data-countdown="900"`, ">15:00<",
+		"Nếu quên mật khẩu", "cán bộ phụ trách của xã/phường, hoặc đường dây nóng CNTT của thành phố")
+	if got := p.header.Get("Retry-After"); got != "900" {
+		t.Errorf("Retry-After %q", got)
 	}
 	if calls.Load() != before {
-		t.Error("a rate-limited login still ran Authenticate")
+		t.Error("a rate-limited login still had its password checked")
 	}
-	// Another user on the same PC is not locked out by lan's failures.
-	try("binh", "sai").wantStatus(t, http.StatusUnauthorized)
+	// Another officer on the same PC is not locked out by lan's failures.
+	e.loginFrom("10.0.0.1", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+	e.clock.advance(15*time.Minute - time.Second)
+	p = e.loginFrom("10.0.0.1", "lan", officerPwd)
+	p.wantStatus(t, http.StatusTooManyRequests)
+	p.mustContain(t, `data-countdown="1"`)
+	e.clock.advance(time.Second)
+	e.loginFrom("10.0.0.1", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+}
 
-	e.clock.advance(61 * time.Second)
-	try("lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+// TestLoginRateLimitPerAddress: one office address is allowed many more
+// failures than one user, and then stops every user name from it, but
+// not from another address.
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	e := newEnv(t, Config{HelpContact: "Chị Hoa, 0292 3820 123"})
+	for i := range 20 {
+		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").wantStatus(t, http.StatusUnauthorized)
+	}
+	// Twenty failures of others at the shared address lock nobody out.
+	e.loginFrom("10.0.0.1", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+	for i := 20; i < 100; i++ {
+		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").wantStatus(t, http.StatusUnauthorized)
+	}
+	p := e.loginFrom("10.0.0.1", "hung", officerPwd)
+	p.wantStatus(t, http.StatusTooManyRequests)
+	p.mustContain(t, "Máy này đã đăng nhập sai quá nhiều lần", "Chị Hoa, 0292 3820 123")
+	p.mustNotContain(t, "đường dây nóng")
+	e.loginFrom("10.0.0.2", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+}
+
+// TestLoginCountedBeforeHashing: parallel wrong logins for one user get
+// only LoginFailures password checks between them, however many arrive
+// before the first check ends.
+func TestLoginCountedBeforeHashing(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	officers := &fakeOfficers{authenticate: func(u, p string) (Officer, error) {
+		calls.Add(1)
+		<-release
+		return Officer{}, ErrBadLogin
+	}}
+	e := newEnv(t, Config{Officers: officers})
+	const n = 30
+	codes := make(chan int, n)
+	for i := range n {
+		go func() {
+			p := e.loginFrom(fmt.Sprintf("10.0.1.%d", i), "lan", "sai")
+			codes <- p.status
+		}()
+	}
+	// Every try beyond the five reserved is refused while those five
+	// still wait for their checks.
+	got := map[int]int{}
+	for range n - 5 {
+		got[<-codes]++
+	}
+	close(release)
+	for range 5 {
+		got[<-codes]++
+	}
+	if got[http.StatusTooManyRequests] != n-5 || got[http.StatusUnauthorized] != 5 || calls.Load() != 5 {
+		t.Errorf("statuses %v, %d password checks; want 25×429, 5×401 and 5 checks", got, calls.Load())
+	}
+}
+
+// TestLoginBusy: a login the node could not check for want of a KDF turn
+// is answered 503 with Retry-After and does not count against the user;
+// one address gets only a few logins under way at once.
+func TestLoginBusy(t *testing.T) {
+	busy := true
+	var mu sync.Mutex
+	started := make(chan struct{}, 4)
+	release := make(chan struct{})
+	officers := &fakeOfficers{authenticate: func(u, p string) (Officer, error) {
+		mu.Lock()
+		b := busy
+		mu.Unlock()
+		if b {
+			return Officer{}, fmt.Errorf("%w: no turn", ErrBusy)
+		}
+		if u == "slow" {
+			started <- struct{}{}
+			<-release
+		}
+		return sampleOfficers().authenticate(u, p)
+	}}
+	e := newEnv(t, Config{Officers: officers})
+	for range 10 {
+		p := e.loginFrom("10.0.0.1", "lan", officerPwd)
+		p.wantStatus(t, http.StatusServiceUnavailable)
+		p.mustContain(t, "Hệ thống đang bận", `data-countdown="3"`)
+		p.mustNotContain(t, "Nếu quên mật khẩu")
+		if p.header.Get("Retry-After") != "3" {
+			t.Fatalf("Retry-After %q", p.header.Get("Retry-After"))
+		}
+	}
+	mu.Lock()
+	busy = false
+	mu.Unlock()
+	e.loginFrom("10.0.0.2", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+
+	done := make(chan int, 2)
+	for range 2 {
+		go func() { done <- e.loginFrom("10.0.0.3", "slow", "sai").status }()
+	}
+	<-started
+	<-started
+	e.loginFrom("10.0.0.3", "hung", officerPwd).wantStatus(t, http.StatusServiceUnavailable)
+	e.loginFrom("10.0.0.4", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+	close(release)
+	<-done
+	<-done
+	e.loginFrom("10.0.0.3", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+}
+
+func TestLoginRefusalInEnglish(t *testing.T) {
+	e := newEnv(t, Config{})
+	for range 5 {
+		e.loginFrom("10.0.0.1", "lan", "sai")
+	}
+	form := url.Values{"csrf": {"t0ken"}, "user": {"lan"}, "password": {"sai"}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: cookieLogin, Value: "t0ken"})
+	req.AddCookie(&http.Cookie{Name: cookieLang, Value: "en"})
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, req)
+	p := page{w.Code, w.Header(), w.Body.String()}
+	p.wantStatus(t, http.StatusTooManyRequests)
+	p.mustContain(t, "This account had too many wrong passwords", "You can try again in:", "city IT hotline",
+		`data-done="You can try again now."`)
 }
 
 func TestLogout(t *testing.T) {

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,9 +42,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, sess session) {
 
 // runSearch checks the query, asks the registry and fills the page; it
 // returns the response status.
+
+// frozenMessage tells an officer why a frozen box serves no record and
+// what to do, with whom to call.
+func (s *Server) frozenMessage(l i18n.Lang) string {
+	help := s.cfg.HelpContact
+	if help == "" {
+		help = l.T("login.help.default")
+	}
+	return l.T("frozen.refused", help)
+}
 func (s *Server) runSearch(l i18n.Lang, p *homePage, sess *session) int {
 	if p.Status != nil && p.Status.Frozen {
-		p.SearchError = l.T("search.frozen")
+		p.SearchError = s.frozenMessage(l)
 		return http.StatusConflict
 	}
 	name := registry.FoldName(p.SearchName)
@@ -66,6 +77,10 @@ func (s *Server) runSearch(l i18n.Lang, p *homePage, sess *session) int {
 	dob, _ := registry.ParseDate(birth)
 	n := s.cfg.SearchResults
 	found, err := s.cfg.Registry.Search(sess.officer.User, SearchQuery{Name: name, Birth: dob, Limit: n + 1})
+	if errors.Is(err, ErrFrozen) {
+		p.SearchError = s.frozenMessage(l)
+		return http.StatusConflict
+	}
 	if err != nil {
 		s.log.Error("search failed", "user", sess.officer.User, "err", err)
 		p.SearchError = l.T("search.failed")

@@ -98,33 +98,44 @@ func TestSearchMore(t *testing.T) {
 	c.get("/search?name=nguyen+van+an&birth=1995").wantStatus(t, http.StatusInternalServerError)
 }
 
-// TestFrozen: past the hard limit, the UI refuses name searches and
-// prints, and shows a card read without the verdict that would rely on the
-// local data; records stay readable by ID, with the warning on every page.
+// TestFrozen: past the hard limit (the box has not reached the city for
+// that long), the UI reads no record, by ID or by name, prints nothing,
+// and shows a card read without the verdict that would rely on the local
+// data; every page carries the warning, and the refusals say why and
+// whom to call. A registry that refuses on its own (ErrFrozen) is shown
+// the same way.
 func TestFrozen(t *testing.T) {
 	mem := newMemRegistry(func() time.Time { return testNow })
 	reg := mem.fake()
+	frozen := true
 	reg.status = func() (Status, error) {
-		return Status{Node: "edge-1", Commune: "31117", HasSubset: true, Stale: true, Frozen: true}, nil
+		return Status{Node: "edge-1", Commune: "31117", HasSubset: true, Stale: true, Frozen: frozen}, nil
 	}
-	var searched bool
-	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) { searched = true; return nil, nil }
-	e := newEnv(t, Config{Registry: reg, Cards: &fakeCards{tap: func(context.Context, string) (*Identification, error) {
+	var read bool
+	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) { read = true; return nil, nil }
+	reg.lookup = func(string, string) (*registry.Citizen, error) { read = true; return sampleCitizen(), nil }
+	e := newEnv(t, Config{Registry: reg, HelpContact: "CNTT thành phố 1900 1234", Cards: &fakeCards{tap: func(context.Context, string) (*Identification, error) {
 		return sampleIdentification(sampleCitizen()), nil
 	}}})
 	c := e.client()
 	token := c.login()
 	const banner = `class="banner frozen" role="alert">Dữ liệu của xã đã quá cũ`
-	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/birth"} {
+	for _, path := range []string{"/", "/outbox", "/birth"} {
 		p := c.get(path)
 		p.wantStatus(t, http.StatusOK)
 		p.mustContain(t, banner)
 	}
-	s := c.get("/search?name=nguyen+thi+thu+ha&birth=08/03/1995")
-	s.wantStatus(t, http.StatusConflict)
-	s.mustContain(t, "không được dùng để tìm và xác định công dân")
-	if searched {
-		t.Error("searched frozen data")
+	const why = "Máy này đã quá lâu không kết nối được với thành phố"
+	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995",
+		"/citizen/" + sampleID + "/change/register_temporary"} {
+		p := c.get(path)
+		p.wantStatus(t, http.StatusConflict)
+		p.mustContain(t, banner, why, "tra cứu theo số định danh, tìm kiếm và đối chiếu công dân đều tạm dừng",
+			"CNTT thành phố 1900 1234")
+		p.mustNotContain(t, "Nguyễn Thị Thu Hà")
+	}
+	if read {
+		t.Error("read frozen data")
 	}
 	tap := c.post("/tap", url.Values{"csrf": {token}})
 	tap.mustContain(t, "không được dùng để đối chiếu", "<td>Phong Điền, TP Cần Thơ</td></tr>")
@@ -132,8 +143,23 @@ func TestFrozen(t *testing.T) {
 	pr := c.get("/citizen/" + sampleID + "/print")
 	pr.wantStatus(t, http.StatusConflict)
 	pr.mustContain(t, "không thể in xác nhận")
-	c.get("/citizen/"+sampleID).mustNotContain(t, "/print")
 	c.get("/outbox").mustContain(t, "quá giới hạn cho phép")
+
+	// The registry refuses by itself while the status said nothing yet.
+	frozen = false
+	reg.lookup = func(string, string) (*registry.Citizen, error) {
+		return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen)
+	}
+	reg.search = func(string, SearchQuery) ([]*registry.Citizen, error) {
+		return nil, fmt.Errorf("%w: since 01/03/2026", ErrFrozen)
+	}
+	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995"} {
+		p := c.get(path)
+		p.wantStatus(t, http.StatusConflict)
+		p.mustContain(t, why)
+	}
+	c.get("/citizen/" + sampleID + "?lang=en")
+	c.get("/citizen/"+sampleID).mustContain(t, "This box has not reached the city for too long")
 }
 
 func TestPrint(t *testing.T) {

@@ -147,6 +147,12 @@ func TestSecureCSP(t *testing.T) {
 	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://") || strings.Contains(csp, "ws://") {
 		t.Errorf("TLS CSP %q: want wss only", csp)
 	}
+	if got := p.header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("under TLS, Strict-Transport-Security %q", got)
+	}
+	if got := newEnv(t, Config{}).client().get("/login").header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("over plain HTTP, Strict-Transport-Security %q", got)
+	}
 	// The Host header goes into the CSP only when it looks like a host.
 	for host, want := range map[string]bool{
 		"192.168.1.10:8443": true, "edge.xa-an-cu.local": true, "[fe80::1]:443": true,
@@ -156,6 +162,20 @@ func TestSecureCSP(t *testing.T) {
 			t.Errorf("validHost(%q) = %v, want %v", host, !want, want)
 		}
 	}
+}
+
+// TestInsecureBanner: served over plain HTTP on the office network, every
+// page says that passwords and records cross it in clear, login included.
+func TestInsecureBanner(t *testing.T) {
+	e := newEnv(t, Config{Insecure: true})
+	c := e.client()
+	c.get("/login").mustContain(t, `class="banner insecure"`, "KHÔNG mã hóa")
+	c.login()
+	c.get("/").mustContain(t, `class="banner insecure"`)
+	c.get("/outbox?lang=en")
+	c.get("/outbox").mustContain(t, "UNENCRYPTED")
+	c.get("/citizen/000000000000").mustContain(t, `class="banner insecure"`)
+	newEnv(t, Config{}).client().get("/login").mustNotContain(t, "banner insecure")
 }
 
 func TestLanguageSwitch(t *testing.T) {

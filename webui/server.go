@@ -26,10 +26,12 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	sessions *sessions
-	// Refused logins are limited per user and address, and per address
-	// alone (more loosely) against a guesser that rotates user names.
+	// Login tries are limited per user name, and per client address
+	// (more loosely) against a guesser that rotates user names; underWay
+	// bounds each address's logins in progress.
 	userLimit *limiter
 	ipLimit   *limiter
+	underWay  underWay
 	views     *views
 	assets    *assets
 	upgrader  websocket.Upgrader
@@ -59,7 +61,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log.With("component", "webui"),
 		sessions:  newSessions(cfg),
 		userLimit: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
-		ipLimit:   newLimiter(4*cfg.LoginFailures, cfg.LoginWindow),
+		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
 		quit:      make(chan struct{}),
@@ -152,7 +154,8 @@ func langOf(r *http.Request) i18n.Lang {
 
 // securityHeaders: no inline script or style anywhere, no framing, no
 // sniffing, no referrer (addresses may carry an ID), no caching of pages
-// (an office PC is shared; static assets override this).
+// (an office PC is shared; static assets override this); under TLS, HTTPS
+// only from then on.
 func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
 	connect := "'self'"
 	// Older browsers do not let 'self' cover ws: and wss:; name the host.
@@ -172,6 +175,9 @@ func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if s.cfg.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 // validHost accepts what may stand in a CSP source: a host name or

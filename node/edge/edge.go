@@ -156,8 +156,53 @@ func (e *Edge) PullSoon() {
 	}
 }
 
+// A box that has not reached the city for longer than its hard limit
+// serves no personal data: Lookup, Search and Household refuse with a
+// *FrozenError, like Identify, until a bundle arrives. Its data may be a
+// month out of date, and a box out of contact that long may be out of
+// the office's hands.
+
 // Lookup returns a citizen of the local subset.
-func (e *Edge) Lookup(id string) (*registry.Citizen, error) { return e.cfg.Store.Citizen(id) }
+func (e *Edge) Lookup(id string) (*registry.Citizen, error) {
+	if err := e.CheckFrozen(); err != nil {
+		return nil, err
+	}
+	return e.cfg.Store.Citizen(id)
+}
+
+// Search finds citizens by folded name and date of birth (Store.Search).
+func (e *Edge) Search(name string, birth registry.Date, limit int) ([]*registry.Citizen, error) {
+	if err := e.CheckFrozen(); err != nil {
+		return nil, err
+	}
+	return e.cfg.Store.Search(name, birth, limit)
+}
+
+// Household lists a household's members (Store.Household).
+func (e *Edge) Household(id string) ([]*registry.Citizen, error) {
+	if err := e.CheckFrozen(); err != nil {
+		return nil, err
+	}
+	return e.cfg.Store.Household(id)
+}
+
+// CheckFrozen returns a *FrozenError past the hard limit, and nil before
+// it or without a subset (which holds nobody to serve). Callers that
+// audit before they read ask it first, so that a refused read is not
+// recorded as a view.
+func (e *Edge) CheckFrozen() error {
+	info, err := e.cfg.Store.Subset()
+	switch {
+	case errors.Is(err, ErrNoSubset):
+		return nil
+	case err != nil:
+		return err
+	}
+	if at := e.freezesAt(info); !e.cfg.Now().Before(at) {
+		return &FrozenError{Created: info.Created, Since: at}
+	}
+	return nil
+}
 
 // Draft is what an officer submits; Record turns it into a change.
 type Draft struct {

@@ -255,11 +255,11 @@ func TestOfficers(t *testing.T) {
 	if err := s.PutOfficer("canbo01", "Nguyễn Thị Lan", "officer", "mật khẩu dài"); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := s.Authenticate("canbo01", "mật khẩu dài"); err != nil || o.Name != "Nguyễn Thị Lan" {
+	if o, err := s.Authenticate(context.Background(), "canbo01", "mật khẩu dài"); err != nil || o.Name != "Nguyễn Thị Lan" {
 		t.Fatalf("login: %v %+v", err, o)
 	}
 	for _, bad := range [][2]string{{"canbo01", "sai"}, {"khong-co", "mật khẩu dài"}, {"", ""}} {
-		if _, err := s.Authenticate(bad[0], bad[1]); !errors.Is(err, ErrBadLogin) {
+		if _, err := s.Authenticate(context.Background(), bad[0], bad[1]); !errors.Is(err, ErrBadLogin) {
 			t.Errorf("login %q: %v", bad[0], err)
 		}
 	}

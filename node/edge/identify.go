@@ -11,11 +11,12 @@ import (
 	"github.com/xanode/xanode/node/registry"
 )
 
-// ErrFrozen is what Identify returns past the hard limit; errors.As gives
-// a *FrozenError with the dates.
+// ErrFrozen is what Identify, Lookup, Search and Household return past the
+// hard limit; errors.As gives a *FrozenError with the dates.
 var ErrFrozen = errors.New("edge: local data frozen")
 
-// FrozenError says since when the subset may not back an identification.
+// FrozenError says since when the subset may not be served or back an
+// identification.
 // Its message is for the officer, in Vietnamese, and says what to do.
 type FrozenError struct {
 	Created time.Time // the bundle held was made then
@@ -24,7 +25,7 @@ type FrozenError struct {
 
 func (e *FrozenError) Error() string {
 	return fmt.Sprintf("Dữ liệu dân cư trên máy được cập nhật lần cuối ngày %s và đã quá hạn sử dụng từ ngày %s: "+
-		"không thể đối chiếu để xác thực công dân. Hãy kiểm tra kết nối mạng tới thành phố để cập nhật dữ liệu, "+
+		"không được dùng để tra cứu, tìm kiếm hay đối chiếu xác thực công dân. Hãy kiểm tra kết nối mạng tới thành phố để cập nhật dữ liệu, "+
 		"hoặc báo bộ phận CNTT của thành phố.", e.Created.Local().Format("02/01/2006"), e.Since.Local().Format("02/01/2006"))
 }
 
@@ -37,12 +38,11 @@ func (e *FrozenError) Is(target error) bool { return target == ErrFrozen }
 // (ErrFrozen): the caller shows what the card says without a comparison.
 // Without any subset yet it returns ErrNoSubset.
 func (e *Edge) Identify(id string, chip map[registry.Field]string) (*registry.Citizen, []FieldMatch, error) {
-	info, err := e.cfg.Store.Subset()
-	if err != nil {
+	if _, err := e.cfg.Store.Subset(); err != nil {
 		return nil, nil, err
 	}
-	if at := e.freezesAt(info); !e.cfg.Now().Before(at) {
-		return nil, nil, &FrozenError{Created: info.Created, Since: at}
+	if err := e.CheckFrozen(); err != nil {
+		return nil, nil, err
 	}
 	rec, err := e.cfg.Store.Citizen(id)
 	if err != nil && !errors.Is(err, ErrNotFound) {

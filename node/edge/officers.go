@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
@@ -12,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/argon2"
 
 	"github.com/xanode/xanode/sync/bundle"
 )
@@ -75,7 +75,7 @@ type PasswordHash struct {
 }
 
 // HashPassword hashes a new password with a fresh salt and the edge's
-// Argon2id parameters.
+// Argon2id parameters, through the KDF gate.
 func HashPassword(password string) (PasswordHash, error) {
 	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
 		return PasswordHash{}, fmt.Errorf("edge: the password has %d characters; give at least %d", n, MinPasswordLen)
@@ -84,8 +84,9 @@ func HashPassword(password string) (PasswordHash, error) {
 	if _, err := rand.Read(h.Salt); err != nil {
 		return PasswordHash{}, err
 	}
-	h.Hash = argon2.IDKey([]byte(password), h.Salt, h.Time, h.Memory, h.Threads, argonKeyLen)
-	return h, nil
+	var err error
+	h.Hash, err = Argon2id(context.Background(), []byte(password), h.Salt, h.Time, h.Memory, h.Threads, argonKeyLen)
+	return h, err
 }
 
 // Officer is an account allowed to use the edge's UI.
@@ -173,8 +174,9 @@ func (s *Store) PutOfficerIfAbsent(user, name, role, password string) error {
 }
 
 // Authenticate checks a password. It spends the same work on unknown and
-// disabled users as on known ones.
-func (s *Store) Authenticate(user, password string) (Officer, error) {
+// disabled users as on known ones, through the KDF gate: ErrBusy (or
+// ctx's error) when no turn came, and then nothing was checked.
+func (s *Store) Authenticate(ctx context.Context, user, password string) (Officer, error) {
 	var o *Officer
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -189,7 +191,10 @@ func (s *Store) Authenticate(user, password string) (Officer, error) {
 	if usable {
 		ph = o.PasswordHash
 	}
-	got := argon2.IDKey([]byte(password), ph.Salt, ph.Time, ph.Memory, ph.Threads, uint32(len(ph.Hash)))
+	got, err := Argon2id(ctx, []byte(password), ph.Salt, ph.Time, ph.Memory, ph.Threads, uint32(len(ph.Hash)))
+	if err != nil {
+		return Officer{}, err
+	}
 	if subtle.ConstantTimeCompare(got, ph.Hash) != 1 || !usable {
 		return Officer{}, ErrBadLogin
 	}

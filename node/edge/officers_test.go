@@ -55,7 +55,7 @@ func officerBundle(t *testing.T, p *certs.PKI, from, to uint64, list []bundle.Of
 }
 
 func canLogIn(s *Store, user, password string) bool {
-	_, err := s.Authenticate(user, password)
+	_, err := s.Authenticate(context.Background(), user, password)
 	return err == nil
 }
 
@@ -80,14 +80,14 @@ func TestCityOfficersInstalled(t *testing.T) {
 	if _, err := im.Import(ctx, officerBundle(t, p, 0, 10, []bundle.Officer{hung, lan})); err != nil {
 		t.Fatal(err)
 	}
-	o, err := s.Authenticate("lan", pwLan)
+	o, err := s.Authenticate(context.Background(), "lan", pwLan)
 	if err != nil || o.Source != SourceCity || o.Name != "Trần Thị Lan" {
 		t.Fatalf("city account lan: %+v %v", o, err)
 	}
 	if canLogIn(s, "lan", pwLocal) {
 		t.Fatal("the local account lan survived the city's")
 	}
-	if o, err := s.Authenticate("truong", pwLocal); err != nil || o.Source != SourceLocal {
+	if o, err := s.Authenticate(context.Background(), "truong", pwLocal); err != nil || o.Source != SourceLocal {
 		t.Fatalf("local account truong: %+v %v", o, err)
 	}
 	if err := s.PutOfficer("hung", "Lê Văn Hùng", "officer", pwLocal); !errors.Is(err, ErrCityAccount) {
@@ -234,7 +234,7 @@ func TestPlainOfficersSealedAtOpen(t *testing.T) {
 	}
 
 	s := mustStoreIn(t, dir)
-	o, err := s.Authenticate("canbo01", pwLocal)
+	o, err := s.Authenticate(context.Background(), "canbo01", pwLocal)
 	if err != nil || o.Source != SourceLocal || o.Role != "officer" || o.Name != "Nguyễn Thị Lan" {
 		t.Fatalf("migrated account: %+v %v", o, err)
 	}

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -108,7 +109,7 @@ func TestPurgeThenRekeyLeavesNothingReadable(t *testing.T) {
 	if n, err := s.VerifyAudit(); err != nil || n != 1 {
 		t.Fatalf("audit: %d, %v", n, err)
 	}
-	if _, err := s.Authenticate("canbo01", "mật khẩu dài 123"); err != nil {
+	if _, err := s.Authenticate(context.Background(), "canbo01", "mật khẩu dài 123"); err != nil {
 		t.Fatalf("account after rekey: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -9,12 +10,16 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/xanode/xanode/node/edge"
 )
 
 // Argon2id parameters of officer slots: the ones officer passwords are
 // hashed with (node/edge/officers.go), so a login that unlocks costs what
-// a login costs.
+// a login costs. Every run goes through the process's one gate
+// (edge.Argon2id, edge.KDF), like the password checks of logins: a flood
+// of logins on a locked box is bounded the same way, and a caller that
+// gets no turn gets edge.ErrBusy (or its context's error) with nothing
+// checked.
 const (
 	ArgonTime    = 3
 	ArgonMemory  = 64 << 10 // KiB
@@ -50,37 +55,73 @@ func (v *Vault) Stamp(material []byte) (string, error) {
 	return hex.EncodeToString(m.Sum(nil)[:16]), nil
 }
 
-func officerKEK(password string, s *Slot) []byte {
-	return argon2.IDKey([]byte(password), s.Salt, s.Time, s.Memory, s.Threads, keyLen)
+func officerKEK(ctx context.Context, password string, s *Slot) ([]byte, error) {
+	return edge.Argon2id(ctx, []byte(password), s.Salt, s.Time, s.Memory, s.Threads, keyLen)
+}
+
+// OfficerKey is the key-encryption key of an officer's slot, derived from
+// a password (OfficerKEK) and not yet tried (UnlockOfficerKey).
+type OfficerKey struct {
+	id, stamp string
+	salt, kek []byte
+}
+
+// Forget clears the key.
+func (k *OfficerKey) Forget() { clear(k.kek) }
+
+// OfficerKEK derives the key of user's slot from password: the costly
+// half of UnlockOfficer, which needs no lock of the caller's. It costs
+// one Argon2id hash (64 MiB) through the gate whether the slot exists or
+// not, so that the time of a refused login does not tell which officers
+// hold a slot; ErrNoSlot then tells the two apart for the caller, which
+// must not tell the officer. edge.ErrBusy or ctx's error: no turn came,
+// nothing was tried.
+func (v *Vault) OfficerKEK(ctx context.Context, user, password string) (*OfficerKey, error) {
+	v.mu.Lock()
+	i := v.find(KindOfficer, v.userID(user))
+	var s Slot
+	if i >= 0 {
+		s = v.f.Slots[i]
+	}
+	v.mu.Unlock()
+	if i < 0 {
+		if _, err := officerKEK(ctx, password, &Slot{Salt: make([]byte, 16), Time: ArgonTime, Memory: ArgonMemory, Threads: ArgonThreads}); err != nil {
+			return nil, err
+		}
+		return nil, ErrNoSlot
+	}
+	kek, err := officerKEK(ctx, password, &s) // outside the lock: it takes a while
+	if err != nil {
+		return nil, err
+	}
+	return &OfficerKey{id: s.ID, stamp: s.Stamp, salt: s.Salt, kek: kek}, nil
+}
+
+// UnlockOfficerKey opens the slot k was derived for and returns the
+// slot's stamp, which the caller checks against the account before it
+// lets the officer in.
+func (v *Vault) UnlockOfficerKey(k *OfficerKey) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	i := v.find(KindOfficer, k.id)
+	if i < 0 || !bytes.Equal(v.f.Slots[i].Salt, k.salt) {
+		return "", ErrNoSlot
+	}
+	if err := v.unwrap(i, k.kek); err != nil {
+		return "", err
+	}
+	return k.stamp, nil
 }
 
 // UnlockOfficer opens user's slot with password and returns the slot's
-// stamp, which the caller checks against the account before it lets the
-// officer in. It costs one Argon2id hash (64 MiB) when the slot exists
-// and nothing otherwise: ErrNoSlot tells the two apart for the caller,
-// which must not tell the officer.
-func (v *Vault) UnlockOfficer(user, password string) (string, error) {
-	v.mu.Lock()
-	i := v.find(KindOfficer, v.userID(user))
-	if i < 0 {
-		v.mu.Unlock()
-		// The same work as a slot that exists, so that the time of a
-		// refused login does not tell which officers hold a slot.
-		officerKEK(password, &Slot{Salt: make([]byte, 16), Time: ArgonTime, Memory: ArgonMemory, Threads: ArgonThreads})
-		return "", ErrNoSlot
-	}
-	s := v.f.Slots[i]
-	v.mu.Unlock()
-	kek := officerKEK(password, &s) // outside the lock: it takes a while
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if i = v.find(KindOfficer, s.ID); i < 0 || !bytes.Equal(v.f.Slots[i].Salt, s.Salt) {
-		return "", ErrNoSlot
-	}
-	if err := v.unwrap(i, kek); err != nil {
+// stamp: OfficerKEK, then UnlockOfficerKey.
+func (v *Vault) UnlockOfficer(ctx context.Context, user, password string) (string, error) {
+	k, err := v.OfficerKEK(ctx, user, password)
+	if err != nil {
 		return "", err
 	}
-	return s.Stamp, nil
+	defer k.Forget()
+	return v.UnlockOfficerKey(k)
 }
 
 // HasOfficer reports whether user has a slot made under stamp.
@@ -92,10 +133,16 @@ func (v *Vault) HasOfficer(user, stamp string) bool {
 }
 
 // PutOfficer makes (or remakes) user's slot from the password an officer
-// just logged in with, under the account's stamp, and saves the file.
-func (v *Vault) PutOfficer(user, stamp, password string) error {
+// just logged in with, under the account's stamp, and saves the file. Its
+// Argon2id run goes through the gate: edge.ErrBusy or ctx's error, and no
+// slot made, when no turn came.
+func (v *Vault) PutOfficer(ctx context.Context, user, stamp, password string) error {
 	s := Slot{Kind: KindOfficer, Stamp: stamp, Salt: random(16), Time: ArgonTime, Memory: ArgonMemory, Threads: ArgonThreads}
-	kek := officerKEK(password, &s)
+	kek, err := officerKEK(ctx, password, &s)
+	if err != nil {
+		return err
+	}
+	defer clear(kek)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.dk == nil {
@@ -336,7 +383,7 @@ func (v *Vault) Rotate(master []byte, tpm TPM, citySecret []byte, keepUser, keep
 		if err != nil {
 			return dropped, err
 		}
-		if err := v.PutOfficer(keepUser, stamp, keepPassword); err != nil {
+		if err := v.PutOfficer(context.Background(), keepUser, stamp, keepPassword); err != nil {
 			return dropped, err
 		}
 	}

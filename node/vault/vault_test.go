@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -51,20 +52,20 @@ func wantMaster(t *testing.T, v *Vault, master []byte) {
 
 func TestOfficerSlot(t *testing.T) {
 	v, master := mustCreate(t)
-	if err := v.PutOfficer("canbo01", "s1", "mật khẩu đúng 123"); err != nil {
+	if err := v.PutOfficer(context.Background(), "canbo01", "s1", "mật khẩu đúng 123"); err != nil {
 		t.Fatal(err)
 	}
 	w := reload(t, v)
 	if _, err := w.Master(); !errors.Is(err, ErrLocked) {
 		t.Fatalf("locked Master: %v", err)
 	}
-	if _, err := w.UnlockOfficer("canbo01", "sai mật khẩu"); !errors.Is(err, ErrWrongKey) {
+	if _, err := w.UnlockOfficer(context.Background(), "canbo01", "sai mật khẩu"); !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if _, err := w.UnlockOfficer("canbo02", "mật khẩu đúng 123"); !errors.Is(err, ErrNoSlot) {
+	if _, err := w.UnlockOfficer(context.Background(), "canbo02", "mật khẩu đúng 123"); !errors.Is(err, ErrNoSlot) {
 		t.Fatalf("other user: %v", err)
 	}
-	stamp, err := w.UnlockOfficer("canbo01", "mật khẩu đúng 123")
+	stamp, err := w.UnlockOfficer(context.Background(), "canbo01", "mật khẩu đúng 123")
 	if err != nil || stamp != "s1" {
 		t.Fatalf("unlock: %q, %v", stamp, err)
 	}
@@ -78,7 +79,7 @@ func TestOfficerSlot(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("prune: %d, %v", n, err)
 	}
-	if _, err := reload(t, w).UnlockOfficer("canbo01", "mật khẩu đúng 123"); !errors.Is(err, ErrNoSlot) {
+	if _, err := reload(t, w).UnlockOfficer(context.Background(), "canbo01", "mật khẩu đúng 123"); !errors.Is(err, ErrNoSlot) {
 		t.Fatalf("pruned slot still there: %v", err)
 	}
 }
@@ -166,7 +167,7 @@ func TestRotate(t *testing.T) {
 	v, _ := mustCreate(t)
 	tpm := newFakeTPM()
 	for _, u := range []string{"canbo01", "canbo02"} {
-		if err := v.PutOfficer(u, "s", "mật khẩu "+u); err != nil {
+		if err := v.PutOfficer(context.Background(), u, "s", "mật khẩu "+u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,9 +195,12 @@ func TestRotate(t *testing.T) {
 		t.Fatal("the old slots open the new master")
 	}
 	for name, unlock := range map[string]func(*Vault) error{
-		"officer": func(w *Vault) error { _, err := w.UnlockOfficer("canbo01", "mật khẩu canbo01"); return err },
-		"city":    func(w *Vault) error { return w.UnlockCity(secret) },
-		"tpm":     func(w *Vault) error { return w.UnlockTPM(tpm) },
+		"officer": func(w *Vault) error {
+			_, err := w.UnlockOfficer(context.Background(), "canbo01", "mật khẩu canbo01")
+			return err
+		},
+		"city": func(w *Vault) error { return w.UnlockCity(secret) },
+		"tpm":  func(w *Vault) error { return w.UnlockTPM(tpm) },
 	} {
 		w := reload(t, v)
 		if err := unlock(w); err != nil {
@@ -204,14 +208,14 @@ func TestRotate(t *testing.T) {
 		}
 		wantMaster(t, w, newMaster)
 	}
-	if _, err := reload(t, v).UnlockOfficer("canbo02", "mật khẩu canbo02"); !errors.Is(err, ErrNoSlot) {
+	if _, err := reload(t, v).UnlockOfficer(context.Background(), "canbo02", "mật khẩu canbo02"); !errors.Is(err, ErrNoSlot) {
 		t.Fatalf("dropped officer slot: %v", err)
 	}
 }
 
 func TestDestroy(t *testing.T) {
 	v, _ := mustCreate(t)
-	if err := v.PutOfficer("canbo01", "s", "mật khẩu canbo01"); err != nil {
+	if err := v.PutOfficer(context.Background(), "canbo01", "s", "mật khẩu canbo01"); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Destroy(); err != nil {

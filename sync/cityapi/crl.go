@@ -1,6 +1,8 @@
 package cityapi
 
 import (
+	"bytes"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -46,12 +48,28 @@ func (s *Server) putCRL(w http.ResponseWriter, r *http.Request) {
 		httpError(w, code, "%v", err)
 		return
 	}
+	// Handing over the list the city holds again is a no-op, not a
+	// refusal: `xanode pki crl` may be repeated.
+	if held, err := s.cfg.Cluster.FSM().CRL(); err == nil && bytes.Equal(held, der) {
+		writeJSON(w, http.StatusOK, crlInfo(crl))
+		return
+	}
 	if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCRL, From: callerOf(r).sender(), CRL: der}); err != nil {
-		applyError(w, err) // an older or equal number: 409, the FSM's refusal
+		applyError(w, err) // an older number: 409, the FSM's refusal
 		return
 	}
 	s.log.Warn("fleet CA revocation list applied", "number", crl.Number, "entries", len(crl.RevokedCertificateEntries), "by", callerOf(r).id)
-	s.getCRL(w, r)
+	// This replica may not have applied it yet: answer with the list
+	// that was committed, not with what is read here.
+	writeJSON(w, http.StatusOK, crlInfo(crl))
+}
+
+func crlInfo(crl *x509.RevocationList) CRLInfo {
+	info := CRLInfo{Number: crl.Number.String(), ThisUpdate: crl.ThisUpdate, Serials: []string{}}
+	for _, e := range crl.RevokedCertificateEntries {
+		info.Serials = append(info.Serials, hex.EncodeToString(e.SerialNumber.Bytes()))
+	}
+	return info
 }
 
 func (s *Server) getCRL(w http.ResponseWriter, _ *http.Request) {
@@ -60,17 +78,14 @@ func (s *Server) getCRL(w http.ResponseWriter, _ *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	info := CRLInfo{Serials: []string{}}
-	if der != nil {
-		crl, err := certs.VerifyCRL(der, s.cfg.FleetCA)
-		if err != nil {
-			httpError(w, http.StatusInternalServerError, "the revocation list held: %v", err)
-			return
-		}
-		info.Number, info.ThisUpdate = crl.Number.String(), crl.ThisUpdate
-		for _, e := range crl.RevokedCertificateEntries {
-			info.Serials = append(info.Serials, hex.EncodeToString(e.SerialNumber.Bytes()))
-		}
+	if der == nil {
+		writeJSON(w, http.StatusOK, CRLInfo{Serials: []string{}})
+		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	crl, err := certs.VerifyCRL(der, s.cfg.FleetCA)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "the revocation list held: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, crlInfo(crl))
 }

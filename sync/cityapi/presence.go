@@ -96,12 +96,6 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "proof of presence: challenge %q must be 8 bytes in hex", req.Challenge)
 		return
 	}
-	if req.Challenge != "" {
-		if err := s.cfg.Cluster.FSM().CheckChallenge(c.id, req.Challenge, s.cfg.Now()); err != nil {
-			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
-			return
-		}
-	}
 	v, err := s.cfg.Presence.VerifyPresence(req.Proof, challenge, s.cfg.Now())
 	if err != nil {
 		code := http.StatusBadRequest
@@ -119,6 +113,12 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 	op := &fsm.PresenceOp{Node: c.id, Citizen: v.ID, AA: v.AA, VerifiedBy: s.cfg.Cluster.ID(), Chip: &v.Chip}
 	if v.AA {
 		op.Challenge = req.Challenge
+		// A replay is refused before the log. (A challenge this replica
+		// has not seen yet may be replication lag: the leader decides.)
+		if err := s.cfg.Cluster.FSM().CheckChallenge(c.id, req.Challenge, s.cfg.Now()); errors.Is(err, fsm.ErrChallengeUsed) {
+			httpError(w, http.StatusConflict, "proof of presence refused: %v", err)
+			return
+		}
 	}
 	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindPresence, From: c.sender(), Presence: op})
 	if err != nil {

@@ -101,6 +101,7 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 		return nil, fmt.Errorf("client: GET %s: %w", url, errors.Join(err, context.Cause(ctx)))
 	}
 	defer resp.Body.Close()
+	c.sawDate(resp)
 	total, keep, err := c.startBody(resp, url, tag, have, partial)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,23 @@ type Client struct {
 	sent, received atomic.Uint64 // request and answer body bytes, as on the wire (compressed)
 
 	onRefused atomic.Pointer[func(revoked bool, reason string)] // see OnRefused
+	cityTime  func(time.Time)                                   // see OnCityTime
+}
+
+// OnCityTime has f told the city node's clock, from the Date header of
+// every answer that came over mutual TLS (an answer over plain HTTP, in a
+// development run, proves nothing). The edge keeps the latest as a floor
+// under its own clock. Call it before the first request; f must not block.
+func (c *Client) OnCityTime(f func(time.Time)) { c.cityTime = f }
+
+// sawDate passes on the Date of an answer (see OnCityTime).
+func (c *Client) sawDate(resp *http.Response) {
+	if c.cityTime == nil || resp.TLS == nil {
+		return
+	}
+	if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		c.cityTime(t)
+	}
 }
 
 // Bytes returns the body bytes sent to and received from the city so far
@@ -189,6 +206,7 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 		return nil, fmt.Errorf("client: %s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
+	c.sawDate(resp)
 	c.sent.Add(uint64(len(body)))
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
 	c.received.Add(uint64(len(b)))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -106,5 +107,26 @@ func TestMismatchedOutcomesRefused(t *testing.T) {
 func TestHTTPSRequiredWithTLS(t *testing.T) {
 	if _, err := New([]string{"http://127.0.0.1:7441"}, &tls.Config{}); err == nil {
 		t.Fatal("plain HTTP accepted with a TLS configuration")
+	}
+}
+
+// TestCityTime: the Date of every answer over TLS reaches OnCityTime.
+func TestCityTime(t *testing.T) {
+	calls := 0
+	srv := httptest.NewTLSServer(city(t, &calls))
+	defer srv.Close()
+	tlsCfg := &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	c, err := New([]string{srv.URL}, tlsCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []time.Time
+	c.OnCityTime(func(at time.Time) { seen = append(seen, at) })
+	before := time.Now().Truncate(time.Second)
+	if _, err := c.Push(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Before(before) || seen[0].After(time.Now()) {
+		t.Errorf("city times seen: %v", seen)
 	}
 }

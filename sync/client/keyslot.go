@@ -41,6 +41,10 @@ type Unlocker struct {
 	Roots *x509.CertPool
 	Node  string
 	Key   ed25519.PrivateKey
+	// CityTime, when set, is told the city node's clock from the Date of
+	// each answer to the signed request (a city node verified against
+	// Roots), as Client.OnCityTime is. It must not block.
+	CityTime func(time.Time)
 }
 
 // UnlockResult is the city's answer: the secret, or the state with its
@@ -94,6 +98,11 @@ func (u *Unlocker) once(ctx context.Context, hc *http.Client, base string, probe
 		return UnlockResult{}, fmt.Errorf("client: unlock at %s: %w", base, err)
 	}
 	defer resp.Body.Close()
+	if u.CityTime != nil && resp.TLS != nil {
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			u.CityTime(t)
+		}
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var a wire.UnlockAnswer
 	json.Unmarshal(b, &a)

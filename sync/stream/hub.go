@@ -225,10 +225,14 @@ func (h *Hub) receive(c *edgeConn, b []byte) error {
 	return nil
 }
 
-// encode is the frame of a message the city may send.
+// encode is the frame of a message the city may send, stamped with the
+// city's time unless it carries one.
 func (h *Hub) encode(m Message) ([]byte, error) {
 	if !m.fromCity() {
 		return nil, fmt.Errorf("%w: %q is not a message the city sends", ErrInvalid, m.Type)
+	}
+	if m.Time.IsZero() {
+		m.Time = h.cfg.Now().UTC()
 	}
 	return Encode(m)
 }
@@ -291,7 +295,7 @@ func (h *Hub) queueLocked(c *edgeConn, b []byte) bool {
 // to go. The caller must also refuse the node's future connections.
 func (h *Hub) Kick(node, reason string) int {
 	reason = cleanReason(reason)
-	farewell, err := Encode(Message{Type: TypeRevoked, Reason: reason})
+	farewell, err := h.encode(Message{Type: TypeRevoked, Reason: reason})
 	if err != nil {
 		// cleanReason makes any reason valid, so this is a bug; the close
 		// code still tells the edge.

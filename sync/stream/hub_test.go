@@ -441,3 +441,21 @@ func TestOnConnect(t *testing.T) {
 		t.Fatalf("first message %+v, want the config", m)
 	}
 }
+
+// TestMessagesCarryCityTime: what the city sends carries its clock, which
+// the edge keeps as a floor under its own; a time out of bounds is
+// refused like any bad field.
+func TestMessagesCarryCityTime(t *testing.T) {
+	k := newKit(t)
+	cityNow := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+	c := k.startCity(t, HubConfig{Now: func() time.Time { return cityNow }}, map[string][]string{"edge-a": {"00001"}}, nil)
+	e := k.startEdge(t, "edge-a", []string{c.url}, []string{"00001"}, nil)
+	waitFor(t, "the edge connected", func() bool { return len(c.hub.Connected()) == 1 })
+	c.hub.Notify("00001", Message{Type: TypeSubset, Commune: "00001", Version: 7})
+	if got := e.next(t); !got.Time.Equal(cityNow) {
+		t.Errorf("notification time %v, want the city's %v", got.Time, cityNow)
+	}
+	if err := (&Message{Type: TypeRenew, Time: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)}).Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a message from 1970 passed: %v", err)
+	}
+}

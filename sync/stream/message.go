@@ -70,6 +70,10 @@ type Message struct {
 	Reason    string            `json:"reason,omitempty"`    // TypeRevoked: why, for the edge's log
 	Config    map[string]string `json:"config,omitempty"`    // TypeConfig: settings the city pushes
 	Telemetry *Telemetry        `json:"telemetry,omitempty"` // TypeTelemetry
+	// Time is when the city sent the message, by the city node's clock
+	// (the Hub sets it): the edge keeps the latest city time it saw as a
+	// floor under its own clock. Zero on the edge's messages.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // Telemetry is an edge's health as it samples it. Times are the edge's
@@ -148,6 +152,9 @@ func (m *Message) fromCity() bool {
 func (m *Message) Validate() error {
 	if m.Type == "" || len(m.Type) > maxType || !printableASCII(m.Type) {
 		return fmt.Errorf("%w: type %.40q is not 1 to %d printable ASCII bytes", ErrInvalid, m.Type, maxType)
+	}
+	if !m.Time.IsZero() && (m.Time.Before(minTime) || !m.Time.Before(maxTime)) {
+		return fmt.Errorf("%w: message time %s is not between %d and %d", ErrInvalid, m.Time.Format(time.RFC3339), minTime.Year(), maxTime.Year())
 	}
 	switch m.Type {
 	case TypeSubset:

@@ -18,8 +18,10 @@ var en = map[string]string{
 	"banner.nodata":   "This machine has no population data for the commune yet, so look-ups cannot work. Check the connection to the city.",
 	"banner.stale":    "The commune's data is past its refresh date and may be out of date. Check the connection to the city.",
 
+	"banner.insecure": "Warning: this page is served UNENCRYPTED (HTTP) on the office network, so others on the network can read passwords and citizens' records. Ask city IT to install an HTTPS certificate on this box.",
+
 	"nav.birth":     "Birth",
-	"banner.frozen": "The commune's data is too old, past the allowed limit, so it must NOT be used to identify citizens: name search, card comparison and printed confirmations are stopped. Call technical support to restore the connection to the city.",
+	"banner.frozen": "The commune's data is too old, past the allowed limit, because this box has not reached the city for too long: look-ups, searches, card comparison and printed confirmations are stopped. Check the box's network connection, or call city IT.",
 
 	"search.heading":     "Search by name and date of birth",
 	"search.name":        "Full name",
@@ -33,7 +35,8 @@ var en = map[string]string{
 	"search.name.empty":  "No name entered. Give the family, middle and given name.",
 	"search.birth.empty": "No date of birth entered. Give day/month/year, or the year if that is all the citizen knows.",
 	"search.failed":      "The search cannot run right now. Try again in a few minutes; if it persists, call technical support.",
-	"search.frozen":      "The commune's data is too old to be used to find and identify citizens. Look the citizen up by the ID number on their papers and call technical support.",
+
+	"frozen.refused": "This box has not reached the city for too long (past the allowed limit), so its population data may be wrong and must not be used: look-ups by ID, searches and identification are stopped. Check the box's network cable and Internet connection; once it reaches the city again, the data updates itself and the box works at once. If that does not help, call: %[1]s.",
 
 	"ident.frozen": "The commune's data is too old to compare against: below is only what the chip says. Do not rely on the commune's data to identify this citizen.",
 
@@ -143,10 +146,17 @@ var en = map[string]string{
 	"login.user":        "User name",
 	"login.password":    "Password",
 	"login.submit":      "Log in",
-	"login.limited":     "Too many failed logins. Wait %[1]d seconds, then try again.",
 	"login.empty":       "Enter your user name and password.",
 	"login.bad":         "Wrong user name or password. Check Caps Lock and turn off the Vietnamese input method while typing the password, then try again.",
 	"login.unavailable": "Accounts cannot be checked right now. Try again in a few minutes; if it persists, call technical support.",
+
+	"login.limited.user":    "This account had too many wrong passwords, so it cannot log in for a while, from any computer. Wait until the time below has passed, then try again.",
+	"login.limited.address": "This computer had too many failed logins, so it cannot log in for a while. Wait until the time below has passed, then try again.",
+	"login.busy":            "The system is checking many logins at once. Try again in a few seconds.",
+	"login.retry":           "You can try again in:",
+	"login.retry.done":      "You can try again now.",
+	"login.help":            "If you forgot your password or must log in urgently, call:",
+	"login.help.default":    "your commune's supervisor, or the city IT hotline",
 
 	"error.title":    "Could not be done",
 	"error.home":     "Back to look-up",

@@ -19,8 +19,10 @@ var vi = map[string]string{
 	"banner.nodata":   "Máy này chưa có dữ liệu dân cư của xã nên chưa tra cứu được. Hãy kiểm tra kết nối tới thành phố.",
 	"banner.stale":    "Dữ liệu của xã đã quá hạn cập nhật, thông tin có thể đã cũ. Hãy kiểm tra kết nối tới thành phố.",
 
+	"banner.insecure": "Cảnh báo: trang này đang chạy KHÔNG mã hóa (HTTP) trên mạng của cơ quan, nên mật khẩu và thông tin công dân có thể bị người khác trong mạng đọc trộm. Hãy báo bộ phận CNTT của thành phố để cài chứng chỉ HTTPS cho máy.",
+
 	"nav.birth":     "Khai sinh",
-	"banner.frozen": "Dữ liệu của xã đã quá cũ, vượt giới hạn cho phép, nên KHÔNG được dùng để xác định công dân: tìm kiếm theo tên, đối chiếu thẻ và in xác nhận đều tạm dừng. Hãy báo bộ phận kỹ thuật để khôi phục kết nối tới thành phố.",
+	"banner.frozen": "Dữ liệu của xã đã quá cũ, vượt giới hạn cho phép, vì máy đã quá lâu không kết nối được với thành phố: tra cứu, tìm kiếm, đối chiếu thẻ và in xác nhận đều tạm dừng. Hãy kiểm tra kết nối mạng của máy, hoặc báo bộ phận CNTT của thành phố.",
 
 	"search.heading":     "Tìm theo họ tên và ngày sinh",
 	"search.name":        "Họ và tên",
@@ -34,7 +36,8 @@ var vi = map[string]string{
 	"search.name.empty":  "Chưa nhập họ và tên. Hãy ghi đủ họ, tên đệm và tên.",
 	"search.birth.empty": "Chưa nhập ngày sinh. Hãy ghi ngày/tháng/năm sinh, hoặc năm sinh nếu công dân chỉ nhớ năm.",
 	"search.failed":      "Chưa tìm được lúc này. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
-	"search.frozen":      "Dữ liệu của xã đã quá cũ nên không được dùng để tìm và xác định công dân. Hãy tra cứu theo số định danh trên giấy tờ và báo bộ phận kỹ thuật.",
+
+	"frozen.refused": "Máy này đã quá lâu không kết nối được với thành phố (vượt thời hạn cho phép), nên dữ liệu dân cư trên máy có thể đã sai và không được dùng: tra cứu theo số định danh, tìm kiếm và đối chiếu công dân đều tạm dừng. Hãy kiểm tra dây mạng và kết nối Internet của máy; khi máy kết nối lại, dữ liệu tự cập nhật và máy dùng được ngay. Nếu không được, hãy gọi: %[1]s.",
 
 	"ident.frozen": "Dữ liệu của xã đã quá cũ nên không được dùng để đối chiếu: dưới đây chỉ là thông tin trên chip. Không dựa vào dữ liệu của xã để xác định công dân này.",
 
@@ -144,10 +147,17 @@ var vi = map[string]string{
 	"login.user":        "Tên đăng nhập",
 	"login.password":    "Mật khẩu",
 	"login.submit":      "Đăng nhập",
-	"login.limited":     "Đăng nhập sai quá nhiều lần. Hãy đợi %[1]d giây rồi thử lại.",
 	"login.empty":       "Hãy nhập tên đăng nhập và mật khẩu.",
 	"login.bad":         "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra phím Caps Lock và tắt bộ gõ tiếng Việt khi gõ mật khẩu, rồi thử lại.",
 	"login.unavailable": "Chưa kiểm tra được tài khoản lúc này. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
+
+	"login.limited.user":    "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần nên tạm thời chưa đăng nhập được, trên mọi máy. Hãy đợi hết thời gian dưới đây rồi thử lại.",
+	"login.limited.address": "Máy này đã đăng nhập sai quá nhiều lần nên tạm thời chưa đăng nhập được. Hãy đợi hết thời gian dưới đây rồi thử lại.",
+	"login.busy":            "Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Hãy thử lại sau ít giây.",
+	"login.retry":           "Có thể thử lại sau:",
+	"login.retry.done":      "Bây giờ có thể thử lại.",
+	"login.help":            "Nếu quên mật khẩu hoặc cần đăng nhập gấp, hãy gọi:",
+	"login.help.default":    "cán bộ phụ trách của xã/phường, hoặc đường dây nóng CNTT của thành phố",
 
 	"error.title":    "Không thực hiện được",
 	"error.home":     "Về trang tra cứu",

@@ -19,6 +19,22 @@
     print.focus();
   }
 
+  // A refused login counts down to when it may be tried again; the submit
+  // button waits for it (the server would refuse an earlier try anyway).
+  var count = document.querySelector('[data-countdown]');
+  if (count) {
+    var left = +count.getAttribute('data-countdown');
+    var submit = document.querySelector('form button[type=submit]');
+    var tick = function () {
+      if (submit) { submit.disabled = left > 0; }
+      if (left <= 0) { count.textContent = count.getAttribute('data-done'); return; }
+      count.textContent = Math.floor(left / 60) + ':' + ('0' + left % 60).slice(-2);
+      left--;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
+
   var liveURL = document.body.getAttribute('data-live');
   var notice = document.getElementById('card-notice');
   var conn = document.getElementById('conn');

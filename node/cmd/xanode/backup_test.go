@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,7 +116,27 @@ func TestBackupRestoreProcesses(t *testing.T) {
 		return err == nil && st.AppliedIndex > before.AppliedIndex
 	})
 	file := filepath.Join(c.dir, "city.backup")
-	out := xanode(t, "city", "backup", "--city", c.url(follower), "--pki", c.pki, "--out", file)
+	xanodeFails(t, 1, "xanode pki backup-key", "city", "backup", "--city", c.url(follower), "--pki", c.pki, "--out", file)
+	// City IT's key pair: the private half stays offline, away from the PKI.
+	keys := filepath.Join(c.dir, "offline")
+	xanode(t, "pki", "backup-key", "--out", keys)
+	xanodeFails(t, 1, "already exists", "pki", "backup-key", "--out", keys)
+	if fi, err := os.Stat(filepath.Join(keys, "backup.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup.key: %v %v", fi, err)
+	}
+	// An old-style backup, as the API serves it, before encryption.
+	plain := filepath.Join(c.dir, "plain.backup")
+	resp, err := c.admin.Get(c.url(follower) + "/v1/admin/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainBytes, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("plain backup: %s %v", resp.Status, err)
+	}
+	writeFile(t, plain, string(plainBytes))
+	out := xanode(t, "city", "backup", "--city", c.url(follower), "--pki", c.pki, "--out", file, "--to", filepath.Join(keys, "backup.pub"))
 	index, digest := fieldUint(t, out, "applied_index"), field(t, out, "state_digest")
 	changes := fieldUint(t, out, "changes")
 	if field(t, out, "node") != fmt.Sprintf("city-%d", follower+1) || index <= before.AppliedIndex || len(digest) != 64 ||
@@ -131,18 +152,46 @@ func TestBackupRestoreProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	xanodeFails(t, 1, "already exists", "city", "backup", "--city", c.url(follower), "--pki", c.pki, "--out", file)
+	sealed, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(sealed), "XNSEAL1\n") || !strings.Contains(out, "encrypted_to:  sha256:") {
+		t.Fatalf("the backup file is not sealed (starts %q):\n%s", sealed[:min(len(sealed), 16)], out)
+	}
 	for _, pr := range c.procs {
 		pr.stop(t)
 	}
 
 	id := fmt.Sprintf("city-%d", leader+1)
 	dir := filepath.Join(c.dir, "restored")
-	out = xanode(t, "city", "restore", "--file", file, "--data", dir, "--id", id, "--raft", c.raft[leader], "--api", c.api[leader], "--pki", c.pki)
+	restore := func(file, dir string, extra ...string) []string {
+		return append([]string{"city", "restore", "--file", file, "--data", dir, "--id", id, "--raft", c.raft[leader],
+			"--api", c.api[leader], "--pki", c.pki}, extra...)
+	}
+	key := filepath.Join(keys, "backup.key")
+	xanodeFails(t, 1, "--key backup.key", restore(file, dir)...)
+	other := filepath.Join(c.dir, "other-keys")
+	xanode(t, "pki", "backup-key", "--out", other)
+	xanodeFails(t, 1, "encrypted to another key", restore(file, dir, "--key", filepath.Join(other, "backup.key"))...)
+	cut := filepath.Join(c.dir, "cut.backup")
+	writeFile(t, cut, string(sealed[:len(sealed)*2/3]))
+	xanodeFails(t, 1, "ends early", restore(cut, dir, "--key", key)...)
+	altered := filepath.Join(c.dir, "altered.backup")
+	sealed[len(sealed)/2] ^= 1
+	writeFile(t, altered, string(sealed))
+	xanodeFails(t, 1, "altered", restore(altered, dir, "--key", key)...)
+	xanodeFails(t, 1, "--unencrypted", restore(plain, dir)...)
+	out = xanode(t, restore(plain, filepath.Join(c.dir, "from-plain"), "--unencrypted")...)
+	if fieldUint(t, out, "applied_index") <= before.AppliedIndex {
+		t.Fatalf("restore of an unencrypted backup:\n%s", out)
+	}
+	out = xanode(t, restore(file, dir, "--key", key)...)
 	if fieldUint(t, out, "applied_index") != index || field(t, out, "state_digest") != digest {
 		t.Fatalf("restore:\n%s", out)
 	}
-	xanodeFails(t, 1, "not empty", "city", "restore", "--file", file, "--data", dir, "--id", id, "--raft", c.raft[leader], "--pki", c.pki)
-	xanodeFails(t, 1, "does not name 10.9.9.9", "city", "restore", "--file", file, "--data", filepath.Join(c.dir, "other"),
+	xanodeFails(t, 1, "not empty", "city", "restore", "--file", file, "--key", key, "--data", dir, "--id", id, "--raft", c.raft[leader], "--pki", c.pki)
+	xanodeFails(t, 1, "does not name 10.9.9.9", "city", "restore", "--file", file, "--key", key, "--data", filepath.Join(c.dir, "other"),
 		"--id", id, "--raft", "10.9.9.9:7000", "--pki", c.pki)
 
 	// No --bootstrap: the folder is a cluster already; --join names the

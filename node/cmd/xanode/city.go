@@ -100,9 +100,26 @@ func waitErr(f func() error) <-chan error {
 	return ch
 }
 
+// adminPKI reads the admin certificate and the trust anchors from a PKI
+// folder (no CA key is needed: see certs.LoadClient).
+func adminPKI(dir string) (*certs.PKI, error) {
+	p, err := certs.LoadClient(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasAdmin() {
+		return nil, fmt.Errorf("%s holds no admin certificate (%s): city IT's commands need it (xanode pki admin)", dir, certs.AdminCertFile)
+	}
+	if time.Now().After(p.Admin().Leaf.NotAfter) {
+		return nil, fmt.Errorf("the admin certificate in %s expired on %s: issue a new one with xanode pki admin --pki DIR (it lives %v)",
+			dir, p.Admin().Leaf.NotAfter.Format(time.DateOnly), certs.DefaultAdminLifetime)
+	}
+	return p, nil
+}
+
 // adminClient is an HTTPS client with the PKI's admin certificate.
 func adminClient(pkiDir string) (*http.Client, error) {
-	pki, err := certs.Load(pkiDir)
+	pki, err := adminPKI(pkiDir)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/certs/seal"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 )
@@ -24,14 +25,19 @@ func cityBackup(ctx context.Context, args []string) error {
 	url := fs.String("city", "", "API URL of a city node (any node, leader or not)")
 	pkiDir := fs.String("pki", "", "PKI folder holding the admin certificate")
 	out := fs.String("out", "", "backup file to write (must not exist)")
+	to := fs.String("to", "", "public backup key the file is encrypted to (default: backup.pub in the PKI folder; see xanode pki backup-key)")
 	if err := fs.Parse(args); err != nil || *url == "" || *pkiDir == "" || *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: xanode city backup --city URL --pki DIR --out FILE")
+		fmt.Fprintln(os.Stderr, "usage: xanode city backup --city URL --pki DIR --out FILE [--to backup.pub]")
 		return errUsage
 	}
 	if _, err := os.Stat(*out); err == nil {
 		return fmt.Errorf("%s already exists: choose a new file name (a backup never overwrites another)", *out)
 	}
-	pki, err := certs.Load(*pkiDir)
+	recipient, recipientFile, err := backupRecipient(*to, *pkiDir)
+	if err != nil {
+		return err
+	}
+	pki, err := adminPKI(*pkiDir)
 	if err != nil {
 		return err
 	}
@@ -53,16 +59,20 @@ func cityBackup(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s answered %s: %s", *url, resp.Status, strings.TrimSpace(string(b)))
 	}
 
-	// The file is written and checked in one pass (what the node sent is
-	// decompressed and its checksum compared), and takes its name only
-	// once whole.
+	// The file is encrypted, written and checked in one pass (what the
+	// node sent is decompressed and its checksum compared), and takes its
+	// name only once whole. The plaintext never touches the disk.
 	tmp, err := os.CreateTemp(filepath.Dir(*out), filepath.Base(*out)+".*.partial")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	body := io.TeeReader(resp.Body, tmp)
+	sealed, err := seal.NewWriter(tmp, recipient, backupContent)
+	if err != nil {
+		return err
+	}
+	body := io.TeeReader(resp.Body, sealed)
 	br, err := cluster.NewBackupReader(body)
 	if err != nil {
 		return err
@@ -71,7 +81,10 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err := br.WriteState(io.Discard); err != nil {
 		return fmt.Errorf("the backup from %s does not check: %w", *url, err)
 	}
-	if _, err := io.Copy(tmp, resp.Body); err != nil {
+	if _, err := io.Copy(sealed, resp.Body); err != nil {
+		return err
+	}
+	if err := sealed.Close(); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -95,6 +108,7 @@ func cityBackup(ctx context.Context, args []string) error {
 	printHeader(h)
 	fmt.Printf("file_bytes:    %d\n", fi.Size())
 	fmt.Printf("sha256:        %s\n", br.Checksum())
+	fmt.Printf("encrypted_to:  %s (%s)\n", seal.Fingerprint(recipient), recipientFile)
 	return nil
 }
 
@@ -139,9 +153,11 @@ func cityRestore(args []string) error {
 	raftAddr := fs.String("raft", "", "raft address other nodes will dial: the node's --raft-advertise, or its --raft")
 	apiAddr := fs.String("api", "", "API address the node will use (only checked against its certificate and printed)")
 	pkiDir := fs.String("pki", "", "PKI folder the node will run with")
+	keyFile := fs.String("key", "", "private backup key (backup.key, kept offline by city IT) that opens the encrypted backup")
+	unencrypted := fs.Bool("unencrypted", false, "accept a backup of an older xanode, written unencrypted")
 	above := fs.Uint64("above", 0, "continue raft indexes above this one if higher than the backup's: the highest applied_index\nor subset_version seen after the backup was taken (edges keep versions from the lost history)")
 	if err := fs.Parse(args); err != nil || *file == "" || *dir == "" || *id == "" || *raftAddr == "" || *pkiDir == "" || fs.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: xanode city restore --file FILE --data DIR --id ID --raft ADDR [--api ADDR] --pki DIR [--above INDEX]")
+		fmt.Fprintln(os.Stderr, "usage: xanode city restore --file FILE --key backup.key --data DIR --id ID --raft ADDR [--api ADDR] --pki DIR [--above INDEX] [--unencrypted]")
 		return errUsage
 	}
 	pki, err := certs.LoadNode(*pkiDir, *id)
@@ -160,8 +176,12 @@ func cityRestore(args []string) error {
 		return err
 	}
 	defer f.Close()
+	backup, err := openBackup(f, *keyFile, *unencrypted)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
 	start := time.Now()
-	res, err := cluster.Restore(f, cluster.RestoreConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, Above: *above})
+	res, err := cluster.Restore(backup, cluster.RestoreConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, Above: *above})
 	if err != nil {
 		return err
 	}

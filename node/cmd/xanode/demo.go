@@ -24,6 +24,8 @@ func runDemo(ctx context.Context, args []string) error {
 	commune := fs.String("commune", node.DemoCommune, "commune to generate and serve")
 	citizens := fs.Int("citizens", node.DemoCitizens, "population size generated on first start")
 	verbose := fs.Bool("v", false, "log at debug level")
+	insecure := fs.Bool("insecure-http", false, "allow a --listen beyond loopback (the demo serves plain HTTP; every page warns)")
+	login := loginFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -42,7 +44,7 @@ func runDemo(ctx context.Context, args []string) error {
 	start := time.Now()
 	d, err := node.StartDemo(ctx, node.DemoConfig{
 		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens,
-		Log: log,
+		Log: log, InsecureHTTP: *insecure, Login: *login,
 	})
 	if err != nil {
 		return err

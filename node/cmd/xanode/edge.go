@@ -49,6 +49,9 @@ func runEdge(ctx context.Context, args []string) error {
 	useTPM := fs.Bool("tpm", false, "seal a key slot to the box's TPM 2.0 ("+"/dev/tpmrm0, through systemd-creds) and open it at start, so the box starts unattended offline")
 	keepSlots := fs.Bool("keep-slots-on-revoke", false, "when the city revokes the box, lock but keep the key slots (to investigate a box revoked by mistake)")
 	unlockEvery := fs.Duration("unlock-every", 0, "longest wait between a locked box's requests to the city for its key slot secret (0: 1m)")
+	insecure := fs.Bool("insecure-http", false, "serve the officer UI over plain HTTP on an address beyond loopback, without a UI certificate\n(passwords and records cross the office network in clear; every page warns)")
+	uiHosts := fs.String("ui-host", "", "further names or addresses the officer UI is reached by, comma separated; requests naming\nany other Host are refused (besides loopback, the --listen host and the UI certificate's names)")
+	login := loginFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -66,8 +69,13 @@ func runEdge(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeCards()
+	var hosts []string
+	if *uiHosts != "" {
+		hosts = strings.Split(*uiHosts, ",")
+	}
 	cfg := node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
-		PullEvery: *pullEvery, FleetEvery: *fleetEvery, KeepSlotsOnRevoke: *keepSlots, UnlockEvery: *unlockEvery}
+		PullEvery: *pullEvery, FleetEvery: *fleetEvery, KeepSlotsOnRevoke: *keepSlots, UnlockEvery: *unlockEvery,
+		InsecureHTTP: *insecure, UIHosts: hosts, Login: *login}
 	if *useTPM {
 		t, err := vault.DetectTPM()
 		if err != nil {
@@ -86,6 +94,16 @@ func runEdge(ctx context.Context, args []string) error {
 	fmt.Printf("edge %s serving commune %s at %s/ (%s)\n", e.ID.Node, e.ID.Commune, e.URL(), state)
 	<-ctx.Done()
 	return e.Close()
+}
+
+// loginFlags declares the officer UI's login settings on fs.
+func loginFlags(fs *flag.FlagSet) *node.LoginPolicy {
+	var p node.LoginPolicy
+	fs.StringVar(&p.Help, "help-contact", "", "whom officers should call when the box refuses them (locked out, data frozen), shown as written, e.g.\n\"Chị Hoa (phụ trách) 0292 3820 123; CNTT thành phố 1900 1234\" (default: the commune's supervisor or the city IT hotline)")
+	fs.IntVar(&p.UserFailures, "login-failures", 0, "refused logins allowed per user name, from any address, in --login-window (0: 5)")
+	fs.IntVar(&p.AddressFailures, "address-failures", 0, "refused logins allowed per client address, for any user names, in --login-window (0: 100)")
+	fs.DurationVar(&p.Window, "login-window", 0, "window of the login limits (0: 15m)")
+	return &p
 }
 
 // edgeCards is the officer UI's card reader: emulated cards, a PC/SC
@@ -159,7 +177,7 @@ func edgeOfficerAdd(ctx context.Context, args []string) error {
 	if err := st.PutOfficer(*user, *name, *role, password); err != nil {
 		return err
 	}
-	fmt.Printf("officer %s (%s) can now log in; the first login makes the officer's key slot\n", *user, *role)
+	fmt.Printf("officer %s (%s) can now log in on this box (the first login makes the officer's key slot); as a local (break-glass) account its changes go to review at the city unless city IT makes the same account there (xanode fleet officer add)\n", *user, *role)
 	return nil
 }
 

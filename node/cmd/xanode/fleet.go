@@ -214,7 +214,7 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 		if err := json.Unmarshal(out, &tr); err != nil {
 			return err
 		}
-		fmt.Printf("token for %s (commune %s), usable once until %s:\n\n  %s\n\non the edge box run:\n  xanode edge enroll --data /var/lib/xanode --city %s --token %s\n",
+		fmt.Printf("token for %s (commune %s), usable once until %s:\n\n  %s\n\non the edge box run:\n  xanode edge enroll --data /var/lib/xanode/edge --city %s --token %s\n",
 			tr.Node, tr.Commune, tr.Expires.Local().Format(time.RFC3339), tr.Token, base, tr.Token)
 		return nil
 	case args[0] == "nodes" && len(args) == 1:

@@ -33,7 +33,7 @@ func fleetUI(ctx context.Context, city, pkiDir string, args []string) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--listen %s: the fleet UI serves loopback only (it acts with the admin certificate); use an SSH tunnel to reach it from elsewhere", *listen)
 	}
-	pki, err := certs.Load(pkiDir)
+	pki, err := adminPKI(pkiDir)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -55,7 +56,7 @@ func runHealth(ctx context.Context, args []string) error {
 			fmt.Fprintln(os.Stderr, "xanode health: an https node (a city node) needs --pki: its root checks the node, its monitor certificate reads the status")
 			return errUsage
 		}
-		pki, err := certs.Load(*pkiDir)
+		pki, err := certs.LoadClient(*pkiDir)
 		if err != nil {
 			return err
 		}
@@ -65,7 +66,10 @@ func runHealth(ctx context.Context, args []string) error {
 		if !ok {
 			cert = pki.Admin()
 		}
-		hc.Transport = &http.Transport{TLSClientConfig: certs.ClientTLS(cert, pki.RootPool())}
+		// Any server the city root vouches for: a city node, or an edge
+		// serving its officer UI with a certificate from the fleet CA.
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13,
+			RootCAs: pki.RootPool(), Certificates: []tls.Certificate{cert}}}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

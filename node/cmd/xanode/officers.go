@@ -98,13 +98,9 @@ func officerList(ctx context.Context, hc *http.Client, base string, args []strin
 		fmt.Fprintln(os.Stderr, officerUsage)
 		return errUsage
 	}
-	out, err := get(ctx, hc, base+"/v1/admin/officers?commune="+url.QueryEscape(*commune))
+	list, err := getOfficers(ctx, hc, base, *commune)
 	if err != nil {
 		return err
-	}
-	var list cityapi.OfficerList
-	if err := json.Unmarshal(out, &list); err != nil {
-		return fmt.Errorf("officer list from %s: %w", base, err)
 	}
 	fmt.Printf("commune %s, subset version %d: %d accounts\n", list.Commune, list.SubsetVersion, len(list.Officers))
 	fmt.Printf("%-20s %-10s %-8s %-20s %-20s %s\n", "USER", "ROLE", "STATE", "CHANGED", "BY", "NAME")
@@ -116,6 +112,19 @@ func officerList(ctx context.Context, hc *http.Client, base string, args []strin
 		fmt.Printf("%-20s %-10s %-8s %-20s %-20s %s\n", o.User, o.Role, state, o.Changed.Local().Format(time.DateTime), o.By, o.Name)
 	}
 	return nil
+}
+
+// getOfficers reads a commune's accounts from the city.
+func getOfficers(ctx context.Context, hc *http.Client, base, commune string) (*cityapi.OfficerList, error) {
+	out, err := get(ctx, hc, base+"/v1/admin/officers?commune="+url.QueryEscape(commune))
+	if err != nil {
+		return nil, err
+	}
+	var list cityapi.OfficerList
+	if err := json.Unmarshal(out, &list); err != nil {
+		return nil, fmt.Errorf("officer list from %s: %w", base, err)
+	}
+	return &list, nil
 }
 
 func postOfficer(ctx context.Context, hc *http.Client, base string, req cityapi.OfficerRequest) (*cityapi.OfficerList, error) {

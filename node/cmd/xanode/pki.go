@@ -41,6 +41,9 @@ func runPKI(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "crl" {
 		return pkiCRL(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "backup-key" {
+		return pkiBackupKey(args[1:])
+	}
 	if len(args) == 0 || args[0] != "init" {
 		fmt.Fprintln(os.Stderr, "usage: xanode pki init --out DIR [--city-nodes city-1,city-2,city-3] [--hosts h1,h2]\n"+
 			"       xanode pki issue-node --pki DIR --id ID [--hosts h1,h2] [--replace]\n"+
@@ -49,7 +52,8 @@ func runPKI(ctx context.Context, args []string) error {
 			"       xanode pki admin --pki DIR [--lifetime 168h]          re-issue the admin certificate (it lives days)\n"+
 			"       xanode pki monitor --pki DIR [--lifetime 8760h]       re-issue the monitor certificate (status and metrics only)\n"+
 			"       xanode pki revoke --pki DIR (--serial HEX | --cert FILE)... --reason TEXT [--city URL]\n"+
-			"       xanode pki crl --pki DIR --city URL                   hand fleet.crl to the city again")
+			"       xanode pki crl --pki DIR --city URL                   hand fleet.crl to the city again\n"+
+			"       xanode pki backup-key --out DIR                        the key pair city backups are encrypted to")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return flag.ErrHelp
 		}
@@ -114,11 +118,15 @@ func pkiIssueNode(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *hosts == "" {
+		fmt.Fprintln(os.Stderr, "note: no --hosts: the certificate names 127.0.0.1, ::1 and localhost only; other nodes and edges reach the node only by a name or address in it")
+	}
 	c, err := p.AddCityNode(*id, splitList(*hosts), *lifetime, *replace, time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Printf("issued %s/nodes/%s.crt (valid until %s; hosts %s)\ncopy the PKI folder to the new node and start it with --join\n",
+	pkiLog(*dir, "issued city node %s serial %s until %s", *id, certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
+	fmt.Printf("issued %s/nodes/%s.crt (valid until %s; hosts %s)\nwrite the node's own folder with xanode pki export-node --pki DIR --id ID --out DIR2, copy DIR2 to it and start it with --join\n",
 		*dir, *id, c.TLS.Leaf.NotAfter.Format(time.RFC3339), strings.Join(append(c.TLS.Leaf.DNSNames, ipStrings(c)...), ", "))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,6 +34,7 @@ func pkiAdmin(args []string) error {
 	if err != nil {
 		return err
 	}
+	pkiLog(*dir, "issued admin serial %s until %s", certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
 	fmt.Printf("issued %s: serial %s, valid until %s\nthe previous one (serial %s) stays valid until %s unless revoked:\n  xanode pki revoke --pki %s --serial %s --city URL\n",
 		filepath.Join(*dir, certs.AdminCertFile), certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339),
 		certs.Serial(old), old.NotAfter.Format(time.RFC3339), *dir, certs.Serial(old))
@@ -57,6 +59,7 @@ func pkiMonitor(args []string) error {
 	if err != nil {
 		return err
 	}
+	pkiLog(*dir, "issued monitor serial %s until %s", certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
 	fmt.Printf("issued %s: serial %s, valid until %s; it reads /v1/status and /metrics of city nodes, nothing else\n",
 		filepath.Join(*dir, certs.MonitorCertFile), certs.Serial(c.TLS.Leaf), c.TLS.Leaf.NotAfter.Format(time.RFC3339))
 	return nil
@@ -99,11 +102,7 @@ func pkiRevoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logLine := fmt.Sprintf("%s revoked %s: %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(serials, ","), *reason)
-	if f, err := os.OpenFile(filepath.Join(*dir, certs.CRLFile+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
-		f.WriteString(logLine)
-		f.Close()
-	}
+	pkiLog(*dir, "revoked %s: %s", strings.Join(serials, ","), *reason)
 	fmt.Printf("%s now revokes %s\n", filepath.Join(*dir, certs.CRLFile), strings.Join(serials, ", "))
 	if *city == "" {
 		fmt.Println("hand it to the city with: xanode pki crl --pki " + *dir + " --city URL")
@@ -143,4 +142,22 @@ func uploadCRL(ctx context.Context, dir, city string, der []byte) error {
 	}
 	fmt.Printf("the city enforces revocation list %s (%d certificates) at every handshake\n", info.Number, len(info.Serials))
 	return nil
+}
+
+// pkiLogFile is the PKI folder's record of what `xanode pki` issued and
+// revoked, for the auditor: one line per act, appended.
+const pkiLogFile = "pki.log"
+
+// pkiLog appends a line to the PKI folder's log; a failure to write it is
+// said, not fatal (the act itself is done).
+func pkiLog(dir, format string, args ...any) {
+	line := time.Now().UTC().Format(time.RFC3339) + " " + fmt.Sprintf(format, args...) + "\n"
+	f, err := os.OpenFile(filepath.Join(dir, pkiLogFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = f.WriteString(line)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "note: %s could not be appended: %v\n", filepath.Join(dir, pkiLogFile), err)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -276,7 +277,7 @@ func TestUpgradeEdgeStore(t *testing.T) {
 	if n, err := st.VerifyAudit(); err != nil || n != exp.AuditEntries {
 		t.Fatalf("audit chain: %d entries, %v; want %d", n, err, exp.AuditEntries)
 	}
-	if _, err := st.Authenticate(exp.Officer, exp.OfficerPassword); err != nil {
+	if _, err := st.Authenticate(context.Background(), exp.Officer, exp.OfficerPassword); err != nil {
 		t.Fatalf("officer %s: %v", exp.Officer, err)
 	}
 }
