@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,5 +197,136 @@ func TestRevokeDestroysSlots(t *testing.T) {
 		if _, err := ui.Authenticate(context.Background(), officer, password); (err == nil) != keep {
 			t.Fatalf("keep=%v: officer's login on the restarted revoked box: %v", keep, err)
 		}
+	}
+}
+
+// lockedFolder is the old release's folder after its first start: the
+// officer's login made a key slot and the key file is gone, so the next
+// start, offline, is locked until that officer logs in.
+func lockedFolder(t *testing.T) (dir, officer, password string) {
+	t.Helper()
+	dir, officer, password = upgradeFolder(t)
+	e, ui := startTestEdge(t, dir, nil)
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil {
+		t.Fatal(err)
+	}
+	if exists(filepath.Join(dir, edge.KeyFileName)) {
+		t.Fatal("the key file outlived the officer's slot")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, officer, password
+}
+
+// TestClockFloorAcrossLocks: the clock floor lives with the node, not the
+// store: a rewrite under a new key (the store closed and opened again)
+// keeps it in memory, and after a restart the locked box takes the floor
+// saved in the store when an officer's login opens it.
+func TestClockFloorAcrossLocks(t *testing.T) {
+	dir, officer, password := lockedFolder(t)
+	e, ui := startTestEdge(t, dir, nil)
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(40 * 24 * time.Hour)
+	e.clock.CityTime(later) // the city says forty days have passed
+	if done, err := e.rekeyLive("test"); err != nil || !done {
+		t.Fatalf("rewrite under a new key: %v, %v", done, err)
+	}
+	if got := e.clock.Now(); got.Before(later) {
+		t.Fatalf("the floor was lost when the store closed and opened again: %v", got)
+	}
+	if err := e.Close(); err != nil { // saves the floor in the store
+		t.Fatal(err)
+	}
+
+	e, ui = startTestEdge(t, dir, nil)
+	if e.Locked().Kind != LockLocked {
+		t.Fatalf("offline restart: %+v", e.Locked())
+	}
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.clock.Now(); got.Before(later) {
+		t.Fatalf("the floor saved in the store was not taken when the store opened: %v, want after %v", got, later)
+	}
+	st, err := e.Services().Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Frozen {
+		t.Errorf("forty days on by the city's clock, the subset is not frozen (edge time %v)", st.CheckedAt)
+	}
+}
+
+// TestLockedEdgeTransport: a locked edge serves its login page under the
+// transport rules: refused on the office network without a UI
+// certificate unless --insecure-http, then warning on the page beside
+// the lock; a Host that is not the box's gets 421.
+func TestLockedEdgeTransport(t *testing.T) {
+	dir, _, _ := lockedFolder(t)
+	cfg := EdgeConfig{Dir: dir, Listen: "0.0.0.0:0", Log: quietLog(), Handler: OfficerUI(nil),
+		PullEvery: time.Hour, FleetEvery: time.Hour}
+	if _, err := StartEdge(context.Background(), cfg); !errors.Is(err, ErrInsecureListen) {
+		t.Fatalf("plain HTTP on every address without --insecure-http: %v", err)
+	}
+	cfg.InsecureHTTP = true
+	e, err := StartEdge(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	if e.Locked().Kind != LockLocked {
+		t.Fatalf("not locked: %+v", e.Locked())
+	}
+	get := func(host string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, e.URL()+"/login", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, page := get("127.0.0.1")
+	if code != http.StatusOK {
+		t.Fatalf("login page of the locked box: %d", code)
+	}
+	for _, want := range []string{`class="banner insecure"`, `id="lock"`, "Máy đang khóa"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the locked box's login page lacks %q", want)
+		}
+	}
+	if code, _ := get("rebind.attacker.example"); code != http.StatusMisdirectedRequest {
+		t.Errorf("a foreign Host on the locked box: %d, want 421", code)
+	}
+}
+
+// TestLockedLoginThroughTheGate: the officer slot a login on a locked
+// box tries is derived through the process's KDF gate: with no turn the
+// login is refused as busy (503 in the UI), nothing was tried and the box
+// stays locked; with a turn the same login opens it.
+func TestLockedLoginThroughTheGate(t *testing.T) {
+	dir, officer, password := lockedFolder(t)
+	e, ui := startTestEdge(t, dir, nil)
+	hold, running := make(chan struct{}), make(chan struct{}, 2)
+	for range 2 {
+		go edge.KDF.Do(context.Background(), func() { running <- struct{}{}; <-hold })
+	}
+	<-running
+	<-running
+	_, err := ui.Authenticate(context.Background(), officer, password)
+	close(hold)
+	if !errors.Is(err, webui.ErrBusy) || !errors.Is(err, edge.ErrBusy) {
+		t.Fatalf("login on a locked box without a KDF turn: %v", err)
+	}
+	if e.Locked().Kind != LockLocked {
+		t.Fatalf("the box opened without a KDF turn: %+v", e.Locked())
+	}
+	if _, err := ui.Authenticate(context.Background(), officer, password); err != nil || e.Store() == nil {
+		t.Fatalf("the login with a turn: %v", err)
 	}
 }

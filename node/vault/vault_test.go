@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/xanode/xanode/node/edge"
 )
 
 // fakeTPM seals with a key of its own: a blob opens only on the same fake.
@@ -81,6 +83,47 @@ func TestOfficerSlot(t *testing.T) {
 	}
 	if _, err := reload(t, w).UnlockOfficer(context.Background(), "canbo01", "mật khẩu đúng 123"); !errors.Is(err, ErrNoSlot) {
 		t.Fatalf("pruned slot still there: %v", err)
+	}
+}
+
+// holdKDF takes both turns of the process's KDF gate until the test ends.
+func holdKDF(t *testing.T) {
+	t.Helper()
+	hold, running := make(chan struct{}), make(chan struct{}, 2)
+	for range 2 {
+		go edge.KDF.Do(context.Background(), func() { running <- struct{}{}; <-hold })
+	}
+	<-running
+	<-running
+	t.Cleanup(func() { close(hold) })
+}
+
+// TestOfficerSlotThroughTheGate: an officer slot's Argon2id runs through
+// the process's one KDF gate: without a turn, nothing is derived (the
+// caller's context, or edge.ErrBusy), for a slot that exists and for one
+// that does not, and no slot is made.
+func TestOfficerSlotThroughTheGate(t *testing.T) {
+	v, _ := mustCreate(t)
+	if err := v.PutOfficer(context.Background(), "canbo01", "s1", "mật khẩu đúng 123"); err != nil {
+		t.Fatal(err)
+	}
+	w := reload(t, v)
+	holdKDF(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, user := range []string{"canbo01", "canbo02"} {
+		if _, err := w.UnlockOfficer(ctx, user, "mật khẩu đúng 123"); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s without a turn: %v", user, err)
+		}
+	}
+	if !w.Locked() {
+		t.Fatal("unlocked without a turn at the gate")
+	}
+	if err := v.PutOfficer(context.Background(), "canbo03", "s3", "mật khẩu khác 123"); !errors.Is(err, edge.ErrBusy) {
+		t.Fatalf("PutOfficer without a turn: %v", err)
+	}
+	if _, err := reload(t, v).OfficerKEK(ctx, "canbo03", "mật khẩu khác 123"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("OfficerKEK: %v", err)
 	}
 }
 
