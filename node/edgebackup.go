@@ -220,24 +220,44 @@ func RestoreBackup(r io.Reader, dir string) (node, commune string, err error) {
 // restoreUIKey puts back the officer UI's key a restore left sealed, once
 // the box is unlocked; the UI serves HTTPS with it from the next start.
 func (n *Edge) restoreUIKey() {
-	path := filepath.Join(n.dir, uiSealedKey)
+	back, err := putBackUIKey(n.dir, n.vault)
+	switch {
+	case err != nil:
+		n.log.Error("putting back the officer UI's key from the backup", "err", err)
+	case back:
+		n.log.Warn("the officer UI's key from the backup is back in place: restart the edge to serve the UI over HTTPS")
+	}
+}
+
+// RestoreUIKey puts back the officer UI's key a restore left sealed (see
+// putBackUIKey), so that the box serves HTTPS from its first start.
+func (o *Opened) RestoreUIKey() (bool, error) { return putBackUIKey(o.Dir, o.Vault) }
+
+// HasSealedUIKey reports whether dir holds the officer UI's key sealed
+// by a restore, not yet put back.
+func HasSealedUIKey(dir string) bool { return exists(filepath.Join(dir, uiSealedKey)) }
+
+// putBackUIKey opens ui.key.sealed with the open vault v and installs it
+// as ui.key; false when there is none.
+func putBackUIKey(dir string, v *vault.Vault) (bool, error) {
+	path := filepath.Join(dir, uiSealedKey)
 	sealed, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
-		return
+		return false, err
 	}
-	plain, err := n.vault.Open(uiKeyFile, sealed)
-	if err == nil {
-		err = installFiles(n.dir, []edgeFile{{uiKeyFile, plain, 0o600}})
-		clear(plain)
+	plain, err := v.Open(uiKeyFile, sealed)
+	if err != nil {
+		return false, err
 	}
+	err = installFiles(dir, []edgeFile{{uiKeyFile, plain, 0o600}})
+	clear(plain)
 	if err == nil {
 		err = os.Remove(path)
 	}
-	if err != nil {
-		n.log.Error("putting back the officer UI's key from the backup", "err", err)
-		return
-	}
-	n.log.Warn("the officer UI's key from the backup is back in place: restart the edge to serve the UI over HTTPS")
+	return err == nil, err
 }
 
 // sealedUIHint adds to a refusal of plain HTTP beyond loopback what to do
@@ -248,8 +268,8 @@ func sealedUIHint(dir string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w. This box was restored from a backup and the officer UI's key (%s) is still sealed: "+
-		"start the edge once on 127.0.0.1 (it unlocks through the city, or log in there): the key is put back at the first unlock, "+
-		"then start it on the office address", err, uiSealedKey)
+		"put it back with `xanode edge unseal-ui-key --data %s` (through the city, or --officer USER, or --tpm), "+
+		"or start the edge once on 127.0.0.1 and let it unlock; then start it on the office address", err, uiSealedKey, dir)
 }
 
 // backupHandler serves GET /v1/backup to loopback callers only: the

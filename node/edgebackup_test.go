@@ -3,7 +3,13 @@ package node
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,4 +51,61 @@ func FuzzReadBackup(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRestoredUIKey: a backup seals the officer UI's key; the restored
+// box has no UI certificate until the key is put back, so it refuses to
+// serve plain HTTP on the office network and says how to put it back;
+// once put back (key slots opened, as `xanode edge unseal-ui-key` does),
+// it serves HTTPS there.
+func TestRestoredUIKey(t *testing.T) {
+	dir, officer, password := lockedFolder(t)
+	cert := uiCert(t, "127.0.0.1", "canbo.xuankhanh.lan")
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	if err := writeUIFiles(dir, certPEM, keyPEM); err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	if err := WriteBackup(&archive, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(archive.Bytes(), keyDER) {
+		t.Fatal("the archive holds the UI key in the clear")
+	}
+	box := filepath.Join(t.TempDir(), "new-box")
+	if _, _, err := RestoreBackup(&archive, box); err != nil {
+		t.Fatal(err)
+	}
+	if !HasSealedUIKey(box) || exists(filepath.Join(box, uiKeyFile)) {
+		t.Fatal("the restored box should hold its UI key sealed only")
+	}
+	cfg := EdgeConfig{Dir: box, Listen: "0.0.0.0:0", Log: quietLog(), PullEvery: time.Hour, FleetEvery: time.Hour}
+	if _, err := StartEdge(context.Background(), cfg); !errors.Is(err, ErrInsecureListen) || !strings.Contains(err.Error(), "unseal-ui-key") {
+		t.Fatalf("a restored box with its UI key sealed, on every address: %v", err)
+	}
+	o, err := OpenOffline(context.Background(), box, Unlock{Officer: officer, Password: password, NoCity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := o.RestoreUIKey()
+	o.Close()
+	if err != nil || !back || HasSealedUIKey(box) {
+		t.Fatalf("putting the UI key back: %v, %v", back, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(box, uiKeyFile)); !bytes.Equal(got, keyPEM) {
+		t.Fatal("the UI key put back differs")
+	}
+	e, err := StartEdge(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if !e.Secure() || !strings.HasPrefix(e.URL(), "https://") {
+		t.Fatalf("the restored box does not serve HTTPS: %s", e.URL())
+	}
 }

@@ -32,7 +32,9 @@ func runEdge(ctx context.Context, args []string) error {
 		case "backup":
 			return edgeBackup(args[1:])
 		case "restore":
-			return edgeRestore(args[1:])
+			return edgeRestore(ctx, args[1:])
+		case "unseal-ui-key":
+			return edgeUnsealUIKey(ctx, args[1:])
 		}
 	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)

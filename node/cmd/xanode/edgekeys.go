@@ -189,13 +189,17 @@ func backupFromRunning(dir string, w io.Writer) error {
 	return err
 }
 
-// edgeRestore puts a backup on a new box.
-func edgeRestore(args []string) error {
+// edgeRestore puts a backup on a new box. When the archive holds the
+// officer UI's key (sealed), it opens the key slots at once to put it
+// back, so that the box serves HTTPS from its first start: a box without
+// its UI key would serve plain HTTP, which it refuses beyond loopback.
+func edgeRestore(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("edge restore", flag.ContinueOnError)
 	file := fs.String("file", "", "archive written by xanode edge backup")
 	dir := fs.String("data", "", "the new box's data folder (empty)")
+	uf := addUnlockFlags(fs)
 	if err := fs.Parse(args); err != nil || *dir == "" || *file == "" {
-		fmt.Fprintln(os.Stderr, "usage: xanode edge restore --file FILE --data DIR")
+		fmt.Fprintln(os.Stderr, "usage: xanode edge restore --file FILE --data DIR [--officer USER | --tpm | --no-city]")
 		return errUsage
 	}
 	f, err := os.Open(*file)
@@ -209,5 +213,41 @@ func edgeRestore(args []string) error {
 	}
 	fmt.Printf("edge %s (commune %s) restored into %s: start it with `xanode edge --data %s`; it unlocks through the city, or when an officer who had logged in on the old box logs in\n",
 		nodeID, commune, *dir, *dir)
+	if node.HasSealedUIKey(*dir) {
+		if err := unsealUIKey(ctx, uf, *dir); err != nil {
+			fmt.Printf("the officer UI's key stays sealed (%v): until it is put back the box serves plain HTTP, on 127.0.0.1 only "+
+				"(or with --insecure-http); run `xanode edge unseal-ui-key --data %s` once a key slot can be opened, "+
+				"or start the edge on 127.0.0.1 and let it unlock\n", err, *dir)
+		}
+	}
+	return nil
+}
+
+// edgeUnsealUIKey puts back the officer UI's key of a restored box.
+func edgeUnsealUIKey(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("edge unseal-ui-key", flag.ContinueOnError)
+	dir := fs.String("data", "", "the edge's data folder (the edge must not be running)")
+	uf := addUnlockFlags(fs)
+	if err := fs.Parse(args); err != nil || *dir == "" {
+		fmt.Fprintln(os.Stderr, "usage: xanode edge unseal-ui-key --data DIR [--officer USER | --tpm | (the city)]   (with the edge stopped)")
+		return errUsage
+	}
+	if !node.HasSealedUIKey(*dir) {
+		fmt.Printf("%s holds no sealed UI key: nothing to do\n", *dir)
+		return nil
+	}
+	return unsealUIKey(ctx, uf, *dir)
+}
+
+func unsealUIKey(ctx context.Context, uf unlockFlags, dir string) error {
+	o, _, err := uf.open(ctx, dir, true)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	if _, err := o.RestoreUIKey(); err != nil {
+		return err
+	}
+	fmt.Printf("the officer UI's key is back in %s (opened with: %s): the edge serves HTTPS from its next start\n", dir, o.How)
 	return nil
 }
