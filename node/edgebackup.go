@@ -272,12 +272,37 @@ func sealedUIHint(dir string, err error) error {
 		"or start the edge once on 127.0.0.1 and let it unlock; then start it on the office address", err, uiSealedKey, dir)
 }
 
-// backupHandler serves GET /v1/backup to loopback callers only: the
+// fromThisBox reports whether a connection's remote address is the box
+// itself: loopback, or one of the box's own addresses (an edge listening
+// on its office-LAN address, as with --ui-host, is reached from the box by
+// that address; a TCP peer cannot complete a handshake from an address
+// the box holds).
+func fromThisBox(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// backupHandler serves GET /v1/backup to the box itself only: the
 // archive holds nothing in the clear, but offline guessing of officer
 // passwords against its key slots is no business of the office LAN.
 func (n *Edge) backupHandler(w http.ResponseWriter, r *http.Request) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	if !fromThisBox(r.RemoteAddr) {
 		http.Error(w, "backups are served to this box itself only (run xanode edge backup on the box)", http.StatusForbidden)
 		return
 	}

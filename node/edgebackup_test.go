@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,26 @@ func TestRestoredUIKey(t *testing.T) {
 	defer e.Close()
 	if !e.Secure() || !strings.HasPrefix(e.URL(), "https://") {
 		t.Fatalf("the restored box does not serve HTTPS: %s", e.URL())
+	}
+}
+
+// TestFromThisBox: GET /v1/backup is for the box itself, which reaches
+// an edge listening on its office-LAN address by that address.
+func TestFromThisBox(t *testing.T) {
+	for remote, want := range map[string]bool{
+		"127.0.0.1:5000":   true,
+		"[::1]:5000":       true,
+		"203.0.113.7:5000": false, // TEST-NET-3: never the box's
+		"not an address":   false,
+	} {
+		if got := fromThisBox(remote); got != want {
+			t.Errorf("fromThisBox(%q) = %v, want %v", remote, got, want)
+		}
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !fromThisBox(net.JoinHostPort(ipn.IP.String(), "5000")) {
+			t.Errorf("the box's own address %s is not the box", ipn.IP)
+		}
 	}
 }

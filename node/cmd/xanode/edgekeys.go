@@ -98,7 +98,7 @@ func edgeRekey(ctx context.Context, args []string) error {
 }
 
 // edgeBackup writes a box's backup: from the running edge (a consistent
-// read transaction of its store, asked over loopback), or from the files
+// read transaction of its store, asked from the box itself), or from the files
 // of a stopped one.
 func edgeBackup(args []string) error {
 	fs := flag.NewFlagSet("edge backup", flag.ContinueOnError)
@@ -151,7 +151,8 @@ func running(path string) bool {
 	return false
 }
 
-// backupFromRunning asks the running edge for its backup over loopback.
+// backupFromRunning asks the running edge for its backup at the address
+// it recorded (ui.url), from the box itself.
 func backupFromRunning(dir string, w io.Writer) error {
 	b, err := os.ReadFile(filepath.Join(dir, "ui.url"))
 	if err != nil {
