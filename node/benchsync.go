@@ -89,7 +89,7 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 		return nil, err
 	}
 	defer e.Close()
-	if err := waitFor(ctx, 30*time.Second, func() bool { _, err := e.Store.Subset(); return err == nil }); err != nil {
+	if err := waitFor(ctx, 30*time.Second, func() bool { _, err := e.Store().Subset(); return err == nil }); err != nil {
 		return nil, fmt.Errorf("no subset: %w", err)
 	}
 
@@ -97,7 +97,7 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 	link.SetDown(true)
 	for i := 0; i < b.Changes; i++ {
 		p := people[(i*7)%len(people)]
-		if _, err := e.Edge.Record(edge.Draft{Officer: "canbo01", Op: registry.OpRegisterTemporary, Citizen: p.ID,
+		if _, err := e.Services().Record(edge.Draft{Officer: "canbo01", Op: registry.OpRegisterTemporary, Citizen: p.ID,
 			Patch: map[string]string{"temporary_address": fmt.Sprintf("Số %d Đường 3 Tháng 2", i), "temporary_until": "2027-06-30"}}); err != nil {
 			return nil, err
 		}
@@ -109,7 +109,7 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 	link.SetDown(false)
 	start := time.Now()
 	if err := waitFor(ctx, 10*time.Minute, func() bool {
-		q, err := e.Store.Queue()
+		q, err := e.Store().Queue()
 		return err == nil && q.Pending == 0
 	}); err != nil {
 		return nil, fmt.Errorf("outbox not drained: %w", err)
@@ -122,7 +122,7 @@ func RunSyncBench(ctx context.Context, b SyncBench) (*SyncBenchResult, error) {
 		return nil, err
 	}
 	res.CityChanges = st.Changes
-	recent, err := e.Edge.Recent(b.Changes)
+	recent, err := e.Services().Recent(b.Changes)
 	if err != nil {
 		return nil, err
 	}

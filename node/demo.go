@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,7 +123,11 @@ func (d *Demo) start(ctx context.Context) error {
 		return err
 	}
 	d.Cards = &lazyCards{open: func() (CardSource, error) {
-		return OpenSampleCards(filepath.Join(d.Cfg.Dir, "cards"), d.Edge.Store)
+		st := d.Edge.Store()
+		if st == nil {
+			return nil, ErrLocked
+		}
+		return OpenSampleCards(filepath.Join(d.Cfg.Dir, "cards"), st)
 	}}
 	urls := make([]string, len(d.Cities))
 	for i, c := range d.Cities {
@@ -137,6 +140,9 @@ func (d *Demo) start(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if d.Edge.Store() == nil {
+		return fmt.Errorf("demo: the edge did not unlock through its city key slot: %s", d.Edge.Locked().Kind)
 	}
 	return d.waitSubset(ctx)
 }
@@ -297,11 +303,8 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 // again (the store and its outbox are kept).
 func (d *Demo) credentials(ctx context.Context, leader *City, edgeID string) error {
 	dir := filepath.Join(d.Cfg.Dir, "edge")
-	if _, _, _, err := loadEdgeCredentials(dir); err == nil {
-		if cert, err := tls.LoadX509KeyPair(filepath.Join(dir, edgeCertFile), filepath.Join(dir, edgeKeyFile)); err == nil &&
-			time.Now().Before(cert.Leaf.NotAfter) {
-			return nil
-		}
+	if _, leaf, _, _, err := loadEdgeIdentity(dir); err == nil && time.Now().Before(leaf.NotAfter) {
+		return nil
 	}
 	tok, err := certs.NewEnrollToken(d.Cfg.Commune, edgeID, d.PKI.RootCert())
 	if err != nil {
@@ -336,13 +339,19 @@ func (d *Demo) waitSubset(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
-		if _, err := d.Edge.Store.Subset(); err == nil {
-			return nil
+		if st := d.Edge.Store(); st != nil {
+			if _, err := st.Subset(); err == nil {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
-			st, _ := d.Edge.Edge.Status()
-			return fmt.Errorf("demo: the edge got no subset within 60 s (last error: %s)", st.LastError)
+			var last string
+			if e := d.Edge.Services(); e != nil {
+				st, _ := e.Status()
+				last = st.LastError
+			}
+			return fmt.Errorf("demo: the edge got no subset within 60 s (locked: %q, last error: %s)", d.Edge.Locked().Kind, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -12,11 +12,11 @@ import (
 // fleetLoop keeps the edge's place in the fleet: it renews the node
 // certificate after two thirds of its life and follows the commune city IT
 // assigns, checking every fleetEvery and whenever the city says so.
-func (n *Edge) fleetLoop(ctx context.Context) {
+func (n *Edge) fleetLoop(ctx context.Context, l *liveEdge) {
 	retry := time.Duration(0)
 	for {
 		wait := n.fleetEvery
-		if err := n.fleetCheck(ctx); err != nil && ctx.Err() == nil {
+		if err := n.fleetCheck(ctx, l); err != nil && ctx.Err() == nil {
 			retry = min(max(2*retry, 5*time.Second), n.fleetEvery)
 			wait = retry
 			n.log.Warn("fleet check failed", "err", err, "retry_in", wait)
@@ -46,38 +46,49 @@ func (n *Edge) FleetCheckSoon() {
 	}
 }
 
-func (n *Edge) fleetCheck(ctx context.Context) error {
-	if err := n.renewIfDue(ctx); err != nil {
+func (n *Edge) fleetCheck(ctx context.Context, l *liveEdge) error {
+	if err := n.renewIfDue(ctx, l); err != nil {
 		return err
 	}
-	communes, err := n.city.WhoAmI(ctx)
+	communes, err := l.city.WhoAmI(ctx)
 	if err != nil {
 		return err
 	}
-	return n.follow(communes)
+	return n.follow(l, communes)
 }
 
-// follow switches to the commune city IT assigned, when it changed.
-func (n *Edge) follow(communes []string) error {
-	current := n.Edge.Commune()
+// follow switches to the commune city IT assigned, when it changed: the
+// old commune's subset is purged at once, and the store is then rewritten
+// under a new key (the key loop does it, as the fleet loop is one of the
+// loops it stops), so that the old commune's pages cannot be decrypted
+// with any key the box keeps.
+func (n *Edge) follow(l *liveEdge, communes []string) error {
+	current := l.edge.Commune()
 	if len(communes) == 0 || slices.Contains(communes, current) {
 		return nil
 	}
 	next := communes[0]
-	if err := n.Edge.Reassign(next); err != nil {
+	if err := l.edge.Reassign(next); err != nil {
 		return err
 	}
 	n.idMu.Lock()
-	defer n.idMu.Unlock()
 	n.ID.Commune = next
 	id := n.ID
-	return WriteEdgeFiles(n.dir, nil, nil, nil, &id)
+	n.idMu.Unlock()
+	if err := WriteEdgeFiles(n.dir, nil, nil, nil, &id); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.rekeyFor = "reassigned from " + current + " to " + next // kept until done, should the signal be lost
+	n.mu.Unlock()
+	n.keyEvent(keyRekey, "")
+	return nil
 }
 
 // renewIfDue renews the certificate once two thirds of its life are gone.
 // The new key and certificate are stored before they are used; the next
 // connection presents them, and the city accepts the old one until then.
-func (n *Edge) renewIfDue(ctx context.Context) error {
+func (n *Edge) renewIfDue(ctx context.Context, l *liveEdge) error {
 	leaf := n.cred.get().Leaf
 	if leaf == nil || n.clock.Now().Before(renewAt(leaf)) {
 		return nil
@@ -94,7 +105,7 @@ func (n *Edge) renewIfDue(ctx context.Context) error {
 		}
 		uiHosts = certs.UIHosts(ui.Leaf)
 	}
-	certPEM, uiPEM, err := n.city.Renew(ctx, csrPEM, uiCSR, uiHosts)
+	certPEM, uiPEM, err := l.city.Renew(ctx, csrPEM, uiCSR, uiHosts)
 	if err != nil {
 		return err
 	}
@@ -108,7 +119,11 @@ func (n *Edge) renewIfDue(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := WriteEdgeFiles(n.dir, certPEM, keyPEM, nil, nil); err != nil {
+	sealed, err := n.vault.Seal(edgeKeyFile, keyPEM)
+	if err != nil {
+		return err
+	}
+	if err := WriteEdgeFiles(n.dir, certPEM, sealed, nil, nil); err != nil {
 		return err
 	}
 	if uiKey != nil {
@@ -118,7 +133,7 @@ func (n *Edge) renewIfDue(ctx context.Context) error {
 		n.cred.setUI(&uiPair)
 	}
 	n.cred.set(pair)
-	n.city.Reconnect()
+	l.city.Reconnect()
 	n.log.Info("node certificate renewed", "node", n.ID.Node, "until", pair.Leaf.NotAfter, "renew_at", renewAt(pair.Leaf))
 	return nil
 }

@@ -8,13 +8,22 @@ import (
 	"github.com/xanode/xanode/sync/metrics"
 )
 
+// status is the edge's status, or ErrLocked.
+func (n *Edge) status() (edge.Status, error) {
+	e := n.Services()
+	if e == nil {
+		return edge.Status{}, ErrLocked
+	}
+	return e.Status()
+}
+
 // initMetrics registers an edge's series: what its status says, read at
 // each scrape, and the card reads counted as they happen.
 func (n *Edge) initMetrics() {
 	r := metrics.New()
 	n.metrics = r
 	n.reads = r.Counter("xanode_reader_reads_total", "Card reads by result (ok, failed) and assurance level or failure reason.", "result", "detail")
-	read := metrics.Cached(time.Second, n.Edge.Status) // one status per scrape
+	read := metrics.Cached(time.Second, n.status) // one status per scrape
 	status := func(f func(st edge.Status) float64) func() float64 {
 		return func() float64 {
 			st, err := read()
@@ -55,30 +64,56 @@ func (n *Edge) initMetrics() {
 		return math.NaN()
 	})
 	r.GaugeFunc("xanode_edge_stream_connected", "1 while the websocket to the city is up.", func() float64 {
-		if n.dialer == nil {
+		l := n.current()
+		if l == nil {
 			return math.NaN()
 		}
-		return flag(n.dialer.Connected())
+		return flag(l.dialer.Connected())
 	})
 	r.GaugeFunc("xanode_edge_findings_total", "Identifications where the card and the record disagreed.", func() float64 {
-		f, err := n.Store.Findings()
+		st := n.Store()
+		if st == nil {
+			return math.NaN()
+		}
+		f, err := st.Findings()
 		if err != nil {
 			return math.NaN()
 		}
 		return float64(f)
 	})
 	r.GaugeFunc("xanode_edge_trust_version", "Version of the city's CSCA trust list installed (0: none).", func() float64 { return float64(n.trust.csca.Version()) })
+	r.GaugeFunc("xanode_edge_locked", "1 while the data key is locked away (no key slot opened, or revoked); 2 when revoked.", func() float64 {
+		switch n.Locked().Kind {
+		case "":
+			return 0
+		case LockRevoked:
+			return 2
+		}
+		return 1
+	})
 	r.GaugeFunc("xanode_edge_disk_free_bytes", "Space left on the data folder's filesystem.", func() float64 { return float64(diskFree(n.dir)) })
 	r.CounterFunc("xanode_edge_sent_bytes_total", "Body bytes sent to the city (pushes, audit, renewals), compressed as on the wire.", func() float64 {
-		sent, _ := n.city.Bytes()
+		l := n.current()
+		if l == nil {
+			return math.NaN()
+		}
+		sent, _ := l.city.Bytes()
 		return float64(sent)
 	})
 	r.CounterFunc("xanode_edge_received_bytes_total", "Body bytes received from the city (outcomes, bundles), as on the wire.", func() float64 {
-		_, recv := n.city.Bytes()
+		l := n.current()
+		if l == nil {
+			return math.NaN()
+		}
+		_, recv := l.city.Bytes()
 		return float64(recv)
 	})
 	r.GaugeFunc("xanode_edge_transfer_done_ratio", "Share of the download or import under way (NaN: none or unknown size).", func() float64 {
-		p := n.Edge.Progress()
+		e := n.Services()
+		if e == nil {
+			return math.NaN()
+		}
+		p := e.Progress()
 		if p.Phase == "" || p.Total <= 0 {
 			return math.NaN()
 		}

@@ -26,16 +26,18 @@ var Software = func() string {
 
 // telemetry samples the edge's health for the city.
 func (n *Edge) telemetry() stream.Telemetry {
-	t := stream.Telemetry{Software: Software, Communes: []string{n.Edge.Commune()}}
+	t := stream.Telemetry{Software: Software, Communes: []string{n.commune()}}
 	if leaf := n.cred.get().Leaf; leaf != nil {
 		t.CertExpiry = leaf.NotAfter
 	}
 	t.DiskFree = diskFree(n.dir)
 	t.TrustVersion = n.trust.csca.Version()
-	if f, err := n.Store.Findings(); err == nil {
-		t.Findings = f
+	if st := n.Store(); st != nil {
+		if f, err := st.Findings(); err == nil {
+			t.Findings = f
+		}
 	}
-	st, err := n.Edge.Status()
+	st, err := n.status()
 	if err != nil {
 		return t
 	}
@@ -50,7 +52,9 @@ func (n *Edge) onMessage(m stream.Message) {
 	n.clock.CityTime(m.Time)
 	switch m.Type {
 	case stream.TypeSubset:
-		n.Edge.PullSoon()
+		if e := n.Services(); e != nil {
+			e.PullSoon()
+		}
 	case stream.TypeConfig, stream.TypeRenew:
 		n.FleetCheckSoon()
 	case stream.TypeTrust:
@@ -58,7 +62,10 @@ func (n *Edge) onMessage(m stream.Message) {
 			n.trust.soon()
 		}
 	case stream.TypeRevoked:
-		n.log.Error("the city revoked this node: it refuses every request; if this box is legitimate, ask city IT for a new token and run `xanode edge enroll`",
+		// Sent on revocation and on suspension alike: the key loop asks
+		// the city which, and locks the box at once if revoked.
+		n.log.Error("the city says this node is revoked or suspended; checking which (a revoked box locks and destroys its key slots)",
 			"node", n.ID.Node, "reason", m.Reason)
+		n.keyEvent(keyProbe, m.Reason)
 	}
 }

@@ -78,7 +78,6 @@ const edgeTrustFile = "csca-trust.list"
 // with) and is not older than the one held.
 type edgeTrust struct {
 	csca  *CSCATrust
-	city  *client.Client
 	roots *x509.CertPool
 	dir   string
 	every time.Duration
@@ -88,14 +87,14 @@ type edgeTrust struct {
 	mu    gosync.Mutex  // serialises fetches
 }
 
-func newEdgeTrust(csca *CSCATrust, city *client.Client, roots *x509.CertPool, dir string, every time.Duration, now func() time.Time, log *slog.Logger) *edgeTrust {
+func newEdgeTrust(csca *CSCATrust, roots *x509.CertPool, dir string, every time.Duration, now func() time.Time, log *slog.Logger) *edgeTrust {
 	if csca == nil {
 		csca = NewCSCATrust(nil)
 	}
 	if every <= 0 {
 		every = 5 * time.Minute
 	}
-	t := &edgeTrust{csca: csca, city: city, roots: roots, dir: dir, every: every, now: now, log: log, asked: make(chan struct{}, 1)}
+	t := &edgeTrust{csca: csca, roots: roots, dir: dir, every: every, now: now, log: log, asked: make(chan struct{}, 1)}
 	t.load()
 	return t
 }
@@ -125,12 +124,14 @@ func (t *edgeTrust) soon() {
 	}
 }
 
-// run fetches at start, on soon, and every t.every, until ctx ends.
-func (t *edgeTrust) run(ctx context.Context) {
+// run fetches through city (the unlocked edge's client: the box's key is
+// sealed while it is locked) at start, on soon, and every t.every, until
+// ctx ends.
+func (t *edgeTrust) run(ctx context.Context, city *client.Client) {
 	tick := time.NewTicker(t.every)
 	defer tick.Stop()
 	for {
-		if err := t.refresh(ctx); err != nil && ctx.Err() == nil {
+		if err := t.refresh(ctx, city); err != nil && ctx.Err() == nil {
 			t.log.Warn("CSCA trust list not updated", "err", err)
 		}
 		select {
@@ -144,11 +145,11 @@ func (t *edgeTrust) run(ctx context.Context) {
 
 // refresh fetches the city's list unless the version held is current,
 // verifies it, keeps it in the data folder and swaps the store.
-func (t *edgeTrust) refresh(ctx context.Context) error {
+func (t *edgeTrust) refresh(ctx context.Context, city *client.Client) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	held := t.csca.Version()
-	data, err := t.city.TrustList(ctx, held)
+	data, err := city.TrustList(ctx, held)
 	if err != nil || data == nil {
 		return err
 	}

@@ -109,13 +109,13 @@ func TestEdgeTrust(t *testing.T) {
 		t.Fatal(err)
 	}
 	csca := NewCSCATrust(local)
-	et := newEdgeTrust(csca, hc, city.RootPool(), dir, time.Hour, time.Now, quiet)
+	et := newEdgeTrust(csca, city.RootPool(), dir, time.Hour, time.Now, quiet)
 	if verified(csca, card) || !verified(csca, mine) || csca.Version() != 0 {
 		t.Fatal("before any list: only the edge's own CSCA")
 	}
 	refresh := func() {
 		t.Helper()
-		if err := et.refresh(context.Background()); err != nil {
+		if err := et.refresh(context.Background(), hc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,7 +143,7 @@ func TestEdgeTrust(t *testing.T) {
 	tampered[len(tampered)-5] ^= 1
 	for name, data := range map[string][]byte{"tampered": tampered, "another city's": build(other, 9, trustlist.Item{Kind: trustlist.KindCSCA, DER: card.CSCA})} {
 		fake.set(9, data)
-		if err := et.refresh(context.Background()); err == nil {
+		if err := et.refresh(context.Background(), hc); err == nil {
 			t.Errorf("%s list installed", name)
 		}
 	}
@@ -153,12 +153,12 @@ func TestEdgeTrust(t *testing.T) {
 
 	// A restart: the kept list is verified and installed again.
 	again := NewCSCATrust(nil)
-	newEdgeTrust(again, hc, city.RootPool(), dir, time.Hour, time.Now, quiet)
+	newEdgeTrust(again, city.RootPool(), dir, time.Hour, time.Now, quiet)
 	if again.Version() != 6 || verified(again, card) || again.Store() == nil {
 		t.Fatalf("after a restart: version %d", again.Version())
 	}
 	os.WriteFile(filepath.Join(dir, edgeTrustFile), tampered, 0o644)
-	if fresh := NewCSCATrust(nil); newEdgeTrust(fresh, hc, city.RootPool(), dir, time.Hour, time.Now, quiet) != nil && fresh.Version() != 0 {
+	if fresh := NewCSCATrust(nil); newEdgeTrust(fresh, city.RootPool(), dir, time.Hour, time.Now, quiet) != nil && fresh.Version() != 0 {
 		t.Fatal("a tampered kept list was installed at start")
 	}
 	if (*CSCATrust)(nil).Store() != nil || (*CSCATrust)(nil).Version() != 0 {

@@ -3,12 +3,15 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,7 +20,10 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/vault"
 	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/client"
 )
 
 // Enroll gives an edge box its identity from an enrollment token: it
@@ -105,8 +111,25 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 	}
 	id = EdgeIdentity{Node: er.Node, Commune: er.Commune, City: urls, NextSeq: er.NextSeq}
 	rootPEM := certs.CertPEM(root)
-	if err := WriteEdgeFiles(dir, []byte(er.CertPEM), keyPEM, rootPEM, &id); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return id, err
+	}
+	v, err := enrollVault(dir, er.Node)
+	if err != nil {
+		return id, err
+	}
+	defer v.Lock()
+	sealed, err := v.Seal(edgeKeyFile, keyPEM)
+	if err != nil {
+		return id, err
+	}
+	if err := WriteEdgeFiles(dir, []byte(er.CertPEM), sealed, rootPEM, &id); err != nil {
+		return id, err
+	}
+	if !v.Locked() {
+		if err := escrowAtEnrollment(ctx, dir, v, urls, roots, []byte(er.CertPEM), keyPEM); err != nil {
+			return id, err
+		}
 	}
 	if uiKey != nil {
 		if _, err := tls.X509KeyPair([]byte(er.UICert), uiKey); err != nil {
@@ -117,6 +140,51 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 		}
 	}
 	return id, nil
+}
+
+// enrollVault returns the data folder's key slots: those it has, those of
+// a folder of an older version once converted, or new ones (unlocked,
+// with a city slot waiting to be escrowed) for a new box.
+func enrollVault(dir, node string) (*vault.Vault, error) {
+	if vault.Exists(dir) {
+		return vault.Load(dir)
+	}
+	for _, f := range []string{edge.KeyFileName, edgeDB, edgeKeyFile} {
+		if exists(filepath.Join(dir, f)) {
+			return openVault(dir, node, slog.Default())
+		}
+	}
+	v, err := vault.Create(dir, node, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v, v.PrepareCity()
+}
+
+// escrowAtEnrollment gives the city the new box's slot secret over the
+// new certificate, so the box starts unattended from its first start.
+// When the city cannot take it now, a transitional key file opens the box
+// until it escrows at start.
+func escrowAtEnrollment(ctx context.Context, dir string, v *vault.Vault, urls []string, roots *x509.CertPool, certPEM, keyPEM []byte) error {
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(urls, certs.ClientTLS(pair, roots))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err = escrowCity(ctx, v, c); err == nil {
+		return nil
+	}
+	slog.Warn("the city did not take the box's key slot secret; a transitional key file opens the box until it escrows at start", "err", err)
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := vault.WriteFile(filepath.Join(dir, edge.KeyFileName), []byte(hex.EncodeToString(key)+"\n")); err != nil {
+		return err
+	}
+	return v.PutFile(key)
 }
 
 // Files of the officer UI's HTTPS certificate in an edge's data folder.
@@ -206,12 +274,13 @@ func cityTLS(roots *x509.CertPool) *tls.Config {
 }
 
 // WriteEdgeFiles stores an edge's credentials and identity in dir (a nil
-// part is left as it is). Every file is first written and synced beside
-// its target as NAME.next; then the key is renamed over the old key and
-// the certificate over the old certificate. A crash between the two
-// renames leaves a new key with the old certificate and edge.crt.next
-// beside them, which loadEdgeCredentials completes.
-func WriteEdgeFiles(dir string, certPEM, keyPEM, rootPEM []byte, id *EdgeIdentity) error {
+// part is left as it is): sealedKey is the node key sealed to the box key
+// (vault.Seal). Every file is first written and synced beside its target
+// as NAME.next; then the key is renamed over the old key and the
+// certificate over the old certificate. A crash between the two renames
+// leaves a new key with the old certificate and edge.crt.next beside
+// them, which loadSealedPair completes.
+func WriteEdgeFiles(dir string, certPEM, sealedKey, rootPEM []byte, id *EdgeIdentity) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -221,7 +290,7 @@ func WriteEdgeFiles(dir string, certPEM, keyPEM, rootPEM []byte, id *EdgeIdentit
 		idJSON = append(b, '\n')
 	}
 	return installFiles(dir, []edgeFile{
-		{edgeKeyFile, keyPEM, 0o600},
+		{edgeSealedKey, sealedKey, 0o600},
 		{edgeCertFile, certPEM, 0o644},
 		{edgeRootFile, rootPEM, 0o644},
 		{edgeIDFile, idJSON, 0o644},

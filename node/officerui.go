@@ -12,6 +12,7 @@ import (
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/node/vault"
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/vncard"
 	"github.com/xanode/xanode/sync/metrics"
@@ -39,9 +40,10 @@ type liveReader interface {
 }
 
 // officerUI adapts the edge to the interfaces the officer UI declares.
+// The edge's services and store come and go (locked, unlocked, rewritten
+// under a new key): every call takes the current ones.
 type officerUI struct {
-	edge  *edge.Edge
-	store *edge.Store
+	n     *Edge
 	cards CardSource
 	hub   *hub
 	now   func() time.Time
@@ -61,7 +63,7 @@ type LoginPolicy struct {
 // cards as the reader (nil: no reader attached).
 func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
-		a := &officerUI{edge: n.Edge, store: n.Store, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
+		a := &officerUI{n: n, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
 		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
 			Insecure: n.insecure, HelpContact: n.login.Help, LoginFailures: n.login.UserFailures,
 			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
@@ -111,8 +113,40 @@ func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result,
 	return src.Tap(ctx, keys)
 }
 
+// live returns the current services and store, or ErrLocked.
+func (a *officerUI) live() (*edge.Edge, *edge.Store, error) {
+	l := a.n.current()
+	if l == nil {
+		return nil, nil, fmt.Errorf("%w: %w", webui.ErrLocked, ErrLocked)
+	}
+	return l.edge, l.store, nil
+}
+
+// Authenticate checks an officer's password. On a locked edge the
+// officer's key slot is tried first: when it opens, the store opens and
+// the password is then checked against the account as on any login. On
+// success, the officer's key slot is made or refreshed. Every Argon2id
+// run of it (slot and account) goes through the process's one KDF gate:
+// when no turn comes, nothing was checked and the UI asks to retry.
 func (a *officerUI) Authenticate(ctx context.Context, user, password string) (webui.Officer, error) {
-	o, err := a.store.Authenticate(ctx, user, password)
+	if a.n.current() == nil {
+		err := a.n.UnlockOfficer(ctx, user, password)
+		switch {
+		case errors.Is(err, vault.ErrNoSlot) || errors.Is(err, vault.ErrWrongKey):
+			return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
+		case errors.Is(err, edge.ErrBusy):
+			return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrBusy, err)
+		case err != nil && ctx.Err() != nil:
+			return webui.Officer{}, err
+		case err != nil:
+			return webui.Officer{}, fmt.Errorf("%w: %w", webui.ErrLocked, err)
+		}
+	}
+	_, store, err := a.live()
+	if err != nil {
+		return webui.Officer{}, err
+	}
+	o, err := store.Authenticate(ctx, user, password)
 	switch {
 	case errors.Is(err, edge.ErrBadLogin):
 		return webui.Officer{}, fmt.Errorf("%w", webui.ErrBadLogin)
@@ -122,32 +156,68 @@ func (a *officerUI) Authenticate(ctx context.Context, user, password string) (we
 	if err != nil {
 		return webui.Officer{}, err
 	}
+	a.n.officerLoggedIn(ctx, o, password)
 	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
 }
 
+// LockState tells the UI why the edge is locked ("" when it is not).
+func (a *officerUI) LockState() (kind, reason string) {
+	lk := a.n.Locked()
+	return lk.Kind, lk.Reason
+}
+
 // AccountStamp lets the UI end the sessions of an account that was
-// disabled, or whose password or role changed (webui.AccountStamps).
-func (a *officerUI) AccountStamp(user string) (string, error) { return a.store.OfficerStamp(user) }
+// disabled, or whose password or role changed (webui.AccountStamps). A
+// locked edge has no account: every session ends.
+func (a *officerUI) AccountStamp(user string) (string, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return "", nil
+	}
+	return store.OfficerStamp(user)
+}
 
 // Sessions, SaveSession and DeleteSession keep the UI's sessions sealed in
 // the edge store, so that a restart of the box does not log every officer
 // out mid-procedure (webui.SessionStore).
-func (a *officerUI) Sessions() (map[string][]byte, error) { return a.store.Sessions() }
+func (a *officerUI) Sessions() (map[string][]byte, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	return store.Sessions()
+}
 
-func (a *officerUI) SaveSession(id string, data []byte) error { return a.store.SaveSession(id, data) }
+func (a *officerUI) SaveSession(id string, data []byte) error {
+	_, store, err := a.live()
+	if err != nil {
+		return err
+	}
+	return store.SaveSession(id, data)
+}
 
-func (a *officerUI) DeleteSession(id string) error { return a.store.DeleteSession(id) }
+func (a *officerUI) DeleteSession(id string) error {
+	_, store, err := a.live()
+	if err != nil {
+		return nil // nothing of a locked store's sessions can be used
+	}
+	return store.DeleteSession(id)
+}
 
 // Lookup writes the audit entry before it reads: a view that fails after
 // the read still counts as a view. A frozen subset is not read at all.
 func (a *officerUI) Lookup(officer, id string) (*registry.Citizen, error) {
-	if err := a.edge.CheckFrozen(); err != nil {
-		return nil, uiFrozen(err)
-	}
-	if err := a.store.Audit(a.now(), officer, edge.AuditLookup, id, ""); err != nil {
+	e, store, err := a.live()
+	if err != nil {
 		return nil, err
 	}
-	c, err := a.edge.Lookup(id)
+	if err := e.CheckFrozen(); err != nil {
+		return nil, uiFrozen(err)
+	}
+	if err := store.Audit(a.now(), officer, edge.AuditLookup, id, ""); err != nil {
+		return nil, err
+	}
+	c, err := e.Lookup(id)
 	switch {
 	case errors.Is(err, edge.ErrNotFound):
 		return nil, fmt.Errorf("%w: %s", webui.ErrNotFound, id)
@@ -168,25 +238,33 @@ func uiFrozen(err error) error {
 // Search finds records by folded name and date of birth through the
 // store's keyed-hash index; the audit names every record returned.
 func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
-	found, err := a.edge.Search(q.Name, q.Birth, q.Limit)
+	e, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	found, err := e.Search(q.Name, q.Birth, q.Limit)
 	if err != nil {
 		return nil, uiFrozen(err)
 	}
-	return found, a.auditViews(officer, "search", found)
+	return found, auditViews(store, a.now(), officer, "search", found)
 }
 
 // Household lists a household's members; each counts as viewed.
 func (a *officerUI) Household(officer, household string) ([]*registry.Citizen, error) {
-	members, err := a.edge.Household(household)
+	e, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	members, err := e.Household(household)
 	if err != nil {
 		return nil, uiFrozen(err)
 	}
-	return members, a.auditViews(officer, "household "+household, members)
+	return members, auditViews(store, a.now(), officer, "household "+household, members)
 }
 
-func (a *officerUI) auditViews(officer, how string, cs []*registry.Citizen) error {
+func auditViews(store *edge.Store, now time.Time, officer, how string, cs []*registry.Citizen) error {
 	for _, c := range cs {
-		if err := a.store.Audit(a.now(), officer, edge.AuditLookup, c.ID, how); err != nil {
+		if err := store.Audit(now, officer, edge.AuditLookup, c.ID, how); err != nil {
 			return err
 		}
 	}
@@ -195,7 +273,11 @@ func (a *officerUI) auditViews(officer, how string, cs []*registry.Citizen) erro
 
 // History lists the changes recorded here about a citizen.
 func (a *officerUI) History(officer, citizen string, n int) ([]webui.Recorded, error) {
-	rs, err := a.store.History(citizen, n)
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.History(citizen, n)
 	out := make([]webui.Recorded, len(rs))
 	for i, r := range rs {
 		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
@@ -206,19 +288,27 @@ func (a *officerUI) History(officer, citizen string, n int) ([]webui.Recorded, e
 // Record applies the UI's role rule again from the account that records:
 // the UI is not the only way in, and the rule is about people, not pages.
 func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
-	role, err := a.store.Role(d.Officer)
+	e, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	role, err := store.Role(d.Officer)
 	if err != nil {
 		return nil, err
 	}
 	if !webui.MayRecord(role, d.Op) {
 		return nil, fmt.Errorf("%w: %s may not record %s", registry.ErrChange, role, d.Op)
 	}
-	return a.edge.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
+	return e.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
 		Procedure: d.Procedure, Note: d.Note})
 }
 
 func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
-	rs, err := a.edge.Recent(n)
+	e, _, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := e.Recent(n)
 	out := make([]webui.Recorded, len(rs))
 	for i, r := range rs {
 		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
@@ -227,7 +317,11 @@ func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
 }
 
 func (a *officerUI) Status() (webui.Status, error) {
-	st, err := a.edge.Status()
+	e, _, err := a.live()
+	if err != nil {
+		return webui.Status{}, err
+	}
+	st, err := e.Status()
 	if err != nil {
 		return webui.Status{}, err
 	}
@@ -236,7 +330,7 @@ func (a *officerUI) Status() (webui.Status, error) {
 		Node: st.Node, Commune: st.Commune, CommuneName: name, HasSubset: st.HasSubset,
 		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
 		Stale: st.Stale, Frozen: st.Frozen, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
-		LastSynced: st.Queue.LastSynced, LastError: st.LastError, Transfer: webTransfer(a.edge.Progress()),
+		LastSynced: st.Queue.LastSynced, LastError: st.LastError, Transfer: webTransfer(e.Progress()),
 	}, nil
 }
 
@@ -253,6 +347,9 @@ func (a *officerUI) ReaderStatus() webui.ReaderStatus {
 // as an identification change (with any difference as a data-quality
 // finding) that travels to the city.
 func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) (*webui.Identification, error) {
+	if _, _, err := a.live(); err != nil {
+		return nil, err // a locked box reads no card
+	}
 	keys, err := accessKeys(key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webui.ErrWrongKey, err)
@@ -293,10 +390,14 @@ func (a *officerUI) ScanQR(_ context.Context, officer, payload string) (*webui.I
 // carries the differences: a data-quality finding that travels to the
 // city).
 func (a *officerUI) identified(officer, citizen, assurance string, chip map[registry.Field]string) (*webui.Identification, error) {
+	e, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
 	// Identify compares with the local record unless the subset is past
 	// its hard limit (frozen): then the card is shown without a comparison
 	// and no identification decision is recorded on stale data.
-	rec, matches, err := a.edge.Identify(citizen, chip)
+	rec, matches, err := e.Identify(citizen, chip)
 	frozen := errors.Is(err, edge.ErrFrozen)
 	if err != nil && !frozen && !errors.Is(err, edge.ErrNoSubset) && !errors.Is(err, edge.ErrNotFound) {
 		return nil, err
@@ -306,11 +407,11 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	if frozen {
 		detail += "; subset frozen: not compared"
 	}
-	if err := a.store.Audit(a.now(), officer, edge.AuditIdentify, citizen, detail); err != nil {
+	if err := store.Audit(a.now(), officer, edge.AuditIdentify, citizen, detail); err != nil {
 		return nil, err
 	}
 	if rec != nil && !frozen {
-		if _, err := a.edge.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: citizen, Note: detail}); err != nil {
+		if _, err := e.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: citizen, Note: detail}); err != nil {
 			return nil, err
 		}
 	}

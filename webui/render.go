@@ -64,6 +64,7 @@ type base struct {
 	Nav     string // the current menu entry: "home" or "outbox"
 	Live    string // fragment the page script re-fetches on events; "" none
 	Status  *headerStatus
+	Lock    string // why the edge is locked (see Locker); "" when it runs
 	// Insecure: served over plain HTTP on the office network; every page
 	// says so (Config.Insecure).
 	Insecure bool
@@ -88,7 +89,8 @@ type headerStatus struct {
 // POST, which a link cannot repeat.
 func (s *Server) base(r *http.Request, sess *session, titleKey, here string) base {
 	l := langOf(r)
-	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"), Insecure: s.cfg.Insecure}
+	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"),
+		Lock: s.lockMessage(r), Insecure: s.cfg.Insecure}
 	q := url.Values{}
 	if r.Method == http.MethodGet {
 		here, q = r.URL.Path, r.URL.Query()

@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,6 +83,7 @@ type storedSession struct {
 type sessions struct {
 	mu       sync.Mutex
 	byID     map[[32]byte]*session // keyed by SHA-256 of the cookie token
+	pending  atomic.Bool           // the store was locked at start: load at the first request it opens for
 	idle     time.Duration
 	max      time.Duration
 	now      func() time.Time
@@ -106,6 +109,13 @@ func (st *sessions) load() {
 		return
 	}
 	kept, err := st.store.Sessions()
+	if errors.Is(err, ErrLocked) {
+		// An edge whose data key is still locked: its sessions come back
+		// once an officer or the city unlocks it (see get).
+		st.pending.Store(true)
+		return
+	}
+	st.pending.Store(false)
 	if err != nil {
 		st.log.Error("stored sessions unreadable; officers log in again", "err", err)
 		return
@@ -231,6 +241,9 @@ func (st *sessions) create(o Officer) (string, session, error) {
 func (st *sessions) get(token string, touch bool) (session, bool) {
 	if token == "" {
 		return session{}, false
+	}
+	if st.pending.Load() {
+		st.load()
 	}
 	key := sessionKey(token)
 	now := st.now()

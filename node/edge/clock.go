@@ -140,6 +140,18 @@ func (c *CityClock) Load(s *Store) error {
 	return nil
 }
 
+// Unload stops saving to s, which is about to close (the edge locks, or
+// its store is rewritten under a new key); the floor stays in memory and
+// the next Load takes it with the saved one. It does nothing when the
+// clock saves to another store. Stop Run on s first.
+func (c *CityClock) Unload(s *Store) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.store == s {
+		c.store = nil
+	}
+}
+
 // Save stores Now as the floor, so that a restart does not go back
 // before it; without a store (before Load) it does nothing.
 func (c *CityClock) Save() error {

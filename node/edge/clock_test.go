@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +172,67 @@ func TestClockFloorSurvivesPurge(t *testing.T) {
 	}
 	if got := c.Now(); got.Before(now.Add(20 * 24 * time.Hour)) {
 		t.Errorf("after a purge and a restart with the clock set back: %v", got)
+	}
+}
+
+// TestClockUnload: a store that is about to close is no longer saved to
+// (the edge locks, or its store is rewritten); the floor stays in memory
+// and the next store's Load keeps the later of the two. Unloading another
+// store than the one loaded changes nothing.
+func TestClockUnload(t *testing.T) {
+	local := &wallClock{t: now}
+	a := mustStoreIn(t, t.TempDir())
+	c := NewCityClock(local.now, nil)
+	if err := c.Load(a); err != nil {
+		t.Fatal(err)
+	}
+	c.CityTime(now.Add(40 * 24 * time.Hour))
+	b := mustStoreIn(t, t.TempDir())
+	defer b.Close()
+	c.Unload(b)
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c.Unload(a)
+	a.Close()
+	if err := c.Save(); err != nil {
+		t.Fatalf("Save after Unload touched the closed store: %v", err)
+	}
+	if err := c.Load(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Now(); got.Before(now.Add(40 * 24 * time.Hour)) {
+		t.Errorf("the floor held in memory was lost across Unload and Load: %v", got)
+	}
+}
+
+// TestClockFloorSurvivesRekey: a store rewritten under a new key keeps the
+// saved floor.
+func TestClockFloorSurvivesRekey(t *testing.T) {
+	dir := t.TempDir()
+	local := &wallClock{t: now.Add(20 * 24 * time.Hour)}
+	_, clock, s := frozenEdge(t, dir, local, true)
+	if err := clock.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	oldKey := readKeyFileT(t, dir)
+	newKey := make([]byte, 32)
+	newKey[0] = 1
+	if err := Rekey(filepath.Join(dir, "edge.db"), oldKey, newKey); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStoreKey(filepath.Join(dir, "edge.db"), newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	local.set(now)
+	c := NewCityClock(local.now, nil)
+	if err := c.Load(s); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Now(); got.Before(now.Add(20 * 24 * time.Hour)) {
+		t.Errorf("after a rekey and a restart with the clock set back: %v", got)
 	}
 }

@@ -19,8 +19,10 @@ import (
 	"sync"
 )
 
-// Personal data is encrypted at rest (DESIGN section 6). One 256-bit key,
-// kept in a file beside the store, yields through HKDF-SHA256:
+// Personal data is encrypted at rest (DESIGN section 6). One 256-bit master
+// key — held in the node's key slots (package node/vault, OpenStoreKey), or
+// for tests and folders of older versions in a key file beside the store
+// (OpenStore) — yields through HKDF-SHA256:
 //
 //   - an AES-256-GCM key: every stored record, change, outcome, audit
 //     entry, officer account, officer UI session and partial download is

@@ -226,18 +226,24 @@ func (s *Store) OfficerStamp(user string) (string, error) {
 		if err != nil || o == nil || o.Disabled {
 			return err
 		}
-		var b []byte
-		for _, f := range [][]byte{[]byte(o.Source), []byte(o.Role), o.Salt, o.Hash} {
-			b = binary.AppendUvarint(b, uint64(len(f)))
-			b = append(b, f...)
-		}
-		b = binary.BigEndian.AppendUint32(b, o.Time)
-		b = binary.BigEndian.AppendUint32(b, o.Memory)
-		b = append(b, o.Threads)
-		stamp = hex.EncodeToString(s.keys.hash("officer stamp", string(b)))
+		stamp = hex.EncodeToString(s.keys.hash("officer stamp", string(o.StampMaterial())))
 		return nil
 	})
 	return stamp, err
+}
+
+// StampMaterial is what an account's stamps are computed from: its
+// source, role and password hash with its parameters, canonically
+// encoded. It holds the password hash: callers only hash it.
+func (o *Officer) StampMaterial() []byte {
+	var b []byte
+	for _, f := range [][]byte{[]byte(o.Source), []byte(o.Role), o.Salt, o.Hash} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.BigEndian.AppendUint32(b, o.Time)
+	b = binary.BigEndian.AppendUint32(b, o.Memory)
+	return append(b, o.Threads)
 }
 
 // Officers lists the accounts, in no particular order.

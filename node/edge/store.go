@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -91,7 +92,24 @@ type Store struct {
 // OpenStore opens or creates the store at path, with the key file
 // KeyFileName in the same folder (created, mode 0600, with a new store).
 // A key file that does not match the store is an error naming the file.
+// Edge nodes keep the key in key slots instead (OpenStoreKey); the key
+// file remains for tests and for tools on folders not yet converted.
 func OpenStore(path string) (*Store, error) {
+	keyPath := filepath.Join(filepath.Dir(path), KeyFileName)
+	return openStore(path, keyPath, func(hasKey bool) (*keys, error) { return loadKeys(keyPath, hasKey) })
+}
+
+// OpenStoreKey opens or creates the store at path under master, the
+// 32-byte key the node's key slots hold. A key that does not match the
+// store is an error wrapping ErrKey.
+func OpenStoreKey(path string, master []byte) (*Store, error) {
+	if len(master) != 32 {
+		return nil, fmt.Errorf("%w: master key of %d bytes, want 32", ErrKey, len(master))
+	}
+	return openStore(path, "the key slots", func(bool) (*keys, error) { return deriveKeys(master) })
+}
+
+func openStore(path, keyName string, load func(hasKey bool) (*keys, error)) (*Store, error) {
 	for range 2 {
 		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType,
 			InitialMmapSize: initialMmap})
@@ -99,7 +117,7 @@ func OpenStore(path string) (*Store, error) {
 			return nil, fmt.Errorf("edge: open %s: %w", path, err)
 		}
 		s := &Store{db: db, path: path}
-		converted, err := s.init(filepath.Join(filepath.Dir(path), KeyFileName))
+		converted, err := s.init(keyName, load)
 		if err == nil && !converted {
 			return s, nil
 		}
@@ -117,7 +135,7 @@ func OpenStore(path string) (*Store, error) {
 
 // init loads the key, creates the buckets, converts a format-1 store
 // (reporting that it did) and checks that the key opens what is stored.
-func (s *Store) init(keyPath string) (converted bool, err error) {
+func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (converted bool, err error) {
 	var check []byte
 	err = s.db.View(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bMeta); m != nil {
@@ -128,12 +146,12 @@ func (s *Store) init(keyPath string) (converted bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if s.keys, err = loadKeys(keyPath, check != nil); err != nil {
+	if s.keys, err = load(check != nil); err != nil {
 		return false, err
 	}
 	if check != nil && !s.keys.matches(check) {
-		return false, fmt.Errorf("%w: key file %s is not the key of this store (key check failed); "+
-			"restore the key file that was made with the store", ErrKey, keyPath)
+		return false, fmt.Errorf("%w: the key from %s is not the key of this store (key check failed); "+
+			"restore the key file or key slots that were made with the store", ErrKey, keyPath)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMeta, bSubset, bNames, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit} {
@@ -159,7 +177,7 @@ func (s *Store) init(keyPath string) (converted bool, err error) {
 		return false, err
 	}
 	if err := s.probe(); err != nil {
-		return false, fmt.Errorf("%w (key file %s)", err, keyPath)
+		return false, fmt.Errorf("%w (key from %s)", err, keyPath)
 	}
 	return converted, nil
 }
@@ -177,6 +195,15 @@ func (s *Store) probe() error {
 			}
 		}
 		return nil
+	})
+}
+
+// Copy calls fn, inside one read transaction, with the size of a
+// consistent copy of the store file and a function that writes that copy;
+// writers go on meanwhile. The copy is as sealed as the file.
+func (s *Store) Copy(fn func(size int64, write func(io.Writer) error) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return fn(tx.Size(), func(w io.Writer) error { _, err := tx.WriteTo(w); return err })
 	})
 }
 

@@ -116,6 +116,8 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
 	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence, fsm.KindTrust:
 		return json.Marshal(res)
+	case fsm.KindNodeKey:
+		return encodeNodeKeyResult(res)
 	}
 	return nil, nil
 }
@@ -160,6 +162,8 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 			return nil, fmt.Errorf("cityapi: malformed presence grant from the leader: %v", err)
 		}
 		return g, nil
+	case fsm.KindNodeKey:
+		return decodeNodeKeyResult(b)
 	}
 	return nil, nil
 }

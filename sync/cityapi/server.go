@@ -103,6 +103,7 @@ type Server struct {
 	challenges *addrLimiter // presence challenges per node
 	renews     *addrLimiter // certificate renewals per node
 	trust      trustCache   // the signed CSCA trust list of the set's version
+	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
 }
 
 // New builds the server.
@@ -120,7 +121,8 @@ func New(cfg Config) *Server {
 		cfg.UIDomains = certs.DefaultUIDomains
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, enrolls: newAddrLimiter(enrollLimit, enrollWindow),
-		challenges: newAddrLimiter(challengeLimit, challengeWindow), renews: newAddrLimiter(renewLimit, enrollWindow)}
+		challenges: newAddrLimiter(challengeLimit, challengeWindow), renews: newAddrLimiter(renewLimit, enrollWindow),
+		slots: newSlotGuard()}
 	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
@@ -146,6 +148,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
 	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/keyslot", s.role(s.escrowKey, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/unlock/challenge", s.unlockChallenge) // no client certificate: the edge is locked
+	s.mux.HandleFunc("POST /v1/unlock", s.unlock)                   // signed by the box's unlock key
 	s.fleetRoutes()
 	s.backupRoutes()
 	s.crlRoutes()

@@ -40,7 +40,9 @@ type Client struct {
 	timeout time.Duration
 
 	sent, received atomic.Uint64 // request and answer body bytes, as on the wire (compressed)
-	cityTime       func(time.Time)
+
+	onRefused atomic.Pointer[func(revoked bool, reason string)] // see OnRefused
+	cityTime  func(time.Time)                                   // see OnCityTime
 }
 
 // OnCityTime has f told the city node's clock, from the Date header of
@@ -106,6 +108,21 @@ func (c *Client) http() *http.Client { return c.hc.Load() }
 func (c *Client) Reconnect() {
 	old := c.hc.Swap(c.newHTTP())
 	old.CloseIdleConnections()
+}
+
+// revokedText is how the city names a revocation in a refusal.
+const revokedText = "fleet: node revoked"
+
+// OnRefused sets fn to hear when the city refused this edge: revoked when
+// an answer named a revocation, false when the TLS handshake was refused
+// (which says no more; the edge asks its state, see Unlocker.Probe). fn
+// runs on the requesting goroutine and must return at once.
+func (c *Client) OnRefused(fn func(revoked bool, reason string)) { c.onRefused.Store(&fn) }
+
+func (c *Client) refused(revoked bool, reason string) {
+	if fn := c.onRefused.Load(); fn != nil {
+		(*fn)(revoked, reason)
+	}
 }
 
 // Close releases idle connections.
@@ -183,6 +200,9 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	}
 	resp, err := c.http().Do(req)
 	if err != nil {
+		if strings.Contains(err.Error(), "remote error: tls:") {
+			c.refused(false, err.Error())
+		}
 		return nil, fmt.Errorf("client: %s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
@@ -199,6 +219,9 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	var e struct{ Error string }
 	json.Unmarshal(b, &e)
 	err = fmt.Errorf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)
+	if resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, revokedText) {
+		c.refused(true, e.Error)
+	}
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
 		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 	}

@@ -30,6 +30,10 @@ var kindSenders = map[Kind]registry.Role{
 	KindTrust:     registry.RoleAdmin, // a master list or CRL whose signature the city checks before proposing
 	KindChallenge: registry.RoleEdge,  // asked for by the edge; the bytes are the city's
 	KindPresence:  registry.RoleEdge,  // the edge's proof, verified by the city node first
+	// The city node that authenticated the edge — by its certificate for
+	// an escrow, by its unlock key's signature for an unlock (a locked
+	// box has no usable certificate) — for that edge (nodekey.go).
+	KindNodeKey: registry.RoleCity,
 }
 
 // KindSender returns the role that may send kind ("" for none).

@@ -37,7 +37,7 @@ const (
 	KindCRL       Kind = 16 // the fleet CA's revocation list of city-node and admin certificates (crl.go)
 	KindPresence  Kind = 17 // a verified proof of presence: a grant to a node for a citizen (presence.go)
 	KindTrust     Kind = 18 // city IT added or removed CSCA certificates and CRLs (trust.go)
-	// 19 is taken by work in progress (edge key slots).
+	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
 )
 
@@ -92,6 +92,7 @@ type Command struct {
 	Presence *PresenceOp // KindChallenge, KindPresence
 	CRL      []byte      // KindCRL: DER of the fleet CA's revocation list
 	Trust    *TrustOp    // KindTrust
+	NodeKey  *NodeKeyOp  // KindNodeKey
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -145,6 +146,8 @@ func (c *Command) Encode() []byte {
 		b = append(b, c.CRL...)
 	case KindTrust:
 		b = appendJSON(b, c.Trust)
+	case KindNodeKey:
+		b = appendJSON(b, c.NodeKey)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -198,6 +201,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.CRL = rest
 	case KindTrust:
 		c.Trust, err = decodeJSON[TrustOp](rest)
+	case KindNodeKey:
+		c.NodeKey, err = decodeJSON[NodeKeyOp](rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)
@@ -247,6 +252,8 @@ func (c *Command) check() error {
 		return err
 	case KindTrust:
 		return c.checkTrust()
+	case KindNodeKey:
+		return c.checkNodeKey()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

@@ -90,6 +90,12 @@ type NodeRecord struct {
 	CertExpiry time.Time  `json:"cert_expiry,omitzero"`
 	LastSeen   time.Time  `json:"last_seen,omitzero"` // city clock of the last telemetry
 	Telemetry  *Telemetry `json:"telemetry,omitempty"`
+	// Key slot (nodekey.go): when the box escrowed its city slot secret
+	// (zero: the city holds none), and its unlocks through the city.
+	KeyEscrowed    time.Time `json:"key_escrowed,omitzero"`
+	Unlocks        uint64    `json:"unlocks,omitempty"`
+	LastUnlock     time.Time `json:"last_unlock,omitzero"`
+	LastUnlockFrom string    `json:"last_unlock_from,omitempty"`
 	// Filled on read, not stored here: the node's communes (KindAssign)
 	// and the city's subset version of each.
 	Communes     []string          `json:"communes"`
@@ -262,6 +268,9 @@ func (f *FSM) applyFleet(t *txn, index uint64, cmd *Command) any {
 			state = NodeSuspended
 		}
 		r.State, r.Reason, r.By, r.Changed = state, op.Reason, op.By, now
+		if cmd.Kind == KindRevoke {
+			eraseNodeKey(t, r) // a revoked box can never be unlocked by the city again
+		}
 		f.storeNode(t, r)
 		t.events = append(t.events, Event{Kind: EventRevoked, Node: op.Node, Reason: op.Reason})
 		return nil
@@ -320,6 +329,9 @@ func (f *FSM) enroll(t *txn, cmd *Command) any {
 	}
 	*r = NodeRecord{ID: op.Node, State: NodeActive, Changed: now, Enrolled: now, By: tok.By,
 		Serial: op.Serial, CertExpiry: op.NotAfter, LastSeen: now}
+	if k := loadNodeKey(t.tx, op.Node); k != nil {
+		r.KeyEscrowed = k.Escrowed // a re-enrolled box keeps its city slot
+	}
 	f.storeNode(t, r)
 	t.put(bNodes, []byte(op.Node), []byte(tok.Commune), true)
 	t.events = append(t.events, Event{Kind: EventAssigned, Node: op.Node, Communes: []string{tok.Commune}})

@@ -379,6 +379,8 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return f.applyChallenge(t, cmd)
 	case KindPresence:
 		return f.applyPresence(t, l.Index, cmd)
+	case KindNodeKey:
+		return f.applyNodeKey(t, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

@@ -54,7 +54,8 @@ var (
 	bTrust    = []byte("trust")     // fingerprint (hex) → TrustEntry (JSON)
 	bTrustCRL = []byte("trust_crl") // CRL issuer → fingerprint of the one held (index)
 
-	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL, bTrust}
+	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
+		bTrust, bNodeKeys}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL}
 
 	kApplied  = []byte("applied")

@@ -137,6 +137,10 @@ var en = map[string]string{
 	"print.frozen":      "The commune's data is too old (or missing), so no residence confirmation can be printed. Call technical support.",
 	"print.unavailable": "The state of the commune's data cannot be read, so nothing can be printed yet. Try again in a few minutes.",
 
+	"lock.locked":    "This box is locked: the residents' data on it is encrypted and not open yet. An officer who has logged in on this box before can log in to unlock it. If nobody can, check the network link to the city (the box unlocks itself when the city confirms it) or call city IT.",
+	"lock.revoked":   "This box was revoked by the city: %[1]s. It has locked itself and destroyed its decryption keys; the data on it can no longer be read. Contact city IT.",
+	"lock.suspended": "This box is suspended by the city: %[1]s. An officer who has logged in on this box before can still log in to unlock it; ask city IT to reinstate the box.",
+
 	"login.title":       "Log in",
 	"login.heading":     "Officer login",
 	"login.user":        "User name",

@@ -138,6 +138,10 @@ var vi = map[string]string{
 	"print.frozen":      "Dữ liệu của xã đã quá cũ (hoặc chưa có) nên không thể in xác nhận thông tin về cư trú. Hãy báo bộ phận kỹ thuật.",
 	"print.unavailable": "Chưa đọc được tình trạng dữ liệu của xã nên chưa in được. Hãy thử lại sau ít phút.",
 
+	"lock.locked":    "Máy đang khóa: dữ liệu dân cư trên máy được mã hóa và chưa được mở. Cán bộ đã từng đăng nhập trên máy này hãy đăng nhập để mở khóa. Nếu không ai đăng nhập được, hãy kiểm tra kết nối mạng tới thành phố (máy tự mở khóa khi thành phố xác nhận) hoặc gọi bộ phận CNTT thành phố.",
+	"lock.revoked":   "Máy đã bị thành phố thu hồi: %[1]s. Máy đã khóa và hủy khóa giải mã, dữ liệu trên máy không thể đọc được nữa. Hãy liên hệ bộ phận CNTT thành phố.",
+	"lock.suspended": "Máy đang bị thành phố tạm ngừng: %[1]s. Cán bộ đã từng đăng nhập trên máy này vẫn đăng nhập được để mở khóa; hãy báo bộ phận CNTT thành phố để khôi phục máy.",
+
 	"login.title":       "Đăng nhập",
 	"login.heading":     "Đăng nhập cán bộ",
 	"login.user":        "Tên đăng nhập",

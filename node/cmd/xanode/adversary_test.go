@@ -106,6 +106,11 @@ func (a *adversary) seed() {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)})
+	// Through a follower, once it has applied what the leader has (among
+	// it the peer table that names the leader's API URL, which the
+	// follower asks about the token): under load a follower that joined
+	// a moment ago may lag, and would answer 503.
+	c.converged()
 	code, b := a.call(a.anonymous(), "POST", c.url(1)+"/v1/enroll", "application/json", body)
 	var er cityapi.EnrollResponse
 	if code != http.StatusOK || json.Unmarshal(b, &er) != nil {

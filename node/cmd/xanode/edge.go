@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/xanode/xanode/node"
-	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/vault"
 )
 
 func init() {
@@ -20,13 +19,23 @@ func init() {
 
 func runEdge(ctx context.Context, args []string) error {
 	if len(args) > 1 && args[0] == "officer" && args[1] == "add" {
-		return edgeOfficerAdd(args[2:])
+		return edgeOfficerAdd(ctx, args[2:])
 	}
-	if len(args) > 0 && args[0] == "purge" {
-		return edgePurge(args[1:])
-	}
-	if len(args) > 0 && args[0] == "enroll" {
-		return edgeEnroll(ctx, args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "purge":
+			return edgePurge(ctx, args[1:])
+		case "enroll":
+			return edgeEnroll(ctx, args[1:])
+		case "rekey":
+			return edgeRekey(ctx, args[1:])
+		case "backup":
+			return edgeBackup(args[1:])
+		case "restore":
+			return edgeRestore(ctx, args[1:])
+		case "unseal-ui-key":
+			return edgeUnsealUIKey(ctx, args[1:])
+		}
 	}
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	dir := fs.String("data", "", "data folder with the node's certificate, identity.json and store")
@@ -39,6 +48,9 @@ func runEdge(ctx context.Context, args []string) error {
 	verbose := fs.Bool("v", false, "log at debug level")
 	pullEvery := fs.Duration("pull-every", 0, "how often to ask the city for a newer subset without being told (0: 5m)")
 	fleetEvery := fs.Duration("fleet-every", 0, "how often to check the certificate's age and the commune assignment (0: 10m)")
+	useTPM := fs.Bool("tpm", false, "seal a key slot to the box's TPM 2.0 ("+"/dev/tpmrm0, through systemd-creds) and open it at start, so the box starts unattended offline")
+	keepSlots := fs.Bool("keep-slots-on-revoke", false, "when the city revokes the box, lock but keep the key slots (to investigate a box revoked by mistake)")
+	unlockEvery := fs.Duration("unlock-every", 0, "longest wait between a locked box's requests to the city for its key slot secret (0: 1m)")
 	insecure := fs.Bool("insecure-http", false, "serve the officer UI over plain HTTP on an address beyond loopback, without a UI certificate\n(passwords and records cross the office network in clear; every page warns)")
 	uiHosts := fs.String("ui-host", "", "further names or addresses the officer UI is reached by, comma separated; requests naming\nany other Host are refused (besides loopback, the --listen host and the UI certificate's names)")
 	login := loginFlags(fs)
@@ -63,12 +75,25 @@ func runEdge(ctx context.Context, args []string) error {
 	if *uiHosts != "" {
 		hosts = strings.Split(*uiHosts, ",")
 	}
-	e, err := node.StartEdge(ctx, node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
-		PullEvery: *pullEvery, FleetEvery: *fleetEvery, InsecureHTTP: *insecure, UIHosts: hosts, Login: *login, CSCA: csca})
+	cfg := node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
+		PullEvery: *pullEvery, FleetEvery: *fleetEvery, KeepSlotsOnRevoke: *keepSlots, UnlockEvery: *unlockEvery,
+		InsecureHTTP: *insecure, UIHosts: hosts, Login: *login, CSCA: csca}
+	if *useTPM {
+		t, err := vault.DetectTPM()
+		if err != nil {
+			return err
+		}
+		cfg.TPM = t
+	}
+	e, err := node.StartEdge(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("edge %s serving commune %s at %s/\n", e.ID.Node, e.ID.Commune, e.URL())
+	state := "unlocked"
+	if lk := e.Locked(); lk.Kind != "" {
+		state = "LOCKED (" + lk.Kind + "): an officer with a key slot logs in, or the city unlocks it"
+	}
+	fmt.Printf("edge %s serving commune %s at %s/ (%s)\n", e.ID.Node, e.ID.Commune, e.URL(), state)
 	<-ctx.Done()
 	return e.Close()
 }
@@ -124,14 +149,15 @@ func edgeCards(cardDir, readerName string, cscas []string, log *slog.Logger) (no
 // edgeOfficerAdd adds or replaces an officer account on a stopped edge. The
 // password comes from XANODE_PASSWORD or the first line of standard input,
 // never from the command line (it would show in ps and shell history).
-func edgeOfficerAdd(args []string) error {
+func edgeOfficerAdd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("edge officer add", flag.ContinueOnError)
 	dir := fs.String("data", "", "the edge's data folder (the edge must not be running)")
 	user := fs.String("user", "", "login name")
 	name := fs.String("name", "", "full name, e.g. Nguyễn Thị Lan")
 	role := fs.String("role", "officer", "officer or supervisor")
+	uf := addUnlockFlags(fs)
 	if err := fs.Parse(args); err != nil || *dir == "" || *user == "" || *name == "" {
-		fmt.Fprintln(os.Stderr, "usage: xanode edge officer add --data DIR --user U --name NAME [--role officer|supervisor]  (password from XANODE_PASSWORD or stdin)")
+		fmt.Fprintln(os.Stderr, "usage: xanode edge officer add --data DIR --user U --name NAME [--role officer|supervisor] [--officer USER | --tpm]  (password from XANODE_PASSWORD or stdin)")
 		return errUsage
 	}
 	password := os.Getenv("XANODE_PASSWORD")
@@ -142,7 +168,12 @@ func edgeOfficerAdd(args []string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	st, err := edge.OpenStore(filepath.Join(*dir, "edge.db"))
+	o, _, err := uf.open(ctx, *dir, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	st, err := o.Store()
 	if err != nil {
 		return err
 	}
@@ -150,33 +181,32 @@ func edgeOfficerAdd(args []string) error {
 	if err := st.PutOfficer(*user, *name, *role, password); err != nil {
 		return err
 	}
-	fmt.Printf("officer %s (%s) can now log in on this box; as a local (break-glass) account its changes go to review at the city unless city IT makes the same account there (xanode fleet officer add)\n", *user, *role)
+	fmt.Printf("officer %s (%s) can now log in on this box (the first login makes the officer's key slot); as a local (break-glass) account its changes go to review at the city unless city IT makes the same account there (xanode fleet officer add)\n", *user, *role)
 	return nil
 }
 
 // edgePurge removes the commune subset from a stopped edge (the box is
-// decommissioned, or will serve another commune): the personal data goes,
-// the outbox, outcomes and audit log stay for what is still to be synced
-// and audited.
-func edgePurge(args []string) error {
+// decommissioned, or will serve another commune) and rewrites the store
+// under a new key: the personal data goes, and its old pages cannot be
+// decrypted with any key the box keeps; the outbox, outcomes and audit log
+// stay for what is still to be synced and audited.
+func edgePurge(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("edge purge", flag.ContinueOnError)
 	dir := fs.String("data", "", "the edge's data folder (the edge must not be running)")
+	uf := addUnlockFlags(fs)
 	if err := fs.Parse(args); err != nil || *dir == "" {
-		fmt.Fprintln(os.Stderr, "usage: xanode edge purge --data DIR   (with the edge stopped)")
+		fmt.Fprintln(os.Stderr, "usage: xanode edge purge --data DIR [--officer USER | --tpm]   (with the edge stopped)")
 		return errUsage
 	}
-	st, err := edge.OpenStore(filepath.Join(*dir, "edge.db"))
+	o, _, err := uf.open(ctx, *dir, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.Purge(); err != nil {
-		return err
-	}
-	q, err := st.Queue()
+	defer o.Close()
+	pending, err := o.PurgeOffline()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("subset purged from %s; %d changes still wait in the outbox\n", *dir, q.Pending)
+	fmt.Printf("subset purged from %s and the store rewritten under a new key; %d changes still wait in the outbox\n", *dir, pending)
 	return nil
 }

@@ -269,6 +269,9 @@ func printNodes(nodes []cityapi.FleetNode) {
 		if n.Telemetry != nil {
 			outbox = strconv.Itoa(n.Telemetry.Outbox)
 		}
+		if n.Unlocks > 0 {
+			note = strings.TrimSpace(fmt.Sprintf("%s (unlocked by the city %d×, last %s from %s)", note, n.Unlocks, ts(n.LastUnlock), n.LastUnlockFrom))
+		}
 		fmt.Printf("%-20s %-10s %-12s %-20s %6d %6s %-20s %s\n", n.ID, state, strings.Join(n.Communes, ","), ts(n.LastSeen), n.Lag, outbox, ts(n.CertExpiry), note)
 	}
 }

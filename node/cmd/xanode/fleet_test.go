@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/sync/cityapi"
 )
 
@@ -131,12 +135,23 @@ func TestFleetProcesses(t *testing.T) {
 		}
 	}
 
-	// Revocation: the revoked box's next handshake is refused, at once.
+	// Revocation: the revoked box's next handshake is refused, at once,
+	// and the box locks itself and destroys its key slots within seconds.
+	// (Its key is taken first, as a thief who had unlocked it would.)
 	revoked := boxes[0]
+	cert := unsealedPair(t, revoked.dir)
+	revokedAt := time.Now()
 	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "revoke", revoked.node, "box stolen from the office")
-	cert, err := tls.LoadX509KeyPair(filepath.Join(revoked.dir, "edge.crt"), filepath.Join(revoked.dir, "edge.key"))
-	if err != nil {
-		t.Fatal(err)
+	waitFor(t, "the revoked box to lock", 10*time.Second, func() bool { return status(revoked).Locked == "revoked" })
+	tookToLock := time.Since(revokedAt)
+	waitFor(t, "the revoked box's key slots and sealed key to go", 5*time.Second, func() bool {
+		_, err1 := os.Stat(filepath.Join(revoked.dir, "keyslots"))
+		_, err2 := os.Stat(filepath.Join(revoked.dir, "edge.key.sealed"))
+		return os.IsNotExist(err1) && os.IsNotExist(err2)
+	})
+	t.Logf("from `xanode fleet revoke` to the box locked: %v (the command's own start included)", tookToLock.Round(time.Millisecond))
+	if st := status(revoked); st.Citizens != 0 || st.LockReason != "box stolen from the office" {
+		t.Fatalf("the revoked box still says %+v", st)
 	}
 	stolen := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(cert, pki.RootPool())}}
 	if resp, err := stolen.Get(city + "/v1/whoami"); err == nil {
@@ -166,8 +181,8 @@ func TestFleetProcesses(t *testing.T) {
 	if out := xanode(t, "fleet", "--city", city, "--pki", pkiDir, "nodes"); !strings.Contains(out, "box stolen") {
 		t.Fatalf("fleet nodes does not show the reason:\n%s", out)
 	}
-	waitFor(t, "the revoked box to hear of it over its stream", 10*time.Second, func() bool {
-		return strings.Contains(revoked.proc.out.String(), "the city revoked this node")
+	waitFor(t, "the revoked box to log it", 10*time.Second, func() bool {
+		return strings.Contains(revoked.proc.out.String(), "REVOKED by the city")
 	})
 
 	// Reassignment: the box purges 92102 and pulls 92103.
@@ -177,6 +192,9 @@ func TestFleetProcesses(t *testing.T) {
 		es := status(moved)
 		return len(es.Communes) == 1 && es.Communes[0] == "92103" && es.Citizens == uint64(counts["92103"])
 	})
+	if !strings.Contains(moved.proc.out.String(), "store rewritten under a new key") {
+		t.Error("the reassigned box did not rewrite its store under a new key")
+	}
 	var id struct{ Commune string }
 	readJSONFile(t, filepath.Join(moved.dir, "identity.json"), &id)
 	if id.Commune != "92103" {
@@ -189,22 +207,20 @@ func TestFleetProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "edge.crt"), filepath.Join(moved.dir, "edge.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := leafOf(t, filepath.Join(moved.dir, "edge.crt"))
+	firstSealed, _ := os.ReadFile(filepath.Join(moved.dir, "edge.key.sealed"))
 	waitFor(t, "a renewed certificate", 2*lifetime, func() bool {
-		c, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "edge.crt"), filepath.Join(moved.dir, "edge.key"))
-		return err == nil && c.Leaf.NotAfter.After(first.Leaf.NotAfter)
+		b, _ := os.ReadFile(filepath.Join(moved.dir, "edge.key.sealed"))
+		return leafOf(t, filepath.Join(moved.dir, "edge.crt")).NotAfter.After(first.NotAfter) && !bytes.Equal(b, firstSealed)
 	})
-	if !time.Now().Before(first.Leaf.NotAfter) {
-		t.Fatalf("renewed only after the old certificate expired (%s)", first.Leaf.NotAfter)
+	if !time.Now().Before(first.NotAfter) {
+		t.Fatalf("renewed only after the old certificate expired (%s)", first.NotAfter)
 	}
 	waitFor(t, "a renewed UI certificate", 5*time.Second, func() bool {
 		c, err := tls.LoadX509KeyPair(filepath.Join(moved.dir, "ui.crt"), filepath.Join(moved.dir, "ui.key"))
 		return err == nil && c.Leaf.NotAfter.After(firstUI.Leaf.NotAfter) && slices.Contains(c.Leaf.DNSNames, "canbo.xuankhanh.lan")
 	})
-	time.Sleep(time.Until(first.Leaf.NotAfter) + time.Second)
+	time.Sleep(time.Until(first.NotAfter) + time.Second)
 	xanode(t, "fleet", "--city", city, "--pki", pkiDir, "assign", moved.node, "92101")
 	waitFor(t, "the box to follow another reassignment after the first certificate expired", 30*time.Second, func() bool {
 		es := status(moved)
@@ -242,6 +258,59 @@ func TestFleetProcesses(t *testing.T) {
 	if _, err := runCmd("fleet", "--city", city, "--pki", pkiDir, "ui", "--listen", "0.0.0.0:0"); err == nil {
 		t.Fatal("the fleet UI agreed to listen beyond loopback")
 	}
+}
+
+// leafOf reads the first certificate of a PEM file.
+func leafOf(t *testing.T, path string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := certs.ParseChainPEM(b)
+	if err != nil || len(chain) == 0 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return chain[0]
+}
+
+// unsealedPair opens a running box's sealed node key as a thief who
+// unlocked a copy of its folder through the city would: the folder's
+// files copied, the copy's key slots opened by the city.
+func unsealedPair(t *testing.T, dir string) tls.Certificate {
+	t.Helper()
+	cp := t.TempDir()
+	for _, f := range []string{"keyslots", "edge.key.sealed", "edge.crt", "root.crt", "identity.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(cp, f), string(b))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := node.OpenOffline(ctx, cp, node.Unlock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	sealed, _ := os.ReadFile(filepath.Join(cp, "edge.key.sealed"))
+	keyPEM, err := o.Vault.Open("edge.key", sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(must(os.ReadFile(filepath.Join(cp, "edge.crt"))), keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func runCmd(args ...string) ([]byte, error) { return exec.Command(binary, args...).CombinedOutput() }

@@ -136,6 +136,9 @@ func TestOfficerAccountsProcesses(t *testing.T) {
 	if code, _ := page("/"); code != http.StatusSeeOther {
 		t.Fatalf("the disabled officer's session goes on: %d", code)
 	}
+	if !strings.Contains(edgeProc.out.String(), "key slots of changed or removed officer accounts removed") {
+		t.Error("the disabled officer's key slot was not removed")
+	}
 	if code := login(password); code != http.StatusUnauthorized {
 		t.Fatalf("the disabled officer logged in: %d", code)
 	}

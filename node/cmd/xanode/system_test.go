@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/node/edge"
 )
 
@@ -169,6 +171,8 @@ type edgeStatus struct {
 	StateDigest   string   `json:"state_digest"`
 	Outbox        int      `json:"outbox"`
 	Stale         bool     `json:"stale"`
+	Locked        string   `json:"locked"`
+	LockReason    string   `json:"lock_reason"`
 }
 
 // TestCityClusterProcesses runs three `xanode city` processes with short
@@ -278,10 +282,8 @@ func TestCityClusterProcesses(t *testing.T) {
 	if out := xanode(t, "edge", "purge", "--data", edgeDir); !strings.Contains(out, "subset purged") {
 		t.Fatalf("purge: %s", out)
 	}
-	st, err := edge.OpenStore(filepath.Join(edgeDir, "edge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The box's key slots open through the city (still running).
+	st := openStopped(t, edgeDir, node.Unlock{})
 	defer st.Close()
 	if _, err := st.Subset(); !errors.Is(err, edge.ErrNoSubset) {
 		t.Fatalf("after purge the store still holds a subset: %v", err)
@@ -296,4 +298,21 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openStopped opens a stopped edge's store through its key slots.
+func openStopped(t *testing.T, dir string, u node.Unlock) *edge.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o, err := node.OpenOffline(ctx, dir, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	st, err := o.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
