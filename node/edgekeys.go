@@ -249,7 +249,7 @@ func (n *Edge) unlockByCity(ctx context.Context) bool {
 	if err != nil || n.vault.CityEscrowPending() {
 		return false // no city slot the city could open
 	}
-	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime}
+	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime, Check: n.crl.verifyConnection}
 	res, err := u.Unlock(ctx)
 	switch {
 	case err == nil:
@@ -497,7 +497,7 @@ func (n *Edge) probe(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime}
+	u := &client.Unlocker{URLs: n.ID.City, Roots: n.roots, Node: n.ID.Node, Key: key, CityTime: n.clock.CityTime, Check: n.crl.verifyConnection}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	res, err := u.Probe(ctx)

@@ -143,6 +143,7 @@ type Edge struct {
 	clock *edge.CityClock
 	hlc   *registry.Clock // action times of changes, over clock; kept across locks like it
 	trust *edgeTrust      // the city's CSCA trust list (edgetrust.go)
+	crl   *edgeCRL        // the fleet CA's revocation list: revoked city nodes are refused (edgecrl.go)
 }
 
 // liveEdge is what runs while the edge is unlocked.
@@ -273,6 +274,7 @@ func StartEdge(ctx context.Context, cfg EdgeConfig) (*Edge, error) {
 		n.fleetEvery = 10 * time.Minute
 	}
 	n.trust = newEdgeTrust(cfg.CSCA, roots, cfg.Dir, cfg.PullEvery, clock.Now, log)
+	n.crl = newEdgeCRL(roots, cfg.Dir, cfg.PullEvery, log)
 	if b, err := os.ReadFile(filepath.Join(cfg.Dir, edgeRevoked)); err == nil {
 		json.Unmarshal(b, &n.lock)
 		n.lock.Kind, n.revokedAtStart = LockRevoked, true
@@ -373,7 +375,7 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	if err := store.AdvanceSeq(n.ID.NextSeq); err != nil {
 		return nil, err
 	}
-	city, err := client.New(n.ID.City, n.cred.clientTLS(n.roots))
+	city, err := client.New(n.ID.City, n.crl.wrap(n.cred.clientTLS(n.roots)))
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +402,7 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	}
 	l := &liveEdge{edge: e, store: store, city: city, clock: n.clock, done: make(chan struct{})}
 	// The stream to the city: notifications in, telemetry out.
-	l.dialer, err = stream.NewDialer(stream.DialerConfig{URLs: n.ID.City, TLS: n.cred.clientTLS(n.roots), Log: n.log,
+	l.dialer, err = stream.NewDialer(stream.DialerConfig{URLs: n.ID.City, TLS: n.crl.wrap(n.cred.clientTLS(n.roots)), Log: n.log,
 		Telemetry: n.telemetry, TelemetryEvery: n.cfg.TelemetryEvery, OnMessage: n.onMessage})
 	if err != nil {
 		return nil, err
@@ -408,7 +410,8 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	ctx, cancel := context.WithCancel(n.runCtx)
 	l.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(5)
+	loops.Add(6)
+	go func() { defer loops.Done(); n.crl.run(ctx, city) }()
 	go func() { defer loops.Done(); e.Run(ctx) }()
 	go func() { defer loops.Done(); n.clock.Run(ctx) }() // saves the floor in this store, once more when it stops
 	go func() { defer loops.Done(); n.trust.run(ctx, city) }()

@@ -70,7 +70,8 @@ func OpenOffline(ctx context.Context, dir string, u Unlock) (*Opened, error) {
 	}
 	if !u.NoCity && v.Has(vault.KindCity) && !v.CityEscrowPending() {
 		key, _ := v.UnlockKey()
-		c := &client.Unlocker{URLs: id.City, Roots: roots, Node: id.Node, Key: key}
+		crl := newEdgeCRL(roots, dir, 0, slog.New(slog.DiscardHandler)) // the list the box last held
+		c := &client.Unlocker{URLs: id.City, Roots: roots, Node: id.Node, Key: key, Check: crl.verifyConnection}
 		res, err := c.Unlock(ctx)
 		if err == nil && try("city", func() error { return v.UnlockCity(res.Secret) }) {
 			o.CitySecret = res.Secret

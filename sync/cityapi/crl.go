@@ -11,6 +11,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // CRLInfo answers GET /v1/admin/crl: the fleet CA's revocation list the
@@ -24,6 +25,25 @@ type CRLInfo struct {
 func (s *Server) crlRoutes() {
 	s.mux.HandleFunc("POST /v1/admin/crl", s.role(s.putCRL, certs.RoleAdmin))
 	s.mux.HandleFunc("GET /v1/admin/crl", s.role(s.getCRL, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/crl", s.role(s.fleetCRL, certs.RoleEdge, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
+}
+
+// fleetCRL gives clients the fleet CA's revocation list with the fleet
+// CA's certificate, so that an edge, which trusts only the root, refuses a
+// revoked city node's certificate too: both verify by themselves (the
+// root issued the fleet CA, the fleet CA signed the list), whoever serves
+// them.
+func (s *Server) fleetCRL(w http.ResponseWriter, _ *http.Request) {
+	der, err := s.cfg.Cluster.FSM().CRL()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	out := wire.FleetCRL{CRL: der}
+	if s.cfg.FleetCA != nil {
+		out.FleetCA = s.cfg.FleetCA.Raw
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // putCRL takes a new revocation list. The admin certificate only carries

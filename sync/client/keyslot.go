@@ -45,6 +45,11 @@ type Unlocker struct {
 	// each answer to the signed request (a city node verified against
 	// Roots), as Client.OnCityTime is. It must not block.
 	CityTime func(time.Time)
+	// Check, when set, is asked about every city node's connection after
+	// its chain and role are verified: an edge refuses city nodes whose
+	// certificates the fleet CA revoked, which must not be able to tell a
+	// box it was revoked (it would destroy its key slots).
+	Check func(tls.ConnectionState) error
 }
 
 // UnlockResult is the city's answer: the secret, or the state with its
@@ -64,7 +69,17 @@ func (u *Unlocker) Unlock(ctx context.Context) (UnlockResult, error) { return u.
 func (u *Unlocker) Probe(ctx context.Context) (UnlockResult, error) { return u.ask(ctx, true) }
 
 func (u *Unlocker) ask(ctx context.Context, probe bool) (UnlockResult, error) {
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: cityOnly(u.Roots)}}
+	cfg := cityOnly(u.Roots)
+	if u.Check != nil {
+		verify := cfg.VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if err := verify(cs); err != nil {
+				return err
+			}
+			return u.Check(cs)
+		}
+	}
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 	defer hc.CloseIdleConnections()
 	var last error
 	for _, base := range u.URLs {
