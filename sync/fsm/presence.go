@@ -68,10 +68,15 @@ type Presence struct {
 	Until time.Time `json:"until"`
 }
 
-// reviewReason is why a change backed by this grant goes to review.
+// reviewReason is why a change backed by this grant goes to review, with
+// the chip data the city verified, for city IT to compare.
 func (p *Presence) reviewReason() string {
-	return fmt.Sprintf("proof of presence without active authentication (chip data verified by %s at index %d): a change to another commune's citizen needs review",
-		p.VerifiedBy, p.Index)
+	chip := "no chip data"
+	if c := p.Chip; c != nil {
+		chip = fmt.Sprintf("document %s, %q, born %s, sex %s; signed by %q under %q", c.Document, c.FullName, c.BirthDate, c.Sex, c.DocumentSigner, c.CSCA)
+	}
+	return fmt.Sprintf("proof of presence without active authentication (chip data verified by %s at index %d: %s): a change to another commune's citizen needs review",
+		p.VerifiedBy, p.Index, chip)
 }
 
 type challengeRecord struct {
