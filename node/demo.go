@@ -27,7 +27,7 @@ type DemoConfig struct {
 	Dir       string // data folder; created or reused
 	Listen    string // officer UI address
 	CityNodes int    // 1 or 3
-	Commune   string // generated commune (default 92101, Phường Xuân Khánh)
+	Commune   string // generated commune (default 92101, Phường Ninh Kiều)
 	Citizens  int    // population size on first start (default 2000)
 	Raft      *raft.Config
 	Out       io.Writer // where the URL and login are printed
@@ -37,6 +37,8 @@ type DemoConfig struct {
 	// InsecureHTTP and Login: see EdgeConfig.
 	InsecureHTTP bool
 	Login        LoginPolicy
+	// Units: see EdgeConfig.Units.
+	Units *registry.UnitMap
 }
 
 // Demo is a running demo: city nodes, one edge, sample cards.
@@ -136,7 +138,7 @@ func (d *Demo) start(ctx context.Context) error {
 	d.Edge, err = StartEdge(ctx, EdgeConfig{
 		Dir: filepath.Join(d.Cfg.Dir, "edge"), Listen: d.Cfg.Listen, City: urls,
 		Handler: OfficerUI(d.Cards), PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
-		InsecureHTTP: d.Cfg.InsecureHTTP, Login: d.Cfg.Login,
+		InsecureHTTP: d.Cfg.InsecureHTTP, Login: d.Cfg.Login, Units: d.Cfg.Units,
 	})
 	if err != nil {
 		return err

@@ -420,7 +420,7 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 		id.Chip[f.String()] = v
 	}
 	for _, m := range matches {
-		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree})
+		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree, Renamed: m.Renamed})
 	}
 	return id, nil
 }

@@ -300,6 +300,9 @@ type FieldMatch struct {
 	Chip  string
 	Local string
 	Agree bool // decided by the node (normalized comparison), not by the UI
+	// Renamed: they agree as places, the chip naming the administrative
+	// units before the reform of 1 July 2025 (the node's unit map).
+	Renamed bool
 }
 
 // Events feeds the live updates of open pages.

@@ -66,7 +66,7 @@ type identView struct {
 
 type matchRow struct {
 	Label, Chip, Local string
-	Agree              bool
+	Agree, Renamed     bool
 }
 
 func (s *Server) homePage(r *http.Request, sess *session) homePage {
@@ -318,7 +318,7 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 				Label: fieldLabel(l, m.Field),
 				Chip:  displayValue(l, m.Field, m.Chip),
 				Local: displayValue(l, m.Field, m.Local),
-				Agree: m.Agree,
+				Agree: m.Agree, Renamed: m.Renamed,
 			})
 			if !m.Agree {
 				v.Differences++

@@ -35,6 +35,10 @@ type Config struct {
 	// Import verifies a bundle and installs it in the store (see Importer).
 	Import func(ctx context.Context, data []byte) (SubsetInfo, error)
 	Clock  *registry.Clock // nil: wall clock
+	// Units maps administrative units before the reform of 1 July 2025 to
+	// those in force, so that identification takes an old address on a
+	// card for the same place (Match); nil: addresses compare as text.
+	Units *registry.UnitMap
 	// HardLimit is how long after the creation of the bundle held last
 	// the subset may back identification decisions (DESIGN section 6,
 	// freeze protection): past it Identify refuses with ErrFrozen and
