@@ -216,6 +216,10 @@ type Draft struct {
 	Patch     map[string]string
 	Procedure string
 	Note      string
+	// Base is the record version the officer saw, for a citizen who is
+	// not in the subset (a visitor whose record the city released); 0
+	// takes the local record's version, if any.
+	Base uint64
 }
 
 // Record validates a draft, stamps it with this node's identity, the next
@@ -238,6 +242,8 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 		}
 		if cit != nil {
 			c.Base = cit.Version
+		} else {
+			c.Base = d.Base
 		}
 	}
 	if err := e.cfg.Store.Append(c); err != nil {
@@ -437,7 +443,15 @@ func nextBackoff(d time.Duration) time.Duration {
 // change) so that a link that drops every few kilobytes still gets
 // changes through, and each success grows it by a quarter back towards
 // BatchSize (slower up than down, so it settles below what breaks).
+//
+// Proofs of presence read while the city was out of reach go first
+// (SendProofs): the changes they back are out of the office's reach
+// without them.
 func (e *Edge) PushOnce(ctx context.Context) error {
+	if err := e.SendProofs(ctx); err != nil {
+		e.setErr(err)
+		return err
+	}
 	for {
 		e.mu.Lock()
 		size := e.batch
@@ -446,8 +460,11 @@ func (e *Edge) PushOnce(ctx context.Context) error {
 			size = e.cfg.BatchSize
 		}
 		pending, err := e.cfg.Store.Pending(size)
-		if err != nil || len(pending) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(pending) == 0 {
+			return e.cfg.Store.dropSettledProofs()
 		}
 		outs, err := e.cfg.City.Push(ctx, pending)
 		e.mu.Lock()

@@ -79,7 +79,7 @@ type rekeyer struct{ from, to *Store }
 var rekeyed = map[string]bool{
 	string(bMeta): true, string(bSubset): true, string(bNames): true, string(bHouseholds): true,
 	string(bChanges): true, string(bOutbox): true, string(bOutcomes): true, string(bHistory): true,
-	string(bAudit): true, string(bAccounts): true, string(bSessions): true,
+	string(bAudit): true, string(bAccounts): true, string(bSessions): true, string(bProofs): true,
 }
 
 func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
@@ -96,7 +96,7 @@ func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts} {
+	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts, r.proofs} {
 		if err := step(stx, dtx); err != nil {
 			return err
 		}
@@ -202,5 +202,24 @@ func (r *rekeyer) accounts(stx, dtx *bolt.Tx) error {
 			return fmt.Errorf("rekey: the new key gives the same account key")
 		}
 		return dtx.Bucket(bAccounts).Put(nk, r.to.keys.seal(bAccounts, nk, plain))
+	})
+}
+
+// proofs re-keys the queued proofs of presence (their key is the hash of
+// the citizen's ID). A store of an older version has none.
+func (r *rekeyer) proofs(stx, dtx *bolt.Tx) error {
+	b := stx.Bucket(bProofs)
+	if b == nil {
+		return nil
+	}
+	if _, err := dtx.CreateBucketIfNotExists(bProofs); err != nil {
+		return err
+	}
+	return b.ForEach(func(k, v []byte) error {
+		p, err := r.from.openProof(k, v)
+		if err != nil {
+			return err
+		}
+		return r.to.putProof(dtx, p)
 	})
 }
