@@ -299,8 +299,14 @@ func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
 	if !webui.MayRecord(role, d.Op) {
 		return nil, fmt.Errorf("%w: %s may not record %s", registry.ErrChange, role, d.Op)
 	}
+	var base uint64
+	if d.Visit != nil {
+		if base, err = recordVisit(store, d); err != nil {
+			return nil, err
+		}
+	}
 	return e.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
-		Procedure: d.Procedure, Note: d.Note})
+		Procedure: d.Procedure, Note: d.Note, Base: base})
 }
 
 func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
@@ -354,6 +360,10 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webui.ErrWrongKey, err)
 	}
+	challenge, fromCity := a.challengeFor(ctx, key)
+	if challenge != nil {
+		ctx = withChallenge(ctx, challenge)
+	}
 	res, err := a.cards.Tap(ctx, keys)
 	if err != nil {
 		a.reads.Inc("failed", readFailure(err))
@@ -363,12 +373,30 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if _, live := a.cards.(liveReader); !live {
 		a.hub.publish(webui.EventCard, "") // emulated cards: the tap is the placing
 	}
-	id, err := a.identified(officer, res.ID, string(res.Assurance), ChipFields(res))
+	chip := ChipFields(res)
+	id, err := a.identified(officer, res.ID, string(res.Assurance), chip)
 	if err != nil {
 		return nil, err
 	}
 	id.DocNumber, id.Access, id.Reasons, id.APDUs = res.DocumentNumber, res.Access, res.PA.Reasons, res.APDUs
+	if id.Record == nil && challenge != nil {
+		if id.Visit, id.VisitProblem, err = a.visit(ctx, officer, res, fromCity); err != nil {
+			return nil, err
+		}
+		id.Matches = nil
+		if v := id.Visit; v != nil && v.Source == webui.VisitCity {
+			id.Matches = webMatches(edge.Match(chip, v.Record, a.n.cfg.Units))
+		}
+	}
 	return id, nil
+}
+
+func webMatches(ms []edge.FieldMatch) []webui.FieldMatch {
+	out := make([]webui.FieldMatch, len(ms))
+	for i, m := range ms {
+		out[i] = webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree, Renamed: m.Renamed}
+	}
+	return out
 }
 
 // ScanQR identifies a citizen by the QR code printed on the card, read by
@@ -402,10 +430,14 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	if err != nil && !frozen && !errors.Is(err, edge.ErrNoSubset) && !errors.Is(err, edge.ErrNotFound) {
 		return nil, err
 	}
-	diffs := edge.Differences(matches)
-	detail := strings.Join(append([]string{assurance}, diffs...), "; ")
-	if frozen {
+	detail := assurance
+	switch {
+	case frozen:
 		detail += "; subset frozen: not compared"
+	case rec == nil:
+		detail += "; not in the local data"
+	default:
+		detail = strings.Join(append([]string{assurance}, edge.Differences(matches)...), "; ")
 	}
 	if err := store.Audit(a.now(), officer, edge.AuditIdentify, citizen, detail); err != nil {
 		return nil, err
@@ -419,9 +451,7 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	for f, v := range chip {
 		id.Chip[f.String()] = v
 	}
-	for _, m := range matches {
-		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree, Renamed: m.Renamed})
-	}
+	id.Matches = webMatches(matches)
 	return id, nil
 }
 

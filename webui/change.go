@@ -21,6 +21,7 @@ type changePage struct {
 	Inputs         []inputView
 	Problems       int    // boxes with a message
 	Error, Detail  string // form-level message, and the technical reason if any
+	Visit          *visitorView // a citizen of another commune: where the record came from
 }
 
 // inputView is one box as the template draws it.

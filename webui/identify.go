@@ -62,6 +62,11 @@ type identView struct {
 	Rows        []matchRow
 	Differences int
 	RecordURL   string
+	// Visitor: the citizen is not in the local data and the chip proved
+	// them present (their record from the city, or the chip's data);
+	// VisitProblem says in words why they cannot be served instead.
+	Visitor      *visitorView
+	VisitProblem string
 }
 
 type matchRow struct {
@@ -171,6 +176,10 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
+		if id.Visit != nil {
+			s.visits.put(sess.csrf, id.Visit)
+			page.Ident.Visitor = s.visitorView(l, id.Visit)
+		}
 		// The key opened this card only: the next card starts empty.
 		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
@@ -297,6 +306,14 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		ID: id.ID, DocNumber: id.DocNumber, Access: strings.ToUpper(id.Access),
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
+	}
+	if id.VisitProblem != "" {
+		v.VisitProblem = l.T(orKey(visitProblems[id.VisitProblem], "visit.problem.unverified"))
+	}
+	if id.Visit != nil && id.Visit.Record != nil {
+		if n := id.Visit.Record.Get(registry.FieldFullName); n != "" {
+			v.Name = n
+		}
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
 	if v.AssuranceLevel == "" {

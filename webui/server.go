@@ -34,6 +34,7 @@ type Server struct {
 	underWay  underWay
 	views     *views
 	assets    *assets
+	visits    *visits // citizens of other communes read in each session
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -64,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
+		visits:    newVisits(cfg.Now, cfg.SessionMax),
 		quit:      make(chan struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
@@ -107,6 +109,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /citizen/{id}/change/{op}", s.post(s.changeSubmit))
 	m.HandleFunc("GET /birth", s.page(s.birthForm))
 	m.HandleFunc("POST /birth", s.post(s.birthSubmit))
+	m.HandleFunc("GET /visitor/{id}", s.page(s.visitor))
+	m.HandleFunc("GET /visitor/{id}/change/{op}", s.page(s.visitorChangeForm))
+	m.HandleFunc("POST /visitor/{id}/change/{op}", s.post(s.visitorChangeSubmit))
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
 	m.HandleFunc("GET /ws", s.websocket)
