@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"github.com/xanode/xanode/node/edge"
@@ -88,29 +87,6 @@ func watchReader(cards CardSource, h *hub) {
 		}
 		h.publish(webui.EventReader, "")
 	})
-}
-
-// lazyCards opens its card source on first use: the demo's sample cards
-// are made from records of a subset that arrives after the UI starts.
-type lazyCards struct {
-	mu   gosync.Mutex
-	open func() (CardSource, error)
-	src  CardSource
-}
-
-func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result, error) {
-	l.mu.Lock()
-	if l.src == nil {
-		src, err := l.open()
-		if err != nil {
-			l.mu.Unlock()
-			return nil, err
-		}
-		l.src = src
-	}
-	src := l.src
-	l.mu.Unlock()
-	return src.Tap(ctx, keys)
 }
 
 // live returns the current services and store, or ErrLocked.

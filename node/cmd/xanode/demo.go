@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/node/gen"
 )
 
 func init() {
@@ -69,6 +71,17 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Printf("  edge status:   %s/v1/status\n", d.Edge.URL())
 	fmt.Printf("  officer UI:    %s/\n", d.Edge.URL())
 	fmt.Printf("  sample login:  %s / %s\n", d.Login.User, d.Login.Password)
+	var residents []string
+	for _, id := range d.Cards.IDs() {
+		if id != d.Visitor {
+			residents = append(residents, id)
+		}
+	}
+	fmt.Printf("  sample cards:  %s (residents; tapped in turn, or type a card's number)\n", strings.Join(residents, ", "))
+	if d.Visitor != "" {
+		name, _ := gen.CommuneName(d.VisitorCommune)
+		fmt.Printf("  visitor card:  %s (a citizen of %s, %s: type the number, then tap)\n", d.Visitor, name, d.VisitorCommune)
+	}
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Println("stopping…")
