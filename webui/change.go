@@ -19,8 +19,8 @@ type changePage struct {
 	Back           string
 	Denied         string // why the form is shown disabled; "" when it is open
 	Inputs         []inputView
-	Problems       int    // boxes with a message
-	Error, Detail  string // form-level message, and the technical reason if any
+	Problems       int          // boxes with a message
+	Error, Detail  string       // form-level message, and the technical reason if any
 	Visit          *visitorView // a citizen of another commune: where the record came from
 }
 

@@ -102,13 +102,13 @@ func TestVisitorFromTheCity(t *testing.T) {
 		t.Fatalf("move-in drafts: %+v", reg.drafts)
 	}
 	// Not a visitor's operation.
-	c.get("/visitor/" + visitorID + "/change/declare_absence").wantStatus(t, http.StatusNotFound)
+	c.get("/visitor/"+visitorID+"/change/declare_absence").wantStatus(t, http.StatusNotFound)
 
 	// The visit is the session's: another officer's session does not see
 	// it, and logging out forgets it.
 	other := e.client()
 	other.loginAs("hung")
-	other.get("/visitor/" + visitorID).wantStatus(t, http.StatusNotFound)
+	other.get("/visitor/"+visitorID).wantStatus(t, http.StatusNotFound)
 	c.post("/logout", url.Values{"csrf": {token}})
 	c.login()
 	gone := c.get("/visitor/" + visitorID)
@@ -123,12 +123,12 @@ func TestVisitorExpires(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	c.post("/tap", url.Values{"csrf": {token}}).wantStatus(t, http.StatusOK)
-	c.get("/visitor/" + visitorID).wantStatus(t, http.StatusOK)
+	c.get("/visitor/"+visitorID).wantStatus(t, http.StatusOK)
 	for range 12 { // the officer keeps working: the session stays alive
 		e.clock.advance(20 * time.Minute)
 		c.get("/").wantStatus(t, http.StatusOK)
 	}
-	c.get("/visitor/" + visitorID).wantStatus(t, http.StatusNotFound)
+	c.get("/visitor/"+visitorID).wantStatus(t, http.StatusNotFound)
 }
 
 // TestVisitorOffline: the city was out of reach; the page says that the
