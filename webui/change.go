@@ -19,9 +19,12 @@ type changePage struct {
 	Back           string
 	Denied         string // why the form is shown disabled; "" when it is open
 	Inputs         []inputView
-	Problems       int          // boxes with a message
-	Error, Detail  string       // form-level message, and the technical reason if any
-	Visit          *visitorView // a citizen of another commune: where the record came from
+	Problems       int    // boxes with a message
+	Error, Detail  string // form-level message, and the technical reason if any
+
+	// Visit is the citizen of another commune the form is for: where
+	// their record came from; nil for a resident or a birth.
+	Visit *visitorView
 }
 
 // inputView is one box as the template draws it.
