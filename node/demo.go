@@ -388,11 +388,13 @@ func (d *Demo) sampleCards() ([]SampleCard, error) {
 		return d
 	}
 	var out []SampleCard
+	// Each card is found by its CAN (the last 6 digits of the ID) when
+	// the officer types its number: no two may share one.
 	taken := map[string]bool{}
 	pick := func(from []*registry.Citizen, keep func(*registry.Citizen) bool) *registry.Citizen {
 		for _, c := range from {
-			if !taken[c.ID] && adult(c) && keep(c) {
-				taken[c.ID] = true
+			if can := c.ID[6:]; !taken[can] && adult(c) && keep(c) {
+				taken[can] = true
 				return c
 			}
 		}
