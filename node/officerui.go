@@ -367,6 +367,7 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	return id, nil
 }
 
+// webMatches gives comparisons the officer UI's shape.
 func webMatches(ms []edge.FieldMatch) []webui.FieldMatch {
 	out := make([]webui.FieldMatch, len(ms))
 	for i, m := range ms {

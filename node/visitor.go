@@ -104,7 +104,7 @@ func (a *officerUI) visit(ctx context.Context, officer string, res *reader.Resul
 		switch {
 		case err == nil:
 			a.granted(v, resp)
-			if err := a.identifiedVisitor(e, store, officer, v, res); err != nil {
+			if err := identifiedVisitor(e, officer, v, res); err != nil {
 				return nil, "", err
 			}
 			return v, "", nil
@@ -139,13 +139,15 @@ func (a *officerUI) granted(v *webui.Visit, resp *wire.PresenceResponse) {
 }
 
 // identifiedVisitor records the identification of a visitor the city
-// granted: history at the city (with the grant, even one for review, an
-// identification applies), and the audit entry here.
-func (a *officerUI) identifiedVisitor(e *edge.Edge, store *edge.Store, officer string, v *webui.Visit, res *reader.Result) error {
-	detail := string(res.Assurance) + "; visitor, proof of presence sent (" + map[bool]string{true: "record released", false: "chip data only"}[v.Source == webui.VisitCity] + ")"
-	if err := store.Audit(a.now(), officer, edge.AuditIdentify, v.ID, detail); err != nil {
-		return err
+// granted, for the history at the city (with the grant, even one for
+// review, an identification applies); the read is in the audit log
+// already.
+func identifiedVisitor(e *edge.Edge, officer string, v *webui.Visit, res *reader.Result) error {
+	how := "chip data only"
+	if v.Source == webui.VisitCity {
+		how = "record released"
 	}
+	detail := string(res.Assurance) + "; visitor, proof of presence sent (" + how + ")"
 	_, err := e.Record(edge.Draft{Officer: officer, Op: registry.OpIdentify, Citizen: v.ID, Note: detail, Base: v.Record.Version})
 	return err
 }
