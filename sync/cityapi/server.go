@@ -277,10 +277,13 @@ type Status struct {
 	Leader       string `json:"leader"`
 	IsLeader     bool   `json:"is_leader"`
 	AppliedIndex uint64 `json:"applied_index"`
-	Citizens     uint64 `json:"citizens"`
-	Changes      uint64 `json:"changes"`
-	StateDigest  string `json:"state_digest"`
-	Voters       int    `json:"voters"` // raft voters in this node's configuration
+	// Commands counts the command entries applied: it moves only when
+	// someone's command reached the log, not on raft's own entries.
+	Commands    uint64 `json:"commands"`
+	Citizens    uint64 `json:"citizens"`
+	Changes     uint64 `json:"changes"`
+	StateDigest string `json:"state_digest"`
+	Voters      int    `json:"voters"` // raft voters in this node's configuration
 }
 
 func (s *Server) readStatus() (Status, error) {
@@ -302,7 +305,7 @@ func (s *Server) readStatus() (Status, error) {
 	return Status{
 		Voters: voters,
 		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
-		AppliedIndex: st.AppliedIndex, Citizens: st.Citizens, Changes: st.Changes,
+		AppliedIndex: st.AppliedIndex, Commands: st.Commands, Citizens: st.Citizens, Changes: st.Changes,
 		StateDigest: hex.EncodeToString(st.Digest[:]),
 	}, nil
 }

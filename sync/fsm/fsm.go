@@ -308,7 +308,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	// left page full, not half empty.
 	tx.Bucket(bHistory).FillPercent = 1.0
 	tx.Bucket(bSubsetLog).FillPercent = 1.0
-	applied := t.counter(kApplied)
+	applied, commands := t.counter(kApplied), t.counter(kCommands)
 	for i, l := range logs {
 		if l.Index <= applied {
 			continue
@@ -316,9 +316,11 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 		applied = l.Index
 		if l.Type == raft.LogCommand {
 			out[i] = f.applyCommand(t, l)
+			commands++
 		}
 	}
 	t.setCounter(kApplied, applied)
+	t.setCounter(kCommands, commands)
 	v, err := f.h.MarshalBinary()
 	if err == nil {
 		err = tx.Bucket(bMeta).Put(kDigest, v)
@@ -489,6 +491,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 // Status is a summary of the state.
 type Status struct {
 	AppliedIndex uint64
+	Commands     uint64 // command entries applied (not raft's own entries)
 	Citizens     uint64
 	Changes      uint64 // entries in the change history
 	Digest       [32]byte
@@ -500,6 +503,7 @@ func (f *FSM) Status() (Status, error) {
 	err := f.view(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		s.AppliedIndex, s.Citizens, s.Changes = meta(m, kApplied), meta(m, kCitizens), meta(m, kSeq)
+		s.Commands = meta(m, kCommands)
 		h := digest.New()
 		if v := m.Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {
