@@ -248,6 +248,11 @@ func applyError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
 		return
 	}
+	if errors.Is(err, ErrLeaderUnreachable) {
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, "%v: try again", err)
+		return
+	}
 	if errors.Is(err, fsm.ErrForbidden) {
 		httpError(w, http.StatusForbidden, "%v", err)
 		return
