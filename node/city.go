@@ -40,9 +40,9 @@ type CityConfig struct {
 	// A node restarted on its data folder needs neither: it is a member
 	// already (at most one of them is given).
 	Bootstrap bool
-	Join      string // API URL of a cluster member to join; "" with Bootstrap
-	Raft                        *raft.Config // nil: production timeouts
-	FSM                         fsm.Config
+	Join      string       // API URL of a cluster member to join; "" with Bootstrap
+	Raft      *raft.Config // nil: production timeouts
+	FSM       fsm.Config
 	// NodeLifetime of the edge certificates this node issues (0: 30 days).
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).

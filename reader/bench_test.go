@@ -82,7 +82,7 @@ func benchmarkRead(b *testing.B, br benchRead, csca []byte, fresh bool) {
 	b.ReportMetric(float64(want.APDUs), "apdus/read")
 }
 
-// BenchmarkReadWithPA is DESIGN 11's chip read: BAC, COM + DG1 + DG13 +
+// BenchmarkReadWithPA is DESIGN.md, "Performance budgets"'s chip read: BAC, COM + DG1 + DG13 +
 // SOD, and passive authentication, under a PKI shaped like Vietnam's
 // (brainpoolP512r1 CSCA with explicit parameters, brainpoolP256r1
 // Document Signer); then PACE with each mapping; then Active

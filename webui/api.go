@@ -175,7 +175,7 @@ type Status struct {
 	SubsetCount   uint64
 	SubsetExpires time.Time
 	Stale         bool // the subset expired: data may be out of date
-	// Frozen: the subset is past the hard limit of DESIGN section 6 (by
+	// Frozen: the subset is past the hard limit of DESIGN.md, "Signed subsets" (by
 	// default 30 days after it was built), so identification decisions
 	// must not rely on it: the box has not reached the city for that
 	// long. Frozen implies Stale. Lookup, Search and Household then refuse
@@ -266,7 +266,7 @@ const (
 	ReaderCard    = "card"  // a card is on the reader
 )
 
-// Assurance levels of an identification, strongest first (DESIGN section 8).
+// Assurance levels of an identification, strongest first (DESIGN.md, "Chip cards").
 const (
 	AssuranceCloningChecked = "chip-cloning-checked"
 	AssuranceChipVerified   = "chip-verified"

@@ -36,7 +36,7 @@ type Config struct {
 	Import func(ctx context.Context, data []byte) (SubsetInfo, error)
 	Clock  *registry.Clock // nil: wall clock
 	// HardLimit is how long after the creation of the bundle held last
-	// the subset may back identification decisions (DESIGN section 6,
+	// the subset may back identification decisions (DESIGN.md, "Signed subsets",
 	// freeze protection): past it Identify refuses with ErrFrozen and
 	// Status says Frozen. 0: DefaultHardLimit.
 	HardLimit time.Duration
@@ -53,7 +53,7 @@ type Config struct {
 	Notify func(kind, change string)
 }
 
-// DefaultHardLimit is the freeze limit of DESIGN section 6: 30 days after
+// DefaultHardLimit is the freeze limit of DESIGN.md, "Signed subsets": 30 days after
 // the bundle was made.
 const DefaultHardLimit = 30 * 24 * time.Hour
 

@@ -1,6 +1,6 @@
 // Package fsm is the city's raft state machine: the population registry in
 // bbolt and the deterministic rules that decide the outcome of every change
-// (DESIGN section 5). Apply is a pure function of (state, log entry): the
+// (DESIGN.md, "Conflict resolution"). Apply is a pure function of (state, log entry): the
 // FSM reads no clock, no randomness and no configuration that could differ
 // between replicas, so every replica reaches the same state and the same
 // outcomes, which the state digest makes checkable.
@@ -36,7 +36,7 @@ type Config struct {
 	ReviewWindow time.Duration // competing residence registrations closer than this go to review
 }
 
-// DefaultConfig is the configuration of DESIGN section 5, with a synthetic
+// DefaultConfig is the configuration of DESIGN.md, "Conflict resolution", with a synthetic
 // ID pool for Cần Thơ.
 func DefaultConfig() Config {
 	return Config{

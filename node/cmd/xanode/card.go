@@ -23,7 +23,7 @@ func init() {
 	commands["card"] = command{summary: "read a chip card, make or emulate a software card", run: runCard}
 }
 
-// Exit statuses of `card read` (DESIGN 12).
+// Exit statuses of `card read` (DESIGN.md, "Command line and HTTP surface").
 const (
 	exitPANotOK      = 3
 	exitAccessDenied = 2
@@ -43,7 +43,7 @@ func runCard(ctx context.Context, args []string) error {
 	}
 	err := cardCommands[args[0]](ctx, args[1:], os.Stdout)
 	if errors.Is(err, errUsage) && args[0] == "read" {
-		// DESIGN section 12: card read exits 2 only for a wrong key; a
+		// DESIGN.md, "Command line and HTTP surface": card read exits 2 only for a wrong key; a
 		// command-line mistake is "any other error".
 		return &exitError{code: 1, err: err}
 	}
