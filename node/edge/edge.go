@@ -236,10 +236,7 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 			c.Base = cit.Version
 		}
 	}
-	if err := e.cfg.Store.Append(c); err != nil {
-		return nil, err
-	}
-	if err := e.cfg.Store.Audit(e.cfg.Now(), d.Officer, AuditRecord, c.Citizen, c.ID()+" "+string(c.Op)); err != nil {
+	if err := e.cfg.Store.Record(c, e.cfg.Now()); err != nil {
 		return nil, err
 	}
 	e.cfg.Notify(EventOutbox, c.ID())
