@@ -292,7 +292,27 @@ type Identification struct {
 	Record *registry.Citizen
 	// Matches compares each field both sides carry, in display order.
 	Matches []FieldMatch
+
+	// Face is the chip's portrait, ready for a browser; nil when it is
+	// not shown, and then FaceProblem says why (a card read) or is ""
+	// (a QR code, which has no face). The UI holds it in memory for the
+	// officer's session only; nobody stores it.
+	Face        *Face
+	FaceProblem string
 }
+
+// Face is a portrait read from the chip (DG2), as a JPEG.
+type Face struct {
+	JPEG          []byte
+	Width, Height int
+}
+
+// Why an identification shows no face (Identification.FaceProblem).
+const (
+	FaceMissing    = "missing"    // the card has no face image (no DG2)
+	FaceJPEG2000   = "jpeg2000"   // JPEG 2000, and this build cannot convert it (needs -tags pcsc)
+	FaceUnreadable = "unreadable" // the image cannot be decoded
+)
 
 // FieldMatch compares one field of the chip with the local record.
 type FieldMatch struct {
