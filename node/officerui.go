@@ -279,11 +279,52 @@ func (a *officerUI) History(officer, citizen string, n int) ([]webui.Recorded, e
 		return nil, err
 	}
 	rs, err := store.History(citizen, n)
+	return webRecorded(rs), err
+}
+
+func webRecorded(rs []edge.Recorded) []webui.Recorded {
 	out := make([]webui.Recorded, len(rs))
 	for i, r := range rs {
-		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
+		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome, Decision: r.Decision}
 	}
-	return out, err
+	return out
+}
+
+// Notices lists the decisions city IT took on the officer's changes that
+// were under review, until the officer dismisses them (webui.Decisions).
+func (a *officerUI) Notices(officer string, n int) ([]webui.Recorded, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.Notices(officer, n)
+	return webRecorded(rs), err
+}
+
+// Dismiss removes the officer's notice of a decision.
+func (a *officerUI) Dismiss(officer, change string) error {
+	_, store, err := a.live()
+	if err != nil {
+		return err
+	}
+	err = store.DismissNotice(a.n.ID.Node, officer, change)
+	if errors.Is(err, edge.ErrNoNotice) {
+		return fmt.Errorf("%w: %w", webui.ErrNotFound, err)
+	}
+	return err
+}
+
+// FinalID follows a birth's provisional ID to the one the city gave.
+func (a *officerUI) FinalID(provisional string) (string, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return "", err
+	}
+	id, err := store.FinalID(provisional)
+	if errors.Is(err, edge.ErrNotFound) {
+		return "", fmt.Errorf("%w: %w", webui.ErrNotFound, err)
+	}
+	return id, err
 }
 
 // Record applies the UI's role rule again from the account that records:
@@ -310,11 +351,7 @@ func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
 		return nil, err
 	}
 	rs, err := e.Recent(n)
-	out := make([]webui.Recorded, len(rs))
-	for i, r := range rs {
-		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
-	}
-	return out, err
+	return webRecorded(rs), err
 }
 
 func (a *officerUI) Status() (webui.Status, error) {
@@ -332,6 +369,7 @@ func (a *officerUI) Status() (webui.Status, error) {
 		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
 		Stale: st.Stale, Frozen: st.Frozen, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
 		LastSynced: st.Queue.LastSynced, LastError: st.LastError, Transfer: webTransfer(e.Progress()),
+		CityConnected: a.n.cityConnected(),
 	}, nil
 }
 
