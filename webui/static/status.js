@@ -1,6 +1,6 @@
 // Ages that tick and the city link, for the officer UI. Every
 // span[data-ago] holds an age in milliseconds as of the page's making; it
-// is re-written every 15 s in the page's language (the unit formats are on
+// is re-written every second in the page's language (the unit formats are on
 // <body data-ages>). On a live event, which app.js hands over through
 // window.xanodeStatus, and every minute, the header's city link, the
 // offline message and the decision notices are fetched again from
@@ -76,6 +76,6 @@
     if (k === 'sync' || k === 'decision' || k === 'outcome' || k === 'outbox' || k === 'open') { soon(); }
   };
   tick();
-  setInterval(tick, 15000);
+  setInterval(tick, 1000);
   setInterval(refresh, 60000);
 }());
