@@ -62,6 +62,11 @@ type identView struct {
 	Rows        []matchRow
 	Differences int
 	RecordURL   string
+	// The chip's face: its address, which only this session opens, or
+	// why it is not shown; both "" for a QR code, which has no face.
+	FaceURL               string
+	FaceWidth, FaceHeight int
+	FaceProblem           string
 }
 
 type matchRow struct {
@@ -171,6 +176,7 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
+		page.Ident.FaceURL = s.showFace(r, id)
 		// The key opened this card only: the next card starts empty.
 		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
@@ -297,6 +303,11 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		ID: id.ID, DocNumber: id.DocNumber, Access: strings.ToUpper(id.Access),
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
+	}
+	if id.Face != nil {
+		v.FaceWidth, v.FaceHeight = id.Face.Width, id.Face.Height
+	} else if id.FaceProblem != "" {
+		v.FaceProblem = l.T("face." + id.FaceProblem)
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
 	if v.AssuranceLevel == "" {

@@ -66,10 +66,11 @@ const (
 
 // Edge runs the services of one edge node.
 type Edge struct {
-	cfg     Config
-	nudge   chan struct{}
-	pullNow chan struct{} // PullSoon
-	log     *slog.Logger
+	cfg       Config
+	nudge     chan struct{}
+	pullNow   chan struct{} // PullSoon
+	decideNow chan struct{} // DecisionsSoon
+	log       *slog.Logger
 
 	mu      gosync.Mutex
 	commune string // the commune served; changed by Reassign
@@ -114,7 +115,8 @@ func New(cfg Config) (*Edge, error) {
 	if err := cfg.Store.SetIdentity(cfg.Node, cfg.Commune); err != nil {
 		return nil, err
 	}
-	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1), log: cfg.Log}, nil
+	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1),
+		decideNow: make(chan struct{}, 1), log: cfg.Log}, nil
 }
 
 // Progress is the download or import under way (zero: none).
@@ -304,9 +306,10 @@ func (e *Edge) freezesAt(info SubsetInfo) time.Time { return info.Created.Add(e.
 // Run pushes and pulls until ctx ends.
 func (e *Edge) Run(ctx context.Context) error {
 	var wg gosync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.pushLoop(ctx) }()
 	go func() { defer wg.Done(); e.pullLoop(ctx) }()
+	go func() { defer wg.Done(); e.decisionLoop(ctx) }()
 	wg.Wait()
 	return nil
 }
@@ -552,6 +555,9 @@ func (e *Edge) pull(ctx context.Context, since uint64) error {
 	data, err := e.cfg.City.Bundle(ctx, e.Commune(), since, partial)
 	if err != nil {
 		return err
+	}
+	if err := e.cfg.Store.Contact(e.cfg.Now()); err != nil {
+		e.log.Warn("last contact with the city not saved", "err", err)
 	}
 	info, err := e.cfg.Import(ctx, data)
 	if errors.Is(err, ErrNotNewer) {

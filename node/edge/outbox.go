@@ -153,6 +153,15 @@ func (s *Store) Settle(node string, outs []*registry.Outcome, at time.Time) erro
 			if err := tx.Bucket(bOutbox).Delete(k); err != nil {
 				return err
 			}
+			review := tx.Bucket(bReview)
+			if o.Result == registry.NeedsReview && tx.Bucket(bDecisions).Get(k) == nil {
+				err = review.Put(k, []byte{})
+			} else {
+				err = review.Delete(k)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bMeta).Put(kSynced, u64(uint64(at.UnixMilli())))
 	})
@@ -170,6 +179,9 @@ func seqOf(node, changeID string) (uint64, error) {
 type Recorded struct {
 	Change  *registry.Change
 	Outcome *registry.Outcome // nil while in the outbox
+	// Decision is city IT's decision on a change whose outcome was
+	// needs_review; nil until it came.
+	Decision *registry.Outcome
 }
 
 func (s *Store) recorded(tx *bolt.Tx, k []byte) (Recorded, error) {
@@ -178,7 +190,11 @@ func (s *Store) recorded(tx *bolt.Tx, k []byte) (Recorded, error) {
 		return Recorded{}, err
 	}
 	o, err := s.outcome(tx, k)
-	return Recorded{Change: c, Outcome: o}, err
+	if err != nil {
+		return Recorded{}, err
+	}
+	d, err := s.decision(tx, k)
+	return Recorded{Change: c, Outcome: o, Decision: d}, err
 }
 
 // Recent returns the latest n recorded changes, newest first.

@@ -139,6 +139,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
 	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
 	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
+	s.mux.HandleFunc("POST /v1/decisions", s.role(s.decisions, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))

@@ -101,9 +101,10 @@ type Event struct {
 	Kind     EventKind
 	Commune  string   // EventSubset
 	Version  uint64   // EventSubset: the commune's new subset version; EventTrust: the trust version
-	Node     string   // EventRevoked, EventAssigned
+	Node     string   // EventRevoked, EventAssigned, EventDecided (the node that recorded the change)
 	Reason   string   // EventRevoked
 	Communes []string // EventAssigned
+	Change   string   // EventDecided: the change ID
 }
 
 // EventKind says what an Event is about.
@@ -116,6 +117,7 @@ const (
 	EventAssigned                      // a node's communes changed
 	EventCRL                           // the fleet CA's revocation list changed
 	EventTrust                         // the CSCA trust set changed
+	EventDecided                       // city IT decided a change that was under review
 )
 
 // Observe sets the function that hears the events of every applied batch,
