@@ -123,9 +123,16 @@ func NewSampleCardPKI(dir string) (*emulator.TestPKI, error) {
 
 // WriteSampleCards makes a card folder in dir for each card, signed under
 // pki, with Chip Authentication keys and PACE announced, and loads them.
+// Each card carries a drawn portrait; the second one as JPEG 2000, as many
+// CCCDs have it, which a build without libopenjp2 cannot show (the UI
+// says so).
 func WriteSampleCards(dir string, pki *emulator.TestPKI, cards []SampleCard) (*SampleCards, error) {
-	for _, sc := range cards {
+	for i, sc := range cards {
 		p := personOf(sc.Citizen)
+		p.Face = emulator.SampleFaceJPEG(sc.Citizen.ID)
+		if i == 1 {
+			p.Face = emulator.SampleFaceJP2()
+		}
 		if sc.Residence != "" {
 			p.Residence = sc.Residence
 		}
@@ -176,7 +183,7 @@ func (s *SampleCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Resul
 	if err != nil {
 		return nil, err
 	}
-	cfg := reader.Config{SkipFace: true, Trust: s.trust.Store()}
+	cfg := reader.Config{Trust: s.trust.Store()}
 	if len(keys) == 0 {
 		keys = []reader.Key{c.key}
 	}

@@ -67,6 +67,11 @@ type identView struct {
 	// VisitProblem says in words why they cannot be served instead.
 	Visitor      *visitorView
 	VisitProblem string
+	// The chip's face: its address, which only this session opens, or
+	// why it is not shown; both "" for a QR code, which has no face.
+	FaceURL               string
+	FaceWidth, FaceHeight int
+	FaceProblem           string
 }
 
 type matchRow struct {
@@ -176,6 +181,7 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
+		page.Ident.FaceURL = s.showFace(r, id)
 		if id.Visit != nil {
 			s.visits.put(sess.csrf, id.Visit)
 			page.Ident.Visitor = s.visitorView(l, id.Visit)
@@ -314,6 +320,11 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		if n := id.Visit.Record.Get(registry.FieldFullName); n != "" {
 			v.Name = n
 		}
+	}
+	if id.Face != nil {
+		v.FaceWidth, v.FaceHeight = id.Face.Width, id.Face.Height
+	} else if id.FaceProblem != "" {
+		v.FaceProblem = l.T("face." + id.FaceProblem)
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
 	if v.AssuranceLevel == "" {

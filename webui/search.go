@@ -17,7 +17,7 @@ type resultView struct {
 }
 
 // search finds citizens by name, typed with or without diacritics, and
-// date of birth (DESIGN section 9). A personal ID typed into the name box
+// date of birth (DESIGN.md, "Web UI"). A personal ID typed into the name box
 // goes straight to the record: officers do not always pick the right box.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, sess session) {
 	l := langOf(r)

@@ -34,6 +34,7 @@ type Server struct {
 	underWay  underWay
 	views     *views
 	assets    *assets
+	faces     *faces  // the chip faces read, held for their sessions only
 	visits    *visits // citizens of other communes read in each session
 	upgrader  websocket.Upgrader
 
@@ -65,6 +66,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
+		faces:     newFaces(cfg.Now),
 		visits:    newVisits(cfg.Now, cfg.SessionMax),
 		quit:      make(chan struct{}),
 	}
@@ -101,6 +103,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tap", s.post(s.tap))
 	m.HandleFunc("POST /qr", s.post(s.scanQR))
 	m.HandleFunc("GET /tap/live", s.page(s.tapLive))
+	m.HandleFunc("GET /face/{token}", s.face)
+	m.HandleFunc("GET /status/live", s.page(s.statusLive))
+	m.HandleFunc("POST /notices/dismiss", s.post(s.dismissNotice))
+	m.HandleFunc("GET /birth/{id}", s.page(s.birthRecord))
 	m.HandleFunc("GET /lookup", s.page(s.lookup))
 	m.HandleFunc("GET /search", s.page(s.search))
 	m.HandleFunc("GET /citizen/{id}", s.page(s.citizen))

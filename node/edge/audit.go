@@ -29,26 +29,30 @@ var ErrAuditChain = errors.New("edge: audit chain broken")
 // name citizens and what differed on their cards, so they are sealed like
 // the subset; the chain is over the plain entries.
 func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bAudit)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		m := tx.Bucket(bMeta)
-		e := AuditEntry{Seq: seq, Time: at.UTC(), Officer: officer, Action: action, Citizen: citizen,
-			Detail: detail, Prev: string(m.Get(kAuditTip))}
-		e.Hash = e.ComputeHash()
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		k := u64(seq)
-		if err := b.Put(k, s.keys.seal(bAudit, k, v)); err != nil {
-			return err
-		}
-		return m.Put(kAuditTip, []byte(e.Hash))
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return s.audit(tx, at, officer, action, citizen, detail) })
+}
+
+// audit appends an entry within tx, so that it commits or fails with what
+// it records.
+func (s *Store) audit(tx *bolt.Tx, at time.Time, officer, action, citizen, detail string) error {
+	b := tx.Bucket(bAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	m := tx.Bucket(bMeta)
+	e := AuditEntry{Seq: seq, Time: at.UTC(), Officer: officer, Action: action, Citizen: citizen,
+		Detail: detail, Prev: string(m.Get(kAuditTip))}
+	e.Hash = e.ComputeHash()
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	k := u64(seq)
+	if err := b.Put(k, s.keys.seal(bAudit, k, v)); err != nil {
+		return err
+	}
+	return m.Put(kAuditTip, []byte(e.Hash))
 }
 
 // VerifyAudit walks the whole chain and returns the number of entries, or

@@ -13,8 +13,7 @@ import (
 	"github.com/xanode/xanode/node/registry"
 )
 
-// The name index answers "who is called this, born then?" (DESIGN section
-// 9: search by name without diacritics, with the date of birth). Its keys
+// The name index answers "who is called this, born then?" (DESIGN.md, "Web UI": search by name without diacritics, with the date of birth). Its keys
 // are h(folded name) h(birth year) h(ID): a search is a prefix scan over
 // the name and year, then a check of month and day on the few records
 // found, because a date of birth may be partial on either side. Full name
