@@ -115,3 +115,26 @@ func TestSampleUnitMap(t *testing.T) {
 		t.Error("the sample does not map Phường An Hòa to Phường Cái Khế")
 	}
 }
+
+// FuzzUnitMap: a unit map file comes from outside the program. Parsing
+// never panics, and what parses compares addresses reflexively and
+// symmetrically.
+func FuzzUnitMap(f *testing.F) {
+	f.Add(sampleMap, "Số 12 Đường Mậu Thân, Phường Xuân Khánh, Quận Ninh Kiều, TP Cần Thơ", "Số 12 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ")
+	f.Add(strings.Join(UnitMapHeader, ",")+"\n\"a,b\",c,d,e,f\n", "P. A, Q. B, TP. C", ",,,")
+	f.Add("", "", "tp ")
+	f.Fuzz(func(t *testing.T, text, x, y string) {
+		m, err := ParseUnitMap(strings.NewReader(text))
+		if err != nil {
+			m = nil
+		}
+		if same, renamed := m.SamePlace(x, x); !same || renamed {
+			t.Fatalf("%q is not the same place as itself (%v, %v)", x, same, renamed)
+		}
+		s1, r1 := m.SamePlace(x, y)
+		s2, r2 := m.SamePlace(y, x)
+		if s1 != s2 || r1 != r2 {
+			t.Fatalf("not symmetric: %q, %q", x, y)
+		}
+	})
+}
