@@ -243,6 +243,11 @@ func (s *Server) visitor(w http.ResponseWriter, r *http.Request, sess session) {
 	l := langOf(r)
 	p := visitorPage{base: s.base(r, &sess, "visit.title", r.URL.Path), Name: v.Record.Get(registry.FieldFullName),
 		Visit: s.visitorView(l, v), Sections: recordView(l, v.Record)}
+	if v.Source == VisitChip {
+		for i := range p.Sections { // the chip's values, not a record: each heading says so
+			p.Sections[i].Title = l.T("visit.chipsection", p.Sections[i].Title)
+		}
+	}
 	p.History, p.HistoryMore, p.HistoryError = s.history(l, &sess, v.ID)
 	s.renderPage(w, r, http.StatusOK, "visitor", p)
 }

@@ -146,6 +146,7 @@ func TestVisitorOffline(t *testing.T) {
 	p.wantStatus(t, http.StatusOK)
 	p.mustContain(t, "Công dân nơi khác", "thông tin đọc từ chip", "chưa kết nối được với thành phố", "chờ thành phố xem xét")
 	p.mustNotContain(t, "do thành phố cung cấp")
+	c.get("/visitor/"+visitorID).mustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
 	c.post("/visitor/"+visitorID+"/change/procedure_result", url.Values{"csrf": {token},
 		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}}).wantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || string(reg.drafts[0].Visit.Proof) != "proof" || reg.drafts[0].Procedure != "HS-2026-0042" {
@@ -157,6 +158,19 @@ func TestVisitorOffline(t *testing.T) {
 		en = c.get("/visitor/" + visitorID)
 	}
 	en.mustContain(t, "Citizen of another commune", "cannot reach the city")
+}
+
+// TestVisitorWithoutAA: the city verified the chip's data but the card
+// cannot sign its challenge: no record, changes to review, and why.
+func TestVisitorWithoutAA(t *testing.T) {
+	chip := visitorRecord()
+	chip.Version = 0
+	visit := &Visit{ID: visitorID, Source: VisitChip, Record: chip, Review: true, NoAA: true, Read: testNow, Until: testNow.Add(4 * time.Hour)}
+	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: newRecorder()})
+	c := e.client()
+	p := c.post("/tap", url.Values{"csrf": {c.login()}})
+	p.mustContain(t, "không có chức năng xác thực chủ động", "không cung cấp hồ sơ", "chờ thành phố xem xét", "đến 13:00 10/03/2026")
+	p.mustNotContain(t, "chưa kết nối được với thành phố")
 }
 
 // TestVisitProblems: a citizen not in the local data who cannot be served

@@ -18,6 +18,7 @@ var visitorEn = map[string]string{
 	"visit.differences": "%[1]d items on the chip differ from the city's record (highlighted below). Ask the citizen again.",
 	"visit.agree":       "The chip agrees with the city's record.",
 	"visit.cityrecord":  "City's record",
+	"visit.chipsection": "%[1]s (from the card's chip)",
 	"visit.caption":     "The chip and the city's record",
 	"visit.open":        "View the citizen",
 	"visit.gone":        "A citizen of another commune is kept only in the session that read the card, until the time the city allowed ends. Read the citizen's card again on the Lookup page.",

@@ -18,6 +18,7 @@ var visitorVi = map[string]string{
 	"visit.differences": "Có %[1]d thông tin trên chip khác với hồ sơ của thành phố (tô vàng bên dưới). Hãy hỏi lại công dân.",
 	"visit.agree":       "Thông tin trên chip khớp với hồ sơ của thành phố.",
 	"visit.cityrecord":  "Hồ sơ của thành phố",
+	"visit.chipsection": "%[1]s (theo chip của thẻ)",
 	"visit.caption":     "Thông tin trên chip và hồ sơ của thành phố",
 	"visit.open":        "Xem thông tin công dân",
 	"visit.gone":        "Thông tin của công dân nơi khác chỉ được giữ trong phiên làm việc đã đọc thẻ, đến hết thời hạn thành phố cho phép. Hãy đọc lại thẻ của công dân ở trang Tra cứu.",
