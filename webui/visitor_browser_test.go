@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,7 +82,16 @@ func TestBrowserVisitors(t *testing.T) {
 	b := newBrowser(t)
 	mem := newMemRegistry(func() time.Time { return testNow })
 	h := newHub()
-	e := newEnv(t, Config{Registry: mem.fake(), Events: h.events(), Cards: visitorCards()})
+	reg := mem.fake()
+	var offline atomic.Bool // the city link as the header shows it
+	reg.status = func() (Status, error) {
+		st, err := mem.status()
+		if !offline.Load() {
+			st.CityConnected, st.LastSynced = true, testNow
+		}
+		return st, err
+	}
+	e := newEnv(t, Config{Registry: reg, Events: h.events(), Cards: visitorCards()})
 	base := e.ts.URL
 	b.do("log in",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")),
@@ -133,6 +143,7 @@ func TestBrowserVisitors(t *testing.T) {
 	b.do("see it applied", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.applied")))
 	b.screenshot("v04-visitor-applied")
 
+	offline.Store(true)
 	b.tapKey(base, offlineVisitorID)
 	if s := b.text("#visit-source"); !strings.Contains(s, "thông tin đọc từ chip") || !strings.Contains(s, "chưa kết nối được với thành phố") ||
 		!strings.Contains(s, "chờ thành phố xem xét") {
@@ -155,6 +166,7 @@ func TestBrowserVisitors(t *testing.T) {
 	b.do("see it sent to review", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.needs_review")))
 	b.screenshot("v06-visitor-review")
 
+	offline.Store(false)
 	b.tapKey(base, refusedVisitorID)
 	if s := b.text("#visit-problem"); !strings.Contains(s, "không xác nhận thẻ này là thẻ thật") {
 		t.Errorf("a refused card says %q", s)

@@ -76,6 +76,9 @@ func TestVisitorFromTheCity(t *testing.T) {
 		`href="/visitor/`+visitorID+`/change/register_permanent"`, `href="/visitor/`+visitorID+`/change/procedure_result"`)
 	p.mustNotContain(t, `href="/citizen/`+visitorID, "/change/declare_absence", "/change/correct")
 
+	if p := c.get("/citizen/" + visitorID); p.status != http.StatusSeeOther || p.header.Get("Location") != "/visitor/"+visitorID {
+		t.Errorf("her ID's record page (the queue links there): %d to %q, want the visitor's page", p.status, p.header.Get("Location"))
+	}
 	page := c.get("/visitor/" + visitorID)
 	page.wantStatus(t, http.StatusOK)
 	page.mustContain(t, "Số 8 Đường Hòa Bình", "do thành phố cung cấp")
