@@ -185,8 +185,8 @@ func TestVisitorsProcesses(t *testing.T) {
 		return other.code("/citizen/"+visOnline) == http.StatusOK &&
 			strings.Contains(other.o.get("/citizen/"+visOnline), "Số 5 Đường Nguyễn Trãi")
 	})
-	if home.code("/citizen/"+visOnline) != http.StatusNotFound || home.status().Citizens != 1 {
-		t.Fatal("the visitor's record reached 92101's local data")
+	if home.status().Citizens != 1 || !strings.Contains(home.o.get("/citizen/"+visOnline), "Công dân nơi khác") {
+		t.Fatal("the visitor's record reached 92101's local data") // her ID leads to the session's visit, not a record
 	}
 	t.Log("online: record released on the chip's signature, temporary residence applied, seen by her commune")
 
@@ -228,14 +228,13 @@ func TestVisitorsProcesses(t *testing.T) {
 	if got := home.outcome(change); got != "applied" {
 		t.Fatalf("the move: %s, want applied", got)
 	}
-	waitFor(t, "92101's subset to gain the mover", 30*time.Second, func() bool {
-		return home.code("/citizen/"+visMover) == http.StatusOK && home.status().Citizens == 2
-	})
+	waitFor(t, "92101's subset to gain the mover", 30*time.Second, func() bool { return home.status().Citizens == 2 })
 	waitFor(t, "92102's subset to drop the mover", 30*time.Second, func() bool {
 		return other.code("/citizen/"+visMover) == http.StatusNotFound && other.status().Citizens == 3
 	})
-	if rec := home.o.get("/citizen/" + visMover); !strings.Contains(rec, "Số 40 Đường Mậu Thân") || !strings.Contains(rec, "Đăng ký thường trú") {
-		t.Errorf("his record at 92101 lacks the new address or the history of the move:\n%s", rec)
+	if rec := home.o.get("/citizen/" + visMover); strings.Contains(rec, "Công dân nơi khác") ||
+		!strings.Contains(rec, "Số 40 Đường Mậu Thân") || !strings.Contains(rec, "Đăng ký thường trú") {
+		t.Errorf("his record at 92101 is not a resident's with the new address and the history of the move:\n%s", rec)
 	}
 	t.Log("a move: decided by the city, in the new commune's subset, out of the old one's")
 }
