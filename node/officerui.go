@@ -235,18 +235,32 @@ func uiFrozen(err error) error {
 	return err
 }
 
-// Search finds records by folded name and date of birth through the
-// store's keyed-hash index; the audit names every record returned.
-func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
+// Search finds records by parts of names and date of birth through the
+// store's keyed-hash token index; the audit names every record returned
+// (a count of matches shows nobody).
+func (a *officerUI) Search(officer string, q webui.SearchQuery) (webui.SearchResult, error) {
 	e, store, err := a.live()
 	if err != nil {
-		return nil, err
+		return webui.SearchResult{}, err
 	}
-	found, err := e.Search(q.Name, q.Birth, q.Limit)
+	res, err := e.Search(edge.Query{Name: q.Name, Birth: q.Birth, Limit: q.Limit})
 	if err != nil {
-		return nil, uiFrozen(err)
+		if errors.Is(err, edge.ErrQuery) {
+			return webui.SearchResult{}, fmt.Errorf("%w: %w", webui.ErrShortName, err)
+		}
+		return webui.SearchResult{}, uiFrozen(err)
 	}
-	return found, auditViews(store, a.now(), officer, "search", found)
+	out := webui.SearchResult{Total: res.Total}
+	shown := make([]*registry.Citizen, 0, len(res.Matches))
+	for _, m := range res.Matches {
+		out.Found = append(out.Found, webui.Found{Citizen: m.Citizen, Match: matchNames[m.Class], OtherName: m.OtherName})
+		shown = append(shown, m.Citizen)
+	}
+	return out, auditViews(store, a.now(), officer, "search", shown)
+}
+
+var matchNames = map[edge.Class]string{
+	edge.ClassExact: webui.MatchExact, edge.ClassWords: webui.MatchWords, edge.ClassPrefix: webui.MatchPrefix,
 }
 
 // Household lists a household's members; each counts as viewed.

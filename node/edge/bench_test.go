@@ -229,9 +229,9 @@ func BenchmarkSearchName(b *testing.B) {
 			birth = registry.Date{} // half the searches give no date
 		}
 		start := time.Now()
-		got, err := s.Search(c.Get(registry.FieldFullName), birth, 20)
-		if err != nil || len(got) == 0 {
-			b.Fatalf("search for %s: %d found, %v", c.Get(registry.FieldFullName), len(got), err)
+		got, err := s.Search(Query{Name: c.Get(registry.FieldFullName), Birth: birth, Limit: 20})
+		if err != nil || got.Total == 0 {
+			b.Fatalf("search for %s: %d found, %v", c.Get(registry.FieldFullName), got.Total, err)
 		}
 		took = append(took, time.Since(start))
 	}

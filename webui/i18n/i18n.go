@@ -27,22 +27,22 @@ const (
 const Default = Vietnamese
 
 var catalogs = map[Lang]map[string]string{
-	Vietnamese: join(vi, fleetVi),
-	English:    join(en, fleetEn),
+	Vietnamese: join(vi, fleetVi, deskVi),
+	English:    join(en, fleetEn, deskEn),
 }
 
-// join merges the fleet UI's catalog into a language's; a key in both is a
-// mistake that would hide one of the texts.
-func join(base, more map[string]string) map[string]string {
-	out := make(map[string]string, len(base)+len(more))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range more {
-		if _, dup := out[k]; dup {
-			panic("i18n: key " + k + " is in two catalogs")
+// join merges a language's catalogs (the officer UI's, the fleet UI's, the
+// desk's: search, forms and reports); a key in two is a mistake that would
+// hide one of the texts.
+func join(parts ...map[string]string) map[string]string {
+	out := make(map[string]string)
+	for _, part := range parts {
+		for k, v := range part {
+			if _, dup := out[k]; dup {
+				panic("i18n: key " + k + " is in two catalogs")
+			}
+			out[k] = v
 		}
-		out[k] = v
 	}
 	return out
 }
