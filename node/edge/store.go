@@ -15,9 +15,9 @@ import (
 // Buckets of the edge's bbolt file. Keys written h(…) are keyed hashes
 // (see crypt.go); values marked sealed are AES-GCM ciphertexts.
 var (
-	bMeta       = []byte("meta")
-	bSubset     = []byte("subset")      // h(ID) → sealed registry.AppendCitizen(compact)
-	bTokens     = []byte("idx_tok")     // h(name token) shard → sealed posting list (nameindex.go)
+	bMeta   = []byte("meta")
+	bSubset = []byte("subset")  // h(ID) → sealed registry.AppendCitizen(compact)
+	bTokens = []byte("idx_tok") // h(name token) shard → sealed posting list (nameindex.go)
 	// bNames was the whole-name index of store format 2; format 3 drops it
 	// and builds bTokens from the records.
 	bNames      = []byte("idx_name")
