@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -87,11 +88,11 @@ func (s *Store) Search(q Query) (Result, error) {
 	words = words[:min(len(words), maxQueryWords)]
 	var res Result
 	err := s.db.View(func(tx *bolt.Tx) error {
-		cands, err := s.candidates(tx, words, q.Birth)
+		cands, total, err := s.candidates(tx, words, q.Birth, q.Limit+1)
 		if err != nil {
 			return err
 		}
-		res.Total = len(cands)
+		res.Total = total
 		chosen := cands[:min(len(cands), q.Limit)]
 		if q.Birth.Year == 0 && len(cands) > q.Limit {
 			cut := cands[q.Limit].class
@@ -129,48 +130,73 @@ func (s *Store) Search(q Query) (Result, error) {
 
 // candidate is a record that matches, known from the index alone.
 type candidate struct {
-	ref     [refSize]byte
+	ref     uint64
 	class   Class
 	yearOff int
 	agree   bool
 	other   bool
 }
 
-// candidates intersects the query words' lists and ranks what matches.
-func (s *Store) candidates(tx *bolt.Tx, words []string, birth registry.Date) ([]candidate, error) {
+// candidates intersects the query words' lists and returns the best n of
+// what matches, ranked, and how many match. The shortest list drives; the
+// others are walked forward by galloping, so the cost follows the
+// shortest list, not the longest. The driving list is in reference order,
+// so matches fall into their rank's bucket already sorted: nothing is
+// sorted, whatever the number of matches.
+func (s *Store) candidates(tx *bolt.Tx, words []string, birth registry.Date, n int) ([]candidate, int, error) {
 	lists := map[string][]byte{}
+	defer func() {
+		for _, l := range lists {
+			putListBuf(l)
+		}
+	}()
 	for _, w := range words {
 		if _, ok := lists[w]; ok {
 			continue
 		}
 		l, err := s.list(tx, w)
 		if err != nil {
-			return nil, err
-		}
-		if len(l)%entrySize != 0 {
-			return nil, fmt.Errorf("%w: name index list of %d bytes", ErrCorrupt, len(l))
-		}
-		if len(l) == 0 {
-			return nil, nil
+			return nil, 0, err
 		}
 		lists[w] = l
+		if len(l)%entrySize != 0 {
+			return nil, 0, fmt.Errorf("%w: name index list of %d bytes", ErrCorrupt, len(l))
+		}
+		if len(l) == 0 {
+			return nil, 0, nil
+		}
 	}
-	// Walk the shortest list; find each entry in the others.
 	shortest := words[0]
 	for _, w := range words {
 		if len(lists[w]) < len(lists[shortest]) {
 			shortest = w
 		}
 	}
-	best := map[[refSize]byte]int{}
-	var out []candidate
+	wl := make([][]byte, len(words)) // each word's list
+	for j, w := range words {
+		wl[j] = lists[w]
+	}
+	at := make([]int, len(words)) // each word's position in its list, in entries
+	// buckets[class][yearOff][disagree], each in reference order.
+	var buckets [3][BirthYearSlack + 2][2][]candidate
+	var last *candidate // the previous match: the record's other name may match too
 	masks := make([]posting, len(words))
 	base := lists[shortest]
 	for i := 0; i < len(base); i += entrySize {
-		id := base[i : i+refSize+1]
+		if birth.Year != 0 {
+			y := int(base[i+refSize+1])<<8 | int(base[i+refSize+2])
+			if y != 0 && (y-birth.Year > BirthYearSlack || birth.Year-y > BirthYearSlack) {
+				continue
+			}
+		}
+		id := entryKey(base, i)
 		found := true
-		for j, w := range words {
-			e, ok := findEntry(lists[w], id)
+		for j := range words {
+			if &wl[j][0] == &base[0] { // the driving list itself
+				masks[j] = decodePosting(base[i:])
+				continue
+			}
+			e, ok := gallop(wl[j], &at[j], id)
 			if !ok {
 				found = false
 				break
@@ -186,22 +212,39 @@ func (s *Store) candidates(tx *bolt.Tx, words []string, birth registry.Date) ([]
 		}
 		p := masks[0]
 		born := registry.Date{Year: int(p.year), Month: int(p.month), Day: int(p.day)}
-		off := yearOff(birth, born)
-		if off > BirthYearSlack+1 {
-			continue
-		}
-		c := candidate{ref: p.ref, class: class, yearOff: off, agree: agree(birth, born), other: p.other()}
-		if at, dup := best[p.ref]; dup {
-			if rank(&c, &out[at]) < 0 {
-				out[at] = c
+		c := candidate{ref: p.ref, class: class, yearOff: yearOff(birth, born), agree: agree(birth, born), other: p.other()}
+		if last != nil && last.ref == c.ref {
+			if rank(&c, last) >= 0 {
+				continue
 			}
-			continue
+			// The other name matches better: the record moves up.
+			b := &buckets[last.class][last.yearOff][b2i(!last.agree)]
+			*b = (*b)[:len(*b)-1]
 		}
-		best[p.ref] = len(out)
-		out = append(out, c)
+		b := &buckets[c.class][c.yearOff][b2i(!c.agree)]
+		*b = append(*b, c)
+		last = &(*b)[len(*b)-1]
 	}
-	slices.SortFunc(out, func(a, b candidate) int { return rank(&a, &b) })
-	return out, nil
+	var out []candidate
+	total := 0
+	for ci := range buckets {
+		for yi := range buckets[ci] {
+			for _, b := range buckets[ci][yi] {
+				total += len(b)
+				if len(out) < n {
+					out = append(out, b[:min(len(b), n-len(out))]...)
+				}
+			}
+		}
+	}
+	return out, total, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func rank(a, b *candidate) int {
@@ -216,14 +259,52 @@ func rank(a, b *candidate) int {
 		}
 		return 1
 	}
-	return bytes.Compare(a.ref[:], b.ref[:])
+	switch {
+	case a.ref < b.ref:
+		return -1
+	case a.ref > b.ref:
+		return 1
+	}
+	return 0
 }
 
-// findEntry finds the entry of reference and flags id in a sorted list.
-func findEntry(list, id []byte) (posting, bool) {
+// entryKey is the sort key of the entry at byte offset i of a list: its
+// reference and flags.
+type sortKey struct {
+	ref   uint64
+	flags uint8
+}
+
+func entryKey(list []byte, i int) sortKey {
+	return sortKey{binary.BigEndian.Uint64(list[i:]), list[i+refSize]}
+}
+
+func (k sortKey) less(o sortKey) bool {
+	return k.ref < o.ref || (k.ref == o.ref && k.flags < o.flags)
+}
+
+// gallop moves *at forward in a sorted list to the first entry not below
+// id, doubling its steps, and reports whether that entry is id. Callers
+// ask for ids in ascending order.
+func gallop(list []byte, at *int, id sortKey) (posting, bool) {
 	n := len(list) / entrySize
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(list[i*entrySize:i*entrySize+refSize+1], id) >= 0 })
-	if i < n && bytes.Equal(list[i*entrySize:i*entrySize+refSize+1], id) {
+	lo, step := *at, 1
+	if lo >= n {
+		return posting{}, false
+	}
+	if !entryKey(list, lo*entrySize).less(id) {
+		step = 0
+	} else {
+		for lo+step < n && entryKey(list, (lo+step)*entrySize).less(id) {
+			lo += step
+			step *= 2
+		}
+		lo++ // list[lo-1+…] is below id; search (lo, lo+step]
+	}
+	hi := min(n, lo+step)
+	i := lo + sort.Search(hi-lo, func(i int) bool { return !entryKey(list, (lo+i)*entrySize).less(id) })
+	*at = i
+	if i < n && entryKey(list, i*entrySize) == id {
 		return decodePosting(list[i*entrySize:]), true
 	}
 	return posting{}, false
@@ -266,7 +347,8 @@ func (s *Store) open(tx *bolt.Tx, chosen []candidate, words []string) ([]Found, 
 	cur := tx.Bucket(bSubset).Cursor()
 	for _, c := range chosen {
 		var hits []Found
-		for k, v := cur.Seek(c.ref[:]); k != nil && bytes.HasPrefix(k, c.ref[:]); k, v = cur.Next() {
+		ref := binary.BigEndian.AppendUint64(nil, c.ref)
+		for k, v := cur.Seek(ref); k != nil && bytes.HasPrefix(k, ref); k, v = cur.Next() {
 			rec, _, err := s.record(k, v)
 			if err != nil {
 				return nil, err

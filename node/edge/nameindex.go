@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -50,8 +51,8 @@ const (
 
 // posting is one entry of a token's list.
 type posting struct {
-	ref   [refSize]byte
-	flags uint8 // bit 0: the other name; bits 1-5: the name's word count
+	ref   uint64 // the record's reference, big-endian
+	flags uint8  // bit 0: the other name; bits 1-5: the name's word count
 	year  uint16
 	month uint8
 	day   uint8
@@ -63,7 +64,7 @@ func (p *posting) other() bool { return p.flags&1 == 1 }
 func (p *posting) words() int  { return int(p.flags >> 1) }
 
 func (p *posting) append(b []byte) []byte {
-	b = append(b, p.ref[:]...)
+	b = binary.BigEndian.AppendUint64(b, p.ref)
 	b = append(b, p.flags)
 	b = binary.BigEndian.AppendUint16(b, p.year)
 	b = append(b, p.month, p.day)
@@ -73,7 +74,7 @@ func (p *posting) append(b []byte) []byte {
 
 func decodePosting(b []byte) posting {
 	var p posting
-	copy(p.ref[:], b)
+	p.ref = binary.BigEndian.Uint64(b)
 	p.flags = b[refSize]
 	p.year = binary.BigEndian.Uint16(b[refSize+1:])
 	p.month, p.day = b[refSize+3], b[refSize+4]
@@ -85,11 +86,17 @@ func decodePosting(b []byte) posting {
 // order sorts postings by reference, then by flags (one name of a
 // record per flags value).
 func (p *posting) order(q *posting) int {
-	if c := bytes.Compare(p.ref[:], q.ref[:]); c != 0 {
-		return c
+	switch {
+	case p.ref < q.ref:
+		return -1
+	case p.ref > q.ref:
+		return 1
 	}
 	return int(p.flags) - int(q.flags)
 }
+
+// id is what names a posting within a list: record and name.
+func (p *posting) id() sortKey { return sortKey{p.ref, p.flags} }
 
 // nameWords splits a folded name into its words: runs of letters and
 // digits, at most maxWords.
@@ -114,43 +121,54 @@ func prefixes(word string, fn func(token string, whole bool)) {
 }
 
 // namePostings calls fn with every token of the record's names and the
-// record's entry in that token's list. ref is the record's reference.
+// record's entry in that token's list. ref is the record's reference. It
+// runs for every record of a full import, so it keeps a name's tokens in
+// a small array rather than a map.
 func namePostings(c *registry.Citizen, ref []byte, fn func(token string, p posting)) {
 	born := c.BirthDate()
-	var seen []string
-	for i, f := range []registry.Field{registry.FieldFullName, registry.FieldOtherName} {
-		folded := registry.FoldName(c.Get(f))
-		if folded == "" || slices.Contains(seen, folded) {
+	full := registry.FoldName(c.Get(registry.FieldFullName))
+	other := registry.FoldName(c.Get(registry.FieldOtherName))
+	type tokenPosting struct {
+		token string
+		p     posting
+	}
+	var arr [32]tokenPosting
+	for i, folded := range [2]string{full, other} {
+		if folded == "" || (i == 1 && folded == full) {
 			continue
 		}
-		seen = append(seen, folded)
 		words := nameWords(folded)
-		byToken := map[string]*posting{}
-		var order []string
+		toks := arr[:0]
+		proto := posting{flags: uint8(i) | uint8(len(words))<<1, year: uint16(born.Year),
+			month: uint8(born.Month), day: uint8(born.Day)}
+		proto.ref = binary.BigEndian.Uint64(ref)
 		for pos, w := range words {
 			prefixes(w, func(token string, whole bool) {
-				p := byToken[token]
-				if p == nil {
-					p = &posting{flags: uint8(i) | uint8(len(words))<<1, year: uint16(born.Year),
-						month: uint8(born.Month), day: uint8(born.Day)}
-					copy(p.ref[:], ref)
-					byToken[token] = p
-					order = append(order, token)
+				at := -1
+				for k := range toks {
+					if toks[k].token == token {
+						at = k
+						break
+					}
 				}
-				p.pmask |= 1 << pos
+				if at < 0 {
+					toks = append(toks, tokenPosting{token, proto})
+					at = len(toks) - 1
+				}
+				toks[at].p.pmask |= 1 << pos
 				if whole {
-					p.emask |= 1 << pos
+					toks[at].p.emask |= 1 << pos
 				}
 			})
 		}
-		for _, t := range order {
-			fn(t, *byToken[t])
+		for k := range toks {
+			fn(toks[k].token, toks[k].p)
 		}
 	}
 }
 
-// shardOf is the shard of a posting's list it belongs to.
-func shardOf(ref []byte) byte { return ref[0] >> 4 }
+// shardOf is the shard of a token's list a reference belongs to.
+func shardOf(ref uint64) byte { return byte(ref >> 60) }
 
 // tokenKey is the index key of one shard of token's list.
 func (s *Store) tokenKey(token string, shard byte) []byte {
@@ -176,10 +194,10 @@ func (tl *tokenLists) rows(s *Store) []row {
 		slices.SortFunc(list, func(a, b posting) int { return a.order(&b) })
 		base := s.keys.hash("tok", token)
 		for start := 0; start < len(list); {
-			shard := shardOf(list[start].ref[:])
+			shard := shardOf(list[start].ref)
 			end := start
 			buf := make([]byte, 0, entrySize*8)
-			for ; end < len(list) && shardOf(list[end].ref[:]) == shard; end++ {
+			for ; end < len(list) && shardOf(list[end].ref) == shard; end++ {
 				buf = list[end].append(buf)
 			}
 			k := append(bytes.Clone(base), shard)
@@ -196,7 +214,7 @@ func (tl *tokenLists) rows(s *Store) []row {
 type tokenEdits map[string]*tokenEdit
 
 type tokenEdit struct {
-	drop [][refSize + 1]byte // reference and flags
+	drop []sortKey
 	add  []posting
 }
 
@@ -226,10 +244,7 @@ func (te tokenEdits) change(oldC, newC *registry.Citizen, k []byte) {
 	}
 	for _, b := range before {
 		if !slices.Contains(after, b) {
-			var d [refSize + 1]byte
-			copy(d[:], b.p.ref[:])
-			d[refSize] = b.p.flags
-			te.edit(b.token).drop = append(te.edit(b.token).drop, d)
+			te.edit(b.token).drop = append(te.edit(b.token).drop, b.p.id())
 		}
 	}
 	for _, a := range after {
@@ -244,7 +259,7 @@ func (te tokenEdits) apply(s *Store, tx *bolt.Tx) error {
 	b := tx.Bucket(bTokens)
 	for token, e := range te {
 		byShard := map[byte]*tokenEdit{}
-		part := func(ref []byte) *tokenEdit {
+		part := func(ref uint64) *tokenEdit {
 			sh := shardOf(ref)
 			if byShard[sh] == nil {
 				byShard[sh] = &tokenEdit{}
@@ -252,10 +267,10 @@ func (te tokenEdits) apply(s *Store, tx *bolt.Tx) error {
 			return byShard[sh]
 		}
 		for _, d := range e.drop {
-			part(d[:]).drop = append(part(d[:]).drop, d)
+			part(d.ref).drop = append(part(d.ref).drop, d)
 		}
 		for _, p := range e.add {
-			part(p.ref[:]).add = append(part(p.ref[:]).add, p)
+			part(p.ref).add = append(part(p.ref).add, p)
 		}
 		for shard, pe := range byShard {
 			k := s.tokenKey(token, shard)
@@ -267,10 +282,7 @@ func (te tokenEdits) apply(s *Store, tx *bolt.Tx) error {
 				}
 				for i := 0; i+entrySize <= len(plain); i += entrySize {
 					p := decodePosting(plain[i:])
-					var id [refSize + 1]byte
-					copy(id[:], p.ref[:])
-					id[refSize] = p.flags
-					if !slices.Contains(pe.drop, id) {
+					if !slices.Contains(pe.drop, p.id()) {
 						list = append(list, p)
 					}
 				}
@@ -296,23 +308,30 @@ func (te tokenEdits) apply(s *Store, tx *bolt.Tx) error {
 }
 
 // list reads every shard of token's list, in reference order, as raw
-// entries.
+// entries, into a buffer of listBufs (give it back with putListBuf): a
+// common word's list is hundreds of kilobytes, which a search should not
+// leave to the garbage collector.
 func (s *Store) list(tx *bolt.Tx, token string) ([]byte, error) {
 	base := s.keys.hash("tok", token)
-	var out []byte
+	out := listBufs.Get().(*[]byte)
+	buf := (*out)[:0]
 	cur := tx.Bucket(bTokens).Cursor()
 	for k, v := cur.Seek(base); k != nil && bytes.HasPrefix(k, base); k, v = cur.Next() {
-		plain, err := s.keys.open(bTokens, k, v)
-		if err != nil {
+		var err error
+		if buf, err = s.keys.openAppend(buf, bTokens, k, v); err != nil {
+			putListBuf(buf)
 			return nil, err
 		}
-		if out == nil {
-			out = plain
-		} else {
-			out = append(out, plain...)
-		}
 	}
-	return out, nil
+	return buf, nil
+}
+
+var listBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func putListBuf(b []byte) {
+	if cap(b) <= 4<<20 {
+		listBufs.Put(&b)
+	}
 }
 
 // rebuildTokens replaces the token index with one built from the records
