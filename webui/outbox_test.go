@@ -16,10 +16,11 @@ func TestRecordedPanel(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	token := c.login()
-	p := c.post("/citizen/"+sampleID+"/change/register_temporary", url.Values{
+	p := c.post("/citizen/"+sampleID+"/change/register_temporary", confirmed(url.Values{
 		"csrf": {token}, "temporary_address": {"45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"},
 		"temporary_until": {"31/12/2026"}, "procedure": {"HS-2026-0042"},
-	})
+		"temporary_from": {"01/03/2026"}, "residence_basis": {"own"},
+	}))
 	p.wantStatus(t, http.StatusSeeOther)
 	out := c.get(p.header.Get("Location"))
 	out.wantStatus(t, http.StatusOK)

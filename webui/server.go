@@ -34,6 +34,7 @@ type Server struct {
 	underWay  underWay
 	views     *views
 	assets    *assets
+	forms     *formTokens // change forms already recorded (idempotency)
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -64,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
+		forms:     newFormTokens(cfg.Now),
 		quit:      make(chan struct{}),
 	}
 	s.upgrader = websocket.Upgrader{

@@ -71,7 +71,6 @@ var en = map[string]string{
 	"change.title":       "Record a change",
 	"change.for":         "Citizen: %[1]s · %[2]s",
 	"change.legend":      "Details to record",
-	"change.submit":      "Record",
 	"change.cancel":      "Back",
 	"change.required":    "(required)",
 	"change.detail":      "Details:",

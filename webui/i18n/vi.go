@@ -72,7 +72,6 @@ var vi = map[string]string{
 	"change.title":       "Ghi nhận thay đổi",
 	"change.for":         "Công dân: %[1]s · %[2]s",
 	"change.legend":      "Thông tin cần ghi nhận",
-	"change.submit":      "Ghi nhận",
 	"change.cancel":      "Quay lại",
 	"change.required":    "(bắt buộc)",
 	"change.detail":      "Chi tiết:",

@@ -117,8 +117,16 @@ func TestDemoFlow(t *testing.T) {
 	}
 	form := o.get("/citizen/" + id + "/change/register_temporary")
 	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
-	code, after := o.submit(form, "/citizen/"+id+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}})
+	typed := url.Values{
+		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, TP Cần Thơ"}, "temporary_until": {until},
+		"temporary_from": {time.Now().Format("02/01/2006")}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
+	code, review := o.submit(form, "/citizen/"+id+"/change/register_temporary", typed)
+	if code != http.StatusOK || !strings.Contains(review, "Kiểm tra trước khi gửi") {
+		t.Fatalf("the review of a temporary residence: %d\n%s", code, review)
+	}
+	typed.Set("form_token", regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(review)[1])
+	typed.Set("confirm", "1")
+	code, after := o.submit(review, "/citizen/"+id+"/change/register_temporary", typed)
 	if code != http.StatusOK {
 		t.Fatalf("recording a temporary residence: %d\n%s", code, after)
 	}
