@@ -330,6 +330,21 @@ func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
 	return out, err
 }
 
+// RecentChanges lists the latest changes that are not identifications
+// (webui.RecentLister).
+func (a *officerUI) RecentChanges(n int) ([]webui.Recorded, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.RecentWhere(n, func(c *registry.Change) bool { return c.Op != registry.OpIdentify })
+	out := make([]webui.Recorded, len(rs))
+	for i, r := range rs {
+		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
+	}
+	return out, err
+}
+
 func (a *officerUI) Status() (webui.Status, error) {
 	e, _, err := a.live()
 	if err != nil {

@@ -125,6 +125,16 @@ type Registry interface {
 	Status() (Status, error)
 }
 
+// RecentLister is implemented by a Registry that can list its recent
+// changes without the identifications (card and QR reads): a busy desk
+// reads dozens of cards an hour, which would push the changes an officer
+// waits for off the outbox page. Without it the UI filters Recent's list.
+type RecentLister interface {
+	// RecentChanges returns the last n recorded changes that are not
+	// identifications, newest first.
+	RecentChanges(n int) ([]Recorded, error)
+}
+
 // SearchQuery is a search for a citizen without the personal ID, by name
 // and date of birth, as an officer types them from a paper or from what
 // the citizen says.

@@ -62,6 +62,9 @@ type identView struct {
 	Rows        []matchRow
 	Differences int
 	RecordURL   string
+	// QR: what was read is the card's printed QR code, not its chip; the
+	// page says so wherever it would say "chip".
+	QR bool
 }
 
 type matchRow struct {
@@ -297,6 +300,7 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		ID: id.ID, DocNumber: id.DocNumber, Access: strings.ToUpper(id.Access),
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
+		QR:   id.Assurance == AssuranceQR,
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
 	if v.AssuranceLevel == "" {

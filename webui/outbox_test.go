@@ -201,3 +201,24 @@ func TestTransferProgress(t *testing.T) {
 		t.Fatal("a progress bar without a transfer")
 	}
 }
+
+// TestOutboxHidesIdentifications: card and QR reads are left out of the
+// outbox list unless asked for, so they do not push changes off it.
+func TestOutboxHidesIdentifications(t *testing.T) {
+	reg := &fakeRegistry{recent: func(int) ([]Recorded, error) {
+		return []Recorded{
+			{Change: &registry.Change{Node: "edge-1", Seq: 2, Officer: "lan", Op: registry.OpIdentify, Citizen: sampleID, Time: registry.HLC(1)}},
+			{Change: &registry.Change{Node: "edge-1", Seq: 1, Officer: "lan", Op: registry.OpDeclareAbsence, Citizen: sampleID, Time: registry.HLC(1)}},
+		}, nil
+	}}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	p := c.get("/outbox")
+	p.mustContain(t, `id="c-edge-1/1"`, `href="/outbox?all=1" id="lookups-toggle"`)
+	p.mustNotContain(t, `id="c-edge-1/2"`)
+	p = c.get("/outbox?all=1")
+	p.mustContain(t, `id="c-edge-1/1"`, `id="c-edge-1/2"`, `href="/outbox" id="lookups-toggle"`)
+	c.get("/outbox/live").mustNotContain(t, `id="c-edge-1/2"`)
+	c.get("/outbox/live?all=1").mustContain(t, `id="c-edge-1/2"`)
+}

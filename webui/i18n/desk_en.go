@@ -40,4 +40,16 @@ var deskEn = map[string]string{
 	"form.until.before":     "The end must come after the start of the temporary residence (%[1]s).",
 	"form.date.old":         "The start cannot be before %[1]s (more than a year ago). Check it again.",
 	"form.date.ahead":       "The start cannot be more than %[1]d days from today (%[2]s).",
+
+	"ident.heading.qr":     "QR code read",
+	"ident.caption.qr":     "What the QR code says and the commune's data",
+	"ident.qr":             "In the QR code",
+	"ident.differences.qr": "%[1]d items in the QR code differ from the commune's data (highlighted below). The QR code is only printed data: ask the citizen, read the chip if you can.",
+	"ident.agree.qr":       "The QR code agrees with the commune's data (a QR code carries no signature).",
+
+	"outbox.all.show": "Show card and QR reads too (hidden)",
+	"outbox.all.hide": "Hide card and QR reads",
+
+	"citizen.rare":      "Rarely needed: correction, death (supervisor)",
+	"citizen.rare.hint": "These rewrite who the person is or close the record; only a supervisor records them, after a confirmation.",
 }

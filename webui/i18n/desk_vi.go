@@ -42,4 +42,16 @@ var deskVi = map[string]string{
 	"form.until.before":     "Ngày hết hạn phải sau ngày bắt đầu tạm trú (%[1]s).",
 	"form.date.old":         "Ngày bắt đầu không được trước %[1]s (quá một năm). Hãy kiểm tra lại.",
 	"form.date.ahead":       "Ngày bắt đầu không được sau hơn %[1]d ngày kể từ hôm nay (%[2]s).",
+
+	"ident.heading.qr":     "Kết quả quét mã QR",
+	"ident.caption.qr":     "Thông tin in trên mã QR và dữ liệu của xã",
+	"ident.qr":             "Trên mã QR",
+	"ident.differences.qr": "Có %[1]d thông tin trên mã QR khác với dữ liệu của xã (tô vàng bên dưới). Mã QR chỉ là thông tin in trên thẻ: hãy hỏi lại công dân, đọc chip nếu có thể.",
+	"ident.agree.qr":       "Thông tin trên mã QR khớp với dữ liệu của xã (mã QR không có chữ ký điện tử).",
+
+	"outbox.all.show": "Hiện cả lượt đọc thẻ, quét mã QR (đang ẩn)",
+	"outbox.all.hide": "Ẩn lượt đọc thẻ, quét mã QR",
+
+	"citizen.rare":      "Thao tác ít dùng: đính chính, khai tử (cán bộ phụ trách)",
+	"citizen.rare.hint": "Các thao tác này sửa thông tin nhân thân hoặc khóa hồ sơ; chỉ cán bộ phụ trách được ghi nhận, và phải xác nhận trước khi gửi.",
 }
