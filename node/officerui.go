@@ -160,6 +160,34 @@ func (a *officerUI) Authenticate(ctx context.Context, user, password string) (we
 	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
 }
 
+// ChangePassword changes an officer's own password (webui.Passwords; see
+// edge.Store.ChangePassword for what it means for a city account), writes
+// it to the audit log, and moves the officer's key slot to the new
+// password: the old slot goes with the old stamp.
+func (a *officerUI) ChangePassword(ctx context.Context, user, current, next string) error {
+	_, store, err := a.live()
+	if err != nil {
+		return err
+	}
+	o, err := store.ChangePassword(ctx, user, current, next)
+	switch {
+	case errors.Is(err, edge.ErrBadLogin):
+		return fmt.Errorf("%w", webui.ErrBadLogin)
+	case errors.Is(err, edge.ErrWeakPassword):
+		return fmt.Errorf("%w: %w", webui.ErrWeakPassword, err)
+	case errors.Is(err, edge.ErrBusy):
+		return fmt.Errorf("%w: %w", webui.ErrBusy, err)
+	case err != nil:
+		return err
+	}
+	if err := store.Audit(a.now(), user, edge.AuditPassword, "", o.Source); err != nil {
+		return err
+	}
+	a.n.pruneSlots(store)
+	a.n.officerLoggedIn(ctx, o, next)
+	return nil
+}
+
 // LockState tells the UI why the edge is locked ("" when it is not).
 func (a *officerUI) LockState() (kind, reason string) {
 	lk := a.n.Locked()

@@ -39,6 +39,9 @@ var (
 	ErrBadQR = errors.New("webui: not a card's QR code")
 	// ErrNotIDCard: the card on the reader is not a chip ID card.
 	ErrNotIDCard = errors.New("webui: the card is not a chip ID card")
+	// ErrWeakPassword: a new password the account may not take (too
+	// short, or the current one).
+	ErrWeakPassword = errors.New("webui: the new password is not acceptable")
 	// ErrShortName: a name search without a word of two letters or more.
 	ErrShortName = errors.New("webui: no word of the name is long enough to search")
 )

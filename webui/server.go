@@ -111,6 +111,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /birth", s.post(s.birthSubmit))
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
+	m.HandleFunc("GET /password", s.page(s.passwordForm))
+	m.HandleFunc("POST /password", s.post(s.changePassword))
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)
 	m.HandleFunc("GET /favicon.ico", noIcon)

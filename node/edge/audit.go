@@ -16,6 +16,7 @@ const (
 	AuditLookup   = "lookup"   // an officer viewed a record
 	AuditIdentify = "identify" // a card or QR was read
 	AuditRecord   = "record"   // a change was recorded
+	AuditPassword = "password" // an officer changed their own password (detail: city or local account)
 )
 
 // AuditEntry is one line of the edge's audit log (see wire.AuditEntry:

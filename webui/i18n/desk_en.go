@@ -52,4 +52,23 @@ var deskEn = map[string]string{
 
 	"citizen.rare":      "Rarely needed: correction, death (supervisor)",
 	"citizen.rare.hint": "These rewrite who the person is or close the record; only a supervisor records them, after a confirmation.",
+
+	"nav.password":           "Change password",
+	"password.title":         "Change password",
+	"password.heading":       "Change your password",
+	"password.about":         "The new password logs you in on this box. If you forget it, ask city IT to reset it: the password the city sets replaces this one.",
+	"password.current":       "Current password",
+	"password.new":           "New password",
+	"password.new.hint":      "At least 10 characters; a sentence easy for you to remember and hard for others to guess.",
+	"password.repeat":        "New password again",
+	"password.submit":        "Change password",
+	"password.current.empty": "Give your current password.",
+	"password.short":         "The new password needs at least %[1]d characters.",
+	"password.mismatch":      "The two new passwords differ. Type them again.",
+	"password.same":          "The new password must differ from the current one.",
+	"password.wrong":         "The current password is wrong. Nothing was changed.",
+	"password.limited":       "Too many wrong tries. Try again in %[1]s.",
+	"password.failed":        "The password cannot be changed right now. Try again; if it persists, call technical support.",
+	"password.done":          "Password changed. You have been logged out: log in again with the new password.",
+	"password.login":         "Log in again",
 }

@@ -54,4 +54,23 @@ var deskVi = map[string]string{
 
 	"citizen.rare":      "Thao tác ít dùng: đính chính, khai tử (cán bộ phụ trách)",
 	"citizen.rare.hint": "Các thao tác này sửa thông tin nhân thân hoặc khóa hồ sơ; chỉ cán bộ phụ trách được ghi nhận, và phải xác nhận trước khi gửi.",
+
+	"nav.password":           "Đổi mật khẩu",
+	"password.title":         "Đổi mật khẩu",
+	"password.heading":       "Đổi mật khẩu của bạn",
+	"password.about":         "Mật khẩu mới dùng để đăng nhập trên máy này. Nếu quên, hãy báo bộ phận CNTT của thành phố đặt lại: mật khẩu thành phố đặt sẽ thay mật khẩu này.",
+	"password.current":       "Mật khẩu hiện tại",
+	"password.new":           "Mật khẩu mới",
+	"password.new.hint":      "Ít nhất 10 ký tự; nên là một câu dễ nhớ với bạn, khó đoán với người khác.",
+	"password.repeat":        "Nhập lại mật khẩu mới",
+	"password.submit":        "Đổi mật khẩu",
+	"password.current.empty": "Hãy nhập mật khẩu hiện tại.",
+	"password.short":         "Mật khẩu mới cần ít nhất %[1]d ký tự.",
+	"password.mismatch":      "Hai lần nhập mật khẩu mới không giống nhau. Hãy nhập lại.",
+	"password.same":          "Mật khẩu mới phải khác mật khẩu hiện tại.",
+	"password.wrong":         "Mật khẩu hiện tại không đúng. Mật khẩu chưa được đổi.",
+	"password.limited":       "Đã nhập sai quá nhiều lần. Hãy thử lại sau %[1]s.",
+	"password.failed":        "Chưa đổi được mật khẩu lúc này. Hãy thử lại; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
+	"password.done":          "Đã đổi mật khẩu. Bạn đã được đăng xuất: hãy đăng nhập lại bằng mật khẩu mới.",
+	"password.login":         "Đăng nhập lại",
 }
