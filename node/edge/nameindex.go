@@ -32,9 +32,9 @@ import (
 // so neither a name nor which records share one can be read; what remains
 // visible is how many tokens there are and how long each list is, as the
 // old whole-name index showed how many records shared each hashed name.
-// A list is split into 16 shards by the first four bits of its entries'
+// A list is split into 64 shards by the first six bits of its entries'
 // record references, so a delta that adds a newcomer rewrites a
-// sixteenth of a common token's list, not all of it.
+// sixty-fourth of a common token's list, not all of it.
 
 // Posting entries are fixed-size, sorted by record reference, then flags.
 const (
@@ -45,8 +45,9 @@ const (
 	// minToken is the shortest prefix indexed: one letter would put most of
 	// the commune in one list.
 	minToken = 2
-	// tokenShards is the number of shards of a token's list (a power of 2).
-	tokenShards = 16
+	// shardBits is how many leading bits of a reference name its shard of
+	// a token's list: 64 shards.
+	shardBits = 6
 )
 
 // posting is one entry of a token's list.
@@ -168,7 +169,7 @@ func namePostings(c *registry.Citizen, ref []byte, fn func(token string, p posti
 }
 
 // shardOf is the shard of a token's list a reference belongs to.
-func shardOf(ref uint64) byte { return byte(ref >> 60) }
+func shardOf(ref uint64) byte { return byte(ref >> (64 - shardBits)) }
 
 // tokenKey is the index key of one shard of token's list.
 func (s *Store) tokenKey(token string, shard byte) []byte {
@@ -187,11 +188,26 @@ func (tl *tokenLists) add(c *registry.Citizen, k []byte) {
 	namePostings(c, k, func(token string, p posting) { tl.lists[token] = append(tl.lists[token], p) })
 }
 
-// rows returns the sealed shards, sorted by key.
+// rows returns the sealed shards, sorted by key. The lists are sorted on
+// two goroutines: sorting a commune's postings is most of the work.
 func (tl *tokenLists) rows(s *Store) []row {
+	tokens := make([]string, 0, len(tl.lists))
+	for t := range tl.lists {
+		tokens = append(tokens, t)
+	}
+	var wg sync.WaitGroup
+	for half := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := half; i < len(tokens); i += 2 {
+				slices.SortFunc(tl.lists[tokens[i]], func(a, b posting) int { return a.order(&b) })
+			}
+		}()
+	}
+	wg.Wait()
 	out := make([]row, 0, len(tl.lists)*4)
 	for token, list := range tl.lists {
-		slices.SortFunc(list, func(a, b posting) int { return a.order(&b) })
 		base := s.keys.hash("tok", token)
 		for start := 0; start < len(list); {
 			shard := shardOf(list[start].ref)
