@@ -21,7 +21,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "password"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "password", "reports"}
 
 // views holds every page parsed once per language: "t" is bound to the
 // language at parse time, so templates translate anywhere, inside range
@@ -70,6 +70,8 @@ type base struct {
 	Insecure bool
 	// Password: officers may change their password here (Passwords).
 	Password bool
+	// Reports: the monthly report is offered (Reports).
+	Reports bool
 }
 
 type langLink struct {
@@ -104,6 +106,7 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 		})
 	}
 	_, b.Password = s.passwords()
+	_, b.Reports = s.cfg.Registry.(Reports)
 	if sess != nil {
 		off := sess.officer
 		b.Officer, b.CSRF = &off, sess.csrf

@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
 	m.HandleFunc("GET /password", s.page(s.passwordForm))
+	m.HandleFunc("GET /reports", s.page(s.reports))
 	m.HandleFunc("POST /password", s.post(s.changePassword))
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)

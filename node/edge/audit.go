@@ -17,6 +17,7 @@ const (
 	AuditIdentify = "identify" // a card or QR was read
 	AuditRecord   = "record"   // a change was recorded
 	AuditPassword = "password" // an officer changed their own password (detail: city or local account)
+	AuditReport   = "report"   // an officer made the monthly report (detail: commune and month)
 )
 
 // AuditEntry is one line of the edge's audit log (see wire.AuditEntry:

@@ -156,6 +156,7 @@ func New(cfg Config) *Server {
 	s.crlRoutes()
 	s.presenceRoutes()
 	s.trustRoutes()
+	s.reportRoutes()
 	return s
 }
 
