@@ -18,11 +18,16 @@ const (
 	AuditRecord   = "record"   // a change was recorded
 	AuditPassword = "password" // an officer changed their own password (detail: city or local account)
 	AuditReport   = "report"   // an officer made the monthly report (detail: commune and month)
+	AuditPrint    = "print"    // a document was printed (detail: AttestPrefix and its signed proof)
 )
 
 // AuditEntry is one line of the edge's audit log (see wire.AuditEntry:
 // the city checks the same chain when the entries arrive).
 type AuditEntry = wire.AuditEntry
+
+// AttestPrefix starts the detail of a print entry, before the proof's
+// JSON (sync/attest).
+const AttestPrefix = "attest "
 
 // ErrAuditChain is returned by VerifyAudit when the chain is broken.
 var ErrAuditChain = errors.New("edge: audit chain broken")
@@ -31,9 +36,17 @@ var ErrAuditChain = errors.New("edge: audit chain broken")
 // name citizens and what differed on their cards, so they are sealed like
 // the subset; the chain is over the plain entries.
 func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	_, err := s.AuditSeq(at, officer, action, citizen, detail)
+	return err
+}
+
+// AuditSeq is Audit, returning the entry's sequence number: a printed
+// document's verification code names the entry that holds its proof.
+func (s *Store) AuditSeq(at time.Time, officer, action, citizen, detail string) (seq uint64, err error) {
+	return seq, s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bAudit)
-		seq, err := b.NextSequence()
+		var err error
+		seq, err = b.NextSequence()
 		if err != nil {
 			return err
 		}

@@ -157,6 +157,7 @@ func New(cfg Config) *Server {
 	s.presenceRoutes()
 	s.trustRoutes()
 	s.reportRoutes()
+	s.documentRoutes()
 	return s
 }
 

@@ -108,4 +108,8 @@ var deskEn = map[string]string{
 	"fleet.report.about":   "A commune's monthly figures as the city holds them: every change the offices recorded and the city's decisions.",
 	"fleet.report.commune": "Commune code (5 digits)",
 	"fleet.report.bad":     "Give a 5-digit commune code and a month (year-month).",
+
+	"print.code.label":  "Verification code:",
+	"print.code.hint":   "The document is digitally signed by the issuing box. Whoever receives it can ask the city to check this code, to learn that it is genuine and says what was printed.",
+	"print.code.failed": "This document could not be signed, so the print carries no verification code. Try printing again; if it persists, call technical support.",
 }

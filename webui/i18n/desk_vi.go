@@ -110,4 +110,8 @@ var deskVi = map[string]string{
 	"fleet.report.about":   "Số liệu hằng tháng của một xã như thành phố đang giữ: mọi thay đổi các văn phòng ghi nhận và quyết định của thành phố.",
 	"fleet.report.commune": "Mã xã (5 chữ số)",
 	"fleet.report.bad":     "Hãy nhập mã xã 5 chữ số và chọn tháng (năm-tháng).",
+
+	"print.code.label":  "Mã xác thực:",
+	"print.code.hint":   "Văn bản có chữ ký số của máy cấp. Cơ quan, tổ chức nhận văn bản có thể đề nghị thành phố kiểm tra mã này để biết văn bản là thật và nội dung đúng như đã in.",
+	"print.code.failed": "Không ký được văn bản này nên bản in không có mã xác thực. Hãy thử in lại; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -144,6 +145,7 @@ func TestDemoFlow(t *testing.T) {
 			t.Fatalf("no outcomes on the outbox page after 30 s:\n%s", outbox)
 		}
 	}
+	verifyPrintAndReport(t, p, dir, o, id)
 	var es edgeStatus
 	if err := getJSON(http.DefaultClient, ui+"/v1/status", &es); err != nil {
 		t.Fatal(err)
@@ -154,5 +156,45 @@ func TestDemoFlow(t *testing.T) {
 	p.stop(t)
 	if !strings.Contains(p.out.String(), "stopped cleanly") {
 		t.Errorf("the demo did not report a clean stop:\n%s", tail(p.out.String(), 2000))
+	}
+}
+
+// verifyPrintAndReport prints the citizen's confirmation and checks its
+// verification code the way city IT does (xanode verify-document, once
+// the box has sent its audit log), then makes the month's report at the
+// city (xanode fleet report) and on the officer's page.
+func verifyPrintAndReport(t *testing.T, p *proc, dir string, o *officer, id string) {
+	t.Helper()
+	printed := o.get("/citizen/" + id + "/print")
+	m := regexp.MustCompile(`<code>(XN1-[^<]+)</code>`).FindStringSubmatch(printed)
+	if m == nil {
+		t.Fatalf("the confirmation carries no verification code:\n%s", printed)
+	}
+	code := m[1]
+	cm := regexp.MustCompile(`city node:\s+\S+\s+(https://\S+)`).FindStringSubmatch(p.out.String())
+	if cm == nil {
+		t.Fatalf("the demo printed no city URL:\n%s", p.out.String())
+	}
+	city, pki := cm[1], filepath.Join(dir, "pki")
+	var out []byte
+	waitFor(t, "the city to vouch for the printed confirmation", 60*time.Second, func() bool {
+		var err error
+		out, err = exec.Command(binary, "verify-document", "--city", city, "--pki", pki, code).CombinedOutput()
+		return err == nil
+	})
+	if !strings.Contains(string(out), "GENUINE: residence-confirmation") || !strings.Contains(string(out), id) {
+		t.Errorf("verify-document says:\n%s", out)
+	}
+	forged := code[:len(code)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(code, "A")]
+	if out, err := exec.Command(binary, "verify-document", "--city", city, "--pki", pki, forged).CombinedOutput(); err == nil {
+		t.Errorf("a forged code passed:\n%s", out)
+	}
+	month := time.Now().In(time.FixedZone("ICT", 7*60*60)).Format("2006-01")
+	out, err := exec.Command(binary, "fleet", "--city", city, "--pki", pki, "report", "--commune", "92101", "--month", month).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Đăng ký tạm trú,1,1,") {
+		t.Errorf("fleet report (%v):\n%s", err, out)
+	}
+	if page := o.get("/reports?month=" + month); !strings.Contains(page, "Số liệu của thành phố") {
+		t.Errorf("the officer's report page:\n%s", page)
 	}
 }
