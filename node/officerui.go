@@ -65,6 +65,7 @@ func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
 		a := &officerUI{n: n, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
 		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
+			Units:    adminUnits{},
 			Insecure: n.insecure, HelpContact: n.login.Help, LoginFailures: n.login.UserFailures,
 			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {

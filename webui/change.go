@@ -43,6 +43,7 @@ type inputView struct {
 	Mode, Placeholder                       string
 	Size                                    int
 	Options                                 []optionView
+	Picker                                  *pickerView // an address picked from administrative units
 }
 
 type optionView struct {
@@ -134,7 +135,11 @@ func (s *Server) changePage(r *http.Request, sess *session, f *opForm, c *regist
 		p.Denied = l.T("change.deceased")
 	}
 	for _, in := range f.inputs {
-		p.Inputs = append(p.Inputs, inputOf(l, in, values[in.name]))
+		v := inputOf(l, in, values[in.name])
+		if s.hasPicker(in) {
+			v.Picker = s.picker(r, in.name)
+		}
+		p.Inputs = append(p.Inputs, v)
 	}
 	if p.Denied == "" && len(p.Inputs) > 0 {
 		p.Inputs[0].Autofocus = true
@@ -280,7 +285,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f
 	for _, in := range f.inputs {
 		values[in.name] = r.PostForm.Get(in.name)
 	}
+	s.composeAddresses(r, f, values)
 	p := s.changePage(r, sess, f, c, values)
+	if r.PostForm.Get("pick") != "" {
+		// A province was picked without a script: its communes, nothing recorded.
+		for i := range p.Inputs {
+			p.Inputs[i].Autofocus = p.Inputs[i].Name == r.PostForm.Get("pick")
+		}
+		s.renderPage(w, r, http.StatusOK, "change", p)
+		return
+	}
 	if p.Denied != "" {
 		status := http.StatusUnprocessableEntity
 		if !MayRecord(sess.officer.Role, f.op) {

@@ -112,4 +112,12 @@ var deskEn = map[string]string{
 	"print.code.label":  "Verification code:",
 	"print.code.hint":   "The document is digitally signed by the issuing box. Whoever receives it can ask the city to check this code, to learn that it is genuine and says what was printed.",
 	"print.code.failed": "This document could not be signed, so the print carries no verification code. Try printing again; if it persists, call technical support.",
+
+	"picker.detail":      "House number, street, hamlet",
+	"picker.detail.hint": "For example: Số 12, Đường Mậu Thân, Khu vực 3.",
+	"picker.province":    "Province or city",
+	"picker.pick":        "Pick the province, list its communes",
+	"picker.commune":     "Commune or ward",
+	"picker.none":        "This box has no list of this province's communes: type the whole address below.",
+	"picker.whole":       "Or type the whole address (a place not in the lists)",
 }

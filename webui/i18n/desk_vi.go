@@ -114,4 +114,12 @@ var deskVi = map[string]string{
 	"print.code.label":  "Mã xác thực:",
 	"print.code.hint":   "Văn bản có chữ ký số của máy cấp. Cơ quan, tổ chức nhận văn bản có thể đề nghị thành phố kiểm tra mã này để biết văn bản là thật và nội dung đúng như đã in.",
 	"print.code.failed": "Không ký được văn bản này nên bản in không có mã xác thực. Hãy thử in lại; nếu vẫn lỗi, báo bộ phận kỹ thuật.",
+
+	"picker.detail":      "Số nhà, đường, thôn/ấp/tổ",
+	"picker.detail.hint": "Ví dụ: Số 12, Đường Mậu Thân, Khu vực 3.",
+	"picker.province":    "Tỉnh/thành phố",
+	"picker.pick":        "Chọn tỉnh, hiện danh sách xã",
+	"picker.commune":     "Xã/phường/đặc khu",
+	"picker.none":        "Chưa có danh sách xã của tỉnh này trên máy: hãy ghi đầy đủ địa chỉ vào ô dưới.",
+	"picker.whole":       "Hoặc ghi đầy đủ địa chỉ (nơi chưa có trong danh sách)",
 }
