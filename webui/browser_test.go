@@ -299,6 +299,8 @@ func (b *browser) registerTemporary(mem *memRegistry, h *hub) {
 	b.do("submit a wrong date",
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/02/2026"),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "01/03/2026"),
+		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisOwn),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#f-temporary_until-error")),
 	)
@@ -312,7 +314,6 @@ func (b *browser) registerTemporary(mem *memRegistry, h *hub) {
 	b.do("correct the date and review",
 		chromedp.Clear(chromedp.CSS("#f-temporary_until")),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/12/2026"),
-		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "01/03/2026"),
 		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisRent),
 		chromedp.SetValue(chromedp.CSS("#f-owner_consent"), registry.ConsentAgreed),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
