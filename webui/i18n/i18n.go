@@ -27,13 +27,13 @@ const (
 const Default = Vietnamese
 
 var catalogs = map[Lang]map[string]string{
-	Vietnamese: join(vi, fleetVi, deskVi),
-	English:    join(en, fleetEn, deskEn),
+	Vietnamese: join(vi, fleetVi, formsVi),
+	English:    join(en, fleetEn, formsEn),
 }
 
-// join merges a language's catalogs (the officer UI's, the fleet UI's, the
-// desk's: search, forms and reports); a key in two is a mistake that would
-// hide one of the texts.
+// join merges a language's catalogs (the officer UI's, the fleet UI's,
+// search, forms and reports); a key in two is a mistake that would hide
+// one of the texts.
 func join(parts ...map[string]string) map[string]string {
 	out := make(map[string]string)
 	for _, part := range parts {

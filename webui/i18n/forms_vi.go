@@ -1,9 +1,9 @@
 package i18n
 
-// deskVi holds the Vietnamese texts of the officer's desk work: search by
+// formsVi holds the Vietnamese texts of the officer's desk work: search by
 // parts of names, the change forms (review, temporary residence, address
 // picker, password) and the monthly report.
-var deskVi = map[string]string{
+var formsVi = map[string]string{
 	"search.short":        "Hãy gõ ít nhất một từ có từ 2 chữ cái trở lên của họ tên (ví dụ: “ng v tu” được, “n v t” thì không).",
 	"search.many":         "Có %[1]s người có họ tên khớp với “%[2]s”, quá nhiều để liệt kê. Hãy nhập năm sinh (hoặc ngày sinh) để thu hẹp, hoặc ghi đủ họ tên.",
 	"search.best":         "Chỉ hiện %[1]d người khớp nhất trong %[2]s người có họ tên khớp. Hãy nhập năm sinh để xem những người còn lại.",

@@ -1,7 +1,7 @@
 package i18n
 
-// deskEn is deskVi in English.
-var deskEn = map[string]string{
+// formsEn is formsVi in English.
+var formsEn = map[string]string{
 	"search.short":        "Type at least one word of two letters or more of the name (“ng v tu” works, “n v t” does not).",
 	"search.many":         "%[1]s people have a name matching “%[2]s”, too many to list. Give the year (or date) of birth to narrow it down, or the full name.",
 	"search.best":         "Showing only the %[1]d best of %[2]s people whose name matches. Give the year of birth to see the others.",
