@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-// Enrollment (DESIGN section 10). City IT makes a one-time token bound to a
+// Enrollment (DESIGN.md, "Trust model"). City IT makes a one-time token bound to a
 // commune, a node ID and an expiry; the city keeps only the token's hash,
 // replicated through raft. The token also carries a fingerprint of the city
 // root, so that a fresh edge box, which trusts nothing yet, can check the

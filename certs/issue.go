@@ -35,7 +35,7 @@ const (
 
 const (
 	// DefaultNodeLifetime is the validity of an enrolled node certificate
-	// (DESIGN section 10: renewed after two thirds of it).
+	// (DESIGN.md, "Trust model": renewed after two thirds of it).
 	DefaultNodeLifetime = 30 * 24 * time.Hour
 	// clockSkew backdates NotBefore: edge boxes' clocks drift, and a
 	// certificate that is not valid yet on a slow clock breaks enrollment.

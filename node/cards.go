@@ -131,6 +131,13 @@ func (s *SampleCards) make(st *edge.Store) error {
 	}
 	for i, rec := range recs {
 		p := personOf(rec)
+		// Each card carries a drawn portrait; the second one as JPEG 2000,
+		// as many CCCDs have it, which a build without libopenjp2 cannot
+		// show (the UI says so).
+		p.Face = emulator.SampleFaceJPEG(rec.ID)
+		if i == 1 {
+			p.Face = emulator.SampleFaceJP2()
+		}
 		if i == len(recs)-1 {
 			p.Residence = "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
 		}
@@ -187,7 +194,7 @@ func (s *SampleCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Resul
 	if err != nil {
 		return nil, err
 	}
-	cfg := reader.Config{SkipFace: true, Trust: s.trust.Store()}
+	cfg := reader.Config{Trust: s.trust.Store()}
 	if len(keys) == 0 {
 		keys = []reader.Key{c.key}
 	}

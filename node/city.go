@@ -36,10 +36,13 @@ type CityConfig struct {
 	// empty: the listen address. They must be in the node's certificate.
 	RaftAdvertise, APIAdvertise string
 	PKI                         *certs.PKI
-	Bootstrap                   bool
-	Join                        string       // API URL of a cluster member to join; "" with Bootstrap
-	Raft                        *raft.Config // nil: production timeouts
-	FSM                         fsm.Config
+	// Bootstrap forms a new cluster; Join asks a member to add this node.
+	// A node restarted on its data folder needs neither: it is a member
+	// already (at most one of them is given).
+	Bootstrap bool
+	Join      string       // API URL of a cluster member to join; "" with Bootstrap
+	Raft      *raft.Config // nil: production timeouts
+	FSM       fsm.Config
 	// NodeLifetime of the edge certificates this node issues (0: 30 days).
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
@@ -78,8 +81,11 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	if cfg.PKI == nil {
 		return nil, errors.New("city: a PKI is required (xanode pki init --out DIR)")
 	}
-	if cfg.Bootstrap == (cfg.Join != "") {
-		return nil, errors.New("city: give exactly one of --bootstrap or --join URL")
+	switch member := cluster.HasState(cfg.Dir); {
+	case cfg.Bootstrap && cfg.Join != "":
+		return nil, errors.New("city: give --bootstrap or --join URL, not both")
+	case !cfg.Bootstrap && cfg.Join == "" && !member:
+		return nil, fmt.Errorf("city: %s holds no raft state: give --bootstrap to form a new cluster or --join URL to join one", cfg.Dir)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()

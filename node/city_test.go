@@ -74,3 +74,45 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 		t.Fatalf("waiting %s for %s: %v", d, what, err)
 	}
 }
+
+// TestRestartNeedsNoBootstrapOrJoin: a node restarted on its data folder
+// is a member already; a new folder still needs one of the two.
+func TestRestartNeedsNoBootstrapOrJoin(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := t.TempDir()
+	pki, err := certs.Init(filepath.Join(dir, "pki"), certs.InitOptions{CityNodes: []string{"city-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := CityConfig{ID: "city-1", Dir: filepath.Join(dir, "city-1"), RaftAddr: "127.0.0.1:0", APIAddr: "127.0.0.1:0",
+		PKI: pki, Raft: RaftTimeouts(150 * time.Millisecond), FSM: fsm.DefaultConfig(), Log: quiet, RaftLog: io.Discard}
+	if _, err := StartCity(context.Background(), cfg); err == nil {
+		t.Fatal("a node with an empty folder started without --bootstrap or --join")
+	}
+	first := cfg
+	first.Bootstrap = true
+	c, err := StartCity(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "a leader", 10*time.Second, c.Node().IsLeader)
+	if _, err := c.Node().Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := c.Node().FSM().Status()
+	c.Close()
+	again, err := StartCity(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("restart without flags: %v", err)
+	}
+	defer again.Close()
+	waitUntil(t, "the restarted node to lead with its state", 10*time.Second, func() bool {
+		st, _ := again.Node().FSM().Status()
+		return again.Node().IsLeader() && st.Digest == want.Digest
+	})
+	both := cfg
+	both.Bootstrap, both.Join = true, "https://127.0.0.1:1"
+	if _, err := StartCity(context.Background(), both); err == nil {
+		t.Fatal("--bootstrap and --join together were accepted")
+	}
+}

@@ -106,6 +106,8 @@ func (cs *cityStreams) observe(events []fsm.Event) {
 			versions[ev.Commune] = ev.Version
 		case fsm.EventRevoked:
 			cs.hub.Kick(ev.Node, ev.Reason)
+		case fsm.EventDecided:
+			cs.hub.Send(ev.Node, stream.Message{Type: stream.TypeDecision, Change: ev.Change})
 		case fsm.EventAssigned:
 			cs.hub.Reassign(ev.Node, ev.Communes)
 			cs.hub.Send(ev.Node, stream.Message{Type: stream.TypeConfig, Config: map[string]string{"communes": strings.Join(ev.Communes, ",")}})

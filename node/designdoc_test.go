@@ -16,7 +16,8 @@ import (
 // file name DESIGN.md, an optional comma, then the title of one of its
 // "## " sections in double quotes. These tests keep the citations true:
 // a renamed or removed section fails here, naming every comment that
-// still cites it. (The older form "DESIGN section N" is not checked.)
+// still cites it. The older form, a section number of a document outside
+// the repository, is refused.
 
 // designCitation matches a citation. A comment may break the line between
 // the file name and the title, or inside the title: line breaks followed
@@ -26,6 +27,10 @@ import (
 // starts with a letter, so a string literal that merely ends in the file
 // name is not a citation.
 var designCitation = regexp.MustCompile(`(?:^|[^/\w.])(DESIGN\.md),?(?:\s|//)*"(\pL[^"\n]*(?:\n[ \t]*//[^"\n]*)*)"`)
+
+// oldCitation is the form that named a section number of the shared
+// design outside the repository.
+var oldCitation = regexp.MustCompile(`DESIGN(?: section)?(?:\s|//)+\d`)
 
 // commentBreak is a line break inside a comment, with the next line's
 // comment marker and indentation.
@@ -107,6 +112,10 @@ func TestDesignCitations(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
+		if loc := oldCitation.FindIndex(src); loc != nil && !strings.HasSuffix(path, "designdoc_test.go") {
+			t.Errorf("%s:%d: cites a design section by number; cite DESIGN.md by title, e.g. DESIGN.md, \"Trust model\"",
+				filepath.ToSlash(rel), 1+bytes.Count(src[:loc[0]], []byte("\n")))
+		}
 		for _, c := range designCitations(src) {
 			cited++
 			if !have[c.title] {

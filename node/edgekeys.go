@@ -19,7 +19,7 @@ import (
 	"github.com/xanode/xanode/sync/client"
 )
 
-// Key custody on the edge (DESIGN section 10): the store's master key and
+// Key custody on the edge (DESIGN.md, "Trust model"): the store's master key and
 // the node's private key are opened with a data key held in key slots
 // (package vault). This file opens them: at start (the old key file of a
 // folder being converted, the TPM, the city), on an officer's login, and

@@ -403,7 +403,7 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	l := &liveEdge{edge: e, store: store, city: city, clock: n.clock, done: make(chan struct{})}
 	// The stream to the city: notifications in, telemetry out.
 	l.dialer, err = stream.NewDialer(stream.DialerConfig{URLs: n.ID.City, TLS: n.crl.wrap(n.cred.clientTLS(n.roots)), Log: n.log,
-		Telemetry: n.telemetry, TelemetryEvery: n.cfg.TelemetryEvery, OnMessage: n.onMessage})
+		Telemetry: n.telemetry, TelemetryEvery: n.cfg.TelemetryEvery, OnMessage: n.onMessage, OnState: n.onStreamState})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"runtime/debug"
 
 	"github.com/xanode/xanode/sync/stream"
+	"github.com/xanode/xanode/webui"
 )
 
 // Software is this binary's version as edges report it: the module
@@ -55,6 +56,10 @@ func (n *Edge) onMessage(m stream.Message) {
 		if e := n.Services(); e != nil {
 			e.PullSoon()
 		}
+	case stream.TypeDecision:
+		if e := n.Services(); e != nil {
+			e.DecisionsSoon()
+		}
 	case stream.TypeConfig, stream.TypeRenew:
 		n.FleetCheckSoon()
 	case stream.TypeTrust:
@@ -68,4 +73,22 @@ func (n *Edge) onMessage(m stream.Message) {
 			"node", n.ID.Node, "reason", m.Reason)
 		n.keyEvent(keyProbe, m.Reason)
 	}
+}
+
+// onStreamState tells the officer UI's open pages that the city link
+// changed (the header shows it), and counts a connection as a contact.
+func (n *Edge) onStreamState(connected bool) {
+	if st := n.Store(); connected && st != nil {
+		if err := st.Contact(n.clock.Now()); err != nil {
+			n.log.Warn("last contact with the city not saved", "err", err)
+		}
+	}
+	n.events.publish(webui.EventSync, "")
+}
+
+// cityConnected says whether the box is in touch with the city now: its
+// stream to a city node is up.
+func (n *Edge) cityConnected() bool {
+	l := n.current()
+	return l != nil && l.dialer != nil && l.dialer.Connected()
 }

@@ -397,7 +397,7 @@ func (c *credential) clientTLS(roots *x509.CertPool) *tls.Config {
 }
 
 // renewAt is when a certificate is renewed: after two thirds of its life
-// (DESIGN section 10).
+// (DESIGN.md, "Trust model").
 func renewAt(leaf *x509.Certificate) time.Time {
 	life := leaf.NotAfter.Sub(leaf.NotBefore)
 	return leaf.NotBefore.Add(life * 2 / 3)

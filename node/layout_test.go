@@ -40,7 +40,7 @@ func listPackages(t *testing.T) []listedPackage {
 	return pkgs
 }
 
-// TestImportRules enforces the dependency direction of DESIGN section 3.
+// TestImportRules enforces the dependency direction of DESIGN.md, "Layout and dependency rules".
 func TestImportRules(t *testing.T) {
 	type rule struct {
 		pkgPrefix string

@@ -14,6 +14,7 @@ import (
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/node/vault"
 	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/faceimg"
 	"github.com/xanode/xanode/reader/vncard"
 	"github.com/xanode/xanode/sync/metrics"
 	"github.com/xanode/xanode/webui"
@@ -321,11 +322,52 @@ func (a *officerUI) History(officer, citizen string, n int) ([]webui.Recorded, e
 		return nil, err
 	}
 	rs, err := store.History(citizen, n)
+	return webRecorded(rs), err
+}
+
+func webRecorded(rs []edge.Recorded) []webui.Recorded {
 	out := make([]webui.Recorded, len(rs))
 	for i, r := range rs {
-		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
+		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome, Decision: r.Decision}
 	}
-	return out, err
+	return out
+}
+
+// Notices lists the decisions city IT took on the officer's changes that
+// were under review, until the officer dismisses them (webui.Decisions).
+func (a *officerUI) Notices(officer string, n int) ([]webui.Recorded, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.Notices(officer, n)
+	return webRecorded(rs), err
+}
+
+// Dismiss removes the officer's notice of a decision.
+func (a *officerUI) Dismiss(officer, change string) error {
+	_, store, err := a.live()
+	if err != nil {
+		return err
+	}
+	err = store.DismissNotice(a.n.ID.Node, officer, change)
+	if errors.Is(err, edge.ErrNoNotice) {
+		return fmt.Errorf("%w: %w", webui.ErrNotFound, err)
+	}
+	return err
+}
+
+// FinalID follows a birth's provisional ID to the one the city gave.
+func (a *officerUI) FinalID(provisional string) (string, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return "", err
+	}
+	id, err := store.FinalID(provisional)
+	if errors.Is(err, edge.ErrNotFound) {
+		return "", fmt.Errorf("%w: %w", webui.ErrNotFound, err)
+	}
+	return id, err
 }
 
 // Record applies the UI's role rule again from the account that records:
@@ -352,11 +394,7 @@ func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
 		return nil, err
 	}
 	rs, err := e.Recent(n)
-	out := make([]webui.Recorded, len(rs))
-	for i, r := range rs {
-		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
-	}
-	return out, err
+	return webRecorded(rs), err
 }
 
 // RecentChanges lists the latest changes that are not identifications
@@ -389,6 +427,7 @@ func (a *officerUI) Status() (webui.Status, error) {
 		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
 		Stale: st.Stale, Frozen: st.Frozen, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
 		LastSynced: st.Queue.LastSynced, LastError: st.LastError, Transfer: webTransfer(e.Progress()),
+		CityConnected: a.n.cityConnected(),
 	}, nil
 }
 
@@ -421,12 +460,38 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if _, live := a.cards.(liveReader); !live {
 		a.hub.publish(webui.EventCard, "") // emulated cards: the tap is the placing
 	}
-	id, err := a.identified(officer, res.ID, string(res.Assurance), ChipFields(res))
+	face, problem := faceOf(res)
+	note := "face shown"
+	if problem != "" {
+		note = "face not shown: " + problem
+	}
+	id, err := a.identified(officer, res.ID, string(res.Assurance), ChipFields(res), note)
 	if err != nil {
 		return nil, err
 	}
 	id.DocNumber, id.Access, id.Reasons, id.APDUs = res.DocumentNumber, res.Access, res.PA.Reasons, res.APDUs
+	id.Face, id.FaceProblem = face, problem
 	return id, nil
+}
+
+// faceOf makes the chip's portrait ready for the officer's browser, or
+// says why it cannot be shown. It lives in memory only: the UI holds it
+// for the officer's session, and nothing writes it anywhere.
+func faceOf(res *reader.Result) (*webui.Face, string) {
+	if res.Face == nil {
+		if _, read := res.Raw["DG2"]; read {
+			return nil, webui.FaceUnreadable
+		}
+		return nil, webui.FaceMissing
+	}
+	img, err := faceimg.Display(res.Face)
+	switch {
+	case errors.Is(err, faceimg.ErrJPEG2000NotBuilt):
+		return nil, webui.FaceJPEG2000
+	case err != nil:
+		return nil, webui.FaceUnreadable
+	}
+	return &webui.Face{JPEG: img.JPEG, Width: img.Width, Height: img.Height}, ""
 }
 
 // ScanQR identifies a citizen by the QR code printed on the card, read by
@@ -439,15 +504,16 @@ func (a *officerUI) ScanQR(_ context.Context, officer, payload string) (*webui.I
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webui.ErrBadQR, err)
 	}
-	return a.identified(officer, q.ID, webui.AssuranceQR, QRFields(q))
+	return a.identified(officer, q.ID, webui.AssuranceQR, QRFields(q), "")
 }
 
 // identified matches what a card said with the local record, writes the
 // identification to the audit log and, when the citizen is in the subset
 // and it is not frozen, records it as an identification change (its note
 // carries the differences: a data-quality finding that travels to the
-// city).
-func (a *officerUI) identified(officer, citizen, assurance string, chip map[registry.Field]string) (*webui.Identification, error) {
+// city). seen adds to the audit entry what else the officer was shown (the
+// chip's face), which the change's note does not carry.
+func (a *officerUI) identified(officer, citizen, assurance string, chip map[registry.Field]string, seen string) (*webui.Identification, error) {
 	e, store, err := a.live()
 	if err != nil {
 		return nil, err
@@ -465,7 +531,11 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	if frozen {
 		detail += "; subset frozen: not compared"
 	}
-	if err := store.Audit(a.now(), officer, edge.AuditIdentify, citizen, detail); err != nil {
+	audited := detail
+	if seen != "" {
+		audited += "; " + seen
+	}
+	if err := store.Audit(a.now(), officer, edge.AuditIdentify, citizen, audited); err != nil {
 		return nil, err
 	}
 	if rec != nil && !frozen {

@@ -197,7 +197,7 @@ func (r *PCSCReader) Tap(ctx context.Context, keys []reader.Key) (*reader.Result
 		return nil, readerError(ctx, err)
 	}
 	defer card.Close()
-	res, err := readWithKeys(ctx, reader.Config{Trust: r.cfg.Trust.Store(), SkipFace: true}, card, keys, r.cfg.Log)
+	res, err := readWithKeys(ctx, reader.Config{Trust: r.cfg.Trust.Store()}, card, keys, r.cfg.Log)
 	if err != nil {
 		return nil, readerError(ctx, err)
 	}

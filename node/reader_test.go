@@ -66,6 +66,7 @@ var cardHolder = emulator.Person{
 	ID: "092198012345", FullName: "Trần Đức Thắng", DateOfBirth: vncard.Date{Year: 1980, Month: 7, Day: 21}, Sex: "M",
 	IssueDate: vncard.Date{Year: 2022, Month: 1, Day: 5}, ExpiryDate: vncard.Date{Year: 2040, Month: 7, Day: 21},
 	Residence: "Số 5 Đường Mậu Thân, Phường Xuân Khánh, Quận Ninh Kiều, Cần Thơ",
+	Face:      emulator.SampleFaceJPEG("092198012345"),
 }
 
 // testChip makes the card of cardHolder, with PACE announced or not, and
@@ -176,8 +177,8 @@ func TestPCSCReaderTap(t *testing.T) {
 			if res.ID != id || res.Access != tt.wantAccess || res.PA.Status != reader.StatusOK || res.Assurance != reader.AssuranceChipVerified {
 				t.Errorf("read %s over %s, PA %+v, %s", res.ID, res.Access, res.PA, res.Assurance)
 			}
-			if slices.Contains(res.Files, "DG2") {
-				t.Error("the face was read: the officer UI does not show it")
+			if !slices.Contains(res.Files, "DG2") || res.Face == nil || res.Face.Format != vncard.FormatJPEG {
+				t.Errorf("the face was not read (files %v): the officer UI shows it", res.Files)
 			}
 			if len(tr.asked) != 1 || tr.asked[0] != "" || !tr.opened[0].closed.Load() {
 				t.Errorf("asked for readers %q (want one for any reader); card closed: %v", tr.asked, tr.opened[0].closed.Load())

@@ -12,7 +12,7 @@ import (
 
 const module = "github.com/xanode/xanode/"
 
-// TestImportsStayInReader enforces DESIGN 3: reader and its sub-packages
+// TestImportsStayInReader enforces DESIGN.md, "Layout and dependency rules": reader and its sub-packages
 // import nothing of the project's own outside reader/, so it can be reused
 // and tested alone.
 func TestImportsStayInReader(t *testing.T) {

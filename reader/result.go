@@ -15,7 +15,7 @@ import (
 	"github.com/xanode/xanode/reader/vncard"
 )
 
-// Assurance says how far an identification can be trusted (DESIGN 8).
+// Assurance says how far an identification can be trusted (DESIGN.md, "Chip cards").
 type Assurance string
 
 // Assurance levels, strongest first.
@@ -211,7 +211,7 @@ func checkSOD(b []byte, files map[string][]byte) PA {
 	return pa
 }
 
-// MarshalJSON gives the shape of `xanode card read --json` (DESIGN 12).
+// MarshalJSON gives the shape of `xanode card read --json` (DESIGN.md, "Command line and HTTP surface").
 func (r *Result) MarshalJSON() ([]byte, error) {
 	type plain struct {
 		ID         string          `json:"id"`

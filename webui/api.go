@@ -202,6 +202,9 @@ type Draft struct {
 type Recorded struct {
 	Change  *registry.Change
 	Outcome *registry.Outcome // nil while the change waits in the outbox
+	// Decision is city IT's decision on a change whose Outcome was
+	// needs_review, once it came back (see Decisions); nil before.
+	Decision *registry.Outcome
 }
 
 // Status is the node's sync state as the officer sees it.
@@ -215,7 +218,7 @@ type Status struct {
 	SubsetCount   uint64
 	SubsetExpires time.Time
 	Stale         bool // the subset expired: data may be out of date
-	// Frozen: the subset is past the hard limit of DESIGN section 6 (by
+	// Frozen: the subset is past the hard limit of DESIGN.md, "Signed subsets" (by
 	// default 30 days after it was built), so identification decisions
 	// must not rely on it: the box has not reached the city for that
 	// long. Frozen implies Stale. Lookup, Search and Household then refuse
@@ -228,6 +231,10 @@ type Status struct {
 	OldestPending time.Time // zero when Pending is 0
 	LastSynced    time.Time // last successful exchange with the city; zero: never
 	LastError     string    // last sync failure, empty when the last try worked
+	// CityConnected: the node is in touch with the city now (its stream
+	// is up). Every page's header says so, or how long ago the last
+	// contact was (LastSynced).
+	CityConnected bool
 
 	// Transfer is a long download or import under way; zero when none.
 	Transfer Transfer
@@ -306,7 +313,7 @@ const (
 	ReaderCard    = "card"  // a card is on the reader
 )
 
-// Assurance levels of an identification, strongest first (DESIGN section 8).
+// Assurance levels of an identification, strongest first (DESIGN.md, "Chip cards").
 const (
 	AssuranceCloningChecked = "chip-cloning-checked"
 	AssuranceChipVerified   = "chip-verified"
@@ -332,7 +339,27 @@ type Identification struct {
 	Record *registry.Citizen
 	// Matches compares each field both sides carry, in display order.
 	Matches []FieldMatch
+
+	// Face is the chip's portrait, ready for a browser; nil when it is
+	// not shown, and then FaceProblem says why (a card read) or is ""
+	// (a QR code, which has no face). The UI holds it in memory for the
+	// officer's session only; nobody stores it.
+	Face        *Face
+	FaceProblem string
 }
+
+// Face is a portrait read from the chip (DG2), as a JPEG.
+type Face struct {
+	JPEG          []byte
+	Width, Height int
+}
+
+// Why an identification shows no face (Identification.FaceProblem).
+const (
+	FaceMissing    = "missing"    // the card has no face image (no DG2)
+	FaceJPEG2000   = "jpeg2000"   // JPEG 2000, and this build cannot convert it (needs -tags pcsc)
+	FaceUnreadable = "unreadable" // the image cannot be decoded
+)
 
 // FieldMatch compares one field of the chip with the local record.
 type FieldMatch struct {
@@ -361,6 +388,9 @@ const (
 	EventCard    = "card"    // a card was placed on the reader
 	EventReader  = "reader"  // the reader's state changed (CardReader)
 	EventSync    = "sync"    // sync status changed (connected, failed, new subset)
+	// EventDecision: city IT's decision on a change under review arrived
+	// (Change names it); its officer has a notice (Decisions).
+	EventDecision = "decision"
 )
 
 // Event is one live update. It carries no citizen data: the page fetches

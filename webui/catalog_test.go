@@ -36,6 +36,9 @@ func dynamicKeys() []string {
 	for _, f := range opForms {
 		keys = append(keys, "about."+string(f.op))
 	}
+	for _, f := range []string{FaceMissing, FaceJPEG2000, FaceUnreadable} {
+		keys = append(keys, "face."+f)
+	}
 	for a := range assuranceLevels {
 		keys = append(keys, "assurance."+a)
 	}

@@ -65,6 +65,11 @@ type identView struct {
 	// QR: what was read is the card's printed QR code, not its chip; the
 	// page says so wherever it would say "chip".
 	QR bool
+	// The chip's face: its address, which only this session opens, or
+	// why it is not shown; both "" for a QR code, which has no face.
+	FaceURL               string
+	FaceWidth, FaceHeight int
+	FaceProblem           string
 }
 
 type matchRow struct {
@@ -174,6 +179,7 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 		page.TapError, status = l.T("tap.failed"), http.StatusBadGateway
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
+		page.Ident.FaceURL = s.showFace(r, id)
 		// The key opened this card only: the next card starts empty.
 		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
@@ -301,6 +307,11 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
 		QR:   id.Assurance == AssuranceQR,
+	}
+	if id.Face != nil {
+		v.FaceWidth, v.FaceHeight = id.Face.Width, id.Face.Height
+	} else if id.FaceProblem != "" {
+		v.FaceProblem = l.T("face." + id.FaceProblem)
 	}
 	v.AssuranceLevel = assuranceLevels[id.Assurance]
 	if v.AssuranceLevel == "" {

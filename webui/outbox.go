@@ -37,8 +37,9 @@ type syncView struct {
 	Stale       bool
 	Frozen      bool
 	Pending     string
-	Oldest      string // age of the oldest waiting change
-	LastSynced  string
+	Oldest      *ageTick // age of the oldest waiting change, ticking; nil when none waits
+	LastSynced  string   // "never", in words, when LastAgo is nil
+	LastAgo     *ageTick // when the last exchange was, its age ticking; nil: never
 	LastError   string
 	Transfer    string // the download or import under way, in words; "" when none
 	Percent     int    // of the transfer, for the progress bar; -1: unknown
@@ -60,6 +61,9 @@ type outcomeView struct {
 	Details            []string
 	Assigned           string // the personal ID the city assigned to a birth
 	AssignedURL        string
+	// Decision is city IT's decision after review, under the needs_review
+	// outcome it ends; nil until it came.
+	Decision *outcomeView
 }
 
 func (s *Server) outbox(w http.ResponseWriter, r *http.Request, sess session) {
@@ -123,7 +127,6 @@ func (s *Server) syncView(l i18n.Lang) syncView {
 		s.log.Error("status unavailable", "err", err)
 		return syncView{Unavailable: true}
 	}
-	now := s.cfg.Now()
 	v := syncView{
 		Node: st.Node, Commune: st.Commune, HasSubset: st.HasSubset, Stale: st.Stale || st.Frozen, Frozen: st.Frozen,
 		Pending: l.Int(int64(st.Pending)), LastError: st.LastError,
@@ -136,13 +139,13 @@ func (s *Server) syncView(l i18n.Lang) syncView {
 			s.formatTime(st.SubsetExpires))
 	}
 	if st.Pending > 0 && !st.OldestPending.IsZero() {
-		v.Oldest = age(l, now.Sub(st.OldestPending))
+		v.Oldest = s.tickAge(l, "sync.oldest", st.OldestPending)
 	}
 	v.Transfer, v.Percent = transferText(l, st.Transfer)
 	if st.LastSynced.IsZero() {
 		v.LastSynced = l.T("sync.never")
 	} else {
-		v.LastSynced = l.T("sync.ago", s.formatTime(st.LastSynced), age(l, now.Sub(st.LastSynced)))
+		v.LastAgo = s.tickAge(l, "sync.ago", st.LastSynced, s.formatTime(st.LastSynced))
 	}
 	return v
 }
@@ -159,8 +162,13 @@ func (s *Server) changeRow(l i18n.Lang, rc Recorded) changeRow {
 		Birth:     registry.IsProvisional(c.Citizen),
 		State:     s.outcomeView(l, c, rc.Outcome),
 	}
+	if rc.Decision != nil {
+		row.State.Decision = s.decisionView(l, c, rc.Decision)
+	}
 	if _, err := registry.ParseID(c.Citizen); err == nil {
 		row.CitizenURL = "/citizen/" + url.PathEscape(c.Citizen)
+	} else if _, ok := s.cfg.Registry.(Decisions); ok && row.Birth {
+		row.CitizenURL = "/birth/" + url.PathEscape(c.Citizen) // leads to the final ID once given
 	}
 	for _, fv := range c.Patch {
 		name := fv.Field.String()

@@ -32,10 +32,10 @@ func TestRecordedPanel(t *testing.T) {
 		"Tạm trú đến ngày: 31/12/2026",
 		"Mã hồ sơ: HS-2026-0042",
 		`<span class="badge pending">Đang chờ gửi</span>`,
-		"<dt>Đang chờ gửi</dt><dd>1 · thay đổi cũ nhất đã chờ 0 giây</dd>",
+		"<dt>Đang chờ gửi</dt><dd>1 · thay đổi cũ nhất đã chờ <span data-ago=\"0\">0 giây</span></dd>",
 		"Phường An Cư (31117)",
 		"phiên bản 3, 12.345 công dân",
-		"10/03/2026 08:55 (5 phút trước)",
+		"10/03/2026 08:55 (<span data-ago=\"300000\">5 phút</span> trước)",
 	)
 	out.mustNotContain(t, "chưa đồng bộ lần nào")
 	// A recorded= that is not in the list puts nothing on the page.

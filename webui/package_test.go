@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestImports enforces DESIGN section 3: webui declares what it needs and
+// TestImports enforces DESIGN.md, "Layout and dependency rules": webui declares what it needs and
 // never reaches into raft, bbolt or other xanode packages.
 func TestImports(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "./...").Output()

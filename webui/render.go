@@ -72,6 +72,11 @@ type base struct {
 	Password bool
 	// Reports: the monthly report is offered (Reports).
 	Reports bool
+	// Desk is the city link, the offline message and the decision
+	// notices (desk.go); nil without a session.
+	Desk *deskView
+	// StatusJS is the script that ticks ages and refreshes Desk.
+	StatusJS string
 }
 
 type langLink struct {
@@ -93,7 +98,7 @@ type headerStatus struct {
 // POST, which a link cannot repeat.
 func (s *Server) base(r *http.Request, sess *session, titleKey, here string) base {
 	l := langOf(r)
-	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"),
+	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"), StatusJS: s.assets.url("status.js"),
 		Lock: s.lockMessage(r), Insecure: s.cfg.Insecure}
 	q := url.Values{}
 	if r.Method == http.MethodGet {
@@ -113,6 +118,11 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 		if st, err := s.cfg.Registry.Status(); err == nil {
 			b.Status = &headerStatus{Pending: l.Int(int64(st.Pending)), Stale: st.Stale || st.Frozen,
 				Frozen: st.Frozen, NoData: !st.HasSubset}
+			back := here
+			if r.Method == http.MethodGet {
+				back = r.URL.RequestURI()
+			}
+			b.Desk = s.desk(l, sess, st, back)
 		} else {
 			s.log.Warn("status unavailable", "err", err)
 		}
@@ -170,7 +180,7 @@ var assetTypes = map[string]string{
 
 func loadAssets() (*assets, error) {
 	a := &assets{body: make(map[string][]byte), hash: make(map[string]string)}
-	for _, name := range []string{"app.css", "app.js"} {
+	for _, name := range []string{"app.css", "app.js", "status.js"} {
 		b, err := files.ReadFile("static/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("webui: asset %s: %w", name, err)

@@ -35,6 +35,7 @@ type Server struct {
 	views     *views
 	assets    *assets
 	forms     *formTokens // change forms already recorded (idempotency)
+	faces     *faces // the chip faces read, held for their sessions only
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		views:     v,
 		assets:    a,
 		forms:     newFormTokens(cfg.Now),
+		faces:     newFaces(cfg.Now),
 		quit:      make(chan struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
@@ -101,6 +103,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tap", s.post(s.tap))
 	m.HandleFunc("POST /qr", s.post(s.scanQR))
 	m.HandleFunc("GET /tap/live", s.page(s.tapLive))
+	m.HandleFunc("GET /face/{token}", s.face)
+	m.HandleFunc("GET /status/live", s.page(s.statusLive))
+	m.HandleFunc("POST /notices/dismiss", s.post(s.dismissNotice))
+	m.HandleFunc("GET /birth/{id}", s.page(s.birthRecord))
 	m.HandleFunc("GET /lookup", s.page(s.lookup))
 	m.HandleFunc("GET /search", s.page(s.search))
 	m.HandleFunc("GET /citizen/{id}", s.page(s.citizen))

@@ -36,34 +36,43 @@ var ErrAuditChain = errors.New("edge: audit chain broken")
 // name citizens and what differed on their cards, so they are sealed like
 // the subset; the chain is over the plain entries.
 func (s *Store) Audit(at time.Time, officer, action, citizen, detail string) error {
-	_, err := s.AuditSeq(at, officer, action, citizen, detail)
-	return err
+	return s.db.Update(func(tx *bolt.Tx) error { return s.audit(tx, at, officer, action, citizen, detail) })
+}
+
+// audit appends an entry within tx, so that it commits or fails with what
+// it records.
+func (s *Store) audit(tx *bolt.Tx, at time.Time, officer, action, citizen, detail string) error {
+	b := tx.Bucket(bAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	m := tx.Bucket(bMeta)
+	e := AuditEntry{Seq: seq, Time: at.UTC(), Officer: officer, Action: action, Citizen: citizen,
+		Detail: detail, Prev: string(m.Get(kAuditTip))}
+	e.Hash = e.ComputeHash()
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	k := u64(seq)
+	if err := b.Put(k, s.keys.seal(bAudit, k, v)); err != nil {
+		return err
+	}
+	return m.Put(kAuditTip, []byte(e.Hash))
 }
 
 // AuditSeq is Audit, returning the entry's sequence number: a printed
 // document's verification code names the entry that holds its proof.
 func (s *Store) AuditSeq(at time.Time, officer, action, citizen, detail string) (seq uint64, err error) {
-	return seq, s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bAudit)
-		var err error
-		seq, err = b.NextSequence()
-		if err != nil {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := s.audit(tx, at, officer, action, citizen, detail); err != nil {
 			return err
 		}
-		m := tx.Bucket(bMeta)
-		e := AuditEntry{Seq: seq, Time: at.UTC(), Officer: officer, Action: action, Citizen: citizen,
-			Detail: detail, Prev: string(m.Get(kAuditTip))}
-		e.Hash = e.ComputeHash()
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		k := u64(seq)
-		if err := b.Put(k, s.keys.seal(bAudit, k, v)); err != nil {
-			return err
-		}
-		return m.Put(kAuditTip, []byte(e.Hash))
+		seq = tx.Bucket(bAudit).Sequence()
+		return nil
 	})
+	return seq, err
 }
 
 // VerifyAudit walks the whole chain and returns the number of entries, or

@@ -18,7 +18,7 @@ import (
 	"github.com/xanode/xanode/sync/bundle"
 )
 
-// The budgets of DESIGN section 11 on a generated 100k-resident commune:
+// The budgets of DESIGN.md, "Performance budgets" on a generated 100k-resident commune:
 // a full bundle of at most 80 bytes per record, built within 2 s, verified
 // and imported within 3 s; a 1,000-change delta of at most 150 KB, applied
 // within 200 ms; lookup by ID p99 ≤ 100 µs and name search p99 ≤ 10 ms,

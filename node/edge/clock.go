@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The freeze (DESIGN section 6) and the certificate checks compare dates
+// The freeze (DESIGN.md, "Signed subsets") and the certificate checks compare dates
 // with the box's clock, and whoever sits at the box can set that clock:
 // set back a month, a frozen subset would serve again. So the edge keeps
 // a floor under its clock: the latest time it knows has passed. That is

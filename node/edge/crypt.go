@@ -19,7 +19,7 @@ import (
 	"sync"
 )
 
-// Personal data is encrypted at rest (DESIGN section 6). One 256-bit master
+// Personal data is encrypted at rest (DESIGN.md, "Signed subsets"). One 256-bit master
 // key — held in the node's key slots (package node/vault, OpenStoreKey), or
 // for tests and folders of older versions in a key file beside the store
 // (OpenStore) — yields through HKDF-SHA256:

@@ -36,7 +36,7 @@ type Config struct {
 	Import func(ctx context.Context, data []byte) (SubsetInfo, error)
 	Clock  *registry.Clock // nil: wall clock
 	// HardLimit is how long after the creation of the bundle held last
-	// the subset may back identification decisions (DESIGN section 6,
+	// the subset may back identification decisions (DESIGN.md, "Signed subsets",
 	// freeze protection): past it Identify refuses with ErrFrozen and
 	// Status says Frozen. 0: DefaultHardLimit.
 	HardLimit time.Duration
@@ -53,7 +53,7 @@ type Config struct {
 	Notify func(kind, change string)
 }
 
-// DefaultHardLimit is the freeze limit of DESIGN section 6: 30 days after
+// DefaultHardLimit is the freeze limit of DESIGN.md, "Signed subsets": 30 days after
 // the bundle was made.
 const DefaultHardLimit = 30 * 24 * time.Hour
 
@@ -66,10 +66,11 @@ const (
 
 // Edge runs the services of one edge node.
 type Edge struct {
-	cfg     Config
-	nudge   chan struct{}
-	pullNow chan struct{} // PullSoon
-	log     *slog.Logger
+	cfg       Config
+	nudge     chan struct{}
+	pullNow   chan struct{} // PullSoon
+	decideNow chan struct{} // DecisionsSoon
+	log       *slog.Logger
 
 	mu      gosync.Mutex
 	commune string // the commune served; changed by Reassign
@@ -114,7 +115,8 @@ func New(cfg Config) (*Edge, error) {
 	if err := cfg.Store.SetIdentity(cfg.Node, cfg.Commune); err != nil {
 		return nil, err
 	}
-	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1), log: cfg.Log}, nil
+	return &Edge{cfg: cfg, commune: cfg.Commune, nudge: make(chan struct{}, 1), pullNow: make(chan struct{}, 1),
+		decideNow: make(chan struct{}, 1), log: cfg.Log}, nil
 }
 
 // Progress is the download or import under way (zero: none).
@@ -236,10 +238,7 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 			c.Base = cit.Version
 		}
 	}
-	if err := e.cfg.Store.Append(c); err != nil {
-		return nil, err
-	}
-	if err := e.cfg.Store.Audit(e.cfg.Now(), d.Officer, AuditRecord, c.Citizen, c.ID()+" "+string(c.Op)); err != nil {
+	if err := e.cfg.Store.Record(c, e.cfg.Now()); err != nil {
 		return nil, err
 	}
 	e.cfg.Notify(EventOutbox, c.ID())
@@ -307,9 +306,10 @@ func (e *Edge) freezesAt(info SubsetInfo) time.Time { return info.Created.Add(e.
 // Run pushes and pulls until ctx ends.
 func (e *Edge) Run(ctx context.Context) error {
 	var wg gosync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.pushLoop(ctx) }()
 	go func() { defer wg.Done(); e.pullLoop(ctx) }()
+	go func() { defer wg.Done(); e.decisionLoop(ctx) }()
 	wg.Wait()
 	return nil
 }
@@ -555,6 +555,9 @@ func (e *Edge) pull(ctx context.Context, since uint64) error {
 	data, err := e.cfg.City.Bundle(ctx, e.Commune(), since, partial)
 	if err != nil {
 		return err
+	}
+	if err := e.cfg.Store.Contact(e.cfg.Now()); err != nil {
+		e.log.Warn("last contact with the city not saved", "err", err)
 	}
 	info, err := e.cfg.Import(ctx, data)
 	if errors.Is(err, ErrNotNewer) {

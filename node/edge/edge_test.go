@@ -267,3 +267,33 @@ func TestOfficers(t *testing.T) {
 		t.Error("unknown role accepted")
 	}
 }
+
+// TestRecordIsOneTransaction: an officer's action is the change and its
+// audit entry together, or neither (a refused change leaves no entry).
+func TestRecordIsOneTransaction(t *testing.T) {
+	s := mustStore(t)
+	count := func() int {
+		n, err := s.VerifyAudit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	bad := &registry.Change{Node: "edge-1", Officer: "canbo01", Op: registry.OpRegisterTemporary, Citizen: "092090001234", Commune: commune}
+	if err := s.Record(bad, time.Now()); err == nil {
+		t.Fatal("a change without its required fields was recorded")
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a refused change left %d audit entries", n)
+	}
+	if q, _ := s.Queue(); q.Pending != 0 {
+		t.Fatalf("a refused change is in the outbox: %+v", q)
+	}
+	good := &registry.Change{Node: "edge-1", Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234", Commune: commune}
+	if err := s.Record(good, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.Queue(); q.Pending != 1 || count() != 1 {
+		t.Fatalf("outbox %+v, %d audit entries; want the change and its entry", q, count())
+	}
+}

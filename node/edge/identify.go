@@ -32,7 +32,7 @@ func (e *FrozenError) Error() string {
 func (e *FrozenError) Is(target error) bool { return target == ErrFrozen }
 
 // Identify matches what a card (or its QR code) says, chip, against the
-// local record of id: the identification decision of DESIGN section 8. A
+// local record of id: the identification decision of DESIGN.md, "Chip cards". A
 // person not in the subset gives a nil record, whose fields all disagree.
 // Past the hard limit it makes no decision and returns a *FrozenError
 // (ErrFrozen): the caller shows what the card says without a comparison.

@@ -18,7 +18,7 @@ import (
 )
 
 // Officer accounts come from two sources. City accounts are created by
-// city IT and arrive signed in the commune bundle (DESIGN section 10):
+// city IT and arrive signed in the commune bundle (DESIGN.md, "Trust model"):
 // every bundle with an officer list makes the city accounts exactly that
 // list, in the transaction that installs the subset, so a disabled or
 // removed officer cannot log in once the bundle is here. Local accounts,

@@ -24,28 +24,43 @@ func (s *Store) historyKey(citizen string, seq []byte) []byte {
 // which it sets on c (with the provisional ID of a birth), in one
 // transaction: once Append returns, the change survives a crash.
 func (s *Store) Append(c *registry.Change) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.appendChange(tx, c) })
+}
+
+// Record appends c to the outbox and its audit entry ("recorded", by the
+// change's officer, at at) in one transaction: the officer's action is
+// recorded whole or not at all, so a retry after an error never records
+// it twice and no change leaves without its audit entry.
+func (s *Store) Record(c *registry.Change, at time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		m := tx.Bucket(bMeta)
-		seq := getU64(m, kSeq) + 1
-		c.Seq = seq
-		if c.Op == registry.OpRegisterBirth && c.Citizen == "" {
-			c.Citizen = registry.ProvisionalID(c.Node, seq)
-		}
-		if err := c.Validate(); err != nil {
+		if err := s.appendChange(tx, c); err != nil {
 			return err
 		}
-		k := u64(seq)
-		if err := tx.Bucket(bChanges).Put(k, s.keys.seal(bChanges, k, registry.AppendChange(nil, c))); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bOutbox).Put(k, []byte{}); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bHistory).Put(s.historyKey(c.Citizen, k), []byte{}); err != nil {
-			return err
-		}
-		return m.Put(kSeq, k)
+		return s.audit(tx, at, c.Officer, AuditRecord, c.Citizen, c.ID()+" "+string(c.Op))
 	})
+}
+
+func (s *Store) appendChange(tx *bolt.Tx, c *registry.Change) error {
+	m := tx.Bucket(bMeta)
+	seq := getU64(m, kSeq) + 1
+	c.Seq = seq
+	if c.Op == registry.OpRegisterBirth && c.Citizen == "" {
+		c.Citizen = registry.ProvisionalID(c.Node, seq)
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	k := u64(seq)
+	if err := tx.Bucket(bChanges).Put(k, s.keys.seal(bChanges, k, registry.AppendChange(nil, c))); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bOutbox).Put(k, []byte{}); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bHistory).Put(s.historyKey(c.Citizen, k), []byte{}); err != nil {
+		return err
+	}
+	return m.Put(kSeq, k)
 }
 
 // change reads and decrypts the change stored under seq k.
@@ -138,6 +153,15 @@ func (s *Store) Settle(node string, outs []*registry.Outcome, at time.Time) erro
 			if err := tx.Bucket(bOutbox).Delete(k); err != nil {
 				return err
 			}
+			review := tx.Bucket(bReview)
+			if o.Result == registry.NeedsReview && tx.Bucket(bDecisions).Get(k) == nil {
+				err = review.Put(k, []byte{})
+			} else {
+				err = review.Delete(k)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bMeta).Put(kSynced, u64(uint64(at.UnixMilli())))
 	})
@@ -155,6 +179,9 @@ func seqOf(node, changeID string) (uint64, error) {
 type Recorded struct {
 	Change  *registry.Change
 	Outcome *registry.Outcome // nil while in the outbox
+	// Decision is city IT's decision on a change whose outcome was
+	// needs_review; nil until it came.
+	Decision *registry.Outcome
 }
 
 func (s *Store) recorded(tx *bolt.Tx, k []byte) (Recorded, error) {
@@ -163,7 +190,11 @@ func (s *Store) recorded(tx *bolt.Tx, k []byte) (Recorded, error) {
 		return Recorded{}, err
 	}
 	o, err := s.outcome(tx, k)
-	return Recorded{Change: c, Outcome: o}, err
+	if err != nil {
+		return Recorded{}, err
+	}
+	d, err := s.decision(tx, k)
+	return Recorded{Change: c, Outcome: o, Decision: d}, err
 }
 
 // Recent returns the latest n recorded changes, newest first.

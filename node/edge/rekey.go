@@ -80,6 +80,7 @@ var rekeyed = map[string]bool{
 	string(bMeta): true, string(bSubset): true, string(bTokens): true, string(bHouseholds): true,
 	string(bChanges): true, string(bOutbox): true, string(bOutcomes): true, string(bHistory): true,
 	string(bAudit): true, string(bAccounts): true, string(bSessions): true,
+	string(bReview): true, string(bDecisions): true, string(bNotices): true,
 }
 
 func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
@@ -96,12 +97,36 @@ func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts} {
+	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts,
+		r.decisions, r.resealAll(bNotices)} {
 		if err := step(stx, dtx); err != nil {
 			return err
 		}
 	}
-	return stx.Bucket(bOutbox).ForEach(func(k, v []byte) error { return dtx.Bucket(bOutbox).Put(k, v) })
+	for _, plain := range [][]byte{bOutbox, bReview} {
+		if err := stx.Bucket(plain).ForEach(func(k, v []byte) error { return dtx.Bucket(plain).Put(k, v) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decisions re-seals the decisions after review and files a birth's
+// final ID in the history index.
+func (r *rekeyer) decisions(stx, dtx *bolt.Tx) error {
+	return stx.Bucket(bDecisions).ForEach(func(k, v []byte) error {
+		o, err := r.from.decision(stx, k)
+		if err != nil {
+			return err
+		}
+		if err := dtx.Bucket(bDecisions).Put(k, r.to.keys.seal(bDecisions, k, registry.AppendOutcome(nil, o))); err != nil {
+			return err
+		}
+		if o.Citizen == "" {
+			return nil
+		}
+		return dtx.Bucket(bHistory).Put(r.to.historyKey(o.Citizen, k), []byte{})
+	})
 }
 
 func (r *rekeyer) meta(stx, dtx *bolt.Tx) error {

@@ -179,6 +179,9 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 		if err != nil {
 			return fmt.Errorf("sealing the officer accounts: %w", err)
 		}
+		if err := s.initDecisions(tx); err != nil {
+			return fmt.Errorf("listing the changes under review: %w", err)
+		}
 		converted = converted || sealed
 		return m.Put(kKeyCheck, s.keys.checkValue())
 	})
@@ -196,7 +199,7 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 // fails at startup rather than at the first lookup.
 func (s *Store) probe() error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions} {
+		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions, bDecisions, bNotices} {
 			if k, v := tx.Bucket(b).Cursor().First(); k != nil {
 				if _, err := s.keys.open(b, k, v); err != nil {
 					return err

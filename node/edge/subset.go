@@ -409,10 +409,16 @@ func (s *Store) Sample(n int, keep func(*registry.Citizen) bool) ([]*registry.Ci
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubset)
 		step := max(1, b.Stats().KeyN/(n+1))
-		i := 0
+		i, want := 0, false
 		return b.ForEach(func(k, v []byte) error {
 			i++
-			if len(out) >= n || i%step != 0 {
+			if len(out) >= n {
+				return nil
+			}
+			// At each step a record is wanted; one that keep refuses
+			// passes the want on to the records after it.
+			want = want || i%step == 0
+			if !want {
 				return nil
 			}
 			c, _, err := s.record(k, v)
@@ -420,7 +426,7 @@ func (s *Store) Sample(n int, keep func(*registry.Citizen) bool) ([]*registry.Ci
 				return err
 			}
 			if keep(c) {
-				out = append(out, c)
+				out, want = append(out, c), false
 			}
 			return nil
 		})

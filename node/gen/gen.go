@@ -134,7 +134,7 @@ func (r *rng) chance(p float64) bool { return r.float() < p }
 func pick[T any](r *rng, xs []T) T { return xs[r.intn(len(xs))] }
 
 // Serial numbers: the city assigns newborns' IDs from a pool it controls
-// (DESIGN section 4), configured as a range of the last six digits. The
+// (DESIGN.md, "Domain model"), configured as a range of the last six digits. The
 // generator leaves 900000–999999 free for that pool and splits the rest
 // between communes, so populations generated separately and imported into
 // one city never collide.

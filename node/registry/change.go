@@ -11,7 +11,7 @@ import (
 // Op is the kind of a change. The string is its stable wire name.
 type Op string
 
-// Change operations a commune office records (DESIGN section 4), plus the
+// Change operations a commune office records (DESIGN.md, "Domain model"), plus the
 // city's bulk import.
 const (
 	OpImport            Op = "import"             // city only: load a record
@@ -246,7 +246,7 @@ func allFields() []Field {
 	return fs
 }
 
-// Result is the outcome class the FSM decided for a change (DESIGN section 5).
+// Result is the outcome class the FSM decided for a change (DESIGN.md, "Conflict resolution").
 type Result string
 
 // The outcomes.

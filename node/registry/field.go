@@ -15,7 +15,7 @@ import (
 // the canonical encoding: append new fields, never renumber.
 type Field uint8
 
-// The record fields (DESIGN section 4). Dates are canonical Date strings,
+// The record fields (DESIGN.md, "Domain model"). Dates are canonical Date strings,
 // IDs are 12-digit personal IDs, the rest is NFC text.
 const (
 	FieldFullName         Field = iota + 1 // họ và tên

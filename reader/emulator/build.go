@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xanode/xanode/reader/emrtd"
+	"github.com/xanode/xanode/reader/faceimg"
 	"github.com/xanode/xanode/reader/sod"
 	"github.com/xanode/xanode/reader/vncard"
 )
@@ -27,6 +28,9 @@ type Person struct {
 	Mother          string
 	Spouse          string
 	OldID           string // old 9-digit ID, if any
+	// Face is the portrait for DG2: a JPEG or JPEG 2000 file (told apart
+	// by its signature); nil writes no DG2, as on cards made before.
+	Face []byte
 }
 
 // Signer is a Document Signer: the key that signs EF.SOD and its
@@ -75,6 +79,13 @@ func Build(p Person, ds Signer) (Files, error) {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	files := Files{"DG1": dg1, "DG13": dg13}
+	if p.Face != nil {
+		info, err := faceimg.Inspect(p.Face)
+		if err != nil {
+			return nil, fmt.Errorf("emulator: face: %w", err)
+		}
+		files["DG2"] = vncard.EncodeDG2(p.Face, info.Format == vncard.FormatJPEG2000, uint16(info.Width), uint16(info.Height))
+	}
 	if err := Seal(files, ds); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ const (
 // string encoding.
 var oidUTF8 = []byte{0x28, 0xD3, 0x16, 0x01, 0x00, 0x08}
 
-// Field numbers of DG13 (DESIGN 8). 15 and 16 are not confirmed.
+// Field numbers of DG13 (DESIGN.md, "Chip cards"). 15 and 16 are not confirmed.
 const (
 	FieldID              = 1
 	FieldFullName        = 2

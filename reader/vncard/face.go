@@ -14,6 +14,9 @@ type Face struct {
 	// signature rather than the header's claim.
 	Format string
 	Image  []byte
+	// Width and Height are what the facial record's image information
+	// says (0: not said); the image's own header is what counts.
+	Width, Height int
 	// Note tells the officer's screen what it can do with the image: web
 	// browsers do not show JPEG 2000, which many CCCDs use.
 	Note string
@@ -73,21 +76,60 @@ func ParseDG2(b []byte) (*Face, error) {
 	if !bytes.HasPrefix(bdb, facialRecord) || len(bdb) < facialHeadSize {
 		return nil, fmt.Errorf("DG2: %w: the biometric data block is not an ISO 19794-5 facial record", iso7816.ErrMalformed)
 	}
-	rest := bdb[facialHeadSize-12:]
-	for _, f := range []struct {
-		magic  []byte
-		format string
-	}{{jpegMagic, FormatJPEG}, {jp2Magic, FormatJPEG2000}, {j2kMagic, FormatJPEG2000}} {
-		if i := bytes.Index(rest, f.magic); i >= 0 {
-			face := &Face{Format: f.format, Image: rest[i:]}
-			if f.format == FormatJPEG2000 {
-				face.Note = NoteJPEG2000
-			}
-			return face, nil
+	face := &Face{}
+	// The first facial record: its information block (20 bytes, the
+	// count of feature points at 4), the feature points (8 bytes each),
+	// then the image information (12 bytes: width at 2, height at 4) and
+	// the image, of the record's length less those blocks.
+	rec := bdb[14:]
+	recLen := int(binary.BigEndian.Uint32(rec))
+	start := 20 + 8*int(binary.BigEndian.Uint16(rec[4:]))
+	if start+12 <= len(rec) {
+		info := rec[start:]
+		face.Width, face.Height = int(binary.BigEndian.Uint16(info[2:])), int(binary.BigEndian.Uint16(info[4:]))
+		end := min(len(rec), max(recLen, start+12))
+		if f := formatOf(rec[start+12 : end]); f != "" {
+			face.Format, face.Image = f, rec[start+12:end]
 		}
 	}
-	return nil, fmt.Errorf("DG2: %w: no JPEG or JPEG 2000 image in the facial record", iso7816.ErrMalformed)
+	if face.Image == nil {
+		// Some chips write the lengths wrong: find the image by its
+		// signature after the general header.
+		rest := bdb[facialHeadSize-12:]
+		for _, f := range signatures {
+			if i := bytes.Index(rest, f.magic); i >= 0 {
+				face.Format, face.Image, face.Width, face.Height = f.format, rest[i:], 0, 0
+				break
+			}
+		}
+	}
+	if face.Image == nil {
+		return nil, fmt.Errorf("DG2: %w: no JPEG or JPEG 2000 image in the facial record", iso7816.ErrMalformed)
+	}
+	if face.Format == FormatJPEG2000 {
+		face.Note = NoteJPEG2000
+	}
+	return face, nil
 }
+
+var signatures = []struct {
+	magic  []byte
+	format string
+}{{jpegMagic, FormatJPEG}, {jp2Magic, FormatJPEG2000}, {j2kMagic, FormatJPEG2000}}
+
+// formatOf names the format whose signature b starts with; "" for none.
+func formatOf(b []byte) string {
+	for _, f := range signatures {
+		if bytes.HasPrefix(b, f.magic) {
+			return f.format
+		}
+	}
+	return ""
+}
+
+// ImageFormat names the format of an image file by its signature:
+// FormatJPEG, FormatJPEG2000 (a JP2 file or a bare codestream), or "".
+func ImageFormat(b []byte) string { return formatOf(b) }
 
 // EncodeDG2 returns DG2 with one ISO 19794-5 facial record around image
 // (JPEG or JPEG 2000, as the record's image data type says), for the

@@ -18,7 +18,7 @@ func TestDG2Face(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Format != tc.format || !bytes.Equal(f.Image, tc.image) || (tc.format == FormatJPEG2000) != (f.Note != "") {
+		if f.Format != tc.format || !bytes.Equal(f.Image, tc.image) || (tc.format == FormatJPEG2000) != (f.Note != "") || f.Width != 240 || f.Height != 320 {
 			t.Fatalf("face %s, %d bytes, note %q", f.Format, len(f.Image), f.Note)
 		}
 	}
@@ -29,6 +29,14 @@ func TestDG2Face(t *testing.T) {
 	// Another implementation's DG2 (shared/cards' vicc sample card).
 	if f, err := ParseDG2(vicc); err != nil || f.Format != FormatJPEG || len(f.Image) != 1964 {
 		t.Fatalf("vicc's sample DG2: %+v %v", f, err)
+	}
+	// A record whose lengths are wrong: the image is found by its signature.
+	wrong := EncodeDG2(jpeg, false, 240, 320)
+	i := bytes.Index(wrong, []byte("FAC\x00"))
+	wrong[i+14+3] += 9 // the facial record's length
+	wrong[i+14+5] = 3  // three feature points that are not there
+	if f, err := ParseDG2(wrong); err != nil || !bytes.Equal(f.Image, jpeg) || f.Width != 0 {
+		t.Fatalf("DG2 with wrong lengths: %+v %v", f, err)
 	}
 	for _, bad := range [][]byte{nil, {0x75, 0x00}, append([]byte{0x75, 0x82, 0x0F, 0xA0}, make([]byte, 4000)...), EncodeDG2([]byte("GIF89a"), false, 1, 1)} {
 		if _, err := ParseDG2(bad); err == nil {

@@ -205,7 +205,7 @@ func NewMRZ(id string, dateOfBirth Date, sex string, expiry Date, fullName strin
 }
 
 // ValidID reports whether s has the shape of a personal ID: 12 digits. The
-// meaning of the digits is the registry's business (DESIGN 4).
+// meaning of the digits is the registry's business (DESIGN.md, "Domain model").
 func ValidID(s string) bool { return len(s) == idLen && allDigits(s) }
 
 func allDigits(s string) bool {

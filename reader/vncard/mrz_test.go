@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The example of DESIGN 12: a CCCD MRZ as `xanode card read --json` shows it.
+// The example of DESIGN.md, "Command line and HTTP surface": a CCCD MRZ as `xanode card read --json` shows it.
 var designMRZ = [3]string{"IDVNM1950123452001195012345<<3", "9503087F3503085VNM<<<<<<<<<<<2", "NGUYEN<<THI<THU<HA<<<<<<<<<<<<"}
 
 func loadVector(t testing.TB, key string, into any) {
@@ -52,7 +52,7 @@ func TestParseMRZSpecimens(t *testing.T) {
 	}{
 		{"ICAO 9303-5 specimen", [3]string{spec.L1, spec.L2, spec.L3}, "I", spec.Doc, spec.DOB, "F", spec.Exp, "ERIKSSON", "ANNA MARIA", ""},
 		{"ICAO 9303-11 D.2 long number", [3]string{long.L1, long.L2, long.L3}, "I", long.Doc, "340712", "M", "950712", "STEVENSON", "PETER JOHN", ""},
-		{"CCCD (DESIGN 12)", designMRZ, "ID", "195012345", "950308", "F", "350308", "NGUYEN", "THI THU HA", "001195012345"},
+		{"CCCD of the design's example", designMRZ, "ID", "195012345", "950308", "F", "350308", "NGUYEN", "THI THU HA", "001195012345"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

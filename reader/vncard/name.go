@@ -8,7 +8,7 @@ import (
 // vietnameseBase maps every precomposed Vietnamese letter to its base
 // letter. Written out rather than taken from Unicode decomposition because
 // đ/Đ have none and must still become d/D (ICAO 9303-3 transliteration
-// and DESIGN 9).
+// and DESIGN.md, "Web UI").
 var vietnameseBase = func() map[rune]rune {
 	groups := map[rune]string{
 		'a': "àáảãạăằắẳẵặâầấẩẫậ", 'A': "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ",

@@ -8,7 +8,7 @@ import (
 	"github.com/xanode/xanode/node/registry"
 )
 
-// The budgets of DESIGN section 11 for a full subset of 100k records:
+// The budgets of DESIGN.md, "Performance budgets" for a full subset of 100k records:
 // at most 80 bytes per record, build within 2 s, verify and import within
 // 3 s (Open plus Records here; the edge's store adds its own cost).
 const benchRecords = 100_000

@@ -1,5 +1,5 @@
 // Package bundle builds and opens signed, zstd-compressed commune subsets
-// (DESIGN section 6): what the city leader signs with the data-signing key
+// (DESIGN.md, "Signed subsets"): what the city leader signs with the data-signing key
 // and what an edge verifies before it changes anything.
 //
 // # File format
@@ -71,5 +71,5 @@
 //
 // Open refuses whatever does not verify; it does not refuse an expired
 // bundle (Bundle.Expired reports it): what to do with stale data is the
-// edge's decision (DESIGN section 6, freeze protection).
+// edge's decision (DESIGN.md, "Signed subsets", freeze protection).
 package bundle

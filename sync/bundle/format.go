@@ -55,7 +55,7 @@ const (
 	MaxHeaderSize = 256 << 10
 	// MaxSize is the absolute cap on a bundle's decompressed payload.
 	MaxSize = 1 << 30
-	// DefaultExpiry is how long a bundle stays fresh (DESIGN section 6).
+	// DefaultExpiry is how long a bundle stays fresh (DESIGN.md, "Signed subsets").
 	DefaultExpiry = 7 * 24 * time.Hour
 	maxCommuneLen = 32
 	// minRecordSize is the smallest compact citizen encoding (format,

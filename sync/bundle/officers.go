@@ -11,7 +11,7 @@ import (
 )
 
 // Officer accounts travel signed in the header of every format-2 bundle
-// (DESIGN section 10): the commune's whole list, so that an edge makes its
+// (DESIGN.md, "Trust model"): the commune's whole list, so that an edge makes its
 // city-managed accounts exactly that list whatever bundle it installs.
 // Only the Argon2id hash travels; the city never sees a password.
 

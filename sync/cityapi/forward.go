@@ -18,6 +18,11 @@ import (
 	"github.com/xanode/xanode/sync/wire"
 )
 
+// ErrLeaderUnreachable: this node knows the leader but cannot reach it
+// (answered 503 with Retry-After: the caller tries again, here or at
+// another node).
+var ErrLeaderUnreachable = errors.New("cityapi: the leader is unreachable from this node")
+
 // apply replicates a command through the leader: here when this node
 // leads, otherwise forwarded over mutual TLS to the leader's API, so that
 // any city node accepts any request.
@@ -48,12 +53,12 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 	}
 	resp, err := s.peers.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cityapi: forwarding to the leader at %s: %w", leaderURL, err)
+		return nil, fmt.Errorf("%w: forwarding to the leader at %s: %v", ErrLeaderUnreachable, leaderURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBodyBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("cityapi: forwarding to the leader at %s: %w", leaderURL, err)
+		return nil, fmt.Errorf("%w: forwarding to the leader at %s: %v", ErrLeaderUnreachable, leaderURL, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e apiError

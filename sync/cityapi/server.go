@@ -139,6 +139,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
 	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
 	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
+	s.mux.HandleFunc("POST /v1/decisions", s.role(s.decisions, certs.RoleEdge))
 	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
 	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))
@@ -250,6 +251,11 @@ func applyError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
 		return
 	}
+	if errors.Is(err, ErrLeaderUnreachable) {
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, "%v: try again", err)
+		return
+	}
 	if errors.Is(err, fsm.ErrForbidden) {
 		httpError(w, http.StatusForbidden, "%v", err)
 		return
@@ -279,10 +285,13 @@ type Status struct {
 	Leader       string `json:"leader"`
 	IsLeader     bool   `json:"is_leader"`
 	AppliedIndex uint64 `json:"applied_index"`
-	Citizens     uint64 `json:"citizens"`
-	Changes      uint64 `json:"changes"`
-	StateDigest  string `json:"state_digest"`
-	Voters       int    `json:"voters"` // raft voters in this node's configuration
+	// Commands counts the command entries applied: it moves only when
+	// someone's command reached the log, not on raft's own entries.
+	Commands    uint64 `json:"commands"`
+	Citizens    uint64 `json:"citizens"`
+	Changes     uint64 `json:"changes"`
+	StateDigest string `json:"state_digest"`
+	Voters      int    `json:"voters"` // raft voters in this node's configuration
 }
 
 func (s *Server) readStatus() (Status, error) {
@@ -304,7 +313,7 @@ func (s *Server) readStatus() (Status, error) {
 	return Status{
 		Voters: voters,
 		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
-		AppliedIndex: st.AppliedIndex, Citizens: st.Citizens, Changes: st.Changes,
+		AppliedIndex: st.AppliedIndex, Commands: st.Commands, Citizens: st.Citizens, Changes: st.Changes,
 		StateDigest: hex.EncodeToString(st.Digest[:]),
 	}, nil
 }

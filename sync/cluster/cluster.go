@@ -86,6 +86,13 @@ func DefaultRaftConfig() *raft.Config {
 	return c
 }
 
+// HasState reports whether dir holds a node's raft log already: a node
+// restarted on it is a member and needs neither bootstrap nor join.
+func HasState(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, "raft.db"))
+	return err == nil && fi.Size() > 0
+}
+
 // Node is a running city raft node.
 type Node struct {
 	id    string

@@ -13,7 +13,7 @@ import (
 // BenchmarkApplyChanges measures the FSM alone (no raft): batches of 100
 // temporary-residence changes from one edge against 10,000 citizens, as
 // raft hands committed entries to ApplyBatch; fresh, and after 500,000
-// changes already in the history (the state's ageing, of DESIGN 11's
+// changes already in the history (the state's ageing, of DESIGN.md, "Performance budgets"'s
 // "after 10M changes" budget, without raft and at a fraction of the time).
 func BenchmarkApplyChanges(b *testing.B) {
 	b.Run("fresh", func(b *testing.B) { benchApply(b, 0) })

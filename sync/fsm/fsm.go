@@ -1,6 +1,6 @@
 // Package fsm is the city's raft state machine: the population registry in
 // bbolt and the deterministic rules that decide the outcome of every change
-// (DESIGN section 5). Apply is a pure function of (state, log entry): the
+// (DESIGN.md, "Conflict resolution"). Apply is a pure function of (state, log entry): the
 // FSM reads no clock, no randomness and no configuration that could differ
 // between replicas, so every replica reaches the same state and the same
 // outcomes, which the state digest makes checkable.
@@ -36,7 +36,7 @@ type Config struct {
 	ReviewWindow time.Duration // competing residence registrations closer than this go to review
 }
 
-// DefaultConfig is the configuration of DESIGN section 5, with a synthetic
+// DefaultConfig is the configuration of DESIGN.md, "Conflict resolution", with a synthetic
 // ID pool for Cần Thơ.
 func DefaultConfig() Config {
 	return Config{
@@ -101,9 +101,10 @@ type Event struct {
 	Kind     EventKind
 	Commune  string   // EventSubset
 	Version  uint64   // EventSubset: the commune's new subset version; EventTrust: the trust version
-	Node     string   // EventRevoked, EventAssigned
+	Node     string   // EventRevoked, EventAssigned, EventDecided (the node that recorded the change)
 	Reason   string   // EventRevoked
 	Communes []string // EventAssigned
+	Change   string   // EventDecided: the change ID
 }
 
 // EventKind says what an Event is about.
@@ -116,6 +117,7 @@ const (
 	EventAssigned                      // a node's communes changed
 	EventCRL                           // the fleet CA's revocation list changed
 	EventTrust                         // the CSCA trust set changed
+	EventDecided                       // city IT decided a change that was under review
 )
 
 // Observe sets the function that hears the events of every applied batch,
@@ -308,7 +310,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	// left page full, not half empty.
 	tx.Bucket(bHistory).FillPercent = 1.0
 	tx.Bucket(bSubsetLog).FillPercent = 1.0
-	applied := t.counter(kApplied)
+	applied, commands := t.counter(kApplied), t.counter(kCommands)
 	for i, l := range logs {
 		if l.Index <= applied {
 			continue
@@ -316,9 +318,11 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 		applied = l.Index
 		if l.Type == raft.LogCommand {
 			out[i] = f.applyCommand(t, l)
+			commands++
 		}
 	}
 	t.setCounter(kApplied, applied)
+	t.setCounter(kCommands, commands)
 	v, err := f.h.MarshalBinary()
 	if err == nil {
 		err = tx.Bucket(bMeta).Put(kDigest, v)
@@ -489,6 +493,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 // Status is a summary of the state.
 type Status struct {
 	AppliedIndex uint64
+	Commands     uint64 // command entries applied (not raft's own entries)
 	Citizens     uint64
 	Changes      uint64 // entries in the change history
 	Digest       [32]byte
@@ -500,6 +505,7 @@ func (f *FSM) Status() (Status, error) {
 	err := f.view(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		s.AppliedIndex, s.Citizens, s.Changes = meta(m, kApplied), meta(m, kCitizens), meta(m, kSeq)
+		s.Commands = meta(m, kCommands)
 		h := digest.New()
 		if v := m.Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // Officer accounts are created by city IT and travel to the edge signed
-// inside the commune bundle (DESIGN section 10). The city stores only the
+// inside the commune bundle (DESIGN.md, "Trust model"). The city stores only the
 // Argon2id hash the CLI made. Every change to a commune's accounts
 // advances the commune's subset version, so that edges pull, and so that a
 // subset version still names exactly one bundle header (bundles are cached

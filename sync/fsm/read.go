@@ -70,6 +70,45 @@ func (f *FSM) Outcome(changeID string) (*registry.Outcome, error) {
 	return o, err
 }
 
+// MaxDecisions is the most change IDs one Decisions call looks up.
+const MaxDecisions = 1000
+
+// Decisions returns the decisions held now on changes that node recorded,
+// by change ID, in the order asked; an ID the city never decided (its push
+// not arrived yet) is left out. It is how an edge learns what city IT
+// resolved about its changes that went to review (DESIGN.md, "Sync"): a
+// read of the stored outcomes, which resolve replaces, so asking twice
+// changes nothing. An ID of another node's change is refused with
+// ErrForbidden, before anything is read.
+func (f *FSM) Decisions(node string, ids []string) ([]*registry.Outcome, error) {
+	if len(ids) > MaxDecisions {
+		return nil, fmt.Errorf("fsm: %d change IDs, at most %d", len(ids), MaxDecisions)
+	}
+	for _, id := range ids {
+		seq, ok := strings.CutPrefix(id, node+"/")
+		if !ok || seq == "" || strings.Trim(seq, "0123456789") != "" {
+			return nil, fmt.Errorf("%w: %s asks about change %.60q", ErrForbidden, node, id)
+		}
+	}
+	var out []*registry.Outcome
+	err := f.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOutcomes)
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			o, _, err := registry.DecodeOutcome(v)
+			if err != nil {
+				return fmt.Errorf("fsm: outcome of %s: %w", id, err)
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Entry is one change of the history with its outcome.
 type Entry struct {
 	Seq     uint64 // position in the history; names a queued entry to resolve

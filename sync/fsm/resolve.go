@@ -61,6 +61,7 @@ func (f *FSM) resolve(t *txn, index uint64, received time.Time, cmd *Command) (*
 		Time: registry.HLCFromTime(received)}
 	f.record(t, resolution, &registry.Outcome{Change: resolution.ID(), Result: o.Result, Reason: why, Index: index, Citizen: o.Citizen})
 	t.put(bOutcomes, []byte(c.ID()), registry.AppendOutcome(nil, o), true)
+	t.events = append(t.events, Event{Kind: EventDecided, Node: c.Node, Change: c.ID()})
 	return o, nil
 }
 

@@ -62,6 +62,10 @@ var (
 	kDigest   = []byte("digest")
 	kCitizens = []byte("citizens")
 	kSeq      = []byte("history_seq")
+	// kCommands counts the command entries applied, refused ones
+	// included: unlike the applied index, it does not move when raft
+	// appends its own entries (a new leader's no-op, a configuration).
+	kCommands = []byte("commands")
 )
 
 // txn wraps a bbolt write transaction and keeps the state digest in step

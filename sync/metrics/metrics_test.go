@@ -9,7 +9,7 @@ import (
 )
 
 func TestExposition(t *testing.T) {
-	r := New()
+	r := NewBare()
 	c := r.Counter("xanode_push_changes_total", "Changes pushed, by outcome.", "result")
 	g := r.Gauge("xanode_edge_outbox", "Changes waiting.")
 	h := r.Histogram("xanode_push_seconds", "Push latency.", []float64{.01, .1, 1})
@@ -50,8 +50,6 @@ xanode_push_seconds_count 4
 # HELP xanode_raft_leader 1 on the leader.
 # TYPE xanode_raft_leader gauge
 xanode_raft_leader 1
-# HELP xanode_unknown Left out when NaN.
-# TYPE xanode_unknown gauge
 `
 	if b.String() != want {
 		t.Fatalf("exposition:\n%s\nwant:\n%s", b.String(), want)
@@ -59,7 +57,7 @@ xanode_raft_leader 1
 }
 
 func TestConcurrentUpdates(t *testing.T) {
-	r := New()
+	r := NewBare()
 	c := r.Counter("n_total", "n", "k")
 	h := r.Histogram("h", "h", LatencyBuckets)
 	var wg sync.WaitGroup
@@ -115,5 +113,21 @@ func TestCached(t *testing.T) {
 	g()
 	if v, _ := g(); v != 3 {
 		t.Fatalf("a zero ttl cached: %d", v)
+	}
+}
+
+// TestRuntimeCollectors: a node's registry carries the Go runtime's and
+// the process's series beside xanode's own.
+func TestRuntimeCollectors(t *testing.T) {
+	r := New()
+	r.GaugeFunc("xanode_x", "x", func() float64 { return 1 })
+	var b strings.Builder
+	if _, err := r.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"go_goroutines ", "go_memstats_heap_alloc_bytes ", "process_resident_memory_bytes ", "xanode_x 1"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in the exposition", want)
+		}
 	}
 }

@@ -44,6 +44,10 @@ type DialerConfig struct {
 	// should hand the message over and return, or the city's pings go
 	// unanswered. nil: messages are dropped.
 	OnMessage func(Message)
+	// OnState is told when the stream connects (true) and when it ends
+	// (false), on the Dialer's goroutine: it must return promptly. nil:
+	// nobody is told (Connected still says).
+	OnState func(connected bool)
 	// PingEvery is the city's ping interval (HubConfig.PingEvery): after
 	// 3× PingEvery without a frame the edge presumes the link dead and
 	// reconnects. Default 20s.
@@ -294,6 +298,9 @@ func (d *Dialer) session(ctx context.Context, ws *websocket.Conn, city string) (
 	go l.readLoop(func(b []byte) error { return d.receive(b, &kicked) })
 	d.connected.Store(true)
 	d.log.Info("stream: connected to city node", "city", city)
+	if d.cfg.OnState != nil {
+		d.cfg.OnState(true)
+	}
 
 	var tick <-chan time.Time
 	if d.cfg.Telemetry != nil {
@@ -323,6 +330,9 @@ loop:
 		}
 	}
 	d.connected.Store(false)
+	if d.cfg.OnState != nil {
+		d.cfg.OnState(false)
+	}
 	<-l.readDone
 	<-l.writeDone
 	lived = d.cfg.Now().Sub(start)

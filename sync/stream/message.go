@@ -22,11 +22,12 @@ const (
 	MaxConfigKeys  = 32  // entries of Message.Config
 	MaxConfigKey   = 64  // bytes of a Config key
 	MaxConfigValue = 256 // bytes of a Config value
+	MaxChange      = 100 // bytes of Message.Change
 	maxType        = 32  // bytes of Message.Type
 )
 
 // Message types. The city sends TypeSubset, TypeRevoked, TypeConfig,
-// TypeRenew and TypeTrust; the edge sends TypeTelemetry. A receiver ignores types it does
+// TypeRenew, TypeTrust and TypeDecision; the edge sends TypeTelemetry. A receiver ignores types it does
 // not know and types that do not travel in its direction, so either side
 // may add types without breaking older peers.
 const (
@@ -49,6 +50,10 @@ const (
 	// Version. The edge fetches the signed trust list (a hint: it asks on
 	// its timer anyway).
 	TypeTrust = "trust"
+	// TypeDecision: city IT decided Change, one of this edge's changes
+	// that was under review. The edge asks for the decisions on its
+	// changes under review (a hint: it asks on its timer anyway).
+	TypeDecision = "decision"
 )
 
 // Errors of the package.
@@ -74,6 +79,7 @@ type Message struct {
 	Reason    string            `json:"reason,omitempty"`    // TypeRevoked: why, for the edge's log
 	Config    map[string]string `json:"config,omitempty"`    // TypeConfig: settings the city pushes
 	Telemetry *Telemetry        `json:"telemetry,omitempty"` // TypeTelemetry
+	Change    string            `json:"change,omitempty"`    // TypeDecision: the change ID (node/seq)
 	// Time is when the city sent the message, by the city node's clock
 	// (the Hub sets it): the edge keeps the latest city time it saw as a
 	// floor under its own clock. Zero on the edge's messages.
@@ -140,7 +146,7 @@ func Encode(m Message) ([]byte, error) {
 // Known reports whether the message's type is one this package defines.
 func (m *Message) Known() bool {
 	switch m.Type {
-	case TypeSubset, TypeRevoked, TypeConfig, TypeRenew, TypeTelemetry, TypeTrust:
+	case TypeSubset, TypeRevoked, TypeConfig, TypeRenew, TypeTelemetry, TypeTrust, TypeDecision:
 		return true
 	}
 	return false
@@ -168,6 +174,10 @@ func (m *Message) Validate() error {
 		}
 		if m.Version == 0 {
 			return fmt.Errorf("%w: subset of %s without a version", ErrInvalid, m.Commune)
+		}
+	case TypeDecision:
+		if m.Change == "" || len(m.Change) > MaxChange || !printableASCII(m.Change) {
+			return fmt.Errorf("%w: decision on change %.80q: want 1 to %d printable ASCII bytes", ErrInvalid, m.Change, MaxChange)
 		}
 	case TypeTrust:
 		if m.Version == 0 {

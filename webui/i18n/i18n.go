@@ -27,17 +27,17 @@ const (
 const Default = Vietnamese
 
 var catalogs = map[Lang]map[string]string{
-	Vietnamese: join(vi, fleetVi, formsVi),
-	English:    join(en, fleetEn, formsEn),
+	Vietnamese: join(vi, fleetVi, deskVi, formsVi),
+	English:    join(en, fleetEn, deskEn, formsEn),
 }
 
 // join merges a language's catalogs (the officer UI's, the fleet UI's,
-// search, forms and reports); a key in two is a mistake that would hide
-// one of the texts.
-func join(parts ...map[string]string) map[string]string {
-	out := make(map[string]string)
-	for _, part := range parts {
-		for k, v := range part {
+// parts kept in files of their own); a key in two is a mistake that would
+// hide one of the texts.
+func join(catalogs ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, c := range catalogs {
+		for k, v := range c {
 			if _, dup := out[k]; dup {
 				panic("i18n: key " + k + " is in two catalogs")
 			}

@@ -38,7 +38,8 @@
   var liveURL = document.body.getAttribute('data-live');
   var notice = document.getElementById('card-notice');
   var conn = document.getElementById('conn');
-  if (!window.WebSocket || !window.XMLHttpRequest || (!liveURL && !notice)) {
+  var link = document.getElementById('city-link'); // status.js follows it
+  if (!window.WebSocket || !window.XMLHttpRequest || (!liveURL && !notice && !link)) {
     return;
   }
   var delay = 1000, timer = null, busy = false, again = false;
@@ -102,10 +103,12 @@
       delay = 1000;
       show(true);
       schedule(); // catch up on what happened while disconnected
+      if (window.xanodeStatus) { window.xanodeStatus({kind: 'open'}); }
     };
     ws.onmessage = function (m) {
       var ev;
       try { ev = JSON.parse(m.data); } catch (e) { return; }
+      if (window.xanodeStatus) { window.xanodeStatus(ev); }
       if (ev.kind === 'card') {
         if (notice) {
           notice.hidden = false;

@@ -274,8 +274,11 @@ func TestRecoverMajorityLossProcesses(t *testing.T) {
 	// The survivor is a follower: the leader is among the lost.
 	survivor := (c.leader() + 1) % 3
 	out := xanode(t, "health", c.url(survivor), "--pki", c.pki)
+	// Raft may have appended its own entries meanwhile (a new leader's
+	// no-op on a loaded machine): the state and the commands are what must
+	// not have moved.
 	if !strings.Contains(out, "ready: "+c.url(survivor)) || field(t, out, "state_digest") != agreed.StateDigest ||
-		fieldUint(t, out, "applied_index") != agreed.AppliedIndex || field(t, out, "leader") == "" {
+		fieldUint(t, out, "commands") != agreed.Commands || fieldUint(t, out, "applied_index") < agreed.AppliedIndex {
 		t.Fatalf("health of a ready node:\n%s", out)
 	}
 

@@ -10,10 +10,10 @@ import (
 )
 
 func init() {
-	benchCommands["ageing"] = command{"push figures on a running cluster, then N changes, then the same figures (DESIGN 11: after 10M changes ≥ 90% of fresh)", benchAgeing}
+	benchCommands["ageing"] = command{"push figures on a running cluster, then N changes, then the same figures (budget: after 10M changes ≥ 90% of fresh)", benchAgeing}
 }
 
-// benchAgeing measures the push figures of DESIGN section 11 on a fresh
+// benchAgeing measures the push figures of DESIGN.md, "Performance budgets" on a fresh
 // cluster, loads it with many changes, and measures them again. Give it
 // a new cluster: "fresh" means what it says. 10M changes need about
 // 9 GB of disk per city node and some minutes.

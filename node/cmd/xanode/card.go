@@ -14,6 +14,7 @@ import (
 
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/faceimg"
 	"github.com/xanode/xanode/reader/pcsc"
 	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/reader/vncard"
@@ -23,7 +24,7 @@ func init() {
 	commands["card"] = command{summary: "read a chip card, make or emulate a software card", run: runCard}
 }
 
-// Exit statuses of `card read` (DESIGN 12).
+// Exit statuses of `card read` (DESIGN.md, "Command line and HTTP surface").
 const (
 	exitPANotOK      = 3
 	exitAccessDenied = 2
@@ -43,7 +44,7 @@ func runCard(ctx context.Context, args []string) error {
 	}
 	err := cardCommands[args[0]](ctx, args[1:], os.Stdout)
 	if errors.Is(err, errUsage) && args[0] == "read" {
-		// DESIGN section 12: card read exits 2 only for a wrong key; a
+		// DESIGN.md, "Command line and HTTP surface": card read exits 2 only for a wrong key; a
 		// command-line mistake is "any other error".
 		return &exitError{code: 1, err: err}
 	}
@@ -261,7 +262,8 @@ func printResult(w io.Writer, res *reader.Result, asJSON bool) error {
 
 func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("card make", flag.ContinueOnError)
-	out := fs.String("out", "", "card directory `DIR` to write (COM, CardAccess, DG1, DG13, DG14, DG15, SOD, and csca.pem, ds.pem, chip-keys.pem)")
+	out := fs.String("out", "", "card directory `DIR` to write (COM, CardAccess, DG1, DG2, DG13, DG14, DG15, SOD, and csca.pem, ds.pem, chip-keys.pem)")
+	face := fs.String("face", "sample", "the portrait in DG2: sample (a synthetic JPEG drawn for the ID), sample-jp2 (a synthetic JPEG 2000 image), none (no DG2), or a JPEG or JPEG 2000 `file`")
 	var p emulator.Person
 	fs.StringVar(&p.ID, "id", "", "12-digit personal ID")
 	fs.StringVar(&p.FullName, "name", "", "full name with diacritics")
@@ -322,6 +324,9 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if p.Face, err = faceImage(*face, p.ID); err != nil {
+		return err
+	}
 	pki, err := emulator.NewTestPKIWith(now, opts)
 	if err != nil {
 		return err
@@ -332,6 +337,26 @@ func cardMake(_ context.Context, args []string, stdout io.Writer) error {
 	_, err = fmt.Fprintf(stdout, "wrote card %s to %s (MRZ key: --id %s --dob %s --exp %s; CAN: --can %s); test CSCA in %s/csca.pem\n",
 		p.ID, *out, p.ID, p.DateOfBirth.YYMMDD(), p.ExpiryDate.YYMMDD(), p.ID[6:], *out)
 	return err
+}
+
+// faceImage is the portrait --face asks for.
+func faceImage(face, id string) ([]byte, error) {
+	switch face {
+	case "none":
+		return nil, nil
+	case "sample":
+		return emulator.SampleFaceJPEG(id), nil
+	case "sample-jp2":
+		return emulator.SampleFaceJP2(), nil
+	}
+	b, err := os.ReadFile(face)
+	if err != nil {
+		return nil, fmt.Errorf("--face: %w", err)
+	}
+	if _, err := faceimg.Inspect(b); err != nil {
+		return nil, fmt.Errorf("--face %s: want a JPEG or JPEG 2000 portrait: %w", face, err)
+	}
+	return b, nil
 }
 
 // chipKeys makes the chip's anti-cloning keys that --clone-check asks for,

@@ -13,7 +13,7 @@ import (
 )
 
 // TestCardReadExitStatus runs `xanode card read` in process against the
-// emulator and checks the exit statuses of DESIGN 12: 0 read and PA ok,
+// emulator and checks the exit statuses of DESIGN.md, "Command line and HTTP surface": 0 read and PA ok,
 // 3 read but PA failed or not checked, 2 wrong key, 1 anything else.
 func TestCardReadExitStatus(t *testing.T) {
 	now := time.Now()

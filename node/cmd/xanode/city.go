@@ -48,7 +48,7 @@ func runCity(ctx context.Context, args []string) error {
 	raftAdv := fs.String("raft-advertise", "", "raft address other nodes dial, if not --raft (e.g. when --raft is 0.0.0.0:7000)")
 	apiAdv := fs.String("api-advertise", "", "API host:port other nodes forward to, if not --api")
 	pkiDir := fs.String("pki", "", "PKI folder made by 'xanode pki init'")
-	bootstrap := fs.Bool("bootstrap", false, "form a new cluster with this node (first node only)")
+	bootstrap := fs.Bool("bootstrap", false, "form a new cluster with this node (first node only; a node restarted on its data folder needs neither this nor --join)")
 	join := fs.String("join", "", "API URL of a cluster member to join, e.g. https://127.0.0.1:7443")
 	heartbeat := fs.Duration("raft-heartbeat", 0, "raft heartbeat and election timeout (0: hashicorp/raft defaults)")
 	edgeLife := fs.Duration("edge-cert-lifetime", certs.DefaultNodeLifetime, "lifetime of the edge certificates this node issues (renewed after 2/3)")

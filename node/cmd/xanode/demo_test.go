@@ -101,6 +101,22 @@ func TestDemoFlow(t *testing.T) {
 		}
 	}
 
+	// The chip's face beside its data: a sample card carries a JPEG or a
+	// JPEG 2000 portrait, which this build (without -tags pcsc) cannot
+	// convert and says so.
+	if f := regexp.MustCompile(`<img src="(/face/[0-9a-f]+)"`).FindStringSubmatch(tapped); f != nil {
+		resp, err := o.c.Get(ui + f[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("Cache-Control") != "no-store, private" {
+			t.Errorf("the face: %s %v", resp.Status, resp.Header)
+		}
+	} else if !strings.Contains(tapped, "JPEG 2000") {
+		t.Errorf("the identification shows no face and says nothing of it:\n%s", tapped)
+	}
+
 	// The same citizen by the QR code, as a scanner types it, with a name
 	// the record does not have: shown as a difference, weakest assurance.
 	code, scanned := o.submit(home, "/qr", url.Values{"qr": {id + "||Nguyễn Văn Khác|01011990|Nam|Số 1 Đường Mậu Thân|01012022"}})

@@ -93,7 +93,7 @@ func runHealth(ctx context.Context, args []string) error {
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fmt.Errorf("ready, but %s/v1/status is not JSON: %w", url, err)
 	}
-	keys := []string{"node_id", "leader", "is_leader", "voters", "applied_index", "citizens", "changes", "state_digest"}
+	keys := []string{"node_id", "leader", "is_leader", "voters", "applied_index", "commands", "citizens", "changes", "state_digest"}
 	if _, city := st["applied_index"]; !city {
 		keys = []string{"node_id", "communes", "subset_version", "citizens", "state_digest", "outbox", "stale", "frozen", "last_synced", "last_error"}
 	}

@@ -159,6 +159,7 @@ type cityStatus struct {
 	Leader       string `json:"leader"`
 	IsLeader     bool   `json:"is_leader"`
 	AppliedIndex uint64 `json:"applied_index"`
+	Commands     uint64 `json:"commands"`
 	Citizens     uint64 `json:"citizens"`
 	StateDigest  string `json:"state_digest"`
 }

@@ -1,0 +1,151 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// decidingRegistry is a fakeRegistry whose node learns decisions after
+// review (Decisions).
+type decidingRegistry struct {
+	*fakeRegistry
+	mu        sync.Mutex
+	notices   map[string][]Recorded // by officer
+	finals    map[string]string     // provisional → final ID
+	dismissed []string
+}
+
+func (d *decidingRegistry) Notices(officer string, n int) ([]Recorded, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.notices[officer], nil
+}
+
+func (d *decidingRegistry) Dismiss(officer, change string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, r := range d.notices[officer] {
+		if r.Change.ID() == change {
+			d.notices[officer] = append(d.notices[officer][:i], d.notices[officer][i+1:]...)
+			d.dismissed = append(d.dismissed, change)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+func (d *decidingRegistry) FinalID(provisional string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, ok := d.finals[provisional]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return f, nil
+}
+
+// reviewedBirth is a birth that went to review, and city IT's decision.
+func reviewedBirth() Recorded {
+	c := &registry.Change{Node: "edge-1", Seq: 7, Officer: "lan", Op: registry.OpRegisterBirth, Citizen: "P-edge-1-7",
+		Commune: "31117", Time: registry.HLCFromTime(testNow.Add(-time.Hour)),
+		Patch: registry.Patch{{Field: registry.FieldFullName, Value: "Nguyễn Thị Mai"}}}
+	return Recorded{Change: c,
+		Outcome:  &registry.Outcome{Change: c.ID(), Result: registry.NeedsReview, Reason: "same child as a recorded birth", Citizen: c.Citizen},
+		Decision: &registry.Outcome{Change: c.ID(), Result: registry.Applied, Reason: "resolved by admin: hai trẻ sinh đôi", Citizen: "092326900001"}}
+}
+
+// TestDecisionNotices: the officer who recorded a change sees city IT's
+// decision on every page until they mark it seen; the queue and the
+// record's history show it under the review outcome, and the birth's
+// provisional ID leads to its final record.
+func TestDecisionNotices(t *testing.T) {
+	rb := reviewedBirth()
+	reg := &decidingRegistry{
+		fakeRegistry: &fakeRegistry{recent: func(int) ([]Recorded, error) { return []Recorded{rb}, nil },
+			history: func(_, id string, _ int) ([]Recorded, error) { return []Recorded{rb}, nil },
+			lookup: func(_, id string) (*registry.Citizen, error) {
+				return makeCitizen(id, map[string]string{"full_name": "Nguyễn Thị Mai", "birth_date": "2026-11-20", "sex": "F"}), nil
+			}},
+		notices: map[string][]Recorded{"lan": {rb}},
+		finals:  map[string]string{"P-edge-1-7": "092326900001", "P-edge-1-8": ""},
+	}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	home := c.get("/")
+	home.mustContain(t, "Thành phố đã xem xét và chấp nhận Đăng ký khai sinh của 092326900001", "hai trẻ sinh đôi",
+		`href="/citizen/092326900001"`, `name="change" value="edge-1/7"`)
+	home.mustNotContain(t, "resolved by admin")
+	other := e.client()
+	other.loginAs("hung")
+	other.get("/").mustNotContain(t, "hai trẻ sinh đôi")
+
+	queue := c.get("/outbox")
+	queue.mustContain(t, "Sau xem xét: Đã áp dụng", "Thành phố đã xem xét và chấp nhận thay đổi này. hai trẻ sinh đôi",
+		`href="/birth/P-edge-1-7"`, "092326900001")
+	c.get("/citizen/092326900001").mustContain(t, "Sau xem xét: Đã áp dụng")
+
+	p := c.get("/birth/P-edge-1-7")
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/citizen/092326900001" {
+		t.Fatalf("the provisional ID: %d %v", p.status, p.header)
+	}
+	c.get("/birth/P-edge-1-8").mustContain(t, "chưa được thành phố cấp số định danh")
+	if p := c.get("/birth/P-edge-9-1"); p.status != http.StatusNotFound {
+		t.Fatalf("an unknown provisional ID: %d", p.status)
+	}
+
+	p = c.post("/notices/dismiss", url.Values{"csrf": {home.csrf(t)}, "change": {"edge-1/7"}, "back": {"/outbox"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/outbox" || len(reg.dismissed) != 1 {
+		t.Fatalf("dismiss: %d %v %v", p.status, p.header, reg.dismissed)
+	}
+	c.get("/").mustNotContain(t, "hai trẻ sinh đôi")
+	if p := c.post("/notices/dismiss", url.Values{"csrf": {home.csrf(t)}, "change": {"edge-1/7"}, "back": {"//evil.example"}}); p.header.Get("Location") != "/" {
+		t.Fatalf("dismiss leads off the site: %v", p.header)
+	}
+}
+
+// TestCityLink: the header says whether the city is reached, or how long
+// ago it last was, on every page; home and the queue say plainly that the
+// changes are safe, with the raw error folded away; English too.
+func TestCityLink(t *testing.T) {
+	st := Status{Node: "edge-1", Commune: "31117", HasSubset: true, Pending: 3,
+		OldestPending: testNow.Add(-42 * time.Minute), LastSynced: testNow.Add(-17 * time.Minute),
+		LastError: `Post "https://10.0.0.1:7441/v1/push": dial tcp 10.0.0.1:7441: connect: connection refused`}
+	var mu sync.Mutex
+	reg := &fakeRegistry{status: func() (Status, error) { mu.Lock(); defer mu.Unlock(); return st, nil }}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	for _, path := range []string{"/", "/outbox"} {
+		p := c.get(path)
+		p.mustContain(t, `id="city-link"`, `Mất kết nối với thành phố · lần cuối <span data-ago="1020000">17 phút</span> trước`,
+			"Chưa kết nối được với thành phố: các thay đổi đã được lưu an toàn trên máy và sẽ tự gửi khi có kết nối",
+			"Đang chờ gửi: 3 thay đổi.", "<details><summary>Chi tiết kỹ thuật (cho bộ phận CNTT)</summary>", "connection refused")
+		if i, j := strings.Index(p.body, "connection refused"), strings.Index(p.body, "<details>"); i < j {
+			t.Errorf("%s: the raw error shows outside <details>", path)
+		}
+	}
+	c.get("/outbox").mustContain(t, `thay đổi cũ nhất đã chờ <span data-ago="2520000">42 phút</span>`)
+	c.get("/birth").mustNotContain(t, "các thay đổi đã được lưu an toàn")
+	live := c.getFromScript("/status/live?here=%2Foutbox")
+	live.mustContain(t, `id="city-link"`, `id="offline"`, `id="notices"`)
+	c.get("/?lang=en")
+	c.get("/").mustContain(t, "Not connected to the city · last contact", "changes are saved safely on this machine")
+
+	mu.Lock()
+	st.CityConnected, st.LastError, st.Pending = true, "", 0
+	mu.Unlock()
+	p := c.get("/")
+	p.mustContain(t, `<span class="link on" id="city-link" role="status">Connected to the city</span>`)
+	p.mustNotContain(t, "changes are saved safely")
+	mu.Lock()
+	st.CityConnected, st.LastSynced = false, time.Time{}
+	mu.Unlock()
+	c.get("/").mustContain(t, "Never reached the city yet")
+}
