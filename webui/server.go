@@ -35,7 +35,7 @@ type Server struct {
 	views     *views
 	assets    *assets
 	forms     *formTokens // change forms already recorded (idempotency)
-	faces     *faces // the chip faces read, held for their sessions only
+	faces     *faces      // the chip faces read, held for their sessions only
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
