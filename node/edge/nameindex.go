@@ -188,40 +188,50 @@ func (tl *tokenLists) add(c *registry.Citizen, k []byte) {
 	namePostings(c, k, func(token string, p posting) { tl.lists[token] = append(tl.lists[token], p) })
 }
 
-// rows returns the sealed shards, sorted by key. The lists are sorted on
-// two goroutines: sorting a commune's postings is most of the work.
+// rows returns the sealed shards, sorted by key. Two goroutines share the
+// tokens, each sorting, encoding and sealing its lists: that is most of
+// an import's work on the index.
 func (tl *tokenLists) rows(s *Store) []row {
 	tokens := make([]string, 0, len(tl.lists))
 	for t := range tl.lists {
 		tokens = append(tokens, t)
 	}
+	var parts [2][]row
 	var wg sync.WaitGroup
-	for half := range 2 {
+	for half := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := half; i < len(tokens); i += 2 {
-				slices.SortFunc(tl.lists[tokens[i]], func(a, b posting) int { return a.order(&b) })
+			for i := half; i < len(tokens); i += len(parts) {
+				parts[half] = tl.appendRows(s, parts[half], tokens[i])
 			}
 		}()
 	}
 	wg.Wait()
-	out := make([]row, 0, len(tl.lists)*4)
-	for token, list := range tl.lists {
-		base := s.keys.hash("tok", token)
-		for start := 0; start < len(list); {
-			shard := shardOf(list[start].ref)
-			end := start
-			buf := make([]byte, 0, entrySize*8)
-			for ; end < len(list) && shardOf(list[end].ref) == shard; end++ {
-				buf = list[end].append(buf)
-			}
-			k := append(bytes.Clone(base), shard)
-			out = append(out, row{k, s.keys.seal(bTokens, k, buf)})
-			start = end
-		}
-	}
+	out := append(parts[0], parts[1]...)
 	slices.SortFunc(out, func(a, b row) int { return bytes.Compare(a.k, b.k) })
+	return out
+}
+
+// appendRows sorts token's list and appends its sealed shards to out.
+func (tl *tokenLists) appendRows(s *Store, out []row, token string) []row {
+	list := tl.lists[token]
+	slices.SortFunc(list, func(a, b posting) int { return a.order(&b) })
+	base := s.keys.hash("tok", token)
+	for start := 0; start < len(list); {
+		shard := shardOf(list[start].ref)
+		end := start
+		for end < len(list) && shardOf(list[end].ref) == shard {
+			end++
+		}
+		buf := make([]byte, 0, (end-start)*entrySize)
+		for i := start; i < end; i++ {
+			buf = list[i].append(buf)
+		}
+		k := append(bytes.Clone(base), shard)
+		out = append(out, row{k, s.keys.seal(bTokens, k, buf)})
+		start = end
+	}
 	return out
 }
 
