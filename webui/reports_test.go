@@ -2,9 +2,11 @@ package webui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xanode/xanode/node/registry"
 )
@@ -53,4 +55,41 @@ func TestReports(t *testing.T) {
 	c2.login()
 	c2.get("/").mustNotContain(t, `href="/reports"`)
 	c2.get("/reports").wantStatus(t, http.StatusNotFound)
+}
+
+// attestRegistry signs what is printed.
+type attestRegistry struct {
+	*fakeRegistry
+	docs []Document
+	fail bool
+}
+
+func (a *attestRegistry) Attest(officer string, d Document) (string, error) {
+	if a.fail {
+		return "", errors.New("no node key")
+	}
+	a.docs = append(a.docs, d)
+	return "XN1-edge-1-7-ABCDEFGHJK", nil
+}
+
+// TestPrintCarriesCode: a printed confirmation carries the code of the
+// statement signed of exactly what it shows; a box that cannot sign
+// prints without one and says so on screen.
+func TestPrintCarriesCode(t *testing.T) {
+	mem := newMemRegistry(func() time.Time { return testNow })
+	reg := &attestRegistry{fakeRegistry: mem.fake()}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	p := c.get("/citizen/" + sampleID + "/print")
+	p.wantStatus(t, http.StatusOK)
+	p.mustContain(t, `<code>XN1-edge-1-7-ABCDEFGHJK</code>`, "Mã xác thực:")
+	if len(reg.docs) != 1 || reg.docs[0].Citizen != sampleID || reg.docs[0].Lines[0] != (DocLine{"full_name", "Nguyễn Thị Thu Hà"}) ||
+		len(reg.docs[0].Members) == 0 {
+		t.Errorf("signed %+v", reg.docs)
+	}
+	reg.fail = true
+	p = c.get("/citizen/" + sampleID + "/print")
+	p.mustContain(t, "Không ký được văn bản này")
+	p.mustNotContain(t, "<code>XN1-")
 }
