@@ -405,11 +405,7 @@ func (a *officerUI) RecentChanges(n int) ([]webui.Recorded, error) {
 		return nil, err
 	}
 	rs, err := store.RecentWhere(n, func(c *registry.Change) bool { return c.Op != registry.OpIdentify })
-	out := make([]webui.Recorded, len(rs))
-	for i, r := range rs {
-		out[i] = webui.Recorded{Change: r.Change, Outcome: r.Outcome}
-	}
-	return out, err
+	return webRecorded(rs), err
 }
 
 func (a *officerUI) Status() (webui.Status, error) {

@@ -21,11 +21,11 @@ func (s *Store) RecentWhere(n int, keep func(*registry.Change) bool) ([]Recorded
 			if !keep(c) {
 				continue
 			}
-			o, err := s.outcome(tx, k)
+			r, err := s.recorded(tx, k)
 			if err != nil {
 				return err
 			}
-			out = append(out, Recorded{Change: c, Outcome: o})
+			out = append(out, r)
 		}
 		return nil
 	})
