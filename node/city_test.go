@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,15 +40,31 @@ func TestAdvertisedAddresses(t *testing.T) {
 	first := start("city-1", "127.0.0.1:0", "", "", true, "")
 	waitUntil(t, "a leader", 10*time.Second, first.Node().IsLeader)
 
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	raftAddr := ln.Addr().String()
-	ln.Close()
-	proxy, err := netem.Start(raftAddr, netem.Config{})
-	if err != nil {
-		t.Fatal(err)
+	// city-2 binds a port found free a moment before; on a busy machine
+	// another test may take it in between, and then a new one is tried.
+	var second *City
+	var proxy *netem.Proxy
+	for attempt := 0; second == nil; attempt++ {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		raftAddr := ln.Addr().String()
+		ln.Close()
+		if proxy, err = netem.Start(raftAddr, netem.Config{}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := StartCity(ctx, CityConfig{ID: "city-2", Dir: filepath.Join(dir, "city-2"), RaftAddr: raftAddr, APIAddr: "127.0.0.1:0",
+			RaftAdvertise: proxy.Addr(), APIAdvertise: "127.0.0.1:1", PKI: pki, Join: first.URL(),
+			Raft: RaftTimeouts(150 * time.Millisecond), FSM: fsm.DefaultConfig(), Log: quiet, RaftLog: io.Discard})
+		if err != nil && strings.Contains(err.Error(), "address already in use") && attempt < 5 {
+			proxy.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		second = c
 	}
 	defer proxy.Close()
-	second := start("city-2", raftAddr, proxy.Addr(), "127.0.0.1:1", false, first.URL())
 	if second.Node().RaftAddr() != proxy.Addr() || second.URL() != "https://127.0.0.1:1" {
 		t.Fatalf("advertised %s and %s", second.Node().RaftAddr(), second.URL())
 	}

@@ -114,7 +114,8 @@ func reads(t *testing.T, ui, assurance string) int {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`xanode_reader_reads_total\{result="ok",detail="` + regexp.QuoteMeta(assurance) + `"\} (\d+)`).FindSubmatch(b)
+	// Labels in name order, as the client library writes them.
+	m := regexp.MustCompile(`xanode_reader_reads_total\{detail="` + regexp.QuoteMeta(assurance) + `",result="ok"\} (\d+)`).FindSubmatch(b)
 	if m == nil {
 		return 0
 	}
