@@ -254,6 +254,17 @@ func (b *browser) loginAndTap(base string) {
 func (b *browser) searchAndOpen(base string) {
 	t := b.t
 	t.Helper()
+	b.do("search by parts of the name, without diacritics or date of birth",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "thu ha"),
+		chromedp.Submit(chromedp.CSS("#name")),
+		chromedp.WaitVisible(chromedp.CSS("#results")),
+	)
+	if s := b.text("#results tbody"); !strings.Contains(s, "Nguyễn Thị Thu Hà") || !strings.Contains(s, "Khớp một phần") {
+		t.Errorf("search by parts shows %q", s)
+	}
+	b.screenshot("04-search-parts")
 	b.do("search by name without diacritics",
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#name")),
@@ -288,6 +299,8 @@ func (b *browser) registerTemporary(mem *memRegistry, h *hub) {
 	b.do("submit a wrong date",
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/02/2026"),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "01/03/2026"),
+		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisOwn),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#f-temporary_until-error")),
 	)
@@ -298,10 +311,23 @@ func (b *browser) registerTemporary(mem *memRegistry, h *hub) {
 		t.Errorf("after the refusal the focus is in %q, want the wrong box", id)
 	}
 	b.screenshot("06-form-error")
-	b.do("correct the date and record",
+	b.do("correct the date and review",
 		chromedp.Clear(chromedp.CSS("#f-temporary_until")),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "31/12/2026"),
+		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisRent),
+		chromedp.SetValue(chromedp.CSS("#f-owner_consent"), registry.ConsentAgreed),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#review")),
+	)
+	if s := b.text("#review"); !strings.Contains(s, "Thuê") || !strings.Contains(s, "31/12/2026") {
+		t.Errorf("the review shows %q", s)
+	}
+	if n := len(mem.recordedDrafts()); n != 0 {
+		t.Errorf("%d changes recorded before the confirmation", n)
+	}
+	b.screenshot("06b-review")
+	b.do("confirm and record",
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")), // the live socket is up
 	)
@@ -344,6 +370,8 @@ func (b *browser) registerBirth(base string, mem *memRegistry, h *hub) {
 	b.screenshot("09-birth-form")
 	b.do("record the birth",
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#review")),
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 	)
 	if s := b.text("#recorded"); !strings.Contains(s, "Số tạm thời của trẻ: P-edge-1-2") {

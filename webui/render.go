@@ -21,7 +21,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "password", "reports"}
 
 // views holds every page parsed once per language: "t" is bound to the
 // language at parse time, so templates translate anywhere, inside range
@@ -68,6 +68,10 @@ type base struct {
 	// Insecure: served over plain HTTP on the office network; every page
 	// says so (Config.Insecure).
 	Insecure bool
+	// Password: officers may change their password here (Passwords).
+	Password bool
+	// Reports: the monthly report is offered (Reports).
+	Reports bool
 	// Desk is the city link, the offline message and the decision
 	// notices (desk.go); nil without a session.
 	Desk *deskView
@@ -106,6 +110,8 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 			Code: string(o), Name: o.Name(), URL: here + "?" + q.Encode(), Current: o == l,
 		})
 	}
+	_, b.Password = s.passwords()
+	_, b.Reports = s.cfg.Registry.(Reports)
 	if sess != nil {
 		off := sess.officer
 		b.Officer, b.CSRF = &off, sess.csrf

@@ -75,6 +75,13 @@ func mainPages(t *testing.T, e *env) map[string]page {
 		}
 	}
 	pages["form:refused"] = c.post(formPath(f.op), bad)
+	// Review pages: a filled form not yet confirmed, a death among them.
+	for _, op := range []registry.Op{registry.OpRegisterTemporary, registry.OpRegisterDeath} {
+		rf, _ := formFor(op)
+		v := fill(rf, token, func(input) bool { return true })
+		v.Del("confirm")
+		pages["review:"+string(op)] = c.post(formPath(op), v)
+	}
 	for name, p := range pages {
 		if p.status >= 500 || (p.status == http.StatusNotFound && name != "notfound") {
 			t.Fatalf("%s: status %d", name, p.status)

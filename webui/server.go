@@ -34,8 +34,9 @@ type Server struct {
 	underWay  underWay
 	views     *views
 	assets    *assets
-	faces     *faces  // the chip faces read, held for their sessions only
-	visits    *visits // citizens of other communes read in each session
+	forms     *formTokens // change forms already recorded (idempotency)
+	faces     *faces      // the chip faces read, held for their sessions only
+	visits    *visits     // citizens of other communes read in each session
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
+		forms:     newFormTokens(cfg.Now),
 		faces:     newFaces(cfg.Now),
 		visits:    newVisits(cfg.Now, cfg.SessionMax),
 		quit:      make(chan struct{}),
@@ -120,6 +122,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /visitor/{id}/change/{op}", s.post(s.visitorChangeSubmit))
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
+	m.HandleFunc("GET /password", s.page(s.passwordForm))
+	m.HandleFunc("GET /reports", s.page(s.reports))
+	m.HandleFunc("POST /password", s.post(s.changePassword))
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)
 	m.HandleFunc("GET /favicon.ico", noIcon)

@@ -22,7 +22,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html. The dashboard also defines "live", the fragment the
 // websocket carries.
-var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth"}
+var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth", "reports"}
 
 // views holds every page parsed once per language, with "t" bound to the
 // language so that templates translate anywhere.

@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /enroll", s.page(s.enrollForm))
 	m.HandleFunc("POST /enroll", s.post(s.enroll))
 	m.HandleFunc("GET /conflicts", s.page(s.conflicts))
+	m.HandleFunc("GET /reports", s.page(s.reports))
 	m.HandleFunc("POST /conflicts/{entry}", s.post(s.resolve))
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)
