@@ -126,10 +126,20 @@ func TestBrowserVisitors(t *testing.T) {
 		t.Errorf("the form does not say where her record came from: %q", s)
 	}
 	b.screenshot("v03-visitor-form")
-	b.do("record it",
+	b.do("review it",
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "10/03/2026"),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "30/06/2027"),
+		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisRent),
+		chromedp.SetValue(chromedp.CSS("#f-owner_consent"), registry.ConsentAgreed),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#review")),
+	)
+	if s := b.text("#visit-source"); !strings.Contains(s, "do thành phố cung cấp") {
+		t.Errorf("the review does not say where her record came from: %q", s)
+	}
+	b.do("record it",
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")),
 	)
@@ -156,6 +166,8 @@ func TestBrowserVisitors(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-procedure"), "HS-2026-0042"),
 		chromedp.SendKeys(chromedp.CSS("#f-note"), "Đã cấp giấy xác nhận cư trú"),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-form")),
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 	)
 	if drafts := mem.recordedDrafts(); len(drafts) != 2 || string(drafts[1].Visit.Proof) != "proof" {
