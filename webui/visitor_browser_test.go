@@ -79,6 +79,7 @@ func TestBrowserVisitors(t *testing.T) {
 	if testing.Short() && os.Getenv("XANODE_REQUIRE_BROWSER") != "1" {
 		t.Skip("browser test skipped in -short mode")
 	}
+	axe := axeOrNothing(t)
 	b := newBrowser(t)
 	mem := newMemRegistry(func() time.Time { return testNow })
 	h := newHub()
@@ -113,11 +114,13 @@ func TestBrowserVisitors(t *testing.T) {
 		t.Errorf("the old ward on her card is not explained: %q", s)
 	}
 	b.screenshot("v01-visitor-tapped")
+	b.axe(axe, "visitor-tapped")
 	b.do("open her record", chromedp.Click(chromedp.CSS("#visit-open")), chromedp.WaitVisible(chromedp.CSS("#visit-source")))
 	if s := b.text("main"); !strings.Contains(s, "Số 8 Đường Hòa Bình") || !strings.Contains(s, "Đăng ký tạm trú") {
 		t.Errorf("her page shows %q", s)
 	}
 	b.screenshot("v02-visitor-record")
+	b.axe(axe, "visitor-record")
 	b.do("register her temporary residence",
 		chromedp.Click(chromedp.CSS(`nav.actions a[href$="/change/register_temporary"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-temporary_address")),
@@ -126,6 +129,7 @@ func TestBrowserVisitors(t *testing.T) {
 		t.Errorf("the form does not say where her record came from: %q", s)
 	}
 	b.screenshot("v03-visitor-form")
+	b.axe(axe, "visitor-form")
 	b.do("review it",
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "10/03/2026"),
@@ -138,6 +142,7 @@ func TestBrowserVisitors(t *testing.T) {
 	if s := b.text("#visit-source"); !strings.Contains(s, "do thành phố cung cấp") {
 		t.Errorf("the review does not say where her record came from: %q", s)
 	}
+	b.axe(axe, "visitor-review")
 	b.do("record it",
 		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
@@ -160,6 +165,7 @@ func TestBrowserVisitors(t *testing.T) {
 		t.Errorf("the offline visitor's source says %q", s)
 	}
 	b.screenshot("v05-visitor-offline")
+	b.axe(axe, "visitor-offline")
 	b.do("record a procedure result for her",
 		chromedp.Click(chromedp.CSS(`#ident a[href$="/change/procedure_result"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-procedure")),
@@ -187,6 +193,7 @@ func TestBrowserVisitors(t *testing.T) {
 		t.Errorf("a refused card offers %d visitor actions", n)
 	}
 	b.screenshot("v07-visitor-refused")
+	b.axe(axe, "visitor-refused")
 
 	b.tapKey(base, sampleID)
 	if s := b.text("#ident table.compare tbody"); !strings.Contains(s, "Phường An Cư, Quận Ninh Kiều") || !strings.Contains(s, "trước ngày 01/7/2025") {
