@@ -61,7 +61,7 @@ func (s *Server) printConfirmation(w http.ResponseWriter, r *http.Request, sess 
 	now := s.cfg.Now().In(s.cfg.Location)
 	p := printPage{
 		Lang: string(l), Title: l.T("print.title"),
-		CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"),
+		CSS: s.assets.URL("app.css"), JS: s.assets.URL("app.js"),
 		Issuer: st.CommuneName, Commune: st.Commune, Node: st.Node,
 		Officer: sess.officer, Printed: s.formatTime(now),
 		Day: now.Day(), Month: int(now.Month()), Year: now.Year(),

@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/webui/report"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // Reports is implemented by a Registry that makes the commune's monthly
@@ -82,11 +82,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, sess session) {
 			s.renderError(w, r, &sess, http.StatusInternalServerError, "report.failed")
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", report.ContentType(format))
-		h.Set("Content-Disposition", `attachment; filename="`+report.Filename(res, format)+`"`)
-		h.Set("Content-Length", strconv.Itoa(buf.Len()))
-		w.Write(buf.Bytes())
+		shell.Download(w, report.ContentType(format), report.Filename(res, format), buf.Bytes())
 		return
 	}
 	p.Heading, p.Source, p.Edge = report.Title(l, res, name), report.Source(l, res), res.Source == registry.ReportEdge

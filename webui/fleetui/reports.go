@@ -5,11 +5,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/webui/report"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // Reports is implemented by a Fleet that fetches a commune's monthly
@@ -80,11 +80,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, sess []byte) {
 			s.render(w, r, http.StatusInternalServerError, "reports", p)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", report.ContentType(format))
-		h.Set("Content-Disposition", `attachment; filename="`+report.Filename(res, format)+`"`)
-		h.Set("Content-Length", strconv.Itoa(buf.Len()))
-		w.Write(buf.Bytes())
+		shell.Download(w, report.ContentType(format), report.Filename(res, format), buf.Bytes())
 		return
 	}
 	p.Heading, p.Source = report.Title(l, res, ""), report.Source(l, res)
