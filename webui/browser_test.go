@@ -166,15 +166,22 @@ func TestBrowser(t *testing.T) {
 	b.screenshot("15-outbox-en")
 	b.do("back to Vietnamese", chromedp.Navigate(base+"/?lang=vi"), chromedp.WaitVisible(chromedp.CSS("#tap")))
 
+	errs := b.consoleErrors()
+	if len(errs) > 0 {
+		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
+	}
 	b.do("log out", chromedp.Click(chromedp.CSS(".top form.inline button")), chromedp.WaitVisible(chromedp.CSS("#user")))
 	b.do("open a record after logout", chromedp.Navigate(base+"/citizen/"+sampleID), chromedp.WaitVisible(chromedp.CSS("#user")))
 	if loc := b.location(); !strings.Contains(loc, "/login?next=%2Fcitizen%2F"+sampleID) {
 		t.Errorf("after logout a record page goes to %q, want the login page", loc)
 	}
 	b.screenshot("16-after-logout")
-
-	if errs := b.consoleErrors(); len(errs) > 0 {
-		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
+	// While the logout is under way the old page's script may still fetch
+	// its live part and get 401 (it then goes to the login page): expected.
+	for _, e := range b.consoleErrors()[len(errs):] {
+		if !strings.Contains(e, "status of 401") {
+			t.Errorf("the browser console reported an error around the logout: %s", e)
+		}
 	}
 }
 
