@@ -107,9 +107,14 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// text is the visible text of the first element sel matches, waiting for
+// one. It finds and reads the element in one evaluation: a live page may
+// replace it between two protocol calls.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	return run(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+	q := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(sel) + "'"
+	v := run(b, "text of "+sel, chromedp.Poll[struct{ T string }](`(function(){var e=document.querySelector(`+q+`);return e&&{T:e.innerText}})()`))
+	return v.T
 }
 
 func (b *browser) screenshot(name string) {

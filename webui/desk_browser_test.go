@@ -82,7 +82,11 @@ func TestBrowserDesk(t *testing.T) {
 	b.screenshot("desk-01-home-offline")
 
 	b.do("open the queue", chromedp.Navigate(base+"/outbox"), chromedp.WaitVisible(chromedp.CSS("#offline .offline")))
-	first := b.text(`#live span[data-ago]`)
+	// Read in one evaluation: the page's script may swap #live's content
+	// (its refresh on the socket opening) between finding a node and
+	// reading it.
+	first := run(b, "the waiting time", chromedp.Poll[string](
+		`(function(){var s=document.querySelector('#live span[data-ago]');return s?s.textContent:''})()`))
 	waited := run(b, "the waiting time to tick", chromedp.Poll[string](
 		`(function(){var s=document.querySelector('#live span[data-ago]');return s&&s.textContent!==`+jsString(first)+`?s.textContent:''})()`))
 	t.Logf("the oldest change's waiting time ticked from %q to %q", first, waited)
