@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/webui/shell/browsertest"
 )
 
 // axeScript is axe-core, installed by npm into testdata/axe (.ci/run
@@ -53,14 +54,14 @@ func axeOrNothing(t *testing.T) string {
 // DevTools protocol, which the page's CSP does not govern; the page
 // itself still runs without inline script.
 func (b *browser) axe(script, page string) {
-	b.t.Helper()
+	b.T.Helper()
 	if script == "" {
 		return
 	}
-	if !run(b, "axe loaded", chromedp.Evaluate[bool](`typeof axe !== 'undefined'`)) {
-		run(b, "inject axe", chromedp.Evaluate[bool](script+";true"))
+	if !browsertest.Run(b.Browser, "axe loaded", chromedp.Evaluate[bool](`typeof axe !== 'undefined'`)) {
+		browsertest.Run(b.Browser, "inject axe", chromedp.Evaluate[bool](script+";true"))
 	}
-	out := run(b, "axe on "+page, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+	out := browsertest.Run(b.Browser, "axe on "+page, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
 		.then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
 			nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))`, chromedp.EvalAwaitPromise))
 	var violations []struct {
@@ -68,36 +69,36 @@ func (b *browser) axe(script, page string) {
 		Nodes            []string
 	}
 	if err := json.Unmarshal([]byte(out), &violations); err != nil {
-		b.t.Fatalf("axe on %s: %v: %s", page, err, out)
+		b.T.Fatalf("axe on %s: %v: %s", page, err, out)
 	}
 	for _, v := range violations {
-		b.t.Errorf("accessibility, %s: %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, ", "))
+		b.T.Errorf("accessibility, %s: %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, ", "))
 	}
 }
 
 // key presses keys on the element that has the focus.
 func (b *browser) key(what string, keys string) {
-	b.t.Helper()
-	b.do(what, chromedp.KeyEvent(keys))
+	b.T.Helper()
+	b.Do(what, chromedp.KeyEvent(keys))
 }
 
 // tabTo presses Tab until the element matched by js (an expression on
 // document.activeElement, called el) has the focus: the proof that the
 // keyboard reaches it. It fails after 60 presses.
 func (b *browser) tabTo(what, js string) {
-	b.t.Helper()
+	b.T.Helper()
 	for range 60 {
-		if run(b, "focus of "+what, chromedp.Evaluate[bool](`(function(el){ return !!el && (`+js+`); })(document.activeElement)`)) {
+		if browsertest.Run(b.Browser, "focus of "+what, chromedp.Evaluate[bool](`(function(el){ return !!el && (`+js+`); })(document.activeElement)`)) {
 			return
 		}
-		b.do("tab towards "+what, chromedp.KeyEvent(kb.Tab))
+		b.Do("tab towards "+what, chromedp.KeyEvent(kb.Tab))
 	}
-	b.t.Fatalf("Tab never reaches %s", what)
+	b.T.Fatalf("Tab never reaches %s", what)
 }
 
 func (b *browser) waitFor(what, sel string) {
-	b.t.Helper()
-	b.do(what, chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.T.Helper()
+	b.Do(what, chromedp.WaitVisible(chromedp.CSS(sel)))
 }
 
 // TestBrowserKeyboardAndAccessibility goes through an officer's flow by
@@ -120,7 +121,7 @@ func TestBrowserKeyboardAndAccessibility(t *testing.T) {
 	}}})
 	base := e.ts.URL
 
-	b.do("open the login page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
+	b.Do("open the login page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
 	b.axe(script, "login")
 	b.key("type the user", "lan")
 	b.key("to the password", kb.Tab)
@@ -153,14 +154,14 @@ func TestBrowserKeyboardAndAccessibility(t *testing.T) {
 		b.tabTo(f.id, `el.id === '`+f.id+`'`)
 		b.key("type into "+f.id, f.keys)
 	}
-	if v := b.value("#f-residence_basis"); v != registry.BasisRent {
+	if v := b.Value("#f-residence_basis"); v != registry.BasisRent {
 		t.Errorf("typing on the basis box chose %q", v)
 	}
 	b.tabTo("the submit button", `el.type === 'submit' && el.classList.contains('primary')`)
 	b.key("to the review", kb.Enter)
 	b.waitFor("the review", "#review")
 	b.axe(script, "review")
-	if id := b.focused(); id != "" {
+	if id := b.Focused(); id != "" {
 		t.Logf("the review starts on %q", id)
 	}
 	b.tabTo("the confirm button", `el.type === 'submit' && el.classList.contains('primary')`)
@@ -181,21 +182,21 @@ func TestBrowserKeyboardAndAccessibility(t *testing.T) {
 	b.axe(script, "password")
 
 	// Phone width: every main page fits the screen.
-	b.do("phone width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	b.Do("phone width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 			Width: 360, Height: 740, DeviceScaleFactor: 2, Mobile: true})
 		return err
 	}))
 	for i, path := range []string{"/", "/search?name=thu+ha", "/citizen/" + sampleID, "/citizen/" + sampleID + "/change/register_temporary",
 		"/outbox", "/reports", "/password", "/citizen/" + sampleID + "/print"} {
-		b.do("open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
-		wide := run(b, "width of "+path, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		b.Do("open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		wide := browsertest.Run(b.Browser, "width of "+path, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
 		if wide > 0 {
 			t.Errorf("%s is %d px wider than a 360 px screen", path, wide)
 		}
-		b.screenshot(fmt.Sprintf("20-phone-%02d%s", i, strings.NewReplacer("/", "-", "?", "-", "=", "-", "+", "-").Replace(path)))
+		b.Screenshot(fmt.Sprintf("20-phone-%02d%s", i, strings.NewReplacer("/", "-", "?", "-", "=", "-", "+", "-").Replace(path)))
 	}
-	if errs := b.consoleErrors(); len(errs) > 0 {
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
 	}
 }
