@@ -56,7 +56,7 @@ type column struct {
 	field  registry.Field
 	kind   columnKind
 	group  int
-	width  int                          // kindDigits
+	width  int                            // kindDigits
 	derive func(m *columns, i int) string // "" when nothing is derived
 	ref    func(m *columns, i int) dateRef
 }

@@ -58,9 +58,9 @@ const (
 )
 
 const (
-	magic = "XNBUNDLE"
-	prefixSize       = len(magic) + 4
-	sigSize          = ed25519.SignatureSize
+	magic      = "XNBUNDLE"
+	prefixSize = len(magic) + 4
+	sigSize    = ed25519.SignatureSize
 	// MaxHeaderSize bounds the header: the signer certificate (under
 	// 1 KiB for the city's) and the officer list (a few hundred bytes per
 	// officer at most, MaxOfficers of them).
