@@ -136,13 +136,45 @@ type columns struct {
 	record  []int32  // each entry's record number, -1 for a removal
 	entry   []int32  // each record's entry number
 	version []uint64 // each record's Version
-	values  [registry.NumFields][]string
+	values  [registry.NumFields]strs
 
 	// Filled once the household column is coded.
 	household []int32   // each record's household (dictionary index), -1 for none
 	previous  []int32   // the previous record of the same household, -1 for none
 	members   [][]int32 // each household's records, ascending
 }
+
+// strs is a column's values in chunks of chunkSize, so that adding
+// records never copies the values added before.
+type strs [][]string
+
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+)
+
+func (s strs) at(i int) string { return s[i>>chunkBits][i&(chunkSize-1)] }
+
+func (s *strs) add(v string) {
+	if n := len(*s); n == 0 || len((*s)[n-1]) == chunkSize {
+		*s = append(*s, make([]string, 0, chunkSize))
+	}
+	last := &(*s)[len(*s)-1]
+	*last = append(*last, v)
+}
+
+// makeStrs returns n empty values, to be set by set.
+func makeStrs(n int) strs {
+	s := make(strs, 0, (n+chunkSize-1)/chunkSize)
+	for n > 0 {
+		k := min(n, chunkSize)
+		s = append(s, make([]string, k))
+		n -= k
+	}
+	return s
+}
+
+func (s strs) set(i int, v string) { s[i>>chunkBits][i&(chunkSize-1)] = v }
 
 func newColumns(kind Kind, commune string) *columns {
 	return &columns{kind: kind, commune: commune}
@@ -160,7 +192,7 @@ func (m *columns) add(id string, c *registry.Citizen) {
 	m.ids = append(m.ids, id)
 	m.version = append(m.version, c.Version)
 	for f := 1; f < registry.NumFields; f++ {
-		m.values[f] = append(m.values[f], c.Values[f])
+		m.values[f].add(c.Values[f])
 	}
 }
 
@@ -196,7 +228,7 @@ func (m *columns) choose(c *column, i int, v string) coded {
 		return coded{code: codeAbsent}
 	}
 	if m.previous != nil {
-		if p := m.previous[i]; p >= 0 && m.values[c.field][p] == v {
+		if p := m.previous[i]; p >= 0 && m.values[c.field].at(int(p)) == v {
 			return coded{code: codeAsBefore}
 		}
 	}
@@ -263,19 +295,19 @@ func (m *columns) member(i int, id string) int {
 func ownID(m *columns, i int) string { return m.ids[m.entry[i]] }
 
 func sameAs(f registry.Field) func(*columns, int) string {
-	return func(m *columns, i int) string { return m.values[f][i] }
+	return func(m *columns, i int) string { return m.values[f].at(i) }
 }
 
 // nameOf derives a parent's or spouse's name from their record, when the
 // bundle holds it.
 func nameOf(link registry.Field) func(*columns, int) string {
 	return func(m *columns, i int) string {
-		id := m.values[link][i]
+		id := m.values[link].at(i)
 		if id == "" {
 			return ""
 		}
 		if r := m.recordOf(id); r >= 0 {
-			return m.values[registry.FieldFullName][r]
+			return m.values[registry.FieldFullName].at(r)
 		}
 		return ""
 	}
@@ -316,7 +348,7 @@ func idYear(m *columns, i int) dateRef {
 // birthRef: a card expires on a birthday (at 25, 40 or 60), so its
 // expiry is coded from the date of birth.
 func birthRef(m *columns, i int) dateRef {
-	y, mo, d, form := dateParts(m.values[registry.FieldBirthDate][i])
+	y, mo, d, form := dateParts(m.values[registry.FieldBirthDate].at(i))
 	if form == 0 {
 		return fixedRef(m, i)
 	}
@@ -439,7 +471,8 @@ func (m *columns) encode() []byte {
 		if c.field == registry.FieldHousehold {
 			m.household = make([]int32, len(m.entry))
 		}
-		for i, v := range m.values[c.field] {
+		for i := range m.entry {
+			v := m.values[c.field].at(i)
 			cd := m.choose(c, i, v)
 			codes = append(codes, cd.code)
 			for _, x := range cd.data[:cd.n] {

@@ -161,7 +161,7 @@ func (d *dictionary) get(k uint64) (string, error) {
 var errShort = errors.New("truncated")
 
 func (m *columns) decodeColumn(c *column, codes []byte, data *cursor, d *dictionary) error {
-	col := make([]string, len(codes))
+	col := makeStrs(len(codes))
 	m.values[c.field] = col
 	household := c.field == registry.FieldHousehold
 	if household {
@@ -192,7 +192,7 @@ func (m *columns) decodeColumn(c *column, codes []byte, data *cursor, d *diction
 		if got := m.choose(c, i, v); got.code != code {
 			return fmt.Errorf("record %d: %q coded %d, canonical %d", i+1, v, code, got.code)
 		}
-		col[i] = v
+		col.set(i, v)
 	}
 	if household {
 		m.linkHouseholds(len(d.list))
@@ -213,7 +213,7 @@ func (m *columns) value(c *column, i int, code byte, nums []uint64, d *dictionar
 		if m.previous == nil || m.previous[i] < 0 {
 			return "", errors.New("no earlier record of the household")
 		}
-		return m.values[c.field][m.previous[i]], nil
+		return m.values[c.field].at(int(m.previous[i])), nil
 	case codeDerived:
 		if c.derive == nil {
 			return "", errors.New("the column derives nothing")
@@ -321,9 +321,11 @@ func (m *columns) rows(limit uint64) ([]byte, error) {
 		size += 2 + 2*binary.MaxVarintLen64 + uint64(len(id))
 	}
 	for f := 1; f < registry.NumFields; f++ {
-		for _, v := range m.values[f] {
-			if v != "" {
-				size += 1 + binary.MaxVarintLen64 + uint64(len(v))
+		for _, chunk := range m.values[f] {
+			for _, v := range chunk {
+				if v != "" {
+					size += 1 + binary.MaxVarintLen64 + uint64(len(v))
+				}
 			}
 		}
 	}
@@ -344,7 +346,7 @@ func (m *columns) rows(limit uint64) ([]byte, error) {
 		}
 		c.ID, c.Version = id, m.version[r]
 		for f := 1; f < registry.NumFields; f++ {
-			c.Values[f] = m.values[f][r]
+			c.Values[f] = m.values[f].at(int(r))
 		}
 		b = registry.AppendCitizen(b, &c, false)
 		if uint64(len(b)) > limit {
