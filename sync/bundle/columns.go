@@ -23,7 +23,7 @@ const (
 	codeAbsent   = iota // no value
 	codeAsBefore        // the value of the household's previous record
 	codeDerived         // the column's derived value (see column.derive)
-	codeDict            // data: dictionary index; the next unused index is a new string
+	codeDict            // data: how many entries back in the dictionary, 0 for a new one
 	codeDate            // YYYY-MM-DD; data: zigzag year, month and day offsets from the reference date
 	codeMonth           // YYYY-MM; data: zigzag year and month offsets
 	codeYear            // YYYY; data: zigzag year offset
@@ -485,13 +485,17 @@ func (m *columns) encode() []byte {
 				continue
 			}
 			d := dict[c.group]
+			// Dictionary entries are named by how far back they are, 0
+			// for a new one: a delta's values are mostly new, and a
+			// household's often recent.
+			used := uint64(len(d))
 			idx, ok := d[v]
 			if !ok {
-				idx = uint64(len(d))
+				idx = used
 				d[v] = idx
 				s[streamStrings+c.group] = appendString(s[streamStrings+c.group], v)
 			}
-			data = binary.AppendUvarint(data, idx)
+			data = binary.AppendUvarint(data, used-idx)
 			if c.field == registry.FieldHousehold {
 				m.household[i] = int32(idx)
 			}

@@ -275,7 +275,7 @@ func TestColumnsRefused(t *testing.T) {
 		{"a dictionary entry skipped", 3, func(s [][]byte) [][]byte {
 			s[col(registry.FieldCurrentAddress)+1] = []byte{3}
 			return s
-		}, "dictionary entry 3 of 2"},
+		}, "dictionary entry 3 back of 2"},
 		{"data left over", 3, func(s [][]byte) [][]byte {
 			s[col(registry.FieldOtherName)+1] = []byte{0}
 			return s

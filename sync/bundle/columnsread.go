@@ -136,14 +136,19 @@ type dictionary struct {
 	strings *cursor
 	list    []string
 	index   map[string]struct{}
+	last    uint64 // the index of the entry get returned last
 }
 
-func (d *dictionary) get(k uint64) (string, error) {
-	if k < uint64(len(d.list)) {
-		return d.list[k], nil
+// get returns the entry back entries before the next new one (0: the
+// next new one, read from the strings stream).
+func (d *dictionary) get(back uint64) (string, error) {
+	if back > uint64(len(d.list)) {
+		return "", fmt.Errorf("dictionary entry %d back of %d", back, len(d.list))
 	}
-	if k > uint64(len(d.list)) {
-		return "", fmt.Errorf("dictionary entry %d of %d", k, len(d.list))
+	k := uint64(len(d.list)) - back
+	d.last = k
+	if back > 0 {
+		return d.list[k], nil
 	}
 	n := d.strings.uvarint()
 	if d.strings.err != nil || n > uint64(len(d.strings.b)) {
@@ -186,7 +191,7 @@ func (m *columns) decodeColumn(c *column, codes []byte, data *cursor, d *diction
 		if household {
 			m.household[i] = -1
 			if code == codeDict {
-				m.household[i] = int32(nums[0])
+				m.household[i] = int32(d.last)
 			}
 		}
 		if got := m.choose(c, i, v); got.code != code {
