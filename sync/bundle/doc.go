@@ -120,9 +120,9 @@
 //	             zigzag of that entry's number less this record's entry's
 //	7 digits     a personal-ID field (12 digits) or the old ID (9 digits)
 //	             written in exactly that many digits: the number
-//	3 dictionary anything else: the entry's index in the column's
-//	             dictionary, where the next unused index is a new entry,
-//	             read from the dictionary's strings stream
+//	3 dictionary anything else: an entry of the column's dictionary,
+//	             as how many entries back from the end it is, 0 for a new
+//	             entry read from the dictionary's strings stream
 //
 // A delta's digest is still that of the whole subset after it applies: the
 // edge subtracts the pairs it replaces or removes from the digest state it
