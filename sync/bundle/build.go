@@ -226,17 +226,7 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	}
 	h.RawSize = rows
 	if cols != nil {
-		raw := cols.encode()
-		if h.RawSize = uint64(len(raw)); h.RawSize > MaxSize {
-			return nil, fmt.Errorf("%w: %d bytes of columns", ErrTooLarge, h.RawSize)
-		}
-		enc, err := zstd.NewWriter(nil, columnEncoderOptions...)
-		if err != nil {
-			return nil, err
-		}
-		out.Write(enc.EncodeAll(raw, nil))
-		sum.Write(out.Bytes())
-		if err := enc.Close(); err != nil {
+		if h.RawSize, err = compressColumns(cols, io.MultiWriter(&out, sum)); err != nil {
 			return nil, err
 		}
 	} else if err := zw.Close(); err != nil {
@@ -249,6 +239,22 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	h.PayloadSize = uint64(out.Len())
 	copy(h.PayloadHash[:], sum.Sum(nil))
 	return out.Bytes(), nil
+}
+
+// compressColumns writes the format-3 payload of cols to w, compressed,
+// and returns its size before compression.
+func compressColumns(cols *columns, w io.Writer) (uint64, error) {
+	raw := cols.encode()
+	if len(raw) > MaxSize {
+		return 0, fmt.Errorf("%w: %d bytes of columns", ErrTooLarge, len(raw))
+	}
+	enc, err := zstd.NewWriter(nil, columnEncoderOptions...)
+	if err != nil {
+		return 0, err
+	}
+	defer enc.Close()
+	_, err = w.Write(enc.EncodeAll(raw, nil))
+	return uint64(len(raw)), err
 }
 
 // nextBatch returns an empty batch, from hs when there is one.
