@@ -26,6 +26,15 @@ var encoderOptions = []zstd.EOption{
 	zstd.WithWindowSize(maxWindow),
 }
 
+// columnEncoderOptions compress a format-3 payload. It is a tenth of the
+// size of the same records in rows, so the best level costs less than the
+// better level did on rows (DESIGN.md, "Performance budgets").
+var columnEncoderOptions = []zstd.EOption{
+	zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+	zstd.WithEncoderConcurrency(1),
+	zstd.WithWindowSize(maxWindow),
+}
+
 // maxWindow is the compression window, and the largest Open accepts.
 const maxWindow = 4 << 20
 
@@ -128,6 +137,14 @@ func prepare(h *Header, key ed25519.PrivateKey, signer *x509.Certificate) error 
 	h.Expires = timeMilli(h.Expires)
 	h.Signer = signer
 	h.RawSize, h.PayloadSize = 0, 0
+	switch {
+	case h.Format == 0 || h.Format == FormatColumns:
+		h.Format = FormatColumns
+	case h.Format == FormatRows && h.Officers == nil || h.Format == formatNoOfficers && h.Officers == nil:
+		h.Format = formatNoOfficers
+	case h.Format != FormatRows:
+		return fmt.Errorf("%w: format %d (with %d officers)", ErrInvalid, h.Format, len(h.Officers))
+	}
 	if err := h.checkFields(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -141,16 +158,26 @@ func timeMilli(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC
 
 // encodePayload encodes and compresses the entries and sets Count, RawSize,
 // PayloadSize, PayloadHash and, for a full bundle, Digest. Entries are
-// encoded in batches that go first to the compressor and then to the
-// hasher, which digests them meanwhile.
+// encoded as rows in batches, which go to the hasher (a full bundle's
+// digest is taken over rows in every format) and, in format 2, first to
+// the compressor; format 3 collects them as columns and compresses those
+// at the end.
 func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	var out bytes.Buffer
 	sum := sha256.New()
-	zw, err := zstd.NewWriter(io.MultiWriter(&out, sum), encoderOptions...)
-	if err != nil {
-		return nil, err
+	var (
+		zw   *zstd.Encoder
+		cols *columns
+		err  error
+	)
+	if h.Format == FormatColumns {
+		cols = newColumns(h.Kind, h.Commune)
+	} else {
+		if zw, err = zstd.NewWriter(io.MultiWriter(&out, sum), encoderOptions...); err != nil {
+			return nil, err
+		}
+		defer zw.Close()
 	}
-	defer zw.Close()
 	var hs *hasher
 	if h.Kind == KindFull {
 		hs = newHasher()
@@ -158,7 +185,10 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	}
 	b := nextBatch(hs)
 	flush := func() error {
-		_, err := zw.Write(b.raw)
+		var err error
+		if zw != nil {
+			_, err = zw.Write(b.raw)
+		}
 		if hs != nil {
 			hs.send(b)
 		} else {
@@ -167,7 +197,7 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 		b = nextBatch(hs)
 		return err
 	}
-	prev := ""
+	prev, rows := "", uint64(0)
 	for e := range entries {
 		if h.Count > 0 && e.ID <= prev || e.ID == "" {
 			return nil, fmt.Errorf("%w: entry %q after %q", ErrOrder, e.ID, prev)
@@ -176,9 +206,11 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 		if b.raw, err = appendEntry(b.raw, h.Kind, e); err != nil {
 			return nil, err
 		}
-		h.RawSize += uint64(len(b.raw) - n)
-		if h.RawSize > MaxSize {
+		if rows += uint64(len(b.raw) - n); rows > MaxSize {
 			return nil, fmt.Errorf("%w: more than %d bytes of records", ErrTooLarge, MaxSize)
+		}
+		if cols != nil {
+			cols.add(e.ID, e.Citizen)
 		}
 		b.add(e.ID, len(b.raw))
 		h.Count++
@@ -192,7 +224,12 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	if err := zw.Close(); err != nil {
+	h.RawSize = rows
+	if cols != nil {
+		if h.RawSize, err = compressColumns(cols, io.MultiWriter(&out, sum)); err != nil {
+			return nil, err
+		}
+	} else if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	if hs != nil {
@@ -202,6 +239,22 @@ func encodePayload(h *Header, entries iter.Seq[Entry]) ([]byte, error) {
 	h.PayloadSize = uint64(out.Len())
 	copy(h.PayloadHash[:], sum.Sum(nil))
 	return out.Bytes(), nil
+}
+
+// compressColumns writes the format-3 payload of cols to w, compressed,
+// and returns its size before compression.
+func compressColumns(cols *columns, w io.Writer) (uint64, error) {
+	raw := cols.encode()
+	if len(raw) > MaxSize {
+		return 0, fmt.Errorf("%w: %d bytes of columns", ErrTooLarge, len(raw))
+	}
+	enc, err := zstd.NewWriter(nil, columnEncoderOptions...)
+	if err != nil {
+		return 0, err
+	}
+	defer enc.Close()
+	_, err = w.Write(enc.EncodeAll(raw, nil))
+	return uint64(len(raw)), err
 }
 
 // nextBatch returns an empty batch, from hs when there is one.

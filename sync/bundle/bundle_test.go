@@ -70,27 +70,46 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEveryFlippedByteIsRefused: whichever byte of a bundle is changed,
+// full or delta, format 3 or 2, Open refuses it before any entry reaches
+// the caller.
 func TestEveryFlippedByteIsRefused(t *testing.T) {
 	p := mustPKI(t)
-	data, h := mustBuild(t, p, genCitizens(3, 2))
-	sigStart := len(data) - int(h.PayloadSize) - ed25519.SignatureSize
-	payloadStart := sigStart + ed25519.SignatureSize
+	key, cert := p.DataSigner()
+	full, _ := mustBuild(t, p, genCitizens(3, 2))
+	dc := newDeltaCase(6)
+	delta := mustBuildDelta(t, key, cert, deltaHeader(3, 9, subsetDigest(dc.after)), dc.upserts, dc.removed)
+	rows := fullHeader()
+	rows.Format = FormatRows
+	var old bytes.Buffer
+	if _, err := Build(&old, rows, slices.Values(genCitizens(3, 2)), key, cert); err != nil {
+		t.Fatal(err)
+	}
 	v := verifierOf(p)
-	for i := range data {
-		bad := bytes.Clone(data)
-		bad[i] ^= 0xff
-		_, err := Open(bad, v)
-		var want error
-		switch {
-		case i < len(magic):
-			want = ErrMalformed
-		case i >= payloadStart:
-			want = ErrPayloadHash
-		case i >= sigStart:
-			want = ErrBadSignature
+	for name, data := range map[string][]byte{"full": full, "delta": delta, "format 2": old.Bytes()} {
+		h, _, err := ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err == nil || !isOpenError(err) || (want != nil && !errors.Is(err, want)) {
-			t.Fatalf("byte %d of %d flipped: %v, want %v", i, len(data), err, want)
+		sigStart := len(data) - int(h.PayloadSize) - ed25519.SignatureSize
+		payloadStart := sigStart + ed25519.SignatureSize
+		for i := range data {
+			bad := bytes.Clone(data)
+			bad[i] ^= 0xff
+			used := 0
+			_, err := OpenEach(bad, v, func(Entry) error { used++; return nil })
+			var want error
+			switch {
+			case i < len(magic):
+				want = ErrMalformed
+			case i >= payloadStart:
+				want = ErrPayloadHash
+			case i >= sigStart:
+				want = ErrBadSignature
+			}
+			if err == nil || !isOpenError(err) || (want != nil && !errors.Is(err, want)) || used != 0 {
+				t.Fatalf("%s: byte %d of %d flipped: %v, want %v; %d entries used", name, i, len(data), err, want, used)
+			}
 		}
 	}
 }

@@ -214,9 +214,11 @@ func forgeDelta(t testing.TB, key ed25519.PrivateKey, cert *x509.Certificate, ra
 	payload := enc.EncodeAll(raw, nil)
 	h.Count, h.RawSize, h.PayloadSize = count, uint64(len(raw)), uint64(len(payload))
 	h.PayloadHash = sha256.Sum256(payload)
+	h.Format = FormatRows
 	if mutate != nil {
 		mutate(&h)
 	}
+	rowsFormat(&h)
 	var buf bytes.Buffer
 	if err := seal(&buf, &h, payload, key); err != nil {
 		t.Fatal(err)

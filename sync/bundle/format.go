@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/xanode/xanode/node/registry"
 )
 
 // Errors of Build and Open, wrapped with %w together with the value that
@@ -41,14 +43,24 @@ const (
 	KindDelta Kind = 2
 )
 
+// Format versions (see the package doc). Open reads all three; Build
+// writes FormatColumns unless asked for FormatRows.
 const (
-	magic = "XNBUNDLE"
-	// formatVersion is what Build writes when the header has an officer
-	// list; formatNoOfficers, the first format, had none and still opens.
-	formatVersion    = 2
+	// FormatRows has the record-by-record payload; Build writes it as
+	// format 1, the first format, when there is no officer list.
+	FormatRows = 2
+	// FormatColumns has the column-by-column payload and says in the
+	// header whether an officer list follows.
+	FormatColumns = 3
+
 	formatNoOfficers = 1
-	prefixSize       = len(magic) + 4
-	sigSize          = ed25519.SignatureSize
+	formatVersion    = FormatColumns
+)
+
+const (
+	magic      = "XNBUNDLE"
+	prefixSize = len(magic) + 4
+	sigSize    = ed25519.SignatureSize
 	// MaxHeaderSize bounds the header: the signer certificate (under
 	// 1 KiB for the city's) and the officer list (a few hundred bytes per
 	// officer at most, MaxOfficers of them).
@@ -65,11 +77,21 @@ const (
 	// minEntrySize is the smallest delta entry: a removal of a one-byte ID
 	// (tag, ID length, ID).
 	minEntrySize = 3
+	// In format 3 a record takes at least an ID code, a version and a
+	// code per column; a delta's removal an ID code and its kind.
+	minColumnRecord = uint64(2 + registry.NumFields - 1)
+	minColumnEntry  = 2
 )
 
 // Header describes a bundle. Build fills Count, Digest, PayloadHash,
 // PayloadSize, RawSize and Signer; the caller sets the rest.
 type Header struct {
+	// Format is the format version: FormatColumns, FormatRows, or 1 (a
+	// format-2 header without officers). Open sets it; in Build zero
+	// means FormatColumns, and FormatRows makes a bundle that an edge of a
+	// release before format 3 opens (format 1 when Officers is nil).
+	Format uint8
+
 	// Officers is the commune's whole officer account list at version To,
 	// in ascending user order. nil means the bundle says nothing about
 	// officers (format 1, which Build writes only for a nil list); an
@@ -113,7 +135,12 @@ func (h *Header) check() error {
 		return fmt.Errorf("%w: %d bytes raw, %d compressed; at most %d", ErrTooLarge, h.RawSize, h.PayloadSize, MaxSize)
 	}
 	minSize := uint64(minRecordSize)
-	if h.Kind == KindDelta {
+	switch {
+	case h.Format == FormatColumns && h.Kind == KindDelta:
+		minSize = minColumnEntry
+	case h.Format == FormatColumns:
+		minSize = minColumnRecord
+	case h.Kind == KindDelta:
 		minSize = minEntrySize
 	}
 	if h.Count > h.RawSize/minSize {
@@ -151,14 +178,10 @@ func (h *Header) checkFields() error {
 	return nil
 }
 
-// appendHeader appends the header encoding (see the package doc): format
-// 2 with the officer list, or format 1 when there is none (nil).
+// appendHeader appends the header encoding of h.Format (see the package
+// doc), which Build or parseHeader has set.
 func appendHeader(b []byte, h *Header) []byte {
-	version := byte(formatVersion)
-	if h.Officers == nil {
-		version = formatNoOfficers
-	}
-	b = append(b, version, byte(h.Kind), byte(len(h.Commune)))
+	b = append(b, h.Format, byte(h.Kind), byte(len(h.Commune)))
 	b = append(b, h.Commune...)
 	b = binary.BigEndian.AppendUint64(b, h.From)
 	b = binary.BigEndian.AppendUint64(b, h.To)
@@ -171,6 +194,12 @@ func appendHeader(b []byte, h *Header) []byte {
 	b = binary.BigEndian.AppendUint64(b, h.RawSize)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(h.Signer.Raw)))
 	b = append(b, h.Signer.Raw...)
+	if h.Format == FormatColumns {
+		if h.Officers == nil {
+			return append(b, 0)
+		}
+		b = append(b, 1)
+	}
 	if h.Officers != nil {
 		b = appendOfficers(b, h.Officers)
 	}
@@ -182,10 +211,10 @@ func appendHeader(b []byte, h *Header) []byte {
 func parseHeader(b []byte) (*Header, error) {
 	r := reader{b: b}
 	version := r.byte()
-	if r.ok() && version != formatVersion && version != formatNoOfficers {
+	if r.ok() && version != FormatColumns && version != FormatRows && version != formatNoOfficers {
 		return nil, fmt.Errorf("%w: format version %d", ErrUnsupported, version)
 	}
-	h := &Header{Kind: Kind(r.byte())}
+	h := &Header{Format: version, Kind: Kind(r.byte())}
 	h.Commune = string(r.bytes(int(r.byte())))
 	h.From, h.To, h.Count = r.uint64(), r.uint64(), r.uint64()
 	copy(h.Digest[:], r.bytes(32))
@@ -197,7 +226,18 @@ func parseHeader(b []byte) (*Header, error) {
 	if !r.ok() {
 		return nil, fmt.Errorf("%w: header truncated", ErrMalformed)
 	}
-	if version == formatVersion {
+	officers := version == FormatRows
+	if version == FormatColumns {
+		switch flag := r.byte(); {
+		case !r.ok():
+			return nil, fmt.Errorf("%w: header truncated", ErrMalformed)
+		case flag > 1:
+			return nil, fmt.Errorf("%w: officer list flag %d", ErrMalformed, flag)
+		default:
+			officers = flag == 1
+		}
+	}
+	if officers {
 		var err error
 		if h.Officers, err = readOfficers(&r); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)

@@ -93,14 +93,24 @@ func forge(t testing.TB, key ed25519.PrivateKey, cert *x509.Certificate, recs []
 	h.Count, h.RawSize, h.PayloadSize = uint64(len(recs)), uint64(len(raw)), uint64(len(payload))
 	h.Digest = d.Sum()
 	h.PayloadHash = sha256.Sum256(payload)
+	h.Format = FormatRows
 	if mutate != nil {
 		mutate(&h)
 	}
+	rowsFormat(&h)
 	var buf bytes.Buffer
 	if err := seal(&buf, &h, payload, key); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// rowsFormat gives a format-2 header without officers format 1, as Build
+// does.
+func rowsFormat(h *Header) {
+	if h.Format == FormatRows && h.Officers == nil {
+		h.Format = formatNoOfficers
+	}
 }
 
 // A deterministic generator of realistic-looking residents of one commune

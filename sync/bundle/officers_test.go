@@ -54,13 +54,15 @@ func TestOfficersRoundTrip(t *testing.T) {
 }
 
 // TestFormat1Opens: a bundle without an officer list (what cities made
-// before format 2) still opens, and says nothing about officers.
+// before format 2, and what Build makes of FormatRows without one) still
+// opens, and says nothing about officers.
 func TestFormat1Opens(t *testing.T) {
 	p := mustPKI(t)
 	key, cert := p.DataSigner()
 	recs := genCitizens(5, 31)
 	h := fullHeader()
 	h.Officers = nil
+	h.Format = FormatRows
 	var buf bytes.Buffer
 	if _, err := Build(&buf, h, slices.Values(recs), key, cert); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -35,7 +36,7 @@ type Verifier struct {
 // subset digest.
 type Bundle struct {
 	Header
-	raw   []byte       // decompressed payload
+	raw   []byte       // entries as the rows of format 2
 	state *digest.Hash // digest state of a full bundle's records
 }
 
@@ -96,6 +97,11 @@ func OpenEach(data []byte, v Verifier, each func(Entry) error) (*Bundle, error) 
 	if err != nil {
 		return nil, err
 	}
+	if h.Format == FormatColumns {
+		if raw, err = rowsOf(raw, h); err != nil {
+			return nil, err
+		}
+	}
 	b := &Bundle{Header: *h, raw: raw}
 	if each == nil {
 		each = func(Entry) error { return nil }
@@ -115,6 +121,20 @@ func OpenEach(data []byte, v Verifier, each func(Entry) error) (*Bundle, error) 
 	}
 	b.state = &state
 	return b, nil
+}
+
+// rowsOf turns a format-3 payload into the rows of format 2, which the
+// rest of Open checks (order, encoding, count, digest) as it checks a
+// format-2 payload. The rows are capped at MaxSize.
+func rowsOf(raw []byte, h *Header) ([]byte, error) {
+	cols, err := decodeColumns(raw, h.Kind, h.Count, h.Commune)
+	if err != nil {
+		if errors.Is(err, ErrOrder) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: columns: %w", ErrMalformed, err)
+	}
+	return cols.rows(MaxSize)
 }
 
 // SubsetState returns the digest state of a full bundle's records, which
@@ -308,6 +328,10 @@ func (b *Bundle) entry(p []byte, scratch *[]byte) (Entry, []byte, error) {
 		return Entry{}, nil, err
 	}
 	enc := p[:len(p)-len(next)]
+	if b.Format == FormatColumns {
+		// rowsOf wrote enc with AppendCitizen: canonical already.
+		return Entry{ID: c.ID, Citizen: c, Raw: enc}, next, nil
+	}
 	*scratch = registry.AppendCitizen((*scratch)[:0], c, false)
 	if !bytes.Equal(enc, *scratch) {
 		return Entry{}, nil, fmt.Errorf("record %q is not in canonical compact encoding", c.ID)

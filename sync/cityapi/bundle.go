@@ -33,6 +33,11 @@ import (
 // changed, new expiry); a delta from V when it is smaller than the full
 // bundle; otherwise the full bundle. since=0, or a V the city never
 // reached, gets the full bundle (the edge refuses a rollback).
+//
+// An edge that reads bundle format 3 says so with ?format=3 and gets it;
+// a request without it, from an edge of an earlier release, gets format 2,
+// which that edge reads (DESIGN.md, "Signed subsets"). The two are kept
+// side by side under names that differ.
 
 // bundleExt ends the name of a cached bundle.
 const bundleExt = ".xnb"
@@ -69,7 +74,18 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request, commune str
 		}
 		since = v
 	}
-	f, err := s.pickBundle(r, commune, since)
+	format := uint8(bundle.FormatRows)
+	if q := r.URL.Query().Get("format"); q != "" {
+		v, err := strconv.ParseUint(q, 10, 8)
+		if err != nil {
+			httpError(w, http.StatusBadRequest, "format must be the newest bundle format the edge reads (a number), got %q", q)
+			return
+		}
+		if v >= bundle.FormatColumns {
+			format = bundle.FormatColumns
+		}
+	}
+	f, err := s.pickBundle(r, commune, since, format)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "bundle of commune %s: %v", commune, err)
 		return
@@ -87,17 +103,17 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request, commune str
 }
 
 // pickBundle chooses and, when needed, builds the bundle for an edge at
-// version since (see the comment at the top of the file).
-func (s *Server) pickBundle(r *http.Request, commune string, since uint64) (*bundleFile, error) {
-	if f := s.resumable(r, commune, since); f != nil {
+// version since, in format (see the comment at the top of the file).
+func (s *Server) pickBundle(r *http.Request, commune string, since uint64, format uint8) (*bundleFile, error) {
+	if f := s.resumable(r, commune, since, format); f != nil {
 		return f, nil
 	}
 	for range 3 {
-		full, err := s.fullBundle(commune)
+		full, err := s.fullBundle(commune, format)
 		if err != nil || since == 0 || since > full.header.To {
 			return full, err
 		}
-		f, err := s.deltaBundle(commune, since, full.header)
+		f, err := s.deltaBundle(commune, since, full.header, format)
 		if errors.Is(err, errMoved) {
 			full.close()
 			continue
@@ -113,18 +129,18 @@ func (s *Server) pickBundle(r *http.Request, commune string, since uint64) (*bun
 		full.close()
 		return f, nil
 	}
-	return s.fullBundle(commune)
+	return s.fullBundle(commune, format)
 }
 
 // resumable returns the kept bundle that the request's If-Range names, if
 // it starts at since.
-func (s *Server) resumable(r *http.Request, commune string, since uint64) *bundleFile {
+func (s *Server) resumable(r *http.Request, commune string, since uint64, format uint8) *bundleFile {
 	tag := r.Header.Get("If-Range")
 	c, from, to, ok := parseETag(tag)
 	if !ok || c != commune || from != since || r.Header.Get("Range") == "" {
 		return nil
 	}
-	f, err := s.cache().get(commune, from, to, false)
+	f, err := s.cache().get(commune, from, to, format, false)
 	if err != nil || f == nil {
 		return nil
 	}
@@ -136,14 +152,14 @@ func (s *Server) resumable(r *http.Request, commune string, since uint64) *bundl
 }
 
 // fullBundle returns the full bundle of the commune's current subset.
-func (s *Server) fullBundle(commune string) (*bundleFile, error) {
+func (s *Server) fullBundle(commune string, format uint8) (*bundleFile, error) {
 	fsm := s.cfg.Cluster.FSM()
 	for range 3 {
 		v, err := fsm.SubsetVersion(commune)
 		if err != nil {
 			return nil, err
 		}
-		if f, err := s.cache().get(commune, 0, v, true); f != nil || err != nil {
+		if f, err := s.cache().get(commune, 0, v, format, true); f != nil || err != nil {
 			return f, err
 		}
 		officers, err := s.officersAt(commune, v)
@@ -154,7 +170,7 @@ func (s *Server) fullBundle(commune string) (*bundleFile, error) {
 			return nil, err
 		}
 		now := s.cfg.Now().UTC()
-		h := bundle.Header{Kind: bundle.KindFull, Commune: commune, To: v, Created: now, Expires: now.Add(s.cfg.BundleTTL),
+		h := bundle.Header{Format: format, Kind: bundle.KindFull, Commune: commune, To: v, Created: now, Expires: now.Add(s.cfg.BundleTTL),
 			Officers: officers}
 		var read uint64
 		var readErr error
@@ -174,7 +190,7 @@ func (s *Server) fullBundle(commune string) (*bundleFile, error) {
 			return nil, readErr
 		}
 		if read == v {
-			return s.cache().put(commune, 0, v, buf.Bytes())
+			return s.cache().put(commune, 0, v, format, buf.Bytes())
 		}
 	}
 	return nil, fmt.Errorf("commune %s: %w three times", commune, errMoved)
@@ -183,8 +199,8 @@ func (s *Server) fullBundle(commune string) (*bundleFile, error) {
 // deltaBundle returns the delta from since to full's version, or the
 // refresh of that version when since is it. full gives the digest of the
 // subset at its version, which a delta must carry.
-func (s *Server) deltaBundle(commune string, since uint64, full *bundle.Header) (*bundleFile, error) {
-	if f, err := s.cache().get(commune, since, full.To, true); f != nil || err != nil {
+func (s *Server) deltaBundle(commune string, since uint64, full *bundle.Header, format uint8) (*bundleFile, error) {
+	if f, err := s.cache().get(commune, since, full.To, format, true); f != nil || err != nil {
 		return f, err
 	}
 	officers, err := s.officersAt(commune, full.To)
@@ -204,13 +220,13 @@ func (s *Server) deltaBundle(commune string, since uint64, full *bundle.Header) 
 		up, rm = d.Upserts, d.Removed
 	}
 	now := s.cfg.Now().UTC()
-	h := bundle.Header{Kind: bundle.KindDelta, Commune: commune, From: since, To: full.To, Digest: full.Digest,
+	h := bundle.Header{Format: format, Kind: bundle.KindDelta, Commune: commune, From: since, To: full.To, Digest: full.Digest,
 		Created: now, Expires: now.Add(s.cfg.BundleTTL), Officers: officers}
 	var buf bytes.Buffer
 	if _, err := bundle.BuildDelta(&buf, h, up, rm, s.cfg.SigningKey, s.cfg.SigningCert); err != nil {
 		return nil, err
 	}
-	return s.cache().put(commune, since, full.To, buf.Bytes())
+	return s.cache().put(commune, since, full.To, format, buf.Bytes())
 }
 
 // officersAt returns the commune's officer list as a bundle carries it
@@ -245,9 +261,17 @@ type bundleCache struct {
 	now    func() time.Time
 }
 
-func bundleName(commune string, from, to uint64) string {
-	return fmt.Sprintf("%s-%d-%d%s", commune, from, to, bundleExt)
+// bundleName names a kept bundle; format 2, for edges of an earlier
+// release, has rowsMark before the extension.
+func bundleName(commune string, from, to uint64, format uint8) string {
+	mark := ""
+	if format != bundle.FormatColumns {
+		mark = rowsMark
+	}
+	return fmt.Sprintf("%s-%d-%d%s%s", commune, from, to, mark, bundleExt)
 }
+
+const rowsMark = ".rows"
 
 // etag names the bundle and holds the first 16 bytes of its signature.
 func etag(h *bundle.Header, sig []byte) string {
@@ -262,30 +286,35 @@ func parseETag(tag string) (commune string, from, to uint64, ok bool) {
 	if !ok || !ok2 || i < 0 {
 		return "", 0, 0, false
 	}
-	return parseName(tag[:i] + bundleExt)
+	commune, from, to, _, ok = parseName(tag[:i] + bundleExt)
+	return commune, from, to, ok
 }
 
 // parseName reads back a bundleName. Commune codes may hold '-', so the
 // versions are taken from the end.
-func parseName(name string) (commune string, from, to uint64, ok bool) {
+func parseName(name string) (commune string, from, to uint64, format uint8, ok bool) {
 	name, ok = strings.CutSuffix(name, bundleExt)
+	format = bundle.FormatColumns
+	if rest, rows := strings.CutSuffix(name, rowsMark); rows {
+		name, format = rest, bundle.FormatRows
+	}
 	parts := strings.Split(name, "-")
 	n := len(parts)
 	if !ok || n < 3 {
-		return "", 0, 0, false
+		return "", 0, 0, 0, false
 	}
 	from, err1 := strconv.ParseUint(parts[n-2], 10, 64)
 	to, err2 := strconv.ParseUint(parts[n-1], 10, 64)
-	return strings.Join(parts[:n-2], "-"), from, to, err1 == nil && err2 == nil
+	return strings.Join(parts[:n-2], "-"), from, to, format, err1 == nil && err2 == nil
 }
 
-// get opens a kept bundle; nil when there is none or, with fresh, when it
-// is older than maxAge.
-func (c bundleCache) get(commune string, from, to uint64, fresh bool) (*bundleFile, error) {
+// get opens a kept bundle of format; nil when there is none or, with
+// fresh, when it is older than maxAge.
+func (c bundleCache) get(commune string, from, to uint64, format uint8, fresh bool) (*bundleFile, error) {
 	if c.dir == "" {
 		return nil, nil
 	}
-	f, err := os.Open(filepath.Join(c.dir, bundleName(commune, from, to)))
+	f, err := os.Open(filepath.Join(c.dir, bundleName(commune, from, to, format)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -296,8 +325,10 @@ func (c bundleCache) get(commune string, from, to uint64, fresh bool) (*bundleFi
 	st, serr := f.Stat()
 	_, seekErr := f.Seek(0, io.SeekStart)
 	// A bundle without an officer list was kept by an older city: it
-	// would leave the edge's accounts as they are.
-	if err != nil || serr != nil || seekErr != nil || fresh && (c.now().Sub(h.Created) > c.maxAge || h.Officers == nil) {
+	// would leave the edge's accounts as they are. So was a bundle of
+	// format 2 under the name of format 3.
+	if err != nil || serr != nil || seekErr != nil || (h.Format == bundle.FormatColumns) != (format == bundle.FormatColumns) ||
+		fresh && (c.now().Sub(h.Created) > c.maxAge || h.Officers == nil) {
 		f.Close() // damaged or old: build it again
 		return nil, nil
 	}
@@ -307,7 +338,7 @@ func (c bundleCache) get(commune string, from, to uint64, fresh bool) (*bundleFi
 // put keeps a bundle just built (written to a temporary file, synced and
 // renamed, so a crash never leaves a partial bundle under its name) and
 // returns it ready to serve.
-func (c bundleCache) put(commune string, from, to uint64, data []byte) (*bundleFile, error) {
+func (c bundleCache) put(commune string, from, to uint64, format uint8, data []byte) (*bundleFile, error) {
 	h, sig, err := bundle.ReadHeader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
@@ -316,7 +347,7 @@ func (c bundleCache) put(commune string, from, to uint64, data []byte) (*bundleF
 	if c.dir == "" {
 		return f, nil
 	}
-	if err := writeFileAtomic(c.dir, bundleName(commune, from, to), data); err != nil {
+	if err := writeFileAtomic(c.dir, bundleName(commune, from, to, format), data); err != nil {
 		return nil, fmt.Errorf("keeping bundle: %w", err)
 	}
 	f.etag = etag(h, sig)
@@ -370,7 +401,7 @@ func (c bundleCache) prune(commune string) {
 			}
 			continue
 		}
-		cm, _, to, ok := parseName(name)
+		cm, _, to, _, ok := parseName(name)
 		if !ok || cm != commune {
 			continue
 		}

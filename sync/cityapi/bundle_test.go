@@ -85,7 +85,19 @@ type answer struct {
 	hdr  http.Header
 }
 
+// get asks for the bundle as an edge that reads format 3 does.
 func (bk *bundleKit) get(t *testing.T, query string, hdr ...string) answer {
+	t.Helper()
+	if query == "" {
+		query = "?format=3"
+	} else {
+		query += "&format=3"
+	}
+	return bk.request(t, query, hdr...)
+}
+
+// request asks for the bundle with exactly query.
+func (bk *bundleKit) request(t *testing.T, query string, hdr ...string) answer {
 	t.Helper()
 	req, _ := http.NewRequest("GET", bk.srv.URL+"/v1/subsets/92101/bundle"+query, nil)
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -180,7 +192,7 @@ func TestBundleKinds(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	for _, want := range []string{bundleName("92101", 0, v1), bundleName("92101", 0, v2), bundleName("92101", v1, v2), bundleName("92101", v2, v2)} {
+	for _, want := range []string{bundleName("92101", 0, v1, bundle.FormatColumns), bundleName("92101", 0, v2, bundle.FormatColumns), bundleName("92101", v1, v2, bundle.FormatColumns), bundleName("92101", v2, v2, bundle.FormatColumns)} {
 		if !slices.Contains(names, want) {
 			t.Errorf("%s not kept; the folder holds %v", want, names)
 		}
@@ -194,11 +206,16 @@ func TestBundleFullWhenSmaller(t *testing.T) {
 	recs := residents(30)
 	bk.load(t, recs...)
 	v1 := bk.open(t, bk.get(t, "")).To
-	for _, c := range recs[:30] {
+	// Every record changes and five leave: the delta says all the full
+	// bundle says, and names those five besides.
+	for i, c := range recs[:30] {
 		c.Values[registry.FieldCurrentAddress] = "Số 9 đường 30 tháng 4"
+		if i < 5 {
+			c.Values[registry.FieldCommune] = "92102"
+		}
 	}
 	bk.load(t, recs...)
-	if b := bk.open(t, bk.get(t, "?since="+strconv.FormatUint(v1, 10))); b.Kind != bundle.KindFull {
+	if b := bk.open(t, bk.get(t, "?since="+strconv.FormatUint(v1, 10))); b.Kind != bundle.KindFull || b.Count != 25 {
 		t.Fatalf("every record changed: got a delta of %d entries rather than the full bundle", b.Count)
 	}
 }
@@ -261,7 +278,7 @@ func TestBundlePrune(t *testing.T) {
 	bk.load(t, resident(99, "92101", "Võ Thị Mai"))
 	bk.get(t, "")
 	for i, v := range versions {
-		_, err := os.Stat(filepath.Join(bk.dir, bundleName("92101", 0, v)))
+		_, err := os.Stat(filepath.Join(bk.dir, bundleName("92101", 0, v, bundle.FormatColumns)))
 		if kept := err == nil; kept != (i >= len(versions)-keepVersions+1) {
 			t.Errorf("bundle of version %d (%d of %d): kept %v", v, i+1, len(versions), kept)
 		}
@@ -293,12 +310,14 @@ func TestBundleNames(t *testing.T) {
 		commune  string
 		from, to uint64
 	}{{"92101", 0, 7}, {"ha-noi-01", 12, 40}} {
-		c, f, to, ok := parseName(bundleName(tc.commune, tc.from, tc.to))
-		if !ok || c != tc.commune || f != tc.from || to != tc.to {
-			t.Errorf("parseName(bundleName(%v)) = %s %d %d %v", tc, c, f, to, ok)
+		for _, format := range []uint8{bundle.FormatColumns, bundle.FormatRows} {
+			c, f, to, fm, ok := parseName(bundleName(tc.commune, tc.from, tc.to, format))
+			if !ok || c != tc.commune || f != tc.from || to != tc.to || fm != format {
+				t.Errorf("parseName(bundleName(%v, %d)) = %s %d %d %d %v", tc, format, c, f, to, fm, ok)
+			}
 		}
 		h := &bundle.Header{Commune: tc.commune, From: tc.from, To: tc.to}
-		c, f, to, ok = parseETag(etag(h, make([]byte, 64)))
+		c, f, to, ok := parseETag(etag(h, make([]byte, 64)))
 		if !ok || c != tc.commune || f != tc.from || to != tc.to {
 			t.Errorf("parseETag(etag(%v)) = %s %d %d %v", tc, c, f, to, ok)
 		}
@@ -307,5 +326,52 @@ func TestBundleNames(t *testing.T) {
 		if _, _, _, ok := parseETag(bad); ok {
 			t.Errorf("parseETag(%q) accepted", bad)
 		}
+	}
+}
+
+// TestBundleFormats: an edge that asks for format 3 gets it; a request
+// without a format, from an edge of the release before, gets format 2,
+// which that edge opens. Both are kept, under their own names, full
+// bundles and deltas alike, and a format-2 bundle that an older city kept
+// under the name format 3 now has is built again.
+func TestBundleFormats(t *testing.T) {
+	bk := newBundleKit(t, t.TempDir())
+	bk.load(t, residents(20)...)
+	for _, tc := range []struct {
+		query string
+		want  uint8
+	}{{"?format=3", bundle.FormatColumns}, {"", bundle.FormatRows}, {"?format=2", bundle.FormatRows}, {"?format=9", bundle.FormatColumns}} {
+		if b := bk.open(t, bk.request(t, tc.query)); b.Format != tc.want || b.Count != 20 {
+			t.Fatalf("%q: format %d with %d records, want format %d", tc.query, b.Format, b.Count, tc.want)
+		}
+	}
+	if a := bk.request(t, "?format=x"); a.code != http.StatusBadRequest {
+		t.Fatalf("format=x: %d", a.code)
+	}
+	v1, _ := bk.node.FSM().SubsetVersion("92101")
+	bk.load(t, resident(3, "92101", "Đặng Văn Ba"))
+	v2, _ := bk.node.FSM().SubsetVersion("92101")
+	since := "?since=" + strconv.FormatUint(v1, 10)
+	old, now := bk.open(t, bk.request(t, since)), bk.open(t, bk.request(t, since+"&format=3"))
+	if old.Kind != bundle.KindDelta || now.Kind != bundle.KindDelta || old.Format != bundle.FormatRows ||
+		now.Format != bundle.FormatColumns || old.Digest != now.Digest {
+		t.Fatalf("deltas: %+v and %+v", old.Header, now.Header)
+	}
+	for _, format := range []uint8{bundle.FormatColumns, bundle.FormatRows} {
+		for _, name := range []string{bundleName("92101", 0, v1, format), bundleName("92101", v1, v2, format)} {
+			if _, err := os.Stat(filepath.Join(bk.dir, name)); err != nil {
+				t.Errorf("%s not kept: %v", name, err)
+			}
+		}
+	}
+	rows, err := os.ReadFile(filepath.Join(bk.dir, bundleName("92101", 0, v2, bundle.FormatRows)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bk.dir, bundleName("92101", 0, v2, bundle.FormatColumns)), rows, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b := bk.open(t, bk.get(t, "")); b.Format != bundle.FormatColumns || b.To != v2 {
+		t.Fatalf("a format-2 file under the format-3 name was served: %+v", b.Header)
 	}
 }

@@ -123,7 +123,7 @@ func TestKeptBundleWithoutOfficers(t *testing.T) {
 	if _, err := bundle.Build(&buf, h, slices.Values(recs), key, cert); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(bk.dir, bundleName("92101", 0, v)), buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(bk.dir, bundleName("92101", 0, v, bundle.FormatColumns)), buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	bk.advance(time.Second)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xanode/xanode/sync/bundle"
 )
 
 // Partial keeps an interrupted bundle download so that the next attempt
@@ -55,7 +57,10 @@ const chunkSize = 64 << 10
 // them with bundle.Open, and if they do not open, the next call starts
 // afresh because a complete download is no longer kept.
 func (c *Client) Bundle(ctx context.Context, commune string, since uint64, partial Partial) ([]byte, error) {
-	path := "/v1/subsets/" + url.PathEscape(commune) + "/bundle?since=" + strconv.FormatUint(since, 10)
+	// format: the newest bundle format this node opens; a city that
+	// knows it serves that format, an older one ignores it.
+	path := "/v1/subsets/" + url.PathEscape(commune) + "/bundle?since=" + strconv.FormatUint(since, 10) +
+		"&format=" + strconv.Itoa(bundle.FormatColumns)
 	var last error
 	start := int(c.next.Load())
 	for i := range c.urls {
