@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"encoding/binary"
+	"slices"
 	"sort"
 
 	"github.com/xanode/xanode/node/registry"
@@ -80,6 +81,9 @@ var columnOrder = func() []column {
 		registry.FieldPermanentAddress: {kind: kindText, group: groupPlaces},
 		registry.FieldTemporaryAddress: {kind: kindText, group: groupPlaces},
 		registry.FieldTemporaryUntil:   {kind: kindDate, group: groupOther, ref: fixedRef},
+		registry.FieldTemporaryFrom:    {kind: kindDate, group: groupOther, ref: fixedRef},
+		registry.FieldResidenceBasis:   {kind: kindText, group: groupOther},
+		registry.FieldOwnerConsent:     {kind: kindText, group: groupOther},
 		registry.FieldCurrentAddress:   {kind: kindText, group: groupPlaces, derive: sameAs(registry.FieldPermanentAddress)},
 		registry.FieldCommune:          {kind: kindText, group: groupOther, derive: func(m *columns, _ int) string { return m.commune }},
 		registry.FieldHousehold:        {kind: kindText, group: groupHouseholds},
@@ -116,8 +120,8 @@ var columnOrder = func() []column {
 		add(f)
 	}
 	for f := registry.Field(1); int(f) < registry.NumFields; f++ {
-		if _, ok := c[f]; ok {
-			add(f)
+		if !slices.Contains(first, f) {
+			add(f) // every field has a column: a new field must be given one here
 		}
 	}
 	if len(c) != 0 {
