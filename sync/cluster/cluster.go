@@ -25,6 +25,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/metrics"
 )
 
 // Errors of the cluster surface.
@@ -70,6 +71,9 @@ type Config struct {
 	FSM                  fsm.Config
 	Logger               *slog.Logger // nil: slog.Default()
 	LogOutput            io.Writer    // raft's own log; nil: stderr at warn level
+	// Metrics receives the timing of raft log writes and FSM batches
+	// (observe.go); nil: not recorded.
+	Metrics *metrics.Registry
 }
 
 // DefaultRaftConfig is hashicorp/raft's defaults with snapshots spaced for
@@ -190,7 +194,12 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 			}
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, n.trans)
+	var logs raft.LogStore = store
+	var machine raft.FSM = n.fsm
+	if o := newObserver(cfg.Metrics); o != nil {
+		logs, machine = observedLog{store, o}, observedFSM{n.fsm, o}
+	}
+	r, err := raft.NewRaft(rc, machine, logs, store, snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}

@@ -59,8 +59,16 @@ func runCity(ctx context.Context, args []string) error {
 	var mlSigners stringsFlag
 	fs.Var(&mlSigners, "ml-signer", "certificate `file` (PEM or DER) of a master-list signer: a CSCA master list city IT uploads (xanode fleet csca add) must be signed by it or by a Master List Signer it issued; repeatable; none: master lists are refused")
 	verbose := fs.Bool("v", false, "log at debug level")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060 (for benchmarks; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *id == "" || *dir == "" || *pkiDir == "" {
 		fmt.Fprintln(os.Stderr, "xanode city: --id, --data and --pki are required")

@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/metrics"
+)
+
+// storeBuckets resolve a log write (an fsync on a local disk: tenths of a
+// millisecond to tens) and an FSM batch finer than metrics.LatencyBuckets.
+var storeBuckets = []float64{.0001, .00025, .0005, .001, .002, .004, .008, .016, .032, .1, 1}
+
+// observer records where a commit's time goes on this node (DESIGN.md,
+// "Performance budgets"): the raft log writes, each ending in an fsync,
+// and the FSM's batches. A nil observer records nothing.
+type observer struct {
+	logWrite   metrics.Histogram
+	logEntries metrics.Counter
+	fsmApply   metrics.Histogram
+	fsmEntries metrics.Counter
+}
+
+func newObserver(r *metrics.Registry) *observer {
+	if r == nil {
+		return nil
+	}
+	return &observer{
+		logWrite:   r.Histogram("xanode_raft_log_write_seconds", "Time of one write to this node's raft log, fsync included.", storeBuckets),
+		logEntries: r.Counter("xanode_raft_log_entries_total", "Entries written to this node's raft log."),
+		fsmApply:   r.Histogram("xanode_fsm_apply_seconds", "Time of one FSM batch of committed entries.", storeBuckets),
+		fsmEntries: r.Counter("xanode_fsm_entries_total", "Committed entries the FSM applied."),
+	}
+}
+
+// observedLog times a raft log store's writes.
+type observedLog struct {
+	raft.LogStore
+	o *observer
+}
+
+func (s observedLog) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raft.Log{l}) }
+
+func (s observedLog) StoreLogs(logs []*raft.Log) error {
+	start := time.Now()
+	err := s.LogStore.StoreLogs(logs)
+	s.o.logWrite.Observe(time.Since(start).Seconds())
+	s.o.logEntries.Add(float64(len(logs)))
+	return err
+}
+
+// observedFSM times the FSM's batches; raft sees a raft.BatchingFSM as
+// before.
+type observedFSM struct {
+	*fsm.FSM
+	o *observer
+}
+
+func (f observedFSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+func (f observedFSM) ApplyBatch(logs []*raft.Log) []any {
+	start := time.Now()
+	out := f.FSM.ApplyBatch(logs)
+	f.o.fsmApply.Observe(time.Since(start).Seconds())
+	f.o.fsmEntries.Add(float64(len(logs)))
+	return out
+}
