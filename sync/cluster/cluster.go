@@ -20,8 +20,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
@@ -58,7 +56,7 @@ func (e *NotLeaderError) Is(target error) bool {
 // Config of one city node.
 type Config struct {
 	ID        string // raft server ID, unique in the cluster
-	Dir       string // holds raft.db, fsm.db and snapshots/
+	Dir       string // holds the raft log (wal/, or raft.db: logstore.go), fsm.db and snapshots/
 	Listener  net.Listener
 	Advertise net.Addr // address other nodes dial; nil: the listener's
 	// ServerTLS and ClientTLS secure the raft transport (certs.ServerTLS
@@ -92,17 +90,14 @@ func DefaultRaftConfig() *raft.Config {
 
 // HasState reports whether dir holds a node's raft log already: a node
 // restarted on it is a member and needs neither bootstrap nor join.
-func HasState(dir string) bool {
-	fi, err := os.Stat(filepath.Join(dir, "raft.db"))
-	return err == nil && fi.Size() > 0
-}
+func HasState(dir string) bool { return hasLog(dir) }
 
 // Node is a running city raft node.
 type Node struct {
 	id    string
 	raft  *raft.Raft
 	fsm   *fsm.FSM
-	store *raftboltdb.BoltStore
+	store logStore
 	trans *raft.NetworkTransport
 	log   *slog.Logger
 }
@@ -145,14 +140,9 @@ func Open(cfg Config) (*Node, error) {
 }
 
 func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
-	store, err := raftboltdb.New(raftboltdb.Options{
-		Path: filepath.Join(cfg.Dir, "raft.db"),
-		// The log grows and shrinks all day: a map freelist that is not
-		// synced keeps commits from slowing as the log ages.
-		BoltOptions: &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType},
-	})
+	store, err := openLogStore(cfg.Dir, true, out)
 	if err != nil {
-		return fmt.Errorf("cluster: raft log: %w", err)
+		return err
 	}
 	n.store = store
 	snaps, err := raft.NewFileSnapshotStore(cfg.Dir, 2, out)

@@ -67,3 +67,10 @@ func (f observedFSM) ApplyBatch(logs []*raft.Log) []any {
 	f.o.fsmEntries.Add(float64(len(logs)))
 	return out
 }
+
+// IsMonotonic passes on raft-wal's promise (raft.MonotonicLogStore): after
+// installing a snapshot, raft then clears the log rather than leave a gap.
+func (s observedLog) IsMonotonic() bool {
+	m, ok := s.LogStore.(raft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
+}

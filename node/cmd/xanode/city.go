@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -245,6 +246,9 @@ func cityCompact(args []string) error {
 		return errUsage
 	}
 	for _, name := range []string{"raft.db", "fsm.db"} {
+		if _, err := os.Stat(filepath.Join(*dir, name)); name == "raft.db" && errors.Is(err, os.ErrNotExist) {
+			continue // the raft log is a WAL (wal/): append-only segments, nothing to compact
+		}
 		before, after, err := node.CompactBolt(filepath.Join(*dir, name))
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
