@@ -88,6 +88,13 @@ func DefaultRaftConfig() *raft.Config {
 	return c
 }
 
+// logCache is how many of the newest raft entries stay in memory for
+// replication (raft's own pipeline sends at most MaxAppendEntries, 64, at
+// a time). An entry holds one push: typically kilobytes, at most
+// fsm.MaxPush changes (a few MB), so the worst case stays well inside the
+// node's memory budget.
+const logCache = 64
+
 // HasState reports whether dir holds a node's raft log already: a node
 // restarted on it is a member and needs neither bootstrap nor join.
 func HasState(dir string) bool { return hasLog(dir) }
@@ -188,6 +195,11 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 	var machine raft.FSM = n.fsm
 	if o := newObserver(cfg.Metrics); o != nil {
 		logs, machine = observedLog{store, o}, observedFSM{n.fsm, o}
+	}
+	// Replication reads back the entries it sends: the newest stay in
+	// memory rather than being read from the log store again.
+	if logs, err = raft.NewLogCache(logCache, logs); err != nil {
+		return fmt.Errorf("cluster: %w", err)
 	}
 	r, err := raft.NewRaft(rc, machine, logs, store, snaps, n.trans)
 	if err != nil {
