@@ -58,6 +58,10 @@ type CityConfig struct {
 	MLSigners []*trust.Certificate
 	Log       *slog.Logger
 	RaftLog   io.Writer
+	// NoGroup proposes every push as its own raft entry (no group commit,
+	// cluster.Config.NoGroup): while any node of the cluster runs a
+	// release that does not read grouped entries.
+	NoGroup bool
 }
 
 // City is a running city node.
@@ -114,7 +118,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	reg := metrics.New()
 	node, err := cluster.Open(cluster.Config{
 		ID: cfg.ID, Dir: cfg.Dir, Listener: raftLn, Advertise: advertise, ServerTLS: server, ClientTLS: client,
-		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog, Metrics: reg,
+		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog, Metrics: reg, NoGroup: cfg.NoGroup,
 	})
 	if err != nil {
 		raftLn.Close()

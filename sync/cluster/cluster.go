@@ -72,6 +72,13 @@ type Config struct {
 	// Metrics receives the timing of raft log writes and FSM batches
 	// (observe.go); nil: not recorded.
 	Metrics *metrics.Registry
+	// GroupWindow bounds how long a push waits to join a group at the
+	// leader (group.go); zero: DefaultGroupWindow.
+	GroupWindow time.Duration
+	// NoGroup proposes every push as its own entry. A cluster any of whose
+	// nodes still runs a release that does not read KindGroup entries
+	// must run with it until every node is upgraded.
+	NoGroup bool
 }
 
 // DefaultRaftConfig is hashicorp/raft's defaults with snapshots spaced for
@@ -107,6 +114,8 @@ type Node struct {
 	store logStore
 	trans *raft.NetworkTransport
 	log   *slog.Logger
+	obs   *observer // nil: no metrics
+	group *grouper  // nil: every push its own entry
 }
 
 // Open starts the node. With Bootstrap and no existing state, it forms a
@@ -193,8 +202,8 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 	}
 	var logs raft.LogStore = store
 	var machine raft.FSM = n.fsm
-	if o := newObserver(cfg.Metrics); o != nil {
-		logs, machine = observedLog{store, o}, observedFSM{n.fsm, o}
+	if n.obs = newObserver(cfg.Metrics); n.obs != nil {
+		logs, machine = observedLog{store, n.obs}, observedFSM{n.fsm, n.obs}
 	}
 	// Replication reads back the entries it sends: the newest stay in
 	// memory rather than being read from the log store again.
@@ -206,6 +215,13 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
 	n.raft = r
+	if !cfg.NoGroup {
+		window := cfg.GroupWindow
+		if window <= 0 {
+			window = DefaultGroupWindow
+		}
+		n.group = newGrouper(n, window)
+	}
 	return nil
 }
 
@@ -220,7 +236,8 @@ func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
 
 // Apply replicates a command and returns the FSM's response once it is
 // committed and applied here. Only the leader can apply; others get a
-// *NotLeaderError. A command its sender may not send (fsm.Command.Authorize)
+// *NotLeaderError. Pushes (KindChanges) may share an entry with others
+// that arrive with them (group.go); each still gets its own response. A command its sender may not send (fsm.Command.Authorize)
 // is refused before it reaches the log: the error wraps fsm.ErrForbidden
 // and nothing is written.
 func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
@@ -231,21 +248,15 @@ func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
 		return nil, n.notLeader()
 	}
 	cmd.Received = time.Now().UTC()
+	if n.group != nil && cmd.Kind == fsm.KindChanges {
+		return n.group.apply(ctx, cmd)
+	}
 	timeout := 30 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	fut := n.raft.Apply(cmd.Encode(), timeout)
-	if err := fut.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-			return nil, n.notLeader()
-		}
-		return nil, fmt.Errorf("cluster: apply: %w", err)
-	}
-	if err, ok := fut.Response().(error); ok {
-		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
-	}
-	return fut.Response(), nil
+	res := n.outcome(n.raft.Apply(cmd.Encode(), timeout))
+	return res.v, res.err
 }
 
 func (n *Node) notLeader() error {
@@ -333,6 +344,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.raft != nil {
 		errs = append(errs, n.raft.Shutdown().Error())
+		if n.group != nil {
+			n.group.close() // after raft: the futures its waiters hold have ended
+		}
 		n.raft = nil
 	}
 	if n.trans != nil {

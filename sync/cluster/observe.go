@@ -21,6 +21,8 @@ type observer struct {
 	logEntries metrics.Counter
 	fsmApply   metrics.Histogram
 	fsmEntries metrics.Counter
+	pushes     metrics.Counter
+	pushLogs   metrics.Counter
 }
 
 func newObserver(r *metrics.Registry) *observer {
@@ -32,7 +34,18 @@ func newObserver(r *metrics.Registry) *observer {
 		logEntries: r.Counter("xanode_raft_log_entries_total", "Entries written to this node's raft log."),
 		fsmApply:   r.Histogram("xanode_fsm_apply_seconds", "Time of one FSM batch of committed entries.", storeBuckets),
 		fsmEntries: r.Counter("xanode_fsm_entries_total", "Committed entries the FSM applied."),
+		pushes:     r.Counter("xanode_raft_pushes_total", "Pushes this node proposed as leader."),
+		pushLogs:   r.Counter("xanode_raft_push_entries_total", "Raft entries those pushes went into (group commit: several pushes share one)."),
 	}
+}
+
+// grouped counts a proposed entry of pushes pushes.
+func (o *observer) grouped(pushes int) {
+	if o == nil {
+		return
+	}
+	o.pushes.Add(float64(pushes))
+	o.pushLogs.Inc()
 }
 
 // observedLog times a raft log store's writes.

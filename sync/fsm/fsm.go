@@ -278,8 +278,9 @@ func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // ApplyBatch applies committed entries in one bbolt transaction, with the
 // last applied index stored in the same transaction so that a replay after
 // a restart skips what is already applied. The response to a KindChanges
-// entry is []*registry.Outcome; to KindImport, the number of records; a
-// malformed entry yields an error (the same on every replica).
+// entry is []*registry.Outcome; to KindGroup, []any holding each push's
+// response in order; to KindImport, the number of records; a malformed
+// entry yields an error (the same on every replica).
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out, events := f.applyBatch(logs)
 	if fn := f.observer.Load(); fn != nil && len(events) > 0 {
@@ -358,11 +359,9 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	}
 	switch cmd.Kind {
 	case KindChanges:
-		outs := make([]*registry.Outcome, len(cmd.Changes))
-		for i, c := range cmd.Changes {
-			outs[i] = f.applyChange(t, cmd, l.Index, c)
-		}
-		return outs
+		return f.applyChanges(t, l.Index, cmd)
+	case KindGroup:
+		return f.applyGroup(t, l.Index, cmd)
 	case KindImport:
 		stamp := registry.Stamp{Index: l.Index, Time: registry.HLCFromTime(cmd.Received), Node: cityNode}
 		for _, r := range cmd.Records {
@@ -399,6 +398,15 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		}
 	}
 	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
+}
+
+// applyChanges decides a push's changes in order.
+func (f *FSM) applyChanges(t *txn, index uint64, cmd *Command) []*registry.Outcome {
+	outs := make([]*registry.Outcome, len(cmd.Changes))
+	for i, c := range cmd.Changes {
+		outs[i] = f.applyChange(t, cmd, index, c)
+	}
+	return outs
 }
 
 // importRecord replaces a record with the imported values, stamped as a

@@ -95,8 +95,9 @@ type benchCity struct {
 }
 
 // startBenchCity starts the cluster in dir and waits for a leader with
-// three voters. withPprof gives every node a profiler port.
-func startBenchCity(ctx context.Context, dir string, withPprof bool) (*benchCity, error) {
+// three voters. withPprof gives every node a profiler port; extra flags
+// go to every node.
+func startBenchCity(ctx context.Context, dir string, withPprof bool, extra ...string) (*benchCity, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -130,6 +131,7 @@ func startBenchCity(ctx context.Context, dir string, withPprof bool) (*benchCity
 		if withPprof {
 			args = append(args, "--pprof", c.pprof[i])
 		}
+		args = append(args, extra...)
 		if err := c.start(self, filepath.Join(dir, id+".log"), args...); err != nil {
 			c.stop()
 			return nil, err

@@ -34,6 +34,7 @@ type compareFlags struct {
 	profile    string // folder for CPU profiles and log timings; "" none
 	profileSec int
 	people     int
+	cityFlags  []string // more flags for every xanode city node
 }
 
 func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
@@ -47,9 +48,11 @@ func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
 	fs.StringVar(&f.profile, "profile", "", "instead of comparing: profile xanode under each load once, writing CPU profiles of the leader and a follower and where their time went (timings.txt) to this `folder`")
 	fs.IntVar(&f.profileSec, "profile-seconds", 10, "length of each CPU profile; the load goes on pushing until it is taken")
 	fs.IntVar(&f.people, "citizens", 1000, "citizens the changes are spread over")
+	cityFlags := fs.String("city-flags", "", "more flags for every xanode city node, space separated (e.g. --no-group-commit)")
 	if err := fs.Parse(args); err != nil {
 		return f, errUsage
 	}
+	f.cityFlags = strings.Fields(*cityFlags)
 	var err error
 	if f.loads, err = parseLoads(*loads); err != nil {
 		fmt.Fprintf(out, "bench compare: --loads: %v\n", err)
@@ -251,7 +254,7 @@ func compareXanode(ctx context.Context, dir string, f compareFlags, profile bool
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	c, err := startBenchCity(ctx, dir, profile)
+	c, err := startBenchCity(ctx, dir, profile, f.cityFlags...)
 	if err != nil {
 		return nil, fmt.Errorf("xanode cluster: %w", err)
 	}
@@ -303,7 +306,7 @@ var timingSeries = []string{
 	"xanode_raft_log_write_seconds_sum", "xanode_raft_log_write_seconds_count", "xanode_raft_log_entries_total",
 	"xanode_fsm_apply_seconds_sum", "xanode_fsm_apply_seconds_count", "xanode_fsm_entries_total",
 	"xanode_raft_apply_seconds_sum", "xanode_raft_apply_seconds_count",
-	"process_cpu_seconds_total",
+	"process_cpu_seconds_total", "xanode_raft_pushes_total", "xanode_raft_push_entries_total",
 }
 
 // profileLoad runs a load while CPU profiles of the leader and a follower
@@ -360,12 +363,13 @@ func profileLoad(ctx context.Context, c *benchCity, urls []string, f compareFlag
 			}
 			return (time.Duration(d(sum) / d(count) * float64(time.Second))).Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(report, "  %-8s log writes %6.0f (mean %s, %.1f entries each, %.0f%% of wall time)  FSM batches %6.0f (mean %s, %.1f entries each)  commits %6.0f (mean %s)  CPU %.0f%% of a core\n",
+		fmt.Fprintf(report, "  %-8s log writes %6.0f (mean %s, %.1f entries each, %.0f%% of wall time)  FSM batches %6.0f (mean %s, %.1f entries each)  commits %6.0f (mean %s, %.1f pushes an entry)  CPU %.0f%% of a core\n",
 			n.name, d("xanode_raft_log_write_seconds_count"), per("xanode_raft_log_write_seconds_sum", "xanode_raft_log_write_seconds_count"),
 			ratio(d("xanode_raft_log_entries_total"), d("xanode_raft_log_write_seconds_count")), 100*d("xanode_raft_log_write_seconds_sum")/res.Took.Seconds(),
 			d("xanode_fsm_apply_seconds_count"), per("xanode_fsm_apply_seconds_sum", "xanode_fsm_apply_seconds_count"),
 			ratio(d("xanode_fsm_entries_total"), d("xanode_fsm_apply_seconds_count")),
 			d("xanode_raft_apply_seconds_count"), per("xanode_raft_apply_seconds_sum", "xanode_raft_apply_seconds_count"),
+			ratio(d("xanode_raft_pushes_total"), d("xanode_raft_push_entries_total")),
 			100*d("process_cpu_seconds_total")/res.Took.Seconds())
 	}
 	return res, nil

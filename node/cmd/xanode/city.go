@@ -60,6 +60,7 @@ func runCity(ctx context.Context, args []string) error {
 	var mlSigners stringsFlag
 	fs.Var(&mlSigners, "ml-signer", "certificate `file` (PEM or DER) of a master-list signer: a CSCA master list city IT uploads (xanode fleet csca add) must be signed by it or by a Master List Signer it issued; repeatable; none: master lists are refused")
 	verbose := fs.Bool("v", false, "log at debug level")
+	noGroup := fs.Bool("no-group-commit", false, "propose every push as its own raft entry, never grouped with others that arrive with it (run every node so while any node of the cluster runs a release from before group commit)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060 (for benchmarks; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -85,7 +86,7 @@ func runCity(ctx context.Context, args []string) error {
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
 		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
 		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose),
-		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}}
+		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}, NoGroup: *noGroup}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}

@@ -1,0 +1,123 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	gosync "sync"
+	"testing"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/fsm/fsmtest"
+	"github.com/xanode/xanode/sync/metrics"
+)
+
+// TestConcurrentPushesShareEntries: pushes of several edges that reach the
+// leader together share raft entries (group commit), every caller gets
+// its own push's outcomes, a retried change is answered duplicate, a push
+// its sender may not send is refused alone, and the replicas agree.
+func TestConcurrentPushesShareEntries(t *testing.T) {
+	reg := metrics.NewBare()
+	nodes := make([]*Node, 3)
+	for i := range nodes {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{ID: fmt.Sprintf("city-%d", i+1), Dir: t.TempDir(), Listener: ln, Bootstrap: i == 0,
+			Raft: testRaftConfig(), FSM: fsm.DefaultConfig(), LogOutput: io.Discard}
+		if i == 0 {
+			cfg.Metrics = reg
+		}
+		if nodes[i], err = Open(cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nodes[i].Close() })
+	}
+	leader := nodes[0]
+	waitFor(t, "bootstrap leader", leader.IsLeader)
+	for _, n := range nodes[1:] {
+		if err := leader.Join(n.ID(), n.RaftAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const edges, pushes = 6, 30
+	rec := &registry.Citizen{ID: "092090001234"}
+	rec.Values[registry.FieldFullName] = "Lê Văn Cường"
+	rec.Values[registry.FieldCommune] = "31117"
+	applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindImport, Records: []*registry.Citizen{rec}})
+	for e := range edges {
+		applyOnLeader(t, nodes, &fsm.Command{Kind: fsm.KindAssign, Node: fmt.Sprintf("edge-%d", e), Communes: []string{"31117"}})
+	}
+	applyOnLeader(t, nodes, fsmtest.Officer("31117", "o", registry.OfficerRole))
+
+	identify := func(node string, seq uint64) *registry.Change {
+		return &registry.Change{Node: node, Seq: seq, Officer: "o", Op: registry.OpIdentify, Citizen: rec.ID, Commune: "31117", Base: 1}
+	}
+	var wg gosync.WaitGroup
+	errs := make(chan error, edges+1)
+	for e := range edges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			node := fmt.Sprintf("edge-%d", e)
+			for seq := uint64(1); seq <= pushes; seq++ {
+				res, err := leader.Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{identify(node, seq)}}))
+				if err != nil {
+					errs <- fmt.Errorf("%s push %d: %w", node, seq, err)
+					return
+				}
+				outs, ok := res.([]*registry.Outcome)
+				if !ok || len(outs) != 1 || outs[0].Change != identify(node, seq).ID() || outs[0].Result != registry.Applied {
+					errs <- fmt.Errorf("%s push %d answered %T %+v", node, seq, res, res)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // a push of another edge's change, among the others
+		defer wg.Done()
+		cmd := &fsm.Command{Kind: fsm.KindChanges, From: fsm.Sender{Role: registry.RoleEdge, ID: "edge-0"}, Changes: []*registry.Change{identify("edge-1", 99)}}
+		if _, err := leader.Apply(context.Background(), cmd); !errors.Is(err, fsm.ErrForbidden) {
+			errs <- fmt.Errorf("a push of another edge's change: %v", err)
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	res, err := leader.Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindChanges, Changes: []*registry.Change{identify("edge-0", 1)}}))
+	if err != nil || res.([]*registry.Outcome)[0].Result != registry.Duplicate {
+		t.Fatalf("a retried change: %v %+v", err, res)
+	}
+
+	var exp bytes.Buffer
+	reg.WriteTo(&exp)
+	var proposed, entries float64
+	for _, line := range strings.Split(exp.String(), "\n") {
+		fmt.Sscanf(line, "xanode_raft_pushes_total %g", &proposed)
+		fmt.Sscanf(line, "xanode_raft_push_entries_total %g", &entries)
+	}
+	if proposed != edges*pushes+1 || entries >= proposed {
+		t.Errorf("%g pushes went into %g entries: none shared one", proposed, entries)
+	}
+	t.Logf("%g pushes in %g entries", proposed, entries)
+
+	want, _ := leader.FSM().Status()
+	for _, n := range nodes[1:] {
+		waitFor(t, n.ID()+" to apply every push", func() bool {
+			st, _ := n.FSM().Status()
+			return st.AppliedIndex == want.AppliedIndex
+		})
+		if st, _ := n.FSM().Status(); st != want {
+			t.Errorf("%s: %+v, leader %+v", n.ID(), st, want)
+		}
+	}
+}
