@@ -35,6 +35,7 @@ type compareFlags struct {
 	profileSec int
 	people     int
 	cityFlags  []string // more flags for every xanode city node
+	rqliteTLS  bool     // rqlite with HTTPS, client certificates and mutual TLS between nodes
 }
 
 func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
@@ -48,6 +49,7 @@ func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
 	fs.StringVar(&f.profile, "profile", "", "instead of comparing: profile xanode under each load once, writing CPU profiles of the leader and a follower and where their time went (timings.txt) to this `folder`")
 	fs.IntVar(&f.profileSec, "profile-seconds", 10, "length of each CPU profile; the load goes on pushing until it is taken")
 	fs.IntVar(&f.people, "citizens", 1000, "citizens the changes are spread over")
+	fs.BoolVar(&f.rqliteTLS, "rqlite-tls", false, "run rqlite with HTTPS, client certificates and mutual TLS between its nodes, as xanode always runs (default: rqlite's plain HTTP and raft)")
 	cityFlags := fs.String("city-flags", "", "more flags for every xanode city node, space separated (e.g. --no-group-commit)")
 	if err := fs.Parse(args); err != nil {
 		return f, errUsage
@@ -174,7 +176,11 @@ func benchCompare(ctx context.Context, args []string) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	fmt.Printf("xanode against %s, %d rounds, load average at start %s\n", bin, f.rounds, loadAverage())
+	rqMode := "plain HTTP and raft"
+	if f.rqliteTLS {
+		rqMode = "HTTPS with client certificates, mutual TLS raft"
+	}
+	fmt.Printf("xanode against %s (%s), %d rounds, load average at start %s\n", bin, rqMode, f.rounds, loadAverage())
 	xan := make([]figures, len(f.loads))
 	rq := make([]figures, len(f.loads))
 	for round := range f.rounds {
@@ -284,7 +290,7 @@ func compareRqlite(ctx context.Context, bin, dir string, f compareFlags) ([]load
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	c, err := startRqlite(ctx, bin, dir)
+	c, err := startRqlite(ctx, bin, dir, f.rqliteTLS)
 	if err != nil {
 		return nil, fmt.Errorf("rqlite cluster: %w", err)
 	}

@@ -3,15 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/xanode/xanode/certs"
 )
 
 // rqliteCity is a three-node rqlite cluster on loopback, the yardstick of
@@ -25,14 +30,66 @@ type rqliteCity struct {
 	benchProcs
 	http   []string // host:port of each node's HTTP API
 	leader string   // base URL of the leader's API
+	scheme string   // http, or https with --rqlite-tls
+	tls    *tls.Config
+}
+
+// client is an HTTP client of the cluster with its own connections.
+func (c *rqliteCity) client() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1, TLSClientConfig: c.tls}}
+}
+
+// rqliteTLS gives rqlite what xanode has: HTTPS with client certificates
+// and mutual TLS between the nodes, with the certificates of a xanode PKI
+// made in dir. It returns the flags of node i and the client's TLS.
+func rqliteTLS(dir string) (func(i int) []string, *tls.Config, error) {
+	p, err := certs.Init(filepath.Join(dir, "pki"), certs.InitOptions{CityNodes: certs.DefaultCityNodes})
+	if err != nil {
+		return nil, nil, err
+	}
+	root := filepath.Join(p.Dir, certs.RootCertFile)
+	var chains []string
+	for _, id := range certs.DefaultCityNodes {
+		cert, err := p.Node(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		var chain []byte
+		for _, der := range cert.Certificate {
+			chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		}
+		path := filepath.Join(dir, id+"-chain.pem")
+		if err := os.WriteFile(path, chain, 0o600); err != nil {
+			return nil, nil, err
+		}
+		chains = append(chains, path)
+	}
+	flags := func(i int) []string {
+		key := filepath.Join(p.Dir, certs.NodesDir, certs.DefaultCityNodes[i]+".key")
+		return []string{"-http-cert", chains[i], "-http-key", key, "-http-ca-cert", root, "-http-verify-client",
+			"-node-cert", chains[i], "-node-key", key, "-node-ca-cert", root, "-node-verify-client"}
+	}
+	client, err := p.Node(certs.DefaultCityNodes[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return flags, certs.ClientTLS(client, p.RootPool()), nil
 }
 
 // rqliteSchema is the table the benchmark's changes go to: the columns of
 // a pushed change, keyed by (node, seq) as xanode keys outcomes.
 const rqliteSchema = `CREATE TABLE changes (node TEXT NOT NULL, seq INTEGER NOT NULL, officer TEXT, op TEXT, citizen TEXT, commune TEXT, time INTEGER, address TEXT, until TEXT, PRIMARY KEY (node, seq))`
 
-func startRqlite(ctx context.Context, bin, dir string) (*rqliteCity, error) {
-	c := &rqliteCity{}
+func startRqlite(ctx context.Context, bin, dir string, withTLS bool) (*rqliteCity, error) {
+	c := &rqliteCity{scheme: "http"}
+	tlsFlags := func(int) []string { return nil }
+	if withTLS {
+		var err error
+		if tlsFlags, c.tls, err = rqliteTLS(dir); err != nil {
+			return nil, err
+		}
+		c.scheme = "https"
+	}
 	raftAddrs, err := freeLoopbacks(3)
 	if err != nil {
 		return nil, err
@@ -45,13 +102,15 @@ func startRqlite(ctx context.Context, bin, dir string) (*rqliteCity, error) {
 		if i > 0 {
 			args = append(args, "-join", raftAddrs[0])
 		}
+		args = append(args, tlsFlags(i)...)
 		args = append(args, filepath.Join(dir, fmt.Sprintf("rqlite-%d", i+1)))
 		if err := c.start(bin, filepath.Join(dir, fmt.Sprintf("rqlite-%d.log", i+1)), args...); err != nil {
 			c.stop()
 			return nil, err
 		}
 	}
-	hc := &http.Client{Timeout: 5 * time.Second}
+	hc := c.client()
+	defer hc.CloseIdleConnections()
 	if err := waitUntil(ctx, 60*time.Second, "an rqlite leader with three reachable voters", func() bool {
 		var nodes struct {
 			Nodes []struct {
@@ -61,7 +120,7 @@ func startRqlite(ctx context.Context, bin, dir string) (*rqliteCity, error) {
 				Leader    bool   `json:"leader"`
 			} `json:"nodes"`
 		}
-		b, err := get(ctx, hc, "http://"+c.http[0]+"/nodes?ver=2")
+		b, err := get(ctx, hc, c.scheme+"://"+c.http[0]+"/nodes?ver=2")
 		if err != nil || json.Unmarshal(b, &nodes) != nil {
 			return false
 		}
@@ -75,7 +134,7 @@ func startRqlite(ctx context.Context, bin, dir string) (*rqliteCity, error) {
 			}
 		}
 		if leader != "" && !strings.Contains(leader, "://") {
-			leader = "http://" + leader
+			leader = c.scheme + "://" + leader
 		}
 		c.leader = leader
 		return voters == 3 && leader != ""
@@ -156,7 +215,7 @@ func (c *rqliteCity) runLoad(ctx context.Context, run string, load pushLoad, peo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			hc := c.client()
 			defer hc.CloseIdleConnections()
 			node := fmt.Sprintf("%s-%d", run, cl)
 			for seq := 0; sent[cl] < share; {
