@@ -204,6 +204,7 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 	var machine raft.FSM = n.fsm
 	if n.obs = newObserver(cfg.Metrics); n.obs != nil {
 		logs, machine = observedLog{store, n.obs}, observedFSM{n.fsm, n.obs}
+		n.fsm.OnCommit(func(d time.Duration) { n.obs.fsmCommit.Observe(d.Seconds()) })
 	}
 	// Replication reads back the entries it sends: the newest stay in
 	// memory rather than being read from the log store again.

@@ -23,6 +23,7 @@ type observer struct {
 	fsmEntries metrics.Counter
 	pushes     metrics.Counter
 	pushLogs   metrics.Counter
+	fsmCommit  metrics.Histogram
 }
 
 func newObserver(r *metrics.Registry) *observer {
@@ -35,6 +36,7 @@ func newObserver(r *metrics.Registry) *observer {
 		fsmApply:   r.Histogram("xanode_fsm_apply_seconds", "Time of one FSM batch of committed entries.", storeBuckets),
 		fsmEntries: r.Counter("xanode_fsm_entries_total", "Committed entries the FSM applied."),
 		pushes:     r.Counter("xanode_raft_pushes_total", "Pushes this node proposed as leader."),
+		fsmCommit:  r.Histogram("xanode_fsm_commit_seconds", "Time of one commit of applied entries to the state file, fsync included (it holds up the FSM).", storeBuckets),
 		pushLogs:   r.Counter("xanode_raft_push_entries_total", "Raft entries those pushes went into (group commit: several pushes share one)."),
 	}
 }

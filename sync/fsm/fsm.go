@@ -97,6 +97,7 @@ type FSM struct {
 
 	observer atomic.Pointer[func([]Event)]
 	onCRL    atomic.Pointer[func()]
+	onCommit atomic.Pointer[func(time.Duration)]
 }
 
 // Event is something observers of the FSM act on once it is applied:
@@ -145,6 +146,17 @@ func (f *FSM) OnCRL(fn func()) {
 		return
 	}
 	f.onCRL.Store(&fn)
+}
+
+// OnCommit sets the function told how long each commit of applied
+// entries to the state file took (its fsync included), for metrics. It
+// runs with the FSM's write lock held and must return at once.
+func (f *FSM) OnCommit(fn func(time.Duration)) {
+	if fn == nil {
+		f.onCommit.Store(nil)
+		return
+	}
+	f.onCommit.Store(&fn)
 }
 
 func (f *FSM) crlChanged() {
@@ -209,8 +221,12 @@ func (f *FSM) commitLocked() {
 	if f.wtx == nil {
 		return
 	}
+	start := time.Now()
 	err := f.wtx.Commit()
 	f.wtx = nil
+	if fn := f.onCommit.Load(); fn != nil {
+		(*fn)(time.Since(start))
+	}
 	if err != nil {
 		// The disk failed under committed entries: continuing would let
 		// this replica diverge silently. Stop; raft replays the log on

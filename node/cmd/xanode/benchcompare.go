@@ -312,6 +312,7 @@ var timingSeries = []string{
 	"xanode_raft_log_write_seconds_sum", "xanode_raft_log_write_seconds_count", "xanode_raft_log_entries_total",
 	"xanode_fsm_apply_seconds_sum", "xanode_fsm_apply_seconds_count", "xanode_fsm_entries_total",
 	"xanode_raft_apply_seconds_sum", "xanode_raft_apply_seconds_count",
+	"xanode_fsm_commit_seconds_sum", "xanode_fsm_commit_seconds_count",
 	"process_cpu_seconds_total", "xanode_raft_pushes_total", "xanode_raft_push_entries_total",
 }
 
@@ -369,11 +370,12 @@ func profileLoad(ctx context.Context, c *benchCity, urls []string, f compareFlag
 			}
 			return (time.Duration(d(sum) / d(count) * float64(time.Second))).Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(report, "  %-8s log writes %6.0f (mean %s, %.1f entries each, %.0f%% of wall time)  FSM batches %6.0f (mean %s, %.1f entries each)  commits %6.0f (mean %s, %.1f pushes an entry)  CPU %.0f%% of a core\n",
+		fmt.Fprintf(report, "  %-8s log writes %6.0f (mean %s, %.1f entries each, %.0f%% of wall time)  FSM batches %6.0f (mean %s, %.1f entries each; %.0f state commits, mean %s)  commits %6.0f (mean %s, %.1f pushes an entry)  CPU %.0f%% of a core\n",
 			n.name, d("xanode_raft_log_write_seconds_count"), per("xanode_raft_log_write_seconds_sum", "xanode_raft_log_write_seconds_count"),
 			ratio(d("xanode_raft_log_entries_total"), d("xanode_raft_log_write_seconds_count")), 100*d("xanode_raft_log_write_seconds_sum")/res.Took.Seconds(),
 			d("xanode_fsm_apply_seconds_count"), per("xanode_fsm_apply_seconds_sum", "xanode_fsm_apply_seconds_count"),
 			ratio(d("xanode_fsm_entries_total"), d("xanode_fsm_apply_seconds_count")),
+			d("xanode_fsm_commit_seconds_count"), per("xanode_fsm_commit_seconds_sum", "xanode_fsm_commit_seconds_count"),
 			d("xanode_raft_apply_seconds_count"), per("xanode_raft_apply_seconds_sum", "xanode_raft_apply_seconds_count"),
 			ratio(d("xanode_raft_pushes_total"), d("xanode_raft_push_entries_total")),
 			100*d("process_cpu_seconds_total")/res.Took.Seconds())
