@@ -62,6 +62,38 @@ func (b *benchProcs) stop() {
 	b.procs, b.logs = nil, nil
 }
 
+// cpu is the CPU time (user and system) the processes have used so far,
+// from /proc (0 where it cannot be read).
+func (b *benchProcs) cpu() time.Duration {
+	var total time.Duration
+	for _, p := range b.procs {
+		total += procCPU(p.Process.Pid)
+	}
+	return total
+}
+
+// procCPU reads a process's utime and stime from /proc/PID/stat, in clock
+// ticks of 10 ms (USER_HZ is 100 on Linux).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it do not.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var user, sys int64
+	fmt.Sscan(f[11], &user)
+	fmt.Sscan(f[12], &sys)
+	return time.Duration(user+sys) * 10 * time.Millisecond
+}
+
 // freeLoopback returns a loopback address no one listens on now.
 func freeLoopback() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -121,6 +121,11 @@ func (f figures) medianP99() time.Duration {
 	return time.Duration(median(f, func(r loadResult) float64 { return float64(r.Pct(0.99)) }))
 }
 
+// medianCPU is the median server CPU per change, in µs.
+func (f figures) medianCPU() float64 {
+	return median(f, func(r loadResult) float64 { return float64(r.CPUPerChange().Nanoseconds()) / 1e3 })
+}
+
 func median[T any](xs []T, val func(T) float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -211,21 +216,25 @@ func benchCompare(ctx context.Context, args []string) error {
 			}
 		}
 		for i, l := range f.loads {
-			fmt.Printf("  %-6s xanode %8.0f/s p99 %-9s rqlite %8.0f/s p99 %-9s ratio %.2f\n", l,
-				xan[i][round].Rate(), xan[i][round].Pct(0.99).Round(10*time.Microsecond),
-				rq[i][round].Rate(), rq[i][round].Pct(0.99).Round(10*time.Microsecond), ratio(xan[i][round].Rate(), rq[i][round].Rate()))
+			x, r := xan[i][round], rq[i][round]
+			fmt.Printf("  %-6s xanode %8.0f/s p99 %-9s %5.0f µs CPU/change   rqlite %8.0f/s p99 %-9s %5.0f µs CPU/change   ratio %.2f\n", l,
+				x.Rate(), x.Pct(0.99).Round(10*time.Microsecond), float64(x.CPUPerChange().Nanoseconds())/1e3,
+				r.Rate(), r.Pct(0.99).Round(10*time.Microsecond), float64(r.CPUPerChange().Nanoseconds())/1e3, ratio(x.Rate(), r.Rate()))
 		}
 		if f.dir == "" {
 			os.RemoveAll(rdir)
 		}
 	}
 	fmt.Printf("medians over %d rounds (load average at end %s):\n", f.rounds, loadAverage())
-	fmt.Printf("  %-6s %10s %10s %10s %10s %7s\n", "load", "xanode/s", "p99", "rqlite/s", "p99", "ratio")
+	fmt.Printf("  %-6s %10s %10s %9s %10s %10s %9s %7s %9s\n", "load", "xanode/s", "p99", "µs CPU/ch", "rqlite/s", "p99", "µs CPU/ch", "ratio", "CPU ratio")
 	for i, l := range f.loads {
-		fmt.Printf("  %-6s %10.0f %10s %10.0f %10s %7.2f\n", l,
-			xan[i].medianRate(), xan[i].medianP99().Round(10*time.Microsecond),
-			rq[i].medianRate(), rq[i].medianP99().Round(10*time.Microsecond), ratio(xan[i].medianRate(), rq[i].medianRate()))
+		xc, rc := xan[i].medianCPU(), rq[i].medianCPU()
+		fmt.Printf("  %-6s %10.0f %10s %9.0f %10.0f %10s %9.0f %7.2f %9.2f\n", l,
+			xan[i].medianRate(), xan[i].medianP99().Round(10*time.Microsecond), xc,
+			rq[i].medianRate(), rq[i].medianP99().Round(10*time.Microsecond), rc,
+			ratio(xan[i].medianRate(), rq[i].medianRate()), ratio(rc, xc))
 	}
+	fmt.Println("  (ratio: xanode's rate over rqlite's; CPU ratio: rqlite's server CPU per change over xanode's, all three nodes together)")
 	return nil
 }
 
@@ -273,11 +282,13 @@ func compareXanode(ctx context.Context, dir string, f compareFlags, profile bool
 	for i, l := range f.loads {
 		run := fmt.Sprintf("cmp%d-%d", time.Now().UnixNano()%1e6, i)
 		var res loadResult
+		cpu0 := c.cpu()
 		if profile {
 			res, err = profileLoad(ctx, c, urls, f, run, l)
 		} else {
 			res, err = runPushLoad(ctx, urls, c.pki, run, l, f.people, nil)
 		}
+		res.CPU = c.cpu() - cpu0
 		if err != nil {
 			return out, fmt.Errorf("xanode load %s: %w (logs in %s)", l, err, dir)
 		}
@@ -297,7 +308,9 @@ func compareRqlite(ctx context.Context, bin, dir string, f compareFlags) ([]load
 	defer c.stop()
 	var out []loadResult
 	for i, l := range f.loads {
+		cpu0 := c.cpu()
 		res, err := c.runLoad(ctx, fmt.Sprintf("cmp-%d", i), l, f.people)
+		res.CPU = c.cpu() - cpu0
 		if err != nil {
 			return out, fmt.Errorf("rqlite load %s: %w (logs in %s)", l, err, dir)
 		}

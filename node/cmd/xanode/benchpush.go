@@ -68,6 +68,15 @@ type loadResult struct {
 	Changes int
 	Took    time.Duration
 	Lat     []time.Duration
+	CPU     time.Duration // the servers' CPU time over the load, all nodes together (bench compare)
+}
+
+// CPUPerChange is the servers' CPU time per change (0 when not measured).
+func (r loadResult) CPUPerChange() time.Duration {
+	if r.Changes == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Changes)
 }
 
 // Rate is changes per second.
