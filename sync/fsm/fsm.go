@@ -70,7 +70,9 @@ func (c Config) Validate() error {
 // is already durable, so a crash loses nothing: on restart raft restores
 // the latest snapshot and replays the log, and the applied index kept in
 // the same transaction as the state skips what the file already holds.
-// What this saves is an fsync per raft entry on the commit path.
+// What this saves is an fsync per raft entry on the commit path. Where the
+// machine's boot can be told, commits skip the fsync altogether and a
+// file a stopped machine left open is rebuilt instead (unsynced.go).
 type FSM struct {
 	cfg  Config
 	path string
@@ -78,6 +80,8 @@ type FSM struct {
 	mu gosync.RWMutex // held for reading by every use of db; for writing by Restore and Close
 	db *bolt.DB
 	h  *digest.Hash // state digest, in step with the applied state
+
+	unsynced bool // commits skip the fsync (unsynced.go)
 
 	wmu   gosync.Mutex // guards wtx and since; taken after mu
 	wtx   *bolt.Tx     // applied entries not yet committed; nil when none
@@ -165,10 +169,9 @@ func (f *FSM) crlChanged() {
 	}
 }
 
-// flushEvery bounds how long applied entries wait to be committed to disk.
-// A commit ends in an fsync that holds up the entries behind it, on the
-// same disk as the raft log's; at 10 ms, under load every batch paid one
-// (most of an FSM batch's time, DESIGN.md, "Performance budgets"). Reads
+// flushEvery bounds how long applied entries wait to be committed to the
+// state file. A commit holds up the entries behind it; at 10 ms, under
+// load every batch paid one (DESIGN.md, "Performance budgets"). Reads
 // commit first, so readers never wait for it.
 const flushEvery = 100 * time.Millisecond
 
@@ -187,6 +190,10 @@ func Open(path string, cfg Config) (*FSM, error) {
 		return nil, err
 	}
 	f := &FSM{cfg: cfg, path: path, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}}
+	var err error
+	if f.unsynced, err = openUnsynced(path); err != nil {
+		return nil, err
+	}
 	if err := f.open(); err != nil {
 		return nil, err
 	}
@@ -243,7 +250,9 @@ func (f *FSM) flush() {
 }
 
 func (f *FSM) open() error {
-	db, err := bolt.Open(f.path, 0o600, boltOptions)
+	opts := *boltOptions
+	opts.NoSync = f.unsynced
+	db, err := bolt.Open(f.path, 0o600, &opts)
 	if err != nil {
 		return fmt.Errorf("fsm: open %s: %w", f.path, err)
 	}
@@ -270,8 +279,8 @@ func (f *FSM) open() error {
 	return nil
 }
 
-// Close commits what is pending, stops the flusher and closes the bbolt
-// file. Safe to call twice.
+// Close commits what is pending, stops the flusher, syncs and closes the
+// bbolt file. Safe to call twice.
 func (f *FSM) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -283,8 +292,15 @@ func (f *FSM) Close() error {
 	<-f.done // the flusher takes mu for reading: let it finish
 	f.mu.Lock()
 	f.flush()
-	err := f.db.Close()
+	var err error
+	if f.unsynced {
+		err = f.db.Sync()
+	}
+	err = errors.Join(err, f.db.Close())
 	f.db = nil
+	if f.unsynced && err == nil {
+		err = closeUnsynced(f.path)
+	}
 	return err
 }
 
