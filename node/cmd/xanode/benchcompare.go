@@ -186,56 +186,82 @@ func benchCompare(ctx context.Context, args []string) error {
 		rqMode = "HTTPS with client certificates, mutual TLS raft"
 	}
 	fmt.Printf("xanode against %s (%s), %d rounds, load average at start %s\n", bin, rqMode, f.rounds, loadAverage())
-	xan := make([]figures, len(f.loads))
-	rq := make([]figures, len(f.loads))
+	c := &comparison{f: f, bin: bin, xan: make([]figures, len(f.loads)), rq: make([]figures, len(f.loads))}
 	for round := range f.rounds {
 		rdir := filepath.Join(dir, fmt.Sprintf("round-%d", round+1))
-		runX := func() error {
-			res, err := compareXanode(ctx, filepath.Join(rdir, "xanode"), f, false)
-			for i, r := range res {
-				xan[i] = append(xan[i], r)
-			}
+		if err := c.round(ctx, rdir, round); err != nil {
 			return err
-		}
-		runR := func() error {
-			res, err := compareRqlite(ctx, bin, filepath.Join(rdir, "rqlite"), f)
-			for i, r := range res {
-				rq[i] = append(rq[i], r)
-			}
-			return err
-		}
-		order := []func() error{runX, runR}
-		first := "xanode"
-		if round%2 == 1 {
-			order[0], order[1], first = runR, runX, "rqlite"
-		}
-		fmt.Printf("round %d (%s first), load average %s\n", round+1, first, loadAverage())
-		for _, run := range order {
-			if err := run(); err != nil {
-				return err
-			}
-		}
-		for i, l := range f.loads {
-			x, r := xan[i][round], rq[i][round]
-			fmt.Printf("  %-6s xanode %8.0f/s p99 %-9s %5.0f µs CPU/change   rqlite %8.0f/s p99 %-9s %5.0f µs CPU/change   ratio %.2f\n", l,
-				x.Rate(), x.Pct(0.99).Round(10*time.Microsecond), float64(x.CPUPerChange().Nanoseconds())/1e3,
-				r.Rate(), r.Pct(0.99).Round(10*time.Microsecond), float64(r.CPUPerChange().Nanoseconds())/1e3, ratio(x.Rate(), r.Rate()))
 		}
 		if f.dir == "" {
 			os.RemoveAll(rdir)
 		}
 	}
-	fmt.Printf("medians over %d rounds (load average at end %s):\n", f.rounds, loadAverage())
+	c.printMedians()
+	return nil
+}
+
+// comparison holds each system's results, per load, over the rounds.
+type comparison struct {
+	f       compareFlags
+	bin     string
+	xan, rq []figures
+}
+
+// round runs both systems on fresh clusters, xanode first in even rounds
+// and rqlite first in odd ones. A system whose run fails (leadership lost
+// on a loaded machine) is run once more on another fresh cluster.
+func (c *comparison) round(ctx context.Context, dir string, round int) error {
+	run := func(name string, into []figures, once func(dir string) ([]loadResult, error)) error {
+		res, err := once(filepath.Join(dir, name))
+		if err != nil {
+			fmt.Printf("  %s: %v; once more on a fresh cluster\n", name, err)
+			res, err = once(filepath.Join(dir, name+"-again"))
+		}
+		if err != nil {
+			return err
+		}
+		for i, r := range res {
+			into[i] = append(into[i], r)
+		}
+		return nil
+	}
+	runX := func() error {
+		return run("xanode", c.xan, func(d string) ([]loadResult, error) { return compareXanode(ctx, d, c.f, false) })
+	}
+	runR := func() error {
+		return run("rqlite", c.rq, func(d string) ([]loadResult, error) { return compareRqlite(ctx, c.bin, d, c.f) })
+	}
+	order, first := []func() error{runX, runR}, "xanode"
+	if round%2 == 1 {
+		order, first = []func() error{runR, runX}, "rqlite"
+	}
+	fmt.Printf("round %d (%s first), load average %s\n", round+1, first, loadAverage())
+	for _, r := range order {
+		if err := r(); err != nil {
+			return err
+		}
+	}
+	for i, l := range c.f.loads {
+		x, r := c.xan[i][round], c.rq[i][round]
+		fmt.Printf("  %-6s xanode %8.0f/s p99 %-9s %5.0f µs CPU/change   rqlite %8.0f/s p99 %-9s %5.0f µs CPU/change   ratio %.2f\n", l,
+			x.Rate(), x.Pct(0.99).Round(10*time.Microsecond), float64(x.CPUPerChange().Nanoseconds())/1e3,
+			r.Rate(), r.Pct(0.99).Round(10*time.Microsecond), float64(r.CPUPerChange().Nanoseconds())/1e3, ratio(x.Rate(), r.Rate()))
+	}
+	return nil
+}
+
+func (c *comparison) printMedians() {
+	fmt.Printf("medians over %d rounds (load average at end %s):\n", c.f.rounds, loadAverage())
 	fmt.Printf("  %-6s %10s %10s %9s %10s %10s %9s %7s %9s\n", "load", "xanode/s", "p99", "µs CPU/ch", "rqlite/s", "p99", "µs CPU/ch", "ratio", "CPU ratio")
-	for i, l := range f.loads {
-		xc, rc := xan[i].medianCPU(), rq[i].medianCPU()
+	for i, l := range c.f.loads {
+		x, r := c.xan[i], c.rq[i]
+		xc, rc := x.medianCPU(), r.medianCPU()
 		fmt.Printf("  %-6s %10.0f %10s %9.0f %10.0f %10s %9.0f %7.2f %9.2f\n", l,
-			xan[i].medianRate(), xan[i].medianP99().Round(10*time.Microsecond), xc,
-			rq[i].medianRate(), rq[i].medianP99().Round(10*time.Microsecond), rc,
-			ratio(xan[i].medianRate(), rq[i].medianRate()), ratio(rc, xc))
+			x.medianRate(), x.medianP99().Round(10*time.Microsecond), xc,
+			r.medianRate(), r.medianP99().Round(10*time.Microsecond), rc,
+			ratio(x.medianRate(), r.medianRate()), ratio(rc, xc))
 	}
 	fmt.Println("  (ratio: xanode's rate over rqlite's; CPU ratio: rqlite's server CPU per change over xanode's, all three nodes together)")
-	return nil
 }
 
 // profileXanode runs each load once on a fresh xanode cluster with
