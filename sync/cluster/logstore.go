@@ -92,7 +92,7 @@ func openLogStore(dir string, create bool, out io.Writer) (logStore, error) {
 	return walStore{w, m}, nil
 }
 
-// walStore closes the WAL's metadata file with the WAL: raft-wal v0.4.0's
+// walStore closes the WAL's metadata file with the WAL: raft-wal's (v0.4.2)
 // Close leaves it open, and its lock would keep the folder from being
 // opened again in the same process (a restarted node, a recovery).
 type walStore struct {
