@@ -127,12 +127,15 @@ type benchCity struct {
 }
 
 // startBenchCity starts the cluster in dir and waits for a leader with
-// three voters. withPprof gives every node a profiler port; extra flags
-// go to every node.
-func startBenchCity(ctx context.Context, dir string, withPprof bool, extra ...string) (*benchCity, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
+// three voters. The nodes run bin ("": this binary); withPprof gives
+// every node a profiler port; extra flags go to every node.
+func startBenchCity(ctx context.Context, dir, bin string, withPprof bool, extra ...string) (*benchCity, error) {
+	self := bin
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	c := &benchCity{dir: dir, pki: filepath.Join(dir, "pki")}
 	p, err := certs.Init(c.pki, certs.InitOptions{CityNodes: certs.DefaultCityNodes})

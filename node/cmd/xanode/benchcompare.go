@@ -36,6 +36,7 @@ type compareFlags struct {
 	people     int
 	cityFlags  []string // more flags for every xanode city node
 	rqliteTLS  bool     // rqlite with HTTPS, client certificates and mutual TLS between nodes
+	cityBin    string   // the xanode binary the city nodes run; "" this one
 }
 
 func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
@@ -50,6 +51,7 @@ func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
 	fs.IntVar(&f.profileSec, "profile-seconds", 10, "length of each CPU profile; the load goes on pushing until it is taken")
 	fs.IntVar(&f.people, "citizens", 1000, "citizens the changes are spread over")
 	fs.BoolVar(&f.rqliteTLS, "rqlite-tls", false, "run rqlite with HTTPS, client certificates and mutual TLS between its nodes, as xanode always runs (default: rqlite's plain HTTP and raft)")
+	fs.StringVar(&f.cityBin, "city-bin", "", "xanode `binary` the city nodes run (another release, to compare releases through the same harness); empty: this one")
 	cityFlags := fs.String("city-flags", "", "more flags for every xanode city node, space separated (e.g. --no-group-commit)")
 	if err := fs.Parse(args); err != nil {
 		return f, errUsage
@@ -295,7 +297,7 @@ func compareXanode(ctx context.Context, dir string, f compareFlags, profile bool
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	c, err := startBenchCity(ctx, dir, profile, f.cityFlags...)
+	c, err := startBenchCity(ctx, dir, f.cityBin, profile, f.cityFlags...)
 	if err != nil {
 		return nil, fmt.Errorf("xanode cluster: %w", err)
 	}
