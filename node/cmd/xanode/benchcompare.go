@@ -192,14 +192,30 @@ func benchCompare(ctx context.Context, args []string) error {
 	for round := range f.rounds {
 		rdir := filepath.Join(dir, fmt.Sprintf("round-%d", round+1))
 		if err := c.round(ctx, rdir, round); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			// Both systems or neither: a ratio needs the two.
+			fmt.Printf("  round %d left out: %v\n", round+1, err)
+			c.drop()
 		}
 		if f.dir == "" {
 			os.RemoveAll(rdir)
 		}
 	}
+	if len(c.xan[0]) == 0 {
+		return errors.New("bench compare: no round completed")
+	}
 	c.printMedians()
 	return nil
+}
+
+// drop forgets the results of a round that did not complete for both.
+func (c *comparison) drop() {
+	n := min(len(c.xan[0]), len(c.rq[0]))
+	for i := range c.xan {
+		c.xan[i], c.rq[i] = c.xan[i][:n], c.rq[i][:n]
+	}
 }
 
 // comparison holds each system's results, per load, over the rounds.
@@ -244,7 +260,7 @@ func (c *comparison) round(ctx context.Context, dir string, round int) error {
 		}
 	}
 	for i, l := range c.f.loads {
-		x, r := c.xan[i][round], c.rq[i][round]
+		x, r := c.xan[i][len(c.xan[i])-1], c.rq[i][len(c.rq[i])-1]
 		fmt.Printf("  %-6s xanode %8.0f/s p99 %-9s %5.0f µs CPU/change   rqlite %8.0f/s p99 %-9s %5.0f µs CPU/change   ratio %.2f\n", l,
 			x.Rate(), x.Pct(0.99).Round(10*time.Microsecond), float64(x.CPUPerChange().Nanoseconds())/1e3,
 			r.Rate(), r.Pct(0.99).Round(10*time.Microsecond), float64(r.CPUPerChange().Nanoseconds())/1e3, ratio(x.Rate(), r.Rate()))
@@ -253,7 +269,7 @@ func (c *comparison) round(ctx context.Context, dir string, round int) error {
 }
 
 func (c *comparison) printMedians() {
-	fmt.Printf("medians over %d rounds (load average at end %s):\n", c.f.rounds, loadAverage())
+	fmt.Printf("medians over %d rounds (load average at end %s):\n", len(c.xan[0]), loadAverage())
 	fmt.Printf("  %-6s %10s %10s %9s %10s %10s %9s %7s %9s\n", "load", "xanode/s", "p99", "µs CPU/ch", "rqlite/s", "p99", "µs CPU/ch", "ratio", "CPU ratio")
 	for i, l := range c.f.loads {
 		x, r := c.xan[i], c.rq[i]
