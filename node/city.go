@@ -23,6 +23,7 @@ import (
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/metrics"
 )
 
 // CityConfig configures one city node.
@@ -57,6 +58,10 @@ type CityConfig struct {
 	MLSigners []*trust.Certificate
 	Log       *slog.Logger
 	RaftLog   io.Writer
+	// NoGroup proposes every push as its own raft entry (no group commit,
+	// cluster.Config.NoGroup): while any node of the cluster runs a
+	// release that does not read grouped entries.
+	NoGroup bool
 }
 
 // City is a running city node.
@@ -110,9 +115,10 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		}
 		advertise = a
 	}
+	reg := metrics.New()
 	node, err := cluster.Open(cluster.Config{
 		ID: cfg.ID, Dir: cfg.Dir, Listener: raftLn, Advertise: advertise, ServerTLS: server, ClientTLS: client,
-		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog,
+		Bootstrap: cfg.Bootstrap, Raft: cfg.Raft, FSM: cfg.FSM, Logger: cfg.Log, LogOutput: cfg.RaftLog, Metrics: reg, NoGroup: cfg.NoGroup,
 	})
 	if err != nil {
 		raftLn.Close()
@@ -150,7 +156,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log, FleetCA: cfg.PKI.Fleet,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
 		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub,
-		Presence: presenceVerifier{store: csca.Store}, Trust: csca})
+		Presence: presenceVerifier{store: csca.Store}, Trust: csca, Metrics: reg})
 	streams.start(api)
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),

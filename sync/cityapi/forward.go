@@ -26,7 +26,14 @@ var ErrLeaderUnreachable = errors.New("cityapi: the leader is unreachable from t
 // apply replicates a command through the leader: here when this node
 // leads, otherwise forwarded over mutual TLS to the leader's API, so that
 // any city node accepts any request.
-func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (res any, err error) {
+func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (any, error) {
+	res, _, err := s.applyVia(ctx, cmd)
+	return res, err
+}
+
+// applyVia is apply that also says which leader API URL the command was
+// forwarded to ("" when this node applied it).
+func (s *Server) applyVia(ctx context.Context, cmd *fsm.Command) (res any, via string, err error) {
 	start := time.Now()
 	defer func() {
 		if !errors.Is(err, cluster.ErrRefused) { // a refusal is the FSM's answer, not a failure to commit
@@ -36,14 +43,15 @@ func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (res any, err erro
 	res, err = s.cfg.Cluster.Apply(ctx, cmd)
 	var nl *cluster.NotLeaderError
 	if !errors.As(err, &nl) || nl.LeaderID == "" || s.peers == nil {
-		return res, err
+		return res, "", err
 	}
 	peers, perr := s.cfg.Cluster.FSM().Peers()
 	url := peers[nl.LeaderID]
 	if perr != nil || url == "" {
-		return nil, err // the leader is not reachable by API: the caller retries elsewhere
+		return nil, "", err // the leader is not reachable by API: the caller retries elsewhere
 	}
-	return s.forward(ctx, url, cmd)
+	res, err = s.forward(ctx, url, cmd)
+	return res, url, err
 }
 
 func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command) (any, error) {

@@ -43,10 +43,13 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.EncodeOutcomes(nil))
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindChanges, From: c.sender(), Changes: changes})
+	res, via, err := s.applyVia(r.Context(), &fsm.Command{Kind: fsm.KindChanges, From: c.sender(), Changes: changes})
 	if err != nil {
 		applyError(w, err)
 		return
+	}
+	if via != "" {
+		w.Header().Set(wire.HeaderLeader, via)
 	}
 	outs, ok := res.([]*registry.Outcome)
 	if !ok || len(outs) != len(changes) {

@@ -47,6 +47,7 @@ type Client struct {
 	tls     *tls.Config
 	hc      atomic.Pointer[http.Client] // replaced by Reconnect
 	next    atomic.Uint32               // index of the node to try first
+	leader  atomic.Int32                // index of the leader a follower named in its last answer (wire.HeaderLeader) + 1; 0: none
 	timeout time.Duration
 
 	sent, received atomic.Uint64 // request and answer body bytes, as on the wire (compressed)
@@ -190,6 +191,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr f
 		k := (start + i) % len(c.urls)
 		b, err := c.once(ctx, method, c.urls[k]+path, body, hdr)
 		if err == nil {
+			if l := c.leader.Swap(0); l > 0 {
+				k = int(l - 1) // the answer came through a follower: go to the leader directly next time
+			}
 			c.next.Store(uint32(k))
 			return b, nil
 		}
@@ -231,6 +235,7 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 		return nil, fmt.Errorf("client: %s %s: reading answer: %w", method, url, err)
 	}
 	if resp.StatusCode == http.StatusOK {
+		c.noteLeader(resp.Header.Get(wire.HeaderLeader))
 		return b, nil
 	}
 	var e struct{ Error string }
@@ -243,4 +248,19 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
 	return nil, err
+}
+
+// noteLeader remembers the leader a follower named, when it is one of the
+// client's own URLs: a client never follows a URL it was not given.
+func (c *Client) noteLeader(url string) {
+	if url == "" {
+		return
+	}
+	url = strings.TrimRight(url, "/")
+	for i, u := range c.urls {
+		if u == url {
+			c.leader.Store(int32(i + 1))
+			return
+		}
+	}
 }

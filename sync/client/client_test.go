@@ -163,3 +163,45 @@ func TestCityTime(t *testing.T) {
 		t.Errorf("city times seen: %v", seen)
 	}
 }
+
+// A follower that forwarded a push names the leader; the client sends its
+// next push to the leader directly when the leader's URL is one of its
+// own, and ignores a URL it was not given.
+func TestFollowsTheLeaderAFollowerNames(t *testing.T) {
+	var leaderCalls, followerCalls int
+	leader := httptest.NewServer(city(t, &leaderCalls))
+	defer leader.Close()
+	hint := leader.URL + "/"
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(wire.HeaderLeader, hint)
+		city(t, &followerCalls)(w, r)
+	}))
+	defer follower.Close()
+	c, err := New([]string{follower.URL, leader.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c.Push(context.Background(), changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if followerCalls != 1 || leaderCalls != 1 {
+		t.Fatalf("follower answered %d pushes, leader %d; want the second at the leader", followerCalls, leaderCalls)
+	}
+
+	hint = "https://elsewhere.example:7443"
+	followerCalls, leaderCalls = 0, 0
+	c2, err := New([]string{follower.URL, leader.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c2.Push(context.Background(), changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if followerCalls != 2 || leaderCalls != 0 {
+		t.Fatalf("an unknown leader URL was followed: follower %d, leader %d", followerCalls, leaderCalls)
+	}
+}

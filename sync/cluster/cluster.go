@@ -20,11 +20,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/metrics"
 )
 
 // Errors of the cluster surface.
@@ -57,7 +56,7 @@ func (e *NotLeaderError) Is(target error) bool {
 // Config of one city node.
 type Config struct {
 	ID        string // raft server ID, unique in the cluster
-	Dir       string // holds raft.db, fsm.db and snapshots/
+	Dir       string // holds the raft log (wal/, or raft.db: logstore.go), fsm.db and snapshots/
 	Listener  net.Listener
 	Advertise net.Addr // address other nodes dial; nil: the listener's
 	// ServerTLS and ClientTLS secure the raft transport (certs.ServerTLS
@@ -70,6 +69,16 @@ type Config struct {
 	FSM                  fsm.Config
 	Logger               *slog.Logger // nil: slog.Default()
 	LogOutput            io.Writer    // raft's own log; nil: stderr at warn level
+	// Metrics receives the timing of raft log writes and FSM batches
+	// (observe.go); nil: not recorded.
+	Metrics *metrics.Registry
+	// GroupWindow bounds how long a push waits to join a group at the
+	// leader (group.go); zero: DefaultGroupWindow.
+	GroupWindow time.Duration
+	// NoGroup proposes every push as its own entry. A cluster any of whose
+	// nodes still runs a release that does not read KindGroup entries
+	// must run with it until every node is upgraded.
+	NoGroup bool
 }
 
 // DefaultRaftConfig is hashicorp/raft's defaults with snapshots spaced for
@@ -86,21 +95,27 @@ func DefaultRaftConfig() *raft.Config {
 	return c
 }
 
+// logCache is how many of the newest raft entries stay in memory for
+// replication (raft's own pipeline sends at most MaxAppendEntries, 64, at
+// a time). An entry holds one push: typically kilobytes, at most
+// fsm.MaxPush changes (a few MB), so the worst case stays well inside the
+// node's memory budget.
+const logCache = 64
+
 // HasState reports whether dir holds a node's raft log already: a node
 // restarted on it is a member and needs neither bootstrap nor join.
-func HasState(dir string) bool {
-	fi, err := os.Stat(filepath.Join(dir, "raft.db"))
-	return err == nil && fi.Size() > 0
-}
+func HasState(dir string) bool { return hasLog(dir) }
 
 // Node is a running city raft node.
 type Node struct {
 	id    string
 	raft  *raft.Raft
 	fsm   *fsm.FSM
-	store *raftboltdb.BoltStore
+	store logStore
 	trans *raft.NetworkTransport
 	log   *slog.Logger
+	obs   *observer // nil: no metrics
+	group *grouper  // nil: every push its own entry
 }
 
 // Open starts the node. With Bootstrap and no existing state, it forms a
@@ -141,14 +156,9 @@ func Open(cfg Config) (*Node, error) {
 }
 
 func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
-	store, err := raftboltdb.New(raftboltdb.Options{
-		Path: filepath.Join(cfg.Dir, "raft.db"),
-		// The log grows and shrinks all day: a map freelist that is not
-		// synced keeps commits from slowing as the log ages.
-		BoltOptions: &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType},
-	})
+	store, err := openLogStore(cfg.Dir, true, out)
 	if err != nil {
-		return fmt.Errorf("cluster: raft log: %w", err)
+		return err
 	}
 	n.store = store
 	snaps, err := raft.NewFileSnapshotStore(cfg.Dir, 2, out)
@@ -190,11 +200,29 @@ func (n *Node) start(cfg Config, rc *raft.Config, out io.Writer) error {
 			}
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, n.trans)
+	var logs raft.LogStore = store
+	var machine raft.FSM = n.fsm
+	if n.obs = newObserver(cfg.Metrics); n.obs != nil {
+		logs, machine = observedLog{store, n.obs}, observedFSM{n.fsm, n.obs}
+		n.fsm.OnCommit(func(d time.Duration) { n.obs.fsmCommit.Observe(d.Seconds()) })
+	}
+	// Replication reads back the entries it sends: the newest stay in
+	// memory rather than being read from the log store again.
+	if logs, err = raft.NewLogCache(logCache, logs); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	r, err := raft.NewRaft(rc, machine, logs, store, snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
 	n.raft = r
+	if !cfg.NoGroup {
+		window := cfg.GroupWindow
+		if window <= 0 {
+			window = DefaultGroupWindow
+		}
+		n.group = newGrouper(n, window)
+	}
 	return nil
 }
 
@@ -209,7 +237,8 @@ func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
 
 // Apply replicates a command and returns the FSM's response once it is
 // committed and applied here. Only the leader can apply; others get a
-// *NotLeaderError. A command its sender may not send (fsm.Command.Authorize)
+// *NotLeaderError. Pushes (KindChanges) may share an entry with others
+// that arrive with them (group.go); each still gets its own response. A command its sender may not send (fsm.Command.Authorize)
 // is refused before it reaches the log: the error wraps fsm.ErrForbidden
 // and nothing is written.
 func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
@@ -220,21 +249,15 @@ func (n *Node) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
 		return nil, n.notLeader()
 	}
 	cmd.Received = time.Now().UTC()
+	if n.group != nil && cmd.Kind == fsm.KindChanges {
+		return n.group.apply(ctx, cmd)
+	}
 	timeout := 30 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	fut := n.raft.Apply(cmd.Encode(), timeout)
-	if err := fut.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-			return nil, n.notLeader()
-		}
-		return nil, fmt.Errorf("cluster: apply: %w", err)
-	}
-	if err, ok := fut.Response().(error); ok {
-		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
-	}
-	return fut.Response(), nil
+	res := n.outcome(n.raft.Apply(cmd.Encode(), timeout))
+	return res.v, res.err
 }
 
 func (n *Node) notLeader() error {
@@ -322,6 +345,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.raft != nil {
 		errs = append(errs, n.raft.Shutdown().Error())
+		if n.group != nil {
+			n.group.close() // after raft: the futures its waiters hold have ended
+		}
 		n.raft = nil
 	}
 	if n.trans != nil {

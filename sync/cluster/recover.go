@@ -51,7 +51,7 @@ func Recover(cfg RecoverConfig) (*Recovered, error) {
 	if cfg.ID == "" || cfg.Dir == "" || cfg.RaftAddr == "" {
 		return nil, errors.New("cluster: recover needs the data folder, the node ID and its raft address")
 	}
-	store, err := openLogStore(cfg.Dir)
+	store, err := openLogStore(cfg.Dir, false, cfg.LogOutput)
 	if err != nil {
 		return nil, err
 	}

@@ -7,12 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/sync/fsm"
 )
@@ -189,24 +186,6 @@ func clearDir(dir string) {
 	for _, e := range entries {
 		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
-}
-
-// openLogStore opens a node's raft log and stable store with the options
-// the running node uses (see Node.start).
-func openLogStore(dir string) (*raftboltdb.BoltStore, error) {
-	path := filepath.Join(dir, "raft.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("cluster: %w (is %s a city node's data folder?)", err, dir)
-	}
-	s, err := raftboltdb.New(raftboltdb.Options{Path: path,
-		BoltOptions: &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("cluster: %s is in use: stop the node first", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cluster: raft log %s: %w", path, err)
-	}
-	return s, nil
 }
 
 // raftLogger is raft's own logger at warning level.

@@ -37,6 +37,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	gosync "sync"
 )
 
 const (
@@ -76,7 +78,9 @@ var zeroIV [aes.BlockSize]byte
 
 // expand writes the 2048-byte expansion of (key, value) into out.
 func expand(out *[stateSize]byte, key, value []byte) {
-	h := sha256.New()
+	h := seeds.Get().(hash.Hash)
+	defer seeds.Put(h)
+	h.Reset()
 	var n [binary.MaxVarintLen64]byte
 	h.Write(domain)
 	h.Write(binary.AppendUvarint(n[:0], uint64(len(key))))
@@ -91,7 +95,13 @@ func expand(out *[stateSize]byte, key, value []byte) {
 	cipher.NewCTR(block, zeroIV[:]).XORKeyStream(out[:], zeroBlock[:])
 }
 
-// hi marks the top bit of each 16-bit lane of a word.
+// seeds and expansions are reused: a state machine updates the digest
+// several times per change, and these were most of what it allocated.
+var (
+	seeds      = gosync.Pool{New: func() any { return sha256.New() }}
+	expansions = gosync.Pool{New: func() any { return new([stateSize]byte) }}
+)
+
 const hi = 0x8000800080008000
 
 // add16 adds four lanes at once without carries between them.
@@ -102,8 +112,9 @@ func sub16(a, b uint64) uint64 { return ((a | hi) - (b &^ hi)) ^ ((a ^ ^b) & hi)
 
 // Add adds the record (key, value) to the set.
 func (d *Hash) Add(key, value []byte) {
-	var e [stateSize]byte
-	expand(&e, key, value)
+	e := expansions.Get().(*[stateSize]byte)
+	defer expansions.Put(e)
+	expand(e, key, value)
 	for i := range d.w {
 		d.w[i] = add16(d.w[i], binary.LittleEndian.Uint64(e[8*i:]))
 	}
@@ -112,8 +123,9 @@ func (d *Hash) Add(key, value []byte) {
 // Remove removes the record (key, value) from the set; it undoes an Add of
 // the same bytes.
 func (d *Hash) Remove(key, value []byte) {
-	var e [stateSize]byte
-	expand(&e, key, value)
+	e := expansions.Get().(*[stateSize]byte)
+	defer expansions.Put(e)
+	expand(e, key, value)
 	for i := range d.w {
 		d.w[i] = sub16(d.w[i], binary.LittleEndian.Uint64(e[8*i:]))
 	}

@@ -34,6 +34,9 @@ var kindSenders = map[Kind]registry.Role{
 	// an escrow, by its unlock key's signature for an unlock (a locked
 	// box has no usable certificate) — for that edge (nodekey.go).
 	KindNodeKey: registry.RoleCity,
+	// The leader that grouped pushes of several edges; each push inside
+	// is authorized as its own KindChanges command (group.go).
+	KindGroup: registry.RoleCity,
 }
 
 // KindSender returns the role that may send kind ("" for none).
@@ -56,6 +59,8 @@ func (c *Command) Authorize() error {
 	switch c.Kind {
 	case KindChanges:
 		return c.authorizeChanges()
+	case KindGroup:
+		return c.authorizeGroup()
 	case KindCert, KindTelemetry, KindAudit:
 		if c.Fleet != nil && c.Fleet.Node != c.From.ID {
 			return fmt.Errorf("%w: %s may not report for node %q", ErrForbidden, c.From, c.Fleet.Node)

@@ -39,6 +39,7 @@ const (
 	KindTrust     Kind = 18 // city IT added or removed CSCA certificates and CRLs (trust.go)
 	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
+	KindGroup     Kind = 21 // pushes of several edges the leader put in one entry (group.go)
 )
 
 // Errors of commands.
@@ -93,6 +94,7 @@ type Command struct {
 	CRL      []byte      // KindCRL: DER of the fleet CA's revocation list
 	Trust    *TrustOp    // KindTrust
 	NodeKey  *NodeKeyOp  // KindNodeKey
+	Pushes   []*Command  // KindGroup: KindChanges commands, each with its own sender and receive time
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -148,6 +150,8 @@ func (c *Command) Encode() []byte {
 		b = appendJSON(b, c.Trust)
 	case KindNodeKey:
 		b = appendJSON(b, c.NodeKey)
+	case KindGroup:
+		b = appendGroup(b, c.Pushes)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -203,6 +207,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Trust, err = decodeJSON[TrustOp](rest)
 	case KindNodeKey:
 		c.NodeKey, err = decodeJSON[NodeKeyOp](rest)
+	case KindGroup:
+		c.Pushes, err = decodeGroup(rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)

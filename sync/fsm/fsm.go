@@ -70,7 +70,9 @@ func (c Config) Validate() error {
 // is already durable, so a crash loses nothing: on restart raft restores
 // the latest snapshot and replays the log, and the applied index kept in
 // the same transaction as the state skips what the file already holds.
-// What this saves is an fsync per raft entry on the commit path.
+// What this saves is an fsync per raft entry on the commit path. Where the
+// machine's boot can be told, commits skip the fsync altogether and a
+// file a stopped machine left open is rebuilt instead (unsynced.go).
 type FSM struct {
 	cfg  Config
 	path string
@@ -79,9 +81,15 @@ type FSM struct {
 	db *bolt.DB
 	h  *digest.Hash // state digest, in step with the applied state
 
+	unsynced bool // commits skip the fsync (unsynced.go)
+
 	wmu   gosync.Mutex // guards wtx and since; taken after mu
 	wtx   *bolt.Tx     // applied entries not yet committed; nil when none
 	since time.Time    // when wtx began
+	// officers caches decoded officer accounts across batches (guarded by
+	// wmu): every change reads its officer's account (officerCheck), and
+	// decoding its JSON was a tenth of a change's apply.
+	officers map[string]Officer
 
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
@@ -93,6 +101,7 @@ type FSM struct {
 
 	observer atomic.Pointer[func([]Event)]
 	onCRL    atomic.Pointer[func()]
+	onCommit atomic.Pointer[func(time.Duration)]
 }
 
 // Event is something observers of the FSM act on once it is applied:
@@ -143,14 +152,28 @@ func (f *FSM) OnCRL(fn func()) {
 	f.onCRL.Store(&fn)
 }
 
+// OnCommit sets the function told how long each commit of applied
+// entries to the state file took (its fsync included), for metrics. It
+// runs with the FSM's write lock held and must return at once.
+func (f *FSM) OnCommit(fn func(time.Duration)) {
+	if fn == nil {
+		f.onCommit.Store(nil)
+		return
+	}
+	f.onCommit.Store(&fn)
+}
+
 func (f *FSM) crlChanged() {
 	if fn := f.onCRL.Load(); fn != nil {
 		(*fn)()
 	}
 }
 
-// flushEvery bounds how long applied entries wait to be committed to disk.
-const flushEvery = 10 * time.Millisecond
+// flushEvery bounds how long applied entries wait to be committed to the
+// state file. A commit holds up the entries behind it; at 10 ms, under
+// load every batch paid one (DESIGN.md, "Performance budgets"). Reads
+// commit first, so readers never wait for it.
+const flushEvery = 100 * time.Millisecond
 
 var boltOptions = &bolt.Options{
 	Timeout: time.Second,
@@ -166,7 +189,11 @@ func Open(path string, cfg Config) (*FSM, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	f := &FSM{cfg: cfg, path: path, stop: make(chan struct{}), done: make(chan struct{})}
+	f := &FSM{cfg: cfg, path: path, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}}
+	var err error
+	if f.unsynced, err = openUnsynced(path); err != nil {
+		return nil, err
+	}
 	if err := f.open(); err != nil {
 		return nil, err
 	}
@@ -201,8 +228,12 @@ func (f *FSM) commitLocked() {
 	if f.wtx == nil {
 		return
 	}
+	start := time.Now()
 	err := f.wtx.Commit()
 	f.wtx = nil
+	if fn := f.onCommit.Load(); fn != nil {
+		(*fn)(time.Since(start))
+	}
 	if err != nil {
 		// The disk failed under committed entries: continuing would let
 		// this replica diverge silently. Stop; raft replays the log on
@@ -219,7 +250,9 @@ func (f *FSM) flush() {
 }
 
 func (f *FSM) open() error {
-	db, err := bolt.Open(f.path, 0o600, boltOptions)
+	opts := *boltOptions
+	opts.NoSync = f.unsynced
+	db, err := bolt.Open(f.path, 0o600, &opts)
 	if err != nil {
 		return fmt.Errorf("fsm: open %s: %w", f.path, err)
 	}
@@ -246,8 +279,8 @@ func (f *FSM) open() error {
 	return nil
 }
 
-// Close commits what is pending, stops the flusher and closes the bbolt
-// file. Safe to call twice.
+// Close commits what is pending, stops the flusher, syncs and closes the
+// bbolt file. Safe to call twice.
 func (f *FSM) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -259,8 +292,15 @@ func (f *FSM) Close() error {
 	<-f.done // the flusher takes mu for reading: let it finish
 	f.mu.Lock()
 	f.flush()
-	err := f.db.Close()
+	var err error
+	if f.unsynced {
+		err = f.db.Sync()
+	}
+	err = errors.Join(err, f.db.Close())
 	f.db = nil
+	if f.unsynced && err == nil {
+		err = closeUnsynced(f.path)
+	}
 	return err
 }
 
@@ -270,8 +310,9 @@ func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // ApplyBatch applies committed entries in one bbolt transaction, with the
 // last applied index stored in the same transaction so that a replay after
 // a restart skips what is already applied. The response to a KindChanges
-// entry is []*registry.Outcome; to KindImport, the number of records; a
-// malformed entry yields an error (the same on every replica).
+// entry is []*registry.Outcome; to KindGroup, []any holding each push's
+// response in order; to KindImport, the number of records; a malformed
+// entry yields an error (the same on every replica).
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out, events := f.applyBatch(logs)
 	if fn := f.observer.Load(); fn != nil && len(events) > 0 {
@@ -300,7 +341,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	tx := f.wtx
 	out := make([]any, len(logs))
-	t := &txn{tx: tx, h: f.h}
+	t := &txn{tx: tx, h: f.h, officers: f.officers}
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.
@@ -350,11 +391,9 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	}
 	switch cmd.Kind {
 	case KindChanges:
-		outs := make([]*registry.Outcome, len(cmd.Changes))
-		for i, c := range cmd.Changes {
-			outs[i] = f.applyChange(t, cmd, l.Index, c)
-		}
-		return outs
+		return f.applyChanges(t, l.Index, cmd)
+	case KindGroup:
+		return f.applyGroup(t, l.Index, cmd)
 	case KindImport:
 		stamp := registry.Stamp{Index: l.Index, Time: registry.HLCFromTime(cmd.Received), Node: cityNode}
 		for _, r := range cmd.Records {
@@ -391,6 +430,15 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		}
 	}
 	return fmt.Errorf("fsm: unhandled command kind %d", cmd.Kind)
+}
+
+// applyChanges decides a push's changes in order.
+func (f *FSM) applyChanges(t *txn, index uint64, cmd *Command) []*registry.Outcome {
+	outs := make([]*registry.Outcome, len(cmd.Changes))
+	for i, c := range cmd.Changes {
+		outs[i] = f.applyChange(t, cmd, index, c)
+	}
+	return outs
 }
 
 // importRecord replaces a record with the imported values, stamped as a

@@ -127,14 +127,23 @@ func reaches(r registry.Reach, cit *registry.Citizen, resident bool, c *registry
 // with a role the operation allows (registry.OfficerMay). A name the city
 // has no account for is a local break-glass account of the box: its
 // changes wait for city IT (needs_review), never apply by themselves.
+// maxOfficerCache bounds the accounts officerCheck keeps decoded.
+const maxOfficerCache = 4096
+
 func officerCheck(t *txn, c *registry.Change) (registry.Result, string) {
 	v := t.get(bOfficers, officerKey(c.Commune, c.Officer))
 	if v == nil {
 		return registry.NeedsReview, fmt.Sprintf("recorded by officer %q, who has no account of commune %s at the city (a local break-glass account?): city IT checks the officer and decides", c.Officer, c.Commune)
 	}
-	var acc Officer
-	if err := json.Unmarshal(v, &acc); err != nil {
-		panic(fmt.Sprintf("fsm: officer %s/%s: %v", c.Commune, c.Officer, err))
+	acc, ok := t.officers[string(v)]
+	if !ok {
+		if err := json.Unmarshal(v, &acc); err != nil {
+			panic(fmt.Sprintf("fsm: officer %s/%s: %v", c.Commune, c.Officer, err))
+		}
+		if len(t.officers) >= maxOfficerCache {
+			clear(t.officers)
+		}
+		t.officers[string(v)] = acc
 	}
 	if acc.Disabled && c.Time.Millis() >= acc.Changed.UnixMilli() {
 		return registry.Rejected, fmt.Sprintf("officer account %q of commune %s was disabled on %s, before this action", c.Officer, c.Commune, acc.Changed.Format(time.DateOnly))

@@ -74,6 +74,10 @@ type txn struct {
 	tx     *bolt.Tx
 	h      *digest.Hash
 	events []Event // what observers hear once the batch is applied
+	// officers are accounts already decoded, by their stored bytes: the
+	// same bytes always decode the same, so the cache needs no
+	// invalidation and decides nothing (FSM.officers).
+	officers map[string]Officer
 }
 
 func digestKey(bucket, key []byte) []byte {

@@ -19,6 +19,11 @@ const (
 	ContentOutcomes = "application/x-xanode-outcomes"
 )
 
+// HeaderLeader names, on an answer a follower got from the leader, the
+// leader's API URL: a client that knows that URL sends its next requests
+// there, saving the follower's hop (DESIGN.md, "Sync").
+const HeaderLeader = "X-Xanode-Leader"
+
 // Limits a receiver enforces before doing any work.
 const (
 	MaxBatch     = 10000   // changes or outcomes in one message

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -40,68 +41,122 @@ func benchPush(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	urls := strings.Split(*city, ",")
-	pki, err := certs.Load(*pkiDir)
+	if _, err := benchSetup(ctx, urls[0], *pkiDir, *people, *clients); err != nil {
+		return fmt.Errorf("setting up: %w", err)
+	}
+	res, err := runPushLoad(ctx, urls, *pkiDir, fmt.Sprintf("bench-%d", time.Now().Unix()),
+		pushLoad{Clients: *clients, Batch: *batch, Changes: *n}, *people, nil)
 	if err != nil {
 		return err
 	}
-	ids, err := benchSetup(ctx, urls[0], *pkiDir, *people, *clients)
-	if err != nil {
-		return fmt.Errorf("setting up: %w", err)
+	fmt.Printf("%d changes in %s: %.0f changes/s (%d clients, batches of %d, %d pushes)\n",
+		res.Changes, res.Took.Round(time.Millisecond), res.Rate(), *clients, *batch, len(res.Lat))
+	fmt.Printf("push latency: p50 %s  p90 %s  p99 %s  max %s\n",
+		res.Pct(0.50).Round(10*time.Microsecond), res.Pct(0.90).Round(10*time.Microsecond),
+		res.Pct(0.99).Round(10*time.Microsecond), res.Pct(1).Round(10*time.Microsecond))
+	return nil
+}
+
+// pushLoad is one load of the push benchmarks: concurrent clients, each
+// pushing batches of Batch changes until Changes are pushed in all.
+type pushLoad struct{ Clients, Batch, Changes int }
+
+func (l pushLoad) String() string { return fmt.Sprintf("%d×%d", l.Clients, l.Batch) }
+
+// loadResult is what a load measured: changes pushed, wall time, and
+// every push's latency in ascending order.
+type loadResult struct {
+	Changes int
+	Took    time.Duration
+	Lat     []time.Duration
+	CPU     time.Duration // the servers' CPU time over the load, all nodes together (bench compare)
+}
+
+// CPUPerChange is the servers' CPU time per change (0 when not measured).
+func (r loadResult) CPUPerChange() time.Duration {
+	if r.Changes == 0 {
+		return 0
 	}
-	run := fmt.Sprintf("bench-%d", time.Now().Unix())
-	lat := make([][]time.Duration, *clients)
-	errs := make([]error, *clients)
+	return r.CPU / time.Duration(r.Changes)
+}
+
+// Rate is changes per second.
+func (r loadResult) Rate() float64 { return float64(r.Changes) / r.Took.Seconds() }
+
+// Pct is the p-quantile of push latency (1: the maximum).
+func (r loadResult) Pct(p float64) time.Duration {
+	if len(r.Lat) == 0 {
+		return 0
+	}
+	return r.Lat[min(len(r.Lat)-1, int(p*float64(len(r.Lat))))]
+}
+
+// runPushLoad pushes one load to a city cluster whose benchmark citizens
+// are imported (benchSetup), from new edges named run-0, run-1, … . With
+// more set, each client goes on pushing past its share while more says so
+// (a profile still being taken).
+func runPushLoad(ctx context.Context, urls []string, pkiDir, run string, load pushLoad, people int, more func() bool) (loadResult, error) {
+	pki, err := certs.Load(pkiDir)
+	if err != nil {
+		return loadResult{}, err
+	}
+	ids := benchIDs(people)
+	lat := make([][]time.Duration, load.Clients)
+	sent := make([]int, load.Clients)
+	errs := make([]error, load.Clients)
 	var wg gosync.WaitGroup
 	ready := make(chan struct{}) // closed once the edges may act for the commune
-	for c := 0; c < *clients; c++ {
+	for c := 0; c < load.Clients; c++ {
 		cred, err := pki.IssueNodeKey(fmt.Sprintf("%s-%d", run, c), certs.RoleEdge, nil, time.Hour, time.Now())
 		if err != nil {
-			return err
+			return loadResult{}, err
 		}
 		cl, err := client.New(slices.Clone(urls), certs.ClientTLS(cred.TLS, pki.RootPool()))
 		if err != nil {
-			return err
+			return loadResult{}, err
 		}
 		defer cl.Close()
-		share := *n / *clients
-		if c < *n%*clients {
+		share := load.Changes / load.Clients
+		if c < load.Changes%load.Clients {
 			share++
 		}
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
 			<-ready
-			lat[c], errs[c] = pushShare(ctx, cl, fmt.Sprintf("%s-%d", run, c), ids, share, *batch)
+			lat[c], sent[c], errs[c] = pushShare(ctx, cl, fmt.Sprintf("%s-%d", run, c), ids, share, load.Batch, more)
 		}(c)
 	}
-	if err := assignBenchNodes(ctx, urls[0], *pkiDir, run, *clients); err != nil {
-		return err
+	if err := assignBenchNodes(ctx, urls[0], pkiDir, run, load.Clients); err != nil {
+		return loadResult{}, err
 	}
 	start := time.Now()
 	close(ready)
 	wg.Wait()
-	took := time.Since(start)
-	for _, err := range errs {
+	res := loadResult{Took: time.Since(start)}
+	for c, err := range errs {
 		if err != nil {
-			return err
+			return loadResult{}, err
 		}
+		res.Changes += sent[c]
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
-	fmt.Printf("%d changes in %s: %.0f changes/s (%d clients, batches of %d, %d pushes)\n",
-		*n, took.Round(time.Millisecond), float64(*n)/took.Seconds(), *clients, *batch, len(all))
-	fmt.Printf("push latency: p50 %s  p90 %s  p99 %s  max %s\n",
-		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond),
-		pct(0.99).Round(10*time.Microsecond), all[len(all)-1].Round(10*time.Microsecond))
-	return nil
+	res.Lat = slices.Concat(lat...)
+	slices.Sort(res.Lat)
+	return res, nil
 }
 
-func pushShare(ctx context.Context, cl *client.Client, node string, ids []string, n, batch int) ([]time.Duration, error) {
+// pushRetryFor is how long a push is retried before the benchmark fails.
+const pushRetryFor = time.Minute
+
+func pushShare(ctx context.Context, cl *client.Client, node string, ids []string, n, batch int, more func() bool) ([]time.Duration, int, error) {
 	var lat []time.Duration
 	seq := uint64(0)
-	for sent := 0; sent < n; {
-		k := min(batch, n-sent)
+	sent := 0
+	for sent < n || more != nil && more() {
+		k := batch
+		if sent < n {
+			k = min(batch, n-sent)
+		}
 		cs := make([]*registry.Change, k)
 		for i := range cs {
 			seq++
@@ -112,18 +167,25 @@ func pushShare(ctx context.Context, cl *client.Client, node string, ids []string
 		}
 		t := time.Now()
 		outs, err := cl.Push(ctx, cs)
+		// As an edge's outbox does, a push that failed (an election on a
+		// loaded machine) is sent again; a change that was committed after
+		// all is answered duplicate. Its latency counts the wait.
+		for err != nil && !errors.Is(err, client.ErrRefused) && time.Since(t) < pushRetryFor && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			outs, err = cl.Push(ctx, cs)
+		}
 		if err != nil {
-			return lat, err
+			return lat, sent, err
 		}
 		lat = append(lat, time.Since(t))
 		for _, o := range outs {
 			if o.Result == registry.Rejected {
-				return lat, fmt.Errorf("change %s rejected: %s", o.Change, o.Reason)
+				return lat, sent, fmt.Errorf("change %s rejected: %s", o.Change, o.Reason)
 			}
 		}
 		sent += k
 	}
-	return lat, nil
+	return lat, sent, nil
 }
 
 // benchSetup imports the benchmark's citizens (idempotent: the same IDs
@@ -134,11 +196,10 @@ func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) (
 		return nil, err
 	}
 	var body bytes.Buffer
-	ids := make([]string, people)
+	ids := benchIDs(people)
 	for i := range ids {
 		female := i%2 == 1
 		year := 1950 + i%60
-		ids[i] = registry.MakeID("092", year, female, 990000-i)
 		c := &registry.Citizen{ID: ids[i]}
 		c.Values[registry.FieldFullName] = fmt.Sprintf("Công Dân Thử %d", i)
 		c.Values[registry.FieldBirthDate] = fmt.Sprintf("%04d-06-15", year)
@@ -157,6 +218,15 @@ func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) (
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// benchIDs are the personal IDs of the benchmark's citizens.
+func benchIDs(people int) []string {
+	ids := make([]string, people)
+	for i := range ids {
+		ids[i] = registry.MakeID("092", 1950+i%60, i%2 == 1, 990000-i)
+	}
+	return ids
 }
 
 // assignBenchNodes lets the benchmark's edges act for its commune, under

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -59,8 +61,24 @@ func runCity(ctx context.Context, args []string) error {
 	var mlSigners stringsFlag
 	fs.Var(&mlSigners, "ml-signer", "certificate `file` (PEM or DER) of a master-list signer: a CSCA master list city IT uploads (xanode fleet csca add) must be signed by it or by a Master List Signer it issued; repeatable; none: master lists are refused")
 	verbose := fs.Bool("v", false, "log at debug level")
+	noGroup := fs.Bool("no-group-commit", false, "propose every push as its own raft entry, never grouped with others that arrive with it (run every node so while any node of the cluster runs a release from before group commit)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060 (for benchmarks; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if os.Getenv("GOGC") == "" {
+		// A city node's heap is small (the state is bbolt's mmap) and
+		// churns with every change: letting it grow to 5× the live heap
+		// rather than 2× runs the collector far less often (DESIGN.md,
+		// "Performance budgets"). GOGC still overrides it.
+		debug.SetGCPercent(400)
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *id == "" || *dir == "" || *pkiDir == "" {
 		fmt.Fprintln(os.Stderr, "xanode city: --id, --data and --pki are required")
@@ -76,7 +94,7 @@ func runCity(ctx context.Context, args []string) error {
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
 		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
 		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose),
-		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}}
+		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}, NoGroup: *noGroup}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}
@@ -237,6 +255,9 @@ func cityCompact(args []string) error {
 		return errUsage
 	}
 	for _, name := range []string{"raft.db", "fsm.db"} {
+		if _, err := os.Stat(filepath.Join(*dir, name)); name == "raft.db" && errors.Is(err, os.ErrNotExist) {
+			continue // the raft log is a WAL (wal/): append-only segments, nothing to compact
+		}
 		before, after, err := node.CompactBolt(filepath.Join(*dir, name))
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

@@ -21,6 +21,8 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/wire"
 )
 
 // System tests: they build the xanode binary once and run it as separate
@@ -260,6 +262,24 @@ func TestCityClusterProcesses(t *testing.T) {
 		if st.StateDigest != want.StateDigest || st.Citizens != want.Citizens {
 			t.Errorf("%s: digest %s citizens %d, leader has %s %d", st.NodeID, st.StateDigest, st.Citizens, want.StateDigest, want.Citizens)
 		}
+	}
+
+	// A push through the follower names the leader, so the edge's client
+	// sends its next pushes there (DESIGN.md, "Sync").
+	probe, err := pki.IssueNodeKey("edge-probe", certs.RoleEdge, nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeHTTP := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(probe.TLS, pki.RootPool())}}
+	push := wire.EncodeChanges([]*registry.Change{{Node: "edge-probe", Seq: 1, Officer: "o", Op: registry.OpIdentify,
+		Citizen: "092090001234", Commune: "92999", Time: registry.HLCFromTime(time.Now())}})
+	resp, err := edgeHTTP.Post(follower+"/v1/push", wire.ContentChanges, bytes.NewReader(push))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get(wire.HeaderLeader); resp.StatusCode != http.StatusOK || got != leaderURL() {
+		t.Errorf("push through the follower: %s, leader named %q, want %q", resp.Status, got, leaderURL())
 	}
 
 	edgeDir := filepath.Join(dir, "edge")
