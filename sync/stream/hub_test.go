@@ -19,6 +19,12 @@ import (
 // commune. Each case ends with a TypeRenew sent to every edge: frames keep
 // their order on a connection, so an edge whose next message is the renew
 // did not get the notification.
+// rawPing is the hub's ping interval in tests of raw clients: they read
+// only when the test does, so they answer no pings, and the kit's 40 ms
+// (a mute edge is dropped after 120 ms) would drop them on a busy machine
+// before the test reads what it waits for.
+const rawPing = 2 * time.Second
+
 func TestNotify(t *testing.T) {
 	k := newKit(t)
 	assigned := map[string][]string{"edge-a": {"00001"}, "edge-ab": {"00001", "00002"}, "edge-c": {"00003"}}
@@ -151,7 +157,7 @@ func TestKick(t *testing.T) {
 // receives and the telemetry it may report.
 func TestReassign(t *testing.T) {
 	k := newKit(t)
-	c := k.startCity(t, HubConfig{}, map[string][]string{"edge-1": {"00001"}}, nil)
+	c := k.startCity(t, HubConfig{PingEvery: rawPing}, map[string][]string{"edge-1": {"00001"}}, nil)
 	ws := k.mustRawDial(t, c, "edge-1")
 	waitFor(t, "edge-1 connected", func() bool { return len(c.hub.Connected()) == 1 })
 
@@ -191,7 +197,7 @@ func TestReassign(t *testing.T) {
 func TestTelemetry(t *testing.T) {
 	k := newKit(t)
 	received := time.Date(2025, 7, 1, 8, 0, 5, 0, time.UTC)
-	c := k.startCity(t, HubConfig{Now: func() time.Time { return received }},
+	c := k.startCity(t, HubConfig{PingEvery: rawPing, Now: func() time.Time { return received }},
 		map[string][]string{"edge-1": {"00001", "00002"}}, nil)
 	ws := k.mustRawDial(t, c, "edge-1")
 	tel := func(edit func(*Telemetry)) []byte {
@@ -245,7 +251,7 @@ func TestTelemetry(t *testing.T) {
 // with a close code and reason that say why.
 func TestBadFrames(t *testing.T) {
 	k := newKit(t)
-	c := k.startCity(t, HubConfig{}, map[string][]string{"edge-1": {"00001"}}, nil)
+	c := k.startCity(t, HubConfig{PingEvery: rawPing}, map[string][]string{"edge-1": {"00001"}}, nil)
 	tests := []struct {
 		name   string
 		typ    int
@@ -327,7 +333,7 @@ func TestHandshakeRefused(t *testing.T) {
 // TestReplaced: a node's newer connection replaces its older one.
 func TestReplaced(t *testing.T) {
 	k := newKit(t)
-	c := k.startCity(t, HubConfig{}, map[string][]string{"edge-1": {"00001"}}, nil)
+	c := k.startCity(t, HubConfig{PingEvery: rawPing}, map[string][]string{"edge-1": {"00001"}}, nil)
 	first := k.mustRawDial(t, c, "edge-1")
 	waitFor(t, "first connection", func() bool { return len(c.hub.Connected()) == 1 })
 	second := k.mustRawDial(t, c, "edge-1")
