@@ -165,8 +165,16 @@ func TestBackupWhileApplyingRestoresAboveItsIndex(t *testing.T) {
 	if err := r.Join(late.ID(), late.RaftAddr()); err != nil {
 		t.Fatal(err)
 	}
+	// The join may move the leadership on a busy machine: a write refused
+	// for want of a leader (nothing proposed) is sent again.
 	seq := uint64(1 << 20)
-	res, err := r.Apply(context.Background(), identify(ids, &seq, 1))
+	cmd := identify(ids, &seq, 1)
+	var res any
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err = r.Apply(context.Background(), cmd); !errors.Is(err, ErrNoLeader) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
