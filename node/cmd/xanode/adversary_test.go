@@ -273,10 +273,14 @@ func (a *adversary) forbiddenEndpoints() {
 		{"GET", "/v1/status", nil},
 		{"GET", "/metrics", nil},
 		{"GET", "/v1/subsets/" + advOther + "/bundle", nil},
+		{"GET", "/v1/admin/report?commune=92101&month=2026-11", nil},
+		{"GET", "/v1/admin/document?code=XN1-edge-92101-1-AAAAAAAAAA", nil},
+		{"GET", "/v1/admin/backup", nil},
+		{"GET", "/v1/report?commune=" + advOther + "&month=2026-11", nil}, // another office's figures
 	} {
 		code, b := a.call(a.edge, e.method, url+e.path, "application/json", e.body)
 		want := "may not call"
-		if strings.HasPrefix(e.path, "/v1/subsets/") {
+		if strings.HasPrefix(e.path, "/v1/subsets/") || strings.HasPrefix(e.path, "/v1/report") {
 			want = "not assigned"
 		}
 		a.expect("edge certificate on "+e.method+" "+e.path, code, b, http.StatusForbidden, want)
