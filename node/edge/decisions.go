@@ -52,19 +52,7 @@ func (s *Store) initDecisions(tx *bolt.Tx) error {
 
 // decision reads city IT's decision on change seq k; nil when none came.
 func (s *Store) decision(tx *bolt.Tx, k []byte) (*registry.Outcome, error) {
-	v := tx.Bucket(bDecisions).Get(k)
-	if v == nil {
-		return nil, nil
-	}
-	plain, err := s.keys.open(bDecisions, k, v)
-	if err != nil {
-		return nil, err
-	}
-	o, _, err := registry.DecodeOutcome(plain)
-	if err != nil {
-		return nil, fmt.Errorf("%w: decision on change %d: %w", ErrCorrupt, bytesU64(k), err)
-	}
-	return o, nil
+	return s.sealedOutcome(tx, bDecisions, k, "decision on")
 }
 
 // UnderReview lists up to max changes of this node whose outcome is

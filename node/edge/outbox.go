@@ -82,17 +82,24 @@ func (s *Store) change(tx *bolt.Tx, k []byte) (*registry.Change, error) {
 
 // outcome reads the outcome of change seq k; nil while it has none.
 func (s *Store) outcome(tx *bolt.Tx, k []byte) (*registry.Outcome, error) {
-	v := tx.Bucket(bOutcomes).Get(k)
+	return s.sealedOutcome(tx, bOutcomes, k, "outcome of")
+}
+
+// sealedOutcome reads the sealed outcome stored under change seq k in
+// bucket (the city's outcome, or city IT's decision after review); nil
+// when there is none. what names it in a corruption error.
+func (s *Store) sealedOutcome(tx *bolt.Tx, bucket, k []byte, what string) (*registry.Outcome, error) {
+	v := tx.Bucket(bucket).Get(k)
 	if v == nil {
 		return nil, nil
 	}
-	plain, err := s.keys.open(bOutcomes, k, v)
+	plain, err := s.keys.open(bucket, k, v)
 	if err != nil {
 		return nil, err
 	}
 	o, _, err := registry.DecodeOutcome(plain)
 	if err != nil {
-		return nil, fmt.Errorf("%w: outcome of change %d: %w", ErrCorrupt, bytesU64(k), err)
+		return nil, fmt.Errorf("%w: %s change %d: %w", ErrCorrupt, what, bytesU64(k), err)
 	}
 	return o, nil
 }
