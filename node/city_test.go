@@ -128,10 +128,12 @@ func TestRestartNeedsNoBootstrapOrJoin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "a leader", 10*time.Second, c.Node().IsLeader)
-	if _, err := c.Node().Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
-		t.Fatal(err)
-	}
+	// A loaded machine (the race detector, other tests) may take a while to
+	// elect the one node: wait for the write to be taken, not for a time.
+	waitUntil(t, "a leader to take a write", 60*time.Second, func() bool {
+		_, err := c.Node().Apply(context.Background(), fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}}))
+		return err == nil
+	})
 	want, _ := c.Node().FSM().Status()
 	c.Close()
 	again, err := StartCity(context.Background(), cfg)
@@ -139,7 +141,7 @@ func TestRestartNeedsNoBootstrapOrJoin(t *testing.T) {
 		t.Fatalf("restart without flags: %v", err)
 	}
 	defer again.Close()
-	waitUntil(t, "the restarted node to lead with its state", 10*time.Second, func() bool {
+	waitUntil(t, "the restarted node to lead with its state", 60*time.Second, func() bool {
 		st, _ := again.Node().FSM().Status()
 		return again.Node().IsLeader() && st.Digest == want.Digest
 	})
