@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	gosync "sync"
 	"time"
 
-	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
 	"github.com/xanode/xanode/reader/emulator"
@@ -21,8 +19,8 @@ import (
 
 // SampleCards is an emulated card reader holding sample cards, one after
 // the other at each tap: the demo's stand-in for a PC/SC reader. The
-// cards are built from real records of the subset, each signed by a test
-// Document Signer, and kept as card folders (one per card, the format of
+// cards are built from real records, each signed by a test Document
+// Signer, and kept as card folders (one per card, the format of
 // ../shared/cards) so `xanode card read --emulate-card DIR` reads them too.
 type SampleCards struct {
 	Dir   string
@@ -34,18 +32,17 @@ type SampleCards struct {
 
 type sampleCard struct {
 	dir   string
+	id    string // the personal ID the card carries
 	files emulator.Files
 	chip  emulator.ChipKeys
 	key   reader.MRZKey
 }
 
-// sampleCardCount is how many cards the demo makes.
-const sampleCardCount = 3
-
 // LoadCards loads emulated cards from dir: one card folder, or a folder of
-// card folders. The CSCA certificates the folder holds (csca.pem beside
-// the cards) are trusted for passive authentication, besides the city's
-// trust list once the edge installs one (CSCA).
+// card folders, tapped in the order of their names. The CSCA certificates
+// the folder holds (csca.pem beside the cards) are trusted for passive
+// authentication, besides the city's trust list once the edge installs one
+// (CSCA).
 func LoadCards(dir string) (*SampleCards, error) {
 	// The test CSCA the cards were signed under: a real edge has the
 	// national CSCA from the city's trust list instead.
@@ -74,20 +71,6 @@ func LoadCards(dir string) (*SampleCards, error) {
 	return s, nil
 }
 
-// OpenSampleCards loads the card folders under dir, or makes them from
-// records of the subset on first use. One card carries an old residence,
-// as cards do when their holder moved: tapping it shows a difference.
-func OpenSampleCards(dir string, st *edge.Store) (*SampleCards, error) {
-	if s, err := LoadCards(dir); err == nil {
-		return s, nil
-	}
-	s := &SampleCards{Dir: dir}
-	if err := s.make(st); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func (s *SampleCards) load(dir string) error {
 	files, err := emulator.LoadDir(dir)
 	if err != nil {
@@ -101,61 +84,67 @@ func (s *SampleCards) load(dir string) error {
 	if err != nil {
 		return err
 	}
+	id := mrz.ID()
+	if id == "" {
+		id = filepath.Base(dir)
+	}
 	key := reader.MRZKey{DocumentNumber: mrz.DocumentNumber, DateOfBirth: mrz.DateOfBirth, DateOfExpiry: mrz.DateOfExpiry}
-	s.cards = append(s.cards, sampleCard{dir: dir, files: files, chip: chip, key: key})
+	s.cards = append(s.cards, sampleCard{dir: dir, id: id, files: files, chip: chip, key: key})
 	return nil
 }
 
-func (s *SampleCards) make(st *edge.Store) error {
-	recs, err := st.Sample(sampleCardCount, func(c *registry.Citizen) bool {
-		return c.Get(registry.FieldCardExpiry) != "" && c.BirthDate().Day != 0
-	})
-	if err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		return errors.New("sample cards: no adult with a card in the subset")
-	}
-	// Like Vietnam's: a brainpoolP512r1 CSCA with explicit curve
-	// parameters, a brainpool Document Signer; chips with Chip
-	// Authentication keys and PACE announced.
+// SampleCard is one card the demo makes.
+type SampleCard struct {
+	Name    string // the card folder's name (cards are tapped in name order)
+	Citizen *registry.Citizen
+	// Residence, when set, is the address the card carries instead of the
+	// record's: a card issued before a move, or before the reform of 1
+	// July 2025 (the old units).
+	Residence string
+	// AA gives the chip an active authentication key (DG15), so that it
+	// can sign a city's challenge: a proof of presence.
+	AA bool
+}
+
+// NewSampleCardPKI makes the test CSCA and Document Signer of the demo's
+// cards, shaped like Vietnam's (a brainpoolP512r1 CSCA with explicit
+// curve parameters, a brainpool Document Signer), and writes the CSCA into
+// dir (csca.pem) for the readers and the city to trust.
+func NewSampleCardPKI(dir string) (*emulator.TestPKI, error) {
 	pki, err := emulator.NewTestPKIWith(time.Now(), emulator.VietnamPKI)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
-	if err := pki.WritePEM(s.Dir); err != nil {
-		return err
-	}
-	for i, rec := range recs {
-		p := personOf(rec)
-		// Each card carries a drawn portrait; the second one as JPEG 2000,
-		// as many CCCDs have it, which a build without libopenjp2 cannot
-		// show (the UI says so).
-		p.Face = emulator.SampleFaceJPEG(rec.ID)
+	return pki, pki.WritePEM(dir)
+}
+
+// WriteSampleCards makes a card folder in dir for each card, signed under
+// pki, with Chip Authentication keys and PACE announced, and loads them.
+// Each card carries a drawn portrait; the second one as JPEG 2000, as many
+// CCCDs have it, which a build without libopenjp2 cannot show (the UI
+// says so).
+func WriteSampleCards(dir string, pki *emulator.TestPKI, cards []SampleCard) (*SampleCards, error) {
+	for i, sc := range cards {
+		p := personOf(sc.Citizen)
+		p.Face = emulator.SampleFaceJPEG(sc.Citizen.ID)
 		if i == 1 {
 			p.Face = emulator.SampleFaceJP2()
 		}
-		if i == len(recs)-1 {
-			p.Residence = "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
+		if sc.Residence != "" {
+			p.Residence = sc.Residence
 		}
-		chip, err := emulator.NewChipKeys(true, false)
+		chip, err := emulator.NewChipKeys(true, sc.AA)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		dir := filepath.Join(s.Dir, rec.ID)
-		if err := emulator.WriteCard(dir, p, pki, chip, true); err != nil {
-			return fmt.Errorf("sample card for %s: %w", rec.ID, err)
+		if err := emulator.WriteCard(filepath.Join(dir, sc.Name), p, pki, chip, true); err != nil {
+			return nil, fmt.Errorf("sample card for %s: %w", sc.Citizen.ID, err)
 		}
 	}
-	loaded, err := LoadCards(s.Dir)
-	if err != nil {
-		return err
-	}
-	s.trust, s.cards = loaded.trust, loaded.cards
-	return nil
+	return LoadCards(dir)
 }
 
 func personOf(c *registry.Citizen) emulator.Person {
@@ -258,9 +247,8 @@ func (s *SampleCards) IDs() []string {
 	defer s.mu.Unlock()
 	var ids []string
 	for _, c := range s.cards {
-		ids = append(ids, filepath.Base(c.dir))
+		ids = append(ids, c.id)
 	}
-	sort.Strings(ids)
 	return ids
 }
 

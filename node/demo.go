@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -19,6 +20,8 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/gen"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/reader/emulator"
+	"github.com/xanode/xanode/reader/trust"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -27,7 +30,7 @@ type DemoConfig struct {
 	Dir       string // data folder; created or reused
 	Listen    string // officer UI address
 	CityNodes int    // 1 or 3
-	Commune   string // generated commune (default 92101, Phường Xuân Khánh)
+	Commune   string // generated commune (default 92101, Phường Ninh Kiều)
 	Citizens  int    // population size on first start (default 2000)
 	Raft      *raft.Config
 	Out       io.Writer // where the URL and login are printed
@@ -37,6 +40,8 @@ type DemoConfig struct {
 	// InsecureHTTP and Login: see EdgeConfig.
 	InsecureHTTP bool
 	Login        LoginPolicy
+	// Units: see EdgeConfig.Units.
+	Units *registry.UnitMap
 }
 
 // Demo is a running demo: city nodes, one edge, sample cards.
@@ -46,7 +51,11 @@ type Demo struct {
 	Cities []*City
 	Edge   *Edge
 	Login  DemoLogin
-	Cards  CardSource // the emulated reader with the sample cards
+	Cards  *SampleCards // the emulated reader with the sample cards
+	// Visitor is the personal ID on the sample card of a citizen of
+	// another commune (VisitorCommune), whose chip signs the city's
+	// challenge: the visitor's flow (DESIGN.md, "Authority").
+	Visitor, VisitorCommune string
 }
 
 // DemoLogin is the officer account the demo creates.
@@ -67,6 +76,10 @@ const (
 	DemoCommune  = "92101"
 	DemoCitizens = 2000
 	demoOfficer  = "canbo01"
+	// The demo's second commune, of which the city holds a few citizens:
+	// one of them carries a sample card, to serve as a visitor.
+	demoVisitorCommune = "92102"
+	demoVisitors       = 60
 )
 
 // StartDemo brings up the whole system in one process.
@@ -105,7 +118,12 @@ func (d *Demo) start(ctx context.Context) error {
 	if d.PKI, err = demoPKI(filepath.Join(d.Cfg.Dir, "pki")); err != nil {
 		return err
 	}
-	if err := d.startCities(ctx); err != nil {
+	cardsDir := filepath.Join(d.Cfg.Dir, "cards")
+	cardPKI, csca, err := demoCardTrust(cardsDir)
+	if err != nil {
+		return err
+	}
+	if err := d.startCities(ctx, csca); err != nil {
 		return err
 	}
 	leader, err := d.waitLeader(ctx)
@@ -122,13 +140,18 @@ func (d *Demo) start(ctx context.Context) error {
 	if err := d.credentials(ctx, leader, edgeID); err != nil {
 		return err
 	}
-	d.Cards = &lazyCards{open: func() (CardSource, error) {
-		st := d.Edge.Store()
-		if st == nil {
-			return nil, ErrLocked
+	if cardPKI != nil {
+		cards, err := d.sampleCards()
+		if err != nil {
+			return err
 		}
-		return OpenSampleCards(filepath.Join(d.Cfg.Dir, "cards"), st)
-	}}
+		d.Cards, err = WriteSampleCards(cardsDir, cardPKI, cards)
+	} else if d.Cards, err = LoadCards(cardsDir); err == nil {
+		err = d.findVisitor()
+	}
+	if err != nil {
+		return fmt.Errorf("demo: sample cards: %w", err)
+	}
 	urls := make([]string, len(d.Cities))
 	for i, c := range d.Cities {
 		urls[i] = c.URL()
@@ -136,7 +159,7 @@ func (d *Demo) start(ctx context.Context) error {
 	d.Edge, err = StartEdge(ctx, EdgeConfig{
 		Dir: filepath.Join(d.Cfg.Dir, "edge"), Listen: d.Cfg.Listen, City: urls,
 		Handler: OfficerUI(d.Cards), PushEvery: d.Cfg.PushEvery, PullEvery: d.Cfg.PullEvery, Log: d.Cfg.Log,
-		InsecureHTTP: d.Cfg.InsecureHTTP, Login: d.Cfg.Login,
+		InsecureHTTP: d.Cfg.InsecureHTTP, Login: d.Cfg.Login, Units: d.Cfg.Units, CSCA: d.Cards.CSCA(),
 	})
 	if err != nil {
 		return err
@@ -165,7 +188,9 @@ func demoPKI(dir string) (*certs.PKI, error) {
 	return p, nil
 }
 
-func (d *Demo) startCities(ctx context.Context) error {
+// startCities starts the city nodes, which verify proofs of presence
+// against csca (the sample cards' CSCA).
+func (d *Demo) startCities(ctx context.Context, csca *trust.Store) error {
 	ports, err := d.ports()
 	if err != nil {
 		return err
@@ -174,7 +199,7 @@ func (d *Demo) startCities(ctx context.Context) error {
 		cfg := CityConfig{
 			ID: fmt.Sprintf("city-%d", i+1), Dir: filepath.Join(d.Cfg.Dir, fmt.Sprintf("city-%d", i+1)),
 			RaftAddr: ports.Raft[i], APIAddr: ports.API[i], PKI: d.PKI, Bootstrap: i == 0,
-			Raft: d.Cfg.Raft, FSM: fsm.DefaultConfig(), Log: d.Cfg.Log,
+			Raft: d.Cfg.Raft, FSM: fsm.DefaultConfig(), Log: d.Cfg.Log, CSCA: csca,
 		}
 		if i > 0 {
 			cfg.Join = d.Cities[0].URL()
@@ -275,6 +300,18 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 		}
 		d.Cfg.Log.Info("population loaded through raft", "commune", d.Cfg.Commune, "citizens", d.Cfg.Citizens, "took", time.Since(start).Round(time.Millisecond))
 	}
+	visitors, err := gen.Citizens(d.visitorOptions())
+	if err != nil {
+		return err
+	}
+	if _, err := leader.Node().FSM().Citizen(visitors[0].ID); err != nil && !errors.Is(err, fsm.ErrNotFound) {
+		return err
+	} else if err != nil {
+		if _, err := leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindImport, From: localAdmin, Records: visitors}); err != nil {
+			return fmt.Errorf("demo: loading the second commune: %w", err)
+		}
+		d.Cfg.Log.Info("a second commune's citizens loaded: one of them carries a sample card", "commune", d.VisitorCommune, "citizens", len(visitors))
+	}
 	// The officer's account is city IT's, as in an office: it reaches
 	// the edge inside the signed bundle.
 	if accounts, _, err := leader.Node().FSM().Officers(d.Cfg.Commune); err != nil {
@@ -293,6 +330,140 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 	}
 	_, err = leader.Node().Apply(ctx, &fsm.Command{Kind: fsm.KindAssign, From: localAdmin, Node: edgeID, Communes: []string{d.Cfg.Commune}})
 	return err
+}
+
+// visitorOptions generates the demo's second commune, whose citizens are
+// visitors at the demo's office.
+func (d *Demo) visitorOptions() gen.Options {
+	d.VisitorCommune = demoVisitorCommune
+	if d.Cfg.Commune == demoVisitorCommune {
+		d.VisitorCommune = DemoCommune
+	}
+	return gen.Options{Commune: d.VisitorCommune, Citizens: demoVisitors, Seed: 2}
+}
+
+// demoCardTrust is the sample cards' CSCA, which the city trusts for
+// proofs of presence: that of the cards in dir, or, on first start, a new
+// test PKI whose CSCA is written there (the cards are made under it once
+// the population is loaded).
+func demoCardTrust(dir string) (*emulator.TestPKI, *trust.Store, error) {
+	if sc, err := LoadCards(dir); err == nil {
+		return nil, sc.CSCA().Store(), nil
+	}
+	pki, err := NewSampleCardPKI(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: sample card PKI: %w", err)
+	}
+	store := trust.NewStore()
+	if _, err := store.LoadBytes(pki.CSCA); err != nil {
+		return nil, nil, err
+	}
+	return pki, store, nil
+}
+
+// reform is the day the two-level administration took effect: cards
+// issued before it carry the old units.
+var reform = registry.Date{Year: 2025, Month: 7, Day: 1}
+
+// sampleCards picks the demo's cards from the generated populations (the
+// same records the city was loaded with), in tap order: a resident with a
+// card issued since the reform; one with a card issued before it, whose
+// address names the old ward and district (the same place, by the unit
+// map); one whose card still shows an address elsewhere (a difference);
+// and a citizen of the second commune with active authentication.
+func (d *Demo) sampleCards() ([]SampleCard, error) {
+	here, err := gen.Citizens(gen.Options{Commune: d.Cfg.Commune, Citizens: d.Cfg.Citizens, Seed: 1})
+	if err != nil {
+		return nil, err
+	}
+	visitors, err := gen.Citizens(d.visitorOptions())
+	if err != nil {
+		return nil, err
+	}
+	adult := func(c *registry.Citizen) bool {
+		return c.Get(registry.FieldCardExpiry) != "" && c.BirthDate().Day != 0
+	}
+	issued := func(c *registry.Citizen) registry.Date {
+		d, _ := registry.ParseDate(c.Get(registry.FieldCardIssued))
+		return d
+	}
+	var out []SampleCard
+	// Each card is found by its CAN (the last 6 digits of the ID) when
+	// the officer types its number: no two may share one.
+	taken := map[string]bool{}
+	pick := func(from []*registry.Citizen, keep func(*registry.Citizen) bool) *registry.Citizen {
+		for _, c := range from {
+			if can := c.ID[6:]; !taken[can] && adult(c) && keep(c) {
+				taken[can] = true
+				return c
+			}
+		}
+		return nil
+	}
+	if c := pick(here, func(c *registry.Citizen) bool { return !dateAfter(reform, issued(c)) }); c != nil {
+		out = append(out, SampleCard{Name: "1-" + c.ID, Citizen: c})
+	}
+	if c := pick(here, func(c *registry.Citizen) bool { return dateAfter(reform, issued(c)) }); c != nil {
+		out = append(out, SampleCard{Name: "2-" + c.ID, Citizen: c, Residence: preReform(c.Get(registry.FieldPermanentAddress), d.Cfg.Commune)})
+	}
+	if c := pick(here, func(c *registry.Citizen) bool { return dateAfter(reform, issued(c)) }); c != nil {
+		out = append(out, SampleCard{Name: "3-" + c.ID, Citizen: c, Residence: elsewhere(d.Cfg.Commune)})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no adult with a card in the generated population")
+	}
+	if c := pick(visitors, func(*registry.Citizen) bool { return true }); c != nil {
+		d.Visitor = c.ID
+		card := SampleCard{Name: "4-visitor-" + c.ID, Citizen: c, AA: true}
+		if dateAfter(reform, issued(c)) {
+			card.Residence = preReform(c.Get(registry.FieldPermanentAddress), d.VisitorCommune)
+		}
+		out = append(out, card)
+	}
+	return out, nil
+}
+
+// findVisitor finds, among the cards of a reused folder, the card of a
+// citizen of the second commune (none in a folder of an older demo).
+func (d *Demo) findVisitor() error {
+	visitors, err := gen.Citizens(d.visitorOptions())
+	if err != nil {
+		return err
+	}
+	for _, id := range d.Cards.IDs() {
+		if slices.ContainsFunc(visitors, func(c *registry.Citizen) bool { return c.ID == id }) {
+			d.Visitor = id
+		}
+	}
+	return nil
+}
+
+// dateAfter reports whether a is later than b (full dates).
+func dateAfter(a, b registry.Date) bool { return a.String() > b.String() }
+
+// preReform writes an address of a generated commune in the units before
+// the reform: its first former ward with its district, as cards issued
+// before 1 July 2025 carry it.
+func preReform(addr, commune string) string {
+	for _, c := range gen.Communes() {
+		if c.Code == commune && len(c.Former) > 0 {
+			if rest, ok := strings.CutSuffix(addr, c.Place()); ok {
+				return rest + c.Former[0]
+			}
+		}
+	}
+	return addr
+}
+
+// elsewhere is an address in another commune, in the old units: the card
+// of someone who moved here and has not renewed it.
+func elsewhere(commune string) string {
+	for _, c := range gen.Communes() {
+		if c.Code != commune && len(c.Former) > 0 {
+			return "Số 7 Đường Trần Phú, " + c.Former[0]
+		}
+	}
+	return "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
 }
 
 // credentials enrolls the edge by token, as an office box is: city IT's

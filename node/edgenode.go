@@ -92,6 +92,11 @@ type EdgeConfig struct {
 	// edge installs the city's signed trust list into it (nil: the edge
 	// keeps one of its own, which no reader uses).
 	CSCA *CSCATrust
+	// Units maps the administrative units before the reform of 1 July
+	// 2025 to those in force (xanode edge --unit-map, LoadUnitMap), so
+	// that an old address on a card is the same place as the record's;
+	// nil: addresses compare as text.
+	Units *registry.UnitMap
 }
 
 // Edge is a running edge node. It starts locked unless a key slot opens
@@ -396,7 +401,7 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	}
 	e, err := edge.New(edge.Config{Node: n.ID.Node, Commune: n.commune(), Store: store, City: city,
 		Import: imp, PushEvery: n.cfg.PushEvery, PullEvery: n.cfg.PullEvery, Log: n.log, Notify: n.events.publish,
-		Progress: progress, Now: n.clock.Now, Clock: n.hlc})
+		Progress: progress, Now: n.clock.Now, Clock: n.hlc, Units: n.cfg.Units})
 	if err != nil {
 		return nil, err
 	}

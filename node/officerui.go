@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"github.com/xanode/xanode/node/edge"
@@ -89,29 +88,6 @@ func watchReader(cards CardSource, h *hub) {
 		}
 		h.publish(webui.EventReader, "")
 	})
-}
-
-// lazyCards opens its card source on first use: the demo's sample cards
-// are made from records of a subset that arrives after the UI starts.
-type lazyCards struct {
-	mu   gosync.Mutex
-	open func() (CardSource, error)
-	src  CardSource
-}
-
-func (l *lazyCards) Tap(ctx context.Context, keys []reader.Key) (*reader.Result, error) {
-	l.mu.Lock()
-	if l.src == nil {
-		src, err := l.open()
-		if err != nil {
-			l.mu.Unlock()
-			return nil, err
-		}
-		l.src = src
-	}
-	src := l.src
-	l.mu.Unlock()
-	return src.Tap(ctx, keys)
 }
 
 // live returns the current services and store, or ErrLocked.
@@ -341,8 +317,14 @@ func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
 	if !webui.MayRecord(role, d.Op) {
 		return nil, fmt.Errorf("%w: %s may not record %s", registry.ErrChange, role, d.Op)
 	}
+	var base uint64
+	if d.Visit != nil {
+		if base, err = recordVisit(store, d); err != nil {
+			return nil, err
+		}
+	}
 	return e.Record(edge.Draft{Officer: d.Officer, Op: d.Op, Citizen: d.Citizen, Patch: d.Patch,
-		Procedure: d.Procedure, Note: d.Note})
+		Procedure: d.Procedure, Note: d.Note, Base: base})
 }
 
 func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
@@ -393,6 +375,10 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webui.ErrWrongKey, err)
 	}
+	challenge, fromCity := a.challengeFor(ctx, key)
+	if challenge != nil {
+		ctx = withChallenge(ctx, challenge)
+	}
 	res, err := a.cards.Tap(ctx, keys)
 	if err != nil {
 		a.reads.Inc("failed", readFailure(err))
@@ -407,13 +393,32 @@ func (a *officerUI) Tap(ctx context.Context, officer string, key webui.CardKey) 
 	if problem != "" {
 		note = "face not shown: " + problem
 	}
-	id, err := a.identified(officer, res.ID, string(res.Assurance), ChipFields(res), note)
+	chip := ChipFields(res)
+	id, err := a.identified(officer, res.ID, string(res.Assurance), chip, note)
 	if err != nil {
 		return nil, err
 	}
 	id.DocNumber, id.Access, id.Reasons, id.APDUs = res.DocumentNumber, res.Access, res.PA.Reasons, res.APDUs
 	id.Face, id.FaceProblem = face, problem
+	if id.Record == nil && challenge != nil {
+		if id.Visit, id.VisitProblem, err = a.visit(ctx, officer, res, fromCity); err != nil {
+			return nil, err
+		}
+		id.Matches = nil
+		if v := id.Visit; v != nil && v.Source == webui.VisitCity {
+			id.Matches = webMatches(edge.Match(chip, v.Record, a.n.cfg.Units))
+		}
+	}
 	return id, nil
+}
+
+// webMatches gives comparisons the officer UI's shape.
+func webMatches(ms []edge.FieldMatch) []webui.FieldMatch {
+	out := make([]webui.FieldMatch, len(ms))
+	for i, m := range ms {
+		out[i] = webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree, Renamed: m.Renamed}
+	}
+	return out
 }
 
 // faceOf makes the chip's portrait ready for the officer's browser, or
@@ -468,10 +473,14 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	if err != nil && !frozen && !errors.Is(err, edge.ErrNoSubset) && !errors.Is(err, edge.ErrNotFound) {
 		return nil, err
 	}
-	diffs := edge.Differences(matches)
-	detail := strings.Join(append([]string{assurance}, diffs...), "; ")
-	if frozen {
+	detail := assurance
+	switch {
+	case frozen:
 		detail += "; subset frozen: not compared"
+	case rec == nil:
+		detail += "; not in the local data"
+	default:
+		detail = strings.Join(append([]string{assurance}, edge.Differences(matches)...), "; ")
 	}
 	audited := detail
 	if seen != "" {
@@ -489,9 +498,7 @@ func (a *officerUI) identified(officer, citizen, assurance string, chip map[regi
 	for f, v := range chip {
 		id.Chip[f.String()] = v
 	}
-	for _, m := range matches {
-		id.Matches = append(id.Matches, webui.FieldMatch{Field: m.Field.String(), Chip: m.Chip, Local: m.Local, Agree: m.Agree})
-	}
+	id.Matches = webMatches(matches)
 	return id, nil
 }
 

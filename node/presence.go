@@ -20,15 +20,19 @@ type presenceVerifier struct {
 }
 
 // VerifyPresence implements cityapi.PresenceVerifier. challenge is the one
-// the request names (empty when the card cannot sign): a card with active
-// authentication must have signed exactly it, so a signature recorded for
-// another request proves nothing.
+// the request names. A card with active authentication must have signed
+// exactly it, so a signature recorded for another request proves nothing.
+// A request that names no challenge is a read the office made while the
+// city was out of reach (DESIGN.md, "Authority"): the chip signed a
+// challenge of the office's own, which proves that it answered at some
+// time, not when; so its data are verified like a card's without active
+// authentication, and AA stays false (a grant for review only).
 func (v presenceVerifier) VerifyPresence(raw, challenge []byte, now time.Time) (*cityapi.VerifiedChip, error) {
 	p, err := presence.Unmarshal(raw)
 	if err != nil {
 		return nil, err
 	}
-	if p.DG15 != nil && (len(challenge) == 0 || !bytes.Equal(p.Challenge, challenge)) {
+	if p.DG15 != nil && len(challenge) > 0 && !bytes.Equal(p.Challenge, challenge) {
 		return nil, fmt.Errorf("%w: the card has active authentication, so it must sign this request's challenge", cityapi.ErrNotAuthentic)
 	}
 	got, err := presence.Verify(p, v.store(), now)
@@ -45,5 +49,5 @@ func (v presenceVerifier) VerifyPresence(raw, challenge []byte, now time.Time) (
 			chip.BirthDate = d.DateOfBirth.String()
 		}
 	}
-	return &cityapi.VerifiedChip{ID: got.ID, AA: got.AA, Chip: chip}, nil
+	return &cityapi.VerifiedChip{ID: got.ID, AA: got.AA && len(challenge) > 0, Chip: chip}, nil
 }

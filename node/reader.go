@@ -218,10 +218,26 @@ func readerError(ctx context.Context, err error) error {
 	return err
 }
 
+// challengeKey carries, in a tap's context, the challenge the chip is to
+// sign (reader.Config.AAChallenge): the city's for a proof of presence,
+// or the office's own when the city is out of reach. It is data of that
+// one request, which both card sources pass through to readWithKeys.
+type challengeKey struct{}
+
+// withChallenge makes the reads under ctx sign challenge (8 bytes).
+func withChallenge(ctx context.Context, challenge []byte) context.Context {
+	return context.WithValue(ctx, challengeKey{}, challenge)
+}
+
 // readWithKeys reads the chip with keys[0], moving to the next key only
 // when the chip cannot use a key's method (reader.ErrPACENotSupported): a
 // wrong key stops, as trying others would only count failures on the chip.
+// A challenge in ctx (withChallenge) is signed by a chip with active
+// authentication, for the read's proof of presence.
 func readWithKeys(ctx context.Context, cfg reader.Config, t reader.Transport, keys []reader.Key, log *slog.Logger) (*reader.Result, error) {
+	if ch, ok := ctx.Value(challengeKey{}).([]byte); ok {
+		cfg.AAChallenge = ch
+	}
 	for i, k := range keys {
 		res, err := cfg.Read(ctx, t, k)
 		if err == nil || i == len(keys)-1 || !errors.Is(err, reader.ErrPACENotSupported) {

@@ -156,6 +156,10 @@ type Draft struct {
 	Patch     map[string]string // field wire name → value (dates YYYY-MM-DD)
 	Procedure string            // dossier reference, may be empty
 	Note      string            // free text, may be empty
+	// Visit is the citizen of another commune the change is about, as
+	// the card read at this desk gave it (Identification.Visit); nil for a
+	// resident.
+	Visit *Visit
 }
 
 // Recorded is one change recorded on this node and its outcome.
@@ -297,8 +301,15 @@ type Identification struct {
 	Chip map[string]string
 	// Record is the local record, nil if the citizen is not in the subset.
 	Record *registry.Citizen
-	// Matches compares each field both sides carry, in display order.
+	// Matches compares each field both sides carry, in display order:
+	// with the local record, or with the city's record of a visitor.
 	Matches []FieldMatch
+	// Visit is set when the citizen is not in the local data and the
+	// chip proved them present at this desk (see Visit); VisitProblem
+	// names why a citizen not in the local data cannot be served here
+	// (one of the VisitProblem constants), "" otherwise.
+	Visit        *Visit
+	VisitProblem string
 
 	// Face is the chip's portrait, ready for a browser; nil when it is
 	// not shown, and then FaceProblem says why (a card read) or is ""
@@ -327,6 +338,9 @@ type FieldMatch struct {
 	Chip  string
 	Local string
 	Agree bool // decided by the node (normalized comparison), not by the UI
+	// Renamed: they agree as places, the chip naming the administrative
+	// units before the reform of 1 July 2025 (the node's unit map).
+	Renamed bool
 }
 
 // Events feeds the live updates of open pages.

@@ -21,6 +21,10 @@ type changePage struct {
 	Inputs         []inputView
 	Problems       int    // boxes with a message
 	Error, Detail  string // form-level message, and the technical reason if any
+
+	// Visit is the citizen of another commune the form is for: where
+	// their record came from; nil for a resident or a birth.
+	Visit *visitorView
 }
 
 // inputView is one box as the template draws it.

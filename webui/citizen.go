@@ -91,6 +91,8 @@ func (s *Server) lookupCitizen(w http.ResponseWriter, r *http.Request, sess *ses
 	case errors.Is(err, ErrFrozen):
 		page.LookupError = s.frozenMessage(l)
 		s.renderPage(w, r, http.StatusConflict, "home", page)
+	case (errors.Is(err, ErrNotFound) || err == nil) && r.Method == http.MethodGet && s.visits.get(sess.csrf, id) != nil:
+		http.Redirect(w, r, "/visitor/"+id, http.StatusSeeOther) // a visitor read in this session (links from the queue)
 	case errors.Is(err, ErrNotFound) || err == nil:
 		page.LookupError = l.T("lookup.notfound", id)
 		s.renderPage(w, r, http.StatusNotFound, "home", page)

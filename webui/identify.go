@@ -62,6 +62,11 @@ type identView struct {
 	Rows        []matchRow
 	Differences int
 	RecordURL   string
+	// Visitor: the citizen is not in the local data and the chip proved
+	// them present (their record from the city, or the chip's data);
+	// VisitProblem says in words why they cannot be served instead.
+	Visitor      *visitorView
+	VisitProblem string
 	// The chip's face: its address, which only this session opens, or
 	// why it is not shown; both "" for a QR code, which has no face.
 	FaceURL               string
@@ -71,7 +76,7 @@ type identView struct {
 
 type matchRow struct {
 	Label, Chip, Local string
-	Agree              bool
+	Agree, Renamed     bool
 }
 
 func (s *Server) homePage(r *http.Request, sess *session) homePage {
@@ -177,6 +182,10 @@ func (s *Server) tap(w http.ResponseWriter, r *http.Request, sess session) {
 	default:
 		page.Ident, page.Focus = identify(l, id, page.Status != nil && page.Status.Frozen), ""
 		page.Ident.FaceURL = s.showFace(r, id)
+		if id.Visit != nil {
+			s.visits.put(sess.csrf, id.Visit)
+			page.Ident.Visitor = s.visitorView(l, id.Visit)
+		}
 		// The key opened this card only: the next card starts empty.
 		page.TapKey, page.TapBirth, page.TapExpiry, page.DatesOpen = "", "", "", false
 	}
@@ -304,6 +313,14 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
 	}
+	if id.VisitProblem != "" {
+		v.VisitProblem = l.T(orKey(visitProblems[id.VisitProblem], "visit.problem.unverified"))
+	}
+	if id.Visit != nil && id.Visit.Record != nil {
+		if n := id.Visit.Record.Get(registry.FieldFullName); n != "" {
+			v.Name = n
+		}
+	}
 	if id.Face != nil {
 		v.FaceWidth, v.FaceHeight = id.Face.Width, id.Face.Height
 	} else if id.FaceProblem != "" {
@@ -329,7 +346,7 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 				Label: fieldLabel(l, m.Field),
 				Chip:  displayValue(l, m.Field, m.Chip),
 				Local: displayValue(l, m.Field, m.Local),
-				Agree: m.Agree,
+				Agree: m.Agree, Renamed: m.Renamed,
 			})
 			if !m.Agree {
 				v.Differences++

@@ -167,6 +167,7 @@ func (s *Server) refuseLogin(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) {
 	s.sessions.delete(s.cookie(r, cookieSession))
 	s.faces.drop(sessionKey(s.cookie(r, cookieSession)))
+	s.visits.forget(sess.csrf)
 	s.setCookie(w, cookieSession, "", -1)
 	s.log.Info("officer logged out", "user", sess.officer.User, "remote", remoteIP(r))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -21,7 +21,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor"}
 
 // views holds every page parsed once per language: "t" is bound to the
 // language at parse time, so templates translate anywhere, inside range

@@ -34,7 +34,8 @@ type Server struct {
 	underWay  underWay
 	views     *views
 	assets    *assets
-	faces     *faces // the chip faces read, held for their sessions only
+	faces     *faces  // the chip faces read, held for their sessions only
+	visits    *visits // citizens of other communes read in each session
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 		views:     v,
 		assets:    a,
 		faces:     newFaces(cfg.Now),
+		visits:    newVisits(cfg.Now, cfg.SessionMax),
 		quit:      make(chan struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
@@ -113,6 +115,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /citizen/{id}/change/{op}", s.post(s.changeSubmit))
 	m.HandleFunc("GET /birth", s.page(s.birthForm))
 	m.HandleFunc("POST /birth", s.post(s.birthSubmit))
+	m.HandleFunc("GET /visitor/{id}", s.page(s.visitor))
+	m.HandleFunc("GET /visitor/{id}/change/{op}", s.page(s.visitorChangeForm))
+	m.HandleFunc("POST /visitor/{id}/change/{op}", s.post(s.visitorChangeSubmit))
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
 	m.HandleFunc("GET /ws", s.websocket)

@@ -35,6 +35,10 @@ type Config struct {
 	// Import verifies a bundle and installs it in the store (see Importer).
 	Import func(ctx context.Context, data []byte) (SubsetInfo, error)
 	Clock  *registry.Clock // nil: wall clock
+	// Units maps administrative units before the reform of 1 July 2025 to
+	// those in force, so that identification takes an old address on a
+	// card for the same place (Match); nil: addresses compare as text.
+	Units *registry.UnitMap
 	// HardLimit is how long after the creation of the bundle held last
 	// the subset may back identification decisions (DESIGN.md, "Signed subsets",
 	// freeze protection): past it Identify refuses with ErrFrozen and
@@ -214,6 +218,10 @@ type Draft struct {
 	Patch     map[string]string
 	Procedure string
 	Note      string
+	// Base is the record version the officer saw, for a citizen who is
+	// not in the subset (a visitor whose record the city released); 0
+	// takes the local record's version, if any.
+	Base uint64
 }
 
 // Record validates a draft, stamps it with this node's identity, the next
@@ -236,6 +244,8 @@ func (e *Edge) Record(d Draft) (*registry.Change, error) {
 		}
 		if cit != nil {
 			c.Base = cit.Version
+		} else {
+			c.Base = d.Base
 		}
 	}
 	if err := e.cfg.Store.Record(c, e.cfg.Now()); err != nil {
@@ -433,7 +443,15 @@ func nextBackoff(d time.Duration) time.Duration {
 // change) so that a link that drops every few kilobytes still gets
 // changes through, and each success grows it by a quarter back towards
 // BatchSize (slower up than down, so it settles below what breaks).
+//
+// Proofs of presence read while the city was out of reach go first
+// (SendProofs): the changes they back are out of the office's reach
+// without them.
 func (e *Edge) PushOnce(ctx context.Context) error {
+	if err := e.SendProofs(ctx); err != nil {
+		e.setErr(err)
+		return err
+	}
 	for {
 		e.mu.Lock()
 		size := e.batch
@@ -442,8 +460,11 @@ func (e *Edge) PushOnce(ctx context.Context) error {
 			size = e.cfg.BatchSize
 		}
 		pending, err := e.cfg.Store.Pending(size)
-		if err != nil || len(pending) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(pending) == 0 {
+			return e.cfg.Store.dropSettledProofs()
 		}
 		outs, err := e.cfg.City.Push(ctx, pending)
 		e.mu.Lock()

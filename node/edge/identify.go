@@ -48,7 +48,7 @@ func (e *Edge) Identify(id string, chip map[registry.Field]string) (*registry.Ci
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, nil, err
 	}
-	ms := Match(chip, rec)
+	ms := Match(chip, rec, e.cfg.Units)
 	if rec != nil && len(Differences(ms)) > 0 {
 		// A data-quality finding: counted for the fleet's charts; the
 		// differences themselves travel with the identification change.
@@ -65,6 +65,10 @@ type FieldMatch struct {
 	Chip  string
 	Local string
 	Agree bool
+	// Renamed: the two name the same place in different administrative
+	// units, old and in force (registry.UnitMap): they agree, and the
+	// officer is told why they read differently.
+	Renamed bool
 }
 
 // compared are the fields a card carries that the registry also holds, in
@@ -76,11 +80,17 @@ var compared = []registry.Field{
 	registry.FieldCardIssued, registry.FieldCardExpiry, registry.FieldFeatures,
 }
 
+// places are the fields that hold an address or a place, which cards
+// issued before the reform of 1 July 2025 write in the old units.
+var places = map[registry.Field]bool{registry.FieldPermanentAddress: true, registry.FieldHometown: true}
+
 // Match compares the card's fields with the record, field by field, for
 // every field the card states. Text compares after NFC, case folding and
 // collapsing spaces: a card that writes "phường" where the registry writes
-// "Phường" is not a finding, a different letter is.
-func Match(chip map[registry.Field]string, rec *registry.Citizen) []FieldMatch {
+// "Phường" is not a finding, a different letter is. Places compare through
+// units (nil: as text): a ward the reform merged or renamed is the same
+// place, not a finding (DESIGN.md, "Domain model").
+func Match(chip map[registry.Field]string, rec *registry.Citizen, units *registry.UnitMap) []FieldMatch {
 	var out []FieldMatch
 	for _, f := range compared {
 		c, ok := chip[f]
@@ -91,7 +101,11 @@ func Match(chip map[registry.Field]string, rec *registry.Citizen) []FieldMatch {
 		if rec != nil {
 			local = rec.Get(f)
 		}
-		out = append(out, FieldMatch{Field: f, Chip: c, Local: local, Agree: rec != nil && same(c, local)})
+		m := FieldMatch{Field: f, Chip: c, Local: local, Agree: rec != nil && same(c, local)}
+		if rec != nil && !m.Agree && places[f] {
+			m.Agree, m.Renamed = units.SamePlace(c, local)
+		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -22,7 +22,7 @@ func TestMatch(t *testing.T) {
 		registry.FieldHometown:         "Cần Thơ",
 		registry.FieldSex:              "",
 	}
-	ms := Match(chip, rec)
+	ms := Match(chip, rec, nil)
 	if len(ms) != 4 {
 		t.Fatalf("compared %d fields, want 4 (empty chip values are skipped): %+v", len(ms), ms)
 	}
@@ -36,7 +36,7 @@ func TestMatch(t *testing.T) {
 	if d := Differences(ms); len(d) != 1 {
 		t.Errorf("differences %v", d)
 	}
-	for _, m := range Match(chip, nil) {
+	for _, m := range Match(chip, nil, nil) {
 		if m.Agree {
 			t.Errorf("%s agrees with a missing record", m.Field)
 		}
@@ -115,5 +115,38 @@ func TestFreezeDefaults(t *testing.T) {
 	cfg.HardLimit = -time.Hour
 	if _, err := New(cfg); err == nil {
 		t.Fatal("a negative hard limit was accepted")
+	}
+}
+
+// TestMatchOldUnits: a card issued before the reform names the ward and
+// district of the time; with the unit map it is the record's place.
+func TestMatchOldUnits(t *testing.T) {
+	units, err := registry.ParseUnitMap(strings.NewReader(strings.Join(registry.UnitMapHeader, ",") + "\n" +
+		"Phường Xuân Khánh,Quận Ninh Kiều,TP Cần Thơ,Phường Ninh Kiều,TP Cần Thơ\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := citizen("092090001234", "Nguyễn Văn An")
+	rec.Values[registry.FieldPermanentAddress] = "Số 12 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"
+	rec.Values[registry.FieldHometown] = "Phường Ninh Kiều, TP Cần Thơ"
+	chip := map[registry.Field]string{
+		registry.FieldPermanentAddress: "Số 12 Đường Mậu Thân, Phường Xuân Khánh, Quận Ninh Kiều, TP Cần Thơ",
+		registry.FieldHometown:         "Phường Xuân Khánh, Quận Ninh Kiều, TP Cần Thơ",
+		registry.FieldFullName:         "Nguyễn Văn Ân", // a name is never a place
+	}
+	for _, m := range Match(chip, rec, units) {
+		want := m.Field != registry.FieldFullName
+		if m.Agree != want || m.Renamed != want {
+			t.Errorf("%s: agree %v renamed %v, want %v", m.Field, m.Agree, m.Renamed, want)
+		}
+	}
+	for _, m := range Match(chip, rec, nil) {
+		if m.Agree || m.Renamed {
+			t.Errorf("without the map %s agrees", m.Field)
+		}
+	}
+	chip[registry.FieldPermanentAddress] = "Số 7 Đường Trần Phú, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"
+	if d := Differences(Match(chip, rec, units)); len(d) != 2 {
+		t.Errorf("a card of a place elsewhere: differences %v, want the address and the name", d)
 	}
 }

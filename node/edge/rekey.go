@@ -80,7 +80,7 @@ var rekeyed = map[string]bool{
 	string(bMeta): true, string(bSubset): true, string(bNames): true, string(bHouseholds): true,
 	string(bChanges): true, string(bOutbox): true, string(bOutcomes): true, string(bHistory): true,
 	string(bAudit): true, string(bAccounts): true, string(bSessions): true,
-	string(bReview): true, string(bDecisions): true, string(bNotices): true,
+	string(bReview): true, string(bDecisions): true, string(bNotices): true, string(bProofs): true,
 }
 
 func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
@@ -98,7 +98,7 @@ func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
 		return err
 	}
 	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts,
-		r.decisions, r.resealAll(bNotices)} {
+		r.decisions, r.resealAll(bNotices), r.proofs} {
 		if err := step(stx, dtx); err != nil {
 			return err
 		}
@@ -227,5 +227,24 @@ func (r *rekeyer) accounts(stx, dtx *bolt.Tx) error {
 			return fmt.Errorf("rekey: the new key gives the same account key")
 		}
 		return dtx.Bucket(bAccounts).Put(nk, r.to.keys.seal(bAccounts, nk, plain))
+	})
+}
+
+// proofs re-keys the queued proofs of presence (their key is the hash of
+// the citizen's ID). A store of an older version has none.
+func (r *rekeyer) proofs(stx, dtx *bolt.Tx) error {
+	b := stx.Bucket(bProofs)
+	if b == nil {
+		return nil
+	}
+	if _, err := dtx.CreateBucketIfNotExists(bProofs); err != nil {
+		return err
+	}
+	return b.ForEach(func(k, v []byte) error {
+		p, err := r.from.openProof(k, v)
+		if err != nil {
+			return err
+		}
+		return r.to.putProof(dtx, p)
 	})
 }

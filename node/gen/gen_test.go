@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +116,7 @@ func TestOptionsValidate(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Commune: "99999", Citizens: 1}, "92101 Phường Xuân Khánh"},
+		{Options{Commune: "99999", Citizens: 1}, "92101 Phường Ninh Kiều"},
 		{Options{Commune: "", Citizens: 1}, "unknown commune"},
 		{Options{Commune: testCommune, Citizens: 0}, "citizens"},
 		{Options{Commune: testCommune, Citizens: MaxCitizens + 1}, "citizens"},
@@ -239,7 +242,7 @@ func TestValuesCanonical(t *testing.T) {
 			c.Get(registry.FieldCommune) != testCommune {
 			t.Fatalf("%s: nationality, status or commune wrong: %v", c.ID, c.Fields())
 		}
-		if !strings.HasSuffix(c.Get(registry.FieldPermanentAddress), ", Phường Xuân Khánh, Quận Ninh Kiều, TP Cần Thơ") {
+		if !strings.HasSuffix(c.Get(registry.FieldPermanentAddress), ", Phường Ninh Kiều, TP Cần Thơ") {
 			t.Fatalf("%s: permanent address %q", c.ID, c.Get(registry.FieldPermanentAddress))
 		}
 	}
@@ -402,5 +405,55 @@ func checkCard(t *testing.T, c *registry.Citizen, birth, ref time.Time) {
 	age := expiryD.Year - birth.Year()
 	if (age != 25 && age != 40 && age != 60) || !expiry.After(ref) || expiry.Before(issued.AddDate(2, 0, 0)) {
 		t.Fatalf("%s: born %v, card issued %v expires %v", c.ID, birth, issued, expiry)
+	}
+}
+
+// TestTwoLevelAddresses: since 1 July 2025 there are no districts. Every
+// place the generator writes names a commune and a province only, and
+// each commune's former units are written as they were (with the
+// district), for cards issued before the reform.
+func TestTwoLevelAddresses(t *testing.T) {
+	district := regexp.MustCompile(`(?i)(^|, )(quận|huyện|thị xã) |, (TP|Thành phố) [^,]+, (Tỉnh|TP|Thành phố) `)
+	for _, code := range []string{"92101", "92601"} {
+		for _, c := range mustGenerate(t, Options{Commune: code, Citizens: 3000, Seed: 3}) {
+			for _, f := range []registry.Field{registry.FieldPermanentAddress, registry.FieldCurrentAddress, registry.FieldTemporaryAddress,
+				registry.FieldBirthPlace, registry.FieldHometown} {
+				if v := c.Get(f); district.MatchString(v) {
+					t.Fatalf("%s: %s %q names a district", c.ID, f, v)
+				}
+			}
+		}
+	}
+	for _, c := range Communes() {
+		if strings.Contains(c.Name, ",") || !strings.HasSuffix(c.Place(), ", TP Cần Thơ") {
+			t.Errorf("%s: place %q", c.Code, c.Place())
+		}
+		for _, f := range c.Former {
+			if !district.MatchString(f) {
+				t.Errorf("%s: former unit %q names no district", c.Code, f)
+			}
+		}
+	}
+}
+
+// TestSampleUnitMapCoversFormerUnits: the sample unit map in testdata
+// (what the demo loads) maps every former unit the table names to its
+// commune, so an address written before the reform is the same place.
+func TestSampleUnitMapCoversFormerUnits(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "unitmap", "can-tho-2025.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := registry.ParseUnitMap(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Communes() {
+		for _, old := range c.Former {
+			if same, renamed := m.SamePlace("Số 1 Đường Lê Lợi, "+old, "Số 1 Đường Lê Lợi, "+c.Place()); !same || !renamed {
+				t.Errorf("%s: the sample map does not take %q to %q", c.Code, old, c.Place())
+			}
+		}
 	}
 }

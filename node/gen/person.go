@@ -169,7 +169,7 @@ func (g *generator) birthPlace(year int) (province, place string) {
 	if year >= 1990 && g.r.chance(0.6) {
 		return "092", g.commune.Place()
 	}
-	return "092", pick(g.r, canThoPlaces) + ", TP Cần Thơ"
+	return "092", pick(g.r, canThoPlaces) + ", " + Province
 }
 
 // somePlace is a hometown for someone whose father is not in the record.
@@ -178,7 +178,7 @@ func (g *generator) somePlace() string {
 	case x < 0.3:
 		return g.commune.Place()
 	case x < 0.65:
-		return pick(g.r, canThoPlaces) + ", TP Cần Thơ"
+		return pick(g.r, canThoPlaces) + ", " + Province
 	}
 	return pick(g.r, otherProvinces[provinceTable.index(g.r)].places)
 }

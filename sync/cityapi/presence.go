@@ -141,7 +141,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		out.Note = "the chip has no active authentication: its data is verified, and changes this office records for the citizen go to review"
+		out.Note = "the chip signed no challenge of the city (a card without active authentication, or a read while the city was out of reach): its data is verified, and changes this office records for the citizen go to review"
 	}
 	s.log.Info("proof of presence granted", "node", c.id, "citizen", v.ID, "aa", v.AA, "until", g.Until)
 	writeJSON(w, http.StatusOK, out)

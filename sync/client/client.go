@@ -31,6 +31,16 @@ var (
 	ErrUnavailable = errors.New("client: no city node available")
 )
 
+// StatusError is a city node's answer other than 200 OK, wrapped in the
+// client's errors (errors.As finds it): Code tells a refusal's kind, such
+// as 404 for a citizen the city does not know.
+type StatusError struct {
+	Code    int
+	Message string // method, URL, status and the city's reason
+}
+
+func (e *StatusError) Error() string { return e.Message }
+
 // Client talks to the city cluster.
 type Client struct {
 	urls    []string
@@ -218,7 +228,7 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 	}
 	var e struct{ Error string }
 	json.Unmarshal(b, &e)
-	err = fmt.Errorf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)
+	err = &StatusError{Code: resp.StatusCode, Message: fmt.Sprintf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)}
 	if resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, revokedText) {
 		c.refused(true, e.Error)
 	}

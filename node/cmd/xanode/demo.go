@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/node/gen"
 )
 
 func init() {
@@ -25,6 +27,7 @@ func runDemo(ctx context.Context, args []string) error {
 	citizens := fs.Int("citizens", node.DemoCitizens, "population size generated on first start")
 	verbose := fs.Bool("v", false, "log at debug level")
 	insecure := fs.Bool("insecure-http", false, "allow a --listen beyond loopback (the demo serves plain HTTP; every page warns)")
+	unitMap := fs.String("unit-map", "", "administrative unit map (see xanode edge --unit-map); default: "+demoUnitMap+" when run from the repository")
 	login := loginFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -41,10 +44,21 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(*verbose)
+	if *unitMap == "" {
+		if _, err := os.Stat(demoUnitMap); err == nil {
+			*unitMap = demoUnitMap
+		} else {
+			log.Info("no administrative unit map: old addresses on cards compare as text", "looked_for", demoUnitMap)
+		}
+	}
+	units, err := loadUnitMap(*unitMap, log)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	d, err := node.StartDemo(ctx, node.DemoConfig{
 		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens,
-		Log: log, InsecureHTTP: *insecure, Login: *login,
+		Log: log, InsecureHTTP: *insecure, Login: *login, Units: units,
 	})
 	if err != nil {
 		return err
@@ -57,6 +71,17 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Printf("  edge status:   %s/v1/status\n", d.Edge.URL())
 	fmt.Printf("  officer UI:    %s/\n", d.Edge.URL())
 	fmt.Printf("  sample login:  %s / %s\n", d.Login.User, d.Login.Password)
+	var residents []string
+	for _, id := range d.Cards.IDs() {
+		if id != d.Visitor {
+			residents = append(residents, id)
+		}
+	}
+	fmt.Printf("  sample cards:  %s (residents; tapped in turn, or type a card's number)\n", strings.Join(residents, ", "))
+	if d.Visitor != "" {
+		name, _ := gen.CommuneName(d.VisitorCommune)
+		fmt.Printf("  visitor card:  %s (a citizen of %s, %s: type the number, then tap)\n", d.Visitor, name, d.VisitorCommune)
+	}
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Println("stopping…")
@@ -66,6 +91,10 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Println("stopped cleanly")
 	return nil
 }
+
+// demoUnitMap is the sample unit map, found when the demo runs from the
+// repository (go run ./node/cmd/xanode demo).
+const demoUnitMap = "testdata/unitmap/can-tho-2025.csv"
 
 func newLogger(verbose bool) *slog.Logger {
 	level := slog.LevelInfo

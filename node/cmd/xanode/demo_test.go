@@ -62,7 +62,7 @@ func TestDemoFlow(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
 	p := start(t, "demo", "demo", "--data", dir, "--listen", freeAddr(t), "--citizens", "500")
-	var ui, user, password string
+	var ui, user, password, visitor string
 	waitFor(t, "the demo to print its URL and login", 90*time.Second, func() bool {
 		out := p.out.String()
 		if m := regexp.MustCompile(`officer UI:\s+(\S+)/`).FindStringSubmatch(out); m != nil {
@@ -71,7 +71,10 @@ func TestDemoFlow(t *testing.T) {
 		if m := regexp.MustCompile(`sample login:\s+(\S+) / (\S+)`).FindStringSubmatch(out); m != nil {
 			user, password = m[1], m[2]
 		}
-		return ui != "" && password != ""
+		if m := regexp.MustCompile(`visitor card:\s+(\d{12}) `).FindStringSubmatch(out); m != nil {
+			visitor = m[1]
+		}
+		return ui != "" && password != "" && visitor != ""
 	})
 	jar, _ := cookiejar.New(nil)
 	o := &officer{t: t, base: ui, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
@@ -134,18 +137,30 @@ func TestDemoFlow(t *testing.T) {
 	form := o.get("/citizen/" + id + "/change/register_temporary")
 	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
 	code, after := o.submit(form, "/citizen/"+id+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, Quận Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}})
+		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, TP Cần Thơ"}, "temporary_until": {until}})
 	if code != http.StatusOK {
 		t.Fatalf("recording a temporary residence: %d\n%s", code, after)
 	}
 	if !strings.Contains(after, "Đăng ký tạm trú") {
 		t.Errorf("the page after recording does not show the registration:\n%s", after)
 	}
-	// Three changes: the two identifications (card, QR) and the registration.
+	// The visitor: a citizen of another commune, whose chip signs the
+	// city's challenge; the city releases her record for this visit.
+	code, visited := o.submit(o.get("/"), "/tap", url.Values{"key": {visitor}})
+	if code != http.StatusOK || !strings.Contains(visited, "Công dân nơi khác") || !strings.Contains(visited, "do thành phố cung cấp") {
+		t.Fatalf("the visitor's card: %d\n%s", code, visited)
+	}
+	form = o.get("/visitor/" + visitor + "/change/register_temporary")
+	if code, after = o.submit(form, "/visitor/"+visitor+"/change/register_temporary", url.Values{
+		"temporary_address": {"Số 9 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}}); code != http.StatusOK {
+		t.Fatalf("the visitor's temporary residence: %d\n%s", code, after)
+	}
+	// Five changes: the identifications (card, QR, the visitor's card),
+	// the registration and the visitor's.
 	var outbox string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		outbox = o.get("/outbox")
-		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 3 {
+		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 5 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/node/vault"
 )
 
@@ -53,6 +54,7 @@ func runEdge(ctx context.Context, args []string) error {
 	unlockEvery := fs.Duration("unlock-every", 0, "longest wait between a locked box's requests to the city for its key slot secret (0: 1m)")
 	insecure := fs.Bool("insecure-http", false, "serve the officer UI over plain HTTP on an address beyond loopback, without a UI certificate\n(passwords and records cross the office network in clear; every page warns)")
 	uiHosts := fs.String("ui-host", "", "further names or addresses the officer UI is reached by, comma separated; requests naming\nany other Host are refused (besides loopback, the --listen host and the UI certificate's names)")
+	unitMap := fs.String("unit-map", "", "CSV `file` from city IT mapping administrative units before the reform of 1 July 2025 to those in force,\nso that an old address on a card is the same place as the record's (format: testdata/unitmap/can-tho-2025.csv)")
 	login := loginFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -66,6 +68,10 @@ func runEdge(ctx context.Context, args []string) error {
 		urls = strings.Split(*city, ",")
 	}
 	log := newLogger(*verbose)
+	units, err := loadUnitMap(*unitMap, log)
+	if err != nil {
+		return err
+	}
 	cards, csca, closeCards, err := edgeCards(*cardDir, *readerName, cscas, log)
 	if err != nil {
 		return err
@@ -77,7 +83,7 @@ func runEdge(ctx context.Context, args []string) error {
 	}
 	cfg := node.EdgeConfig{Dir: *dir, Listen: *listen, City: urls, Log: log, Handler: node.OfficerUI(cards),
 		PullEvery: *pullEvery, FleetEvery: *fleetEvery, KeepSlotsOnRevoke: *keepSlots, UnlockEvery: *unlockEvery,
-		InsecureHTTP: *insecure, UIHosts: hosts, Login: *login, CSCA: csca}
+		InsecureHTTP: *insecure, UIHosts: hosts, Login: *login, CSCA: csca, Units: units}
 	if *useTPM {
 		t, err := vault.DetectTPM()
 		if err != nil {
@@ -106,6 +112,20 @@ func loginFlags(fs *flag.FlagSet) *node.LoginPolicy {
 	fs.IntVar(&p.AddressFailures, "address-failures", 0, "refused logins allowed per client address, for any user names, in --login-window (0: 100)")
 	fs.DurationVar(&p.Window, "login-window", 0, "window of the login limits (0: 15m)")
 	return &p
+}
+
+// loadUnitMap reads --unit-map; "" is none, and identification then
+// compares old addresses on cards as text.
+func loadUnitMap(path string, log *slog.Logger) (*registry.UnitMap, error) {
+	if path == "" {
+		return nil, nil
+	}
+	m, err := node.LoadUnitMap(path)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("administrative unit map loaded: old addresses on cards match the units in force", "file", path, "rows", m.Len())
+	return m, nil
 }
 
 // edgeCards is the officer UI's card reader: emulated cards, a PC/SC

@@ -39,7 +39,7 @@ func runGen(ctx context.Context, args []string) error {
 	}
 	if *list {
 		for _, c := range gen.Communes() {
-			fmt.Printf("%s  %s, %s\n", c.Code, c.Name, c.District)
+			fmt.Printf("%s  %s\n", c.Code, c.Place())
 		}
 		return nil
 	}
