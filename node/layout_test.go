@@ -49,6 +49,7 @@ func TestImportRules(t *testing.T) {
 	}
 	rules := []rule{
 		{"node/registry", nil, nil},
+		{"node/quality", []string{"node/registry"}, nil},
 		{"reader", []string{"reader"}, nil},
 		{"certs", []string{"certs"}, nil},
 		{"webui", []string{"webui", "node/registry"}, []string{"github.com/hashicorp/raft", "go.etcd.io/bbolt"}},
