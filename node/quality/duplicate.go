@@ -15,29 +15,14 @@ import (
 // second record of one person shares at least one with the first despite
 // the usual faults of data entry — a typo, missing diacritics, the given
 // name written first — while a block stays small: the folded name with the
-// date of birth (and with the birth year, for a date written otherwise),
-// the parents' names with the birth year (for a typo in the name), the
-// date of birth with the sex and the name's initials (for a typo that
-// changes neither), and the old 9-digit ID.
+// date of birth, and with the birth year (a date written otherwise); each
+// word of the name with the sex and the date of birth (a typo leaves the
+// other words as they were); the parents' names with the birth year; the
+// old 9-digit ID.
 
 // nameKey is a name folded (no diacritics, lower case) with its words
 // sorted, so that "Nguyễn Văn An", "nguyen van an" and "An Nguyễn Văn" agree.
-func nameKey(s string) string {
-	w := strings.Fields(registry.FoldName(s))
-	sort.Strings(w)
-	return strings.Join(w, " ")
-}
-
-// initials are the sorted first letters of a folded name's words.
-func initials(s string) string {
-	w := strings.Fields(registry.FoldName(s))
-	b := make([]byte, 0, len(w))
-	for _, x := range w {
-		b = append(b, x[0])
-	}
-	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
-	return string(b)
-}
+func nameKey(s string) string { return sortedWords(fold(s)) }
 
 // BlockKeys returns the blocking keys of a record, without repeats, in a
 // fixed order. A record without a name and date of birth has none: there
@@ -49,8 +34,15 @@ func BlockKeys(c *registry.Citizen) []string {
 		return nil
 	}
 	year := birth[:4]
-	keys := []string{"n:" + name + "|" + birth, "y:" + name + "|" + year,
-		"i:" + initials(name) + "|" + c.Get(registry.FieldSex) + "|" + birth}
+	keys := []string{"n:" + name + "|" + birth, "y:" + name + "|" + year}
+	sex := c.Get(registry.FieldSex)
+	prev := ""
+	for _, w := range strings.Fields(name) { // sorted: a repeated word comes twice in a row
+		if w != prev {
+			keys = append(keys, "w:"+birth+"|"+sex+"|"+w)
+		}
+		prev = w
+	}
 	mother, father := nameKey(c.Get(registry.FieldMotherName)), nameKey(c.Get(registry.FieldFatherName))
 	if mother != "" || father != "" {
 		keys = append(keys, "p:"+mother+"|"+father+"|"+year)
@@ -73,43 +65,93 @@ func similar(a, b string) int {
 	return max(0, 1000-2000*d/n)
 }
 
-// nameLikeness compares two names folded, as written and with their words
-// sorted (the given name written first), and keeps the better. A word of
-// one without a close match in the other (a typo's distance) caps it at
-// 500: "Thu Hà" and "Thu Hương" are sisters, not one person misspelt.
+// nameLikeness compares two names folded (no diacritics, lower case):
+// equal, or equal with their words sorted (the given name written first),
+// 1000; words that pair off each within a typo (one edit, or two letters
+// swapped), 1000 less 60 a typo; anything else at most 200 — "Thu Hà" and
+// "Thu Hương" are sisters, not one person misspelt, and two parents of
+// different names are two parents.
 func nameLikeness(a, b string) int {
-	fa, fb := registry.FoldName(a), registry.FoldName(b)
-	s := max(similar(fa, fb), similar(nameKey(a), nameKey(b)))
-	if !wordsMatch(strings.Fields(fa), strings.Fields(fb)) {
-		s = min(s, 500)
+	fa, fb := fold(a), fold(b)
+	ka, kb := sortedWords(fa), sortedWords(fb)
+	if fa == fb || ka == kb {
+		return 1000
 	}
-	return s
+	if typos, ok := wordTypos(strings.Fields(ka), strings.Fields(kb)); ok {
+		return max(0, 1000-60*typos)
+	}
+	return min(200, similar(fa, fb))
 }
 
-// wordsMatch reports whether every word of a pairs off with a word of b
-// within a typo: one edit, or two (a transposition) in words of four
-// letters or more.
-func wordsMatch(a, b []string) bool {
+// sortedWords is a folded name with its words sorted.
+func sortedWords(folded string) string {
+	w := strings.Fields(folded)
+	sort.Strings(w)
+	return strings.Join(w, " ")
+}
+
+// NamesMayMatch reports, from two names' keys (NameKey), whether the names
+// are alike enough for the pair to be a duplicate at all: equal, or each
+// word within a typo of one of the other's. Any other pair scores at most
+// 200 for the name, which no likeness threshold the Config allows can
+// overcome, so a caller comparing many pairs skips the rest of the work.
+func NamesMayMatch(ka, kb string) bool {
+	if ka == kb {
+		return true
+	}
+	_, ok := wordTypos(strings.Fields(ka), strings.Fields(kb))
+	return ok
+}
+
+// NameKey is the key NamesMayMatch compares: the folded full name with its
+// words sorted.
+func NameKey(c *registry.Citizen) string { return nameKey(c.Get(registry.FieldFullName)) }
+
+// wordTypos pairs off the words of a and b, each with the closest unpaired
+// word, and counts the typos between them; ok is false when the counts of
+// words differ or a pair is further apart than a typo.
+func wordTypos(a, b []string) (typos int, ok bool) {
 	if len(a) != len(b) {
-		return false
+		return 0, false
 	}
 	used := make([]bool, len(b))
 	for _, x := range a {
 		best, at := 3, -1
 		for j, y := range b {
-			if used[j] {
-				continue
-			}
-			if d := levenshtein.ComputeDistance(x, y); d < best {
-				best, at = d, j
+			if !used[j] {
+				if d := wordDistance(x, y); d < best {
+					best, at = d, j
+				}
 			}
 		}
 		if at < 0 || best > 1 && (best > 2 || len(x) < 4 || len(b[at]) < 4) {
-			return false
+			return 0, false
 		}
 		used[at] = true
+		typos += best
 	}
-	return true
+	return typos, true
+}
+
+// wordDistance is the edit distance of two words, with two neighbouring
+// letters swapped counted as one edit.
+func wordDistance(x, y string) int {
+	if len(x) == len(y) {
+		diff := -1
+		for i := 0; i < len(x); i++ {
+			if x[i] != y[i] {
+				diff = i
+				break
+			}
+		}
+		if diff < 0 {
+			return 0
+		}
+		if diff+1 < len(x) && x[diff] == y[diff+1] && x[diff+1] == y[diff] && x[diff+2:] == y[diff+2:] {
+			return 1
+		}
+	}
+	return levenshtein.ComputeDistance(x, y)
 }
 
 // dateLikeness compares two dates of birth: equal 1000; day and month
@@ -146,7 +188,10 @@ type feature struct {
 func Likeness(a, b *registry.Citizen) int {
 	text := func(f registry.Field, w int, fn func(x, y string) int) feature {
 		x, y := a.Get(f), b.Get(f)
-		if x == "" || y == "" {
+		switch {
+		case x == "" && y == "":
+			return feature{}
+		case x == "" || y == "":
 			return feature{weight: w}
 		}
 		return feature{w, fn(x, y), true}
@@ -157,7 +202,7 @@ func Likeness(a, b *registry.Citizen) int {
 		}
 		return 0
 	}
-	folded := func(x, y string) int { return similar(registry.FoldName(x), registry.FoldName(y)) }
+	folded := func(x, y string) int { return similar(fold(x), fold(y)) }
 	parent := func(idf, namef registry.Field, w int) feature {
 		if x, y := a.Get(idf), b.Get(idf); x != "" && y != "" {
 			return feature{w, equal(x, y), true}
@@ -172,6 +217,10 @@ func Likeness(a, b *registry.Citizen) int {
 		parent(registry.FieldFatherID, registry.FieldFatherName, 12),
 		text(registry.FieldBirthPlace, 6, folded),
 		text(registry.FieldHometown, 6, folded),
+		text(registry.FieldSpouseName, 8, nameLikeness),
+		text(registry.FieldFeatures, 10, folded),
+		text(registry.FieldEthnicity, 3, folded),
+		text(registry.FieldReligion, 3, folded),
 	}
 	if da, db := dateValue(a, registry.FieldBirthDate), dateValue(b, registry.FieldBirthDate); !da.IsZero() && !db.IsZero() {
 		fs[1] = feature{25, dateLikeness(da, db), true}
@@ -181,13 +230,11 @@ func Likeness(a, b *registry.Citizen) int {
 	}
 	sum, weight := 0, 0
 	for _, f := range fs {
-		if f.known {
-			sum += f.weight * f.score
-			weight += f.weight
-		} else {
-			sum += f.weight * 500
-			weight += f.weight
+		if !f.known {
+			f.score = 500
 		}
+		sum += f.weight * f.score
+		weight += f.weight
 	}
 	return sum / weight
 }
@@ -200,6 +247,9 @@ func checkPair(cfg *Config, a, b *registry.Citizen) *Finding {
 	}
 	if a.ID > b.ID {
 		a, b = b, a
+	}
+	if !NamesMayMatch(NameKey(a), NameKey(b)) {
+		return nil
 	}
 	s := Likeness(a, b)
 	if s < cfg.DuplicateScore {

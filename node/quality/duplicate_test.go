@@ -16,6 +16,7 @@ func TestBlockKeysMeetDespiteDataEntryFaults(t *testing.T) {
 		{"no diacritics", person("092185000999", "full_name", "Nguyen Thi Thu Ha")},
 		{"given name first", person("092185000999", "full_name", "Hà Nguyễn Thị Thu")},
 		{"typo in the name", person("092185000999", "full_name", "Nguyễn Thị Thu Hả", "mother_name", "-", "father_name", "-")},
+		{"typo in the first letter", person("092185000999", "full_name", "gNuyễn Thị Thu Hà", "mother_name", "-", "father_name", "-")},
 		{"typo and another date form", person("092185000999", "full_name", "Nguyễn Thi Thu Hà", "birth_date", "1985-08-03", "mother_name", "-", "father_name", "-")},
 		{"typo in the name and the date", person("092185000999", "full_name", "Nguyễn Thị Thy Hà", "birth_date", "1985-03-18")},
 		{"only the old ID", person("092185000999", "full_name", "Lê Văn Tám", "birth_date", "1985-01-01", "old_id", "361234567")},
@@ -97,5 +98,22 @@ func TestPermille(t *testing.T) {
 		if got := permille(n); got != want {
 			t.Errorf("permille(%d) = %q", n, got)
 		}
+	}
+}
+
+// TestOtherNamesNeverReachTheThreshold: whatever else agrees, two names
+// that do not match keep a pair below the least threshold Validate
+// allows, which is what makes NamesMayMatch a safe filter.
+func TestOtherNamesNeverReachTheThreshold(t *testing.T) {
+	a := person(ha, "old_id", "361234567", "spouse_name", "Lê Văn Tám", "features", "Nốt ruồi C:1cm", "hometown", "Xã Nhơn Ái, TP Cần Thơ",
+		"ethnicity", "Kinh", "religion", "Không", "mother_id", "092160000001", "father_id", "092158000002")
+	b := person("092185000999", "full_name", "Nguyễn Thị Thu Hương", "old_id", "361234567", "spouse_name", "Lê Văn Tám",
+		"features", "Nốt ruồi C:1cm", "hometown", "Xã Nhơn Ái, TP Cần Thơ", "ethnicity", "Kinh", "religion", "Không",
+		"mother_id", "092160000001", "father_id", "092158000002")
+	if NamesMayMatch(NameKey(a), NameKey(b)) {
+		t.Fatal("Thu Hà and Thu Hương may match")
+	}
+	if s := Likeness(a, b); s >= 850 {
+		t.Fatalf("likeness %d with names that do not match", s)
 	}
 }

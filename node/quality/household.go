@@ -13,7 +13,7 @@ const RelationHead = "Chủ hộ"
 // IsHead reports whether the record's relation to its household's head
 // is "Chủ hộ" (in any case, with or without diacritics).
 func IsHead(c *registry.Citizen) bool {
-	return registry.FoldName(c.Get(registry.FieldRelation)) == "chu ho"
+	return fold(c.Get(registry.FieldRelation)) == "chu ho"
 }
 
 // checkHousehold: the living members of a household (the records whose

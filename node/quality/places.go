@@ -1,10 +1,6 @@
 package quality
 
-import (
-	"strings"
-
-	"github.com/xanode/xanode/node/registry"
-)
+import "strings"
 
 // Since 1 July 2025 Vietnam has 34 province-level units (DESIGN.md,
 // "Domain model"): 6 centrally governed cities and 28 provinces, each
@@ -56,11 +52,11 @@ var provinceCodes = map[string]struct{ then, now string }{
 var inForce, former = func() (map[string]string, map[string]string) {
 	in := make(map[string]string, len(provincesInForce))
 	for _, p := range provincesInForce {
-		in[registry.FoldName(p)] = p
+		in[fold(p)] = p
 	}
 	old := make(map[string]string)
 	for _, c := range provinceCodes {
-		if k := registry.FoldName(c.then); in[k] == "" {
+		if k := fold(c.then); in[k] == "" {
 			old[k] = c.now
 		}
 	}
@@ -99,7 +95,7 @@ var typeWords = []struct {
 // unit reads one comma-separated part of an address: its level (by type
 // word) and its folded name without the type word.
 func unit(part string) (level, string) {
-	s := registry.FoldName(part)
+	s := fold(part)
 	for _, t := range typeWords {
 		if name, ok := strings.CutPrefix(s, t.word); ok && name != "" {
 			return t.level, strings.TrimSpace(name)
@@ -134,7 +130,7 @@ func (u *Units) compile() {
 				set[name] = true
 			}
 		}
-		u.known[registry.FoldName(p)] = set
+		u.known[fold(p)] = set
 	}
 }
 

@@ -20,6 +20,7 @@ type Population struct {
 	k         *Checker
 	ids       map[string]int32
 	idOf      []string
+	names     []string // NameKey of each record: pairs are screened by it before decoding
 	recs      [][]byte
 	confirmed map[string]registry.Date
 	reads     []Read
@@ -56,6 +57,7 @@ func (p *Population) Add(c *registry.Citizen) error {
 	i := int32(len(p.recs))
 	p.ids[c.ID] = i
 	p.idOf = append(p.idOf, c.ID)
+	p.names = append(p.names, NameKey(c))
 	p.recs = append(p.recs, registry.AppendCitizen(nil, c, false))
 	if hh := c.Get(registry.FieldHousehold); hh != "" {
 		p.households = append(p.households, entry{hashKey(hh), i})
@@ -97,6 +99,10 @@ func (p *Population) Seal() {
 	}
 	p.sealed = true
 }
+
+// IDs lists the records' IDs in the order they were added; the slice is
+// shared: do not modify it.
+func (p *Population) IDs() []string { return p.idOf }
 
 // Len is the number of records.
 func (p *Population) Len() int { return len(p.recs) }
@@ -204,6 +210,9 @@ func (p *Population) pairs(run []entry, seen map[uint64]bool) []Finding {
 		for j := i + 1; j < len(run); j++ {
 			a, b := run[i].rec, run[j].rec
 			if a == b {
+				continue
+			}
+			if !NamesMayMatch(p.names[a], p.names[b]) {
 				continue
 			}
 			k := uint64(min(a, b))<<32 | uint64(max(a, b))

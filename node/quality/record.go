@@ -157,7 +157,7 @@ func checkRequired(c *registry.Citizen) *Finding {
 // vietnamese reports whether the record's nationality is Vietnamese (or
 // unknown): only citizens get the card.
 func vietnamese(c *registry.Citizen) bool {
-	n := registry.FoldName(c.Get(registry.FieldNationality))
+	n := fold(c.Get(registry.FieldNationality))
 	return n == "" || n == "viet nam" || n == "vietnam"
 }
 

@@ -187,8 +187,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: death grace %d days must be 0..3650", ErrConfig, c.DeathGraceDays)
 	case c.MinParentGap < 8 || c.MaxMotherGap <= c.MinParentGap || c.MaxFatherGap <= c.MinParentGap:
 		return fmt.Errorf("%w: parent gaps %d, %d, %d", ErrConfig, c.MinParentGap, c.MaxMotherGap, c.MaxFatherGap)
-	case c.DuplicateScore < 500 || c.DuplicateScore > 1000:
-		return fmt.Errorf("%w: duplicate score %d must be 500..1000 thousandths", ErrConfig, c.DuplicateScore)
+	case c.DuplicateScore < 850 || c.DuplicateScore > 1000:
+		// Below 850 a pair whose names do not match (200 at most for the
+		// name) could score as a duplicate, and NamesMayMatch would be no
+		// safe filter.
+		return fmt.Errorf("%w: duplicate score %d must be 850..1000 thousandths", ErrConfig, c.DuplicateScore)
 	case c.MaxBlock < 2:
 		return fmt.Errorf("%w: max block %d must be at least 2", ErrConfig, c.MaxBlock)
 	}
