@@ -34,6 +34,11 @@ var kindSenders = map[Kind]registry.Role{
 	// an escrow, by its unlock key's signature for an unlock (a locked
 	// box has no usable certificate) — for that edge (nodekey.go).
 	KindNodeKey: registry.RoleCity,
+	// Data quality: city IT decides on findings; the leader sweeps. An
+	// office records and resolves findings through its changes
+	// (identifications, registry.OpFindingResolve), so under KindChanges.
+	KindFindingReview: registry.RoleAdmin,
+	KindQualitySweep:  registry.RoleCity,
 }
 
 // KindSender returns the role that may send kind ("" for none).

@@ -39,6 +39,9 @@ const (
 	KindTrust     Kind = 18 // city IT added or removed CSCA certificates and CRLs (trust.go)
 	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
+	// Data quality (quality.go); their payloads are a FindingOp and a SweepOp.
+	KindFindingReview Kind = 21 // city IT confirmed, dismissed or reopened a data-quality finding
+	KindQualitySweep  Kind = 22 // the leader re-checks a range of citizens with every rule
 )
 
 // Errors of commands.
@@ -93,6 +96,8 @@ type Command struct {
 	CRL      []byte      // KindCRL: DER of the fleet CA's revocation list
 	Trust    *TrustOp    // KindTrust
 	NodeKey  *NodeKeyOp  // KindNodeKey
+	Finding  *FindingOp  // KindFindingReview
+	Sweep    *SweepOp    // KindQualitySweep
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -148,6 +153,10 @@ func (c *Command) Encode() []byte {
 		b = appendJSON(b, c.Trust)
 	case KindNodeKey:
 		b = appendJSON(b, c.NodeKey)
+	case KindFindingReview:
+		b = appendJSON(b, c.Finding)
+	case KindQualitySweep:
+		b = appendJSON(b, c.Sweep)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -203,6 +212,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Trust, err = decodeJSON[TrustOp](rest)
 	case KindNodeKey:
 		c.NodeKey, err = decodeJSON[NodeKeyOp](rest)
+	case KindFindingReview:
+		c.Finding, err = decodeJSON[FindingOp](rest)
+	case KindQualitySweep:
+		c.Sweep, err = decodeJSON[SweepOp](rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)
@@ -254,6 +267,10 @@ func (c *Command) check() error {
 		return c.checkTrust()
 	case KindNodeKey:
 		return c.checkNodeKey()
+	case KindFindingReview:
+		return c.Finding.check()
+	case KindQualitySweep:
+		return c.Sweep.check()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

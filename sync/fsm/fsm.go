@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/digest"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	PoolLast     int           // last serial of the birth ID pool
 	ClampAfter   time.Duration // action times beyond receive time + this are clamped
 	ReviewWindow time.Duration // competing residence registrations closer than this go to review
+	// Quality holds the data-quality rules' thresholds (DESIGN.md, "Data
+	// quality"); a zero value (CardAge 0) means quality.DefaultConfig().
+	Quality quality.Config
 }
 
 // DefaultConfig is the configuration of DESIGN.md, "Conflict resolution", with a synthetic
@@ -45,6 +49,7 @@ func DefaultConfig() Config {
 		PoolLast:     999999,
 		ClampAfter:   5 * time.Minute,
 		ReviewWindow: 24 * time.Hour,
+		Quality:      quality.DefaultConfig(),
 	}
 }
 
@@ -58,7 +63,11 @@ func (c Config) Validate() error {
 	case c.ClampAfter <= 0 || c.ReviewWindow <= 0:
 		return errors.New("fsm: clamp and review durations must be positive")
 	}
-	return nil
+	q := c.Quality
+	if q.CardAge == 0 {
+		q = quality.DefaultConfig()
+	}
+	return q.Validate()
 }
 
 // FSM implements raft.BatchingFSM over a bbolt file.
@@ -72,8 +81,9 @@ func (c Config) Validate() error {
 // the same transaction as the state skips what the file already holds.
 // What this saves is an fsync per raft entry on the commit path.
 type FSM struct {
-	cfg  Config
-	path string
+	cfg     Config
+	path    string
+	checker *quality.Checker // the data-quality rules (quality.go)
 
 	mu gosync.RWMutex // held for reading by every use of db; for writing by Restore and Close
 	db *bolt.DB
@@ -166,7 +176,15 @@ func Open(path string, cfg Config) (*FSM, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	f := &FSM{cfg: cfg, path: path, stop: make(chan struct{}), done: make(chan struct{})}
+	qcfg := cfg.Quality
+	if qcfg.CardAge == 0 {
+		qcfg = quality.DefaultConfig()
+	}
+	checker, err := quality.NewChecker(qcfg)
+	if err != nil {
+		return nil, err
+	}
+	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{})}
 	if err := f.open(); err != nil {
 		return nil, err
 	}
@@ -228,6 +246,7 @@ func (f *FSM) open() error {
 		if err := createBuckets(tx); err != nil {
 			return err
 		}
+		buildQualityIndex(&txn{tx: tx, h: h})
 		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {
 				return err
@@ -318,9 +337,11 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 		applied = l.Index
 		if l.Type == raft.LogCommand {
 			out[i] = f.applyCommand(t, l)
+			f.checkQuality(t)
 			commands++
 		}
 	}
+	t.flushFigures()
 	t.setCounter(kApplied, applied)
 	t.setCounter(kCommands, commands)
 	v, err := f.h.MarshalBinary()
@@ -348,6 +369,7 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 			return err
 		}
 	}
+	f.beginQuality(t, l.Index, cmd.Received)
 	switch cmd.Kind {
 	case KindChanges:
 		outs := make([]*registry.Outcome, len(cmd.Changes))
@@ -385,6 +407,10 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return f.applyPresence(t, l.Index, cmd)
 	case KindNodeKey:
 		return f.applyNodeKey(t, cmd)
+	case KindFindingReview:
+		return f.applyReview(t, l.Index, cmd)
+	case KindQualitySweep:
+		return f.applySweep(t, cmd.Sweep)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)
