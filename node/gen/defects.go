@@ -523,7 +523,7 @@ func (in *injector) duplicate(h []*registry.Citizen) []*registry.Citizen {
 	put(d, registry.FieldFullName, name)
 	b := o.BirthDate()
 	switch x := in.r.float(); {
-	case x < 0.10 && b.Day != 0 && b.Day <= 12 && b.Day != b.Month:
+	case x < 0.10 && b.Day != 0 && b.Day <= 12 && b.Day != b.Month && (b.Year < in.ref.Year || b.Day <= in.ref.Month):
 		b.Month, b.Day = b.Day, b.Month
 		how += ", day and month swapped"
 	case x >= 0.10 && x < 0.15:

@@ -157,6 +157,7 @@ func New(cfg Config) *Server {
 	s.crlRoutes()
 	s.presenceRoutes()
 	s.trustRoutes()
+	s.qualityRoutes()
 	return s
 }
 

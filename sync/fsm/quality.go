@@ -164,13 +164,75 @@ type qualityTxn struct {
 	households map[string]bool // households a stored record left or joined
 	reads      []*registry.Change
 	figures    map[string]*Figures // commune → figures, written back at the end of the batch
+	// pending holds the writes to the derived indexes of values (blocks,
+	// households, children) until the end of the batch, when they go in
+	// in key order: a bulk import puts hundreds of thousands of random
+	// keys into them within one bbolt transaction, where each put moves
+	// the tail of an ever larger node (quadratic), while puts in order
+	// append. Reads merge them in (members).
+	pending map[string]map[string]map[string]bool // bucket → value → id → present
 }
 
 func (t *txn) quality() *qualityTxn {
 	if t.q == nil {
-		t.q = &qualityTxn{touched: map[string]bool{}, households: map[string]bool{}, figures: map[string]*Figures{}}
+		t.q = &qualityTxn{touched: map[string]bool{}, households: map[string]bool{}, figures: map[string]*Figures{},
+			pending: map[string]map[string]map[string]bool{}}
 	}
 	return t.q
+}
+
+// note records a pending write of id under value in an index of values.
+func (t *txn) note(bucket []byte, value, id string, present bool) {
+	q := t.quality()
+	b := q.pending[string(bucket)]
+	if b == nil {
+		b = map[string]map[string]bool{}
+		q.pending[string(bucket)] = b
+	}
+	if b[value] == nil {
+		b[value] = map[string]bool{}
+	}
+	b[value][id] = present
+}
+
+// flushIndexes writes the pending index writes, each bucket's in key order.
+func (t *txn) flushIndexes() {
+	if t.q == nil {
+		return
+	}
+	for _, name := range sortedKeys(mapKeys(t.q.pending)) {
+		bucket := t.tx.Bucket([]byte(name))
+		var keys []string
+		present := map[string]bool{}
+		for value, ids := range t.q.pending[name] {
+			for id, p := range ids {
+				k := string(keyed(value, id))
+				keys = append(keys, k)
+				present[k] = p
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			var err error
+			if present[k] {
+				err = bucket.Put([]byte(k), nil)
+			} else {
+				err = bucket.Delete([]byte(k))
+			}
+			if err != nil {
+				panic(fmt.Sprintf("fsm: bbolt %s: %v", name, err))
+			}
+		}
+	}
+	t.q.pending = map[string]map[string]map[string]bool{}
+}
+
+func mapKeys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // qualityOn reports whether the rules run.
@@ -201,12 +263,12 @@ func (t *txn) qualityStored(old, c *registry.Citizen) {
 	newKeys := quality.BlockKeys(c)
 	for _, k := range oldKeys {
 		if !slices.Contains(newKeys, k) {
-			t.unindex(bQBlocks, []byte(k), []byte(c.ID))
+			t.note(bQBlocks, k, c.ID, false)
 		}
 	}
 	for _, k := range newKeys {
 		if !slices.Contains(oldKeys, k) {
-			t.index(bQBlocks, []byte(k), []byte(c.ID))
+			t.note(bQBlocks, k, c.ID, true)
 		}
 	}
 	t.reindex(bQHouseholds, oldHH, c.Get(registry.FieldHousehold), c.ID)
@@ -231,27 +293,48 @@ func (t *txn) reindex(bucket []byte, old, new, id string) {
 		return
 	}
 	if old != "" {
-		t.unindex(bucket, []byte(old), []byte(id))
+		t.note(bucket, old, id, false)
 	}
 	if new != "" {
-		t.index(bucket, []byte(new), []byte(id))
+		t.note(bucket, new, id, true)
 	}
 }
 
-// members lists the IDs filed under value in an index of values, at most
-// limit (0: all), in ID order.
+// members lists the IDs filed under value in an index of values, the
+// batch's pending writes included, at most limit (0: all), in ID order.
 func (t *txn) members(bucket []byte, value string, limit int) []string {
+	var pending map[string]bool
+	if t.q != nil && t.q.pending[string(bucket)] != nil {
+		pending = t.q.pending[string(bucket)][value]
+	}
+	scan := 0 // how many stored ones are needed: limit, plus those pending removal
+	if limit > 0 {
+		scan = limit + len(pending)
+	}
 	prefix := append([]byte(value), 0)
 	var out []string
 	c := t.tx.Bucket(bucket).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-		if limit > 0 && len(out) == limit {
+		if scan > 0 && len(out) == scan {
 			break
 		}
-		out = append(out, string(k[len(prefix):]))
+		if id := string(k[len(prefix):]); pending == nil || pending[id] || !hasKey(pending, id) {
+			out = append(out, id)
+		}
+	}
+	for id, present := range pending {
+		if present && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }
+
+func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
 // records is the state as quality.Records: the rules read parents and
 // confirmations through it.

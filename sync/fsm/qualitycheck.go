@@ -397,6 +397,7 @@ func buildQualityIndex(t *txn) {
 		t.figures(f.Commune).finding(&f, 1)
 	}
 	t.flushFigures()
+	t.flushIndexes()
 	t.q = nil // nothing to re-check: the records were only indexed
 	if err := t.tx.Bucket(bMeta).Put(kQualityIndex, []byte(qualityIndexVersion)); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt meta: %v", err))

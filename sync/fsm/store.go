@@ -74,7 +74,7 @@ var (
 type txn struct {
 	tx     *bolt.Tx
 	h      *digest.Hash
-	events []Event      // what observers hear once the batch is applied
+	events []Event     // what observers hear once the batch is applied
 	q      *qualityTxn // what the data-quality re-check gathers (quality.go)
 }
 

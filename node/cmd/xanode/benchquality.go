@@ -34,9 +34,11 @@ func benchQuality(ctx context.Context, args []string) error {
 	in := fs.String("in", "", "read the population from this `file` (xanode gen --defects) instead of generating")
 	truthFile := fs.String("truth", "", "the truth `file` written with --in's population")
 	rechecks := fs.Int("recheck", 2000, "random citizens to re-check one at a time (the incremental cost of a change)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full pass to this `file`")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full pass (or, with --fsm, of the state machine's part) to this `file`")
+	fsmCitizens := fs.Int("fsm", 0, "also load this many citizens into the city's state machine, with the rules on and off, and time changes through it")
+	fsmChanges := fs.Int("fsm-changes", 2000, "with --fsm: corrections to apply, one entry each")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*in == "") != (*truthFile == "") {
-		fmt.Fprintln(os.Stderr, "usage: xanode bench quality [--citizens N --defects N --seed S --commune C | --in FILE --truth FILE] [--recheck N]")
+		fmt.Fprintln(os.Stderr, "usage: xanode bench quality [--citizens N --defects N --seed S --commune C | --in FILE --truth FILE] [--recheck N] [--fsm N [--fsm-changes N]]")
 		return errUsage
 	}
 	k, err := quality.NewChecker(quality.DefaultConfig())
@@ -62,7 +64,7 @@ func benchQuality(ctx context.Context, args []string) error {
 		p.AddRead(quality.Read{Citizen: r.Citizen, Assurance: r.Assurance, Fields: r.Fields})
 	}
 	loaded := time.Since(start)
-	if *cpuProfile != "" {
+	if *cpuProfile != "" && *fsmCitizens == 0 {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
@@ -91,6 +93,20 @@ func benchQuality(ctx context.Context, args []string) error {
 	}
 	if *rechecks > 0 {
 		benchRecheck(p, truth.AsOf, *rechecks, *seed)
+	}
+	if *fsmCitizens > 0 {
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+		if err := benchQualityFSM(*fsmCitizens, *fsmChanges, *seed); err != nil {
+			return err
+		}
 	}
 	if !ok {
 		return fmt.Errorf("bench quality: a budget was not met")
@@ -190,4 +206,3 @@ func benchRecheck(p *quality.Population, asOf registry.Date, n int, seed int64) 
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
-
