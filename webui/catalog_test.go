@@ -26,7 +26,7 @@ func dynamicKeys() []string {
 	}
 	for _, op := range []registry.Op{registry.OpImport, registry.OpRegisterPermanent, registry.OpRegisterTemporary,
 		registry.OpDeclareAbsence, registry.OpCorrect, registry.OpRegisterBirth, registry.OpRegisterDeath,
-		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify} {
+		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify, registry.OpFindingResolve} {
 		keys = append(keys, "op."+string(op))
 	}
 	for _, r := range []registry.Result{registry.Applied, registry.Merged, registry.Superseded,

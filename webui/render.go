@@ -21,7 +21,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "review"}
 
 // views holds every page parsed once per language: "t" is bound to the
 // language at parse time, so templates translate anywhere, inside range
@@ -73,6 +73,9 @@ type base struct {
 	Desk *deskView
 	// StatusJS is the script that ticks ages and refreshes Desk.
 	StatusJS string
+	// Review counts the findings to review ("" without a Review list;
+	// review.go).
+	Review string
 }
 
 type langLink struct {
@@ -117,6 +120,11 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 				back = r.URL.RequestURI()
 			}
 			b.Desk = s.desk(l, sess, st, back)
+			if rv, ok := s.cfg.Registry.(Review); ok {
+				if list, err := rv.ReviewList(); err == nil {
+					b.Review = l.Int(int64(len(list.Items)))
+				}
+			}
 		} else {
 			s.log.Warn("status unavailable", "err", err)
 		}

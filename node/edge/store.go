@@ -154,7 +154,7 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 			"restore the key file or key slots that were made with the store", ErrKey, keyPath)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bSubset, bNames, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs} {
+		for _, b := range [][]byte{bMeta, bSubset, bNames, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs, bReviewList} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -190,7 +190,7 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 // fails at startup rather than at the first lookup.
 func (s *Store) probe() error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions, bDecisions, bNotices, bProofs} {
+		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions, bDecisions, bNotices, bProofs, bReviewList} {
 			if k, v := tx.Bucket(b).Cursor().First(); k != nil {
 				if _, err := s.keys.open(b, k, v); err != nil {
 					return err
@@ -265,6 +265,10 @@ func purge(tx *bolt.Tx) error {
 		if err := m.Delete(k); err != nil {
 			return err
 		}
+	}
+	// The review list is the old commune's.
+	if b := tx.Bucket(bReviewList); b != nil {
+		return b.Delete(kReviewList)
 	}
 	return nil
 }

@@ -113,7 +113,6 @@ var qualityEn = map[string]string{
 	"review.none":              "Nothing to review.",
 	"review.count":             "%[1]d problems to review.",
 	"review.citizen":           "Citizen",
-	"review.rule":              "Problem",
 	"review.evidence":          "Evidence",
 	"review.found":             "Found",
 	"review.other":             "Likely duplicate record",
@@ -128,9 +127,9 @@ var qualityEn = map[string]string{
 	"review.noresolution":      "Choose fixed or not an error.",
 	"review.recorded":          "Review recorded; it waits to be sent to the city.",
 	"review.pending":           "Recorded, waiting for the city",
-	"review.citizenhas":        "This record has %[1]d problems to review.",
 	"review.open":              "Open the review list",
 	"review.unknown":           "There is no problem #%[1]s in this box's review list.",
+	"review.unavailable":       "The review list on this box cannot be read.",
 	"op.finding_resolve":       "Resolution of a data-quality finding",
 	"fleet.op.finding_resolve": "Resolution of a data-quality finding",
 }

@@ -113,7 +113,6 @@ var qualityVi = map[string]string{
 	"review.none":              "Không có vấn đề nào cần rà soát.",
 	"review.count":             "%[1]d vấn đề cần rà soát.",
 	"review.citizen":           "Công dân",
-	"review.rule":              "Vấn đề",
 	"review.evidence":          "Nội dung",
 	"review.found":             "Phát hiện lúc",
 	"review.other":             "Hồ sơ nghi trùng",
@@ -128,9 +127,9 @@ var qualityVi = map[string]string{
 	"review.noresolution":      "Hãy chọn đã khắc phục hoặc không phải sai sót.",
 	"review.recorded":          "Đã ghi nhận kết quả rà soát; thay đổi đang chờ gửi về thành phố.",
 	"review.pending":           "Đã ghi nhận, chờ thành phố",
-	"review.citizenhas":        "Hồ sơ này có %[1]d vấn đề cần rà soát.",
 	"review.open":              "Xem danh sách cần rà soát",
 	"review.unknown":           "Không có vấn đề #%[1]s trong danh sách cần rà soát của máy.",
+	"review.unavailable":       "Không đọc được danh sách cần rà soát trên máy.",
 	"op.finding_resolve":       "Xử lý phát hiện sai sót",
 	"fleet.op.finding_resolve": "Xử lý phát hiện sai sót",
 }
