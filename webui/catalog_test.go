@@ -42,6 +42,12 @@ func dynamicKeys() []string {
 	for a := range assuranceLevels {
 		keys = append(keys, "assurance."+a)
 	}
+	// The city's data-quality rules (node/quality), by wire name.
+	for _, r := range []string{"id_province", "id_sex", "id_century", "id_birth_year", "birth_future", "parent_age",
+		"death_date", "chip_mismatch", "address_unit", "required", "no_card", "household_head", "duplicate", "unconfirmed",
+		"temporary_expired", "over_120", "dead_in_household"} {
+		keys = append(keys, "review.do."+r)
+	}
 	return keys
 }
 

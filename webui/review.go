@@ -51,7 +51,7 @@ const maxReviewNote = 500
 
 type reviewRow struct {
 	ID, Rule, Citizen, CitizenURL, Other, OtherURL, Household string
-	Fields, Evidence, Chip, Found, State                      string
+	Fields, Evidence, Chip, Found, State, Do                  string
 	Resolved                                                  string
 	Action                                                    string
 	Form                                                      reviewForm
@@ -113,6 +113,9 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, sess sessi
 			State: it.State, Resolved: it.Resolved, Action: "/review/" + strconv.FormatUint(it.ID, 10)}
 		if it.Other != "" {
 			row.OtherURL = "/citizen/" + url.PathEscape(it.Other)
+		}
+		if k := "review.do." + it.Rule; i18n.Has(l, k) {
+			row.Do = l.T(k)
 		}
 		var fields []string
 		for _, f := range it.Fields {

@@ -58,3 +58,13 @@ func (s *Store) ReviewList() (time.Time, []wire.Finding, error) {
 	})
 	return l.Fetched, l.Findings, err
 }
+
+// dropReviewList forgets the list: it is the commune's, and the node no
+// longer serves it (reassigned or purged). A full bundle of the same
+// commune keeps it.
+func dropReviewList(tx *bolt.Tx) error {
+	if b := tx.Bucket(bReviewList); b != nil {
+		return b.Delete(kReviewList)
+	}
+	return nil
+}

@@ -238,6 +238,9 @@ func (s *Store) SetIdentity(node, commune string) error {
 			if err := purge(tx); err != nil {
 				return err
 			}
+			if err := dropReviewList(tx); err != nil {
+				return err
+			}
 		}
 		if err := m.Put(kNode, []byte(node)); err != nil {
 			return err
@@ -249,7 +252,14 @@ func (s *Store) SetIdentity(node, commune string) error {
 // Purge removes the subset and its indexes, as when the node is
 // decommissioned or reassigned, in one transaction; the changes, outbox,
 // outcomes and audit log stay. The pages freed held only ciphertext.
-func (s *Store) Purge() error { return s.db.Update(purge) }
+func (s *Store) Purge() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := purge(tx); err != nil {
+			return err
+		}
+		return dropReviewList(tx)
+	})
+}
 
 func purge(tx *bolt.Tx) error {
 	for _, b := range subsetBuckets {
@@ -265,10 +275,6 @@ func purge(tx *bolt.Tx) error {
 		if err := m.Delete(k); err != nil {
 			return err
 		}
-	}
-	// The review list is the old commune's.
-	if b := tx.Bucket(bReviewList); b != nil {
-		return b.Delete(kReviewList)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ type bar struct {
 // Bar chart geometry: one row per bar.
 const (
 	barRow    = 22
-	barLabelW = 250
+	barLabelW = 330
 	barW      = chartW - barLabelW - 70
 )
 

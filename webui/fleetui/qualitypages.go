@@ -126,7 +126,7 @@ func (s *Server) trendCharts(l i18n.Lang, ws []QualityFigures) []chartView {
 	}
 	var out []chartView
 	for _, c := range []chart{active, dups, stale} {
-		out = append(out, chartView{c.Title, svg(l, s.cfg.Location, c)})
+		out = append(out, chartView{Title: c.Title, SVG: svg(l, s.cfg.Location, c)})
 	}
 	return out
 }
@@ -168,7 +168,7 @@ func (s *Server) qualityOverview(w http.ResponseWriter, r *http.Request, sess []
 	t := total(rep.Now)
 	p.Citizens, p.Completeness = l.Int(int64(t.Citizens)), percent(l, completeness(t))
 	p.Active, p.Duplicates, p.Stale = l.Int(int64(t.Active(""))), l.Int(int64(t.Active("duplicate"))), l.Int(int64(t.Active("unconfirmed")))
-	p.Charts = append([]chartView{{l.T("fleet.quality.chart.rules"), barChart(l, l.T("fleet.quality.chart.rules"), ruleBars(l, rep, t), 0)}},
+	p.Charts = append([]chartView{{l.T("fleet.quality.chart.rules"), barChart(l, l.T("fleet.quality.chart.rules"), ruleBars(l, rep, t), 0), true}},
 		s.trendCharts(l, weeks(rep, "", s.cfg.Now()))...)
 	last := map[string]QualityFigures{}
 	for _, f := range rep.Weekly {
@@ -264,8 +264,8 @@ func (s *Server) qualityCommune(w http.ResponseWriter, r *http.Request, sess []b
 		fields = append(fields, bar{Label: fieldLabel(l, name), Value: v, Text: percent(l, v), Warn: v < 100 && slices.Contains(requiredFields, name)})
 	}
 	p.Charts = append([]chartView{
-		{l.T("fleet.quality.chart.fields"), barChart(l, l.T("fleet.quality.chart.fields"), fields, 100)},
-		{l.T("fleet.quality.chart.rules"), barChart(l, l.T("fleet.quality.chart.rules"), ruleBars(l, rep, f), 0)},
+		{l.T("fleet.quality.chart.fields"), barChart(l, l.T("fleet.quality.chart.fields"), fields, 100), true},
+		{l.T("fleet.quality.chart.rules"), barChart(l, l.T("fleet.quality.chart.rules"), ruleBars(l, rep, f), 0), true},
 	}, s.trendCharts(l, weeks(rep, code, s.cfg.Now()))...)
 	for _, ru := range rep.Rules {
 		st := f.Findings[ru.Rule]
