@@ -37,9 +37,9 @@ type DemoConfig struct {
 	// so that the fleet dashboard's quality page has findings to show;
 	// 0: none.
 	Defects int
-	Raft      *raft.Config
-	Out       io.Writer // where the URL and login are printed
-	Log       *slog.Logger
+	Raft    *raft.Config
+	Out     io.Writer // where the URL and login are printed
+	Log     *slog.Logger
 	// PushEvery and PullEvery tune the edge's sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
 	// InsecureHTTP and Login: see EdgeConfig.
