@@ -46,12 +46,12 @@ func barChart(l i18n.Lang, title string, bars []bar, top float64) template.HTML 
 		if top > 0 {
 			w = x.Value / top * barW
 		}
-		fill := "#1d4ed8"
+		fill, class := "#1d4ed8", "bar"
 		if x.Warn {
-			fill = "#b45309"
+			fill, class = "#b45309", "bar warn"
 		}
 		text(&b, barLabelW-8, y+barRow-8, "end", "bar-label", x.Label)
-		b.WriteString(`<rect x="` + itoa(barLabelW) + `" y="` + itoa(y+3) + `" width="` + coord(w) + `" height="` + itoa(barRow-8) +
+		b.WriteString(`<rect class="` + class + `" x="` + itoa(barLabelW) + `" y="` + itoa(y+3) + `" width="` + coord(w) + `" height="` + itoa(barRow-8) +
 			`" fill="` + fill + `"><title>` + esc(x.Label+": "+x.Text) + `</title></rect>`)
 		text(&b, barLabelW+int(w)+6, y+barRow-8, "start", "bar-value", x.Text)
 	}

@@ -53,6 +53,7 @@ var qualityEn = map[string]string{
 	"fleet.quality.sheet.findings": "Findings",
 
 	"fleet.quality.commune.heading":   "Data quality of commune %[1]s",
+	"fleet.quality.commune.totals":    "The commune's figures",
 	"fleet.quality.commune.unknown":   "The city holds no records of commune %[1]s.",
 	"fleet.quality.commune.nodes":     "The commune's nodes",
 	"fleet.quality.rules.heading":     "Findings by rule and state",

@@ -53,6 +53,7 @@ var qualityVi = map[string]string{
 	"fleet.quality.sheet.findings": "Phát hiện",
 
 	"fleet.quality.commune.heading":   "Chất lượng dữ liệu xã, phường %[1]s",
+	"fleet.quality.commune.totals":    "Số liệu của xã, phường",
 	"fleet.quality.commune.unknown":   "Thành phố không có hồ sơ nào của xã, phường %[1]s.",
 	"fleet.quality.commune.nodes":     "Các máy của xã, phường",
 	"fleet.quality.rules.heading":     "Phát hiện theo quy tắc và trạng thái",
