@@ -3,8 +3,10 @@ package quality
 import (
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"sort"
+	gosync "sync"
 
 	"github.com/xanode/xanode/node/registry"
 )
@@ -140,27 +142,45 @@ func group(es []entry, key string) []entry {
 
 // Check runs every rule over the whole population as of asOf: the record
 // rules on each record, the household rule on each household, the
-// duplicate rule on each pair sharing a block, and every read. Findings
-// come sorted by Key.
+// duplicate rule on each pair sharing a block, and every read. The work is
+// split between GOMAXPROCS workers; findings come sorted by Key, the same
+// whatever the split.
 func (p *Population) Check(asOf registry.Date) []Finding {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	households, blocks := runs(p.households), runs(p.blocks)
+	parts := make([][]Finding, workers)
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out []Finding
+			for i := w; i < len(p.recs); i += workers {
+				out = append(out, p.k.Record(p.record(int32(i)), asOf, p)...)
+			}
+			for i := w; i < len(households); i += workers {
+				out = append(out, p.householdFindings(households[i])...)
+			}
+			// A pair sharing blocks of two workers is scored twice; the
+			// findings are the same and dedupe keeps one.
+			seen := make(map[uint64]bool)
+			for i := w; i < len(blocks); i += workers {
+				if len(blocks[i]) <= p.k.cfg.MaxBlock {
+					out = append(out, p.pairs(blocks[i], seen)...)
+				}
+			}
+			for i := w; i < len(p.reads); i += workers {
+				if c := p.Citizen(p.reads[i].Citizen); c != nil {
+					out = append(out, p.k.Read(c, p.reads[i])...)
+				}
+			}
+			parts[w] = out
+		}()
+	}
+	wg.Wait()
 	var out []Finding
-	for i := range p.recs {
-		out = append(out, p.k.Record(p.record(int32(i)), asOf, p)...)
-	}
-	for _, run := range runs(p.households) {
-		out = append(out, p.householdFindings(run)...)
-	}
-	seen := make(map[uint64]bool)
-	for _, run := range runs(p.blocks) {
-		if len(run) > p.k.cfg.MaxBlock {
-			continue
-		}
-		out = append(out, p.pairs(run, seen)...)
-	}
-	for _, r := range p.reads {
-		if c := p.Citizen(r.Citizen); c != nil {
-			out = append(out, p.k.Read(c, r)...)
-		}
+	for _, part := range parts {
+		out = append(out, part...)
 	}
 	SortFindings(out)
 	return dedupe(out)

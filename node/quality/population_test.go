@@ -1,6 +1,8 @@
 package quality
 
 import (
+	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -91,5 +93,18 @@ func TestPopulationRefusesRepeats(t *testing.T) {
 	}
 	if err := p.Add(person(ha)); err == nil {
 		t.Fatal("a repeated ID was accepted")
+	}
+}
+
+// TestCheckSameWhateverTheWorkers: the full pass finds the same with one
+// worker or several.
+func TestCheckSameWhateverTheWorkers(t *testing.T) {
+	p, _ := smallTown(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := p.Check(asOf)
+	runtime.GOMAXPROCS(3)
+	three := p.Check(asOf)
+	if !reflect.DeepEqual(one, three) {
+		t.Fatalf("one worker:\n%+v\nthree:\n%+v", one, three)
 	}
 }
