@@ -171,6 +171,23 @@ type qualityTxn struct {
 	// the tail of an ever larger node (quadratic), while puts in order
 	// append. Reads merge them in (members).
 	pending map[string]map[string]map[string]bool // bucket → value → id → present
+	// cache holds the records decoded during one re-check, which reads
+	// the same few records many times and writes none (nil outside one).
+	cache map[string]*registry.Citizen
+}
+
+// cit is the record of id as the re-check sees it: decoded once per
+// re-check; nil when there is none.
+func (t *txn) cit(id string) *registry.Citizen {
+	if t.q == nil || t.q.cache == nil {
+		return loadCitizen(t, id)
+	}
+	c, ok := t.q.cache[id]
+	if !ok {
+		c = loadCitizen(t, id)
+		t.q.cache[id] = c
+	}
+	return c
 }
 
 func (t *txn) quality() *qualityTxn {
@@ -340,7 +357,7 @@ func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 // confirmations through it.
 type records struct{ t *txn }
 
-func (r records) Citizen(id string) *registry.Citizen { return loadCitizen(r.t, id) }
+func (r records) Citizen(id string) *registry.Citizen { return r.t.cit(id) }
 
 func (r records) Confirmed(id string) registry.Date {
 	d, _ := registry.ParseDate(string(r.t.get(bQConfirmed, []byte(id))))
@@ -520,7 +537,7 @@ func (t *txn) communeOf(id string) string {
 	if id == "" {
 		return ""
 	}
-	if c := loadCitizen(t, id); c != nil {
+	if c := t.cit(id); c != nil {
 		return c.Get(registry.FieldCommune)
 	}
 	return ""

@@ -29,10 +29,11 @@ func (f *FSM) checkQuality(t *txn) {
 	if q == nil || (len(q.touched) == 0 && len(q.households) == 0 && len(q.reads) == 0) {
 		return
 	}
-	defer func() { q.touched, q.households, q.reads = map[string]bool{}, map[string]bool{}, nil }()
+	defer func() { q.touched, q.households, q.reads, q.cache = map[string]bool{}, map[string]bool{}, nil, nil }()
 	if !t.qualityOn() {
 		return
 	}
+	q.cache = map[string]*registry.Citizen{}
 	asOf := quality.DateOf(q.when)
 	for _, c := range q.reads {
 		f.checkRead(t, c)
@@ -70,7 +71,7 @@ func (f *FSM) recheckRecord(t *txn, id string, asOf registry.Date, done map[stri
 		return
 	}
 	done[id] = true
-	c := loadCitizen(t, id)
+	c := t.cit(id)
 	found := map[string]bool{}
 	if c != nil {
 		for _, qf := range f.checker.Record(c, asOf, records{t}) {
@@ -89,7 +90,7 @@ func (f *FSM) recheckRecord(t *txn, id string, asOf registry.Date, done map[stri
 func (f *FSM) recheckHousehold(t *txn, hh string) {
 	var members []*registry.Citizen
 	for _, id := range t.members(bQHouseholds, hh, 0) {
-		if c := loadCitizen(t, id); c != nil {
+		if c := t.cit(id); c != nil {
 			members = append(members, c)
 		}
 	}
@@ -103,7 +104,7 @@ func (f *FSM) recheckHousehold(t *txn, hh string) {
 // recheckPairs scores a citizen against their duplicate candidates and
 // against every record an earlier duplicate finding pairs them with.
 func (f *FSM) recheckPairs(t *txn, id string) {
-	c := loadCitizen(t, id)
+	c := t.cit(id)
 	if c == nil {
 		return
 	}
@@ -120,7 +121,7 @@ func (f *FSM) recheckPairs(t *txn, id string) {
 		}
 	}
 	for _, other := range others {
-		o := loadCitizen(t, other)
+		o := t.cit(other)
 		if o == nil {
 			continue
 		}
@@ -136,7 +137,7 @@ func (f *FSM) recheckPairs(t *txn, id string) {
 // recheckChips fixes the chip findings whose field the record now states
 // as the card did.
 func (f *FSM) recheckChips(t *txn, id string) {
-	c := loadCitizen(t, id)
+	c := t.cit(id)
 	if c == nil {
 		return
 	}
@@ -155,7 +156,7 @@ func (f *FSM) recheckChips(t *txn, id string) {
 // field by field, compared with the record as the city holds it.
 func (f *FSM) checkRead(t *txn, c *registry.Change) {
 	read, ok := quality.ParseIdentification(c.Note)
-	rec := loadCitizen(t, c.Citizen)
+	rec := t.cit(c.Citizen)
 	if !ok || rec == nil {
 		return
 	}
