@@ -18,11 +18,11 @@ const DefaultQualityEvery = 24 * time.Hour
 // interleave (DESIGN.md, "Data quality").
 const qualitySweepChunk = 2000
 
-// qualityLoop runs the data-quality sweep while this node leads: at once
-// (the first sweep turns the rules on), then every QualityEvery, each a
-// walk over every citizen in chunks through raft. A new leader starts its
-// own walk from the beginning; a walk cut by a lost leadership is taken
-// up by the next leader's.
+// qualityLoop runs the data-quality sweep while this node leads, once the
+// city's last sweep (in raft: fsm.QualitySwept) is QualityEvery old — at
+// once in a city that never swept, where the first sweep turns the rules
+// on — each a walk over every citizen in chunks through raft. A walk cut
+// by a lost leadership is made again by the next leader, from the start.
 func (c *City) qualityLoop() {
 	every := c.cfg.QualityEvery
 	if every == 0 {
@@ -31,13 +31,12 @@ func (c *City) qualityLoop() {
 	if every < 0 {
 		return
 	}
-	var last time.Time
 	t := time.NewTicker(registerEvery)
 	defer t.Stop()
 	for {
-		if c.node.IsLeader() && time.Since(last) >= every {
-			if c.sweepCity() {
-				last = time.Now()
+		if c.node.IsLeader() {
+			if swept, err := c.node.FSM().QualitySwept(); err == nil && time.Since(swept) >= every {
+				c.sweepCity()
 			}
 		}
 		select {
@@ -48,7 +47,8 @@ func (c *City) qualityLoop() {
 	}
 }
 
-// sweepCity walks every citizen once; false if it was cut short.
+// sweepCity walks every citizen once; false if it was cut short (the
+// next tick tries again).
 func (c *City) sweepCity() bool {
 	start, from, checked := time.Now(), "", 0
 	for {

@@ -411,7 +411,7 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	case KindFindingReview:
 		return f.applyReview(t, l.Index, cmd)
 	case KindQualitySweep:
-		return f.applySweep(t, cmd.Sweep)
+		return f.applySweep(t, cmd.Sweep, cmd.Received)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

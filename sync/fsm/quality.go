@@ -150,6 +150,7 @@ var (
 	kQualityOn    = []byte("quality_on")    // set by the first sweep: rules run from then on
 	kQualityIndex = []byte("quality_index") // the derived buckets are complete (version)
 	kQualityWeek  = []byte("quality_week")  // the week of the last entry (YYYY-MM-DD)
+	kQualitySwept = []byte("quality_swept") // receive time (unix ms, 8 bytes) of the sweep entry that last went round
 )
 
 // qualityIndexVersion changes when the derived buckets' layout does: open

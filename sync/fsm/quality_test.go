@@ -116,8 +116,15 @@ func TestQualityWaitsForTheFirstSweep(t *testing.T) {
 	if got := states(t, l.f); len(got) != 0 {
 		t.Fatalf("findings before the first sweep: %v", got)
 	}
-	if res := l.sweep(t, t0); res.Checked != 4 || res.Next != "" {
+	partial := l.apply(t, &Command{Kind: KindQualitySweep, Received: t0, Sweep: &SweepOp{Limit: 2}}).(*SweepResult)
+	if swept, _ := l.f.QualitySwept(); partial.Next == "" || !swept.IsZero() {
+		t.Fatalf("a sweep half way: %+v, went round at %v", partial, swept)
+	}
+	if res := l.sweep(t, t0.Add(time.Minute)); res.Checked != 4 || res.Next != "" {
 		t.Fatalf("sweep %+v", res)
+	}
+	if swept, _ := l.f.QualitySwept(); !swept.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("the sweep went round at %v", swept)
 	}
 	wantStates(t, l.f, map[string]string{"id_sex|" + idAlone: FindingOpen})
 	_, _, on, _ := l.f.QualityFigures()

@@ -167,8 +167,9 @@ func (f *FSM) checkRead(t *txn, c *registry.Change) {
 }
 
 // applySweep turns the rules on (the first sweep) and marks a range of
-// citizens for the re-check that follows the command.
-func (f *FSM) applySweep(t *txn, op *SweepOp) *SweepResult {
+// citizens for the re-check that follows the command; the entry that
+// reaches the last citizen notes when the sweep went round.
+func (f *FSM) applySweep(t *txn, op *SweepOp, received time.Time) *SweepResult {
 	if !t.qualityOn() {
 		if err := t.tx.Bucket(bMeta).Put(kQualityOn, []byte{1}); err != nil {
 			panic(fmt.Sprintf("fsm: bbolt meta: %v", err))
@@ -188,6 +189,7 @@ func (f *FSM) applySweep(t *txn, op *SweepOp) *SweepResult {
 	}
 	if k == nil {
 		res.Next = ""
+		t.setCounter(kQualitySwept, uint64(received.UnixMilli()))
 	}
 	for id := range q.touched {
 		if cit := loadCitizen(t, id); cit != nil && cit.Get(registry.FieldHousehold) != "" {

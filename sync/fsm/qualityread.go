@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -130,4 +131,19 @@ func (f *FSM) QualityFigures() (now, weekly []Figures, on bool, err error) {
 		})
 	})
 	return now, weekly, on, err
+}
+
+// QualitySwept returns when the city's last sweep went round (the receive
+// time of its last entry); the zero time if none ever did. The leader
+// sweeps again once this is old enough, so a restart or a new leader does
+// not sweep twice.
+func (f *FSM) QualitySwept() (time.Time, error) {
+	var at time.Time
+	err := f.view(func(tx *bolt.Tx) error {
+		if ms := meta(tx.Bucket(bMeta), kQualitySwept); ms > 0 {
+			at = time.UnixMilli(int64(ms)).UTC()
+		}
+		return nil
+	})
+	return at, err
 }
