@@ -72,13 +72,29 @@ func TestAdvertisedAddresses(t *testing.T) {
 		servers, _ := first.Node().Servers()
 		return len(servers) == 2 && string(servers[1].Address) == proxy.Addr()
 	})
-	if _, err := first.Node().Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := first.Node().FSM().Status()
+	// With 150 ms raft timeouts a loaded machine may move the leadership
+	// meanwhile: apply through whichever node leads, until one takes it
+	// (an assignment repeated is the same assignment).
+	var want fsm.Status
+	waitUntil(t, "an assignment applied", 30*time.Second, func() bool {
+		for _, c := range []*City{first, second} {
+			if c.Node().IsLeader() {
+				if _, err := c.Node().Apply(ctx, fsmtest.Stamp(&fsm.Command{Kind: fsm.KindAssign, Node: "edge-1", Communes: []string{"92101"}})); err != nil {
+					return false
+				}
+				want, _ = c.Node().FSM().Status()
+				return true
+			}
+		}
+		return false
+	})
 	waitUntil(t, "replication through the proxy", 20*time.Second, func() bool {
-		st, _ := second.Node().FSM().Status()
-		return st.AppliedIndex >= want.AppliedIndex
+		for _, c := range []*City{first, second} {
+			if st, _ := c.Node().FSM().Status(); st.AppliedIndex < want.AppliedIndex {
+				return false
+			}
+		}
+		return true
 	})
 	if up, _ := proxy.Stats(); up == 0 {
 		t.Fatal("nothing went through the advertised address")

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
@@ -239,4 +240,15 @@ func (f *FleetAdmin) Audit(ctx context.Context, node string, after uint64, limit
 			Action: e.Action, Citizen: e.Citizen, Detail: e.Detail})
 	}
 	return out, nil
+}
+
+// Report implements fleetui.Reports: a commune's monthly report as the
+// city computes it.
+func (f *FleetAdmin) Report(ctx context.Context, commune, month string) (*registry.Report, error) {
+	var r registry.Report
+	q := url.Values{"commune": {commune}, "month": {month}}
+	if err := f.call(ctx, http.MethodGet, "/v1/admin/report?"+q.Encode(), nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

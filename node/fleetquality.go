@@ -40,10 +40,6 @@ func (f *FleetAdmin) QualityReport(ctx context.Context) (fleetui.QualityReport, 
 	return out, nil
 }
 
-// vietnam is where weeks begin: the city's weekly figures are kept per
-// Monday in Vietnam (UTC+7, no summer time).
-var vietnam = time.FixedZone("ICT", 7*3600)
-
 // Findings implements fleetui.Quality.
 func (f *FleetAdmin) Findings(ctx context.Context, q fleetui.FindingQuery) ([]fleetui.Finding, error) {
 	v := url.Values{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,32 @@ func TestPackageDocs(t *testing.T) {
 	for _, p := range listPackages(t) {
 		if strings.TrimSpace(p.Doc) == "" {
 			t.Errorf("%s has no package doc comment", p.ImportPath)
+		}
+	}
+}
+
+// TestNoTestKitsShipped: the xanode binary links no test kit of the
+// project — the browser kit (and Chromium's driver), the FSM's test
+// helpers, any package of the project that imports "testing" — whatever
+// the build tags (DESIGN.md, "Layout and dependency rules"). (hashicorp/raft
+// itself imports "testing" for its own test kit.)
+func TestNoTestKitsShipped(t *testing.T) {
+	for _, tags := range []string{"", "pcsc"} {
+		cmd := exec.Command("go", "list", "-deps", "-tags", tags, "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./node/cmd/xanode")
+		cmd.Dir = ".."
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -tags %q: %v", tags, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(line)
+			dep, imports := f[0], f[1:]
+			switch {
+			case strings.HasSuffix(dep, "/browsertest"), strings.HasSuffix(dep, "/fsmtest"), strings.HasPrefix(dep, "github.com/chromedp/"):
+				t.Errorf("the binary (tags %q) links %s", tags, dep)
+			case strings.HasPrefix(dep, module) && slices.Contains(imports, "testing"):
+				t.Errorf("the binary (tags %q) links %s, which imports testing", tags, dep)
+			}
 		}
 	}
 }

@@ -65,6 +65,7 @@ func OfficerUI(cards CardSource) func(n *Edge) (http.Handler, error) {
 	return func(n *Edge) (http.Handler, error) {
 		a := &officerUI{n: n, cards: cards, hub: n.events, now: n.clock.Now, reads: n.reads}
 		cfg := webui.Config{Officers: a, Registry: a, Events: n.events, Log: n.log, QR: a, Secure: n.Secure(), Now: n.clock.Now,
+			Units:    adminUnits{},
 			Insecure: n.insecure, HelpContact: n.login.Help, LoginFailures: n.login.UserFailures,
 			AddressFailures: n.login.AddressFailures, LoginWindow: n.login.Window}
 		if cards != nil {
@@ -135,6 +136,34 @@ func (a *officerUI) Authenticate(ctx context.Context, user, password string) (we
 	}
 	a.n.officerLoggedIn(ctx, o, password)
 	return webui.Officer{User: o.User, Name: o.Name, Role: o.Role}, nil
+}
+
+// ChangePassword changes an officer's own password (webui.Passwords; see
+// edge.Store.ChangePassword for what it means for a city account), writes
+// it to the audit log, and moves the officer's key slot to the new
+// password: the old slot goes with the old stamp.
+func (a *officerUI) ChangePassword(ctx context.Context, user, current, next string) error {
+	_, store, err := a.live()
+	if err != nil {
+		return err
+	}
+	o, err := store.ChangePassword(ctx, user, current, next)
+	switch {
+	case errors.Is(err, edge.ErrBadLogin):
+		return fmt.Errorf("%w", webui.ErrBadLogin)
+	case errors.Is(err, edge.ErrWeakPassword):
+		return fmt.Errorf("%w: %w", webui.ErrWeakPassword, err)
+	case errors.Is(err, edge.ErrBusy):
+		return fmt.Errorf("%w: %w", webui.ErrBusy, err)
+	case err != nil:
+		return err
+	}
+	if err := store.Audit(a.now(), user, edge.AuditPassword, "", o.Source); err != nil {
+		return err
+	}
+	a.n.pruneSlots(store)
+	a.n.officerLoggedIn(ctx, o, next)
+	return nil
 }
 
 // LockState tells the UI why the edge is locked ("" when it is not).
@@ -212,18 +241,32 @@ func uiFrozen(err error) error {
 	return err
 }
 
-// Search finds records by folded name and date of birth through the
-// store's keyed-hash index; the audit names every record returned.
-func (a *officerUI) Search(officer string, q webui.SearchQuery) ([]*registry.Citizen, error) {
+// Search finds records by parts of names and date of birth through the
+// store's keyed-hash token index; the audit names every record returned
+// (a count of matches shows nobody).
+func (a *officerUI) Search(officer string, q webui.SearchQuery) (webui.SearchResult, error) {
 	e, store, err := a.live()
 	if err != nil {
-		return nil, err
+		return webui.SearchResult{}, err
 	}
-	found, err := e.Search(q.Name, q.Birth, q.Limit)
+	res, err := e.Search(edge.Query{Name: q.Name, Birth: q.Birth, Limit: q.Limit})
 	if err != nil {
-		return nil, uiFrozen(err)
+		if errors.Is(err, edge.ErrQuery) {
+			return webui.SearchResult{}, fmt.Errorf("%w: %w", webui.ErrShortName, err)
+		}
+		return webui.SearchResult{}, uiFrozen(err)
 	}
-	return found, auditViews(store, a.now(), officer, "search", found)
+	out := webui.SearchResult{Total: res.Total}
+	shown := make([]*registry.Citizen, 0, len(res.Matches))
+	for _, m := range res.Matches {
+		out.Found = append(out.Found, webui.Found{Citizen: m.Citizen, Match: matchNames[m.Class], OtherName: m.OtherName})
+		shown = append(shown, m.Citizen)
+	}
+	return out, auditViews(store, a.now(), officer, "search", shown)
+}
+
+var matchNames = map[edge.Class]string{
+	edge.ClassExact: webui.MatchExact, edge.ClassWords: webui.MatchWords, edge.ClassPrefix: webui.MatchPrefix,
 }
 
 // Household lists a household's members; each counts as viewed.
@@ -333,6 +376,17 @@ func (a *officerUI) Recent(n int) ([]webui.Recorded, error) {
 		return nil, err
 	}
 	rs, err := e.Recent(n)
+	return webRecorded(rs), err
+}
+
+// RecentChanges lists the latest changes that are not identifications
+// (webui.RecentLister).
+func (a *officerUI) RecentChanges(n int) ([]webui.Recorded, error) {
+	_, store, err := a.live()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := store.RecentWhere(n, func(c *registry.Change) bool { return c.Op != registry.OpIdentify })
 	return webRecorded(rs), err
 }
 

@@ -97,7 +97,9 @@ func TestVisitorThroughTheDemo(t *testing.T) {
 	form := o.get("/visitor/" + d.Visitor + "/change/register_temporary")
 	code, _ = o.post(form, "/visitor/"+d.Visitor+"/change/register_temporary", url.Values{
 		"temporary_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"},
-		"temporary_until":   {time.Now().AddDate(0, 6, 0).Format("02/01/2006")}})
+		"temporary_until":   {time.Now().AddDate(0, 6, 0).Format("02/01/2006")},
+		"temporary_from":    {time.Now().Format("02/01/2006")}, "residence_basis": {"rent"}, "owner_consent": {"agreed"},
+		"confirm": {"1"}, "form_token": {"visitor-test-form-0001"}})
 	if code != http.StatusOK {
 		t.Fatalf("temporary residence: %d", code)
 	}
@@ -123,7 +125,8 @@ func TestVisitorThroughTheDemo(t *testing.T) {
 
 	form = o.get("/visitor/" + d.Visitor + "/change/register_permanent")
 	code, _ = o.post(form, "/visitor/"+d.Visitor+"/change/register_permanent", url.Values{
-		"permanent_address": {"Số 5 Đường Mậu Thân, Khu vực 2, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {DemoCommune}})
+		"permanent_address": {"Số 5 Đường Mậu Thân, Khu vực 2, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {DemoCommune},
+		"confirm": {"1"}, "form_token": {"visitor-test-form-0002"}})
 	if code != http.StatusOK {
 		t.Fatalf("moving in: %d", code)
 	}

@@ -39,6 +39,11 @@ var (
 	ErrBadQR = errors.New("webui: not a card's QR code")
 	// ErrNotIDCard: the card on the reader is not a chip ID card.
 	ErrNotIDCard = errors.New("webui: the card is not a chip ID card")
+	// ErrWeakPassword: a new password the account may not take (too
+	// short, or the current one).
+	ErrWeakPassword = errors.New("webui: the new password is not acceptable")
+	// ErrShortName: a name search without a word of two letters or more.
+	ErrShortName = errors.New("webui: no word of the name is long enough to search")
 )
 
 // Roles an officer may hold.
@@ -89,12 +94,13 @@ type Registry interface {
 	// subset, or an error wrapping ErrNotFound, on behalf of officer
 	// (Officer.User), whom the audit entry names.
 	Lookup(officer, id string) (*registry.Citizen, error)
-	// Search returns the records of the local subset that match q, at
-	// most q.Limit of them, in a stable order (by ID), on behalf of
-	// officer; the audit entry names the officer and every ID returned.
-	// No match is an empty result, not an error. See SearchQuery for what
+	// Search returns the records of the local subset that match q, best
+	// first, at most q.Limit of them, with how many match in all, on
+	// behalf of officer; the audit entry names the officer and every ID
+	// returned. No match is an empty result, not an error; a name with no
+	// word of two letters is ErrShortName. See SearchQuery for what
 	// matches.
-	Search(officer string, q SearchQuery) ([]*registry.Citizen, error)
+	Search(officer string, q SearchQuery) (SearchResult, error)
 	// Household returns every record of the local subset whose household
 	// field (registry.FieldHousehold) equals household, in any order (the
 	// UI puts the head first), on behalf of officer; each returned record
@@ -122,25 +128,59 @@ type Registry interface {
 	Status() (Status, error)
 }
 
+// RecentLister is implemented by a Registry that can list its recent
+// changes without the identifications (card and QR reads): a busy desk
+// reads dozens of cards an hour, which would push the changes an officer
+// waits for off the outbox page. Without it the UI filters Recent's list.
+type RecentLister interface {
+	// RecentChanges returns the last n recorded changes that are not
+	// identifications, newest first.
+	RecentChanges(n int) ([]Recorded, error)
+}
+
 // SearchQuery is a search for a citizen without the personal ID, by name
 // and date of birth, as an officer types them from a paper or from what
 // the citizen says.
 type SearchQuery struct {
-	// Name is already folded with registry.FoldName (lower case, no
-	// diacritics, đ as d, single spaces) and never empty. A record
-	// matches when the fold of its full name, or of its other name,
-	// equals Name: whole names, so an HMAC index over folded names can
-	// answer it.
+	// Name is what the officer typed, with or without diacritics (đ is
+	// d), never empty. A record matches when the words of its full name,
+	// or of its other name, begin with the words typed, in order: "nguyen
+	// van" and "van tu" find Nguyễn Văn Tú. Words of one letter are left
+	// out.
 	Name string
 	// Birth is the date of birth, full or partial (year, or year and
-	// month), never zero. A record matches when its birth date agrees
-	// with Birth in every part both know: "1990" matches 1990-05-01, and
-	// 01/05/1990 matches a record that knows only 1990.
+	// month), or zero. A record matches when its year of birth is within
+	// two years of Birth's or unknown; the nearer, and a date that agrees
+	// in every part both know, rank first.
 	Birth registry.Date
-	// Limit is the most records to return, at least 1. The UI asks for
-	// one more than it shows, to tell the officer that there are more.
+	// Limit is the most records to return, at least 1. Without a date of
+	// birth, a name more than Limit people share returns only the best
+	// matches that fit (perhaps none), so that the officer asks for the
+	// year of birth rather than browsing strangers.
 	Limit int
 }
+
+// SearchResult is what a search found: the records returned, best first,
+// and how many records match in all (Total ≥ len(Found)).
+type SearchResult struct {
+	Found []Found
+	Total int
+}
+
+// Found is one record a search returned and how its name matched.
+type Found struct {
+	Citizen *registry.Citizen
+	Match   string // MatchExact, MatchWords or MatchPrefix
+	// OtherName: the other name (tên gọi khác) matched, not the full name.
+	OtherName bool
+}
+
+// How a name matched a search, best first.
+const (
+	MatchExact  = "exact"  // the name is what was typed
+	MatchWords  = "words"  // every word typed is a word of the name, in order
+	MatchPrefix = "prefix" // every word typed begins a word of the name, in order
+)
 
 // Draft is what an officer submits; Registry.Record stamps it with the
 // node's identity, sequence and time.

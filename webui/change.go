@@ -25,6 +25,17 @@ type changePage struct {
 	// Visit is the citizen of another commune the form is for: where
 	// their record came from; nil for a resident or a birth.
 	Visit *visitorView
+	// Token names this form across its review and submission, so that the
+	// same form never records two changes (formtoken.go).
+	Token string
+	// Review: the form was checked and is shown for confirmation: Rows say
+	// what will be recorded, the boxes travel hidden.
+	Review bool
+	Rows   []fieldRow
+	// Grave: a rare act that closes a record (a death): the review asks
+	// for an explicit confirmation, ConfirmError when it was not given.
+	Grave        bool
+	ConfirmError string
 }
 
 // inputView is one box as the template draws it.
@@ -36,6 +47,7 @@ type inputView struct {
 	Mode, Placeholder                       string
 	Size                                    int
 	Options                                 []optionView
+	Picker                                  *pickerView // an address picked from administrative units
 }
 
 type optionView struct {
@@ -59,7 +71,7 @@ func (s *Server) changeSubmit(w http.ResponseWriter, r *http.Request, sess sessi
 	if !ok {
 		return
 	}
-	s.submit(w, r, &sess, f, c)
+	s.submit(w, r, &sess, f, c, nil)
 }
 
 // birthForm shows the birth registration form, filled from a parent's
@@ -78,7 +90,7 @@ func (s *Server) birthForm(w http.ResponseWriter, r *http.Request, sess session)
 
 func (s *Server) birthSubmit(w http.ResponseWriter, r *http.Request, sess session) {
 	f, _ := formFor(registry.OpRegisterBirth)
-	s.submit(w, r, &sess, f, nil)
+	s.submit(w, r, &sess, f, nil, nil)
 }
 
 // formTarget reads the path's operation and citizen, answering the request
@@ -105,6 +117,11 @@ func (s *Server) changePage(r *http.Request, sess *session, f *opForm, c *regist
 		About:   l.T("about." + string(f.op)),
 		Action:  action,
 		Back:    "/",
+		Token:   r.PostFormValue("form_token"),
+		Grave:   f.grave,
+	}
+	if !validFormToken(p.Token) {
+		p.Token = randomToken()
 	}
 	p.Title = p.Heading
 	if c == nil {
@@ -122,7 +139,11 @@ func (s *Server) changePage(r *http.Request, sess *session, f *opForm, c *regist
 		p.Denied = l.T("change.deceased")
 	}
 	for _, in := range f.inputs {
-		p.Inputs = append(p.Inputs, inputOf(l, in, values[in.name]))
+		v := inputOf(l, in, values[in.name])
+		if s.hasPicker(in) {
+			v.Picker = s.picker(r, in.name)
+		}
+		p.Inputs = append(p.Inputs, v)
 	}
 	if p.Denied == "" && len(p.Inputs) > 0 {
 		p.Inputs[0].Autofocus = true
@@ -224,6 +245,12 @@ func inputOf(l i18n.Lang, in input, value string) inputView {
 		for _, o := range []struct{ value, key string }{{"", "form.select"}, {registry.SexMale, "sex.M"}, {registry.SexFemale, "sex.F"}} {
 			v.Options = append(v.Options, optionView{Value: o.value, Label: l.T(o.key), Selected: o.value == value})
 		}
+	case inChoice:
+		v.Kind = "select"
+		v.Options = append(v.Options, optionView{Value: "", Label: l.T("form.select"), Selected: value == ""})
+		for _, o := range in.choices {
+			v.Options = append(v.Options, optionView{Value: o.value, Label: l.T(o.key), Selected: o.value == value})
+		}
 	}
 	if hint != "" {
 		v.Hint = l.T(hint)
@@ -251,16 +278,35 @@ func (v *inputView) describe() {
 	v.DescribedBy = strings.Join(ids, " ")
 }
 
-// submit checks a posted form, records it, and goes to the outbox where
-// its outcome will appear; a refused form comes back with the officer's
-// input and a message next to each box that needs fixing.
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f *opForm, c *registry.Citizen) {
+// submit checks a posted form. A form that needs fixing comes back with
+// the officer's input and a message next to each box; a good one is shown
+// for review, and only its confirmation (confirm=1, with the form's
+// token) records it, once, and goes to the outbox where its outcome will
+// appear. "edit" on the review goes back to the boxes. visit is the
+// citizen of another commune the form is for (c is then ignored), nil for
+// a resident or a birth.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f *opForm, c *registry.Citizen, visit *Visit) {
 	l := langOf(r)
 	values := make(map[string]string, len(f.inputs))
 	for _, in := range f.inputs {
 		values[in.name] = r.PostForm.Get(in.name)
 	}
-	p := s.changePage(r, sess, f, c, values)
+	s.composeAddresses(r, f, values)
+	var p changePage
+	if visit != nil {
+		c = visit.Record
+		p = s.visitorChangePage(r, sess, f, visit, values)
+	} else {
+		p = s.changePage(r, sess, f, c, values)
+	}
+	if r.PostForm.Get("pick") != "" {
+		// A province was picked without a script: its communes, nothing recorded.
+		for i := range p.Inputs {
+			p.Inputs[i].Autofocus = p.Inputs[i].Name == r.PostForm.Get("pick")
+		}
+		s.renderPage(w, r, http.StatusOK, "change", p)
+		return
+	}
 	if p.Denied != "" {
 		status := http.StatusUnprocessableEntity
 		if !MayRecord(sess.officer.Role, f.op) {
@@ -271,12 +317,40 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f
 		return
 	}
 	d, ok := s.draft(l, &p, f, c, values)
-	if ok {
-		d.Officer = sess.officer.User
-		ch, err := s.cfg.Registry.Record(d)
+	if ok && visit != nil {
+		ok = s.movesHere(l, &p, f, d)
+	}
+	switch {
+	case !ok:
+	case r.PostForm.Get("edit") != "":
+		s.renderPage(w, r, http.StatusOK, "change", p)
+		return
+	case r.PostForm.Get("confirm") == "" || !validFormToken(r.PostForm.Get("form_token")):
+		s.review(w, r, &p, f, d, http.StatusOK)
+		return
+	case f.grave && r.PostForm.Get("confirm_grave") != "1":
+		p.ConfirmError = l.T("review.grave.missing")
+		s.review(w, r, &p, f, d, http.StatusUnprocessableEntity)
+		return
+	default:
+		d.Officer, d.Visit = sess.officer.User, visit
+		id, fresh, err := s.forms.once(r.Context(), sess.officer.User, p.Token, func() (string, error) {
+			ch, err := s.cfg.Registry.Record(d)
+			if err != nil {
+				return "", err
+			}
+			return ch.ID(), nil
+		})
 		if err == nil {
-			s.log.Info("change recorded", "user", sess.officer.User, "change", ch.ID(), "op", ch.Op)
-			http.Redirect(w, r, "/outbox?recorded="+url.QueryEscape(ch.ID()), http.StatusSeeOther)
+			switch {
+			case fresh && visit != nil:
+				s.log.Info("change recorded for a visitor", "user", sess.officer.User, "change", id, "op", f.op, "source", visit.Source)
+			case fresh:
+				s.log.Info("change recorded", "user", sess.officer.User, "change", id, "op", f.op)
+			default:
+				s.log.Info("form sent again: change already recorded", "user", sess.officer.User, "change", id, "op", f.op)
+			}
+			http.Redirect(w, r, "/outbox?recorded="+url.QueryEscape(id), http.StatusSeeOther)
 			return
 		}
 		if !errors.Is(err, registry.ErrField) && !errors.Is(err, registry.ErrChange) {
@@ -289,6 +363,39 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f
 	}
 	p.focusFirstProblem()
 	s.renderPage(w, r, http.StatusUnprocessableEntity, "change", p)
+}
+
+// review shows what the form will record, field by field as the record
+// shows it, with the boxes carried hidden for the confirmation.
+func (s *Server) review(w http.ResponseWriter, r *http.Request, p *changePage, f *opForm, d Draft, status int) {
+	l := langOf(r)
+	p.Review = true
+	p.Title = l.T("review.title", p.Heading)
+	for _, in := range f.inputs {
+		var v string
+		switch {
+		case in.name == inputProcedure:
+			v = d.Procedure
+		case in.name == inputNote:
+			v = d.Note
+		default:
+			v = displayValue(l, in.name, d.Patch[in.name])
+		}
+		if v != "" {
+			p.Rows = append(p.Rows, fieldRow{p.labelOf(in.name), v})
+		}
+	}
+	s.renderPage(w, r, status, "change", p)
+}
+
+// labelOf is the label of the form's box name.
+func (p *changePage) labelOf(name string) string {
+	for _, in := range p.Inputs {
+		if in.Name == name {
+			return in.Label
+		}
+	}
+	return name
 }
 
 // draft checks every box and builds the draft; false when a box needs
@@ -328,6 +435,9 @@ func (s *Server) draft(l i18n.Lang, p *changePage, f *opForm, c *registry.Citize
 	for k, v := range f.set {
 		d.Patch[k] = v
 	}
+	if f.op == registry.OpRegisterTemporary && p.Problems == 0 {
+		p.checkTemporary(l, d.Patch)
+	}
 	if p.Problems > 0 {
 		p.Error = l.T("change.fix", p.Problems)
 		return d, false
@@ -337,6 +447,30 @@ func (s *Server) draft(l i18n.Lang, p *changePage, f *opForm, c *registry.Citize
 		return d, false
 	}
 	return d, true
+}
+
+// checkTemporary applies the rules that join boxes of a temporary
+// residence (registry's validateTemporary): the start before the end; a
+// place the citizen owns needs nobody's consent, any other its owner's.
+func (p *changePage) checkTemporary(l i18n.Lang, patch map[string]string) {
+	at := func(name string) int {
+		for i := range p.Inputs {
+			if p.Inputs[i].Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	if from, until := patch["temporary_from"], patch["temporary_until"]; from != "" && until != "" && from >= until {
+		d, _ := registry.ParseDate(from)
+		p.setError(at("temporary_until"), l.T("form.until.before", d.Display()), "")
+	}
+	switch basis := patch["residence_basis"]; {
+	case basis == registry.BasisOwn:
+		patch["owner_consent"] = registry.ConsentOwner
+	case basis != "" && patch["owner_consent"] != registry.ConsentAgreed:
+		p.setError(at("owner_consent"), l.T("form.consent"), "")
+	}
 }
 
 // beforeBirth refuses a death date before the recorded birth date.

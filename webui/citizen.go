@@ -26,7 +26,10 @@ type citizenPage struct {
 	HistoryMore  bool // more changes than shown
 	HistoryError string
 
-	Actions  []actionView
+	Actions []actionView
+	// Rare are the forms set apart from the everyday ones: a correction
+	// and a death, a supervisor's, rarely needed and hard to undo.
+	Rare     []actionView
 	PrintURL string // "" when printing is refused (frozen data)
 }
 
@@ -121,7 +124,7 @@ func (s *Server) citizenPage(r *http.Request, sess *session, c *registry.Citizen
 	p.Members, p.HouseholdError = s.members(l, sess, c)
 	p.Household = c.Get(registry.FieldHousehold)
 	p.History, p.HistoryMore, p.HistoryError = s.history(l, sess, c.ID)
-	p.Actions = actions(l, sess.officer.Role, c)
+	p.Actions, p.Rare = actions(l, sess.officer.Role, c)
 	return p
 }
 
@@ -218,9 +221,9 @@ func (s *Server) history(l i18n.Lang, sess *session, id string) ([]changeRow, bo
 }
 
 // actions are the changes the record page offers, each a link to its
-// form; a form the officer's role does not open is still listed, with why.
-func actions(l i18n.Lang, role string, c *registry.Citizen) []actionView {
-	var out []actionView
+// form: the everyday ones first, the rare ones apart; a form the
+// officer's role does not open is still listed, with why.
+func actions(l i18n.Lang, role string, c *registry.Citizen) (everyday, rare []actionView) {
 	base := "/citizen/" + url.PathEscape(c.ID)
 	for _, f := range opForms {
 		if f.op == registry.OpRegisterBirth || (f.living && c.Deceased()) {
@@ -230,10 +233,14 @@ func actions(l i18n.Lang, role string, c *registry.Citizen) []actionView {
 		if !MayRecord(role, f.op) {
 			a.Note = l.T("action.supervisor")
 		}
-		out = append(out, a)
+		if f.rare {
+			rare = append(rare, a)
+		} else {
+			everyday = append(everyday, a)
+		}
 	}
 	if !c.Deceased() {
-		out = append(out, actionView{Label: l.T("action.birth"), URL: "/birth?parent=" + url.QueryEscape(c.ID)})
+		everyday = append(everyday, actionView{Label: l.T("action.birth"), URL: "/birth?parent=" + url.QueryEscape(c.ID)})
 	}
-	return out
+	return everyday, rare
 }

@@ -15,6 +15,7 @@ type Config struct {
 	Cards    Cards    // nil: no reader attached; the tap button is not shown
 	QR       QR       // nil: no QR form
 	Events   Events   // nil: no live updates; pages show the state when reloaded
+	Units    Units    // nil: addresses are typed whole, without a picker
 
 	// Secure marks cookies Secure (and gives them the __Host- prefix) and
 	// sends Strict-Transport-Security: set it whenever the UI is served

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // What every page shows besides its own content (DESIGN.md, "Web UI"):
@@ -168,7 +169,7 @@ func (s *Server) dismissNotice(w http.ResponseWriter, r *http.Request, sess sess
 		s.renderError(w, r, &sess, http.StatusInternalServerError, "notice.failed")
 		return
 	}
-	http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)
+	http.Redirect(w, r, shell.LocalPath(r.PostFormValue("back")), http.StatusSeeOther)
 }
 
 // statusLive serves GET /status/live: the header's city link, the offline
@@ -176,7 +177,7 @@ func (s *Server) dismissNotice(w http.ResponseWriter, r *http.Request, sess sess
 func (s *Server) statusLive(w http.ResponseWriter, r *http.Request, sess session) {
 	b := s.base(r, &sess, "home.title", "/")
 	if b.Desk != nil {
-		b.Desk.Back = localPath(r.URL.Query().Get("here"))
+		b.Desk.Back = shell.LocalPath(r.URL.Query().Get("here"))
 	}
 	b.Nav = r.URL.Query().Get("nav")
 	s.render(w, r, http.StatusOK, "home", "desk-live", b)

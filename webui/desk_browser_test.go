@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/xanode/xanode/webui/shell/browsertest"
 )
 
 // portrait is a small JPEG for the face tests.
@@ -65,7 +67,7 @@ func TestBrowserDesk(t *testing.T) {
 	}}
 	e := newEnv(t, Config{Registry: reg, Events: h.events(), Cards: cards, Now: func() time.Time { return now }})
 	base := e.ts.URL
-	b.do("log in",
+	b.Do("log in",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")),
 		chromedp.SendKeys(chromedp.CSS("#user"), "lan"),
 		chromedp.SendKeys(chromedp.CSS("#password"), officerPwd),
@@ -73,63 +75,62 @@ func TestBrowserDesk(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#city-link.off")),
 		chromedp.WaitVisible(chromedp.CSS("#offline .offline")),
 	)
-	if s := b.text("#city-link"); !strings.Contains(s, "lần cuối 17 phút trước") {
+	if s := b.Text("#city-link"); !strings.Contains(s, "lần cuối 17 phút trước") {
 		t.Errorf("the city link says %q", s)
 	}
-	if s := b.text("#offline"); !strings.Contains(s, "các thay đổi đã được lưu an toàn trên máy") || strings.Contains(s, "no route to host") {
+	if s := b.Text("#offline"); !strings.Contains(s, "các thay đổi đã được lưu an toàn trên máy") || strings.Contains(s, "no route to host") {
 		t.Errorf("the offline message says %q (the raw error must be folded away)", s)
 	}
-	b.screenshot("desk-01-home-offline")
+	b.Screenshot("desk-01-home-offline")
 
-	b.do("open the queue", chromedp.Navigate(base+"/outbox"), chromedp.WaitVisible(chromedp.CSS("#offline .offline")))
-	first := b.text(`#live span[data-ago]`)
-	waited := run(b, "the waiting time to tick", chromedp.Poll[string](
-		`(function(){var s=document.querySelector('#live span[data-ago]');return s&&s.textContent!==`+jsString(first)+`?s.textContent:''})()`))
+	b.Do("open the queue", chromedp.Navigate(base+"/outbox"), chromedp.WaitVisible(chromedp.CSS("#offline .offline")))
+	// Read in one evaluation: the page's script may swap #live's content
+	// (its refresh on the socket opening) between finding a node and
+	// reading it.
+	first := browsertest.Run(b.Browser, "the waiting time", chromedp.Poll[string](
+		`(function(){var s=document.querySelector('#live span[data-ago]');return s?s.textContent:''})()`))
+	waited := browsertest.Run(b.Browser, "the waiting time to tick", chromedp.Poll[string](
+		`(function(){var s=document.querySelector('#live span[data-ago]');return s&&s.textContent!==`+browsertest.JSString(first)+`?s.textContent:''})()`))
 	t.Logf("the oldest change's waiting time ticked from %q to %q", first, waited)
-	b.do("unfold the technical detail", chromedp.Click(chromedp.CSS("#offline summary")), chromedp.WaitVisible(chromedp.CSS("#offline .technical")))
-	b.screenshot("desk-02-queue-offline")
+	b.Do("unfold the technical detail", chromedp.Click(chromedp.CSS("#offline summary")), chromedp.WaitVisible(chromedp.CSS("#offline .technical")))
+	b.Screenshot("desk-02-queue-offline")
 
 	waitSubscribers(t, h, 1)
 	mu.Lock()
 	st.CityConnected, st.LastError, st.Pending, st.LastSynced = true, "", 0, now
 	mu.Unlock()
 	h.publish(Event{Kind: EventSync})
-	b.do("see the city come back", chromedp.WaitVisible(chromedp.CSS("#city-link.on")), chromedp.WaitNotPresent(chromedp.CSS("#offline .offline")))
+	b.Do("see the city come back", chromedp.WaitVisible(chromedp.CSS("#city-link.on")), chromedp.WaitNotPresent(chromedp.CSS("#offline .offline")))
 
 	reg.mu.Lock()
 	reg.notices["lan"] = []Recorded{rb}
 	reg.mu.Unlock()
 	h.publish(Event{Kind: EventDecision, Change: rb.Change.ID()})
-	b.do("see the decision arrive", chromedp.WaitVisible(chromedp.CSS("#notices .notice")))
-	if s := b.text("#notices"); !strings.Contains(s, "chấp nhận Đăng ký khai sinh của 092326900001") {
+	b.Do("see the decision arrive", chromedp.WaitVisible(chromedp.CSS("#notices .notice")))
+	if s := b.Text("#notices"); !strings.Contains(s, "chấp nhận Đăng ký khai sinh của 092326900001") {
 		t.Errorf("the notice says %q", s)
 	}
-	b.screenshot("desk-03-decision-notice")
-	b.do("mark it seen", chromedp.Click(chromedp.CSS("#notices button")), chromedp.WaitVisible(chromedp.CSS("#live")),
+	b.Screenshot("desk-03-decision-notice")
+	b.Do("mark it seen", chromedp.Click(chromedp.CSS("#notices button")), chromedp.WaitVisible(chromedp.CSS("#live")),
 		chromedp.WaitNotPresent(chromedp.CSS("#notices .notice")))
 	if len(reg.dismissed) != 1 {
 		t.Errorf("dismissed %v", reg.dismissed)
 	}
-	if s := b.text("#c-edge-1\\/7"); !strings.Contains(s, "Sau xem xét: Đã áp dụng") {
+	if s := b.Text("#c-edge-1\\/7"); !strings.Contains(s, "Sau xem xét: Đã áp dụng") {
 		t.Errorf("the queue shows the birth as %q", s)
 	}
-	b.screenshot("desk-04-queue-decision")
+	b.Screenshot("desk-04-queue-decision")
 
-	b.do("tap a card", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS("#tap")), chromedp.WaitVisible(chromedp.CSS("#ident .face img")))
-	if w := run(b, "the face's width", chromedp.Poll[int](`(function(){var i=document.querySelector('#ident .face img');return i&&i.complete?i.naturalWidth:0})()`)); w != 120 {
+	b.Do("tap a card", chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS("#tap")), chromedp.WaitVisible(chromedp.CSS("#ident .face img")))
+	if w := browsertest.Run(b.Browser, "the face's width", chromedp.Poll[int](`(function(){var i=document.querySelector('#ident .face img');return i&&i.complete?i.naturalWidth:0})()`)); w != 120 {
 		t.Errorf("the face shows %d pixels wide", w)
 	}
-	b.screenshot("desk-05-face")
-	b.do("in English", chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#city-link.on")))
-	if s := b.text("#city-link"); s != "Connected to the city" {
+	b.Screenshot("desk-05-face")
+	b.Do("in English", chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#city-link.on")))
+	if s := b.Text("#city-link"); s != "Connected to the city" {
 		t.Errorf("the city link in English: %q", s)
 	}
-	for _, e := range b.consoleErrors() {
+	for _, e := range b.ConsoleErrors() {
 		t.Errorf("browser console: %s", e)
 	}
-}
-
-// jsString quotes s for a JavaScript expression.
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

@@ -22,7 +22,8 @@ var recordSections = []section{
 		registry.FieldBirthPlace, registry.FieldHometown, registry.FieldFeatures,
 	}},
 	{"section.residence", []registry.Field{
-		registry.FieldPermanentAddress, registry.FieldTemporaryAddress, registry.FieldTemporaryUntil,
+		registry.FieldPermanentAddress, registry.FieldTemporaryAddress, registry.FieldTemporaryFrom,
+		registry.FieldTemporaryUntil, registry.FieldResidenceBasis, registry.FieldOwnerConsent,
 		registry.FieldCurrentAddress, registry.FieldAbsence, registry.FieldAbsenceEnd, registry.FieldCommune,
 	}},
 	{"section.family", []registry.Field{
@@ -39,7 +40,17 @@ var recordSections = []section{
 var dateFields = map[registry.Field]bool{
 	registry.FieldBirthDate: true, registry.FieldTemporaryUntil: true, registry.FieldCardIssued: true,
 	registry.FieldCardExpiry: true, registry.FieldDeathDate: true, registry.FieldAbsenceEnd: true,
+	registry.FieldTemporaryFrom: true,
 }
+
+// basisKeys and consentKeys name the coded values of temporary residence.
+var (
+	basisKeys = map[string]string{
+		registry.BasisOwn: "basis.own", registry.BasisRent: "basis.rent", registry.BasisBorrow: "basis.borrow",
+		registry.BasisLodge: "basis.lodge", registry.BasisOther: "basis.other",
+	}
+	consentKeys = map[string]string{registry.ConsentAgreed: "consent.agreed", registry.ConsentOwner: "consent.owner"}
+)
 
 // fieldLabel is the field's name in l; a name that is not a registry field
 // (a chip may carry extras) is shown as it is.
@@ -67,6 +78,10 @@ func displayValue(l i18n.Lang, name, v string) string {
 		return l.T("sex." + v)
 	case f == registry.FieldStatus && (v == registry.StatusAlive || v == registry.StatusDeceased):
 		return l.T("status." + v)
+	case f == registry.FieldResidenceBasis && basisKeys[v] != "":
+		return l.T(basisKeys[v])
+	case f == registry.FieldOwnerConsent && consentKeys[v] != "":
+		return l.T(consentKeys[v])
 	}
 	return v
 }
@@ -117,6 +132,12 @@ func dateAfter(a, b registry.Date) bool {
 // 1 March in a year without one (time.Date normalises it).
 func addYears(d registry.Date, n int) registry.Date {
 	y, m, day := time.Date(d.Year+n, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC).Date()
+	return registry.Date{Year: y, Month: int(m), Day: day}
+}
+
+// addDays is the calendar day n days after a full date d.
+func addDays(d registry.Date, n int) registry.Date {
+	y, m, day := toTime(d).AddDate(0, 0, n).Date()
 	return registry.Date{Year: y, Month: int(m), Day: day}
 }
 

@@ -20,6 +20,7 @@ const (
 	inSex                      // a choice of male or female
 	inCommune                  // a 5-digit administrative unit code
 	inCode                     // a household code: printable ASCII
+	inChoice                   // one of input.choices
 )
 
 // dateRule says which dates a date box accepts, counted from today.
@@ -31,7 +32,12 @@ const (
 	dayFuture                     // a full date after today: the end of an absence
 	dayTemporary                  // a full date after today, at most maxTemporaryYears ahead
 	dateAnyPartly                 // full or partial, any time: a search
+	dayStart                      // a full date from a year ago to maxStartAhead ahead: a residence's start
 )
+
+// maxStartAhead is how far ahead a temporary residence may start: the
+// dossier is filed before moving in, rarely long before.
+const maxStartAheadDays = 60
 
 // maxTemporaryYears is the longest temporary residence one registration
 // grants (Luật Cư trú 2020, Điều 27: at most 2 years, renewable).
@@ -53,6 +59,21 @@ type input struct {
 	rule     dateRule // inDate only
 	label    string   // catalog key; "" means "field."+name
 	hint     string   // catalog key; "" means the kind's usual hint, if any
+	choices  []choice // inChoice only
+}
+
+// choice is one option of an inChoice box: the value recorded and the
+// catalog key of its label.
+type choice struct{ value, key string }
+
+var (
+	basisChoices = []choice{{registry.BasisOwn, "basis.own"}, {registry.BasisRent, "basis.rent"},
+		{registry.BasisBorrow, "basis.borrow"}, {registry.BasisLodge, "basis.lodge"}, {registry.BasisOther, "basis.other"}}
+	consentChoices = []choice{{registry.ConsentAgreed, "consent.agreed"}, {registry.ConsentOwner, "consent.owner"}}
+)
+
+func choose(name string, required bool, choices []choice, hint string) input {
+	return input{name: name, kind: inChoice, required: required, choices: choices, hint: hint}
 }
 
 // opForm is the form of one change operation. Its inputs are checked
@@ -70,6 +91,11 @@ type opForm struct {
 	// prefill: the boxes start with the record's values and only what the
 	// officer changed is sent (a correction rewrites nothing by accident).
 	prefill bool
+	// grave: it closes a record for good (a death): the record page sets it
+	// apart, and the review asks for an explicit confirmation.
+	grave bool
+	// rare: offered apart from the everyday forms on the record page.
+	rare bool
 }
 
 func text(name string, required bool) input {
@@ -97,7 +123,8 @@ func note(label string, required bool) input {
 // birth form is reached from a parent's record or from the home page.
 var opForms = []opForm{
 	{op: registry.OpRegisterTemporary, living: true, inputs: []input{
-		long("temporary_address", true), date("temporary_until", true, dayTemporary),
+		long("temporary_address", true), date("temporary_from", true, dayStart), date("temporary_until", true, dayTemporary),
+		choose("residence_basis", true, basisChoices, "hint.basis"), choose("owner_consent", false, consentChoices, "hint.consent"),
 		long("current_address", false), procedure(false), note("form.note", false),
 	}},
 	{op: registry.OpRegisterPermanent, living: true, inputs: []input{
@@ -111,7 +138,7 @@ var opForms = []opForm{
 		typed("household", inCode, true), text("relation", false), procedure(false), note("form.note", false),
 	}},
 	{op: registry.OpProcedure, inputs: []input{procedure(true), note("form.result", true)}},
-	{op: registry.OpCorrect, prefill: true, inputs: []input{
+	{op: registry.OpCorrect, prefill: true, rare: true, inputs: []input{
 		text("full_name", false), text("other_name", false), date("birth_date", false, datePast),
 		typed("sex", inSex, false), text("nationality", false), text("ethnicity", false), text("religion", false),
 		long("birth_place", false), long("hometown", false),
@@ -121,7 +148,7 @@ var opForms = []opForm{
 		typed("old_id", inOldID, false), long("features", false),
 		procedure(false), note("form.grounds", true),
 	}},
-	{op: registry.OpRegisterDeath, living: true, set: map[string]string{"status": registry.StatusDeceased}, inputs: []input{
+	{op: registry.OpRegisterDeath, living: true, grave: true, rare: true, set: map[string]string{"status": registry.StatusDeceased}, inputs: []input{
 		date("death_date", true, dayPast), procedure(false), note("form.note", false),
 	}},
 	{op: registry.OpRegisterBirth, inputs: []input{
@@ -156,7 +183,7 @@ func canonical(in input, raw string, today registry.Date) (string, string, []any
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		if in.required {
-			if in.kind == inSex {
+			if in.kind == inSex || in.kind == inChoice {
 				return "", "form.choose", nil
 			}
 			return "", "form.required", nil
@@ -183,6 +210,13 @@ func canonical(in input, raw string, today registry.Date) (string, string, []any
 			return "", "form.choose", nil
 		}
 		return raw, "", nil
+	case inChoice:
+		for _, c := range in.choices {
+			if c.value == raw {
+				return raw, "", nil
+			}
+		}
+		return "", "form.choose", nil
 	case inCommune:
 		if len(raw) != 5 || !allDigits(raw) {
 			return "", "form.commune", nil
@@ -235,6 +269,13 @@ func checkDate(rule dateRule, raw string, today registry.Date) (string, string, 
 	case datePast, dayPast:
 		if d.After(toTime(today)) {
 			return "", "form.date.future", []any{today.Display()}
+		}
+	case dayStart:
+		if earliest := addYears(today, -1); dateAfter(earliest, d) {
+			return "", "form.date.old", []any{earliest.Display()}
+		}
+		if latest := addDays(today, maxStartAheadDays); dateAfter(d, latest) {
+			return "", "form.date.ahead", []any{maxStartAheadDays, latest.Display()}
 		}
 	case dayFuture, dayTemporary:
 		if !dateAfter(d, today) {

@@ -19,6 +19,9 @@ import (
 var sampleInput = map[string]string{
 	"temporary_address": "45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ",
 	"temporary_until":   "31/12/2026",
+	"temporary_from":    "01/03/2026",
+	"residence_basis":   registry.BasisOwn,
+	"owner_consent":     registry.ConsentAgreed,
 	"current_address":   "45 Nguyễn Văn Cừ, Ninh Kiều",
 	"permanent_address": "7 Hòa Bình, phường An Cư, Ninh Kiều, Cần Thơ",
 	"commune":           "31117",
@@ -57,9 +60,10 @@ func formPath(op registry.Op) string {
 }
 
 // fill returns a form with the CSRF token and the sample value of every
-// input that keep accepts.
+// input that keep accepts, confirmed as on its review page, with a form
+// token of its own.
 func fill(f *opForm, token string, keep func(input) bool) url.Values {
-	v := url.Values{"csrf": {token}}
+	v := confirmed(url.Values{"csrf": {token}})
 	for _, in := range f.inputs {
 		if keep(in) {
 			v.Set(in.name, sampleInput[in.name])
@@ -154,6 +158,9 @@ func TestFormsRequireFields(t *testing.T) {
 	}
 }
 
+// TestTemporaryRegistration: the form, its review (nothing recorded
+// yet), the confirmation that records it, and the same confirmation sent
+// again, which records nothing more.
 func TestTemporaryRegistration(t *testing.T) {
 	mem := newMemRegistry(func() time.Time { return testNow })
 	e := newEnv(t, Config{Registry: mem.fake()})
@@ -167,22 +174,96 @@ func TestTemporaryRegistration(t *testing.T) {
 		`<label for="f-temporary_address">Nơi tạm trú <span class="req">(bắt buộc)</span></label>`,
 		`<input id="f-temporary_address" name="temporary_address" value="" autocomplete="off" class="wide" aria-required="true" aria-describedby="f-temporary_address-hint" autofocus>`,
 		`placeholder="dd/mm/yyyy" aria-required="true" aria-describedby="f-temporary_until-hint">`,
-		`<button type="submit" class="primary" accesskey="g">Ghi nhận</button>`,
+		`<option value="rent">Thuê</option>`, `name="form_token" value="`,
+		`<button type="submit" class="primary" accesskey="g">Tiếp tục: kiểm tra lại</button>`,
 	)
 	form.mustNotContain(t, "disabled")
-	p := c.post("/citizen/"+sampleID+"/change/register_temporary", url.Values{
+	typed := url.Values{
 		"csrf": {token}, "temporary_address": {"  45 Nguyễn Văn Cừ,  phường An Khánh "},
-		"temporary_until": {"31.12.2026"}, "procedure": {"HS-2026-0042"},
-	})
-	p.wantStatus(t, http.StatusSeeOther)
+		"temporary_from": {"1/3/2026"}, "temporary_until": {"31.12.2026"}, "residence_basis": {"rent"},
+		"procedure": {"HS-2026-0042"},
+	}
+	// A rented place needs the owner's consent.
+	p := c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+	p.wantStatus(t, http.StatusUnprocessableEntity)
+	p.mustContain(t, `id="f-owner_consent-error"`, "cần ý kiến đồng ý của chủ sở hữu")
+	typed.Set("owner_consent", "agreed")
+	review := c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+	review.wantStatus(t, http.StatusOK)
+	review.mustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", "Thay đổi CHƯA được ghi nhận",
+		"<dt>Nơi tạm trú</dt><dd>45 Nguyễn Văn Cừ, phường An Khánh</dd>", "<dt>Tạm trú từ ngày</dt><dd>01/03/2026</dd>",
+		"<dt>Cơ sở cư trú</dt><dd>Thuê</dd>", `name="confirm" value="1"`, `<button type="submit" name="edit" value="1">Sửa lại</button>`)
+	if got := mem.recordedDrafts(); len(got) != 0 {
+		t.Fatalf("recorded before the confirmation: %+v", got)
+	}
+	tok := between(review.body, `name="form_token" value="`, `"`)
+	typed.Set("form_token", tok)
+	edit := c.post("/citizen/"+sampleID+"/change/register_temporary", withValue(typed, "edit", "1"))
+	edit.wantStatus(t, http.StatusOK)
+	edit.mustContain(t, `value="`+tok+`"`, `name="temporary_address" value="  45 Nguyễn Văn Cừ,  phường An Khánh "`)
+	typed.Set("confirm", "1")
+	for range 2 { // a double click: one change
+		p = c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+		p.wantStatus(t, http.StatusSeeOther)
+		if loc := p.header.Get("Location"); loc != "/outbox?recorded=edge-1%2F1" {
+			t.Errorf("goes to %q", loc)
+		}
+	}
 	want := Draft{
 		Officer: "lan", Op: registry.OpRegisterTemporary, Citizen: sampleID,
-		Patch:     map[string]string{"temporary_address": "45 Nguyễn Văn Cừ, phường An Khánh", "temporary_until": "2026-12-31"},
+		Patch: map[string]string{"temporary_address": "45 Nguyễn Văn Cừ, phường An Khánh", "temporary_until": "2026-12-31",
+			"temporary_from": "2026-03-01", "residence_basis": "rent", "owner_consent": "agreed"},
 		Procedure: "HS-2026-0042",
 	}
 	if got := mem.recordedDrafts(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("Record got %+v, want %+v", got, want)
 	}
+}
+
+// TestDeathNeedsConfirmation: a death's review asks for an explicit tick;
+// without it nothing is recorded.
+func TestDeathNeedsConfirmation(t *testing.T) {
+	mem := newMemRegistry(func() time.Time { return testNow })
+	e := newEnv(t, Config{Registry: mem.fake()})
+	c := e.client()
+	token := c.loginAs("hung")
+	f, _ := formFor(registry.OpRegisterDeath)
+	v := fill(f, token, func(input) bool { return true })
+	v.Del("confirm_grave")
+	v.Del("confirm")
+	review := c.post(formPath(registry.OpRegisterDeath), v)
+	review.wantStatus(t, http.StatusOK)
+	review.mustContain(t, `type="checkbox" id="confirm-grave" name="confirm_grave" value="1"`)
+	v.Set("confirm", "1")
+	p := c.post(formPath(registry.OpRegisterDeath), v)
+	p.wantStatus(t, http.StatusUnprocessableEntity)
+	p.mustContain(t, `id="confirm-grave-error" role="alert">Hãy đánh dấu ô xác nhận`)
+	if d := mem.recordedDrafts(); len(d) != 0 {
+		t.Fatalf("recorded without the tick: %+v", d)
+	}
+	v.Set("confirm_grave", "1")
+	c.post(formPath(registry.OpRegisterDeath), v).wantStatus(t, http.StatusSeeOther)
+	if d := mem.recordedDrafts(); len(d) != 1 {
+		t.Fatalf("recorded %+v", d)
+	}
+}
+
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(from):]
+	return s[:strings.Index(s, to)]
+}
+
+func withValue(v url.Values, k, val string) url.Values {
+	out := url.Values{}
+	for key, vs := range v {
+		out[key] = vs
+	}
+	out.Set(k, val)
+	return out
 }
 
 func TestFormChecks(t *testing.T) {
@@ -315,7 +396,7 @@ func TestDeceasedForms(t *testing.T) {
 	rec.mustNotContain(t, "/change/register_temporary", "/birth?parent=")
 	rec.mustContain(t, "/change/procedure_result")
 	c.get(formPath(registry.OpRegisterTemporary)).mustContain(t, `<fieldset disabled>`, "Công dân đã mất")
-	p := c.post(formPath(registry.OpRegisterTemporary), url.Values{"csrf": {token}, "temporary_address": {"x"}, "temporary_until": {"31/12/2026"}})
+	p := c.post(formPath(registry.OpRegisterTemporary), confirmed(url.Values{"csrf": {token}, "temporary_address": {"x"}, "temporary_until": {"31/12/2026"}}))
 	p.wantStatus(t, http.StatusUnprocessableEntity)
 }
 
@@ -340,7 +421,7 @@ func TestCorrection(t *testing.T) {
 
 	form.Set("full_name", "Nguyễn Thị Thu  Hà Em") // spaces collapse
 	form.Set("hometown", "")                       // emptying a box clears the field
-	c.post(formPath(registry.OpCorrect), form).wantStatus(t, http.StatusSeeOther)
+	c.post(formPath(registry.OpCorrect), confirmed(form)).wantStatus(t, http.StatusSeeOther)
 	want := map[string]string{"full_name": "Nguyễn Thị Thu Hà Em", "hometown": ""}
 	if d := mem.recordedDrafts(); len(d) != 1 || !reflect.DeepEqual(d[0].Patch, want) || d[0].Note != "Giấy khai sinh bản gốc" {
 		t.Fatalf("recorded %+v, want patch %v", d, want)
@@ -373,4 +454,13 @@ func TestParseInputDate(t *testing.T) {
 			t.Errorf("parseInputDate(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
+}
+
+// confirmed adds what a review page sends with its confirmation: a form
+// token of its own, confirm, and the explicit confirmation a death needs.
+func confirmed(v url.Values) url.Values {
+	v.Set("form_token", randomToken())
+	v.Set("confirm", "1")
+	v.Set("confirm_grave", "1")
+	return v
 }

@@ -67,6 +67,9 @@ type identView struct {
 	// VisitProblem says in words why they cannot be served instead.
 	Visitor      *visitorView
 	VisitProblem string
+	// QR: what was read is the card's printed QR code, not its chip; the
+	// page says so wherever it would say "chip".
+	QR bool
 	// The chip's face: its address, which only this session opens, or
 	// why it is not shown; both "" for a QR code, which has no face.
 	FaceURL               string
@@ -312,6 +315,7 @@ func identify(l i18n.Lang, id *Identification, frozen bool) *identView {
 		ID: id.ID, DocNumber: id.DocNumber, Access: strings.ToUpper(id.Access),
 		Reasons: id.Reasons, APDUs: id.APDUs, InLocal: id.Record != nil, Frozen: frozen,
 		Name: id.Chip[registry.FieldFullName.String()],
+		QR:   id.Assurance == AssuranceQR,
 	}
 	if id.VisitProblem != "" {
 		v.VisitProblem = l.T(orKey(visitProblems[id.VisitProblem], "visit.problem.unverified"))

@@ -22,7 +22,7 @@ func TestBrowserReaderLive(t *testing.T) {
 	cards := &readerCards{status: ReaderStatus{State: ReaderReady, Name: "ACS ACR1252 PICC", NeedsKey: true}}
 	e := newEnv(t, Config{Registry: newMemRegistry(func() time.Time { return testNow }).fake(), Events: h.events(), Cards: cards})
 	base := e.ts.URL
-	b.do("log in",
+	b.Do("log in",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")),
 		chromedp.SendKeys(chromedp.CSS("#user"), "lan"),
 		chromedp.SendKeys(chromedp.CSS("#password"), officerPwd),
@@ -30,32 +30,32 @@ func TestBrowserReaderLive(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#reader-state[data-state="ready"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")), // the websocket is open
 	)
-	if id := b.focused(); id != "tap-key" {
+	if id := b.Focused(); id != "tap-key" {
 		t.Errorf("with a real reader the home page starts in box %q, want tap-key", id)
 	}
-	if s := b.text("#tap"); s != "Đọc thẻ" {
+	if s := b.Text("#tap"); s != "Đọc thẻ" {
 		t.Errorf("the button says %q", s)
 	}
-	b.do("look elsewhere", chromedp.Focus(chromedp.CSS("#name")))
+	b.Do("look elsewhere", chromedp.Focus(chromedp.CSS("#name")))
 
 	cards.setStatus(ReaderStatus{State: ReaderCard, Name: "ACS ACR1252 PICC", NeedsKey: true})
 	h.publish(Event{Kind: EventCard})
 	h.publish(Event{Kind: EventReader})
-	b.do("see the card placed", chromedp.WaitVisible(chromedp.CSS(`#reader-state[data-state="card"]`)),
+	b.Do("see the card placed", chromedp.WaitVisible(chromedp.CSS(`#reader-state[data-state="card"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#card-notice")))
-	if s := b.text("#reader-state"); !strings.Contains(s, "Có thẻ trên đầu đọc.") || !strings.Contains(s, "ACS ACR1252 PICC") {
+	if s := b.Text("#reader-state"); !strings.Contains(s, "Có thẻ trên đầu đọc.") || !strings.Contains(s, "ACS ACR1252 PICC") {
 		t.Errorf("reader state shows %q", s)
 	}
-	if id := b.focused(); id != "tap-key" {
+	if id := b.Focused(); id != "tap-key" {
 		t.Errorf("a card placed took the keyboard to %q, want the empty ID box", id)
 	}
 
-	b.do("type a short ID", chromedp.SendKeys(chromedp.CSS("#tap-key"), "0921980"+kb.Enter),
+	b.Do("type a short ID", chromedp.SendKeys(chromedp.CSS("#tap-key"), "0921980"+kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS("#tap-key-error")))
-	if id := b.focused(); id != "tap-key" {
+	if id := b.Focused(); id != "tap-key" {
 		t.Errorf("after a refused ID the keyboard is in %q", id)
 	}
-	b.do("type it again, in groups, and read", chromedp.Clear(chromedp.CSS("#tap-key")),
+	b.Do("type it again, in groups, and read", chromedp.Clear(chromedp.CSS("#tap-key")),
 		chromedp.SendKeys(chromedp.CSS("#tap-key"), "092 198 012 345"+kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS("#ident")), chromedp.WaitVisible(chromedp.CSS("#conn.on")))
 	if keys := cards.taken(); len(keys) != 1 || keys[0] != (CardKey{ID: "092198012345"}) {
@@ -64,8 +64,8 @@ func TestBrowserReaderLive(t *testing.T) {
 
 	cards.setStatus(ReaderStatus{State: ReaderDown, NeedsKey: true})
 	h.publish(Event{Kind: EventReader})
-	b.do("see pcscd gone", chromedp.WaitVisible(chromedp.CSS(`#reader-state[data-state="down"]`)))
-	for _, e := range b.consoleErrors() {
+	b.Do("see pcscd gone", chromedp.WaitVisible(chromedp.CSS(`#reader-state[data-state="down"]`)))
+	for _, e := range b.ConsoleErrors() {
 		if !strings.Contains(e, "status of 400") { // the refused ID
 			t.Errorf("browser console: %s", e)
 		}

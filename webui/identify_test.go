@@ -498,7 +498,9 @@ func TestScanQR(t *testing.T) {
 	csrf := home.csrf(t)
 	p := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"  " + sampleID + "||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022  "}})
 	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Kết quả đọc thẻ: Nguyễn Thị Thu Hà", "Có 1 thông tin trên chip khác với dữ liệu của xã")
+	p.mustContain(t, "Kết quả quét mã QR: Nguyễn Thị Thu Hà", "Có 1 thông tin trên mã QR khác với dữ liệu của xã",
+		`<th scope="col">Trên mã QR</th>`)
+	p.mustNotContain(t, "Trên chip", "Số lệnh APDU")
 	if !diffRowRE.MatchString(p.body) {
 		t.Error("the difference row is missing")
 	}

@@ -31,7 +31,7 @@ func (f *fakeOfficers) Authenticate(_ context.Context, user, password string) (O
 
 type fakeRegistry struct {
 	lookup    func(officer, id string) (*registry.Citizen, error)
-	search    func(officer string, q SearchQuery) ([]*registry.Citizen, error)
+	search    func(officer string, q SearchQuery) (SearchResult, error)
 	household func(officer, household string) ([]*registry.Citizen, error)
 	history   func(officer, citizen string, n int) ([]Recorded, error)
 	record    func(d Draft) (*registry.Change, error)
@@ -46,9 +46,9 @@ func (f *fakeRegistry) Lookup(officer, id string) (*registry.Citizen, error) {
 	return f.lookup(officer, id)
 }
 
-func (f *fakeRegistry) Search(officer string, q SearchQuery) ([]*registry.Citizen, error) {
+func (f *fakeRegistry) Search(officer string, q SearchQuery) (SearchResult, error) {
 	if f.search == nil {
-		return nil, nil
+		return SearchResult{}, nil
 	}
 	return f.search(officer, q)
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xanode/xanode/webui/shell"
 )
 
 type loginPage struct {
@@ -179,7 +181,7 @@ func nextPath(next string) string {
 	if next == "" || err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
-	if localPath(u.Path) != u.Path {
+	if shell.LocalPath(u.Path) != u.Path {
 		return "/"
 	}
 	return u.RequestURI()

@@ -3,6 +3,7 @@ package webui
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,30 +54,55 @@ func (m *memRegistry) lookup(_, id string) (*registry.Citizen, error) {
 	return nil, fmt.Errorf("citizen %s: %w", id, ErrNotFound)
 }
 
-// search follows the SearchQuery contract: whole folded names, birth dates
-// that agree in every part both know.
-func (m *memRegistry) search(_ string, q SearchQuery) ([]*registry.Citizen, error) {
+// search follows the SearchQuery contract, simply: words of two letters
+// or more begin words of the full name in order; a year of birth within
+// two years, or unknown; exact names first, then by ID.
+func (m *memRegistry) search(_ string, q SearchQuery) (SearchResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.searches = append(m.searches, q)
-	var out []*registry.Citizen
-	for _, c := range m.citizens {
-		named := registry.FoldName(c.Get(registry.FieldFullName)) == q.Name ||
-			(c.Get(registry.FieldOtherName) != "" && registry.FoldName(c.Get(registry.FieldOtherName)) == q.Name)
-		if named && datesAgree(c.BirthDate(), q.Birth) {
-			out = append(out, c)
+	var words []string
+	for _, w := range strings.Fields(registry.FoldName(q.Name)) {
+		if len(w) >= 2 {
+			words = append(words, w)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
+	if len(words) == 0 {
+		return SearchResult{}, ErrShortName
 	}
-	return out, nil
-}
-
-func datesAgree(a, b registry.Date) bool {
-	agree := func(x, y int) bool { return x == 0 || y == 0 || x == y }
-	return a.Year == b.Year && agree(a.Month, b.Month) && agree(a.Day, b.Day)
+	var out []Found
+	for _, c := range m.citizens {
+		name := strings.Fields(registry.FoldName(c.Get(registry.FieldFullName)))
+		i := 0
+		for _, w := range name {
+			if i < len(words) && strings.HasPrefix(w, words[i]) {
+				i++
+			}
+		}
+		y := c.BirthDate().Year
+		if i < len(words) || (q.Birth.Year != 0 && y != 0 && (y-q.Birth.Year > 2 || q.Birth.Year-y > 2)) {
+			continue
+		}
+		match := MatchPrefix
+		if strings.Join(name, " ") == strings.Join(words, " ") {
+			match = MatchExact
+		}
+		out = append(out, Found{Citizen: c, Match: match})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Match != out[j].Match {
+			return out[i].Match == MatchExact
+		}
+		return out[i].Citizen.ID < out[j].Citizen.ID
+	})
+	res := SearchResult{Found: out, Total: len(out)}
+	if len(out) > q.Limit {
+		res.Found = out[:q.Limit]
+		if q.Birth.Year == 0 {
+			res.Found = nil
+		}
+	}
+	return res, nil
 }
 
 func (m *memRegistry) household(_, hh string) ([]*registry.Citizen, error) {

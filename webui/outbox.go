@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 
 	"github.com/xanode/xanode/node/registry"
@@ -22,6 +23,9 @@ type live struct {
 	Sync      syncView
 	Rows      []changeRow
 	ListError string
+	// All: identifications are listed too (?all=1); by default they are
+	// not, and a link shows them.
+	All bool
 }
 
 type syncView struct {
@@ -77,7 +81,8 @@ func (s *Server) live(r *http.Request) live {
 	l := langOf(r)
 	var v live
 	v.Sync = s.syncView(l)
-	recent, err := s.cfg.Registry.Recent(s.cfg.RecentChanges)
+	v.All = r.URL.Query().Get("all") == "1"
+	recent, err := s.recent(v.All)
 	if err != nil {
 		s.log.Error("recent changes unavailable", "err", err)
 		v.ListError = l.T("outbox.unavailable")
@@ -98,6 +103,22 @@ func (s *Server) live(r *http.Request) live {
 		v.Rows = append(v.Rows, row)
 	}
 	return v
+}
+
+// recent lists the changes the outbox page shows: all of them, or all
+// but identifications.
+func (s *Server) recent(all bool) ([]Recorded, error) {
+	n := s.cfg.RecentChanges
+	if lister, ok := s.cfg.Registry.(RecentLister); ok && !all {
+		return lister.RecentChanges(n)
+	}
+	list, err := s.cfg.Registry.Recent(n)
+	if all || err != nil {
+		return list, err
+	}
+	return slices.DeleteFunc(list, func(r Recorded) bool {
+		return r.Change != nil && r.Change.Op == registry.OpIdentify
+	}), nil
 }
 
 func (s *Server) syncView(l i18n.Lang) syncView {

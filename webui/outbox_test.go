@@ -16,10 +16,11 @@ func TestRecordedPanel(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	token := c.login()
-	p := c.post("/citizen/"+sampleID+"/change/register_temporary", url.Values{
+	p := c.post("/citizen/"+sampleID+"/change/register_temporary", confirmed(url.Values{
 		"csrf": {token}, "temporary_address": {"45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"},
 		"temporary_until": {"31/12/2026"}, "procedure": {"HS-2026-0042"},
-	})
+		"temporary_from": {"01/03/2026"}, "residence_basis": {"own"},
+	}))
 	p.wantStatus(t, http.StatusSeeOther)
 	out := c.get(p.header.Get("Location"))
 	out.wantStatus(t, http.StatusOK)
@@ -199,4 +200,25 @@ func TestTransferProgress(t *testing.T) {
 	if p := cl.get("/outbox"); strings.Contains(p.body, "<progress") {
 		t.Fatal("a progress bar without a transfer")
 	}
+}
+
+// TestOutboxHidesIdentifications: card and QR reads are left out of the
+// outbox list unless asked for, so they do not push changes off it.
+func TestOutboxHidesIdentifications(t *testing.T) {
+	reg := &fakeRegistry{recent: func(int) ([]Recorded, error) {
+		return []Recorded{
+			{Change: &registry.Change{Node: "edge-1", Seq: 2, Officer: "lan", Op: registry.OpIdentify, Citizen: sampleID, Time: registry.HLC(1)}},
+			{Change: &registry.Change{Node: "edge-1", Seq: 1, Officer: "lan", Op: registry.OpDeclareAbsence, Citizen: sampleID, Time: registry.HLC(1)}},
+		}, nil
+	}}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	p := c.get("/outbox")
+	p.mustContain(t, `id="c-edge-1/1"`, `href="/outbox?all=1" id="lookups-toggle"`)
+	p.mustNotContain(t, `id="c-edge-1/2"`)
+	p = c.get("/outbox?all=1")
+	p.mustContain(t, `id="c-edge-1/1"`, `id="c-edge-1/2"`, `href="/outbox" id="lookups-toggle"`)
+	c.get("/outbox/live").mustNotContain(t, `id="c-edge-1/2"`)
+	c.get("/outbox/live?all=1").mustContain(t, `id="c-edge-1/2"`)
 }

@@ -33,6 +33,10 @@ type printPage struct {
 	Subset                string // the data version the confirmation rests on
 	Stale                 bool
 	Back                  string
+	// Code is the verification code (Attester); "" when the box does not
+	// sign, CodeError when it could not.
+	Code      string
+	CodeError bool
 }
 
 // printConfirmation shows the confirmation for the path's citizen. It
@@ -57,7 +61,7 @@ func (s *Server) printConfirmation(w http.ResponseWriter, r *http.Request, sess 
 	now := s.cfg.Now().In(s.cfg.Location)
 	p := printPage{
 		Lang: string(l), Title: l.T("print.title"),
-		CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"),
+		CSS: s.assets.URL("app.css"), JS: s.assets.URL("app.js"),
 		Issuer: st.CommuneName, Commune: st.Commune, Node: st.Node,
 		Officer: sess.officer, Printed: s.formatTime(now),
 		Day: now.Day(), Month: int(now.Month()), Year: now.Year(),
@@ -77,6 +81,23 @@ func (s *Server) printConfirmation(w http.ResponseWriter, r *http.Request, sess 
 		}
 	}
 	p.Members, _ = s.members(l, &sess, c)
-	s.log.Info("residence confirmation printed", "user", sess.officer.User, "citizen", c.ID)
+	if a, ok := s.cfg.Registry.(Attester); ok {
+		doc := Document{Citizen: c.ID, Issued: now, Subset: st.SubsetVersion}
+		for _, f := range printFields {
+			if v := c.Get(f); v != "" {
+				doc.Lines = append(doc.Lines, DocLine{f.String(), v})
+			}
+		}
+		for _, m := range p.Members {
+			doc.Members = append(doc.Members, m.ID)
+		}
+		code, err := a.Attest(sess.officer.User, doc)
+		if err != nil {
+			s.log.Error("the confirmation could not be signed", "user", sess.officer.User, "citizen", c.ID, "err", err)
+			p.CodeError = true
+		}
+		p.Code = code
+	}
+	s.log.Info("residence confirmation printed", "user", sess.officer.User, "citizen", c.ID, "code", p.Code)
 	s.render(w, r, http.StatusOK, "print", "print", p)
 }

@@ -1,18 +1,12 @@
 package webui
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
-	"html/template"
 	"net/http"
-	"net/url"
-	"path"
-	"strconv"
 
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 //go:embed templates static
@@ -21,34 +15,19 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "review"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "password", "reports", "review"}
 
-// views holds every page parsed once per language: "t" is bound to the
-// language at parse time, so templates translate anywhere, inside range
-// too, without threading the language through.
-type views struct {
-	pages map[i18n.Lang]map[string]*template.Template
-}
-
-func parseViews() (*views, error) {
-	v := &views{pages: make(map[i18n.Lang]map[string]*template.Template)}
-	for _, l := range i18n.Langs() {
-		v.pages[l] = make(map[string]*template.Template)
-		funcs := template.FuncMap{"t": l.T}
-		for _, name := range pageNames {
-			t, err := template.New(name).Funcs(funcs).ParseFS(files,
-				"templates/layout.html", "templates/parts.html", "templates/"+name+".html")
-			if err != nil {
-				return nil, fmt.Errorf("webui: template %s: %w", name, err)
-			}
-			v.pages[l][name] = t
+// parseViews parses every page in every language (shell.Views).
+func parseViews() (*shell.Views, error) {
+	v := shell.NewViews(files, nil)
+	for _, name := range pageNames {
+		if err := v.Add(name, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
 		}
-		// The printed confirmation is a page of its own, without the layout.
-		t, err := template.New("print").Funcs(funcs).ParseFS(files, "templates/print.html")
-		if err != nil {
-			return nil, fmt.Errorf("webui: template print: %w", err)
-		}
-		v.pages[l]["print"] = t
+	}
+	// The printed confirmation is a page of its own, without the layout.
+	if err := v.Add("print", "templates/print.html"); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
 	}
 	return v, nil
 }
@@ -59,7 +38,7 @@ type base struct {
 	Title   string
 	Officer *Officer
 	CSRF    string
-	Langs   []langLink
+	Langs   []shell.LangLink
 	CSS, JS string
 	Nav     string // the current menu entry: "home" or "outbox"
 	Live    string // fragment the page script re-fetches on events; "" none
@@ -68,6 +47,10 @@ type base struct {
 	// Insecure: served over plain HTTP on the office network; every page
 	// says so (Config.Insecure).
 	Insecure bool
+	// Password: officers may change their password here (Passwords).
+	Password bool
+	// Reports: the monthly report is offered (Reports).
+	Reports bool
 	// Desk is the city link, the offline message and the decision
 	// notices (desk.go); nil without a session.
 	Desk *deskView
@@ -76,11 +59,6 @@ type base struct {
 	// Review counts the findings to review ("" without a Review list;
 	// review.go).
 	Review string
-}
-
-type langLink struct {
-	Code, Name, URL string
-	Current         bool
 }
 
 // headerStatus is the sync summary every logged-in page shows, so that an
@@ -97,18 +75,10 @@ type headerStatus struct {
 // POST, which a link cannot repeat.
 func (s *Server) base(r *http.Request, sess *session, titleKey, here string) base {
 	l := langOf(r)
-	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.url("app.css"), JS: s.assets.url("app.js"), StatusJS: s.assets.url("status.js"),
-		Lock: s.lockMessage(r), Insecure: s.cfg.Insecure}
-	q := url.Values{}
-	if r.Method == http.MethodGet {
-		here, q = r.URL.Path, r.URL.Query()
-	}
-	for _, o := range i18n.Langs() {
-		q.Set("lang", string(o))
-		b.Langs = append(b.Langs, langLink{
-			Code: string(o), Name: o.Name(), URL: here + "?" + q.Encode(), Current: o == l,
-		})
-	}
+	b := base{Lang: l, Title: l.T(titleKey), CSS: s.assets.URL("app.css"), JS: s.assets.URL("app.js"), StatusJS: s.assets.URL("status.js"),
+		Lock: s.lockMessage(r), Insecure: s.cfg.Insecure, Langs: shell.LangLinks(r, here)}
+	_, b.Password = s.passwords()
+	_, b.Reports = s.cfg.Registry.(Reports)
 	if sess != nil {
 		off := sess.officer
 		b.Officer, b.CSRF = &off, sess.csrf
@@ -132,21 +102,14 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 	return b
 }
 
-// render executes a page into a buffer first, so that a template error
-// gives a clean 500 instead of half a page.
+// render writes a page; a template error gives a clean 500 instead of
+// half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, data any) {
 	l := langOf(r)
-	var buf bytes.Buffer
-	if err := s.views.pages[l][name].ExecuteTemplate(&buf, tmpl, data); err != nil {
+	if err := s.views.Render(w, l, status, name, tmpl, data); err != nil {
 		s.log.Error("template failed", "page", name, "err", err)
 		http.Error(w, l.T("error.internal"), http.StatusInternalServerError)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
@@ -168,47 +131,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, sess *sessi
 	})
 }
 
-// assets are the embedded CSS and JS, addressed with a content hash so that
-// browsers may cache them for good and still see every new version.
-type assets struct {
-	body map[string][]byte
-	hash map[string]string
-}
-
-var assetTypes = map[string]string{
-	".css": "text/css; charset=utf-8",
-	".js":  "text/javascript; charset=utf-8",
-}
-
-func loadAssets() (*assets, error) {
-	a := &assets{body: make(map[string][]byte), hash: make(map[string]string)}
-	for _, name := range []string{"app.css", "app.js", "status.js"} {
-		b, err := files.ReadFile("static/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("webui: asset %s: %w", name, err)
-		}
-		sum := sha256.Sum256(b)
-		a.body[name], a.hash[name] = b, hex.EncodeToString(sum[:6])
-	}
-	return a, nil
-}
-
-func (a *assets) url(name string) string { return "/static/" + name + "?v=" + a.hash[name] }
-
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	b, ok := s.assets.body[name]
-	if !ok {
+	if !s.assets.Serve(w, r, r.PathValue("name")) {
 		s.notFound(w, r)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", assetTypes[path.Ext(name)])
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	if r.URL.Query().Get("v") == s.assets.hash[name] {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "no-cache")
-	}
-	w.Write(b)
 }

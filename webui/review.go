@@ -72,11 +72,11 @@ type reviewPage struct {
 
 // reviewRoutes adds the review list's pages.
 func (s *Server) reviewRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /review", s.page(s.review))
+	m.HandleFunc("GET /review", s.page(s.reviewList))
 	m.HandleFunc("POST /review/{id}", s.post(s.resolveFinding))
 }
 
-func (s *Server) review(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) reviewList(w http.ResponseWriter, r *http.Request, sess session) {
 	s.renderReview(w, r, sess, 0, reviewForm{}, http.StatusOK)
 }
 
@@ -86,22 +86,22 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, sess sessi
 	l := langOf(r)
 	rv, ok := s.cfg.Registry.(Review)
 	if !ok {
-		s.renderError(w, r, &sess, http.StatusNotFound, "review.never")
+		s.renderError(w, r, &sess, http.StatusNotFound, "findings.never")
 		return
 	}
-	p := reviewPage{base: s.base(r, &sess, "review.title", "/review"), Citizen: r.URL.Query().Get("citizen")}
+	p := reviewPage{base: s.base(r, &sess, "findings.title", "/review"), Citizen: r.URL.Query().Get("citizen")}
 	p.Nav = "review"
 	if r.URL.Query().Get("done") == "1" {
-		p.Flash = l.T("review.recorded")
+		p.Flash = l.T("findings.recorded")
 	}
 	list, err := rv.ReviewList()
 	if err != nil {
 		s.log.Warn("review list unavailable", "err", err)
-		p.Error = l.T("review.unavailable")
+		p.Error = l.T("findings.unavailable")
 	}
 	p.Never = list.Fetched.IsZero()
 	if !p.Never {
-		p.Fetched = l.T("review.asof", list.Fetched.In(s.cfg.Location).Format("15:04 02/01/2006"))
+		p.Fetched = l.T("findings.asof", list.Fetched.In(s.cfg.Location).Format("15:04 02/01/2006"))
 	}
 	for _, it := range list.Items {
 		if p.Citizen != "" && it.Citizen != p.Citizen && it.Other != p.Citizen {
@@ -114,7 +114,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, sess sessi
 		if it.Other != "" {
 			row.OtherURL = "/citizen/" + url.PathEscape(it.Other)
 		}
-		if k := "review.do." + it.Rule; i18n.Has(l, k) {
+		if k := "findings.do." + it.Rule; i18n.Has(l, k) {
 			row.Do = l.T(k)
 		}
 		var fields []string
@@ -127,7 +127,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, sess sessi
 		}
 		p.Rows = append(p.Rows, row)
 	}
-	p.Count = l.T("review.count", len(p.Rows))
+	p.Count = l.T("findings.count", len(p.Rows))
 	s.renderPage(w, r, status, "review", p)
 }
 
@@ -151,7 +151,7 @@ func (s *Server) resolveFinding(w http.ResponseWriter, r *http.Request, sess ses
 	rv, ok := s.cfg.Registry.(Review)
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if !ok || err != nil {
-		s.renderError(w, r, &sess, http.StatusNotFound, "review.never")
+		s.renderError(w, r, &sess, http.StatusNotFound, "findings.never")
 		return
 	}
 	list, err := rv.ReviewList()
@@ -162,15 +162,15 @@ func (s *Server) resolveFinding(w http.ResponseWriter, r *http.Request, sess ses
 		}
 	}
 	if err != nil || item == nil {
-		s.renderError(w, r, &sess, http.StatusNotFound, "review.unknown")
+		s.renderError(w, r, &sess, http.StatusNotFound, "findings.unknown")
 		return
 	}
 	form := reviewForm{Resolution: r.PostForm.Get("resolution"), Note: strings.TrimSpace(r.PostForm.Get("note"))}
 	switch {
 	case form.Resolution != registry.ResolutionFixed && form.Resolution != registry.ResolutionDismissed:
-		form.Error = "review.noresolution"
+		form.Error = "findings.noresolution"
 	case form.Note == "" || utf8.RuneCountInString(form.Note) > maxReviewNote:
-		form.Error = "review.nonote"
+		form.Error = "findings.nonote"
 	}
 	if form.Error != "" {
 		form.Error = langOf(r).T(form.Error)

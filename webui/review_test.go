@@ -37,7 +37,7 @@ func TestReviewList(t *testing.T) {
 	c := e.client()
 	c.login()
 	home := c.get("/")
-	home.mustContain(t, `href="/review" accesskey="4"`, "Cần rà soát <span class=\"count\">2</span>")
+	home.mustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
 	p := c.get("/review")
 	p.wantStatus(t, http.StatusOK)
 	p.mustContain(t, "Chip của thẻ khác hồ sơ", "Nguyễn Thị Thu Hằng", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,

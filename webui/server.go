@@ -1,17 +1,16 @@
 package webui
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // maxFormBytes caps a POSTed form: the largest legitimate one is a few
@@ -32,10 +31,11 @@ type Server struct {
 	userLimit *limiter
 	ipLimit   *limiter
 	underWay  underWay
-	views     *views
-	assets    *assets
-	faces     *faces  // the chip faces read, held for their sessions only
-	visits    *visits // citizens of other communes read in each session
+	views     *shell.Views
+	assets    *shell.Assets
+	forms     *formTokens // change forms already recorded (idempotency)
+	faces     *faces      // the chip faces read, held for their sessions only
+	visits    *visits     // citizens of other communes read in each session
 	upgrader  websocket.Upgrader
 
 	quit   chan struct{} // closed by Close: live connections end
@@ -54,7 +54,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := loadAssets()
+	a, err := shell.LoadAssets(files, "static", "app.css", "app.js", "status.js")
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +66,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimit:   newLimiter(cfg.AddressFailures, cfg.LoginWindow),
 		views:     v,
 		assets:    a,
+		forms:     newFormTokens(cfg.Now),
 		faces:     newFaces(cfg.Now),
 		visits:    newVisits(cfg.Now, cfg.SessionMax),
 		quit:      make(chan struct{}),
@@ -74,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		HandshakeTimeout: maxHandshake,
 		ReadBufferSize:   512,
 		WriteBufferSize:  512,
-		CheckOrigin:      sameOrigin,
+		CheckOrigin:      shell.SameOrigin,
 	}
 	s.routes()
 	return s, nil
@@ -121,6 +122,9 @@ func (s *Server) routes() {
 	s.reviewRoutes(m)
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
+	m.HandleFunc("GET /password", s.page(s.passwordForm))
+	m.HandleFunc("GET /reports", s.page(s.reports))
+	m.HandleFunc("POST /password", s.post(s.changePassword))
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)
 	m.HandleFunc("GET /favicon.ico", noIcon)
@@ -131,107 +135,16 @@ func (s *Server) routes() {
 // ServeHTTP sets the security headers every response carries, settles the
 // language, and dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.securityHeaders(w, r)
-	if code := r.URL.Query().Get("lang"); code != "" && r.Method == http.MethodGet {
-		if l, ok := i18n.Parse(code); ok {
-			// Remember the choice and come back without ?lang=, so that the
-			// address bar and history stay clean.
-			s.setCookie(w, cookieLang, string(l), 365*24*60*60)
-			q := r.URL.Query()
-			q.Del("lang")
-			target := localPath(r.URL.Path)
-			if len(q) > 0 {
-				target += "?" + q.Encode()
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
-			return
-		}
+	shell.SecurityHeaders(w, r, s.cfg.Secure)
+	r, handled := s.cookies().Language(w, r, cookieLang, i18n.Default)
+	if handled {
+		return
 	}
-	lang := i18n.Default
-	if l, ok := i18n.Parse(s.cookie(r, cookieLang)); ok {
-		lang = l
-	}
-	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
+	s.mux.ServeHTTP(w, r)
 }
-
-type langKey struct{}
 
 // langOf is the request's UI language.
-func langOf(r *http.Request) i18n.Lang {
-	if l, ok := r.Context().Value(langKey{}).(i18n.Lang); ok {
-		return l
-	}
-	return i18n.Default
-}
-
-// securityHeaders: no inline script or style anywhere, no framing, no
-// sniffing, no referrer (addresses may carry an ID), no caching of pages
-// (an office PC is shared; static assets override this); under TLS, HTTPS
-// only from then on.
-func (s *Server) securityHeaders(w http.ResponseWriter, r *http.Request) {
-	connect := "'self'"
-	// Older browsers do not let 'self' cover ws: and wss:; name the host.
-	if host := r.Host; validHost(host) {
-		if s.cfg.Secure {
-			connect += " wss://" + host
-		} else {
-			connect += " ws://" + host
-		}
-	}
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self'; connect-src "+connect+"; form-action 'self'; frame-ancestors 'none'; "+
-		"base-uri 'none'; object-src 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
-	if s.cfg.Secure {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
-}
-
-// validHost accepts what may stand in a CSP source: a host name or
-// address with an optional port. Anything else is left out of the header.
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for _, c := range h {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '.', c == '-', c == ':', c == '[', c == ']':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// localPath returns p if it is a path on this server, else "/": a redirect
-// target taken from a request must never lead off the site ("//host").
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/"
-	}
-	return p
-}
-
-// sameOrigin is the websocket's origin check: the page that opens it must
-// come from this very host. Browsers always send Origin on websockets, so a
-// missing one is refused too.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return false
-	}
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return false
-	}
-	return strings.EqualFold(u.Host, r.Host)
-}
+func langOf(r *http.Request) i18n.Lang { return shell.LangOf(r) }
 
 // handler is a page handler that runs with a live session.
 type handler func(w http.ResponseWriter, r *http.Request, sess session)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // Sessions survive a restart of the node when the Officers implementation
@@ -334,34 +336,13 @@ const (
 	cookieLang    = "xanode_lang"
 )
 
-func (s *Server) cookieName(base string) string {
-	if s.cfg.Secure {
-		return "__Host-" + base
-	}
-	return base
-}
+func (s *Server) cookies() shell.Cookies { return shell.Cookies{Secure: s.cfg.Secure} }
 
-// setCookie writes a strict, HttpOnly cookie; maxAge 0 makes it last until
-// the browser closes (what a shared office PC wants), negative deletes it.
 func (s *Server) setCookie(w http.ResponseWriter, base, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName(base),
-		Value:    value,
-		Path:     "/",
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		Secure:   s.cfg.Secure,
-		SameSite: http.SameSiteStrictMode,
-	})
+	s.cookies().Set(w, base, value, maxAge)
 }
 
-func (s *Server) cookie(r *http.Request, base string) string {
-	c, err := r.Cookie(s.cookieName(base))
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
+func (s *Server) cookie(r *http.Request, base string) string { return s.cookies().Get(r, base) }
 
 // session returns the request's live session and its token. Requests of
 // the page script (X-Requested-With) do not count as the officer's use.

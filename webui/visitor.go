@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -292,45 +291,22 @@ func (s *Server) visitorChangeSubmit(w http.ResponseWriter, r *http.Request, ses
 	if !ok {
 		return
 	}
-	l := langOf(r)
-	values := make(map[string]string, len(f.inputs))
-	for _, in := range f.inputs {
-		values[in.name] = r.PostForm.Get(in.name)
+	s.submit(w, r, &sess, f, nil, v)
+}
+
+// movesHere checks a visitor's permanent residence: a citizen of another
+// commune registers it here only by moving into this commune (the city
+// checks it too). False, with the box's message set, otherwise.
+func (s *Server) movesHere(l i18n.Lang, p *changePage, f *opForm, d Draft) bool {
+	here := s.commune()
+	if f.op != registry.OpRegisterPermanent || d.Patch["commune"] == here {
+		return true
 	}
-	p := s.visitorChangePage(r, &sess, f, v, values)
-	if p.Denied != "" {
-		s.renderPage(w, r, http.StatusForbidden, "change", p)
-		return
-	}
-	d, ok := s.draft(l, &p, f, v.Record, values)
-	if ok && f.op == registry.OpRegisterPermanent {
-		// A citizen of another commune registers permanent residence here
-		// only by moving into this commune (the city checks it too).
-		if here := s.commune(); d.Patch["commune"] != here {
-			for i := range p.Inputs {
-				if p.Inputs[i].Name == "commune" {
-					p.setError(i, l.T("visit.movehere", here), "")
-				}
-			}
-			p.Error, ok = l.T("change.fix", p.Problems), false
+	for i := range p.Inputs {
+		if p.Inputs[i].Name == "commune" {
+			p.setError(i, l.T("visit.movehere", here), "")
 		}
 	}
-	if ok {
-		d.Officer, d.Visit = sess.officer.User, v
-		ch, err := s.cfg.Registry.Record(d)
-		if err == nil {
-			s.log.Info("change recorded for a visitor", "user", sess.officer.User, "change", ch.ID(), "op", ch.Op, "source", v.Source)
-			http.Redirect(w, r, "/outbox?recorded="+url.QueryEscape(ch.ID()), http.StatusSeeOther)
-			return
-		}
-		if !errors.Is(err, registry.ErrField) && !errors.Is(err, registry.ErrChange) {
-			s.log.Error("recording failed", "user", sess.officer.User, "op", f.op, "err", err)
-			p.Error = l.T("record.failed")
-			s.renderPage(w, r, http.StatusInternalServerError, "change", p)
-			return
-		}
-		p.refused(l, err)
-	}
-	p.focusFirstProblem()
-	s.renderPage(w, r, http.StatusUnprocessableEntity, "change", p)
+	p.Error = l.T("change.fix", p.Problems)
+	return false
 }

@@ -63,8 +63,8 @@ func visitorCards() cardsByKey {
 
 // tapKey types a card's number on the home page and reads it.
 func (b *browser) tapKey(base, id string) {
-	b.t.Helper()
-	b.do("tap the card of "+id, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#tap-key")),
+	b.T.Helper()
+	b.Do("tap the card of "+id, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#tap-key")),
 		chromedp.SendKeys(chromedp.CSS("#tap-key"), id+kb.Enter), chromedp.WaitVisible(chromedp.CSS("#ident")))
 }
 
@@ -79,6 +79,7 @@ func TestBrowserVisitors(t *testing.T) {
 	if testing.Short() && os.Getenv("XANODE_REQUIRE_BROWSER") != "1" {
 		t.Skip("browser test skipped in -short mode")
 	}
+	axe := axeOrNothing(t)
 	b := newBrowser(t)
 	mem := newMemRegistry(func() time.Time { return testNow })
 	h := newHub()
@@ -93,7 +94,7 @@ func TestBrowserVisitors(t *testing.T) {
 	}
 	e := newEnv(t, Config{Registry: reg, Events: h.events(), Cards: visitorCards()})
 	base := e.ts.URL
-	b.do("log in",
+	b.Do("log in",
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")),
 		chromedp.SendKeys(chromedp.CSS("#user"), "lan"),
 		chromedp.SendKeys(chromedp.CSS("#password"), officerPwd),
@@ -102,34 +103,48 @@ func TestBrowserVisitors(t *testing.T) {
 	)
 
 	b.tapKey(base, visitorID)
-	if s := b.text("#visit-source"); !strings.Contains(s, "Công dân nơi khác") || !strings.Contains(s, "do thành phố cung cấp") ||
+	if s := b.Text("#visit-source"); !strings.Contains(s, "Công dân nơi khác") || !strings.Contains(s, "do thành phố cung cấp") ||
 		!strings.Contains(s, "92102 (Phường Cái Khế)") || !strings.Contains(s, "không được lưu vào dữ liệu của xã") {
 		t.Errorf("the visitor's source says %q", s)
 	}
-	if s := b.text("#ident table.compare caption"); s != "Thông tin trên chip và hồ sơ của thành phố" {
+	if s := b.Text("#ident table.compare caption"); s != "Thông tin trên chip và hồ sơ của thành phố" {
 		t.Errorf("the comparison's caption is %q", s)
 	}
-	if s := b.text("#ident table.compare tbody"); !strings.Contains(s, "đơn vị hành chính trước ngày 01/7/2025") {
+	if s := b.Text("#ident table.compare tbody"); !strings.Contains(s, "đơn vị hành chính trước ngày 01/7/2025") {
 		t.Errorf("the old ward on her card is not explained: %q", s)
 	}
-	b.screenshot("v01-visitor-tapped")
-	b.do("open her record", chromedp.Click(chromedp.CSS("#visit-open")), chromedp.WaitVisible(chromedp.CSS("#visit-source")))
-	if s := b.text("main"); !strings.Contains(s, "Số 8 Đường Hòa Bình") || !strings.Contains(s, "Đăng ký tạm trú") {
+	b.Screenshot("v01-visitor-tapped")
+	b.axe(axe, "visitor-tapped")
+	b.Do("open her record", chromedp.Click(chromedp.CSS("#visit-open")), chromedp.WaitVisible(chromedp.CSS("#visit-source")))
+	if s := b.Text("main"); !strings.Contains(s, "Số 8 Đường Hòa Bình") || !strings.Contains(s, "Đăng ký tạm trú") {
 		t.Errorf("her page shows %q", s)
 	}
-	b.screenshot("v02-visitor-record")
-	b.do("register her temporary residence",
+	b.Screenshot("v02-visitor-record")
+	b.axe(axe, "visitor-record")
+	b.Do("register her temporary residence",
 		chromedp.Click(chromedp.CSS(`nav.actions a[href$="/change/register_temporary"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-temporary_address")),
 	)
-	if s := b.text("#visit-source"); !strings.Contains(s, "do thành phố cung cấp") {
+	if s := b.Text("#visit-source"); !strings.Contains(s, "do thành phố cung cấp") {
 		t.Errorf("the form does not say where her record came from: %q", s)
 	}
-	b.screenshot("v03-visitor-form")
-	b.do("record it",
+	b.Screenshot("v03-visitor-form")
+	b.axe(axe, "visitor-form")
+	b.Do("review it",
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_address"), "Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"),
+		chromedp.SendKeys(chromedp.CSS("#f-temporary_from"), "10/03/2026"),
 		chromedp.SendKeys(chromedp.CSS("#f-temporary_until"), "30/06/2027"),
+		chromedp.SetValue(chromedp.CSS("#f-residence_basis"), registry.BasisRent),
+		chromedp.SetValue(chromedp.CSS("#f-owner_consent"), registry.ConsentAgreed),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#review")),
+	)
+	if s := b.Text("#visit-source"); !strings.Contains(s, "do thành phố cung cấp") {
+		t.Errorf("the review does not say where her record came from: %q", s)
+	}
+	b.axe(axe, "visitor-review")
+	b.Do("record it",
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")),
 	)
@@ -140,22 +155,25 @@ func TestBrowserVisitors(t *testing.T) {
 	waitSubscribers(t, h, 1)
 	mem.settle("edge-1/1", registry.Outcome{Result: registry.Applied})
 	h.publish(Event{Kind: EventOutcome, Change: "edge-1/1"})
-	b.do("see it applied", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.applied")))
-	b.screenshot("v04-visitor-applied")
+	b.Do("see it applied", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.applied")))
+	b.Screenshot("v04-visitor-applied")
 
 	offline.Store(true)
 	b.tapKey(base, offlineVisitorID)
-	if s := b.text("#visit-source"); !strings.Contains(s, "thông tin đọc từ chip") || !strings.Contains(s, "chưa kết nối được với thành phố") ||
+	if s := b.Text("#visit-source"); !strings.Contains(s, "thông tin đọc từ chip") || !strings.Contains(s, "chưa kết nối được với thành phố") ||
 		!strings.Contains(s, "chờ thành phố xem xét") {
 		t.Errorf("the offline visitor's source says %q", s)
 	}
-	b.screenshot("v05-visitor-offline")
-	b.do("record a procedure result for her",
+	b.Screenshot("v05-visitor-offline")
+	b.axe(axe, "visitor-offline")
+	b.Do("record a procedure result for her",
 		chromedp.Click(chromedp.CSS(`#ident a[href$="/change/procedure_result"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#f-procedure")),
 		chromedp.SendKeys(chromedp.CSS("#f-procedure"), "HS-2026-0042"),
 		chromedp.SendKeys(chromedp.CSS("#f-note"), "Đã cấp giấy xác nhận cư trú"),
 		chromedp.Click(chromedp.CSS("#change button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-form")),
+		chromedp.Click(chromedp.CSS("#confirm-form button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#recorded .badge.pending")),
 	)
 	if drafts := mem.recordedDrafts(); len(drafts) != 2 || string(drafts[1].Visit.Proof) != "proof" {
@@ -163,31 +181,32 @@ func TestBrowserVisitors(t *testing.T) {
 	}
 	mem.settle("edge-1/2", registry.Outcome{Result: registry.NeedsReview, Reason: "proof of presence without active authentication"})
 	h.publish(Event{Kind: EventOutcome, Change: "edge-1/2"})
-	b.do("see it sent to review", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.needs_review")))
-	b.screenshot("v06-visitor-review")
+	b.Do("see it sent to review", chromedp.WaitVisible(chromedp.CSS("#recorded .badge.needs_review")))
+	b.Screenshot("v06-visitor-review")
 
 	offline.Store(false)
 	b.tapKey(base, refusedVisitorID)
-	if s := b.text("#visit-problem"); !strings.Contains(s, "không xác nhận thẻ này là thẻ thật") {
+	if s := b.Text("#visit-problem"); !strings.Contains(s, "không xác nhận thẻ này là thẻ thật") {
 		t.Errorf("a refused card says %q", s)
 	}
-	if n := b.count(`#ident a[href^="/visitor/"]`); n != 0 {
+	if n := b.Count(`#ident a[href^="/visitor/"]`); n != 0 {
 		t.Errorf("a refused card offers %d visitor actions", n)
 	}
-	b.screenshot("v07-visitor-refused")
+	b.Screenshot("v07-visitor-refused")
+	b.axe(axe, "visitor-refused")
 
 	b.tapKey(base, sampleID)
-	if s := b.text("#ident table.compare tbody"); !strings.Contains(s, "Phường An Cư, Quận Ninh Kiều") || !strings.Contains(s, "trước ngày 01/7/2025") {
+	if s := b.Text("#ident table.compare tbody"); !strings.Contains(s, "Phường An Cư, Quận Ninh Kiều") || !strings.Contains(s, "trước ngày 01/7/2025") {
 		t.Errorf("the resident's old address shows %q", s)
 	}
-	b.screenshot("v08-old-address")
+	b.Screenshot("v08-old-address")
 
-	b.do("in English", chromedp.Navigate(base+"/visitor/"+visitorID+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#visit-source")))
-	if s := b.text("#visit-source"); !strings.Contains(s, "Citizen of another commune") || !strings.Contains(s, "comes from the city") {
+	b.Do("in English", chromedp.Navigate(base+"/visitor/"+visitorID+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#visit-source")))
+	if s := b.Text("#visit-source"); !strings.Contains(s, "Citizen of another commune") || !strings.Contains(s, "comes from the city") {
 		t.Errorf("English visitor page: %q", s)
 	}
-	b.screenshot("v09-visitor-en")
-	if errs := b.consoleErrors(); len(errs) > 0 {
+	b.Screenshot("v09-visitor-en")
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
 	}
 }

@@ -85,8 +85,16 @@ func TestVisitorFromTheCity(t *testing.T) {
 	form := c.get("/visitor/" + visitorID + "/change/register_temporary")
 	form.wantStatus(t, http.StatusOK)
 	form.mustContain(t, `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
-	done := c.post("/visitor/"+visitorID+"/change/register_temporary", url.Values{"csrf": {token},
-		"temporary_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {"30/06/2027"}})
+	typed := url.Values{"csrf": {token},
+		"temporary_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {"30/06/2027"},
+		"temporary_from": {"10/03/2026"}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
+	review := c.post("/visitor/"+visitorID+"/change/register_temporary", typed)
+	review.wantStatus(t, http.StatusOK)
+	review.mustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
+	if len(reg.drafts) != 0 {
+		t.Fatalf("recorded before the confirmation: %+v", reg.drafts)
+	}
+	done := c.post("/visitor/"+visitorID+"/change/register_temporary", confirmed(typed))
 	done.wantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || reg.drafts[0].Visit == nil || reg.drafts[0].Visit.Record.Version != 41 ||
 		reg.drafts[0].Op != registry.OpRegisterTemporary || reg.drafts[0].Citizen != visitorID {
@@ -98,8 +106,8 @@ func TestVisitorFromTheCity(t *testing.T) {
 		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92103"}})
 	elsewhere.wantStatus(t, http.StatusUnprocessableEntity)
 	elsewhere.mustContain(t, "mã xã phải là 92101")
-	moved := c.post("/visitor/"+visitorID+"/change/register_permanent", url.Values{"csrf": {token},
-		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92101"}})
+	moved := c.post("/visitor/"+visitorID+"/change/register_permanent", confirmed(url.Values{"csrf": {token},
+		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92101"}}))
 	moved.wantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 2 || reg.drafts[1].Patch["commune"] != "92101" {
 		t.Fatalf("move-in drafts: %+v", reg.drafts)
@@ -150,8 +158,8 @@ func TestVisitorOffline(t *testing.T) {
 	p.mustContain(t, "Công dân nơi khác", "thông tin đọc từ chip", "chưa kết nối được với thành phố", "chờ thành phố xem xét")
 	p.mustNotContain(t, "do thành phố cung cấp")
 	c.get("/visitor/"+visitorID).mustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
-	c.post("/visitor/"+visitorID+"/change/procedure_result", url.Values{"csrf": {token},
-		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}}).wantStatus(t, http.StatusSeeOther)
+	c.post("/visitor/"+visitorID+"/change/procedure_result", confirmed(url.Values{"csrf": {token},
+		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}})).wantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || string(reg.drafts[0].Visit.Proof) != "proof" || reg.drafts[0].Procedure != "HS-2026-0042" {
 		t.Fatalf("drafts: %+v", reg.drafts)
 	}

@@ -13,8 +13,8 @@ const maxPageBytes = 36 << 10
 
 func TestPageWeight(t *testing.T) {
 	e, _ := fullEnv(t)
-	assets := len(e.srv.assets.body["app.css"]) + len(e.srv.assets.body["app.js"])
-	t.Logf("assets: app.css %d B, app.js %d B", len(e.srv.assets.body["app.css"]), len(e.srv.assets.body["app.js"]))
+	assets := e.srv.assets.Size("app.css") + e.srv.assets.Size("app.js")
+	t.Logf("assets: app.css %d B, app.js %d B", e.srv.assets.Size("app.css"), e.srv.assets.Size("app.js"))
 	pages := mainPages(t, e)
 	names := make([]string, 0, len(pages))
 	for name := range pages {

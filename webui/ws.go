@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/xanode/xanode/webui/shell"
 )
 
 const (
@@ -24,7 +26,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, l.T("error.session"), http.StatusUnauthorized)
 		return
 	}
-	if !sameOrigin(r) {
+	if !shell.SameOrigin(r) {
 		s.log.Warn("websocket refused: foreign origin", "origin", r.Header.Get("Origin"),
 			"user", sess.officer.User, "remote", remoteIP(r))
 		http.Error(w, l.T("error.origin"), http.StatusForbidden)
@@ -60,62 +62,10 @@ func (s *Server) track() bool {
 	return true
 }
 
-// stream writes events and pings until the client leaves, the session ends
-// or the server closes. Its reader goroutine only notices the client going
-// away (and answers pongs); stream waits for it before returning.
+// stream writes events and pings until the client leaves, the session
+// ends or the server closes (shell.Pump).
 func (s *Server) stream(conn *websocket.Conn, token string, events <-chan Event) {
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		conn.SetReadLimit(512)
-		conn.SetReadDeadline(time.Now().Add(2 * s.cfg.PingEvery))
-		conn.SetPongHandler(func(string) error {
-			return conn.SetReadDeadline(time.Now().Add(2 * s.cfg.PingEvery))
-		})
-		for {
-			if _, _, err := conn.NextReader(); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		conn.Close()
-		<-readDone
-	}()
-	ping := time.NewTicker(s.cfg.PingEvery)
-	defer ping.Stop()
-	bye := func(code int) {
-		msg := websocket.FormatCloseMessage(code, "")
-		conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
-	}
-	for {
-		var err error
-		select {
-		case <-s.quit:
-			bye(websocket.CloseGoingAway)
-			return
-		case <-readDone:
-			return
-		case ev, ok := <-events:
-			if !ok {
-				events = nil // the publisher ended: keep the page, stop listening
-				continue
-			}
-			if !s.sessions.alive(token) {
-				bye(websocket.ClosePolicyViolation)
-				return
-			}
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			err = conn.WriteJSON(ev)
-		case <-ping.C:
-			if !s.sessions.alive(token) {
-				bye(websocket.ClosePolicyViolation)
-				return
-			}
-			err = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
-		}
-		if err != nil {
-			return
-		}
-	}
+	p := shell.Pump{PingEvery: s.cfg.PingEvery, WriteWait: writeWait, Quit: s.quit,
+		Alive: func() bool { return s.sessions.alive(token) }}
+	shell.Run(conn, p, events, func(ev Event) (any, error) { return ev, nil })
 }

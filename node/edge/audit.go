@@ -16,11 +16,18 @@ const (
 	AuditLookup   = "lookup"   // an officer viewed a record
 	AuditIdentify = "identify" // a card or QR was read
 	AuditRecord   = "record"   // a change was recorded
+	AuditPassword = "password" // an officer changed their own password (detail: city or local account)
+	AuditReport   = "report"   // an officer made the monthly report (detail: commune and month)
+	AuditPrint    = "print"    // a document was printed (detail: AttestPrefix and its signed proof)
 )
 
 // AuditEntry is one line of the edge's audit log (see wire.AuditEntry:
 // the city checks the same chain when the entries arrive).
 type AuditEntry = wire.AuditEntry
+
+// AttestPrefix starts the detail of a print entry, before the proof's
+// JSON (sync/attest).
+const AttestPrefix = "attest "
 
 // ErrAuditChain is returned by VerifyAudit when the chain is broken.
 var ErrAuditChain = errors.New("edge: audit chain broken")
@@ -53,6 +60,19 @@ func (s *Store) audit(tx *bolt.Tx, at time.Time, officer, action, citizen, detai
 		return err
 	}
 	return m.Put(kAuditTip, []byte(e.Hash))
+}
+
+// AuditSeq is Audit, returning the entry's sequence number: a printed
+// document's verification code names the entry that holds its proof.
+func (s *Store) AuditSeq(at time.Time, officer, action, citizen, detail string) (seq uint64, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := s.audit(tx, at, officer, action, citizen, detail); err != nil {
+			return err
+		}
+		seq = tx.Bucket(bAudit).Sequence()
+		return nil
+	})
+	return seq, err
 }
 
 // VerifyAudit walks the whole chain and returns the number of entries, or

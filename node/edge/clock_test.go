@@ -70,8 +70,8 @@ func wantFrozen(t *testing.T, e *Edge, want bool, when string) {
 	if errors.Is(err, ErrFrozen) != want || (want && c != nil) || (!want && c == nil) {
 		t.Errorf("%s: Lookup gave %v, %v", when, c, err)
 	}
-	found, err := e.Search(registry.FoldName("Nguyễn Văn An"), registry.Date{Year: 1990}, 10)
-	if errors.Is(err, ErrFrozen) != want || (want && found != nil) {
+	found, err := e.Search(Query{Name: "Nguyễn Văn An", Birth: registry.Date{Year: 1990}, Limit: 10})
+	if errors.Is(err, ErrFrozen) != want || (want && found.Matches != nil) {
 		t.Errorf("%s: Search gave %v, %v", when, found, err)
 	}
 	if _, err := e.Household("HH-1"); errors.Is(err, ErrFrozen) != want {

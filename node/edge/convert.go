@@ -29,6 +29,9 @@ func (s *Store) convertBuckets(tx *bolt.Tx) error {
 	if err := purge(tx); err != nil {
 		return err
 	}
+	if err := dropNames(tx); err != nil {
+		return err
+	}
 	changes, err := s.sealAll(tx, bChanges)
 	if err != nil {
 		return err

@@ -196,8 +196,8 @@ func (k *crashKit) check(t *testing.T, what string) uint64 {
 		if err != nil || c.Values != want[i].Values {
 			t.Fatalf("%s: record %s: %v", what, want[i].ID, err)
 		}
-		found, err := s.Search(c.Get(registry.FieldFullName), c.BirthDate(), 50)
-		if err != nil || !slices.ContainsFunc(found, func(f *registry.Citizen) bool { return f.ID == c.ID }) {
+		found, err := s.Search(Query{Name: c.Get(registry.FieldFullName), Birth: c.BirthDate(), Limit: 50})
+		if err != nil || !slices.ContainsFunc(found.Matches, func(f Found) bool { return f.Citizen.ID == c.ID }) {
 			t.Fatalf("%s: search for %s: %v", what, c.Get(registry.FieldFullName), err)
 		}
 	}

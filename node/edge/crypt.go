@@ -103,7 +103,12 @@ func (k *keys) seal(bucket, key, plain []byte) []byte {
 
 // open decrypts what seal stored under key in bucket.
 func (k *keys) open(bucket, key, sealed []byte) ([]byte, error) {
-	plain, err := k.aead.Open(nil, nil, sealed, aad(bucket, key))
+	return k.openAppend(nil, bucket, key, sealed)
+}
+
+// openAppend is open appending the plain text to dst.
+func (k *keys) openAppend(dst, bucket, key, sealed []byte) ([]byte, error) {
+	plain, err := k.aead.Open(dst, nil, sealed, aad(bucket, key))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s entry %x does not decrypt (wrong key, or the file was altered)", ErrKey, bucket, key)
 	}

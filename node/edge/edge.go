@@ -176,12 +176,12 @@ func (e *Edge) Lookup(id string) (*registry.Citizen, error) {
 	return e.cfg.Store.Citizen(id)
 }
 
-// Search finds citizens by folded name and date of birth (Store.Search).
-func (e *Edge) Search(name string, birth registry.Date, limit int) ([]*registry.Citizen, error) {
+// Search finds citizens by name and date of birth (Store.Search).
+func (e *Edge) Search(q Query) (Result, error) {
 	if err := e.CheckFrozen(); err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	return e.cfg.Store.Search(name, birth, limit)
+	return e.cfg.Store.Search(q)
 }
 
 // Household lists a household's members (Store.Household).

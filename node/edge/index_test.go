@@ -50,6 +50,20 @@ func ids(cs []*registry.Citizen) []string {
 	return out
 }
 
+// search runs a search and returns the IDs found.
+func search(t *testing.T, s *Store, name string, birth registry.Date, limit int) []string {
+	t.Helper()
+	res, err := s.Search(Query{Name: name, Birth: birth, Limit: limit})
+	if err != nil {
+		t.Fatalf("Search(%q): %v", name, err)
+	}
+	var out []string
+	for _, m := range res.Matches {
+		out = append(out, m.Citizen.ID)
+	}
+	return out
+}
+
 func TestSearch(t *testing.T) {
 	s, _, _ := mustVillage(t)
 	date := func(s string) registry.Date {
@@ -59,35 +73,66 @@ func TestSearch(t *testing.T) {
 		}
 		return d
 	}
+	const (
+		an90     = "092090001234"
+		an90July = "092090001235"
+		an90Year = "092090001236"
+		an85     = "092085001237"
+		dao      = "092190001238"
+		anNoDate = "092095001239"
+		anh      = "092090001240"
+	)
 	tests := []struct {
 		name  string
 		birth registry.Date
 		limit int
 		want  []string
+		total int
 	}{
-		{"nguyen van an", date("1990-05-01"), 10, []string{"092090001234", "092090001236", "092095001239"}},
-		{"Nguyễn  Văn  AN", date("1990-05-01"), 10, []string{"092090001234", "092090001236", "092095001239"}},
-		{"nguyen van an", date("1990"), 10, []string{"092090001234", "092090001235", "092090001236", "092095001239"}},
-		{"nguyen van an", date("1990-07"), 10, []string{"092090001235", "092090001236", "092095001239"}},
-		{"nguyen van an", date("1985-05-01"), 10, []string{"092085001237", "092095001239"}},
-		{"nguyen van an", registry.Date{}, 10, []string{"092085001237", "092090001234", "092090001235", "092090001236", "092095001239"}},
-		{"nguyen van an", registry.Date{}, 2, []string{"092085001237", "092090001234"}},
-		{"dang thi dao", date("2001-02-03"), 10, []string{"092190001238"}},
-		{"be dao", registry.Date{}, 10, []string{"092190001238"}},
-		{"nguyen van", registry.Date{}, 10, nil},
-		{"tran van an", registry.Date{}, 10, nil},
+		// Exact names first; then by year, date agreement, ID; 1985 is
+		// too far from 1990, a record without a year comes after those
+		// with one; "Anh" is a prefix match, last.
+		{"nguyen van an", date("1990-05-01"), 10, []string{an90, an90Year, an90July, anNoDate, anh}, 5},
+		{"Nguyễn  Văn  AN", date("1990-05-01"), 10, []string{an90, an90Year, an90July, anNoDate, anh}, 5},
+		{"nguyen van an", date("1990-05-01"), 2, []string{an90, an90Year}, 5},
+		{"nguyen van an", date("1986"), 10, []string{an85, anNoDate}, 2},
+		{"van an", registry.Date{}, 10, []string{an85, an90, an90July, an90Year, anNoDate, anh}, 6},
+		{"nguyen van", registry.Date{}, 10, []string{an85, an90, an90July, an90Year, anh, anNoDate}, 6},
+		{"ng v an", registry.Date{}, 10, []string{an85, an90, an90July, an90Year, anh, anNoDate}, 6},
+		// Name only and too many: the best class that fits, or nothing.
+		{"nguyen van an", registry.Date{}, 5, []string{an85, an90, an90July, an90Year, anNoDate}, 6},
+		{"nguyen van an", registry.Date{}, 2, nil, 6},
+		{"dang thi dao", date("2001-02-03"), 10, []string{dao}, 1},
+		{"Đào", registry.Date{}, 10, []string{dao}, 1},
+		{"be dao", registry.Date{}, 10, []string{dao}, 1},
+		{"an nguyen", registry.Date{}, 10, nil, 0},
+		{"tran van an", registry.Date{}, 10, nil, 0},
 	}
 	for _, tt := range tests {
-		got, err := s.Search(tt.name, tt.birth, tt.limit)
-		if err != nil || !slices.Equal(ids(got), tt.want) {
-			t.Errorf("Search(%q, %v, %d) = %v, %v; want %v", tt.name, tt.birth, tt.limit, ids(got), err, tt.want)
+		res, err := s.Search(Query{Name: tt.name, Birth: tt.birth, Limit: tt.limit})
+		var got []string
+		for _, m := range res.Matches {
+			got = append(got, m.Citizen.ID)
 		}
+		if err != nil || !slices.Equal(got, tt.want) || res.Total != tt.total {
+			t.Errorf("Search(%q, %v, %d) = %v of %d, %v; want %v of %d", tt.name, tt.birth, tt.limit, got, res.Total, err, tt.want, tt.total)
+		}
+	}
+	res, _ := s.Search(Query{Name: "nguyen van an", Limit: 10})
+	if m := res.Matches[0]; m.Class != ClassExact || res.Matches[5].Class != ClassPrefix {
+		t.Errorf("classes: %+v", res.Matches)
+	}
+	if res, _ := s.Search(Query{Name: "b", Limit: 10}); len(res.Matches) != 0 {
+		t.Errorf("one letter: %+v", res.Matches)
+	}
+	if res, _ := s.Search(Query{Name: "bé đ", Limit: 10}); len(res.Matches) != 1 || !res.Matches[0].OtherName || res.Matches[0].Class != ClassWords {
+		t.Errorf("other name: %+v", res.Matches)
 	}
 	for _, bad := range []struct {
 		name  string
 		limit int
-	}{{"", 5}, {"  ", 5}, {"an", 0}} {
-		if _, err := s.Search(bad.name, registry.Date{}, bad.limit); !errors.Is(err, ErrQuery) {
+	}{{"", 5}, {"  ", 5}, {"a", 5}, {"an", 0}} {
+		if _, err := s.Search(Query{Name: bad.name, Limit: bad.limit}); !errors.Is(err, ErrQuery) {
 			t.Errorf("Search(%q, limit %d): %v, want ErrQuery", bad.name, bad.limit, err)
 		}
 	}
@@ -119,9 +164,12 @@ func TestDeltaKeepsIndexes(t *testing.T) {
 	if _, err := im.Import(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := s.Search("nguyen van an", registry.Date{}, 10)
-	if want := []string{"092085001237", "092090001236", "092095001239", "092099001299"}; !slices.Equal(ids(got), want) {
-		t.Errorf("after the delta, search finds %v, want %v", ids(got), want)
+	got := search(t, s, "nguyen van an", registry.Date{}, 10)
+	if want := []string{"092085001237", "092090001236", "092095001239", "092099001299", "092090001240"}; !slices.Equal(got, want) {
+		t.Errorf("after the delta, search finds %v, want %v", got, want)
+	}
+	if got := search(t, s, "binh", registry.Date{}, 10); !slices.Equal(got, []string{"092090001234"}) {
+		t.Errorf("the renamed resident: %v", got)
 	}
 	if got, _ := s.Household("HK3"); !slices.Equal(ids(got), []string{"092090001234", "092099001299"}) {
 		t.Errorf("HK3 after the delta: %v", ids(got))
@@ -189,8 +237,8 @@ func TestPurge(t *testing.T) {
 	if _, err := s.Citizen("092090001234"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("record after purge: %v", err)
 	}
-	if got, _ := s.Search("nguyen van an", registry.Date{}, 10); len(got) != 0 {
-		t.Fatalf("search after purge: %v", ids(got))
+	if got := search(t, s, "nguyen van an", registry.Date{}, 10); len(got) != 0 {
+		t.Fatalf("search after purge: %v", got)
 	}
 	if got, _ := s.Household("HK1"); len(got) != 0 {
 		t.Fatalf("household after purge: %v", ids(got))

@@ -97,6 +97,9 @@ type Officer struct {
 	Source   string `json:"source"`             // SourceCity or SourceLocal
 	Disabled bool   `json:"disabled,omitempty"` // a city account city IT disabled: no hash
 	PasswordHash
+	// Local is the box-local password of a city account whose officer
+	// changed it here (password.go); nil: the city's password.
+	Local *LocalPassword `json:"local,omitempty"`
 }
 
 func (s *Store) accountKey(user string) []byte { return s.keys.hash("officer", user) }
@@ -189,7 +192,7 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (Office
 	usable := o != nil && !o.Disabled
 	ph := PasswordHash{Salt: make([]byte, saltLen), Hash: make([]byte, argonKeyLen), Time: argonTime, Memory: argonMemory, Threads: argonThreads}
 	if usable {
-		ph = o.PasswordHash
+		ph = o.effective()
 	}
 	got, err := Argon2id(ctx, []byte(password), ph.Salt, ph.Time, ph.Memory, ph.Threads, uint32(len(ph.Hash)))
 	if err != nil {
@@ -237,7 +240,8 @@ func (s *Store) OfficerStamp(user string) (string, error) {
 // encoded. It holds the password hash: callers only hash it.
 func (o *Officer) StampMaterial() []byte {
 	var b []byte
-	for _, f := range [][]byte{[]byte(o.Source), []byte(o.Role), o.Salt, o.Hash} {
+	eff := o.effective()
+	for _, f := range [][]byte{[]byte(o.Source), []byte(o.Role), eff.Salt, eff.Hash} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -267,10 +271,14 @@ func (s *Store) Officers() ([]Officer, error) {
 func (s *Store) installOfficers(tx *bolt.Tx, list []bundle.Officer) error {
 	b := tx.Bucket(bAccounts)
 	var city [][]byte
+	local := map[string]*LocalPassword{} // box-local passwords of city accounts
 	err := b.ForEach(func(k, v []byte) error {
 		o, err := s.openAccount(k, v)
 		if err == nil && o.Source == SourceCity {
 			city = append(city, bytes.Clone(k))
+			if o.Local != nil {
+				local[o.User] = o.Local
+			}
 		}
 		return err
 	})
@@ -285,6 +293,11 @@ func (s *Store) installOfficers(tx *bolt.Tx, list []bundle.Officer) error {
 	for _, bo := range list {
 		o := &Officer{User: bo.User, Name: bo.Name, Role: bo.Role, Source: SourceCity, Disabled: bo.Disabled,
 			PasswordHash: PasswordHash{Salt: bo.Salt, Hash: bo.Hash, Time: bo.Time, Memory: bo.Memory, Threads: bo.Threads}}
+		// A local password stays while the city's hash is the one it
+		// replaced; a new one from city IT (a reset) drops it.
+		if lp := local[bo.User]; lp != nil && !bo.Disabled && bytes.Equal(lp.For, cityBinding(o.PasswordHash)) {
+			o.Local = lp
+		}
 		if err := s.putAccount(tx, o); err != nil {
 			return err
 		}

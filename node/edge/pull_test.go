@@ -157,8 +157,8 @@ func TestPullFromCity(t *testing.T) {
 	if after.Version <= info.Version || after.Count != 3000 {
 		t.Fatalf("after the delta: %+v", after)
 	}
-	if got, _ := s.Search("pham van nam moi", registry.Date{}, 5); len(got) != 1 || got[0].ID != moved.ID {
-		t.Fatalf("the changed record: %v", ids(got))
+	if got := search(t, s, "pham van nam moi", registry.Date{}, 5); len(got) != 1 || got[0] != moved.ID {
+		t.Fatalf("the changed record: %v", got)
 	}
 	if err := s.VerifySubset(); err != nil {
 		t.Fatal(err)

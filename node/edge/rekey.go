@@ -77,7 +77,7 @@ type rekeyer struct{ from, to *Store }
 // rekeyed lists the buckets copy handles; a bucket it does not know makes
 // it fail rather than drop data silently.
 var rekeyed = map[string]bool{
-	string(bMeta): true, string(bSubset): true, string(bNames): true, string(bHouseholds): true,
+	string(bMeta): true, string(bSubset): true, string(bTokens): true, string(bHouseholds): true,
 	string(bChanges): true, string(bOutbox): true, string(bOutcomes): true, string(bHistory): true,
 	string(bAudit): true, string(bAccounts): true, string(bSessions): true,
 	string(bReview): true, string(bDecisions): true, string(bNotices): true, string(bProofs): true,
@@ -142,7 +142,8 @@ func (r *rekeyer) meta(stx, dtx *bolt.Tx) error {
 // subset re-keys the records and rebuilds the name and household indexes.
 func (r *rekeyer) subset(stx, dtx *bolt.Tx) error {
 	sub := dtx.Bucket(bSubset)
-	return stx.Bucket(bSubset).ForEach(func(k, v []byte) error {
+	tl := newTokenLists()
+	err := stx.Bucket(bSubset).ForEach(func(k, v []byte) error {
 		c, raw, err := r.from.record(k, v)
 		if err != nil {
 			return err
@@ -151,13 +152,21 @@ func (r *rekeyer) subset(stx, dtx *bolt.Tx) error {
 		if err := sub.Put(nk, r.to.keys.seal(bSubset, nk, raw)); err != nil {
 			return err
 		}
-		for _, e := range r.to.indexEntries(c, nk) {
-			if err := dtx.Bucket(indexOf(e)).Put(e[1:], []byte{}); err != nil {
-				return err
-			}
+		tl.add(c, nk)
+		if hh := r.to.householdKey(c, nk); hh != nil {
+			return dtx.Bucket(bHouseholds).Put(hh, []byte{})
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, row := range tl.rows(r.to) {
+		if err := dtx.Bucket(bTokens).Put(row.k, row.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // changes re-seals changes and outcomes and rebuilds the history index

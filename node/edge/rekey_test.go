@@ -56,7 +56,7 @@ func TestPurgeThenRekeyLeavesNothingReadable(t *testing.T) {
 	}
 	pending := len(mustPending(t, s))
 	s.Close()
-	old := sealedValues(t, path, bSubset, bNames, bHouseholds)
+	old := sealedValues(t, path, bSubset, bTokens, bHouseholds)
 	if len(old) == 0 {
 		t.Fatal("no subset to purge")
 	}

@@ -15,9 +15,12 @@ import (
 // Buckets of the edge's bbolt file. Keys written h(…) are keyed hashes
 // (see crypt.go); values marked sealed are AES-GCM ciphertexts.
 var (
-	bMeta       = []byte("meta")
-	bSubset     = []byte("subset")      // h(ID) → sealed registry.AppendCitizen(compact)
-	bNames      = []byte("idx_name")    // h(folded name) h(birth year) h(ID) → nothing
+	bMeta   = []byte("meta")
+	bSubset = []byte("subset")  // h(ID) → sealed registry.AppendCitizen(compact)
+	bTokens = []byte("idx_tok") // h(name token) shard → sealed posting list (nameindex.go)
+	// bNames was the whole-name index of store format 2; format 3 drops it
+	// and builds bTokens from the records.
+	bNames      = []byte("idx_name")
 	bHouseholds = []byte("idx_hh")      // h(household) h(ID) → nothing
 	bChanges    = []byte("changes")     // seq → sealed change: every change recorded here
 	bOutbox     = []byte("outbox")      // seq → nothing, until the change's outcome is held
@@ -25,7 +28,7 @@ var (
 	bHistory    = []byte("idx_history") // h(citizen ID) seq → nothing
 	bAudit      = []byte("audit")       // seq → sealed audit entry (JSON)
 
-	subsetBuckets = [][]byte{bSubset, bNames, bHouseholds}
+	subsetBuckets = [][]byte{bSubset, bTokens, bHouseholds}
 
 	kFormat        = []byte("format")
 	kKeyCheck      = []byte("key_check")
@@ -55,8 +58,9 @@ var (
 const initialMmap = 256 << 20
 
 // storeFormat is the layout above. Format 1 (no format key) kept
-// everything in plain text; OpenStore converts it.
-const storeFormat = 2
+// everything in plain text, format 2 had a whole-name index instead of the
+// token index; OpenStore converts both.
+const storeFormat = 3
 
 // Errors of the edge. Import errors wrap them with the versions or
 // communes involved.
@@ -154,16 +158,21 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 			"restore the key file or key slots that were made with the store", ErrKey, keyPath)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bSubset, bNames, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs, bReviewList} {
+		for _, b := range [][]byte{bMeta, bSubset, bTokens, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs, bReviewList} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		m := tx.Bucket(bMeta)
-		if getU64(m, kFormat) < storeFormat {
+		switch format := getU64(m, kFormat); {
+		case format < 2:
 			var err error
 			if converted, err = s.convert(tx); err != nil {
 				return fmt.Errorf("converting the store to format %d: %w", storeFormat, err)
+			}
+		case format < storeFormat:
+			if err := s.indexTokens(tx); err != nil {
+				return fmt.Errorf("building the name index of format %d: %w", storeFormat, err)
 			}
 		}
 		sealed, err := s.sealOfficers(tx)

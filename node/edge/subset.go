@@ -146,19 +146,21 @@ type row struct{ k, v []byte }
 // One goroutine owns a fullRows: it calls add for each record and then
 // finish, or stop on an error path; stop is safe to repeat.
 type fullRows struct {
-	s                          *Store
-	n                          uint64
-	records, names, households []row
-	batch                      []bundle.Entry
-	work                       chan []bundle.Entry
-	done                       chan struct{}
-	stopped                    bool
+	s                   *Store
+	n                   uint64
+	records, households []row
+	tokens              *tokenLists
+	names               []row // the token lists, sealed by finish
+	batch               []bundle.Entry
+	work                chan []bundle.Entry
+	done                chan struct{}
+	stopped             bool
 }
 
 const prepareBatch = 256
 
 func (s *Store) newFullRows(count uint64) *fullRows {
-	p := &fullRows{s: s, records: make([]row, 0, count), names: make([]row, 0, count+count/8),
+	p := &fullRows{s: s, records: make([]row, 0, count), tokens: newTokenLists(),
 		households: make([]row, 0, count), work: make(chan []bundle.Entry, 4), done: make(chan struct{})}
 	go p.run()
 	return p
@@ -181,11 +183,8 @@ func (p *fullRows) run() {
 		for _, e := range batch {
 			k := p.s.keys.hash("id", e.ID)
 			p.records = append(p.records, row{k, p.s.keys.seal(bSubset, k, e.Raw)})
-			names, hh := p.s.indexKeys(e.Citizen, k)
-			for _, n := range names {
-				p.names = append(p.names, row{n, empty})
-			}
-			if hh != nil {
+			p.tokens.add(e.Citizen, k)
+			if hh := p.s.householdKey(e.Citizen, k); hh != nil {
 				p.households = append(p.households, row{hh, empty})
 			}
 			p.n++
@@ -205,9 +204,8 @@ func (p *fullRows) finish() {
 		slices.SortFunc(rows, func(a, b row) int { return bytes.Compare(a.k, b.k) })
 	}
 	sorted := make(chan struct{})
-	go func() { byKey(p.records); close(sorted) }()
-	byKey(p.names)
-	byKey(p.households)
+	go func() { byKey(p.records); byKey(p.households); close(sorted) }()
+	p.names = p.tokens.rows(p.s)
 	<-sorted
 }
 
@@ -251,7 +249,7 @@ func (s *Store) ApplyDelta(b *bundle.Bundle) (SubsetInfo, error) {
 		if err != nil {
 			return err
 		}
-		w := &subsetWriter{s: s, tx: tx, count: held.Count}
+		w := &subsetWriter{s: s, tx: tx, count: held.Count, tokens: tokenEdits{}}
 		if err := w.state.UnmarshalBinary(m.Get(kState)); err != nil {
 			return fmt.Errorf("%w: no digest state kept with the subset (%v)", ErrNeedFull, err)
 		}
@@ -267,6 +265,9 @@ func (s *Store) ApplyDelta(b *bundle.Bundle) (SubsetInfo, error) {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := w.tokens.apply(s, tx); err != nil {
 			return err
 		}
 		if sum := w.state.Sum(); sum != b.Digest {
@@ -309,16 +310,18 @@ func deltaBase(m *bolt.Bucket, b *bundle.Bundle) (SubsetInfo, error) {
 // subsetWriter applies a delta's entries, keeping the indexes, the digest
 // state and the record count in step.
 type subsetWriter struct {
-	s     *Store
-	tx    *bolt.Tx
-	state digest.Hash
-	count uint64
+	s      *Store
+	tx     *bolt.Tx
+	state  digest.Hash
+	count  uint64
+	tokens tokenEdits // applied once, after the last entry
 }
 
 func (w *subsetWriter) apply(e bundle.Entry) error {
 	sub := w.tx.Bucket(bSubset)
 	k := w.s.keys.hash("id", e.ID)
-	var old, now [][]byte // index entries before and after
+	var old, now [][]byte // household index entries before and after
+	var was *registry.Citizen
 	if v := sub.Get(k); v != nil {
 		c, raw, err := w.s.record(k, v)
 		if err != nil {
@@ -326,7 +329,10 @@ func (w *subsetWriter) apply(e bundle.Entry) error {
 		}
 		w.state.Remove([]byte(e.ID), raw)
 		w.count--
-		old = w.s.indexEntries(c, k)
+		was = c
+		if hh := w.s.householdKey(c, k); hh != nil {
+			old = append(old, hh)
+		}
 		if e.Citizen == nil {
 			if err := sub.Delete(k); err != nil {
 				return err
@@ -339,47 +345,30 @@ func (w *subsetWriter) apply(e bundle.Entry) error {
 		if err := sub.Put(k, w.s.keys.seal(bSubset, k, e.Raw)); err != nil {
 			return err
 		}
-		now = w.s.indexEntries(e.Citizen, k)
+		if hh := w.s.householdKey(e.Citizen, k); hh != nil {
+			now = append(now, hh)
+		}
 	}
-	// Most changes leave name, birth year and household alone: only the
-	// entries that differ are written, which keeps the pages a delta
+	// Most changes leave names, date of birth and household alone: only
+	// the entries that differ are written, which keeps the pages a delta
 	// dirties, and so its commit, small.
+	w.tokens.change(was, e.Citizen, k)
+	hh := w.tx.Bucket(bHouseholds)
 	for _, key := range old {
 		if !slices.ContainsFunc(now, func(n []byte) bool { return bytes.Equal(n, key) }) {
-			if err := w.tx.Bucket(indexOf(key)).Delete(key[1:]); err != nil {
+			if err := hh.Delete(key); err != nil {
 				return err
 			}
 		}
 	}
 	for _, key := range now {
 		if !slices.ContainsFunc(old, func(o []byte) bool { return bytes.Equal(o, key) }) {
-			if err := w.tx.Bucket(indexOf(key)).Put(key[1:], []byte{}); err != nil {
+			if err := hh.Put(key, []byte{}); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// indexEntries lists a record's index entries, each prefixed with a byte
-// naming its index (see indexOf).
-func (s *Store) indexEntries(c *registry.Citizen, k []byte) [][]byte {
-	names, hh := s.indexKeys(c, k)
-	out := make([][]byte, 0, len(names)+1)
-	for _, n := range names {
-		out = append(out, append([]byte{'n'}, n...))
-	}
-	if hh != nil {
-		out = append(out, append([]byte{'h'}, hh...))
-	}
-	return out
-}
-
-func indexOf(entry []byte) []byte {
-	if entry[0] == 'n' {
-		return bNames
-	}
-	return bHouseholds
 }
 
 // record decrypts and decodes the subset record stored under k, and

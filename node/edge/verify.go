@@ -26,7 +26,8 @@ func (s *Store) VerifySubset() error {
 			}
 			return nil
 		}
-		want := map[string]map[string]bool{string(bNames): {}, string(bHouseholds): {}}
+		want := map[string]bool{}
+		tl := newTokenLists()
 		var state digest.Hash
 		var n uint64
 		err := tx.Bucket(bSubset).ForEach(func(k, v []byte) error {
@@ -39,12 +40,9 @@ func (s *Store) VerifySubset() error {
 			}
 			state.Add([]byte(c.ID), raw)
 			n++
-			names, hh := s.indexKeys(c, k)
-			for _, key := range names {
-				want[string(bNames)][string(key)] = true
-			}
-			if hh != nil {
-				want[string(bHouseholds)][string(hh)] = true
+			tl.add(c, k)
+			if hh := s.householdKey(c, k); hh != nil {
+				want[string(hh)] = true
 			}
 			return nil
 		})
@@ -58,22 +56,20 @@ func (s *Store) VerifySubset() error {
 		if state.Sum() != info.Digest || n != info.Count {
 			return fmt.Errorf("%w: %d records with digest %x; kept %d records, digest %x", ErrCorrupt, n, state.Sum(), info.Count, info.Digest)
 		}
-		for bucket, keys := range want {
-			got := 0
-			err := tx.Bucket([]byte(bucket)).ForEach(func(k, _ []byte) error {
-				if !keys[string(k)] {
-					return fmt.Errorf("%w: %s entry %x names no record of that value", ErrCorrupt, bucket, k)
-				}
-				got++
-				return nil
-			})
-			if err != nil {
-				return err
+		got := 0
+		err = tx.Bucket(bHouseholds).ForEach(func(k, _ []byte) error {
+			if !want[string(k)] {
+				return fmt.Errorf("%w: %s entry %x names no record of that value", ErrCorrupt, bHouseholds, k)
 			}
-			if got != len(keys) {
-				return fmt.Errorf("%w: %s holds %d entries, the records need %d", ErrCorrupt, bucket, got, len(keys))
-			}
+			got++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
+		if got != len(want) {
+			return fmt.Errorf("%w: %s holds %d entries, the records need %d", ErrCorrupt, bHouseholds, got, len(want))
+		}
+		return s.verifyTokens(tx, tl)
 	})
 }

@@ -200,6 +200,36 @@ func (c *Change) validateOp() error {
 		if d, _ := ParseDate(mustGet(c.Patch, FieldBirthDate)); d.Day == 0 {
 			return fmt.Errorf("%w %s: a birth needs the full date of birth", ErrChange, c.ID())
 		}
+	case OpRegisterTemporary:
+		return c.validateTemporary()
+	}
+	return nil
+}
+
+// validateTemporary: the start is a full date not after the end, and a
+// place the citizen does not own needs its owner's consent (Luật Cư trú
+// 2020, Điều 28). The three fields came later than the operation, so a
+// change without them (an older edge's) stays valid.
+func (c *Change) validateTemporary() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w %s: %s", ErrChange, c.ID(), fmt.Sprintf(format, a...))
+	}
+	if from, ok := c.Patch.Get(FieldTemporaryFrom); ok && from != "" {
+		start, _ := ParseDate(from)
+		end, _ := ParseDate(mustGet(c.Patch, FieldTemporaryUntil))
+		if start.Day == 0 {
+			return bad("%s must be a full date", FieldTemporaryFrom)
+		}
+		if end.Day != 0 && from >= end.String() {
+			return bad("%s %s is not before %s %s", FieldTemporaryFrom, from, FieldTemporaryUntil, end)
+		}
+	}
+	basis, consent := mustGet(c.Patch, FieldResidenceBasis), mustGet(c.Patch, FieldOwnerConsent)
+	switch {
+	case basis == BasisOwn && consent == ConsentAgreed:
+		return bad("%s %s needs no %s %s", FieldResidenceBasis, basis, FieldOwnerConsent, consent)
+	case basis != "" && basis != BasisOwn && consent != ConsentAgreed:
+		return bad("%s %s requires %s %s", FieldResidenceBasis, basis, FieldOwnerConsent, ConsentAgreed)
 	}
 	return nil
 }

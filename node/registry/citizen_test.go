@@ -112,3 +112,32 @@ func TestCitizenUnmarshalErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFoldNameFastPath: the table path folds exactly as the general one,
+// on every letter it covers and on names mixing them with anything else.
+func TestFoldNameFastPath(t *testing.T) {
+	var all []rune
+	for r := rune(0); r < 0x2000; r++ {
+		all = append(all, r)
+	}
+	for _, r := range all {
+		if got, want := FoldName("A"+string(r)+"b"), foldSlow("A"+string(r)+"b"); got != want {
+			t.Fatalf("U+%04X: %q, want %q", r, got, want)
+		}
+	}
+	for _, s := range []string{"Nguyễn Văn Đức", "  ĐẶNG\tthị  ĐÀO ", "Nguye\u0302\u0303n", "Bé\u00a0Na", "x\x01y", "\xff", "Lê-Thị Ngọc'Ánh", "ß Æ ŉ"} {
+		if got, want := FoldName(s), foldSlow(s); got != want {
+			t.Errorf("FoldName(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzFoldName(f *testing.F) {
+	f.Add("Nguyễn Văn Đức")
+	f.Add("Nguye\u0302\u0303n  Thị")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := FoldName(s), foldSlow(s); got != want {
+			t.Errorf("FoldName(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

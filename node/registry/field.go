@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,6 +49,11 @@ const (
 	FieldFeatures   // đặc điểm nhận dạng
 	FieldAbsence    // khai báo tạm vắng: destination
 	FieldAbsenceEnd // tạm vắng đến ngày
+	// Temporary residence (Luật Cư trú 2020, Điều 27–28): from when, on
+	// what basis the place is lived in, and whether its owner agreed.
+	FieldTemporaryFrom  // tạm trú từ ngày
+	FieldResidenceBasis // cơ sở cư trú: one of the Basis values
+	FieldOwnerConsent   // ý kiến chủ sở hữu chỗ ở: one of the Consent values
 	numFields
 )
 
@@ -62,6 +68,25 @@ const (
 	StatusDeceased = "deceased"
 )
 
+// Values of FieldResidenceBasis: on what basis the place of temporary
+// residence is lived in.
+const (
+	BasisOwn    = "own"    // nhà riêng: the citizen owns it
+	BasisRent   = "rent"   // thuê
+	BasisBorrow = "borrow" // mượn
+	BasisLodge  = "lodge"  // ở nhờ
+	BasisOther  = "other"  // khác (ký túc xá, nhà ở tập thể…)
+)
+
+// Bases lists the FieldResidenceBasis values in the order forms offer them.
+var Bases = []string{BasisOwn, BasisRent, BasisBorrow, BasisLodge, BasisOther}
+
+// Values of FieldOwnerConsent.
+const (
+	ConsentAgreed = "agreed" // the owner (or household head) agreed in writing
+	ConsentOwner  = "owner"  // the citizen is the owner: no consent needed
+)
+
 type fieldKind uint8
 
 const (
@@ -72,6 +97,8 @@ const (
 	kindSex
 	kindStatus
 	kindCode
+	kindBasis
+	kindConsent
 )
 
 var fieldInfo = [numFields]struct {
@@ -109,6 +136,9 @@ var fieldInfo = [numFields]struct {
 	FieldFeatures:         {"features", kindText},
 	FieldAbsence:          {"absence", kindText},
 	FieldAbsenceEnd:       {"absence_end", kindDate},
+	FieldTemporaryFrom:    {"temporary_from", kindDate},
+	FieldResidenceBasis:   {"residence_basis", kindBasis},
+	FieldOwnerConsent:     {"owner_consent", kindConsent},
 }
 
 // ErrField is returned for an unknown field or a value a field cannot hold.
@@ -177,6 +207,14 @@ func (f Field) Normalize(v string) (string, error) {
 	case kindStatus:
 		if v != StatusAlive && v != StatusDeceased {
 			return "", fmt.Errorf("%w: %s must be alive or deceased, got %q", ErrField, f, v)
+		}
+	case kindBasis:
+		if !slices.Contains(Bases, v) {
+			return "", fmt.Errorf("%w: %s must be one of %s, got %q", ErrField, f, strings.Join(Bases, ", "), v)
+		}
+	case kindConsent:
+		if v != ConsentAgreed && v != ConsentOwner {
+			return "", fmt.Errorf("%w: %s must be %s or %s, got %q", ErrField, f, ConsentAgreed, ConsentOwner, v)
 		}
 	case kindCode:
 		// Printable ASCII only: codes become keys and log fields, where a

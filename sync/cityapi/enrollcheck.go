@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
@@ -30,19 +32,21 @@ const (
 	renewLimit   = 6 // renewals per node per enrollWindow
 )
 
-// addrLimiter admits at most limit events per window per key; it forgets
-// keys whose window has passed, and holds at most maxKeys.
+// addrLimiter admits, per key, limit events at once and then one every
+// window/limit (a token bucket, golang.org/x/time/rate): limit per window
+// over time. It holds at most maxLimiterKeys keys, forgetting first those
+// whose bucket is full again, i.e. that would be admitted anyway.
 type addrLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	seen   map[string][]time.Time
+	mu    sync.Mutex
+	every rate.Limit
+	burst int
+	keys  map[string]*rate.Limiter
 }
 
 const maxLimiterKeys = 10000
 
 func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
-	return &addrLimiter{limit: limit, window: window, seen: map[string][]time.Time{}}
+	return &addrLimiter{every: rate.Every(window / time.Duration(limit)), burst: limit, keys: map[string]*rate.Limiter{}}
 }
 
 // allow records an attempt by key at now and reports whether it is within
@@ -50,26 +54,23 @@ func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
 func (l *addrLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	recent := func(ts []time.Time) []time.Time {
-		i := 0
-		for i < len(ts) && now.Sub(ts[i]) >= l.window {
-			i++
-		}
-		return ts[i:]
-	}
-	if len(l.seen) >= maxLimiterKeys {
-		for k, ts := range l.seen {
-			if len(recent(ts)) == 0 {
-				delete(l.seen, k)
+	lim := l.keys[key]
+	if lim == nil {
+		if len(l.keys) >= maxLimiterKeys {
+			for k, other := range l.keys {
+				if other.TokensAt(now) >= float64(l.burst) {
+					delete(l.keys, k)
+				}
 			}
 		}
+		lim = rate.NewLimiter(l.every, l.burst)
+		l.keys[key] = lim
 	}
-	ts := recent(l.seen[key])
-	if len(ts) >= l.limit {
-		l.seen[key] = ts
-		return false, l.window - now.Sub(ts[0])
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now) // a refused attempt takes no token
+		return false, d
 	}
-	l.seen[key] = append(ts, now)
 	return true, 0
 }
 

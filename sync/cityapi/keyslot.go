@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
@@ -29,7 +30,7 @@ import (
 // on the node's fleet record through raft, and limits the requests per
 // node and per source address.
 
-// Unlock limits: per node and per source address, in a window.
+// Unlock limits: per node and per source address, in a window (addrLimiter).
 const (
 	unlockWindow    = 10 * time.Minute
 	unlockPerNode   = 10
@@ -41,24 +42,21 @@ const (
 )
 
 // slotGuard holds this city node's nonce key, the nonces used, and the
-// request counts. Nonces are valid only on the node that issued them.
+// request limits. Nonces are valid only on the node that issued them.
 type slotGuard struct {
 	key []byte
 
-	mu     gosync.Mutex
-	used   map[string]time.Time // nonce → expiry
-	counts map[string]*window   // "node:" or "addr:" key
-}
+	perNode, perAddr *addrLimiter // unlock requests per node and per source address
 
-type window struct {
-	start time.Time
-	n     int
+	mu   gosync.Mutex
+	used map[string]time.Time // nonce → expiry
 }
 
 func newSlotGuard() *slotGuard {
 	k := make([]byte, 32)
 	rand.Read(k)
-	return &slotGuard{key: k, used: map[string]time.Time{}, counts: map[string]*window{}}
+	return &slotGuard{key: k, used: map[string]time.Time{},
+		perNode: newAddrLimiter(unlockPerNode, unlockWindow), perAddr: newAddrLimiter(unlockPerAddr, unlockWindow)}
 }
 
 func (g *slotGuard) mac(b []byte) []byte {
@@ -98,30 +96,6 @@ func (g *slotGuard) spend(node, nonce string, now time.Time) bool {
 		return false
 	}
 	g.used[nonce] = expires
-	return true
-}
-
-// allow counts a request against key; false once the window's limit is
-// reached.
-func (g *slotGuard) allow(key string, limit int, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.counts) > 10000 {
-		for k, w := range g.counts {
-			if now.Sub(w.start) >= unlockWindow {
-				delete(g.counts, k)
-			}
-		}
-	}
-	w := g.counts[key]
-	if w == nil || now.Sub(w.start) >= unlockWindow {
-		w = &window{start: now}
-		g.counts[key] = w
-	}
-	if w.n >= limit {
-		return false
-	}
-	w.n++
 	return true
 }
 
@@ -176,8 +150,12 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		addr = r.RemoteAddr
 	}
-	if !s.slots.allow("addr:"+addr, unlockPerAddr, now) || !s.slots.allow("node:"+req.Node, unlockPerNode, now) {
-		w.Header().Set("Retry-After", "60")
+	ok, wait := s.slots.perAddr.allow(addr, now)
+	if ok {
+		ok, wait = s.slots.perNode.allow(req.Node, now)
+	}
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.log.Warn("unlock rate limited", "node", req.Node, "remote", addr)
 		httpError(w, http.StatusTooManyRequests, "unlock: too many requests for this node or from this address; retry later")
 		return

@@ -76,14 +76,17 @@ func TestUnlockRateLimit(t *testing.T) {
 	g := newSlotGuard()
 	now := time.Unix(1e9, 0)
 	for i := range unlockPerNode {
-		if !g.allow("node:n", unlockPerNode, now) {
+		if ok, _ := g.perNode.allow("n", now); !ok {
 			t.Fatalf("request %d refused", i)
 		}
 	}
-	if g.allow("node:n", unlockPerNode, now) {
-		t.Fatal("over the limit")
+	if ok, wait := g.perNode.allow("n", now); ok || wait <= 0 || wait > unlockWindow {
+		t.Fatalf("over the limit: allowed %v, wait %v", ok, wait)
 	}
-	if !g.allow("node:n", unlockPerNode, now.Add(unlockWindow)) {
+	if ok, _ := g.perNode.allow("other", now); !ok {
+		t.Fatal("another node refused")
+	}
+	if ok, _ := g.perNode.allow("n", now.Add(unlockWindow)); !ok {
 		t.Fatal("not allowed in the next window")
 	}
 	n := g.nonce("n", now)

@@ -157,6 +157,8 @@ func New(cfg Config) *Server {
 	s.crlRoutes()
 	s.presenceRoutes()
 	s.trustRoutes()
+	s.reportRoutes()
+	s.documentRoutes()
 	s.qualityRoutes()
 	return s
 }

@@ -179,7 +179,10 @@ func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*regis
 
 // do sends one request, trying each city node once, starting with the one
 // that answered last. A node that is down, not the leader, or overloaded
-// makes it try the next; a refusal ends the attempt.
+// makes it try the next; a refusal ends the attempt. A node that failed is
+// not the first to try next time, even when the caller's time ran out on
+// it: a frozen node that eats every attempt's time would otherwise hold
+// the edge on it for good.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr func(http.Header)) ([]byte, error) {
 	var last error
 	start := int(c.next.Load())
@@ -190,7 +193,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr f
 			c.next.Store(uint32(k))
 			return b, nil
 		}
-		if errors.Is(err, ErrRefused) || ctx.Err() != nil {
+		if errors.Is(err, ErrRefused) {
+			return nil, err
+		}
+		c.next.CompareAndSwap(uint32(k), uint32((k+1)%len(c.urls)))
+		if ctx.Err() != nil {
 			return nil, err
 		}
 		last = err

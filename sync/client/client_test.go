@@ -72,6 +72,39 @@ func TestFailsOverToTheNextNode(t *testing.T) {
 	}
 }
 
+// TestFrozenNodeIsNotStuckOn: a node that hangs (a frozen process accepts
+// connections and answers nothing) uses up the caller's time; the next
+// call starts with another node instead of the same one again.
+func TestFrozenNodeIsNotStuckOn(t *testing.T) {
+	release := make(chan struct{})
+	frozen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer frozen.Close()
+	defer close(release)
+	var calls int
+	up := httptest.NewServer(city(t, &calls))
+	defer up.Close()
+	c, err := New([]string{frozen.URL, up.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	_, err = c.Push(ctx, changes)
+	cancel()
+	if err == nil || calls != 0 {
+		t.Fatalf("the first push: %v, %d calls to the live node; want the caller's time spent on the frozen one", err, calls)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if outs, err := c.Push(ctx, changes); err != nil || len(outs) != 1 || calls != 1 {
+		t.Fatalf("the next push: %v, %d calls; want it sent to the live node first", err, calls)
+	}
+}
+
 func TestRefusalIsNotRetried(t *testing.T) {
 	var second int
 	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -346,14 +346,18 @@ func TestReplaced(t *testing.T) {
 // TestKeepalive: the hub drops an edge that answers no pings within 3×
 // PingEvery, and keeps one that does.
 func TestKeepalive(t *testing.T) {
+	// Pings slower than the kit's: an answer may be late by a scheduling
+	// pause of a busy machine (3× ping is 750 ms, not 120 ms), yet a mute
+	// edge is still dropped within a second or two.
+	const ping = 250 * time.Millisecond
 	k := newKit(t)
-	c := k.startCity(t, HubConfig{}, map[string][]string{"mute": {"00001"}, "alive": {"00001"}}, nil)
+	c := k.startCity(t, HubConfig{PingEvery: ping}, map[string][]string{"mute": {"00001"}, "alive": {"00001"}}, nil)
 	// gorilla answers pings only while reading; this client never reads.
 	k.mustRawDial(t, c, "mute")
-	e := k.startEdge(t, "alive", []string{c.url}, nil, nil)
+	e := k.startEdge(t, "alive", []string{c.url}, nil, func(cfg *DialerConfig) { cfg.PingEvery = ping })
 	waitFor(t, "both connected", func() bool { return len(c.hub.Connected()) == 2 })
 	waitFor(t, "the mute edge dropped", func() bool { return !slices.Contains(c.hub.Connected(), "mute") })
-	time.Sleep(5 * testPing) // well past 3× PingEvery: only pongs keep it
+	time.Sleep(5 * ping) // well past 3× PingEvery: only pongs keep it
 	if !e.d.Connected() || c.servedCount("alive") != 1 {
 		t.Fatalf("the answering edge lost its connection (connected %v, %d connections)", e.d.Connected(), c.servedCount("alive"))
 	}

@@ -3,129 +3,27 @@ package fleetui
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/xanode/xanode/webui/shell/browsertest"
 )
 
-// chromium finds Debian's Chromium. Without it the browser test skips,
-// unless XANODE_REQUIRE_BROWSER=1 (CI), where a silent skip would hide a
-// missing install step.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const howto = "headless Chromium not found; install it with " +
-		"`apt-get update && apt-get install -y chromium` to run the browser test"
-	if os.Getenv("XANODE_REQUIRE_BROWSER") == "1" {
-		t.Fatal(howto + " (XANODE_REQUIRE_BROWSER=1)")
-	}
-	t.Skip(howto)
-	return ""
-}
-
-// browser drives one Chromium tab and collects what the page logs.
-type browser struct {
-	t   *testing.T
-	ctx context.Context
-	dir string // screenshots; "" saves none
-
-	mu      sync.Mutex
-	console []string
-}
+// browser is the fleet UI's test browser (webui/shell/browsertest).
+type browser struct{ *browsertest.Browser }
 
 func newBrowser(t *testing.T) *browser {
-	path := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1600, 900), // a city IT workstation
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	b := &browser{t: t, ctx: ctx, dir: os.Getenv("XANODE_SCREENSHOTS")}
-	if b.dir != "" {
-		if err := os.MkdirAll(b.dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Start the browser, then listen to the console: a CSP violation or a
-	// script error shows only there.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				b.mu.Lock()
-				b.console = append(b.console, m.String())
-				b.mu.Unlock()
-			}
-		}
-	}()
-	return b
-}
-
-// do runs steps with a deadline, failing the test with what step failed.
-func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func run[T any](b *browser, what string, a chromedp.Action[T]) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	return run(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
-}
-
-func (b *browser) count(sel string) int {
-	b.t.Helper()
-	return run(b, "count of "+sel, chromedp.Evaluate[int](`document.querySelectorAll('`+sel+`').length`))
+	return &browser{browsertest.New(t, browsertest.Options{Width: 1600, Height: 900, Prefix: "fleet-"})} // a city IT workstation
 }
 
 // rows are the node IDs of the dashboard's rows, top to bottom.
 func (b *browser) rows() []string {
-	b.t.Helper()
-	return run(b, "rows", chromedp.Evaluate[[]string](
+	b.T.Helper()
+	return browsertest.Run(b.Browser, "rows", chromedp.Evaluate[[]string](
 		`Array.prototype.map.call(document.querySelectorAll('#live tbody th[scope=row] a'), function (a) { return a.textContent; })`))
 }
 
@@ -133,26 +31,6 @@ func (b *browser) rows() []string {
 func until(cond string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond),
 		chromedp.WithPollingTimeout(15*time.Second))
-}
-
-func (b *browser) screenshot(name string) {
-	b.t.Helper()
-	if b.dir == "" {
-		return
-	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(b.dir, "fleet-"+name+".png"), png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *browser) consoleErrors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.console...)
 }
 
 // TestBrowser walks city IT's round in a real browser: open the login
@@ -188,31 +66,31 @@ func TestBrowser(t *testing.T) {
 	}
 	e := newEnv(t, Config{Fleet: f, RefreshEvery: 200 * time.Millisecond, FlagAfter: 15 * time.Minute})
 
-	b.do("open the login link",
+	b.Do("open the login link",
 		chromedp.Navigate(e.srv.LoginURL(e.ts.URL)),
 		chromedp.WaitVisible(chromedp.CSS("#live table.nodes")),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")), // the live socket is up
 	)
-	if loc := run(b, "location", chromedp.Location()); loc != e.ts.URL+"/" {
+	if loc := browsertest.Run(b.Browser, "location", chromedp.Location()); loc != e.ts.URL+"/" {
 		t.Errorf("after login the browser is at %q", loc)
 	}
 	if rows := b.rows(); len(rows) != 9 || rows[0] != "edge-revoked" || rows[8] != "edge-b" {
 		t.Errorf("dashboard rows %v, want problems first", rows)
 	}
-	b.screenshot("01-dashboard")
+	b.Screenshot("01-dashboard")
 
 	m.update("edge-b", func(n *Node) { n.Outbox, n.OldestUnsynced = 77, testNow.Add(-3*time.Hour) })
-	b.do("see the outbox change arrive live",
+	b.Do("see the outbox change arrive live",
 		until(`document.getElementById('live').textContent.indexOf('77 thay đổi chưa gửi được') >= 0`))
 	if rows := b.rows(); slices.Index(rows, "edge-b") != 4 {
 		t.Errorf("after its outbox grew, edge-b is not among the problems: %v", rows)
 	}
-	if s := b.text("#updated"); !strings.HasPrefix(s, "Cập nhật lúc") {
+	if s := b.Text("#updated"); !strings.HasPrefix(s, "Cập nhật lúc") {
 		t.Errorf("update time shows %q", s)
 	}
-	b.screenshot("02-live-update")
+	b.Screenshot("02-live-update")
 
-	b.do("sort by node",
+	b.Do("sort by node",
 		chromedp.Click(chromedp.CSS(`#live thead a[href*="sort=node"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#live th[aria-sort="ascending"] a[href*="sort=node"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#conn.on")),
@@ -221,61 +99,61 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("sorted by node: %v", rows)
 	}
 	m.update("edge-a", func(n *Node) { n.Software = "xanode 1.5.0" })
-	b.do("the live table keeps the sort",
+	b.Do("the live table keeps the sort",
 		until(`document.getElementById('live').textContent.indexOf('xanode 1.5.0') >= 0`))
 	if rows := b.rows(); !slices.IsSorted(rows) {
 		t.Errorf("a live update lost the sort: %v", rows)
 	}
-	b.screenshot("03-sorted")
+	b.Screenshot("03-sorted")
 
-	b.do("open a node",
+	b.Do("open a node",
 		chromedp.Click(chromedp.CSS(`#live a[href="/node/edge-a"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#charts svg")),
 	)
-	if n := b.count("#charts svg polyline"); n != 3 {
+	if n := b.Count("#charts svg polyline"); n != 3 {
 		t.Errorf("%d chart lines, want 3", n)
 	}
-	if s := b.text("#audit .chain"); !strings.Contains(s, "đến mục #2") {
+	if s := b.Text("#audit .chain"); !strings.Contains(s, "đến mục #2") {
 		t.Errorf("chain status %q", s)
 	}
-	b.screenshot("04-node")
+	b.Screenshot("04-node")
 
-	b.do("revoke it with a reason",
+	b.Do("revoke it with a reason",
 		chromedp.SendKeys(chromedp.CSS("#revoke-reason"), "Hộp máy bị mất trộm"),
 		chromedp.Click(chromedp.CSS("#revoke-confirm")),
 		chromedp.Click(chromedp.CSS("#revoke button.danger")),
 		chromedp.WaitVisible(chromedp.CSS("main .flash")),
 	)
-	if s := b.text("main .flash"); s != "Đã thu hồi máy." {
+	if s := b.Text("main .flash"); s != "Đã thu hồi máy." {
 		t.Errorf("after revoking: %q", s)
 	}
-	if s := b.text("h1 .badge"); s != "Đã thu hồi" {
+	if s := b.Text("h1 .badge"); s != "Đã thu hồi" {
 		t.Errorf("the node shows %q", s)
 	}
 	if calls := m.recorded(); !slices.Contains(calls, "revoke edge-a: Hộp máy bị mất trộm") {
 		t.Errorf("fleet calls %v", calls)
 	}
-	b.screenshot("05-revoked")
+	b.Screenshot("05-revoked")
 
-	b.do("create an enrollment token",
+	b.Do("create an enrollment token",
 		chromedp.Click(chromedp.CSS(`nav a[href="/enroll"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#commune")),
 		chromedp.SendKeys(chromedp.CSS("#commune"), "92111"),
 		chromedp.Click(chromedp.CSS("#enroll button.primary")),
 		chromedp.WaitVisible(chromedp.CSS("#command")),
 	)
-	if s := b.text("#command"); s != "xanode edge enroll --data /var/lib/xanode --city "+testCity+" --token tok-Zq3x9" {
+	if s := b.Text("#command"); s != "xanode edge enroll --data /var/lib/xanode --city "+testCity+" --token tok-Zq3x9" {
 		t.Errorf("command %q", s)
 	}
-	b.screenshot("06-token")
+	b.Screenshot("06-token")
 
-	b.do("switch to English", chromedp.Navigate(e.ts.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#conn.on")))
-	if s := b.text("h1"); s != "Commune nodes" {
+	b.Do("switch to English", chromedp.Navigate(e.ts.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#conn.on")))
+	if s := b.Text("h1"); s != "Commune nodes" {
 		t.Errorf("English heading %q", s)
 	}
-	b.screenshot("07-dashboard-en")
+	b.Screenshot("07-dashboard-en")
 
-	if errs := b.consoleErrors(); len(errs) > 0 {
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors (CSP or script):\n%s", strings.Join(errs, "\n"))
 	}
 }

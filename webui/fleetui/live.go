@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 const (
@@ -138,7 +139,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, l.T("fleet.auth.none"), http.StatusUnauthorized)
 		return
 	}
-	if !sameOrigin(r) {
+	if !shell.SameOrigin(r) {
 		s.log.Warn("websocket refused: foreign origin", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
 		http.Error(w, l.T("fleet.error.origin"), http.StatusForbidden)
 		return
@@ -158,68 +159,26 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	s.stream(conn, l, parseView(r.URL.Query()), cookie(r, cookieSession), updates)
 }
 
-// stream writes updates and pings until the client leaves, the session ends
-// or the server closes. Its reader goroutine only notices the client going
-// away (and answers pongs); stream waits for it before returning.
+// stream writes updates and pings until the client leaves, the session
+// ends or the server closes (shell.Pump). An update whose table did not
+// change carries only the time it was fetched.
 func (s *Server) stream(conn *websocket.Conn, l i18n.Lang, v view, sessCookie string, updates <-chan struct{}) {
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		conn.SetReadLimit(512)
-		conn.SetReadDeadline(time.Now().Add(2 * s.cfg.PingEvery))
-		conn.SetPongHandler(func(string) error {
-			return conn.SetReadDeadline(time.Now().Add(2 * s.cfg.PingEvery))
-		})
-		for {
-			if _, _, err := conn.NextReader(); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		conn.Close()
-		<-readDone
-	}()
-	ping := time.NewTicker(s.cfg.PingEvery)
-	defer ping.Stop()
-	bye := func(code int) {
-		msg := websocket.FormatCloseMessage(code, "")
-		conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
-	}
+	p := shell.Pump{PingEvery: s.cfg.PingEvery, WriteWait: writeWait, Quit: s.quit,
+		Alive: func() bool { _, ok := s.sessionID(sessCookie); return ok }}
 	var last []byte
-	for {
-		if _, ok := s.sessionID(sessCookie); !ok {
-			bye(websocket.ClosePolicyViolation)
-			return
-		}
-		var err error
-		select {
-		case <-s.quit:
-			bye(websocket.CloseGoingAway)
-			return
-		case <-readDone:
-			return
-		case <-updates:
-			var msg liveMessage
-			var html []byte
-			html, msg.Updated, err = s.renderLive(l, v)
-			if err != nil {
-				s.log.Error("live fragment failed", "err", err)
-				bye(websocket.CloseInternalServerErr)
-				return
-			}
-			if !bytes.Equal(html, last) {
-				msg.HTML, last = string(html), html
-			}
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			err = conn.WriteJSON(msg)
-		case <-ping.C:
-			err = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
-		}
+	shell.Run(conn, p, updates, func(struct{}) (any, error) {
+		var msg liveMessage
+		html, updated, err := s.renderLive(l, v)
 		if err != nil {
-			return
+			s.log.Error("live fragment failed", "err", err)
+			return nil, err
 		}
-	}
+		msg.Updated = updated
+		if !bytes.Equal(html, last) {
+			msg.HTML, last = string(html), html
+		}
+		return msg, nil
+	})
 }
 
 // renderLive renders the latest snapshot's table for one page.
@@ -234,9 +193,9 @@ func (s *Server) renderLive(l i18n.Lang, v view) ([]byte, string, error) {
 			t.Stale = l.T("fleet.stale", formatTime(snap.at, s.cfg.Location))
 		}
 	}
-	var buf bytes.Buffer
-	if err := s.views.pages[l]["dashboard"].ExecuteTemplate(&buf, "live", t); err != nil {
+	html, err := s.views.Execute(l, "dashboard", "live", t)
+	if err != nil {
 		return nil, "", err
 	}
-	return buf.Bytes(), l.T("fleet.updated", snap.tried.In(s.cfg.Location).Format("15:04:05")), nil
+	return html, l.T("fleet.updated", snap.tried.In(s.cfg.Location).Format("15:04:05")), nil
 }

@@ -1,19 +1,14 @@
 package fleetui
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
-	"path"
-	"strconv"
 	"time"
 
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 //go:embed templates static
@@ -22,29 +17,18 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html. The dashboard also defines "live", the fragment the
 // websocket carries.
-var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth",
+var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth", "reports",
 	"quality", "qualitycommune", "qualitycitizen"}
 
-// views holds every page parsed once per language, with "t" bound to the
-// language so that templates translate anywhere.
-type views struct {
-	pages map[i18n.Lang]map[string]*template.Template
-}
-
-func parseViews(loc *time.Location) (*views, error) {
-	v := &views{pages: make(map[i18n.Lang]map[string]*template.Template)}
-	for _, l := range i18n.Langs() {
-		v.pages[l] = make(map[string]*template.Template)
-		funcs := template.FuncMap{
-			"t":    l.T,
-			"time": func(t time.Time) string { return formatTime(t, loc) },
-		}
-		for _, name := range pageNames {
-			t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
-			if err != nil {
-				return nil, fmt.Errorf("fleetui: template %s: %w", name, err)
-			}
-			v.pages[l][name] = t
+// parseViews parses every page in every language (shell.Views), with
+// times shown in loc.
+func parseViews(loc *time.Location) (*shell.Views, error) {
+	v := shell.NewViews(files, func(l i18n.Lang) template.FuncMap {
+		return template.FuncMap{"time": func(t time.Time) string { return formatTime(t, loc) }}
+	})
+	for _, name := range pageNames {
+		if err := v.Add(name, "templates/layout.html", "templates/"+name+".html"); err != nil {
+			return nil, fmt.Errorf("fleetui: %w", err)
 		}
 	}
 	return v, nil
@@ -55,7 +39,7 @@ type base struct {
 	Lang    i18n.Lang
 	Title   string
 	CSRF    string
-	Langs   []langLink
+	Langs   []shell.LangLink
 	CSS, JS string
 	Nav     string // the current menu entry: "nodes", "enroll", "conflicts" or "quality"
 	Authed  bool   // show the menu
@@ -64,25 +48,12 @@ type base struct {
 	Flash   string // what the last action did
 }
 
-type langLink struct {
-	Code, Name, URL string
-	Current         bool
-}
-
 // base builds the layout data. here is where the language links lead: the
 // page's own address for a GET, or the given path after a POST.
 func (s *Server) base(r *http.Request, sess []byte, title, nav, here string) base {
 	l := langOf(r)
-	b := base{Lang: l, Title: title, Nav: nav, CSS: s.assets.url("fleet.css"), JS: s.assets.url("fleet.js")}
-	q := url.Values{}
-	if r.Method == http.MethodGet {
-		here, q = r.URL.Path, r.URL.Query()
-		q.Del("token")
-	}
-	for _, o := range i18n.Langs() {
-		q.Set("lang", string(o))
-		b.Langs = append(b.Langs, langLink{Code: string(o), Name: o.Name(), URL: here + "?" + q.Encode(), Current: o == l})
-	}
+	b := base{Lang: l, Title: title, Nav: nav, CSS: s.assets.URL("fleet.css"), JS: s.assets.URL("fleet.js"),
+		Langs: shell.LangLinks(r, here, "token")}
 	if sess != nil {
 		b.Authed, b.CSRF = true, s.csrfToken(sess)
 	}
@@ -90,21 +61,14 @@ func (s *Server) base(r *http.Request, sess []byte, title, nav, here string) bas
 	return b
 }
 
-// render executes a template into a buffer first, so that a template error
-// gives a clean 500 instead of half a page.
+// render writes a page; a template error gives a clean 500 instead of
+// half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	l := langOf(r)
-	var buf bytes.Buffer
-	if err := s.views.pages[l][name].ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := s.views.Render(w, l, status, name, "layout", data); err != nil {
 		s.log.Error("template failed", "page", name, "err", err)
 		http.Error(w, l.T("fleet.error.internal"), http.StatusInternalServerError)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 type errorPage struct {
@@ -155,48 +119,9 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, key string
 	})
 }
 
-// assets are the embedded CSS and JS, addressed with a content hash so that
-// browsers may cache them for good and still see every new version.
-type assets struct {
-	body map[string][]byte
-	hash map[string]string
-}
-
-var assetTypes = map[string]string{
-	".css": "text/css; charset=utf-8",
-	".js":  "text/javascript; charset=utf-8",
-}
-
-func loadAssets() (*assets, error) {
-	a := &assets{body: make(map[string][]byte), hash: make(map[string]string)}
-	for _, name := range []string{"fleet.css", "fleet.js"} {
-		b, err := files.ReadFile("static/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("fleetui: asset %s: %w", name, err)
-		}
-		sum := sha256.Sum256(b)
-		a.body[name], a.hash[name] = b, hex.EncodeToString(sum[:6])
-	}
-	return a, nil
-}
-
-func (a *assets) url(name string) string { return "/static/" + name + "?v=" + a.hash[name] }
-
 // static serves the assets without a session: the 401 page needs them too.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	b, ok := s.assets.body[name]
-	if !ok {
+	if !s.assets.Serve(w, r, r.PathValue("name")) {
 		http.NotFound(w, r)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", assetTypes[path.Ext(name)])
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	if r.URL.Query().Get("v") == s.assets.hash[name] {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "no-cache")
-	}
-	w.Write(b)
 }

@@ -43,7 +43,7 @@ func TestSessionRequired(t *testing.T) {
 	if called {
 		t.Error("a request without a session reached the fleet")
 	}
-	p := c.get(e.srv.assets.url("fleet.css"))
+	p := c.get(e.srv.assets.URL("fleet.css"))
 	p.wantStatus(t, http.StatusOK)
 	if p.header.Get("Content-Type") != "text/css; charset=utf-8" || !strings.Contains(p.header.Get("Cache-Control"), "immutable") {
 		t.Errorf("stylesheet headers %v", p.header)
@@ -179,8 +179,11 @@ func TestHeaders(t *testing.T) {
 	c := e.client()
 	for _, p := range []page{c.get("/"), func() page { c.login(); return c.get("/node/edge-a") }()} {
 		h := p.header
-		if got := h.Get("Content-Security-Policy"); got != "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" {
-			t.Errorf("CSP %q", got)
+		// The one policy of both UIs (webui/shell).
+		want := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://" +
+			strings.TrimPrefix(e.ts.URL, "http://") + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+		if got := h.Get("Content-Security-Policy"); got != want {
+			t.Errorf("CSP %q, want %q", got, want)
 		}
 		for k, want := range map[string]string{
 			"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",

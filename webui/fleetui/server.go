@@ -4,14 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/xanode/xanode/webui/i18n"
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // maxFormBytes caps a POSTed form: the largest legitimate one is a reason
@@ -24,8 +23,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	mux      *http.ServeMux
-	views    *views
-	assets   *assets
+	views    *shell.Views
+	assets   *shell.Assets
 	links    links
 	live     *hub
 	upgrader websocket.Upgrader
@@ -48,7 +47,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := loadAssets()
+	a, err := shell.LoadAssets(files, "static", "fleet.css", "fleet.js")
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 		HandshakeTimeout: handshakeWait,
 		ReadBufferSize:   512,
 		WriteBufferSize:  4096,
-		CheckOrigin:      sameOrigin,
+		CheckOrigin:      shell.SameOrigin,
 	}
 	s.routes()
 	s.wg.Add(1)
@@ -112,6 +111,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /enroll", s.page(s.enrollForm))
 	m.HandleFunc("POST /enroll", s.post(s.enroll))
 	m.HandleFunc("GET /conflicts", s.page(s.conflicts))
+	m.HandleFunc("GET /reports", s.page(s.reports))
 	m.HandleFunc("POST /conflicts/{entry}", s.post(s.resolve))
 	s.qualityRoutes(m)
 	m.HandleFunc("GET /ws", s.websocket)
@@ -124,79 +124,16 @@ func (s *Server) routes() {
 // ServeHTTP sets the security headers every response carries, settles the
 // language, and dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	securityHeaders(w)
-	if code := r.URL.Query().Get("lang"); code != "" && r.Method == http.MethodGet {
-		if l, ok := i18n.Parse(code); ok {
-			// Remember the choice and come back without ?lang=.
-			setCookie(w, cookieLang, string(l), 365*24*60*60)
-			q := r.URL.Query()
-			q.Del("lang")
-			target := localPath(r.URL.Path)
-			if len(q) > 0 {
-				target += "?" + q.Encode()
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
-			return
-		}
+	shell.SecurityHeaders(w, r, false)
+	r, handled := shell.Cookies{}.Language(w, r, cookieLang, s.cfg.Lang)
+	if handled {
+		return
 	}
-	lang := s.cfg.Lang
-	if l, ok := i18n.Parse(cookie(r, cookieLang)); ok {
-		lang = l
-	}
-	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
+	s.mux.ServeHTTP(w, r)
 }
-
-type langKey struct{}
 
 // langOf is the request's UI language.
-func langOf(r *http.Request) i18n.Lang {
-	if l, ok := r.Context().Value(langKey{}).(i18n.Lang); ok {
-		return l
-	}
-	return i18n.Default
-}
-
-// csp allows nothing but this server's own script, style, forms and
-// websocket; charts are inline SVG markup, which needs no source at all.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-// securityHeaders: no inline script or style, no framing, no sniffing, no
-// referrer (a login link carries its token), no caching of pages (they
-// show enrollment tokens).
-func securityHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
-}
-
-// localPath returns p if it is a path on this server, else "/": a redirect
-// target taken from a request must never lead off the site ("//host").
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/"
-	}
-	return p
-}
-
-// sameOrigin is the websocket's origin check: the page that opens it must
-// come from this very host. Browsers always send Origin on websockets, so a
-// missing one is refused too.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return false
-	}
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return false
-	}
-	return strings.EqualFold(u.Host, r.Host)
-}
+func langOf(r *http.Request) i18n.Lang { return shell.LangOf(r) }
 
 // handler is a page handler that runs with a live session (its payload).
 type handler func(w http.ResponseWriter, r *http.Request, sess []byte)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/xanode/xanode/webui/shell"
 )
 
 // maxLinks bounds the pending login links: the command prints one per
@@ -138,27 +140,13 @@ func (s *Server) csrfValid(id []byte, got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// setCookie writes a strict, HttpOnly cookie; maxAge 0 lasts until the
-// browser closes, negative deletes it. The UI is served on loopback over
-// plain HTTP, so the cookie cannot be Secure.
+// The UI is served on loopback over plain HTTP, so its cookies cannot be
+// Secure.
 func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     "/",
-		MaxAge:   maxAge,
-		HttpOnly: true,
-		SameSite: http.SameSiteStrictMode,
-	})
+	shell.Cookies{}.Set(w, name, value, maxAge)
 }
 
-func cookie(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
-}
+func cookie(r *http.Request, name string) string { return shell.Cookies{}.Get(r, name) }
 
 // session returns the request's session payload, if it has a live one.
 func (s *Server) session(r *http.Request) ([]byte, bool) {

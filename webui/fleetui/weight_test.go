@@ -62,8 +62,8 @@ func TestPageWeight(t *testing.T) {
 	e := newEnv(t, Config{Fleet: f})
 	c := e.client()
 	c.login()
-	assets := len(e.srv.assets.body["fleet.css"]) + len(e.srv.assets.body["fleet.js"])
-	t.Logf("assets: fleet.css %d B, fleet.js %d B", len(e.srv.assets.body["fleet.css"]), len(e.srv.assets.body["fleet.js"]))
+	assets := e.srv.assets.Size("fleet.css") + e.srv.assets.Size("fleet.js")
+	t.Logf("assets: fleet.css %d B, fleet.js %d B", e.srv.assets.Size("fleet.css"), e.srv.assets.Size("fleet.js"))
 	for _, path := range []string{"/", "/node/edge-92001", "/commune/92001", "/enroll", "/conflicts"} {
 		p := c.get(path)
 		table := nodeTableRE.FindString(p.body)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -102,9 +103,14 @@ func TestDecisionAfterReviewProcesses(t *testing.T) {
 	})
 	birth := url.Values{"full_name": {"Nguyễn Thị Mai"}, "birth_date": {"20/11/2026"}, "sex": {"F"}, "commune": {commune},
 		"mother_name": {"Trần Thị Hoa"}}
+	forms := 0
 	record := func() {
 		t.Helper()
-		if code := submit("/birth", "/birth", birth); code != http.StatusSeeOther && code != http.StatusOK {
+		// Confirmed as on the review page, each birth a form of its own.
+		forms++
+		birth.Set("confirm", "1")
+		birth.Set("form_token", fmt.Sprintf("decisions-test-form-%04d", forms))
+		if code := submit("/birth", "/birth", birth); code != http.StatusSeeOther {
 			t.Fatalf("recording a birth: %d", code)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -136,8 +137,16 @@ func TestDemoFlow(t *testing.T) {
 	}
 	form := o.get("/citizen/" + id + "/change/register_temporary")
 	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
-	code, after := o.submit(form, "/citizen/"+id+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, TP Cần Thơ"}, "temporary_until": {until}})
+	typed := url.Values{
+		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Cái Khế, TP Cần Thơ"}, "temporary_until": {until},
+		"temporary_from": {time.Now().Format("02/01/2006")}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
+	code, review := o.submit(form, "/citizen/"+id+"/change/register_temporary", typed)
+	if code != http.StatusOK || !strings.Contains(review, "Kiểm tra trước khi gửi") {
+		t.Fatalf("the review of a temporary residence: %d\n%s", code, review)
+	}
+	typed.Set("form_token", regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(review)[1])
+	typed.Set("confirm", "1")
+	code, after := o.submit(review, "/citizen/"+id+"/change/register_temporary", typed)
 	if code != http.StatusOK {
 		t.Fatalf("recording a temporary residence: %d\n%s", code, after)
 	}
@@ -151,15 +160,22 @@ func TestDemoFlow(t *testing.T) {
 		t.Fatalf("the visitor's card: %d\n%s", code, visited)
 	}
 	form = o.get("/visitor/" + visitor + "/change/register_temporary")
-	if code, after = o.submit(form, "/visitor/"+visitor+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 9 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}}); code != http.StatusOK {
+	typed = url.Values{
+		"temporary_address": {"Số 9 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until},
+		"temporary_from": {time.Now().Format("02/01/2006")}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
+	if code, review = o.submit(form, "/visitor/"+visitor+"/change/register_temporary", typed); code != http.StatusOK || !strings.Contains(review, "Kiểm tra trước khi gửi") {
+		t.Fatalf("the review of the visitor's temporary residence: %d\n%s", code, review)
+	}
+	typed.Set("form_token", regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(review)[1])
+	typed.Set("confirm", "1")
+	if code, after = o.submit(review, "/visitor/"+visitor+"/change/register_temporary", typed); code != http.StatusOK {
 		t.Fatalf("the visitor's temporary residence: %d\n%s", code, after)
 	}
 	// Five changes: the identifications (card, QR, the visitor's card),
 	// the registration and the visitor's.
 	var outbox string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		outbox = o.get("/outbox")
+		outbox = o.get("/outbox?all=1") // the card and QR reads are hidden by default
 		if strings.Count(outbox, `<span class="badge applied">Đã áp dụng</span>`) == 5 {
 			break
 		}
@@ -167,6 +183,7 @@ func TestDemoFlow(t *testing.T) {
 			t.Fatalf("no outcomes on the outbox page after 30 s:\n%s", outbox)
 		}
 	}
+	verifyPrintAndReport(t, p, dir, o, id)
 	var es edgeStatus
 	if err := getJSON(http.DefaultClient, ui+"/v1/status", &es); err != nil {
 		t.Fatal(err)
@@ -177,5 +194,46 @@ func TestDemoFlow(t *testing.T) {
 	p.stop(t)
 	if !strings.Contains(p.out.String(), "stopped cleanly") {
 		t.Errorf("the demo did not report a clean stop:\n%s", tail(p.out.String(), 2000))
+	}
+}
+
+// verifyPrintAndReport prints the citizen's confirmation and checks its
+// verification code the way city IT does (xanode verify-document, once
+// the box has sent its audit log), then makes the month's report at the
+// city (xanode fleet report) and on the officer's page.
+func verifyPrintAndReport(t *testing.T, p *proc, dir string, o *officer, id string) {
+	t.Helper()
+	printed := o.get("/citizen/" + id + "/print")
+	m := regexp.MustCompile(`<code>(XN1-[^<]+)</code>`).FindStringSubmatch(printed)
+	if m == nil {
+		t.Fatalf("the confirmation carries no verification code:\n%s", printed)
+	}
+	code := m[1]
+	cm := regexp.MustCompile(`city node:\s+\S+\s+(https://\S+)`).FindStringSubmatch(p.out.String())
+	if cm == nil {
+		t.Fatalf("the demo printed no city URL:\n%s", p.out.String())
+	}
+	city, pki := cm[1], filepath.Join(dir, "pki")
+	var out []byte
+	waitFor(t, "the city to vouch for the printed confirmation", 60*time.Second, func() bool {
+		var err error
+		out, err = exec.Command(binary, "verify-document", "--city", city, "--pki", pki, code).CombinedOutput()
+		return err == nil
+	})
+	if !strings.Contains(string(out), "GENUINE: residence-confirmation") || !strings.Contains(string(out), id) {
+		t.Errorf("verify-document says:\n%s", out)
+	}
+	forged := code[:len(code)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(code, "A")]
+	if out, err := exec.Command(binary, "verify-document", "--city", city, "--pki", pki, forged).CombinedOutput(); err == nil {
+		t.Errorf("a forged code passed:\n%s", out)
+	}
+	month := time.Now().In(time.FixedZone("ICT", 7*60*60)).Format("2006-01")
+	out, err := exec.Command(binary, "fleet", "--city", city, "--pki", pki, "report", "--commune", "92101", "--month", month).CombinedOutput()
+	// Two temporary residences at 92101 this month: the resident's and the visitor's.
+	if err != nil || !strings.Contains(string(out), "Đăng ký tạm trú,2,2,") {
+		t.Errorf("fleet report (%v):\n%s", err, out)
+	}
+	if page := o.get("/reports?month=" + month); !strings.Contains(page, "Số liệu của thành phố") {
+		t.Errorf("the officer's report page:\n%s", page)
 	}
 }

@@ -31,6 +31,7 @@ func runFleet(ctx context.Context, args []string) error {
        xanode fleet --city URL --pki DIR revoke NODE REASON
        xanode fleet --city URL --pki DIR reinstate NODE REASON
        xanode fleet --city URL --pki DIR assign NODE COMMUNE[,COMMUNE…]
+       xanode fleet --city URL --pki DIR report --commune C --month YYYY-MM [--format csv|xlsx] [--out FILE]
        xanode fleet --city URL --pki DIR conflicts
        xanode fleet --city URL --pki DIR resolve ENTRY accept|reject REASON
        xanode fleet --city URL --pki DIR correct ID FIELD=VALUE… REASON
@@ -51,6 +52,8 @@ revoke     refuses a node at once on every city node (lost or stolen box)
 reinstate  lifts a suspension by the not-seen policy
 assign     lets an edge node act for communes (replicated through raft); the
            edge purges its old subset and pulls the new one
+report     a commune's monthly figures as the city holds them (residents by
+           status, changes by outcome, moves, identifications), as CSV or XLSX
 conflicts  lists the changes waiting for city IT's decision (needs_review)
 resolve    decides one: accept applies it, reject closes it; both are
            changes through raft, kept in the history with the reason
@@ -107,6 +110,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 			return errUsage
 		}
 		return fleetCSCA(ctx, *city, *pkiDir, fs.Args())
+	case "report":
+		if *city == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return fleetReport(ctx, *city, *pkiDir, fs.Args()[1:])
 	case "conflicts", "resolve", "correct":
 		if *city == "" {
 			fs.Usage()

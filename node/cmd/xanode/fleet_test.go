@@ -102,7 +102,9 @@ func TestFleetProcesses(t *testing.T) {
 		waitFor(t, b.node+"'s subset", 30*time.Second, func() bool { return status(b).Citizens == uint64(counts[b.commune]) })
 	}
 	// Telemetry arrives over the stream and lands in the fleet state.
-	waitFor(t, "telemetry from both boxes", 30*time.Second, func() bool {
+	// The first sample goes at connect; under load it may miss raft, and the
+	// next comes 30 s later (sync/stream: TelemetryEvery).
+	waitFor(t, "telemetry from both boxes", 75*time.Second, func() bool {
 		var nodes []cityapi.FleetNode
 		if getJSON(admin, city+"/v1/admin/nodes", &nodes) != nil {
 			return false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -33,6 +34,7 @@ const (
 type visitorBox struct {
 	node, commune, dir, ui string
 	o                      *officer
+	forms                  int // form tokens made so far
 }
 
 func (b *visitorBox) status() edgeStatus {
@@ -61,6 +63,10 @@ func (b *visitorBox) record(t *testing.T, path string, form url.Values) string {
 		t.Fatalf("no CSRF token on %s", path)
 	}
 	form.Set("csrf", m[1])
+	// Confirmed as on the review page, each change a form of its own.
+	b.forms++
+	form.Set("confirm", "1")
+	form.Set("form_token", fmt.Sprintf("visitors-test-form-%04d", b.forms))
 	noFollow := *b.o.c
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noFollow.PostForm(b.o.base+path, form)
@@ -165,6 +171,7 @@ func TestVisitorsProcesses(t *testing.T) {
 		return page
 	}
 	until := time.Now().AddDate(0, 6, 0).Format("02/01/2006")
+	today := time.Now().Format("02/01/2006")
 
 	// Online: the chip signs the city's challenge, the city releases her
 	// record, and her temporary residence applies like a resident's. Her
@@ -176,7 +183,8 @@ func TestVisitorsProcesses(t *testing.T) {
 		}
 	}
 	change := home.record(t, "/visitor/"+visOnline+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}})
+		"temporary_address": {"Số 5 Đường Nguyễn Trãi, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until},
+		"temporary_from": {today}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}})
 	waitFor(t, "the online visitor's change to be decided", 30*time.Second, func() bool { return home.outcome(change) != "pending" })
 	if got := home.outcome(change); got != "applied" {
 		t.Fatalf("the online visitor's temporary residence: %s, want applied", got)
@@ -201,7 +209,8 @@ func TestVisitorsProcesses(t *testing.T) {
 		}
 	}
 	change = home.record(t, "/visitor/"+visOffline+"/change/register_temporary", url.Values{
-		"temporary_address": {"Số 9 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until}})
+		"temporary_address": {"Số 9 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {until},
+		"temporary_from": {today}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}})
 	if got := home.outcome(change); got != "pending" || home.status().Outbox != 1 {
 		t.Fatalf("offline: the change is %s, outbox %d; want it waiting", got, home.status().Outbox)
 	}
