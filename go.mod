@@ -3,6 +3,7 @@ module github.com/xanode/xanode
 go 1.26.0
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/ebfe/scard v0.0.0-20230420082256-7db3f9b7c8a7

@@ -48,6 +48,9 @@ type CityConfig struct {
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
 	Policy cityapi.Policy
+	// QualityEvery spaces the leader's data-quality sweeps over the whole
+	// city (qualitysweep.go); zero: DefaultQualityEvery; negative: none.
+	QualityEvery time.Duration
 	// CSCA holds this node's own CSCA files (--csca). Proofs of presence
 	// (chips read at another commune's desk) are verified with them and
 	// the CSCA trust set in raft; nil: the trust set alone.
@@ -162,8 +165,9 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),
 			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
-	c.loops.Add(1)
+	c.loops.Add(2)
 	go func() { defer c.loops.Done(); c.registerLoop(api) }()
+	go func() { defer c.loops.Done(); c.qualityLoop() }()
 	if cfg.Join != "" {
 		c.loops.Add(1)
 		go func() { defer c.loops.Done(); c.joinLoop(client) }()

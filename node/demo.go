@@ -32,9 +32,14 @@ type DemoConfig struct {
 	CityNodes int    // 1 or 3
 	Commune   string // generated commune (default 92101, Phường Ninh Kiều)
 	Citizens  int    // population size on first start (default 2000)
-	Raft      *raft.Config
-	Out       io.Writer // where the URL and login are printed
-	Log       *slog.Logger
+	// Defects puts this many known data-quality defects of each rule's
+	// kind into the population on first start (gen.GenerateWithDefects),
+	// so that the fleet dashboard's quality page has findings to show;
+	// 0: none.
+	Defects int
+	Raft    *raft.Config
+	Out     io.Writer // where the URL and login are printed
+	Log     *slog.Logger
 	// PushEvery and PullEvery tune the edge's sync loops (0: defaults).
 	PushEvery, PullEvery time.Duration
 	// InsecureHTTP and Login: see EdgeConfig.
@@ -286,12 +291,18 @@ func (d *Demo) seed(ctx context.Context, leader *City, edgeID string) error {
 			batch = nil
 			return err
 		}
-		err := gen.Generate(gen.Options{Commune: d.Cfg.Commune, Citizens: d.Cfg.Citizens, Seed: 1}, func(c *registry.Citizen) error {
+		opts := gen.Options{Commune: d.Cfg.Commune, Citizens: d.Cfg.Citizens, Seed: 1}
+		emit := func(c *registry.Citizen) error {
 			if batch = append(batch, c); len(batch) == 1000 {
 				return flush()
 			}
 			return nil
-		})
+		}
+		if d.Cfg.Defects > 0 {
+			_, err = gen.GenerateWithDefects(opts, d.Cfg.Defects, emit)
+		} else {
+			err = gen.Generate(opts, emit)
+		}
 		if err == nil {
 			err = flush()
 		}

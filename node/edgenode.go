@@ -415,8 +415,9 @@ func (n *Edge) newLive(store *edge.Store) (*liveEdge, error) {
 	ctx, cancel := context.WithCancel(n.runCtx)
 	l.cancel = cancel
 	var loops gosync.WaitGroup
-	loops.Add(6)
+	loops.Add(7)
 	go func() { defer loops.Done(); n.crl.run(ctx, city) }()
+	go func() { defer loops.Done(); n.reviewLoop(ctx, city, store) }()
 	go func() { defer loops.Done(); e.Run(ctx) }()
 	go func() { defer loops.Done(); n.clock.Run(ctx) }() // saves the floor in this store, once more when it stops
 	go func() { defer loops.Done(); n.trust.run(ctx, city) }()

@@ -50,10 +50,11 @@ func TestImportRules(t *testing.T) {
 	}
 	rules := []rule{
 		{"node/registry", nil, nil},
+		{"node/quality", []string{"node/registry"}, nil},
 		{"reader", []string{"reader"}, nil},
 		{"certs", []string{"certs"}, nil},
 		{"webui", []string{"webui", "node/registry"}, []string{"github.com/hashicorp/raft", "go.etcd.io/bbolt"}},
-		{"sync", []string{"sync", "node/registry", "certs"}, nil},
+		{"sync", []string{"sync", "node/registry", "node/quality", "certs"}, nil},
 	}
 	for _, p := range listPackages(t) {
 		rel := strings.TrimPrefix(p.ImportPath, module)

@@ -26,7 +26,7 @@ func dynamicKeys() []string {
 	}
 	for _, op := range []registry.Op{registry.OpImport, registry.OpRegisterPermanent, registry.OpRegisterTemporary,
 		registry.OpDeclareAbsence, registry.OpCorrect, registry.OpRegisterBirth, registry.OpRegisterDeath,
-		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify} {
+		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify, registry.OpFindingResolve} {
 		keys = append(keys, "op."+string(op))
 	}
 	for _, r := range []registry.Result{registry.Applied, registry.Merged, registry.Superseded,
@@ -41,6 +41,12 @@ func dynamicKeys() []string {
 	}
 	for a := range assuranceLevels {
 		keys = append(keys, "assurance."+a)
+	}
+	// The city's data-quality rules (node/quality), by wire name.
+	for _, r := range []string{"id_province", "id_sex", "id_century", "id_birth_year", "birth_future", "parent_age",
+		"death_date", "chip_mismatch", "address_unit", "required", "no_card", "household_head", "duplicate", "unconfirmed",
+		"temporary_expired", "over_120", "dead_in_household"} {
+		keys = append(keys, "findings.do."+r)
 	}
 	return keys
 }

@@ -30,6 +30,7 @@
 //	POST /citizen/{id}/change/{op}             record it
 //	GET  /birth?parent=, POST /birth           birth registration (filled from a parent's record)
 //	GET  /outbox?recorded=, GET /outbox/live   sync queue and outcomes (page, fragment)
+//	GET  /review?citizen=, POST /review/{id}   the city's findings to review; a resolution (Review)
 //	GET  /ws                                   live events (session and same origin only)
 //	GET  /static/{name}                        embedded CSS and JS
 //

@@ -15,7 +15,7 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html, with the shared pieces of parts.html. The outbox page also
 // defines "live", the fragment its script re-fetches.
-var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "password", "reports"}
+var pageNames = []string{"login", "home", "citizen", "change", "outbox", "error", "visitor", "password", "reports", "review"}
 
 // parseViews parses every page in every language (shell.Views).
 func parseViews() (*shell.Views, error) {
@@ -56,6 +56,9 @@ type base struct {
 	Desk *deskView
 	// StatusJS is the script that ticks ages and refreshes Desk.
 	StatusJS string
+	// Review counts the findings to review ("" without a Review list;
+	// review.go).
+	Review string
 }
 
 // headerStatus is the sync summary every logged-in page shows, so that an
@@ -87,6 +90,11 @@ func (s *Server) base(r *http.Request, sess *session, titleKey, here string) bas
 				back = r.URL.RequestURI()
 			}
 			b.Desk = s.desk(l, sess, st, back)
+			if rv, ok := s.cfg.Registry.(Review); ok {
+				if list, err := rv.ReviewList(); err == nil {
+					b.Review = l.Int(int64(len(list.Items)))
+				}
+			}
 		} else {
 			s.log.Warn("status unavailable", "err", err)
 		}

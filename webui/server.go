@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /visitor/{id}", s.page(s.visitor))
 	m.HandleFunc("GET /visitor/{id}/change/{op}", s.page(s.visitorChangeForm))
 	m.HandleFunc("POST /visitor/{id}/change/{op}", s.post(s.visitorChangeSubmit))
+	s.reviewRoutes(m)
 	m.HandleFunc("GET /outbox", s.page(s.outbox))
 	m.HandleFunc("GET /outbox/live", s.page(s.outboxLive))
 	m.HandleFunc("GET /password", s.page(s.passwordForm))

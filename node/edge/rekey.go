@@ -81,6 +81,7 @@ var rekeyed = map[string]bool{
 	string(bChanges): true, string(bOutbox): true, string(bOutcomes): true, string(bHistory): true,
 	string(bAudit): true, string(bAccounts): true, string(bSessions): true,
 	string(bReview): true, string(bDecisions): true, string(bNotices): true, string(bProofs): true,
+	string(bReviewList): true,
 }
 
 func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
@@ -98,7 +99,7 @@ func (r *rekeyer) copy(stx, dtx *bolt.Tx) error {
 		return err
 	}
 	for _, step := range []func(stx, dtx *bolt.Tx) error{r.meta, r.subset, r.changes, r.resealAll(bAudit), r.accounts,
-		r.decisions, r.resealAll(bNotices), r.proofs} {
+		r.decisions, r.resealAll(bNotices), r.proofs, r.resealAll(bReviewList)} {
 		if err := step(stx, dtx); err != nil {
 			return err
 		}

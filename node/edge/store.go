@@ -158,7 +158,7 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 			"restore the key file or key slots that were made with the store", ErrKey, keyPath)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bSubset, bTokens, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs} {
+		for _, b := range [][]byte{bMeta, bSubset, bTokens, bHouseholds, bChanges, bOutbox, bOutcomes, bHistory, bAudit, bProofs, bReviewList} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -199,7 +199,7 @@ func (s *Store) init(keyPath string, load func(hasKey bool) (*keys, error)) (con
 // fails at startup rather than at the first lookup.
 func (s *Store) probe() error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions, bDecisions, bNotices, bProofs} {
+		for _, b := range [][]byte{bSubset, bChanges, bOutcomes, bAudit, bAccounts, bSessions, bDecisions, bNotices, bProofs, bReviewList} {
 			if k, v := tx.Bucket(b).Cursor().First(); k != nil {
 				if _, err := s.keys.open(b, k, v); err != nil {
 					return err
@@ -247,6 +247,9 @@ func (s *Store) SetIdentity(node, commune string) error {
 			if err := purge(tx); err != nil {
 				return err
 			}
+			if err := dropReviewList(tx); err != nil {
+				return err
+			}
 		}
 		if err := m.Put(kNode, []byte(node)); err != nil {
 			return err
@@ -258,7 +261,14 @@ func (s *Store) SetIdentity(node, commune string) error {
 // Purge removes the subset and its indexes, as when the node is
 // decommissioned or reassigned, in one transaction; the changes, outbox,
 // outcomes and audit log stay. The pages freed held only ciphertext.
-func (s *Store) Purge() error { return s.db.Update(purge) }
+func (s *Store) Purge() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := purge(tx); err != nil {
+			return err
+		}
+		return dropReviewList(tx)
+	})
+}
 
 func purge(tx *bolt.Tx) error {
 	for _, b := range subsetBuckets {

@@ -120,6 +120,8 @@ var authorities = []Authority{
 		Required: []Field{FieldHousehold}},
 	{Op: OpProcedure, Sender: RoleEdge, Reach: ReachVisitor, Officer: OfficerRole},
 	{Op: OpIdentify, Sender: RoleEdge, Reach: ReachVisitor, Officer: OfficerRole},
+	// An office resolves the findings about its own residents only.
+	{Op: OpFindingResolve, Sender: RoleEdge, Reach: ReachResident, Officer: OfficerRole},
 	// City IT: a correction of any field of any record (the only way to
 	// change a deceased citizen's), and the bulk load.
 	{Op: OpCorrect, Sender: RoleAdmin, Reach: ReachAny, Allowed: allFields()},

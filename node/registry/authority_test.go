@@ -25,6 +25,7 @@ func TestAuthorityTable(t *testing.T) {
 		{OpHousehold, RoleEdge, ReachResident, OfficerRole, FieldHousehold, FieldPermanentAddress},
 		{OpProcedure, RoleEdge, ReachVisitor, OfficerRole, 0, FieldFullName},
 		{OpIdentify, RoleEdge, ReachVisitor, OfficerRole, 0, FieldFeatures},
+		{OpFindingResolve, RoleEdge, ReachResident, OfficerRole, 0, FieldFullName},
 		{OpCorrect, RoleAdmin, ReachAny, "", FieldStatus, 0},
 		{OpImport, RoleAdmin, ReachAny, "", FieldCardNumber, 0},
 	}

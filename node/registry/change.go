@@ -189,6 +189,13 @@ func (c *Change) validateOp() error {
 		if c.Procedure == "" || c.Note == "" {
 			return fmt.Errorf("%w %s: a procedure result needs the dossier reference and the result", ErrChange, c.ID())
 		}
+	case OpFindingResolve:
+		if _, ok := ParseFindingRef(c.Procedure); !ok {
+			return fmt.Errorf("%w %s: a resolution names the finding (F-number) as its procedure, not %q", ErrChange, c.ID(), c.Procedure)
+		}
+		if _, _, ok := ParseFindingNote(c.Note); !ok {
+			return fmt.Errorf("%w %s: a resolution's note is \"fixed: …\" or \"dismissed: …\"", ErrChange, c.ID())
+		}
 	case OpRegisterBirth:
 		if d, _ := ParseDate(mustGet(c.Patch, FieldBirthDate)); d.Day == 0 {
 			return fmt.Errorf("%w %s: a birth needs the full date of birth", ErrChange, c.ID())

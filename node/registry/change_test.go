@@ -55,6 +55,9 @@ func validChange(op Op) *Change {
 	case OpProcedure:
 		c.Procedure = "000.00.25.H13-260515-0001"
 		c.Note = "Đã trả kết quả"
+	case OpFindingResolve:
+		c.Procedure = FindingRef(42)
+		c.Note = FindingNote(ResolutionFixed, "đã đối chiếu giấy khai sinh")
 	case OpImport:
 		c.Patch = Patch{{FieldFullName, "Nguyễn Văn An"}, {FieldOldID, "361234567"}, {FieldStatus, StatusAlive}}
 	}
@@ -63,7 +66,7 @@ func validChange(op Op) *Change {
 
 func TestValidateAcceptsEveryOp(t *testing.T) {
 	ops := []Op{OpRegisterPermanent, OpRegisterTemporary, OpDeclareAbsence, OpCorrect,
-		OpRegisterBirth, OpRegisterDeath, OpHousehold, OpProcedure, OpIdentify}
+		OpRegisterBirth, OpRegisterDeath, OpHousehold, OpProcedure, OpIdentify, OpFindingResolve}
 	for _, op := range ops {
 		if err := validChange(op).Validate(); err != nil {
 			t.Errorf("%s: %v", op, err)
@@ -193,5 +196,33 @@ func setField(p Patch, f Field, v string) {
 		if p[i].Field == f {
 			p[i].Value = v
 		}
+	}
+}
+
+func TestFindingResolveNeedsReferenceAndNote(t *testing.T) {
+	for _, tc := range []struct{ procedure, note string }{
+		{"42", FindingNote(ResolutionFixed, "x")},
+		{"F-042", FindingNote(ResolutionFixed, "x")},
+		{"F-", FindingNote(ResolutionFixed, "x")},
+		{FindingRef(42), "fixed:"},
+		{FindingRef(42), "closed: x"},
+		{FindingRef(42), ""},
+	} {
+		c := validChange(OpFindingResolve)
+		c.Procedure, c.Note = tc.procedure, tc.note
+		if err := c.Validate(); err == nil {
+			t.Errorf("procedure %q note %q accepted", tc.procedure, tc.note)
+		}
+	}
+	c := validChange(OpFindingResolve)
+	c.Patch = Patch{{FieldFullName, "X"}}
+	if err := c.Validate(); err == nil {
+		t.Error("a resolution that sets a field was accepted")
+	}
+	if id, ok := ParseFindingRef(FindingRef(7)); !ok || id != 7 {
+		t.Errorf("FindingRef(7) reads back as %d %v", id, ok)
+	}
+	if r, text, ok := ParseFindingNote(FindingNote(ResolutionDismissed, " giấy tờ đúng ")); !ok || r != ResolutionDismissed || text != "giấy tờ đúng" {
+		t.Errorf("note reads back as %q %q %v", r, text, ok)
 	}
 }

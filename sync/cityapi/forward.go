@@ -127,7 +127,7 @@ func encodeResult(kind fsm.Kind, res any) ([]byte, error) {
 			return nil, fmt.Errorf("cityapi: unexpected response %T", res)
 		}
 		return wire.EncodeOutcomes([]*registry.Outcome{o}), nil
-	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence, fsm.KindTrust:
+	case fsm.KindEnroll, fsm.KindAudit, fsm.KindPresence, fsm.KindTrust, fsm.KindFindingReview, fsm.KindQualitySweep:
 		return json.Marshal(res)
 	case fsm.KindNodeKey:
 		return encodeNodeKeyResult(res)
@@ -177,6 +177,18 @@ func decodeResult(kind fsm.Kind, b []byte) (any, error) {
 		return g, nil
 	case fsm.KindNodeKey:
 		return decodeNodeKeyResult(b)
+	case fsm.KindFindingReview:
+		return decodeJSONResult(b, &fsm.Finding{})
+	case fsm.KindQualitySweep:
+		return decodeJSONResult(b, &fsm.SweepResult{})
 	}
 	return nil, nil
+}
+
+// decodeJSONResult reads a JSON result of the leader into v.
+func decodeJSONResult[T any](b []byte, v *T) (*T, error) {
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("cityapi: malformed %T from the leader: %v", v, err)
+	}
+	return v, nil
 }

@@ -159,6 +159,7 @@ func New(cfg Config) *Server {
 	s.trustRoutes()
 	s.reportRoutes()
 	s.documentRoutes()
+	s.qualityRoutes()
 	return s
 }
 

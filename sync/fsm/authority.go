@@ -37,6 +37,11 @@ var kindSenders = map[Kind]registry.Role{
 	// The leader that grouped pushes of several edges; each push inside
 	// is authorized as its own KindChanges command (group.go).
 	KindGroup: registry.RoleCity,
+	// Data quality: city IT decides on findings; the leader sweeps. An
+	// office records and resolves findings through its changes
+	// (identifications, registry.OpFindingResolve), so under KindChanges.
+	KindFindingReview: registry.RoleAdmin,
+	KindQualitySweep:  registry.RoleCity,
 }
 
 // KindSender returns the role that may send kind ("" for none).

@@ -40,6 +40,9 @@ const (
 	KindNodeKey   Kind = 19 // an edge escrowed its key slot secret, or a locked edge asked for it (nodekey.go)
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
 	KindGroup     Kind = 21 // pushes of several edges the leader put in one entry (group.go)
+	// Data quality (quality.go); their payloads are a FindingOp and a SweepOp.
+	KindFindingReview Kind = 22 // city IT confirmed, dismissed or reopened a data-quality finding
+	KindQualitySweep  Kind = 23 // the leader re-checks a range of citizens with every rule
 )
 
 // Errors of commands.
@@ -95,6 +98,8 @@ type Command struct {
 	Trust    *TrustOp    // KindTrust
 	NodeKey  *NodeKeyOp  // KindNodeKey
 	Pushes   []*Command  // KindGroup: KindChanges commands, each with its own sender and receive time
+	Finding  *FindingOp  // KindFindingReview
+	Sweep    *SweepOp    // KindQualitySweep
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -152,6 +157,10 @@ func (c *Command) Encode() []byte {
 		b = appendJSON(b, c.NodeKey)
 	case KindGroup:
 		b = appendGroup(b, c.Pushes)
+	case KindFindingReview:
+		b = appendJSON(b, c.Finding)
+	case KindQualitySweep:
+		b = appendJSON(b, c.Sweep)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -209,6 +218,10 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.NodeKey, err = decodeJSON[NodeKeyOp](rest)
 	case KindGroup:
 		c.Pushes, err = decodeGroup(rest)
+	case KindFindingReview:
+		c.Finding, err = decodeJSON[FindingOp](rest)
+	case KindQualitySweep:
+		c.Sweep, err = decodeJSON[SweepOp](rest)
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)
@@ -260,6 +273,10 @@ func (c *Command) check() error {
 		return c.checkTrust()
 	case KindNodeKey:
 		return c.checkNodeKey()
+	case KindFindingReview:
+		return c.Finding.check()
+	case KindQualitySweep:
+		return c.Sweep.check()
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

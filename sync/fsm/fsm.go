@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/digest"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	PoolLast     int           // last serial of the birth ID pool
 	ClampAfter   time.Duration // action times beyond receive time + this are clamped
 	ReviewWindow time.Duration // competing residence registrations closer than this go to review
+	// Quality holds the data-quality rules' thresholds (DESIGN.md, "Data
+	// quality"); a zero value (CardAge 0) means quality.DefaultConfig().
+	Quality quality.Config
 }
 
 // DefaultConfig is the configuration of DESIGN.md, "Conflict resolution", with a synthetic
@@ -45,6 +49,7 @@ func DefaultConfig() Config {
 		PoolLast:     999999,
 		ClampAfter:   5 * time.Minute,
 		ReviewWindow: 24 * time.Hour,
+		Quality:      quality.DefaultConfig(),
 	}
 }
 
@@ -58,7 +63,11 @@ func (c Config) Validate() error {
 	case c.ClampAfter <= 0 || c.ReviewWindow <= 0:
 		return errors.New("fsm: clamp and review durations must be positive")
 	}
-	return nil
+	q := c.Quality
+	if q.CardAge == 0 {
+		q = quality.DefaultConfig()
+	}
+	return q.Validate()
 }
 
 // FSM implements raft.BatchingFSM over a bbolt file.
@@ -74,8 +83,9 @@ func (c Config) Validate() error {
 // machine's boot can be told, commits skip the fsync altogether and a
 // file a stopped machine left open is rebuilt instead (unsynced.go).
 type FSM struct {
-	cfg  Config
-	path string
+	cfg     Config
+	path    string
+	checker *quality.Checker // the data-quality rules (quality.go)
 
 	mu gosync.RWMutex // held for reading by every use of db; for writing by Restore and Close
 	db *bolt.DB
@@ -189,8 +199,15 @@ func Open(path string, cfg Config) (*FSM, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	f := &FSM{cfg: cfg, path: path, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}}
-	var err error
+	qcfg := cfg.Quality
+	if qcfg.CardAge == 0 {
+		qcfg = quality.DefaultConfig()
+	}
+	checker, err := quality.NewChecker(qcfg)
+	if err != nil {
+		return nil, err
+	}
+	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}}
 	if f.unsynced, err = openUnsynced(path); err != nil {
 		return nil, err
 	}
@@ -261,6 +278,7 @@ func (f *FSM) open() error {
 		if err := createBuckets(tx); err != nil {
 			return err
 		}
+		buildQualityIndex(&txn{tx: tx, h: h})
 		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {
 				return err
@@ -359,9 +377,12 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 		applied = l.Index
 		if l.Type == raft.LogCommand {
 			out[i] = f.applyCommand(t, l)
+			f.checkQuality(t)
 			commands++
 		}
 	}
+	t.flushFigures()
+	t.flushIndexes()
 	t.setCounter(kApplied, applied)
 	t.setCounter(kCommands, commands)
 	v, err := f.h.MarshalBinary()
@@ -389,6 +410,7 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 			return err
 		}
 	}
+	f.beginQuality(t, l.Index, cmd.Received)
 	switch cmd.Kind {
 	case KindChanges:
 		return f.applyChanges(t, l.Index, cmd)
@@ -424,6 +446,10 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return f.applyPresence(t, l.Index, cmd)
 	case KindNodeKey:
 		return f.applyNodeKey(t, cmd)
+	case KindFindingReview:
+		return f.applyReview(t, l.Index, cmd)
+	case KindQualitySweep:
+		return f.applySweep(t, cmd.Sweep, cmd.Received)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

@@ -45,6 +45,8 @@ func randomLog(seed uint64, n int) []*raft.Log {
 		logs = append(logs, &raft.Log{Index: uint64(len(logs) + 1), Type: raft.LogCommand, Data: c.Encode()})
 	}
 	add(&Command{Kind: KindImport, Received: t0, Records: people}, true)
+	// The rules run from the first sweep on; later sweeps re-check ranges.
+	add(&Command{Kind: KindQualitySweep, Received: t0, Sweep: &SweepOp{Limit: 100}}, true)
 	for c := 0; c < communes; c++ {
 		comm := fmt.Sprintf("921%02d", c)
 		add(&Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", c), Communes: []string{comm}}, true)
@@ -73,6 +75,14 @@ func randomLog(seed uint64, n int) []*raft.Log {
 		}
 		total += len(batch)
 		add(&Command{Kind: KindChanges, Received: recv, Changes: batch}, rng.IntN(10) != 0)
+		if rng.IntN(15) == 0 {
+			add(&Command{Kind: KindFindingReview, Received: recv, Finding: &FindingOp{ID: uint64(1 + rng.IntN(300)),
+				Action: []string{ReviewConfirm, ReviewDismiss, ReviewReopen}[rng.IntN(3)], Reason: "city IT checked", By: "it"}}, true)
+		}
+		if rng.IntN(40) == 0 {
+			add(&Command{Kind: KindQualitySweep, Received: recv.Add(time.Duration(rng.IntN(400)) * 24 * time.Hour),
+				Sweep: &SweepOp{From: people[rng.IntN(len(people))].ID, Limit: 1 + rng.IntN(200)}}, true)
+		}
 	}
 	return logs
 }
@@ -105,6 +115,13 @@ func randomChange(rng *rand.Rand, people []*registry.Citizen, seq []uint64, node
 		ch.Patch = registry.Patch{{Field: registry.FieldStatus, Value: registry.StatusDeceased}, {Field: registry.FieldDeathDate, Value: "2026-10-01"}}
 	case 5:
 		ch.Op = registry.OpIdentify
+		if rng.IntN(2) == 0 { // the card differs: a data-quality finding
+			ch.Note = fmt.Sprintf("chip-verified; full_name: card «Người %d», record «%s»", rng.IntN(9), p.Values[registry.FieldFullName])
+		}
+		if rng.IntN(4) == 0 { // or the office resolves some finding
+			ch.Op, ch.Procedure = registry.OpFindingResolve, registry.FindingRef(uint64(1+rng.IntN(400)))
+			ch.Note = registry.FindingNote([]string{registry.ResolutionFixed, registry.ResolutionDismissed}[rng.IntN(2)], "đã xử lý")
+		}
 	default:
 		ch.Op = registry.OpRegisterTemporary // invalid: a required field is missing
 		ch.Patch = registry.Patch{{Field: registry.FieldTemporaryAddress, Value: "x"}}
@@ -142,6 +159,15 @@ func TestReplicasAgree(t *testing.T) {
 		st, _ := f.Status()
 		if r == 0 {
 			want, wantOuts = st.Digest, outs
+			fs, _ := f.Findings(FindingFilter{})
+			byState := map[string]int{}
+			for _, x := range fs {
+				byState[x.State]++
+			}
+			if byState[FindingOpen] == 0 || byState[FindingFixed] == 0 || byState[FindingDismissed] == 0 {
+				t.Errorf("the random log made too few kinds of findings: %v", byState)
+			}
+			t.Logf("findings by state: %v", byState)
 		} else if st.Digest != want {
 			t.Fatalf("replica with batches of %d: digest %x, want %x", batch, st.Digest, want)
 		}

@@ -34,6 +34,7 @@ func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change
 		f.decide(t, c, o)
 	}
 	f.record(t, c, o)
+	f.noteChange(t, cmd, c, o)
 	return o
 }
 
@@ -84,6 +85,9 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		return
 	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
 		o.Result = registry.Applied // history only
+		return
+	case c.Op == registry.OpFindingResolve:
+		f.resolveFinding(t, c, o) // a finding's state; the record stays as it is
 		return
 	case cit.Deceased():
 		reject(o, "citizen is deceased: only a city correction may change the record")
@@ -382,9 +386,11 @@ func loadCitizen(t *txn, id string) *registry.Citizen {
 // record that moved from one commune to another leaves the old subset
 // (a removal in its log) and joins the new one.
 func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
-	if t.get(bCitizens, []byte(c.ID)) == nil {
+	old := loadCitizen(t, c.ID)
+	if old == nil {
 		t.setCounter(kCitizens, t.counter(kCitizens)+1)
 	}
+	t.qualityStored(old, c)
 	t.put(bCitizens, []byte(c.ID), registry.AppendCitizen(nil, c, true), true)
 	nc := c.Get(registry.FieldCommune)
 	if nc != oldCommune {

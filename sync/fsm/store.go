@@ -55,8 +55,9 @@ var (
 	bTrustCRL = []byte("trust_crl") // CRL issuer → fingerprint of the one held (index)
 
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
-		bTrust, bNodeKeys}
-	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL}
+		bTrust, bNodeKeys, bFindings}
+	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL,
+		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQConfirmed, bQFigures, bQWeekly}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
@@ -73,7 +74,8 @@ var (
 type txn struct {
 	tx     *bolt.Tx
 	h      *digest.Hash
-	events []Event // what observers hear once the batch is applied
+	events []Event     // what observers hear once the batch is applied
+	q      *qualityTxn // what the data-quality re-check gathers (quality.go)
 	// officers are accounts already decoded, by their stored bytes: the
 	// same bytes always decode the same, so the cache needs no
 	// invalidation and decides nothing (FSM.officers).

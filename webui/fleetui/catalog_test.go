@@ -30,11 +30,26 @@ func dynamicKeys() []string {
 	}
 	for _, op := range []registry.Op{registry.OpImport, registry.OpRegisterPermanent, registry.OpRegisterTemporary,
 		registry.OpDeclareAbsence, registry.OpCorrect, registry.OpRegisterBirth, registry.OpRegisterDeath,
-		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify} {
+		registry.OpHousehold, registry.OpProcedure, registry.OpIdentify, registry.OpFindingResolve} {
 		keys = append(keys, "fleet.op."+string(op))
+	}
+	for _, r := range qualityRules {
+		keys = append(keys, "fleet.rule."+r)
+	}
+	for _, s := range []string{FindingOpen, FindingConfirmed, FindingFixed, FindingDismissed} {
+		keys = append(keys, "fleet.quality.state."+s)
+	}
+	for _, c := range []string{"correct", "sufficient", "clean", "alive"} {
+		keys = append(keys, "fleet.quality.category."+c)
 	}
 	return keys
 }
+
+// qualityRules are the rules of node/quality (DESIGN.md, "Data quality"),
+// whose names the city's report carries.
+var qualityRules = []string{"id_province", "id_sex", "id_century", "id_birth_year", "birth_future", "parent_age",
+	"death_date", "chip_mismatch", "address_unit", "required", "no_card", "household_head", "duplicate", "unconfirmed",
+	"temporary_expired", "over_120", "dead_in_household"}
 
 // TestCatalogKeys fails on a key the fleet UI uses that a catalog lacks,
 // and on a "fleet." key nothing uses.

@@ -36,13 +36,14 @@ type chart struct {
 type chartView struct {
 	Title string
 	SVG   template.HTML
+	Wide  bool // a bar chart with long labels: a row of its own
 }
 
 // drawCharts draws the three charts of samples.
 func drawCharts(l i18n.Lang, loc *time.Location, samples []Sample) []chartView {
 	var out []chartView
 	for _, c := range seriesCharts(l, samples) {
-		out = append(out, chartView{c.Title, svg(l, loc, c)})
+		out = append(out, chartView{Title: c.Title, SVG: svg(l, loc, c)})
 	}
 	return out
 }

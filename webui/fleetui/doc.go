@@ -2,8 +2,9 @@
 // health (last seen, lag behind the city, outbox depth, certificate expiry,
 // disk, audit findings), problems first and live; charts of a node's or a
 // commune's health; revoking, reinstating and reassigning a node; creating
-// enrollment tokens; the conflict review queue; and each node's audit trail
-// with the city's verdict on its hash chain.
+// enrollment tokens; the conflict review queue; each node's audit trail
+// with the city's verdict on its hash chain; and the data quality of the
+// city's records (when the Fleet is also a Quality).
 //
 // `xanode fleet ui` runs it on city IT's workstation, on loopback: that
 // process holds the admin client certificate and talks to the city over
@@ -28,6 +29,10 @@
 //	GET  /commune/{code}                the commune's charts and nodes
 //	GET  /enroll, POST /enroll          enrollment token, shown once with its command
 //	GET  /conflicts, POST /conflicts/{entry}  review queue: accept or reject with a reason
+//	GET  /quality                       data quality: figures per commune problems first, charts, trend
+//	GET  /quality/commune/{code}        a commune's completeness, findings by rule and state, findings
+//	GET  /quality/citizen/{id}          a record with its findings; POST /quality/finding/{id} decides one
+//	GET  /quality/export.csv|.xlsx      the figures (and a commune's findings) for reports
 //	GET  /static/{name}                 embedded CSS and JS
 //
 // Security: a session is a cookie signed with Config.Secret (HttpOnly,

@@ -314,7 +314,7 @@ func validCommune(c string) bool {
 }
 
 // flashes are the actions whose success a page may announce (?done=).
-var flashes = []string{"revoked", "reinstated", "assigned", "accepted", "rejected"}
+var flashes = []string{"revoked", "reinstated", "assigned", "accepted", "rejected", "finding-confirm", "finding-dismiss", "finding-reopen"}
 
 func flash(l i18n.Lang, r *http.Request) string {
 	if d := r.URL.Query().Get("done"); slices.Contains(flashes, d) {

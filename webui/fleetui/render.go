@@ -17,7 +17,8 @@ var files embed.FS
 // pageNames are the templates under templates/, each a full page built on
 // layout.html. The dashboard also defines "live", the fragment the
 // websocket carries.
-var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth", "reports"}
+var pageNames = []string{"dashboard", "node", "commune", "enroll", "token", "conflicts", "error", "auth", "reports",
+	"quality", "qualitycommune", "qualitycitizen"}
 
 // parseViews parses every page in every language (shell.Views), with
 // times shown in loc.
@@ -40,8 +41,9 @@ type base struct {
 	CSRF    string
 	Langs   []shell.LangLink
 	CSS, JS string
-	Nav     string // the current menu entry: "nodes", "enroll" or "conflicts"
+	Nav     string // the current menu entry: "nodes", "enroll", "conflicts" or "quality"
 	Authed  bool   // show the menu
+	Quality bool   // the city's data quality can be shown (the Fleet implements Quality)
 	Live    bool   // the page opens the websocket
 	Flash   string // what the last action did
 }
@@ -55,6 +57,7 @@ func (s *Server) base(r *http.Request, sess []byte, title, nav, here string) bas
 	if sess != nil {
 		b.Authed, b.CSRF = true, s.csrfToken(sess)
 	}
+	_, b.Quality = s.quality()
 	return b
 }
 

@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /conflicts", s.page(s.conflicts))
 	m.HandleFunc("GET /reports", s.page(s.reports))
 	m.HandleFunc("POST /conflicts/{entry}", s.post(s.resolve))
+	s.qualityRoutes(m)
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /static/{name}", s.static)
 	m.HandleFunc("GET /favicon.ico", noIcon)

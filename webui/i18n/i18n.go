@@ -27,8 +27,8 @@ const (
 const Default = Vietnamese
 
 var catalogs = map[Lang]map[string]string{
-	Vietnamese: join(vi, fleetVi, deskVi, visitorVi, formsVi),
-	English:    join(en, fleetEn, deskEn, visitorEn, formsEn),
+	Vietnamese: join(vi, fleetVi, deskVi, visitorVi, formsVi, qualityVi),
+	English:    join(en, fleetEn, deskEn, visitorEn, formsEn, qualityEn),
 }
 
 // join merges a language's catalogs (the officer UI's, the fleet UI's,

@@ -56,6 +56,7 @@ func runCity(ctx context.Context, args []string) error {
 	edgeLife := fs.Duration("edge-cert-lifetime", certs.DefaultNodeLifetime, "lifetime of the edge certificates this node issues (renewed after 2/3)")
 	flagAfter := fs.Duration("fleet-flag-after", cityapi.DefaultPolicy().FlagAfter, "an edge not seen this long is flagged")
 	suspendAfter := fs.Duration("fleet-suspend-after", cityapi.DefaultPolicy().SuspendAfter, "an edge not seen this long is suspended (0: never)")
+	qualityEvery := fs.Duration("quality-every", node.DefaultQualityEvery, "the leader re-checks every citizen with the data-quality rules this often (0: never; the first sweep turns the rules on)")
 	var cscas stringsFlag
 	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, to verify chips read at another commune's desk (proof of presence), besides the CSCA trust set city IT loads (xanode fleet csca add); repeatable")
 	var mlSigners stringsFlag
@@ -94,7 +95,11 @@ func runCity(ctx context.Context, args []string) error {
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
 		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
 		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose),
-		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter}, NoGroup: *noGroup}
+		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter},
+		NoGroup: *noGroup, QualityEvery: *qualityEvery}
+	if *qualityEvery == 0 {
+		cfg.QualityEvery = -1 // CityConfig's zero is the default
+	}
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}

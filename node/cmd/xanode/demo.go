@@ -25,6 +25,7 @@ func runDemo(ctx context.Context, args []string) error {
 	cities := fs.Int("city-nodes", 1, "city raft nodes: 1 or 3")
 	commune := fs.String("commune", node.DemoCommune, "commune to generate and serve")
 	citizens := fs.Int("citizens", node.DemoCitizens, "population size generated on first start")
+	defects := fs.Int("defects", 0, "known data-quality defects of each rule's kind put into the population on first start (see xanode gen --defects)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	insecure := fs.Bool("insecure-http", false, "allow a --listen beyond loopback (the demo serves plain HTTP; every page warns)")
 	unitMap := fs.String("unit-map", "", "administrative unit map (see xanode edge --unit-map); default: "+demoUnitMap+" when run from the repository")
@@ -57,7 +58,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	d, err := node.StartDemo(ctx, node.DemoConfig{
-		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens,
+		Dir: abs, Listen: *listen, CityNodes: *cities, Commune: *commune, Citizens: *citizens, Defects: *defects,
 		Log: log, InsecureHTTP: *insecure, Login: *login, Units: units,
 	})
 	if err != nil {
@@ -71,6 +72,8 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Printf("  edge status:   %s/v1/status\n", d.Edge.URL())
 	fmt.Printf("  officer UI:    %s/\n", d.Edge.URL())
 	fmt.Printf("  sample login:  %s / %s\n", d.Login.User, d.Login.Password)
+	fmt.Printf("  fleet UI:      xanode fleet --city %s --pki %s ui   (city IT's dashboard, data quality included)\n",
+		d.Cities[0].URL(), filepath.Join(abs, "pki"))
 	var residents []string
 	for _, id := range d.Cards.IDs() {
 		if id != d.Visitor {

@@ -144,11 +144,12 @@ func TestUpgradeCityFolder(t *testing.T) {
 		// The old node's advertised addresses: it finds its API URL in
 		// the peer table and writes nothing at start-up. The not-seen
 		// policy is off: the fleet's edge was last seen when the folder
-		// was made.
+		// was made; so is the data-quality sweep, whose first entry would
+		// turn the rules on.
 		p := start(t, "city "+run, "city", "--id", exp.City.NodeID, "--data", data, "--pki", pkiDir,
 			"--raft", freeAddr(t), "--raft-advertise", exp.City.RaftAdvertise,
 			"--api", api, "--api-advertise", exp.City.APIAdvertise,
-			"--raft-heartbeat", "200ms", "--bootstrap", "--fleet-suspend-after", "0")
+			"--raft-heartbeat", "200ms", "--bootstrap", "--fleet-suspend-after", "0", "--quality-every", "0")
 		var st cityStatus
 		waitFor(t, "the "+run+" node to lead", 30*time.Second, func() bool {
 			return getJSON(admin, url+"/v1/status", &st) == nil && st.IsLeader && st.AppliedIndex >= exp.City.AppliedIndex

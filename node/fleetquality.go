@@ -1,0 +1,86 @@
+package node
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/webui/fleetui"
+)
+
+var _ fleetui.Quality = (*FleetAdmin)(nil)
+
+// QualityReport implements fleetui.Quality.
+func (f *FleetAdmin) QualityReport(ctx context.Context) (fleetui.QualityReport, error) {
+	var rep cityapi.QualityReport
+	if err := f.call(ctx, http.MethodGet, "/v1/admin/quality", nil, &rep); err != nil {
+		return fleetui.QualityReport{}, err
+	}
+	out := fleetui.QualityReport{On: rep.On}
+	for _, r := range rep.Rules {
+		out.Rules = append(out.Rules, fleetui.QualityRule{Rule: string(r.Rule), Category: string(r.Category), Exact: r.Exact})
+	}
+	conv := func(fg fsm.Figures) fleetui.QualityFigures {
+		q := fleetui.QualityFigures{Commune: fg.Commune, Citizens: fg.Citizens, Alive: fg.Alive, Fields: fg.Fields, Findings: fg.Findings}
+		if fg.Week != "" {
+			q.Week, _ = time.ParseInLocation(time.DateOnly, fg.Week, vietnam)
+		}
+		return q
+	}
+	for _, fg := range rep.Now {
+		out.Now = append(out.Now, conv(fg))
+	}
+	for _, fg := range rep.Weekly {
+		out.Weekly = append(out.Weekly, conv(fg))
+	}
+	return out, nil
+}
+
+// Findings implements fleetui.Quality.
+func (f *FleetAdmin) Findings(ctx context.Context, q fleetui.FindingQuery) ([]fleetui.Finding, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"commune": q.Commune, "rule": q.Rule, "citizen": q.Citizen} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	for _, s := range q.States {
+		v.Add("state", s)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var fs []fsm.Finding
+	if err := f.call(ctx, http.MethodGet, "/v1/admin/findings?"+v.Encode(), nil, &fs); err != nil {
+		return nil, err
+	}
+	return uiFindings(fs), nil
+}
+
+func uiFindings(fs []fsm.Finding) []fleetui.Finding {
+	out := make([]fleetui.Finding, len(fs))
+	for i, x := range fs {
+		out[i] = fleetui.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
+			Commune: x.Commune, Fields: x.Fields, Evidence: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, Node: x.Node,
+			Read: x.Read, Found: x.Found, State: x.State, Reason: x.Reason, By: x.By, Changed: x.Changed}
+	}
+	return out
+}
+
+// Citizen implements fleetui.Quality.
+func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRecord, error) {
+	var v cityapi.CitizenView
+	if err := f.call(ctx, http.MethodGet, "/v1/admin/citizens/"+url.PathEscape(id), nil, &v); err != nil {
+		return fleetui.CitizenRecord{}, err
+	}
+	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings)}, nil
+}
+
+// ReviewFinding implements fleetui.Quality.
+func (f *FleetAdmin) ReviewFinding(ctx context.Context, id uint64, action, reason string) error {
+	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", cityapi.FindingReview{ID: id, Action: action, Reason: reason}, nil)
+}

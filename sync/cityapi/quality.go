@@ -1,0 +1,158 @@
+package cityapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/quality"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// Data quality over the API (DESIGN.md, "Data quality"): an office reads
+// its residents' open findings; city IT reads the figures and findings,
+// a record with its findings, and decides on findings through raft.
+func (s *Server) qualityRoutes() {
+	s.mux.HandleFunc("GET /v1/findings", s.role(s.officeFindings, certs.RoleEdge))
+	s.mux.HandleFunc("GET /v1/admin/quality", s.role(s.qualityReport, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/findings", s.role(s.adminFindings, certs.RoleAdmin))
+	s.mux.HandleFunc("POST /v1/admin/findings/review", s.role(s.reviewFinding, certs.RoleAdmin))
+	s.mux.HandleFunc("GET /v1/admin/citizens/{id}", s.role(s.adminCitizen, certs.RoleAdmin))
+}
+
+// officeFindings answers GET /v1/findings: the open and confirmed findings
+// about the caller's communes' residents, problems first.
+func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
+	f := s.cfg.Cluster.FSM()
+	communes, err := f.NodeCommunes(callerOf(r).id)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	out := []wire.Finding{}
+	seen := map[uint64]bool{}
+	for _, c := range communes {
+		fs, err := f.Findings(fsm.FindingFilter{Commune: c, States: []string{fsm.FindingOpen, fsm.FindingConfirmed}, Limit: wire.MaxFindings})
+		if err != nil {
+			httpError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		for _, x := range fs {
+			if seen[x.ID] || len(out) == wire.MaxFindings {
+				continue
+			}
+			seen[x.ID] = true
+			commune := x.Commune
+			if commune != c && x.OtherCommune == c {
+				commune = c
+			}
+			out = append(out, wire.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
+				Commune: commune, Fields: x.Fields, Evidence: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// QualityReport answers GET /v1/admin/quality.
+type QualityReport struct {
+	On     bool               `json:"on"`     // the rules run (a sweep has been applied)
+	Rules  []quality.RuleInfo `json:"rules"`  // every rule, in table order
+	Now    []fsm.Figures      `json:"now"`    // each commune's figures now
+	Weekly []fsm.Figures      `json:"weekly"` // at the end of each week, oldest first
+}
+
+func (s *Server) qualityReport(w http.ResponseWriter, _ *http.Request) {
+	now, weekly, on, err := s.cfg.Cluster.FSM().QualityFigures()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, QualityReport{On: on, Rules: quality.Rules(), Now: now, Weekly: weekly})
+}
+
+// adminFindings answers GET /v1/admin/findings?commune=&citizen=&rule=&state=&limit=.
+func (s *Server) adminFindings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ff := fsm.FindingFilter{Commune: q.Get("commune"), Citizen: q.Get("citizen"), Rule: q.Get("rule"), States: q["state"]}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			httpError(w, http.StatusBadRequest, "limit %q is not a count", v)
+			return
+		}
+		ff.Limit = n
+	}
+	fs, err := s.cfg.Cluster.FSM().Findings(ff)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if fs == nil {
+		fs = []fsm.Finding{}
+	}
+	writeJSON(w, http.StatusOK, fs)
+}
+
+// FindingReview is the body of POST /v1/admin/findings/review.
+type FindingReview struct {
+	ID     uint64 `json:"id"`
+	Action string `json:"action"` // confirm, dismiss or reopen
+	Reason string `json:"reason"`
+}
+
+func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
+	var rv FindingReview
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rv); err != nil {
+		httpError(w, http.StatusBadRequest, "finding review: %v", err)
+		return
+	}
+	if rv.Reason == "" {
+		httpError(w, http.StatusBadRequest, "a decision on a finding needs a reason")
+		return
+	}
+	c := callerOf(r)
+	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindFindingReview, From: c.sender(),
+		Finding: &fsm.FindingOp{ID: rv.ID, Action: rv.Action, Reason: rv.Reason, By: c.id}})
+	if err != nil {
+		applyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// CitizenView answers GET /v1/admin/citizens/{id}: the record as the city
+// holds it and every finding about it, for the drill-down of city IT.
+type CitizenView struct {
+	ID       string            `json:"id"`
+	Version  uint64            `json:"version"`
+	Fields   map[string]string `json:"fields"`
+	Findings []fsm.Finding     `json:"findings"`
+}
+
+func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {
+	f := s.cfg.Cluster.FSM()
+	id := r.PathValue("id")
+	c, err := f.Citizen(id)
+	if errors.Is(err, fsm.ErrNotFound) {
+		httpError(w, http.StatusNotFound, "no citizen %.20q", id)
+		return
+	}
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	fs, err := f.Findings(fsm.FindingFilter{Citizen: id})
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if fs == nil {
+		fs = []fsm.Finding{}
+	}
+	writeJSON(w, http.StatusOK, CitizenView{ID: c.ID, Version: c.Version, Fields: c.Fields(), Findings: fs})
+}

@@ -1,0 +1,94 @@
+package cityapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// TestQualityEndpoints: an office reads its residents' open findings and
+// nobody else's; city IT reads figures, findings and a record with its
+// findings, and decides on a finding through raft.
+func TestQualityEndpoints(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	edge1, edge2 := k.edge(t, "edge-1"), k.edge(t, "edge-2")
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
+		t.Fatalf("assign: %d %s", code, b)
+	}
+	sweep := &fsm.Command{Kind: fsm.KindQualitySweep, From: fsm.Sender{Role: registry.RoleCity, ID: "city-1"}, Received: time.Now(),
+		Sweep: &fsm.SweepOp{Limit: 100}}
+	if _, err := k.node.Apply(context.Background(), sweep); err != nil {
+		t.Fatal(err)
+	}
+
+	var mine []wire.Finding
+	code, b := do(t, edge1, "GET", k.srv.URL+"/v1/findings", "", nil)
+	if err := json.Unmarshal(b, &mine); code != 200 || err != nil || len(mine) == 0 {
+		t.Fatalf("office findings: %d %s", code, b)
+	}
+	for _, f := range mine {
+		if f.Citizen != "092090001234" || f.Commune != "92101" || f.State != fsm.FindingOpen {
+			t.Errorf("edge-1 got %+v", f)
+		}
+	}
+	if code, b := do(t, edge2, "GET", k.srv.URL+"/v1/findings", "", nil); code != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Fatalf("an unassigned office: %d %s", code, b)
+	}
+	if code, _ := do(t, edge1, "GET", k.srv.URL+"/v1/admin/findings", "", nil); code != http.StatusForbidden {
+		t.Fatalf("an office reading city IT's list: %d", code)
+	}
+
+	var rep QualityReport
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/quality", "", nil)
+	if err := json.Unmarshal(b, &rep); code != 200 || err != nil || !rep.On || len(rep.Now) != 2 || len(rep.Rules) < 17 {
+		t.Fatalf("report: %d %s", code, b)
+	}
+	var theirs []fsm.Finding
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/findings?commune=92102&state=open", "", nil)
+	if err := json.Unmarshal(b, &theirs); code != 200 || err != nil || len(theirs) == 0 || theirs[0].Citizen != "092190004321" {
+		t.Fatalf("findings of 92102: %d %s", code, b)
+	}
+
+	review := func(c *http.Client, rv FindingReview) (int, []byte) {
+		body, _ := json.Marshal(rv)
+		return do(t, c, "POST", k.srv.URL+"/v1/admin/findings/review", "application/json", body)
+	}
+	if code, b := review(admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "giấy tờ đúng"}); code != 200 {
+		t.Fatalf("dismiss: %d %s", code, b)
+	}
+	for name, tc := range map[string]struct {
+		c    *http.Client
+		rv   FindingReview
+		want int
+	}{
+		"no reason":       {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewReopen}, http.StatusBadRequest},
+		"unknown finding": {admin, FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"twice":           {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"an office":       {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
+	} {
+		if code, b := review(tc.c, tc.rv); code != tc.want {
+			t.Errorf("%s: %d %s, want %d", name, code, b, tc.want)
+		}
+	}
+
+	var view CitizenView
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004321", "", nil)
+	if err := json.Unmarshal(b, &view); code != 200 || err != nil || view.Fields["full_name"] != "Trần Thị Bình" || len(view.Findings) == 0 {
+		t.Fatalf("citizen: %d %s", code, b)
+	}
+	if code, _ := do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190009999", "", nil); code != http.StatusNotFound {
+		t.Fatalf("unknown citizen: %d", code)
+	}
+}

@@ -1,0 +1,83 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// reviewingRegistry is a fakeRegistry that is also a Review.
+type reviewingRegistry struct {
+	*fakeRegistry
+	list ReviewList
+}
+
+func (r *reviewingRegistry) ReviewList() (ReviewList, error) { return r.list, nil }
+
+// TestReviewList: the office's list of findings shows with its count in
+// the menu; a resolution needs a choice and a note, and is recorded as a
+// change through the outbox (registry.OpFindingResolve); a finding already
+// resolved here shows as waiting for the city.
+func TestReviewList(t *testing.T) {
+	var drafts []Draft
+	reg := &reviewingRegistry{fakeRegistry: &fakeRegistry{record: func(d Draft) (*registry.Change, error) {
+		drafts = append(drafts, d)
+		return &registry.Change{Node: "edge-1", Seq: 9, Op: d.Op, Citizen: d.Citizen}, nil
+	}}, list: ReviewList{Fetched: testNow.Add(-time.Hour), Items: []ReviewItem{
+		{ID: 12, Rule: "chip_mismatch", Citizen: sampleID, Fields: []string{"full_name"}, Evidence: "full_name: card «Nguyễn Thị Thu Hằng», record «Nguyễn Thị Thu Hà»",
+			Chip: "Nguyễn Thị Thu Hằng", Assurance: "chip-verified", State: "open", Found: testNow.Add(-2 * time.Hour)},
+		{ID: 13, Rule: "no_card", Citizen: childID, Fields: []string{"card_number"}, Evidence: "aged 15 without a card number", State: "confirmed",
+			Found: testNow.Add(-48 * time.Hour), Resolved: "edge-1/8"},
+	}}}
+	e := newEnv(t, Config{Registry: reg})
+	c := e.client()
+	c.login()
+	home := c.get("/")
+	home.mustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
+	p := c.get("/review")
+	p.wantStatus(t, http.StatusOK)
+	p.mustContain(t, "Chip của thẻ khác hồ sơ", "Nguyễn Thị Thu Hằng", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
+		"Đã ghi nhận, chờ thành phố", `href="/outbox#c-edge-1%2f8"`, "2 vấn đề cần rà soát.")
+	p.mustNotContain(t, `action="/review/13"`)
+	csrf := p.csrf(t)
+
+	one := c.get("/review?citizen=" + childID)
+	one.mustContain(t, "aged 15 without a card number")
+	one.mustNotContain(t, "Nguyễn Thị Thu Hằng")
+
+	refused := c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"fixed"}})
+	refused.wantStatus(t, http.StatusUnprocessableEntity)
+	refused.mustContain(t, "Hãy ghi rõ đã đối chiếu giấy tờ gì", `aria-invalid="true"`)
+	c.post("/review/12", url.Values{"csrf": {csrf}, "note": {"x"}}).wantStatus(t, http.StatusUnprocessableEntity)
+	if p := c.post("/review/99", url.Values{"csrf": {csrf}, "resolution": {"fixed"}, "note": {"x"}}); p.status != http.StatusNotFound {
+		t.Fatalf("an unknown finding: %d", p.status)
+	}
+	if len(drafts) != 0 {
+		t.Fatalf("refused forms recorded %v", drafts)
+	}
+
+	p = c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"dismissed"}, "note": {"  thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà  "}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/review?done=1") {
+		t.Fatalf("resolve: %d %v", p.status, p.header)
+	}
+	if len(drafts) != 1 || drafts[0].Op != registry.OpFindingResolve || drafts[0].Citizen != sampleID || drafts[0].Officer != "lan" ||
+		drafts[0].Procedure != "F-12" || drafts[0].Note != "dismissed: thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà" {
+		t.Fatalf("drafts %+v", drafts)
+	}
+	c.get(p.header.Get("Location")).mustContain(t, "Đã ghi nhận kết quả rà soát")
+	c.get("/review?lang=en")
+	c.get("/review").mustContain(t, "To review", "Card chip differs from the record")
+}
+
+// TestReviewWithoutList: a Registry without the list shows no menu entry.
+func TestReviewWithoutList(t *testing.T) {
+	e := newEnv(t, Config{})
+	c := e.client()
+	c.login()
+	c.get("/").mustNotContain(t, `href="/review"`)
+	c.get("/review").wantStatus(t, http.StatusNotFound)
+}
