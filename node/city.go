@@ -43,7 +43,7 @@ type CityConfig struct {
 	Bootstrap bool
 	Join      string       // API URL of a cluster member to join; "" with Bootstrap
 	Raft      *raft.Config // nil: production timeouts
-	FSM       fsm.Config
+	FSM       fsm.Config   // zero (no province): fsm.DefaultConfig()
 	// NodeLifetime of the edge certificates this node issues (0: 30 days).
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
@@ -97,6 +97,9 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.FSM.Province == "" {
+		cfg.FSM = fsm.DefaultConfig()
 	}
 	cert, err := cfg.PKI.Node(cfg.ID)
 	if err != nil {

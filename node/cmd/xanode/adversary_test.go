@@ -18,6 +18,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/reader"
+	"github.com/xanode/xanode/reader/cardtool"
 	"github.com/xanode/xanode/reader/emulator"
 	"github.com/xanode/xanode/reader/presence"
 	"github.com/xanode/xanode/sync/bundle"
@@ -459,7 +460,7 @@ func runEnv(t *testing.T, env string, args ...string) string {
 // PACE with the CAN, and the chip's signature over challenge.
 func (a *adversary) readProof(dir, id string, challenge []byte) *presence.Proof {
 	a.t.Helper()
-	card, err := loadCard(dir, emulator.Options{QuirkCCCD: true})
+	card, err := cardtool.LoadCard(dir, emulator.Options{QuirkCCCD: true})
 	if err != nil {
 		a.t.Fatal(err)
 	}

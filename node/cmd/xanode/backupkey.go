@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"crypto/ecdh"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -23,9 +21,6 @@ const (
 	backupKeyFile = "backup.key" // private: offline, with city IT
 	backupPubFile = "backup.pub" // public: where backups are taken
 )
-
-// backupContent labels what a sealed city backup holds.
-const backupContent = "xanode-city-backup"
 
 // pkiBackupKey makes the backup key pair.
 func pkiBackupKey(args []string) error {
@@ -107,38 +102,4 @@ func backupRecipient(to, pkiDir string) (*ecdh.PublicKey, string, error) {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	return pub, path, nil
-}
-
-// openBackup returns the plaintext backup stream of f: opened with the
-// private key in keyFile when sealed; an unencrypted backup of an older
-// xanode only with unencrypted set.
-func openBackup(f io.Reader, keyFile string, unencrypted bool) (io.Reader, error) {
-	br := bufio.NewReader(f)
-	prefix, _ := br.Peek(seal.MagicLen)
-	if !seal.IsSealed(prefix) {
-		if !unencrypted {
-			return nil, errors.New("this backup is not encrypted (it was taken by an older xanode, or is not a backup): " +
-				"restore it only if it was kept safe, with --unencrypted, then take a new, encrypted backup and destroy it")
-		}
-		return br, nil
-	}
-	if keyFile == "" {
-		return nil, errors.New("the backup is encrypted: give the private backup key with --key backup.key (city IT keeps it offline)")
-	}
-	b, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, err
-	}
-	key, err := seal.ParsePrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFile, err)
-	}
-	r, err := seal.NewReader(br, key)
-	if err != nil {
-		return nil, err
-	}
-	if r.Header.Content != backupContent {
-		return nil, fmt.Errorf("the file holds %q, not a city backup", r.Header.Content)
-	}
-	return r, nil
 }

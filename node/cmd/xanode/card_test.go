@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xanode/xanode/reader/cardtool"
 	"github.com/xanode/xanode/reader/emulator"
 	"github.com/xanode/xanode/reader/trust/trusttest"
 	"github.com/xanode/xanode/reader/vncard"
@@ -27,7 +28,7 @@ func TestCardReadExitStatus(t *testing.T) {
 	}
 	dir := t.TempDir()
 	card := filepath.Join(dir, "card")
-	chip, err := chipKeys("ca,aa", emulator.DefaultAAKey)
+	chip, err := cardtool.ChipKeys("ca,aa", emulator.DefaultAAKey)
 	if err != nil {
 		t.Fatal(err)
 	}

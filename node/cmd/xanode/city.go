@@ -17,8 +17,8 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
+	"github.com/xanode/xanode/reader/cardtool"
 	"github.com/xanode/xanode/sync/cityapi"
-	"github.com/xanode/xanode/sync/fsm"
 )
 
 func init() {
@@ -94,7 +94,7 @@ func runCity(ctx context.Context, args []string) error {
 	}
 	cfg := node.CityConfig{ID: *id, Dir: *dir, RaftAddr: *raftAddr, APIAddr: *apiAddr, PKI: pki,
 		RaftAdvertise: *raftAdv, APIAdvertise: *apiAdv,
-		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), FSM: fsm.DefaultConfig(), Log: newLogger(*verbose),
+		Bootstrap: *bootstrap, Join: strings.TrimRight(*join, "/"), Log: newLogger(*verbose),
 		NodeLifetime: *edgeLife, Policy: cityapi.Policy{FlagAfter: *flagAfter, SuspendAfter: *suspendAfter},
 		NoGroup: *noGroup, QualityEvery: *qualityEvery}
 	if *qualityEvery == 0 {
@@ -103,7 +103,7 @@ func runCity(ctx context.Context, args []string) error {
 	if *heartbeat > 0 {
 		cfg.Raft = node.RaftTimeouts(*heartbeat)
 	}
-	if cfg.CSCA, err = loadTrust(cscas); err != nil {
+	if cfg.CSCA, err = cardtool.LoadTrust(cscas); err != nil {
 		return err
 	}
 	if cfg.MLSigners, err = loadCertificates(mlSigners); err != nil {

@@ -8,14 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/certs/seal"
-	"github.com/xanode/xanode/sync/cluster"
-	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/node"
 )
 
 // city backup, restore and recover: see deploy/runbooks/backup-and-disaster-recovery.md.
@@ -59,60 +57,19 @@ func cityBackup(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s answered %s: %s", *url, resp.Status, strings.TrimSpace(string(b)))
 	}
 
-	// The file is encrypted, written and checked in one pass (what the
-	// node sent is decompressed and its checksum compared), and takes its
-	// name only once whole. The plaintext never touches the disk.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), filepath.Base(*out)+".*.partial")
+	saved, err := node.SaveCityBackup(resp.Body, *out, recipient)
 	if err != nil {
-		return err
+		return fmt.Errorf("from %s: %w", *url, err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	sealed, err := seal.NewWriter(tmp, recipient, backupContent)
-	if err != nil {
-		return err
-	}
-	body := io.TeeReader(resp.Body, sealed)
-	br, err := cluster.NewBackupReader(body)
-	if err != nil {
-		return err
-	}
-	defer br.Close()
-	if err := br.WriteState(io.Discard); err != nil {
-		return fmt.Errorf("the backup from %s does not check: %w", *url, err)
-	}
-	if _, err := io.Copy(sealed, resp.Body); err != nil {
-		return err
-	}
-	if err := sealed.Close(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("%s appeared while the backup ran: choose a new file name", *out)
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return fmt.Errorf("keeping the backup as %s: %w", *out, err)
-	}
-	fi, err := os.Stat(*out)
-	if err != nil {
-		return err
-	}
-	h := br.Header
 	fmt.Printf("backup written to %s in %s\n", *out, time.Since(start).Round(time.Millisecond))
-	printHeader(h)
-	fmt.Printf("file_bytes:    %d\n", fi.Size())
-	fmt.Printf("sha256:        %s\n", br.Checksum())
+	printHeader(saved.Header)
+	fmt.Printf("file_bytes:    %d\n", saved.Bytes)
+	fmt.Printf("sha256:        %s\n", saved.Checksum)
 	fmt.Printf("encrypted_to:  %s (%s)\n", seal.Fingerprint(recipient), recipientFile)
 	return nil
 }
 
-func printHeader(h cluster.BackupHeader) {
+func printHeader(h node.CityBackupHeader) {
 	fmt.Printf("node:          %s\n", h.Node)
 	fmt.Printf("taken:         %s\n", h.Taken.Format(time.RFC3339))
 	fmt.Printf("applied_index: %d\n", h.AppliedIndex)
@@ -176,12 +133,12 @@ func cityRestore(args []string) error {
 		return err
 	}
 	defer f.Close()
-	backup, err := openBackup(f, *keyFile, *unencrypted)
+	backup, err := node.OpenCityBackup(f, *keyFile, *unencrypted)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *file, err)
 	}
 	start := time.Now()
-	res, err := cluster.Restore(backup, cluster.RestoreConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, Above: *above})
+	res, err := node.RestoreCity(backup, *dir, *id, *raftAddr, *above)
 	if err != nil {
 		return err
 	}
@@ -218,7 +175,7 @@ func cityRecover(args []string) error {
 	if _, _, err := net.SplitHostPort(*raftAddr); err != nil {
 		return fmt.Errorf("--raft %q: %w (want host:port)", *raftAddr, err)
 	}
-	rec, err := cluster.Recover(cluster.RecoverConfig{Dir: *dir, ID: *id, RaftAddr: *raftAddr, FSM: fsm.DefaultConfig()})
+	rec, err := node.RecoverCity(*dir, *id, *raftAddr)
 	if err != nil {
 		return err
 	}

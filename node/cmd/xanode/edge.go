@@ -12,6 +12,7 @@ import (
 	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/node/vault"
+	"github.com/xanode/xanode/reader/cardtool"
 )
 
 func init() {
@@ -149,7 +150,7 @@ func edgeCards(cardDir, readerName string, cscas []string, log *slog.Logger) (no
 	case readerName == "":
 		return nil, nil, func() {}, nil
 	}
-	store, err := loadTrust(cscas)
+	store, err := cardtool.LoadTrust(cscas)
 	if err != nil {
 		return nil, nil, nil, err
 	}

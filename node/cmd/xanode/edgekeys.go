@@ -3,19 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/node/vault"
@@ -108,86 +101,13 @@ func edgeBackup(args []string) error {
 		fmt.Fprintln(os.Stderr, "usage: xanode edge backup --data DIR --out FILE")
 		return errUsage
 	}
-	tmp := *out + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	how, err := node.BackupEdgeFile(*dir, *out)
 	if err != nil {
-		return err
-	}
-	how := "stopped edge"
-	if running(filepath.Join(*dir, "edge.db")) {
-		how = "running edge"
-		err = backupFromRunning(*dir, f)
-	} else {
-		err = node.WriteBackup(f, *dir, nil)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = node.CheckBackup(tmp)
-	}
-	if err == nil {
-		err = os.Rename(tmp, *out)
-	}
-	if err != nil {
-		os.Remove(tmp)
 		return err
 	}
 	st, _ := os.Stat(*out)
 	fmt.Printf("backup of %s written to %s (%d bytes, from the %s): store, key slots and sealed keys, no plain key\n", *dir, *out, st.Size(), how)
 	return nil
-}
-
-// running reports whether an edge holds the store open.
-func running(path string) bool {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 300 * time.Millisecond})
-	if err != nil {
-		return errors.Is(err, bolt.ErrTimeout)
-	}
-	db.Close()
-	return false
-}
-
-// backupFromRunning asks the running edge for its backup at the address
-// it recorded (ui.url), from the box itself.
-func backupFromRunning(dir string, w io.Writer) error {
-	b, err := os.ReadFile(filepath.Join(dir, "ui.url"))
-	if err != nil {
-		return fmt.Errorf("the edge is running but its address (%s) is unknown: %w", filepath.Join(dir, "ui.url"), err)
-	}
-	base := strings.TrimSpace(string(b))
-	rootPEM, _ := os.ReadFile(filepath.Join(dir, "root.crt"))
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(rootPEM)
-	hc := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		// The UI certificate names the office LAN, not loopback: check
-		// its chain to the city root, not its name.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-			return err
-		}}}}
-	resp, err := hc.Get(base + "/v1/backup")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("the edge refused the backup: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
-	}
-	_, err = io.Copy(w, resp.Body)
-	return err
 }
 
 // edgeRestore puts a backup on a new box. When the archive holds the

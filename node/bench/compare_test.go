@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"io"
@@ -36,7 +36,7 @@ func TestParseCompareFlags(t *testing.T) {
 		t.Fatalf("defaults %+v, %v", f, err)
 	}
 	for _, bad := range [][]string{{"--rounds", "0"}, {"--loads", "4x"}, {"--profile-seconds", "0"}, {"extra"}, {"--nope"}} {
-		if _, err := parseCompareFlags(bad, io.Discard); err != errUsage {
+		if _, err := parseCompareFlags(bad, io.Discard); err != ErrUsage {
 			t.Errorf("%v: %v, want the usage", bad, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	benchCommands["compare"] = command{"xanode and rqlite side by side on this machine, alternating rounds: rates, p99 and ratios", benchCompare}
+	Commands["compare"] = Command{"xanode and rqlite side by side on this machine, alternating rounds: rates, p99 and ratios", benchCompare}
 }
 
 // defaultLoads are the push figures of DESIGN.md, "Performance budgets":
@@ -54,17 +54,17 @@ func parseCompareFlags(args []string, out io.Writer) (compareFlags, error) {
 	fs.StringVar(&f.cityBin, "city-bin", "", "xanode `binary` the city nodes run (another release, to compare releases through the same harness); empty: this one")
 	cityFlags := fs.String("city-flags", "", "more flags for every xanode city node, space separated (e.g. --no-group-commit)")
 	if err := fs.Parse(args); err != nil {
-		return f, errUsage
+		return f, ErrUsage
 	}
 	f.cityFlags = strings.Fields(*cityFlags)
 	var err error
 	if f.loads, err = parseLoads(*loads); err != nil {
 		fmt.Fprintf(out, "bench compare: --loads: %v\n", err)
-		return f, errUsage
+		return f, ErrUsage
 	}
 	if f.rounds < 1 || f.profileSec < 1 || f.people < 1 || fs.NArg() > 0 {
 		fmt.Fprintln(out, "usage: xanode bench compare [--rqlited PATH] [--rounds 3] [--loads "+defaultLoads+"] [--dir DIR] [--profile DIR]")
-		return f, errUsage
+		return f, ErrUsage
 	}
 	return f, nil
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	benchCommands["push"] = command{"push changes to a running city cluster: changes/s and push latency", benchPush}
+	Commands["push"] = Command{"push changes to a running city cluster: changes/s and push latency", benchPush}
 }
 
 // benchCommune is the synthetic commune the push benchmark writes to.
@@ -38,7 +38,7 @@ func benchPush(ctx context.Context, args []string) error {
 	people := fs.Int("citizens", 1000, "citizens the changes are spread over")
 	if err := fs.Parse(args); err != nil || *city == "" || *pkiDir == "" || *n < 1 || *clients < 1 || *batch < 1 {
 		fmt.Fprintln(os.Stderr, "usage: xanode bench push --city URL[,URL…] --pki DIR [--changes N] [--clients C] [--batch B]")
-		return errUsage
+		return ErrUsage
 	}
 	urls := strings.Split(*city, ",")
 	if _, err := benchSetup(ctx, urls[0], *pkiDir, *people, *clients); err != nil {

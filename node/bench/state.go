@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	benchCommands["state"] = command{"a large city state in one FSM: load rate, snapshot and restore time, peak memory", benchState}
+	Commands["state"] = Command{"a large city state in one FSM: load rate, snapshot and restore time, peak memory", benchState}
 }
 
 // benchState builds an FSM of N citizens spread over the generator's
@@ -30,7 +30,7 @@ func benchState(_ context.Context, args []string) error {
 	n := fs.Int("citizens", 4000000, "citizens in the state")
 	dir := fs.String("dir", "", "working folder (default: a temporary one, removed afterwards)")
 	if err := fs.Parse(args); err != nil || *n < 1 {
-		return errUsage
+		return ErrUsage
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "xanode-bench-state-")

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	benchCommands["ageing"] = command{"push figures on a running cluster, then N changes, then the same figures (budget: after 10M changes ≥ 90% of fresh)", benchAgeing}
+	Commands["ageing"] = Command{"push figures on a running cluster, then N changes, then the same figures (budget: after 10M changes ≥ 90% of fresh)", benchAgeing}
 }
 
 // benchAgeing measures the push figures of DESIGN.md, "Performance budgets" on a fresh
@@ -24,7 +24,7 @@ func benchAgeing(ctx context.Context, args []string) error {
 	n := fs.Int("changes", 10_000_000, "changes pushed between the two measurements")
 	if err := fs.Parse(args); err != nil || *city == "" || *pkiDir == "" || *n < 1 {
 		fmt.Fprintln(os.Stderr, "usage: xanode bench ageing --city URL,URL,URL --pki DIR [--changes 10000000]")
-		return errUsage
+		return ErrUsage
 	}
 	push := func(label string, changes, clients, batch int) error {
 		fmt.Printf("== %s: %d changes, %d clients, batches of %d\n", label, changes, clients, batch)

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ import (
 )
 
 func init() {
-	benchCommands["bundle"] = command{"signed subset bundles: size, build, verify + import, delta size and apply", benchBundle}
-	benchCommands["lookup"] = command{"edge store lookups by ID and name searches (encrypted at rest): p50/p99", benchLookup}
+	Commands["bundle"] = Command{"signed subset bundles: size, build, verify + import, delta size and apply", benchBundle}
+	Commands["lookup"] = Command{"edge store lookups by ID and name searches (encrypted at rest): p50/p99", benchLookup}
 }
 
 // edgeBenchCommune is the commune the edge benchmarks generate.
@@ -48,7 +48,7 @@ func benchFlags(name string, args []string, extra func(*flag.FlagSet)) (citizens
 	fs.StringVar(&dir, "dir", "", "folder for the store and the dev PKI (default: a temporary folder, removed after)")
 	extra(fs)
 	if err := fs.Parse(args); err != nil || citizens < 1 {
-		return 0, 0, "", errUsage
+		return 0, 0, "", ErrUsage
 	}
 	return citizens, seed, dir, nil
 }
@@ -107,7 +107,7 @@ func benchBundle(ctx context.Context, args []string) error {
 	})
 	if err != nil || changes < 1 || changes > citizens || format != bundle.FormatColumns && format != bundle.FormatRows {
 		fmt.Fprintln(os.Stderr, "usage: xanode bench bundle [--citizens N] [--changes N] [--seed S] [--dir DIR] [--format 3|2] [--compare=false]")
-		return errUsage
+		return ErrUsage
 	}
 	bc, done, err := newBenchCommune(dir, citizens, seed)
 	if err != nil {
@@ -218,7 +218,7 @@ func benchLookup(ctx context.Context, args []string) error {
 	})
 	if err != nil || lookups < 1 || searches < 1 {
 		fmt.Fprintln(os.Stderr, "usage: xanode bench lookup [--citizens N] [--lookups N] [--searches N] [--seed S] [--dir DIR]")
-		return errUsage
+		return ErrUsage
 	}
 	bc, done, err := newBenchCommune(dir, citizens, seed)
 	if err != nil {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package bench
 
 import (
 	"syscall"
@@ -17,3 +17,6 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// cpuSeconds is cpuTime in seconds.
+func cpuSeconds() float64 { return cpuTime().Seconds() }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	benchCommands["sync"] = command{"offline edge catching up over a poor link: time and bytes per change", benchSync}
+	Commands["sync"] = Command{"offline edge catching up over a poor link: time and bytes per change", benchSync}
 }
 
 func benchSync(ctx context.Context, args []string) error {
@@ -22,7 +22,7 @@ func benchSync(ctx context.Context, args []string) error {
 	rtt := fs.Duration("rtt", 300*time.Millisecond, "round-trip time")
 	reset := fs.Int("reset-kib", 24, "reset every connection after this many KiB (0: never)")
 	if err := fs.Parse(args); err != nil || *n < 1 {
-		return errUsage
+		return ErrUsage
 	}
 	dir, err := os.MkdirTemp("", "xanode-bench-sync-")
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	benchCommands["quality"] = command{"data-quality rules over a population with known defects: recall, precision, time", benchQuality}
+	Commands["quality"] = Command{"data-quality rules over a population with known defects: recall, precision, time", benchQuality}
 }
 
 // benchQuality measures the data-quality rules (DESIGN.md, "Data
@@ -39,7 +39,7 @@ func benchQuality(ctx context.Context, args []string) error {
 	fsmChanges := fs.Int("fsm-changes", 2000, "with --fsm: corrections to apply, one entry each")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || (*in == "") != (*truthFile == "") {
 		fmt.Fprintln(os.Stderr, "usage: xanode bench quality [--citizens N --defects N --seed S --commune C | --in FILE --truth FILE] [--recheck N] [--fsm N [--fsm-changes N]]")
-		return errUsage
+		return ErrUsage
 	}
 	k, err := quality.NewChecker(quality.DefaultConfig())
 	if err != nil {
