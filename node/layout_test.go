@@ -117,7 +117,7 @@ func TestNoTestKitsShipped(t *testing.T) {
 			f := strings.Fields(line)
 			dep, imports := f[0], f[1:]
 			switch {
-			case strings.HasSuffix(dep, "/browsertest"), strings.HasSuffix(dep, "/fsmtest"), strings.HasPrefix(dep, "github.com/chromedp/"):
+			case strings.HasSuffix(dep, "/browsertest"), strings.HasSuffix(dep, "/webtest"), strings.HasSuffix(dep, "/fsmtest"), strings.HasPrefix(dep, "github.com/chromedp/"):
 				t.Errorf("the binary (tags %q) links %s", tags, dep)
 			case strings.HasPrefix(dep, module) && slices.Contains(imports, "testing"):
 				t.Errorf("the binary (tags %q) links %s, which imports testing", tags, dep)

@@ -357,7 +357,7 @@ func (a *officerUI) Record(d webui.Draft) (*registry.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !webui.MayRecord(role, d.Op) {
+	if !registry.OfficerMay(role, d.Op) {
 		return nil, fmt.Errorf("%w: %s may not record %s", registry.ErrChange, role, d.Op)
 	}
 	var base uint64

@@ -52,14 +52,6 @@ const (
 	RoleSupervisor = registry.SupervisorRole
 )
 
-// MayRecord is the role rule of the domain's authority table
-// (registry.OfficerMay): a supervisor may record every operation, an
-// officer every one except register_death and correct. The UI shows those
-// forms disabled to an officer, with the reason, and refuses their POST
-// before calling Registry.Record; the node and the city apply the same
-// rule again.
-func MayRecord(role string, op registry.Op) bool { return registry.OfficerMay(role, op) }
-
 // Officer is a logged-in commune officer.
 type Officer struct {
 	User string // login name; recorded as Change.Officer

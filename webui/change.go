@@ -133,7 +133,7 @@ func (s *Server) changePage(r *http.Request, sess *session, f *opForm, c *regist
 		p.Back = p.ForURL
 	}
 	switch {
-	case !MayRecord(sess.officer.Role, f.op):
+	case !registry.OfficerMay(sess.officer.Role, f.op):
 		p.Denied = l.T("change.supervisor", opLabel(l, f.op))
 	case f.living && c != nil && c.Deceased():
 		p.Denied = l.T("change.deceased")
@@ -309,7 +309,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, sess *session, f
 	}
 	if p.Denied != "" {
 		status := http.StatusUnprocessableEntity
-		if !MayRecord(sess.officer.Role, f.op) {
+		if !registry.OfficerMay(sess.officer.Role, f.op) {
 			s.log.Warn("change refused: role", "user", sess.officer.User, "role", sess.officer.Role, "op", f.op)
 			status = http.StatusForbidden
 		}

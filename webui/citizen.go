@@ -230,7 +230,7 @@ func actions(l i18n.Lang, role string, c *registry.Citizen) (everyday, rare []ac
 			continue
 		}
 		a := actionView{Label: opLabel(l, f.op), URL: base + "/change/" + string(f.op)}
-		if !MayRecord(role, f.op) {
+		if !registry.OfficerMay(role, f.op) {
 			a.Note = l.T("action.supervisor")
 		}
 		if f.rare {

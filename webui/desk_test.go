@@ -79,34 +79,34 @@ func TestDecisionNotices(t *testing.T) {
 	c := e.client()
 	c.login()
 	home := c.get("/")
-	home.mustContain(t, "Thành phố đã xem xét và chấp nhận Đăng ký khai sinh của 092326900001", "hai trẻ sinh đôi",
+	home.MustContain(t, "Thành phố đã xem xét và chấp nhận Đăng ký khai sinh của 092326900001", "hai trẻ sinh đôi",
 		`href="/citizen/092326900001"`, `name="change" value="edge-1/7"`)
-	home.mustNotContain(t, "resolved by admin")
+	home.MustNotContain(t, "resolved by admin")
 	other := e.client()
 	other.loginAs("hung")
-	other.get("/").mustNotContain(t, "hai trẻ sinh đôi")
+	other.get("/").MustNotContain(t, "hai trẻ sinh đôi")
 
 	queue := c.get("/outbox")
-	queue.mustContain(t, "Sau xem xét: Đã áp dụng", "Thành phố đã xem xét và chấp nhận thay đổi này. hai trẻ sinh đôi",
+	queue.MustContain(t, "Sau xem xét: Đã áp dụng", "Thành phố đã xem xét và chấp nhận thay đổi này. hai trẻ sinh đôi",
 		`href="/birth/P-edge-1-7"`, "092326900001")
-	c.get("/citizen/092326900001").mustContain(t, "Sau xem xét: Đã áp dụng")
+	c.get("/citizen/092326900001").MustContain(t, "Sau xem xét: Đã áp dụng")
 
 	p := c.get("/birth/P-edge-1-7")
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/citizen/092326900001" {
-		t.Fatalf("the provisional ID: %d %v", p.status, p.header)
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/citizen/092326900001" {
+		t.Fatalf("the provisional ID: %d %v", p.Status, p.Header)
 	}
-	c.get("/birth/P-edge-1-8").mustContain(t, "chưa được thành phố cấp số định danh")
-	if p := c.get("/birth/P-edge-9-1"); p.status != http.StatusNotFound {
-		t.Fatalf("an unknown provisional ID: %d", p.status)
+	c.get("/birth/P-edge-1-8").MustContain(t, "chưa được thành phố cấp số định danh")
+	if p := c.get("/birth/P-edge-9-1"); p.Status != http.StatusNotFound {
+		t.Fatalf("an unknown provisional ID: %d", p.Status)
 	}
 
-	p = c.post("/notices/dismiss", url.Values{"csrf": {home.csrf(t)}, "change": {"edge-1/7"}, "back": {"/outbox"}})
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/outbox" || len(reg.dismissed) != 1 {
-		t.Fatalf("dismiss: %d %v %v", p.status, p.header, reg.dismissed)
+	p = c.post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"/outbox"}})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/outbox" || len(reg.dismissed) != 1 {
+		t.Fatalf("dismiss: %d %v %v", p.Status, p.Header, reg.dismissed)
 	}
-	c.get("/").mustNotContain(t, "hai trẻ sinh đôi")
-	if p := c.post("/notices/dismiss", url.Values{"csrf": {home.csrf(t)}, "change": {"edge-1/7"}, "back": {"//evil.example"}}); p.header.Get("Location") != "/" {
-		t.Fatalf("dismiss leads off the site: %v", p.header)
+	c.get("/").MustNotContain(t, "hai trẻ sinh đôi")
+	if p := c.post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"//evil.example"}}); p.Header.Get("Location") != "/" {
+		t.Fatalf("dismiss leads off the site: %v", p.Header)
 	}
 }
 
@@ -124,28 +124,28 @@ func TestCityLink(t *testing.T) {
 	c.login()
 	for _, path := range []string{"/", "/outbox"} {
 		p := c.get(path)
-		p.mustContain(t, `id="city-link"`, `Mất kết nối với thành phố · lần cuối <span data-ago="1020000">17 phút</span> trước`,
+		p.MustContain(t, `id="city-link"`, `Mất kết nối với thành phố · lần cuối <span data-ago="1020000">17 phút</span> trước`,
 			"Chưa kết nối được với thành phố: các thay đổi đã được lưu an toàn trên máy và sẽ tự gửi khi có kết nối",
 			"Đang chờ gửi: 3 thay đổi.", "<details><summary>Chi tiết kỹ thuật (cho bộ phận CNTT)</summary>", "connection refused")
-		if i, j := strings.Index(p.body, "connection refused"), strings.Index(p.body, "<details>"); i < j {
+		if i, j := strings.Index(p.Body, "connection refused"), strings.Index(p.Body, "<details>"); i < j {
 			t.Errorf("%s: the raw error shows outside <details>", path)
 		}
 	}
-	c.get("/outbox").mustContain(t, `thay đổi cũ nhất đã chờ <span data-ago="2520000">42 phút</span>`)
-	c.get("/birth").mustNotContain(t, "các thay đổi đã được lưu an toàn")
+	c.get("/outbox").MustContain(t, `thay đổi cũ nhất đã chờ <span data-ago="2520000">42 phút</span>`)
+	c.get("/birth").MustNotContain(t, "các thay đổi đã được lưu an toàn")
 	live := c.getFromScript("/status/live?here=%2Foutbox")
-	live.mustContain(t, `id="city-link"`, `id="offline"`, `id="notices"`)
+	live.MustContain(t, `id="city-link"`, `id="offline"`, `id="notices"`)
 	c.get("/?lang=en")
-	c.get("/").mustContain(t, "Not connected to the city · last contact", "changes are saved safely on this machine")
+	c.get("/").MustContain(t, "Not connected to the city · last contact", "changes are saved safely on this machine")
 
 	mu.Lock()
 	st.CityConnected, st.LastError, st.Pending = true, "", 0
 	mu.Unlock()
 	p := c.get("/")
-	p.mustContain(t, `<span class="link on" id="city-link" role="status">Connected to the city</span>`)
-	p.mustNotContain(t, "changes are saved safely")
+	p.MustContain(t, `<span class="link on" id="city-link" role="status">Connected to the city</span>`)
+	p.MustNotContain(t, "changes are saved safely")
 	mu.Lock()
 	st.CityConnected, st.LastSynced = false, time.Time{}
 	mu.Unlock()
-	c.get("/").mustContain(t, "Never reached the city yet")
+	c.get("/").MustContain(t, "Never reached the city yet")
 }

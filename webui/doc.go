@@ -34,7 +34,7 @@
 //	GET  /ws                                   live events (session and same origin only)
 //	GET  /static/{name}                        embedded CSS and JS
 //
-// Roles: see MayRecord. Data past its hard limit (Status.Frozen: the box
+// Roles: see registry.OfficerMay. Data past its hard limit (Status.Frozen: the box
 // has not reached the city for that long) is not read at all: lookups by
 // ID, searches, the card comparison and printing stop, with a message
 // saying why and whom to call (Config.HelpContact).

@@ -84,10 +84,10 @@ func TestTap(t *testing.T) {
 			c := e.client()
 			token := c.login()
 			p := c.post("/tap", url.Values{"csrf": {token}})
-			p.wantStatus(t, tt.wantStatus)
-			p.mustContain(t, tt.want...)
-			if tt.name == "in the subset" && !diffRowRE.MatchString(p.body) {
-				t.Errorf("the differing hometown is not highlighted:\n%s", p.body)
+			p.WantStatus(t, tt.wantStatus)
+			p.MustContain(t, tt.want...)
+			if tt.name == "in the subset" && !diffRowRE.MatchString(p.Body) {
+				t.Errorf("the differing hometown is not highlighted:\n%s", p.Body)
 			}
 		})
 	}
@@ -98,10 +98,10 @@ func TestTapWithoutReader(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	home := c.get("/")
-	home.mustNotContain(t, `action="/tap"`)
+	home.MustNotContain(t, `action="/tap"`)
 	p := c.post("/tap", url.Values{"csrf": {token}})
-	p.wantStatus(t, http.StatusNotFound)
-	p.mustContain(t, "chưa gắn đầu đọc thẻ")
+	p.WantStatus(t, http.StatusNotFound)
+	p.MustContain(t, "chưa gắn đầu đọc thẻ")
 }
 
 func TestLookup(t *testing.T) {
@@ -138,13 +138,13 @@ func TestLookup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			p := c.get("/lookup?id=" + url.QueryEscape(tt.id))
-			if p.status == http.StatusSeeOther {
-				p = c.get(p.header.Get("Location"))
+			if p.Status == http.StatusSeeOther {
+				p = c.get(p.Header.Get("Location"))
 			}
-			p.wantStatus(t, tt.wantStatus)
-			p.mustContain(t, tt.want)
+			p.WantStatus(t, tt.wantStatus)
+			p.MustContain(t, tt.want)
 			if tt.wantStatus != http.StatusOK {
-				p.mustContain(t, `value="`+tt.id+`"`) // the officer's input stays
+				p.MustContain(t, `value="`+tt.id+`"`) // the officer's input stays
 			}
 		})
 	}
@@ -168,8 +168,8 @@ func TestCitizenPage(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/citizen/" + sampleID)
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t,
 		"<h1>Nguyễn Thị Thu Hà <span class=\"id\">"+sampleID+"</span></h1>",
 		"Cần Thơ", // province of birth registration from the ID prefix
 		"<dt>Họ và tên</dt><dd>Nguyễn Thị Thu Hà</dd>",
@@ -191,15 +191,15 @@ func TestCitizenPage(t *testing.T) {
 		`href="/citizen/`+sampleID+`/change/register_temporary">Đăng ký tạm trú</a>`,
 		`href="/birth?parent=`+sampleID+`">Đăng ký khai sinh cho con</a>`,
 	)
-	p.mustNotContain(t, "Nơi tạm trú") // unset fields are not listed
+	p.MustNotContain(t, "Nơi tạm trú") // unset fields are not listed
 	if len(households) != 1 || households[0] != "lan HH-0042" {
 		t.Errorf("Household calls %v, want one for lan", households)
 	}
-	if i, j := strings.Index(p.body, "Chủ hộ</td>"), strings.Index(p.body, "Con</td>"); i < 0 || j < i {
+	if i, j := strings.Index(p.Body, "Chủ hộ</td>"), strings.Index(p.Body, "Con</td>"); i < 0 || j < i {
 		t.Error("the head of the household is not listed first")
 	}
 	// The child's record links back to the mother's.
-	c.get("/citizen/"+childID).mustContain(t, `<a href="/citizen/`+sampleID+`">Nguyễn Thị Thu Hà</a>`)
+	c.get("/citizen/"+childID).MustContain(t, `<a href="/citizen/`+sampleID+`">Nguyễn Thị Thu Hà</a>`)
 }
 
 func TestCitizenPageFailures(t *testing.T) {
@@ -212,8 +212,8 @@ func TestCitizenPageFailures(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/citizen/" + sampleID)
-	p.wantStatus(t, http.StatusOK) // the record itself is there
-	p.mustContain(t, "Chưa đọc được danh sách thành viên hộ", "Chưa đọc được lịch sử thay đổi")
+	p.WantStatus(t, http.StatusOK) // the record itself is there
+	p.MustContain(t, "Chưa đọc được danh sách thành viên hộ", "Chưa đọc được lịch sử thay đổi")
 }
 
 func TestHistoryLimit(t *testing.T) {
@@ -233,10 +233,10 @@ func TestHistoryLimit(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/citizen/" + sampleID)
-	if asked != 4 || strings.Count(p.body, "Xác định danh tính") != 3 {
-		t.Errorf("asked for %d changes, shows %d", asked, strings.Count(p.body, "Xác định danh tính"))
+	if asked != 4 || strings.Count(p.Body, "Xác định danh tính") != 3 {
+		t.Errorf("asked for %d changes, shows %d", asked, strings.Count(p.Body, "Xác định danh tính"))
 	}
-	p.mustContain(t, "Chỉ hiện các thay đổi gần nhất.")
+	p.MustContain(t, "Chỉ hiện các thay đổi gần nhất.")
 }
 
 func TestRecordSectionsCoverEveryField(t *testing.T) {
@@ -335,22 +335,22 @@ func TestTapKeyForm(t *testing.T) {
 			p := c.post("/tap", url.Values{"csrf": {token}, "key": {tt.key}, "birth": {tt.birth}, "expiry": {tt.expiry}})
 			keys := cards.taken()
 			if tt.want != nil {
-				p.wantStatus(t, http.StatusOK)
-				p.mustContain(t, "Kết quả đọc thẻ")
+				p.WantStatus(t, http.StatusOK)
+				p.MustContain(t, "Kết quả đọc thẻ")
 				if len(keys) != 1 || keys[0] != *tt.want {
 					t.Errorf("Tap got keys %+v, want %+v", keys, *tt.want)
 				}
-				p.mustContain(t, `id="tap-key" name="key" value=""`) // the next card starts empty
+				p.MustContain(t, `id="tap-key" name="key" value=""`) // the next card starts empty
 				return
 			}
-			p.wantStatus(t, http.StatusBadRequest)
-			p.mustContain(t, tt.msgs...)
-			p.mustContain(t, `id="`+tt.focus+`"`, `aria-invalid="true"`)
-			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.body) {
-				t.Errorf("box %s does not take the keyboard:\n%s", tt.focus, p.body)
+			p.WantStatus(t, http.StatusBadRequest)
+			p.MustContain(t, tt.msgs...)
+			p.MustContain(t, `id="`+tt.focus+`"`, `aria-invalid="true"`)
+			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.Body) {
+				t.Errorf("box %s does not take the keyboard:\n%s", tt.focus, p.Body)
 			}
-			p.mustContain(t, `name="key" value="`+html.EscapeString(tt.key)+`"`)
-			if (tt.birth != "" || tt.expiry != "") != strings.Contains(p.body, `<details id="tap-dates" open>`) {
+			p.MustContain(t, `name="key" value="`+html.EscapeString(tt.key)+`"`)
+			if (tt.birth != "" || tt.expiry != "") != strings.Contains(p.Body, `<details id="tap-dates" open>`) {
 				t.Error("the dates are hidden although typed, or shown although not")
 			}
 			if len(keys) != 0 {
@@ -368,13 +368,13 @@ func TestTapWithoutKey(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	home := c.get("/")
-	home.mustContain(t, "Không bắt buộc với thẻ mẫu.", ">Chạm thẻ mẫu</button>")
-	home.mustNotContain(t, "data-live", `id="reader-state"`)
-	if regexp.MustCompile(`id="tap-key"[^>]*aria-required`).MatchString(home.body) {
+	home.MustContain(t, "Không bắt buộc với thẻ mẫu.", ">Chạm thẻ mẫu</button>")
+	home.MustNotContain(t, "data-live", `id="reader-state"`)
+	if regexp.MustCompile(`id="tap-key"[^>]*aria-required`).MatchString(home.Body) {
 		t.Error("the ID box is marked required for the emulated cards")
 	}
 	p := c.post("/tap", url.Values{"csrf": {token}})
-	p.wantStatus(t, http.StatusOK)
+	p.WantStatus(t, http.StatusOK)
 	if keys := cards.taken(); len(keys) != 1 || keys[0] != (CardKey{}) {
 		t.Errorf("Tap got keys %+v, want one zero key", keys)
 	}
@@ -409,13 +409,13 @@ func TestTapReaderErrors(t *testing.T) {
 			c := e.client()
 			token := c.login()
 			p := c.post("/tap", url.Values{"csrf": {token}, "key": {"012345"}})
-			p.wantStatus(t, tt.status)
-			p.mustContain(t, tt.want...)
-			p.mustContain(t, `name="key" value="012345"`) // kept for another try
-			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.body) {
+			p.WantStatus(t, tt.status)
+			p.MustContain(t, tt.want...)
+			p.MustContain(t, `name="key" value="012345"`) // kept for another try
+			if !regexp.MustCompile(`id="` + tt.focus + `"[^>]*autofocus>`).MatchString(p.Body) {
 				t.Errorf("box %s does not take the keyboard", tt.focus)
 			}
-			if tt.dates != strings.Contains(p.body, `<details id="tap-dates" open>`) {
+			if tt.dates != strings.Contains(p.Body, `<details id="tap-dates" open>`) {
 				t.Errorf("dates shown: %v, want %v", !tt.dates, tt.dates)
 			}
 		})
@@ -431,13 +431,13 @@ func TestReaderStatusLive(t *testing.T) {
 	c := e.client()
 	c.login()
 	home := c.get("/")
-	home.mustContain(t, `data-live="/tap/live"`,
+	home.MustContain(t, `data-live="/tap/live"`,
 		`<p class="reader notice" id="reader-state" data-state="ready">Đầu đọc thẻ sẵn sàng. Hãy đặt thẻ lên đầu đọc. <span class="hint">(ACS ACR1252 PICC)</span></p>`,
 		">Đọc thẻ</button>", "Bắt buộc: chip chỉ mở khi có số này.")
-	if !regexp.MustCompile(`id="tap-key"[^>]*aria-required="true"`).MatchString(home.body) {
+	if !regexp.MustCompile(`id="tap-key"[^>]*aria-required="true"`).MatchString(home.Body) {
 		t.Error("the ID box is not marked required with a real reader")
 	}
-	if !regexp.MustCompile(`id="tap-key"[^>]*autofocus>`).MatchString(home.body) {
+	if !regexp.MustCompile(`id="tap-key"[^>]*autofocus>`).MatchString(home.Body) {
 		t.Error("with a real reader the ID box of the tap form does not take the keyboard")
 	}
 	for _, tt := range []struct {
@@ -450,25 +450,25 @@ func TestReaderStatusLive(t *testing.T) {
 	} {
 		cards.setStatus(ReaderStatus{State: tt.state, NeedsKey: true})
 		p := c.getFromScript("/tap/live")
-		p.wantStatus(t, http.StatusOK)
+		p.WantStatus(t, http.StatusOK)
 		if tt.want == "" {
-			if strings.TrimSpace(p.body) != "" {
-				t.Errorf("state %q: fragment %q, want empty", tt.state, p.body)
+			if strings.TrimSpace(p.Body) != "" {
+				t.Errorf("state %q: fragment %q, want empty", tt.state, p.Body)
 			}
 			continue
 		}
-		p.mustContain(t, tt.want)
+		p.MustContain(t, tt.want)
 	}
 	cards.setStatus(ReaderStatus{State: ReaderCard, NeedsKey: true})
-	if p := c.getFromScript("/tap/live?lang=en"); p.status == http.StatusSeeOther { // the language is kept in a cookie
-		c.getFromScript(p.header.Get("Location")).mustContain(t, `data-state="card">A card is on the reader.`)
+	if p := c.getFromScript("/tap/live?lang=en"); p.Status == http.StatusSeeOther { // the language is kept in a cookie
+		c.getFromScript(p.Header.Get("Location")).MustContain(t, `data-state="card">A card is on the reader.`)
 	} else {
-		p.mustContain(t, `data-state="card">A card is on the reader.`)
+		p.MustContain(t, `data-state="card">A card is on the reader.`)
 	}
 
 	out := e.client().get("/tap/live") // no session: no state
-	if out.status != http.StatusSeeOther || strings.Contains(out.body, "reader-state") {
-		t.Errorf("fragment without a session: %d %q", out.status, out.body)
+	if out.Status != http.StatusSeeOther || strings.Contains(out.Body, "reader-state") {
+		t.Errorf("fragment without a session: %d %q", out.Status, out.Body)
 	}
 }
 
@@ -494,33 +494,33 @@ func TestScanQR(t *testing.T) {
 	c := e.client()
 	c.login()
 	home := c.get("/")
-	home.mustContain(t, `action="/qr"`, "Hoặc quét mã QR trên thẻ")
-	csrf := home.csrf(t)
+	home.MustContain(t, `action="/qr"`, "Hoặc quét mã QR trên thẻ")
+	csrf := home.CSRF(t)
 	p := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"  " + sampleID + "||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022  "}})
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Kết quả quét mã QR: Nguyễn Thị Thu Hà", "Có 1 thông tin trên mã QR khác với dữ liệu của xã",
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Kết quả quét mã QR: Nguyễn Thị Thu Hà", "Có 1 thông tin trên mã QR khác với dữ liệu của xã",
 		`<th scope="col">Trên mã QR</th>`)
-	p.mustNotContain(t, "Trên chip", "Số lệnh APDU")
-	if !diffRowRE.MatchString(p.body) {
+	p.MustNotContain(t, "Trên chip", "Số lệnh APDU")
+	if !diffRowRE.MatchString(p.Body) {
 		t.Error("the difference row is missing")
 	}
 	if len(got) != 1 || got[0] != "lan "+sampleID+"||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022" {
 		t.Fatalf("QR source got %q", got)
 	}
 	bad := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"hello"}})
-	bad.wantStatus(t, http.StatusUnprocessableEntity)
-	bad.mustContain(t, "Đây không phải mã QR của thẻ căn cước", `value="hello"`)
+	bad.WantStatus(t, http.StatusUnprocessableEntity)
+	bad.MustContain(t, "Đây không phải mã QR của thẻ căn cước", `value="hello"`)
 	empty := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {" "}})
-	empty.wantStatus(t, http.StatusBadRequest)
-	empty.mustContain(t, "Chưa có nội dung mã QR")
-	if c.post("/qr", url.Values{"qr": {"x"}}).status != http.StatusForbidden {
+	empty.WantStatus(t, http.StatusBadRequest)
+	empty.MustContain(t, "Chưa có nội dung mã QR")
+	if c.post("/qr", url.Values{"qr": {"x"}}).Status != http.StatusForbidden {
 		t.Error("a QR form without its CSRF token was accepted")
 	}
 	// Without a QR source there is no form.
 	e2 := newEnv(t, Config{})
 	c2 := e2.client()
 	c2.login()
-	if strings.Contains(c2.get("/").body, `action="/qr"`) {
+	if strings.Contains(c2.get("/").Body, `action="/qr"`) {
 		t.Error("QR form shown without a QR source")
 	}
 }

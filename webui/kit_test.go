@@ -6,16 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/webui/shell/webtest"
 )
 
 // Test doubles: structs with function fields; a nil field gives a neutral
@@ -144,22 +142,7 @@ func (h *hub) count() int {
 }
 
 // clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = webtest.Clock
 
 // testNow is 10 March 2026, 09:00 in Vietnam.
 var testNow = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
@@ -227,7 +210,7 @@ type env struct {
 // sample ones.
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	c := &clock{t: testNow}
+	c := webtest.NewClock(testNow)
 	if cfg.Officers == nil {
 		cfg.Officers = sampleOfficers()
 	}
@@ -250,72 +233,28 @@ func newEnv(t *testing.T, cfg Config) *env {
 	return &env{t: t, srv: srv, ts: ts, clock: c}
 }
 
-// client is a browser: a cookie jar, redirects not followed so that tests
-// see them.
+// client is a browser without a browser: a cookie jar, redirects not
+// followed so that tests see them.
 type client struct {
-	e    *env
-	http *http.Client
+	*webtest.Client
+	e *env
 }
 
-func (e *env) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{e: e, http: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
+func (e *env) client() *client { return &client{webtest.NewClient(e.t, e.ts.URL), e} }
 
-type page struct {
-	status int
-	header http.Header
-	body   string
-}
+type page = webtest.Page
 
-func (c *client) do(req *http.Request) page {
+func (c *client) do(req *http.Request) page { c.e.t.Helper(); return c.Do(req) }
+func (c *client) get(path string) page      { c.e.t.Helper(); return c.Get(path) }
+func (c *client) post(path string, form url.Values) page {
 	c.e.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.e.t.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
-	}
-	return page{resp.StatusCode, resp.Header, string(b)}
-}
-
-func (c *client) get(path string) page {
-	c.e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
-	return c.do(req)
+	return c.Post(path, form)
 }
 
 // getFromScript is a GET as the page script makes it.
 func (c *client) getFromScript(path string) page {
 	c.e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
-	req.Header.Set("X-Requested-With", "xanode")
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) page {
-	c.e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.e.ts.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// csrf returns the first form token of a page.
-func (p page) csrf(t *testing.T) string {
-	t.Helper()
-	m := csrfRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no csrf token on the page:\n%s", p.body)
-	}
-	return m[1]
+	return c.Get(path, "X-Requested-With", "xanode")
 }
 
 // login logs in as the sample officer and returns the session's CSRF token.
@@ -328,34 +267,9 @@ func (c *client) login() string {
 func (c *client) loginAs(user string) string {
 	c.e.t.Helper()
 	p := c.get("/login")
-	p = c.post("/login", url.Values{"csrf": {p.csrf(c.e.t)}, "user": {user}, "password": {officerPwd}})
-	if p.status != http.StatusSeeOther {
-		c.e.t.Fatalf("login: status %d\n%s", p.status, p.body)
+	p = c.post("/login", url.Values{"csrf": {p.CSRF(c.e.t)}, "user": {user}, "password": {officerPwd}})
+	if p.Status != http.StatusSeeOther {
+		c.e.t.Fatalf("login: status %d\n%s", p.Status, p.Body)
 	}
-	return c.get("/").csrf(c.e.t)
-}
-
-func (p page) mustContain(t *testing.T, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if !strings.Contains(p.body, s) {
-			t.Errorf("page (status %d) lacks %q:\n%s", p.status, s, p.body)
-		}
-	}
-}
-
-func (p page) mustNotContain(t *testing.T, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if strings.Contains(p.body, s) {
-			t.Errorf("page (status %d) has %q", p.status, s)
-		}
-	}
-}
-
-func (p page) wantStatus(t *testing.T, want int) {
-	t.Helper()
-	if p.status != want {
-		t.Fatalf("status %d, want %d:\n%s", p.status, want, p.body)
-	}
+	return c.get("/").CSRF(c.e.t)
 }

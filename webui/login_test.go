@@ -47,23 +47,23 @@ func TestLogin(t *testing.T) {
 			c := e.client()
 			form := url.Values{"user": {tt.user}, "password": {tt.pwd}}
 			if !tt.noCSRF {
-				form.Set("csrf", c.get("/login").csrf(t))
+				form.Set("csrf", c.get("/login").CSRF(t))
 			}
 			p := c.post("/login", form)
-			p.wantStatus(t, tt.wantStatus)
-			p.mustContain(t, tt.wantText)
+			p.WantStatus(t, tt.wantStatus)
+			p.MustContain(t, tt.wantText)
 			if tt.wantStatus != http.StatusSeeOther {
 				if tt.pwd != "" {
-					p.mustNotContain(t, `value="`+tt.pwd) // the password is never echoed
+					p.MustNotContain(t, `value="`+tt.pwd) // the password is never echoed
 				}
-				if c.get("/").status != http.StatusSeeOther {
+				if c.get("/").Status != http.StatusSeeOther {
 					t.Error("a refused login gave a session")
 				}
 				return
 			}
 			home := c.get("/")
-			home.wantStatus(t, http.StatusOK)
-			home.mustContain(t, "Trần Thị Lan", "Cán bộ", "Đăng xuất")
+			home.WantStatus(t, http.StatusOK)
+			home.MustContain(t, "Trần Thị Lan", "Cán bộ", "Đăng xuất")
 		})
 	}
 }
@@ -72,12 +72,12 @@ func TestSessionCookie(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		e := newEnv(t, Config{Secure: secure})
 		c := e.client()
-		form := url.Values{"csrf": {c.get("/login").csrf(t)}, "user": {"lan"}, "password": {officerPwd}}
+		form := url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}
 		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		// The jar will not send __Host- cookies over plain HTTP; send the
 		// login cookie by hand to see what the server sets.
-		for _, ck := range c.http.Jar.Cookies(req.URL) {
+		for _, ck := range c.HTTP.Jar.Cookies(req.URL) {
 			req.AddCookie(ck)
 		}
 		if secure {
@@ -117,7 +117,7 @@ func (e *env) loginFrom(addr, user, pwd string) page {
 	req.RemoteAddr = addr + ":40000"
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
-	return page{w.Code, w.Header(), w.Body.String()}
+	return page{Status: w.Code, Header: w.Header(), Body: w.Body.String()}
 }
 
 // countingOfficers counts the password checks sampleOfficers makes.
@@ -137,27 +137,27 @@ func TestLoginRateLimitPerUser(t *testing.T) {
 	e := newEnv(t, Config{Officers: officers})
 	for i := range 5 {
 		// From five PCs: the user's limit holds across addresses.
-		e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), "lan", "sai").wantStatus(t, http.StatusUnauthorized)
+		e.loginFrom(fmt.Sprintf("10.0.0.%d", i+1), "lan", "sai").WantStatus(t, http.StatusUnauthorized)
 	}
 	before := calls.Load()
 	p := e.loginFrom("10.0.0.9", "LAN", officerPwd)
-	p.wantStatus(t, http.StatusTooManyRequests)
-	p.mustContain(t, "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần", `data-countdown="900"`, ">15:00<",
+	p.WantStatus(t, http.StatusTooManyRequests)
+	p.MustContain(t, "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần", `data-countdown="900"`, ">15:00<",
 		"Nếu quên mật khẩu", "cán bộ phụ trách của xã/phường, hoặc đường dây nóng CNTT của thành phố")
-	if got := p.header.Get("Retry-After"); got != "900" {
+	if got := p.Header.Get("Retry-After"); got != "900" {
 		t.Errorf("Retry-After %q", got)
 	}
 	if calls.Load() != before {
 		t.Error("a rate-limited login still had its password checked")
 	}
 	// Another officer on the same PC is not locked out by lan's failures.
-	e.loginFrom("10.0.0.1", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
-	e.clock.advance(15*time.Minute - time.Second)
+	e.loginFrom("10.0.0.1", "hung", officerPwd).WantStatus(t, http.StatusSeeOther)
+	e.clock.Advance(15*time.Minute - time.Second)
 	p = e.loginFrom("10.0.0.1", "lan", officerPwd)
-	p.wantStatus(t, http.StatusTooManyRequests)
-	p.mustContain(t, `data-countdown="1"`)
-	e.clock.advance(time.Second)
-	e.loginFrom("10.0.0.1", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+	p.WantStatus(t, http.StatusTooManyRequests)
+	p.MustContain(t, `data-countdown="1"`)
+	e.clock.Advance(time.Second)
+	e.loginFrom("10.0.0.1", "lan", officerPwd).WantStatus(t, http.StatusSeeOther)
 }
 
 // TestLoginRateLimitPerAddress: one office address is allowed many more
@@ -166,18 +166,18 @@ func TestLoginRateLimitPerUser(t *testing.T) {
 func TestLoginRateLimitPerAddress(t *testing.T) {
 	e := newEnv(t, Config{HelpContact: "Chị Hoa, 0292 3820 123"})
 	for i := range 20 {
-		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").wantStatus(t, http.StatusUnauthorized)
+		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").WantStatus(t, http.StatusUnauthorized)
 	}
 	// Twenty failures of others at the shared address lock nobody out.
-	e.loginFrom("10.0.0.1", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+	e.loginFrom("10.0.0.1", "lan", officerPwd).WantStatus(t, http.StatusSeeOther)
 	for i := 20; i < 100; i++ {
-		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").wantStatus(t, http.StatusUnauthorized)
+		e.loginFrom("10.0.0.1", fmt.Sprintf("doan%d", i), "sai").WantStatus(t, http.StatusUnauthorized)
 	}
 	p := e.loginFrom("10.0.0.1", "hung", officerPwd)
-	p.wantStatus(t, http.StatusTooManyRequests)
-	p.mustContain(t, "Máy này đã đăng nhập sai quá nhiều lần", "Chị Hoa, 0292 3820 123")
-	p.mustNotContain(t, "đường dây nóng")
-	e.loginFrom("10.0.0.2", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+	p.WantStatus(t, http.StatusTooManyRequests)
+	p.MustContain(t, "Máy này đã đăng nhập sai quá nhiều lần", "Chị Hoa, 0292 3820 123")
+	p.MustNotContain(t, "đường dây nóng")
+	e.loginFrom("10.0.0.2", "hung", officerPwd).WantStatus(t, http.StatusSeeOther)
 }
 
 // TestLoginCountedBeforeHashing: parallel wrong logins for one user get
@@ -197,7 +197,7 @@ func TestLoginCountedBeforeHashing(t *testing.T) {
 	for i := range n {
 		go func() {
 			p := e.loginFrom(fmt.Sprintf("10.0.1.%d", i), "lan", "sai")
-			codes <- p.status
+			codes <- p.Status
 		}()
 	}
 	// Every try beyond the five reserved is refused while those five
@@ -239,30 +239,30 @@ func TestLoginBusy(t *testing.T) {
 	e := newEnv(t, Config{Officers: officers})
 	for range 10 {
 		p := e.loginFrom("10.0.0.1", "lan", officerPwd)
-		p.wantStatus(t, http.StatusServiceUnavailable)
-		p.mustContain(t, "Hệ thống đang bận", `data-countdown="3"`)
-		p.mustNotContain(t, "Nếu quên mật khẩu")
-		if p.header.Get("Retry-After") != "3" {
-			t.Fatalf("Retry-After %q", p.header.Get("Retry-After"))
+		p.WantStatus(t, http.StatusServiceUnavailable)
+		p.MustContain(t, "Hệ thống đang bận", `data-countdown="3"`)
+		p.MustNotContain(t, "Nếu quên mật khẩu")
+		if p.Header.Get("Retry-After") != "3" {
+			t.Fatalf("Retry-After %q", p.Header.Get("Retry-After"))
 		}
 	}
 	mu.Lock()
 	busy = false
 	mu.Unlock()
-	e.loginFrom("10.0.0.2", "lan", officerPwd).wantStatus(t, http.StatusSeeOther)
+	e.loginFrom("10.0.0.2", "lan", officerPwd).WantStatus(t, http.StatusSeeOther)
 
 	done := make(chan int, 2)
 	for range 2 {
-		go func() { done <- e.loginFrom("10.0.0.3", "slow", "sai").status }()
+		go func() { done <- e.loginFrom("10.0.0.3", "slow", "sai").Status }()
 	}
 	<-started
 	<-started
-	e.loginFrom("10.0.0.3", "hung", officerPwd).wantStatus(t, http.StatusServiceUnavailable)
-	e.loginFrom("10.0.0.4", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+	e.loginFrom("10.0.0.3", "hung", officerPwd).WantStatus(t, http.StatusServiceUnavailable)
+	e.loginFrom("10.0.0.4", "hung", officerPwd).WantStatus(t, http.StatusSeeOther)
 	close(release)
 	<-done
 	<-done
-	e.loginFrom("10.0.0.3", "hung", officerPwd).wantStatus(t, http.StatusSeeOther)
+	e.loginFrom("10.0.0.3", "hung", officerPwd).WantStatus(t, http.StatusSeeOther)
 }
 
 func TestLoginRefusalInEnglish(t *testing.T) {
@@ -277,9 +277,9 @@ func TestLoginRefusalInEnglish(t *testing.T) {
 	req.AddCookie(&http.Cookie{Name: cookieLang, Value: "en"})
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
-	p := page{w.Code, w.Header(), w.Body.String()}
-	p.wantStatus(t, http.StatusTooManyRequests)
-	p.mustContain(t, "This account had too many wrong passwords", "You can try again in:", "city IT hotline",
+	p := page{Status: w.Code, Header: w.Header(), Body: w.Body.String()}
+	p.WantStatus(t, http.StatusTooManyRequests)
+	p.MustContain(t, "This account had too many wrong passwords", "You can try again in:", "city IT hotline",
 		`data-done="You can try again now."`)
 }
 
@@ -288,40 +288,40 @@ func TestLogout(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	p := c.post("/logout", url.Values{"csrf": {token}})
-	p.wantStatus(t, http.StatusSeeOther)
-	if loc := p.header.Get("Location"); loc != "/login" {
+	p.WantStatus(t, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/login" {
 		t.Errorf("logout goes to %q", loc)
 	}
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 func TestSessionExpires(t *testing.T) {
 	e := newEnv(t, Config{SessionIdle: 10 * time.Minute, SessionMax: time.Hour})
 	c := e.client()
 	c.login()
-	e.clock.advance(9 * time.Minute)
-	c.get("/").wantStatus(t, http.StatusOK)
-	e.clock.advance(11 * time.Minute)
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	e.clock.Advance(9 * time.Minute)
+	c.get("/").WantStatus(t, http.StatusOK)
+	e.clock.Advance(11 * time.Minute)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 
 	// A live page's script re-fetching its fragment is not the officer's
 	// use: it does not keep the session alive.
 	c.login()
-	e.clock.advance(5 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	for i := 0; i < 2; i++ {
 		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/outbox/live", nil)
 		req.Header.Set("X-Requested-With", "xanode")
-		c.do(req).wantStatus(t, http.StatusOK)
-		e.clock.advance(4 * time.Minute)
+		c.do(req).WantStatus(t, http.StatusOK)
+		e.clock.Advance(4 * time.Minute)
 	}
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 
 	c.login()
 	for i := 0; i < 7; i++ { // used every 9 minutes: idle never ends it, the maximum does
-		e.clock.advance(9 * time.Minute)
+		e.clock.Advance(9 * time.Minute)
 		c.get("/")
 	}
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 func TestPagesNeedSession(t *testing.T) {
@@ -338,22 +338,22 @@ func TestPagesNeedSession(t *testing.T) {
 		"/search?name=a&birth=1990", "/birth", "/citizen/" + sampleID + "/print",
 		"/citizen/" + sampleID + "/change/register_temporary"} {
 		p := c.get(path)
-		p.wantStatus(t, http.StatusSeeOther)
+		p.WantStatus(t, http.StatusSeeOther)
 		want := "/login"
 		if path != "/" {
 			want += "?next=" + url.QueryEscape(path)
 		}
-		if loc := p.header.Get("Location"); loc != want {
+		if loc := p.Header.Get("Location"); loc != want {
 			t.Errorf("GET %s goes to %q, want %q", path, loc, want)
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/outbox/live", nil)
 	req.Header.Set("X-Requested-With", "xanode")
-	c.do(req).wantStatus(t, http.StatusUnauthorized)
+	c.do(req).WantStatus(t, http.StatusUnauthorized)
 
-	c.post("/tap", url.Values{"csrf": {"x"}}).wantStatus(t, http.StatusSeeOther)
+	c.post("/tap", url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
 	for _, f := range opForms {
-		c.post(formPath(f.op), url.Values{"csrf": {"x"}}).wantStatus(t, http.StatusSeeOther)
+		c.post(formPath(f.op), url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
 	}
 	if tapped.Load() || recorded.Load() {
 		t.Error("a request without a session reached the card reader or the registry")
@@ -362,8 +362,8 @@ func TestPagesNeedSession(t *testing.T) {
 	// After login, the login page sends the officer where they wanted to go.
 	c.login()
 	p := c.get("/login?next=" + url.QueryEscape("/outbox"))
-	if p.header.Get("Location") != "/outbox" {
-		t.Errorf("logged-in /login goes to %q", p.header.Get("Location"))
+	if p.Header.Get("Location") != "/outbox" {
+		t.Errorf("logged-in /login goes to %q", p.Header.Get("Location"))
 	}
 }
 

@@ -21,10 +21,10 @@ func TestRecordedPanel(t *testing.T) {
 		"temporary_until": {"31/12/2026"}, "procedure": {"HS-2026-0042"},
 		"temporary_from": {"01/03/2026"}, "residence_basis": {"own"},
 	}))
-	p.wantStatus(t, http.StatusSeeOther)
-	out := c.get(p.header.Get("Location"))
-	out.wantStatus(t, http.StatusOK)
-	out.mustContain(t,
+	p.WantStatus(t, http.StatusSeeOther)
+	out := c.get(p.Header.Get("Location"))
+	out.WantStatus(t, http.StatusOK)
+	out.MustContain(t,
 		`<h2 id="recorded-h">Thay đổi vừa ghi nhận: edge-1/1</h2>`,
 		"Thay đổi đang chờ gửi lên thành phố; kết quả sẽ hiện ngay tại đây khi có.",
 		`<tr id="c-edge-1/1" class="new">`,
@@ -37,10 +37,10 @@ func TestRecordedPanel(t *testing.T) {
 		"phiên bản 3, 12.345 công dân",
 		"10/03/2026 08:55 (<span data-ago=\"300000\">5 phút</span> trước)",
 	)
-	out.mustNotContain(t, "chưa đồng bộ lần nào")
+	out.MustNotContain(t, "chưa đồng bộ lần nào")
 	// A recorded= that is not in the list puts nothing on the page.
 	forged := c.get("/outbox?recorded=" + url.QueryEscape("<b>giả mạo</b>"))
-	forged.mustNotContain(t, "giả mạo", `id="recorded"`)
+	forged.MustNotContain(t, "giả mạo", `id="recorded"`)
 }
 
 func TestOutcomes(t *testing.T) {
@@ -103,14 +103,14 @@ func TestOutcomes(t *testing.T) {
 			}
 			c := e.client()
 			c.login()
-			c.get("/outbox").mustContain(t, tt.want...)
+			c.get("/outbox").MustContain(t, tt.want...)
 			frag := c.getFromScript("/outbox/live?recorded=" + ch.ID())
-			frag.wantStatus(t, http.StatusOK)
-			frag.mustContain(t, tt.want...)
-			frag.mustContain(t, `id="recorded"`)
-			frag.mustNotContain(t, "<html") // a fragment, not a page
+			frag.WantStatus(t, http.StatusOK)
+			frag.MustContain(t, tt.want...)
+			frag.MustContain(t, `id="recorded"`)
+			frag.MustNotContain(t, "<html") // a fragment, not a page
 			// The record's history explains the outcome the same way.
-			c.get("/citizen/"+sampleID).mustContain(t, tt.want...)
+			c.get("/citizen/"+sampleID).MustContain(t, tt.want...)
 		})
 	}
 }
@@ -129,12 +129,12 @@ func TestBirthOutcome(t *testing.T) {
 	}
 	c := e.client()
 	c.login()
-	c.getFromScript("/outbox/live?recorded="+ch.ID()).mustContain(t,
+	c.getFromScript("/outbox/live?recorded="+ch.ID()).MustContain(t,
 		"Số tạm thời của trẻ: P-edge-1-1.", "<td>P-edge-1-1</td>")
 	mem.settle(ch.ID(), registry.Outcome{Result: registry.Applied, Citizen: "092226000017"})
 	frag := c.getFromScript("/outbox/live?recorded=" + ch.ID())
-	frag.mustContain(t, `Số định danh được cấp: <strong class="id">092226000017</strong> <a href="/citizen/092226000017">Xem hồ sơ</a>`)
-	frag.mustNotContain(t, "Số tạm thời của trẻ")
+	frag.MustContain(t, `Số định danh được cấp: <strong class="id">092226000017</strong> <a href="/citizen/092226000017">Xem hồ sơ</a>`)
+	frag.MustNotContain(t, "Số tạm thời của trẻ")
 }
 
 func TestOutboxUnavailable(t *testing.T) {
@@ -146,8 +146,8 @@ func TestOutboxUnavailable(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/outbox")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Chưa đọc được danh sách thay đổi", "Chưa đọc được tình trạng đồng bộ")
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Chưa đọc được danh sách thay đổi", "Chưa đọc được tình trạng đồng bộ")
 }
 
 func TestStaleWarning(t *testing.T) {
@@ -163,11 +163,11 @@ func TestStaleWarning(t *testing.T) {
 	const banner = `class="banner" role="alert">Dữ liệu của xã đã quá hạn cập nhật`
 	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/birth",
 		"/citizen/" + sampleID + "/change/register_temporary", "/search?name=a&birth=1990", "/no-such-page"} {
-		c.get(path).mustContain(t, banner)
+		c.get(path).MustContain(t, banner)
 	}
-	c.get("/outbox").mustContain(t, "dial tcp: i/o timeout", "chưa đồng bộ lần nào")
+	c.get("/outbox").MustContain(t, "dial tcp: i/o timeout", "chưa đồng bộ lần nào")
 	// Stale data still prints, saying so on the paper.
-	c.get("/citizen/"+sampleID+"/print").mustContain(t, "Lưu ý: dữ liệu của xã (phiên bản 0) đã quá hạn cập nhật")
+	c.get("/citizen/"+sampleID+"/print").MustContain(t, "Lưu ý: dữ liệu của xã (phiên bản 0) đã quá hạn cập nhật")
 }
 
 // TestTransferProgress: a long download or import shows on the sync panel
@@ -191,13 +191,13 @@ func TestTransferProgress(t *testing.T) {
 		e := newEnv(t, Config{Registry: reg})
 		cl := e.client()
 		cl.login()
-		cl.get("/outbox").mustContain(t, c.want...)
+		cl.get("/outbox").MustContain(t, c.want...)
 	}
 	reg := &fakeRegistry{status: func() (Status, error) { return Status{Node: "edge-1", HasSubset: true}, nil }}
 	e := newEnv(t, Config{Registry: reg})
 	cl := e.client()
 	cl.login()
-	if p := cl.get("/outbox"); strings.Contains(p.body, "<progress") {
+	if p := cl.get("/outbox"); strings.Contains(p.Body, "<progress") {
 		t.Fatal("a progress bar without a transfer")
 	}
 }
@@ -215,10 +215,10 @@ func TestOutboxHidesIdentifications(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/outbox")
-	p.mustContain(t, `id="c-edge-1/1"`, `href="/outbox?all=1" id="lookups-toggle"`)
-	p.mustNotContain(t, `id="c-edge-1/2"`)
+	p.MustContain(t, `id="c-edge-1/1"`, `href="/outbox?all=1" id="lookups-toggle"`)
+	p.MustNotContain(t, `id="c-edge-1/2"`)
 	p = c.get("/outbox?all=1")
-	p.mustContain(t, `id="c-edge-1/1"`, `id="c-edge-1/2"`, `href="/outbox" id="lookups-toggle"`)
-	c.get("/outbox/live").mustNotContain(t, `id="c-edge-1/2"`)
-	c.get("/outbox/live?all=1").mustContain(t, `id="c-edge-1/2"`)
+	p.MustContain(t, `id="c-edge-1/1"`, `id="c-edge-1/2"`, `href="/outbox" id="lookups-toggle"`)
+	c.get("/outbox/live").MustNotContain(t, `id="c-edge-1/2"`)
+	c.get("/outbox/live?all=1").MustContain(t, `id="c-edge-1/2"`)
 }

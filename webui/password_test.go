@@ -33,20 +33,20 @@ func TestChangePassword(t *testing.T) {
 	e := newEnv(t, Config{Officers: off, LoginFailures: 2})
 	c := e.client()
 	token := c.login()
-	c.get("/password").mustContain(t, `<form method="post" action="/password"`, `autocomplete="new-password"`, `aria-current="page">Đổi mật khẩu</a>`)
+	c.get("/password").MustContain(t, `<form method="post" action="/password"`, `autocomplete="new-password"`, `aria-current="page">Đổi mật khẩu</a>`)
 	post := func(current, next, repeat string) page {
 		return c.post("/password", url.Values{"csrf": {token}, "current": {current}, "new": {next}, "repeat": {repeat}})
 	}
 	p := post(officerPwd, "ngắn", "ngắn")
-	p.wantStatus(t, http.StatusUnprocessableEntity)
-	p.mustContain(t, "cần ít nhất 10 ký tự")
-	post(officerPwd, "mật khẩu mới dài", "mật khẩu khác dài").mustContain(t, "không giống nhau")
+	p.WantStatus(t, http.StatusUnprocessableEntity)
+	p.MustContain(t, "cần ít nhất 10 ký tự")
+	post(officerPwd, "mật khẩu mới dài", "mật khẩu khác dài").MustContain(t, "không giống nhau")
 	p = post("sai", "mật khẩu mới dài", "mật khẩu mới dài")
-	p.wantStatus(t, http.StatusUnauthorized)
-	p.mustContain(t, "Mật khẩu hiện tại không đúng")
+	p.WantStatus(t, http.StatusUnauthorized)
+	p.MustContain(t, "Mật khẩu hiện tại không đúng")
 	post("sai", "mật khẩu mới dài", "mật khẩu mới dài")
 	p = post(officerPwd, "mật khẩu mới dài", "mật khẩu mới dài")
-	p.wantStatus(t, http.StatusTooManyRequests) // two wrong tries used the user's allowance
+	p.WantStatus(t, http.StatusTooManyRequests) // two wrong tries used the user's allowance
 	if len(changed) != 0 {
 		t.Fatalf("changed while limited: %v", changed)
 	}
@@ -54,15 +54,15 @@ func TestChangePassword(t *testing.T) {
 	c2 := newEnv(t, Config{Officers: off}).client()
 	token = c2.login()
 	p = c2.post("/password", url.Values{"csrf": {token}, "current": {officerPwd}, "new": {"mật khẩu mới dài"}, "repeat": {"mật khẩu mới dài"}})
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, `id="password-done"`, "hãy đăng nhập lại bằng mật khẩu mới")
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, `id="password-done"`, "hãy đăng nhập lại bằng mật khẩu mới")
 	if len(changed) != 1 || changed[0] != "lan mật khẩu mới dài" {
 		t.Fatalf("changed %v", changed)
 	}
-	c2.get("/").wantStatus(t, http.StatusSeeOther) // the session ended
+	c2.get("/").WantStatus(t, http.StatusSeeOther) // the session ended
 
 	// Without the capability there is no page.
 	c3 := newEnv(t, Config{}).client()
 	c3.login()
-	c3.get("/password").wantStatus(t, http.StatusNotFound)
+	c3.get("/password").WantStatus(t, http.StatusNotFound)
 }

@@ -32,23 +32,23 @@ func TestAddressPicker(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	form := c.get(formPath(registry.OpRegisterPermanent))
-	form.mustContain(t, `<select id="f-permanent_address_province" name="permanent_address_province">`,
+	form.MustContain(t, `<select id="f-permanent_address_province" name="permanent_address_province">`,
 		`<option value="92">Thành phố Cần Thơ</option>`, `name="pick" value="permanent_address"`)
-	form.mustNotContain(t, `id="f-permanent_address_commune"`)
+	form.MustNotContain(t, `id="f-permanent_address_commune"`)
 	v := url.Values{"csrf": {token}, "permanent_address_detail": {"Số 7, Đường Trần Phú"}, "permanent_address_province": {"92"},
 		"pick": {"permanent_address"}, "commune": {"31117"}}
 	p := c.post(formPath(registry.OpRegisterPermanent), v)
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, `<option value="92103">Phường Cái Khế</option>`, `value="Số 7, Đường Trần Phú"`)
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, `<option value="92103">Phường Cái Khế</option>`, `value="Số 7, Đường Trần Phú"`)
 	if d := mem.recordedDrafts(); len(d) != 0 {
 		t.Fatalf("picking a province recorded %+v", d)
 	}
 	v.Del("pick")
 	v.Set("permanent_address_commune", "92103")
 	review := c.post(formPath(registry.OpRegisterPermanent), v)
-	review.wantStatus(t, http.StatusOK)
-	review.mustContain(t, "<dd>Số 7, Đường Trần Phú, Phường Cái Khế, Thành phố Cần Thơ</dd>", "<dd>92103</dd>")
-	c.post(formPath(registry.OpRegisterPermanent), confirmed(v)).wantStatus(t, http.StatusSeeOther)
+	review.WantStatus(t, http.StatusOK)
+	review.MustContain(t, "<dd>Số 7, Đường Trần Phú, Phường Cái Khế, Thành phố Cần Thơ</dd>", "<dd>92103</dd>")
+	c.post(formPath(registry.OpRegisterPermanent), confirmed(v)).WantStatus(t, http.StatusSeeOther)
 	d := mem.recordedDrafts()
 	if len(d) != 1 || d[0].Patch["permanent_address"] != "Số 7, Đường Trần Phú, Phường Cái Khế, Thành phố Cần Thơ" ||
 		d[0].Patch["commune"] != "92103" {

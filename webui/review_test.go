@@ -37,40 +37,40 @@ func TestReviewList(t *testing.T) {
 	c := e.client()
 	c.login()
 	home := c.get("/")
-	home.mustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
+	home.MustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
 	p := c.get("/review")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Chip của thẻ khác hồ sơ", "Nguyễn Thị Thu Hằng", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Chip của thẻ khác hồ sơ", "Nguyễn Thị Thu Hằng", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
 		"Đã ghi nhận, chờ thành phố", `href="/outbox#c-edge-1%2f8"`, "2 vấn đề cần rà soát.")
-	p.mustNotContain(t, `action="/review/13"`)
-	csrf := p.csrf(t)
+	p.MustNotContain(t, `action="/review/13"`)
+	csrf := p.CSRF(t)
 
 	one := c.get("/review?citizen=" + childID)
-	one.mustContain(t, "aged 15 without a card number")
-	one.mustNotContain(t, "Nguyễn Thị Thu Hằng")
+	one.MustContain(t, "aged 15 without a card number")
+	one.MustNotContain(t, "Nguyễn Thị Thu Hằng")
 
 	refused := c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"fixed"}})
-	refused.wantStatus(t, http.StatusUnprocessableEntity)
-	refused.mustContain(t, "Hãy ghi rõ đã đối chiếu giấy tờ gì", `aria-invalid="true"`)
-	c.post("/review/12", url.Values{"csrf": {csrf}, "note": {"x"}}).wantStatus(t, http.StatusUnprocessableEntity)
-	if p := c.post("/review/99", url.Values{"csrf": {csrf}, "resolution": {"fixed"}, "note": {"x"}}); p.status != http.StatusNotFound {
-		t.Fatalf("an unknown finding: %d", p.status)
+	refused.WantStatus(t, http.StatusUnprocessableEntity)
+	refused.MustContain(t, "Hãy ghi rõ đã đối chiếu giấy tờ gì", `aria-invalid="true"`)
+	c.post("/review/12", url.Values{"csrf": {csrf}, "note": {"x"}}).WantStatus(t, http.StatusUnprocessableEntity)
+	if p := c.post("/review/99", url.Values{"csrf": {csrf}, "resolution": {"fixed"}, "note": {"x"}}); p.Status != http.StatusNotFound {
+		t.Fatalf("an unknown finding: %d", p.Status)
 	}
 	if len(drafts) != 0 {
 		t.Fatalf("refused forms recorded %v", drafts)
 	}
 
 	p = c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"dismissed"}, "note": {"  thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà  "}})
-	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/review?done=1") {
-		t.Fatalf("resolve: %d %v", p.status, p.header)
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/review?done=1") {
+		t.Fatalf("resolve: %d %v", p.Status, p.Header)
 	}
 	if len(drafts) != 1 || drafts[0].Op != registry.OpFindingResolve || drafts[0].Citizen != sampleID || drafts[0].Officer != "lan" ||
 		drafts[0].Procedure != "F-12" || drafts[0].Note != "dismissed: thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà" {
 		t.Fatalf("drafts %+v", drafts)
 	}
-	c.get(p.header.Get("Location")).mustContain(t, "Đã ghi nhận kết quả rà soát")
+	c.get(p.Header.Get("Location")).MustContain(t, "Đã ghi nhận kết quả rà soát")
 	c.get("/review?lang=en")
-	c.get("/review").mustContain(t, "To review", "Card chip differs from the record")
+	c.get("/review").MustContain(t, "To review", "Card chip differs from the record")
 }
 
 // TestReviewWithoutList: a Registry without the list shows no menu entry.
@@ -78,6 +78,6 @@ func TestReviewWithoutList(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/").mustNotContain(t, `href="/review"`)
-	c.get("/review").wantStatus(t, http.StatusNotFound)
+	c.get("/").MustNotContain(t, `href="/review"`)
+	c.get("/review").WantStatus(t, http.StatusNotFound)
 }

@@ -49,10 +49,10 @@ func TestSearch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.birth, func(t *testing.T) {
 			p := c.get("/search?name=" + url.QueryEscape(tt.name) + "&birth=" + url.QueryEscape(tt.birth))
-			p.wantStatus(t, tt.wantStatus)
-			p.mustContain(t, tt.want...)
-			p.mustContain(t, `value="`+tt.name+`"`, `value="`+tt.birth+`"`) // the input stays
-			if n := strings.Count(p.body, " autofocus"); n > 1 {
+			p.WantStatus(t, tt.wantStatus)
+			p.MustContain(t, tt.want...)
+			p.MustContain(t, `value="`+tt.name+`"`, `value="`+tt.birth+`"`) // the input stays
+			if n := strings.Count(p.Body, " autofocus"); n > 1 {
 				t.Errorf("%d boxes claim the focus", n)
 			}
 		})
@@ -75,8 +75,8 @@ func TestSearchByIDInNameBox(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/search?name=" + url.QueryEscape("092 195 001 234"))
-	p.wantStatus(t, http.StatusSeeOther)
-	if loc := p.header.Get("Location"); loc != "/citizen/"+sampleID {
+	p.WantStatus(t, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/citizen/"+sampleID {
 		t.Errorf("goes to %q", loc)
 	}
 }
@@ -102,21 +102,21 @@ func TestSearchMore(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/search?name=nguyen+van+an&birth=1995")
-	p.mustContain(t, "Kết quả tìm kiếm: 3 công dân", "Hiện 3 người khớp nhất trong 40 người")
-	if n := strings.Count(p.body, "Nguyễn Văn An</a>"); n != 3 {
+	p.MustContain(t, "Kết quả tìm kiếm: 3 công dân", "Hiện 3 người khớp nhất trong 40 người")
+	if n := strings.Count(p.Body, "Nguyễn Văn An</a>"); n != 3 {
 		t.Errorf("%d results shown, want 3", n)
 	}
 	p = c.get("/search?name=nguyen+van")
-	p.mustContain(t, `id="no-results" role="status">Có 40 người có họ tên khớp với “nguyen van”`, `id="birth" name="birth" value="" `)
-	if !strings.Contains(p.body[strings.Index(p.body, `id="birth"`):], "autofocus") {
+	p.MustContain(t, `id="no-results" role="status">Có 40 người có họ tên khớp với “nguyen van”`, `id="birth" name="birth" value="" `)
+	if !strings.Contains(p.Body[strings.Index(p.Body, `id="birth"`):], "autofocus") {
 		t.Error("the birth box does not take the focus")
 	}
 	exact = 2
 	p = c.get("/search?name=nguyen+van+an")
-	p.mustContain(t, "Kết quả tìm kiếm: 2 công dân", "Chỉ hiện 2 người khớp nhất trong 40 người")
+	p.MustContain(t, "Kết quả tìm kiếm: 2 công dân", "Chỉ hiện 2 người khớp nhất trong 40 người")
 
 	reg.search = func(string, SearchQuery) (SearchResult, error) { return SearchResult{}, errors.New("bbolt: closed") }
-	c.get("/search?name=nguyen+van+an&birth=1995").wantStatus(t, http.StatusInternalServerError)
+	c.get("/search?name=nguyen+van+an&birth=1995").WantStatus(t, http.StatusInternalServerError)
 }
 
 // TestFrozen: past the hard limit (the box has not reached the city for
@@ -143,28 +143,28 @@ func TestFrozen(t *testing.T) {
 	const banner = `class="banner frozen" role="alert">Dữ liệu của xã đã quá cũ`
 	for _, path := range []string{"/", "/outbox", "/birth"} {
 		p := c.get(path)
-		p.wantStatus(t, http.StatusOK)
-		p.mustContain(t, banner)
+		p.WantStatus(t, http.StatusOK)
+		p.MustContain(t, banner)
 	}
 	const why = "Máy này đã quá lâu không kết nối được với thành phố"
 	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995",
 		"/citizen/" + sampleID + "/change/register_temporary"} {
 		p := c.get(path)
-		p.wantStatus(t, http.StatusConflict)
-		p.mustContain(t, banner, why, "tra cứu theo số định danh, tìm kiếm và đối chiếu công dân đều tạm dừng",
+		p.WantStatus(t, http.StatusConflict)
+		p.MustContain(t, banner, why, "tra cứu theo số định danh, tìm kiếm và đối chiếu công dân đều tạm dừng",
 			"CNTT thành phố 1900 1234")
-		p.mustNotContain(t, "Nguyễn Thị Thu Hà")
+		p.MustNotContain(t, "Nguyễn Thị Thu Hà")
 	}
 	if read {
 		t.Error("read frozen data")
 	}
 	tap := c.post("/tap", url.Values{"csrf": {token}})
-	tap.mustContain(t, "không được dùng để đối chiếu", "<td>Phong Điền, TP Cần Thơ</td></tr>")
-	tap.mustNotContain(t, "Khớp", "khác với dữ liệu của xã", `<th scope="col">Dữ liệu của xã</th>`)
+	tap.MustContain(t, "không được dùng để đối chiếu", "<td>Phong Điền, TP Cần Thơ</td></tr>")
+	tap.MustNotContain(t, "Khớp", "khác với dữ liệu của xã", `<th scope="col">Dữ liệu của xã</th>`)
 	pr := c.get("/citizen/" + sampleID + "/print")
-	pr.wantStatus(t, http.StatusConflict)
-	pr.mustContain(t, "không thể in xác nhận")
-	c.get("/outbox").mustContain(t, "quá giới hạn cho phép")
+	pr.WantStatus(t, http.StatusConflict)
+	pr.MustContain(t, "không thể in xác nhận")
+	c.get("/outbox").MustContain(t, "quá giới hạn cho phép")
 
 	// The registry refuses by itself while the status said nothing yet.
 	frozen = false
@@ -176,11 +176,11 @@ func TestFrozen(t *testing.T) {
 	}
 	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995"} {
 		p := c.get(path)
-		p.wantStatus(t, http.StatusConflict)
-		p.mustContain(t, why)
+		p.WantStatus(t, http.StatusConflict)
+		p.MustContain(t, why)
 	}
 	c.get("/citizen/" + sampleID + "?lang=en")
-	c.get("/citizen/"+sampleID).mustContain(t, "This box has not reached the city for too long")
+	c.get("/citizen/"+sampleID).MustContain(t, "This box has not reached the city for too long")
 }
 
 func TestPrint(t *testing.T) {
@@ -195,8 +195,8 @@ func TestPrint(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/citizen/" + sampleID + "/print")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t,
 		"<title>Xác nhận thông tin về cư trú · Nguyễn Thị Thu Hà</title>",
 		"<strong>Phường An Cư</strong><br>Mã đơn vị hành chính: 31117",
 		"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "XÁC NHẬN THÔNG TIN VỀ CƯ TRÚ",
@@ -210,7 +210,7 @@ func TestPrint(t *testing.T) {
 		`id="print-button" class="primary" accesskey="p" hidden`,
 		`href="/citizen/`+sampleID+`">Quay lại hồ sơ</a>`,
 	)
-	p.mustNotContain(t, "<nav", "Đăng xuất", `class="top"`) // no navigation on paper
+	p.MustNotContain(t, "<nav", "Đăng xuất", `class="top"`) // no navigation on paper
 	if len(looked) != 1 || looked[0] != "lan "+sampleID {
 		t.Errorf("a print made lookups %v, want one audited lookup by lan", looked)
 	}

@@ -83,8 +83,8 @@ func mainPages(t *testing.T, e *env) map[string]page {
 		pages["review:"+string(op)] = c.post(formPath(op), v)
 	}
 	for name, p := range pages {
-		if p.status >= 500 || (p.status == http.StatusNotFound && name != "notfound") {
-			t.Fatalf("%s: status %d", name, p.status)
+		if p.Status >= 500 || (p.Status == http.StatusNotFound && name != "notfound") {
+			t.Fatalf("%s: status %d", name, p.Status)
 		}
 	}
 	return pages
@@ -99,7 +99,7 @@ func TestSecurityHeaders(t *testing.T) {
 	pages["redirect"] = c.get("/outbox")
 	host := strings.TrimPrefix(e.ts.URL, "http://")
 	for name, p := range pages {
-		csp := p.header.Get("Content-Security-Policy")
+		csp := p.Header.Get("Content-Security-Policy")
 		for _, want := range []string{"default-src 'none'", "script-src 'self';", "style-src 'self';",
 			"frame-ancestors 'none'", "object-src 'none'", "connect-src 'self' ws://" + host} {
 			if !strings.Contains(csp, want) {
@@ -114,15 +114,15 @@ func TestSecurityHeaders(t *testing.T) {
 			"Referrer-Policy":        "no-referrer",
 			"X-Frame-Options":        "DENY",
 		} {
-			if got := p.header.Get(h); got != want {
+			if got := p.Header.Get(h); got != want {
 				t.Errorf("%s: %s = %q, want %q", name, h, got, want)
 			}
 		}
-		if name != "css" && name != "js" && p.header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s: Cache-Control %q: pages with citizen data must not be cached", name, p.header.Get("Cache-Control"))
+		if name != "css" && name != "js" && p.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q: pages with citizen data must not be cached", name, p.Header.Get("Cache-Control"))
 		}
 	}
-	if cc := pages["css"].header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+	if cc := pages["css"].Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 		t.Errorf("versioned asset Cache-Control %q", cc)
 	}
 }
@@ -137,12 +137,12 @@ var (
 func TestNoInlineCode(t *testing.T) {
 	e, _ := fullEnv(t)
 	for name, p := range mainPages(t, e) {
-		for _, tag := range inlineScriptRE.FindAllString(p.body, -1) {
+		for _, tag := range inlineScriptRE.FindAllString(p.Body, -1) {
 			if !strings.Contains(tag, " src=") {
 				t.Errorf("%s: inline script %q", name, tag)
 			}
 		}
-		if m := inlineStyleRE.FindString(p.body); m != "" {
+		if m := inlineStyleRE.FindString(p.Body); m != "" {
 			t.Errorf("%s: inline style or handler %q", name, m)
 		}
 	}
@@ -151,13 +151,13 @@ func TestNoInlineCode(t *testing.T) {
 func TestSecureCSP(t *testing.T) {
 	e := newEnv(t, Config{Secure: true})
 	p := e.client().get("/login")
-	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://") || strings.Contains(csp, "ws://") {
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://") || strings.Contains(csp, "ws://") {
 		t.Errorf("TLS CSP %q: want wss only", csp)
 	}
-	if got := p.header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+	if got := p.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
 		t.Errorf("under TLS, Strict-Transport-Security %q", got)
 	}
-	if got := newEnv(t, Config{}).client().get("/login").header.Get("Strict-Transport-Security"); got != "" {
+	if got := newEnv(t, Config{}).client().get("/login").Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("over plain HTTP, Strict-Transport-Security %q", got)
 	}
 }
@@ -167,45 +167,45 @@ func TestSecureCSP(t *testing.T) {
 func TestInsecureBanner(t *testing.T) {
 	e := newEnv(t, Config{Insecure: true})
 	c := e.client()
-	c.get("/login").mustContain(t, `class="banner insecure"`, "KHÔNG mã hóa")
+	c.get("/login").MustContain(t, `class="banner insecure"`, "KHÔNG mã hóa")
 	c.login()
-	c.get("/").mustContain(t, `class="banner insecure"`)
+	c.get("/").MustContain(t, `class="banner insecure"`)
 	c.get("/outbox?lang=en")
-	c.get("/outbox").mustContain(t, "UNENCRYPTED")
-	c.get("/citizen/000000000000").mustContain(t, `class="banner insecure"`)
-	newEnv(t, Config{}).client().get("/login").mustNotContain(t, "banner insecure")
+	c.get("/outbox").MustContain(t, "UNENCRYPTED")
+	c.get("/citizen/000000000000").MustContain(t, `class="banner insecure"`)
+	newEnv(t, Config{}).client().get("/login").MustNotContain(t, "banner insecure")
 }
 
 func TestLanguageSwitch(t *testing.T) {
 	e, _ := fullEnv(t)
 	c := e.client()
 	p := c.get("/login?lang=en")
-	p.wantStatus(t, http.StatusSeeOther)
-	if loc := p.header.Get("Location"); loc != "/login" {
+	p.WantStatus(t, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/login" {
 		t.Errorf("switch goes to %q", loc)
 	}
 	login := c.get("/login")
-	login.mustContain(t, `<html lang="en">`, "Officer login", "User name", `href="/login?lang=vi"`)
-	login.mustNotContain(t, "Đăng nhập cán bộ")
+	login.MustContain(t, `<html lang="en">`, "Officer login", "User name", `href="/login?lang=vi"`)
+	login.MustNotContain(t, "Đăng nhập cán bộ")
 
 	token := c.login()
 	home := c.get("/")
-	home.mustContain(t, "Tap sample card", "Personal ID number (12 digits)", "Officer")
-	c.get("/lookup?id=123").mustContain(t, "An ID number has exactly 12 digits; you entered 3",
+	home.MustContain(t, "Tap sample card", "Personal ID number (12 digits)", "Officer")
+	c.get("/lookup?id=123").MustContain(t, "An ID number has exactly 12 digits; you entered 3",
 		`href="/lookup?id=123&amp;lang=vi"`)
 	tap := c.post("/tap", url.Values{"csrf": {token}})
-	tap.mustContain(t, "Chip read (signature not verified)", "<strong>Differs</strong>")
-	c.get("/citizen/"+sampleID).mustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
-	c.get("/outbox").mustContain(t, "Your change was superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
-	c.post("/tap", url.Values{"csrf": {"x"}}).mustContain(t, "nothing was done and nothing changed")
+	tap.MustContain(t, "Chip read (signature not verified)", "<strong>Differs</strong>")
+	c.get("/citizen/"+sampleID).MustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
+	c.get("/outbox").MustContain(t, "Your change was superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
+	c.post("/tap", url.Values{"csrf": {"x"}}).MustContain(t, "nothing was done and nothing changed")
 
 	// Back to Vietnamese, keeping the rest of the address.
 	p = c.get("/lookup?id=" + sampleID + "&lang=vi")
-	if loc := p.header.Get("Location"); loc != "/lookup?id="+sampleID {
+	if loc := p.Header.Get("Location"); loc != "/lookup?id="+sampleID {
 		t.Errorf("switch back goes to %q", loc)
 	}
-	c.get("/").mustContain(t, `<html lang="vi">`, "Chạm thẻ mẫu")
-	c.get("/?lang=fr").mustContain(t, "Chạm thẻ mẫu") // unknown languages are ignored
+	c.get("/").MustContain(t, `<html lang="vi">`, "Chạm thẻ mẫu")
+	c.get("/?lang=fr").MustContain(t, "Chạm thẻ mẫu") // unknown languages are ignored
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -253,14 +253,14 @@ func TestCSRF(t *testing.T) {
 				form.Set("csrf", tt.token)
 			}
 			p := c.post(tg.path, form)
-			if p.status != http.StatusForbidden {
-				t.Errorf("%s token, POST %s: status %d, want 403", tt.name, tg.path, p.status)
+			if p.Status != http.StatusForbidden {
+				t.Errorf("%s token, POST %s: status %d, want 403", tt.name, tg.path, p.Status)
 			}
-			p.mustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ", "không có gì bị thay đổi")
+			p.MustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ", "không có gì bị thay đổi")
 		}
 	}
 	if d := mem.recordedDrafts(); len(d) != 0 || tapped != 0 {
 		t.Errorf("refused forms reached Record %d times, Tap %d times", len(d), tapped)
 	}
-	c.get("/").wantStatus(t, http.StatusOK) // the refused logout did not end the session
+	c.get("/").WantStatus(t, http.StatusOK) // the refused logout did not end the session
 }

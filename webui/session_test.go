@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xanode/xanode/webui/shell/webtest"
 )
 
 // keepingOfficers is an Officers that also keeps sessions (SessionStore)
@@ -80,7 +82,7 @@ func restart(t *testing.T, old *env, cfg Config, c *client) (*env, *client) {
 	old.ts.Close()
 	e := newEnv(t, cfg)
 	c2 := e.client()
-	c2.http.Jar = c.http.Jar // cookies are per host, not per port
+	c2.HTTP.Jar = c.HTTP.Jar // cookies are per host, not per port
 	return e, c2
 }
 
@@ -89,16 +91,16 @@ func restart(t *testing.T, old *env, cfg Config, c *client) (*env, *client) {
 // cookie token; a logout after the restart ends the session for good.
 func TestSessionSurvivesRestart(t *testing.T) {
 	k := newKeepingOfficers()
-	clk := &clock{t: testNow}
+	clk := webtest.NewClock(testNow)
 	e := newEnv(t, Config{Officers: k, Now: clk.Now})
 	c := e.client()
-	c.post("/login", url.Values{"csrf": {c.get("/login").csrf(t)}, "user": {"lan"}, "password": {officerPwd}}).wantStatus(t, http.StatusSeeOther)
+	c.post("/login", url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}).WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 1 {
 		t.Fatalf("the new session is not stored (%d): a restart before the next page would end it", n)
 	}
-	csrf := c.get("/").csrf(t)
+	csrf := c.get("/").CSRF(t)
 	var token string
-	for _, ck := range c.http.Jar.Cookies(mustURL(t, e.ts.URL)) {
+	for _, ck := range c.HTTP.Jar.Cookies(mustURL(t, e.ts.URL)) {
 		if ck.Name == cookieSession {
 			token = ck.Value
 		}
@@ -107,35 +109,35 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Fatalf("store holds %d sessions; the cookie token in it: %v", n, strings.Contains(all, token))
 	}
 
-	clk.advance(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	e, c = restart(t, e, Config{Officers: k, Now: clk.Now}, c)
 	home := c.get("/")
-	home.wantStatus(t, http.StatusOK)
-	home.mustContain(t, "Trần Thị Lan")
-	if got := home.csrf(t); got != csrf {
+	home.WantStatus(t, http.StatusOK)
+	home.MustContain(t, "Trần Thị Lan")
+	if got := home.CSRF(t); got != csrf {
 		t.Fatalf("form token after the restart %q, want %q: a form opened before would be refused", got, csrf)
 	}
 
-	c.post("/logout", url.Values{"csrf": {csrf}}).wantStatus(t, http.StatusSeeOther)
+	c.post("/logout", url.Values{"csrf": {csrf}}).WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 0 {
 		t.Fatalf("a logout left %d sessions in the store", n)
 	}
 	_, c = restart(t, e, Config{Officers: k, Now: clk.Now}, c)
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 // TestRestoredSessionStillExpires: the idle timeout and the maximum age
 // count across a restart, from what the store kept.
 func TestRestoredSessionStillExpires(t *testing.T) {
 	k := newKeepingOfficers()
-	clk := &clock{t: testNow}
+	clk := webtest.NewClock(testNow)
 	cfg := Config{Officers: k, Now: clk.Now, SessionIdle: 10 * time.Minute, SessionMax: time.Hour}
 	e := newEnv(t, cfg)
 	c := e.client()
 	c.login()
-	clk.advance(11 * time.Minute) // idle while the node was down
+	clk.Advance(11 * time.Minute) // idle while the node was down
 	e, c = restart(t, e, cfg, c)
-	c.get("/").wantStatus(t, http.StatusSeeOther)
+	c.get("/").WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 0 {
 		t.Fatalf("an expired session stayed in the store (%d)", n)
 	}
@@ -144,13 +146,13 @@ func TestRestoredSessionStillExpires(t *testing.T) {
 	// counts across restarts, and the maximum age still ends it.
 	c.login()
 	for i := 1; i <= 7; i++ {
-		clk.advance(9 * time.Minute)
+		clk.Advance(9 * time.Minute)
 		e, c = restart(t, e, cfg, c)
 		want := http.StatusOK
 		if i == 7 {
 			want = http.StatusSeeOther
 		}
-		c.get("/").wantStatus(t, want)
+		c.get("/").WantStatus(t, want)
 	}
 }
 
@@ -171,7 +173,7 @@ func TestSessionEndsWhenAccountChanges(t *testing.T) {
 			other := e.client()
 			other.loginAs("hung")
 			var token string
-			for _, ck := range c.http.Jar.Cookies(mustURL(t, e.ts.URL)) {
+			for _, ck := range c.HTTP.Jar.Cookies(mustURL(t, e.ts.URL)) {
 				if ck.Name == cookieSession {
 					token = ck.Value
 				}
@@ -181,16 +183,16 @@ func TestSessionEndsWhenAccountChanges(t *testing.T) {
 			}
 
 			k.set(func() { k.stampErr = errors.New("store unreadable") })
-			c.get("/").wantStatus(t, http.StatusSeeOther)
+			c.get("/").WantStatus(t, http.StatusSeeOther)
 			k.set(func() { k.stampErr = nil })
-			c.get("/").wantStatus(t, http.StatusOK)
+			c.get("/").WantStatus(t, http.StatusOK)
 
 			k.set(func() { k.stamps["lan"] = change.stamp })
 			if e.srv.sessions.alive(token) {
 				t.Fatal("a live page's check still sees the session")
 			}
-			c.get("/").wantStatus(t, http.StatusSeeOther)
-			other.get("/").wantStatus(t, http.StatusOK) // hung's session is not touched
+			c.get("/").WantStatus(t, http.StatusSeeOther)
+			other.get("/").WantStatus(t, http.StatusOK) // hung's session is not touched
 			if n, _, _ := k.stored(); n != 1 {
 				t.Fatalf("store holds %d sessions, want hung's alone", n)
 			}
@@ -210,9 +212,9 @@ func TestLoginNeedsAStandingAccount(t *testing.T) {
 		k.set(func() { f(k) })
 		e := newEnv(t, Config{Officers: k})
 		c := e.client()
-		p := c.post("/login", url.Values{"csrf": {c.get("/login").csrf(t)}, "user": {"lan"}, "password": {officerPwd}})
-		if p.status != http.StatusServiceUnavailable || c.get("/").status != http.StatusSeeOther {
-			t.Errorf("%s: login gave %d and a session", name, p.status)
+		p := c.post("/login", url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}})
+		if p.Status != http.StatusServiceUnavailable || c.get("/").Status != http.StatusSeeOther {
+			t.Errorf("%s: login gave %d and a session", name, p.Status)
 		}
 		if n, _, _ := k.stored(); n != 0 {
 			t.Errorf("%s: %d sessions stored", name, n)
@@ -229,13 +231,13 @@ func TestSessionUseSavedSparingly(t *testing.T) {
 	c.login()
 	_, first, _ := k.stored()
 	for range 5 {
-		e.clock.advance(10 * time.Second)
-		c.get("/").wantStatus(t, http.StatusOK)
+		e.clock.Advance(10 * time.Second)
+		c.get("/").WantStatus(t, http.StatusOK)
 	}
 	if _, n, _ := k.stored(); n != first {
 		t.Fatalf("%d saves for 50 s of use, want none beyond the login's", n-first)
 	}
-	e.clock.advance(20 * time.Second)
+	e.clock.Advance(20 * time.Second)
 	c.get("/")
 	if _, n, _ := k.stored(); n != first+1 {
 		t.Fatalf("%d saves after a minute of use, want 1", n-first)

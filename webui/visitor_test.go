@@ -69,33 +69,33 @@ func TestVisitorFromTheCity(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	p := c.post("/tap", url.Values{"csrf": {token}})
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Kết quả đọc thẻ: Trần Thị Bình", "Công dân nơi khác", "92102 (Phường Cái Khế)",
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Kết quả đọc thẻ: Trần Thị Bình", "Công dân nơi khác", "92102 (Phường Cái Khế)",
 		"do thành phố cung cấp", "đến 13:00 10/03/2026", "Hồ sơ của thành phố", "khớp với hồ sơ của thành phố",
 		"không được lưu vào dữ liệu của xã", `href="/visitor/`+visitorID+`/change/register_temporary"`,
 		`href="/visitor/`+visitorID+`/change/register_permanent"`, `href="/visitor/`+visitorID+`/change/procedure_result"`)
-	p.mustNotContain(t, `href="/citizen/`+visitorID, "/change/declare_absence", "/change/correct")
+	p.MustNotContain(t, `href="/citizen/`+visitorID, "/change/declare_absence", "/change/correct")
 
-	if p := c.get("/citizen/" + visitorID); p.status != http.StatusSeeOther || p.header.Get("Location") != "/visitor/"+visitorID {
-		t.Errorf("her ID's record page (the queue links there): %d to %q, want the visitor's page", p.status, p.header.Get("Location"))
+	if p := c.get("/citizen/" + visitorID); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/visitor/"+visitorID {
+		t.Errorf("her ID's record page (the queue links there): %d to %q, want the visitor's page", p.Status, p.Header.Get("Location"))
 	}
 	page := c.get("/visitor/" + visitorID)
-	page.wantStatus(t, http.StatusOK)
-	page.mustContain(t, "Số 8 Đường Hòa Bình", "do thành phố cung cấp")
+	page.WantStatus(t, http.StatusOK)
+	page.MustContain(t, "Số 8 Đường Hòa Bình", "do thành phố cung cấp")
 	form := c.get("/visitor/" + visitorID + "/change/register_temporary")
-	form.wantStatus(t, http.StatusOK)
-	form.mustContain(t, `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
+	form.WantStatus(t, http.StatusOK)
+	form.MustContain(t, `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
 	typed := url.Values{"csrf": {token},
 		"temporary_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {"30/06/2027"},
 		"temporary_from": {"10/03/2026"}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
 	review := c.post("/visitor/"+visitorID+"/change/register_temporary", typed)
-	review.wantStatus(t, http.StatusOK)
-	review.mustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
+	review.WantStatus(t, http.StatusOK)
+	review.MustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
 	if len(reg.drafts) != 0 {
 		t.Fatalf("recorded before the confirmation: %+v", reg.drafts)
 	}
 	done := c.post("/visitor/"+visitorID+"/change/register_temporary", confirmed(typed))
-	done.wantStatus(t, http.StatusSeeOther)
+	done.WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || reg.drafts[0].Visit == nil || reg.drafts[0].Visit.Record.Version != 41 ||
 		reg.drafts[0].Op != registry.OpRegisterTemporary || reg.drafts[0].Citizen != visitorID {
 		t.Fatalf("drafts: %+v", reg.drafts)
@@ -104,27 +104,27 @@ func TestVisitorFromTheCity(t *testing.T) {
 	// Moving in: into this commune only.
 	elsewhere := c.post("/visitor/"+visitorID+"/change/register_permanent", url.Values{"csrf": {token},
 		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92103"}})
-	elsewhere.wantStatus(t, http.StatusUnprocessableEntity)
-	elsewhere.mustContain(t, "mã xã phải là 92101")
+	elsewhere.WantStatus(t, http.StatusUnprocessableEntity)
+	elsewhere.MustContain(t, "mã xã phải là 92101")
 	moved := c.post("/visitor/"+visitorID+"/change/register_permanent", confirmed(url.Values{"csrf": {token},
 		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92101"}}))
-	moved.wantStatus(t, http.StatusSeeOther)
+	moved.WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 2 || reg.drafts[1].Patch["commune"] != "92101" {
 		t.Fatalf("move-in drafts: %+v", reg.drafts)
 	}
 	// Not a visitor's operation.
-	c.get("/visitor/"+visitorID+"/change/declare_absence").wantStatus(t, http.StatusNotFound)
+	c.get("/visitor/"+visitorID+"/change/declare_absence").WantStatus(t, http.StatusNotFound)
 
 	// The visit is the session's: another officer's session does not see
 	// it, and logging out forgets it.
 	other := e.client()
 	other.loginAs("hung")
-	other.get("/visitor/"+visitorID).wantStatus(t, http.StatusNotFound)
+	other.get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
 	c.post("/logout", url.Values{"csrf": {token}})
 	c.login()
 	gone := c.get("/visitor/" + visitorID)
-	gone.wantStatus(t, http.StatusNotFound)
-	gone.mustContain(t, "Hãy đọc lại thẻ")
+	gone.WantStatus(t, http.StatusNotFound)
+	gone.MustContain(t, "Hãy đọc lại thẻ")
 }
 
 // TestVisitorExpires: the visit ends with the office's grant.
@@ -133,13 +133,13 @@ func TestVisitorExpires(t *testing.T) {
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: newRecorder()})
 	c := e.client()
 	token := c.login()
-	c.post("/tap", url.Values{"csrf": {token}}).wantStatus(t, http.StatusOK)
-	c.get("/visitor/"+visitorID).wantStatus(t, http.StatusOK)
+	c.post("/tap", url.Values{"csrf": {token}}).WantStatus(t, http.StatusOK)
+	c.get("/visitor/"+visitorID).WantStatus(t, http.StatusOK)
 	for range 12 { // the officer keeps working: the session stays alive
-		e.clock.advance(20 * time.Minute)
-		c.get("/").wantStatus(t, http.StatusOK)
+		e.clock.Advance(20 * time.Minute)
+		c.get("/").WantStatus(t, http.StatusOK)
 	}
-	c.get("/visitor/"+visitorID).wantStatus(t, http.StatusNotFound)
+	c.get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
 }
 
 // TestVisitorOffline: the city was out of reach; the page says that the
@@ -154,21 +154,21 @@ func TestVisitorOffline(t *testing.T) {
 	c := e.client()
 	token := c.login()
 	p := c.post("/tap", url.Values{"csrf": {token}})
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Công dân nơi khác", "thông tin đọc từ chip", "chưa kết nối được với thành phố", "chờ thành phố xem xét")
-	p.mustNotContain(t, "do thành phố cung cấp")
-	c.get("/visitor/"+visitorID).mustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Công dân nơi khác", "thông tin đọc từ chip", "chưa kết nối được với thành phố", "chờ thành phố xem xét")
+	p.MustNotContain(t, "do thành phố cung cấp")
+	c.get("/visitor/"+visitorID).MustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
 	c.post("/visitor/"+visitorID+"/change/procedure_result", confirmed(url.Values{"csrf": {token},
-		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}})).wantStatus(t, http.StatusSeeOther)
+		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}})).WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || string(reg.drafts[0].Visit.Proof) != "proof" || reg.drafts[0].Procedure != "HS-2026-0042" {
 		t.Fatalf("drafts: %+v", reg.drafts)
 	}
 	// English too.
 	en := c.get("/visitor/" + visitorID + "?lang=en")
-	if en.status == http.StatusSeeOther {
+	if en.Status == http.StatusSeeOther {
 		en = c.get("/visitor/" + visitorID)
 	}
-	en.mustContain(t, "Citizen of another commune", "cannot reach the city")
+	en.MustContain(t, "Citizen of another commune", "cannot reach the city")
 }
 
 // TestVisitorWithoutAA: the city verified the chip's data but the card
@@ -180,8 +180,8 @@ func TestVisitorWithoutAA(t *testing.T) {
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: newRecorder()})
 	c := e.client()
 	p := c.post("/tap", url.Values{"csrf": {c.login()}})
-	p.mustContain(t, "không có chức năng xác thực chủ động", "không cung cấp hồ sơ", "chờ thành phố xem xét", "đến 13:00 10/03/2026")
-	p.mustNotContain(t, "chưa kết nối được với thành phố")
+	p.MustContain(t, "không có chức năng xác thực chủ động", "không cung cấp hồ sơ", "chờ thành phố xem xét", "đến 13:00 10/03/2026")
+	p.MustNotContain(t, "chưa kết nối được với thành phố")
 }
 
 // TestVisitProblems: a citizen not in the local data who cannot be served
@@ -199,8 +199,8 @@ func TestVisitProblems(t *testing.T) {
 		e := newEnv(t, Config{Cards: cards})
 		c := e.client()
 		p := c.post("/tap", url.Values{"csrf": {c.login()}})
-		p.mustContain(t, want)
-		p.mustNotContain(t, "/visitor/")
+		p.MustContain(t, want)
+		p.MustNotContain(t, "/visitor/")
 	}
 }
 

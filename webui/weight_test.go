@@ -22,8 +22,8 @@ func TestPageWeight(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		total := len(pages[name].body) + assets
-		t.Logf("%-28s HTML %5d B, with assets %5d B", name, len(pages[name].body), total)
+		total := len(pages[name].Body) + assets
+		t.Logf("%-28s HTML %5d B, with assets %5d B", name, len(pages[name].Body), total)
 		if total > maxPageBytes {
 			t.Errorf("%s weighs %d B with assets, budget %d B", name, total, maxPageBytes)
 		}

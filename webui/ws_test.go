@@ -18,7 +18,7 @@ func (c *client) dial(origin string) (*websocket.Conn, *http.Response, error) {
 	if origin != "" {
 		h.Set("Origin", origin)
 	}
-	for _, ck := range c.http.Jar.Cookies(u) {
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
 		h.Add("Cookie", ck.String())
 	}
 	return websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(c.e.ts.URL, "http")+"/ws", h)
@@ -110,7 +110,7 @@ func TestWebsocketEnds(t *testing.T) {
 	waitSubscribers(t, h, 1)
 
 	// Logging out ends the stream at the next event, with 1008.
-	c.post("/logout", url.Values{"csrf": {token}}).wantStatus(t, http.StatusSeeOther)
+	c.post("/logout", url.Values{"csrf": {token}}).WantStatus(t, http.StatusSeeOther)
 	h.publish(Event{Kind: EventOutbox})
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err = conn.ReadMessage()

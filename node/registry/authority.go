@@ -148,7 +148,10 @@ func (op Op) Known() bool { _, ok := AuthorityOf(op, RoleEdge); return ok }
 
 // OfficerMay reports whether an officer holding officerRole may record op
 // at an edge: a supervisor every edge operation, an officer those whose
-// row asks for an officer. Unknown roles may record nothing.
+// row asks for an officer. Unknown roles may record nothing. The officer
+// UI asks it to show a form disabled, with the reason, and to refuse its
+// POST; the edge node asks again before recording, and the city's state
+// machine checks the authority table once more.
 func OfficerMay(officerRole string, op Op) bool {
 	a, ok := AuthorityOf(op, RoleEdge)
 	switch {

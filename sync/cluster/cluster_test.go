@@ -73,7 +73,9 @@ func startNodeWith(t testing.TB, id, dir string, bootstrap bool, rc *raft.Config
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Long enough for a loaded machine under the race detector: it is
+	// only reached when the condition never comes.
+	deadline := time.Now().Add(45 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

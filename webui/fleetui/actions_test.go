@@ -125,12 +125,12 @@ func TestActions(t *testing.T) {
 			c := e.client()
 			tt.form.Set("csrf", c.login())
 			p := c.post(tt.path, tt.form)
-			p.wantStatus(t, tt.status)
-			if got := p.header.Get("Location"); got != tt.location {
+			p.WantStatus(t, tt.status)
+			if got := p.Header.Get("Location"); got != tt.location {
 				t.Errorf("goes to %q, want %q", got, tt.location)
 			}
-			p.mustContain(t, tt.contain...)
-			p.mustNotContain(t, "goroutine", ".go:")
+			p.MustContain(t, tt.contain...)
+			p.MustNotContain(t, "goroutine", ".go:")
 			var want []string
 			if tt.call != "" {
 				want = []string{tt.call}
@@ -147,10 +147,10 @@ func TestFlash(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/node/edge-a?done=revoked").mustContain(t, `<p class="flash" role="status">Đã thu hồi máy.</p>`)
-	c.get("/conflicts?done=accepted&entry=7").mustContain(t, "Mục #7: Đã chấp nhận thay đổi.")
-	c.get("/node/edge-a?done=<b>").mustNotContain(t, `class="flash"`)
-	c.get("/conflicts?done=accepted&entry=<b>").mustNotContain(t, "Mục #", "<b>")
+	c.get("/node/edge-a?done=revoked").MustContain(t, `<p class="flash" role="status">Đã thu hồi máy.</p>`)
+	c.get("/conflicts?done=accepted&entry=7").MustContain(t, "Mục #7: Đã chấp nhận thay đổi.")
+	c.get("/node/edge-a?done=<b>").MustNotContain(t, `class="flash"`)
+	c.get("/conflicts?done=accepted&entry=<b>").MustNotContain(t, "Mục #", "<b>")
 }
 
 func TestNodePage(t *testing.T) {
@@ -186,8 +186,8 @@ func TestNodePage(t *testing.T) {
 	c.login()
 
 	p := c.get("/node/edge-a")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t,
 		`<span class="id">edge-a</span> <span class="badge active">Hoạt động</span>`,
 		`<a href="/commune/92108">92108</a>, <a href="/commune/92109">92109</a>`,
 		"<dd>5.000 / 5.000</dd>",
@@ -196,27 +196,27 @@ func TestNodePage(t *testing.T) {
 		`<a href="/node/edge-a?after=3#audit" rel="next">Trang sau »</a>`,
 		"tra cứu", "092220004321",
 	)
-	p.mustNotContain(t, `action="/node/edge-a/reinstate"`, "Trang đầu")
-	if n := strings.Count(p.body, "<svg "); n != 3 {
+	p.MustNotContain(t, `action="/node/edge-a/reinstate"`, "Trang đầu")
+	if n := strings.Count(p.Body, "<svg "); n != 3 {
 		t.Errorf("%d charts, want 3", n)
 	}
-	if n := strings.Count(p.body, `<td class="v">✓</td>`); n != 2 {
+	if n := strings.Count(p.Body, `<td class="v">✓</td>`); n != 2 {
 		t.Errorf("%d entries marked verified, want 2", n)
 	}
-	if n := strings.Count(p.body, "<polyline"); n != 3 {
+	if n := strings.Count(p.Body, "<polyline"); n != 3 {
 		t.Errorf("%d lines, want 3", n)
 	}
 
-	c.get("/node/edge-a?after=3").mustContain(t, `<a href="/node/edge-a#audit">« Trang đầu</a>`)
+	c.get("/node/edge-a?after=3").MustContain(t, `<a href="/node/edge-a#audit">« Trang đầu</a>`)
 	if want := []auditCall{{"edge-a", 0, 3}, {"edge-a", 3, 3}}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("audit calls %v, want %v", calls, want)
 	}
 
 	// A revoked node offers no action; a suspended one can be reinstated.
 	p = c.get("/node/edge-revoked")
-	p.mustContain(t, "Lý do: box stolen", "Máy đã bị thu hồi nên không còn thao tác nào")
-	p.mustNotContain(t, "/revoke", "/assign", "/reinstate")
-	c.get("/node/edge-suspended").mustContain(t, `action="/node/edge-suspended/reinstate"`, `action="/node/edge-suspended/revoke"`)
+	p.MustContain(t, "Lý do: box stolen", "Máy đã bị thu hồi nên không còn thao tác nào")
+	p.MustNotContain(t, "/revoke", "/assign", "/reinstate")
+	c.get("/node/edge-suspended").MustContain(t, `action="/node/edge-suspended/reinstate"`, `action="/node/edge-suspended/revoke"`)
 
 	// The chain's state, as the city reports it.
 	for _, tt := range []struct {
@@ -230,28 +230,28 @@ func TestNodePage(t *testing.T) {
 		{1234, "", "kiểm tra đến mục #1.234"},
 	} {
 		trail.Verified, trail.Broken = tt.verified, tt.broken
-		c.get("/node/edge-a").mustContain(t, tt.want)
+		c.get("/node/edge-a").MustContain(t, tt.want)
 	}
 
 	// A failed part of the page says so; the rest still shows.
 	seriesErr = fmt.Errorf("series: %w", ErrUnreachable)
 	auditErr = fmt.Errorf("audit: %w", ErrDenied)
 	p = c.get("/node/edge-a")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Không kết nối được tới thành phố", "series: fleetui: city unreachable",
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Không kết nối được tới thành phố", "series: fleetui: city unreachable",
 		"không chấp nhận chứng chỉ quản trị", `action="/node/edge-a/revoke"`)
-	p.mustNotContain(t, "<svg ")
+	p.MustNotContain(t, "<svg ")
 
 	p = c.get("/node/edge-zzz")
-	p.wantStatus(t, http.StatusNotFound)
-	p.mustContain(t, "Không có máy “edge-zzz” trong danh sách của thành phố")
+	p.WantStatus(t, http.StatusNotFound)
+	p.MustContain(t, "Không có máy “edge-zzz” trong danh sách của thành phố")
 
 	broken := newEnv(t, Config{Fleet: &fakeFleet{nodes: func(context.Context) ([]Node, error) {
 		return nil, fmt.Errorf("nodes: %w", ErrUnreachable)
 	}}})
 	bc := broken.client()
 	bc.login()
-	bc.get("/node/edge-a").wantStatus(t, http.StatusBadGateway)
+	bc.get("/node/edge-a").WantStatus(t, http.StatusBadGateway)
 }
 
 func TestCommunePage(t *testing.T) {
@@ -268,16 +268,16 @@ func TestCommunePage(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/commune/92109")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "<title>Xã 92109 ·", `<a href="/node/edge-a">edge-a</a>`)
-	p.mustNotContain(t, "edge-b")
-	if n := strings.Count(p.body, "<svg "); n != 3 {
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "<title>Xã 92109 ·", `<a href="/node/edge-a">edge-a</a>`)
+	p.MustNotContain(t, "edge-b")
+	if n := strings.Count(p.Body, "<svg "); n != 3 {
 		t.Errorf("%d charts, want 3", n)
 	}
-	c.get("/commune/99999").mustContain(t, "Không có máy nào phục vụ xã này.")
-	c.get("/commune/92x").wantStatus(t, http.StatusNotFound)
+	c.get("/commune/99999").MustContain(t, "Không có máy nào phục vụ xã này.")
+	c.get("/commune/92x").WantStatus(t, http.StatusNotFound)
 	seriesErr = fmt.Errorf("x: %w", ErrUnreachable)
-	c.get("/commune/92109").mustContain(t, "Không kết nối được tới thành phố", `<a href="/node/edge-a">edge-a</a>`)
+	c.get("/commune/92109").MustContain(t, "Không kết nối được tới thành phố", `<a href="/node/edge-a">edge-a</a>`)
 	if fmt.Sprint(asked) != "[92109 99999 92109]" {
 		t.Errorf("series asked for %v", asked)
 	}
@@ -295,26 +295,26 @@ func TestConflictsPage(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/conflicts")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t, "Mục #7 · Đăng ký tạm trú", "Mục #9 · future_op", `action="/conflicts/7"`, `action="/conflicts/9"`,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t, "Mục #7 · Đăng ký tạm trú", "Mục #9 · future_op", `action="/conflicts/7"`, `action="/conflicts/9"`,
 		"deceased citizen", "temporary_address: 45 Nguyễn Văn Cừ", `<a href="/node/edge-a">edge-a</a>`,
 		`name="decision" value="accept"`, `name="decision" value="reject"`)
 
 	// A refused form shows its error at its own entry only.
-	p = c.post("/conflicts/9", url.Values{"csrf": {p.csrf(t)}, "decision": {"accept"}})
-	p.wantStatus(t, http.StatusUnprocessableEntity)
-	if i, j := strings.Index(p.body, `id="entry-9"`), strings.Index(p.body, "Chưa ghi lý do"); i < 0 || j < i {
+	p = c.post("/conflicts/9", url.Values{"csrf": {p.CSRF(t)}, "decision": {"accept"}})
+	p.WantStatus(t, http.StatusUnprocessableEntity)
+	if i, j := strings.Index(p.Body, `id="entry-9"`), strings.Index(p.Body, "Chưa ghi lý do"); i < 0 || j < i {
 		t.Errorf("the error is not in entry 9's form")
 	}
-	if strings.Count(p.body, `aria-invalid="true"`) != 1 {
+	if strings.Count(p.Body, `aria-invalid="true"`) != 1 {
 		t.Errorf("more than one form marked invalid")
 	}
 
 	list = nil
-	c.get("/conflicts").mustContain(t, "Không có xung đột nào chờ xem xét.")
+	c.get("/conflicts").MustContain(t, "Không có xung đột nào chờ xem xét.")
 	err = fmt.Errorf("x: %w", ErrUnreachable)
 	p = c.get("/conflicts")
-	p.wantStatus(t, http.StatusBadGateway)
-	p.mustContain(t, "Không kết nối được tới thành phố")
-	p.mustNotContain(t, "Không có xung đột nào")
+	p.WantStatus(t, http.StatusBadGateway)
+	p.MustContain(t, "Không kết nối được tới thành phố")
+	p.MustNotContain(t, "Không có xung đột nào")
 }

@@ -98,8 +98,8 @@ func TestDashboardOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			p := c.get("/" + tt.query)
-			p.wantStatus(t, http.StatusOK)
-			if got := rowOrder(p.body); !slices.Equal(got, tt.want) {
+			p.WantStatus(t, http.StatusOK)
+			if got := rowOrder(p.Body); !slices.Equal(got, tt.want) {
 				t.Errorf("rows %v\nwant %v", got, tt.want)
 			}
 		})
@@ -111,8 +111,8 @@ func TestDashboardPage(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t,
 		`<th scope="col" aria-sort="ascending"><a href="/?dir=desc&amp;sort=problem">Vấn đề</a></th>`,
 		`<th scope="col"><a href="/?dir=desc&amp;sort=lag">Độ trễ (mục)</a></th>`,
 		`<th scope="col"><a href="/?dir=asc&amp;sort=node">Máy</a></th>`,
@@ -131,7 +131,7 @@ func TestDashboardPage(t *testing.T) {
 	)
 	// The page keeps its view in its links, its filter form and its socket.
 	p = c.get("/?q=edge&state=problems&sort=lag&dir=desc")
-	p.mustContain(t,
+	p.MustContain(t,
 		`<th scope="col" aria-sort="descending"><a href="/?dir=asc&amp;q=edge&amp;sort=lag&amp;state=problems">`,
 		`data-ws="/ws?dir=desc&amp;q=edge&amp;sort=lag&amp;state=problems"`,
 		`<option value="problems" selected>`,
@@ -147,9 +147,9 @@ func TestDashboardCityError(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/")
-	p.wantStatus(t, http.StatusBadGateway)
-	p.mustContain(t, "Không kết nối được tới thành phố tại "+testCity, "dial tcp: connection refused", "hiển thị 0 / 0 máy")
-	p.mustNotContain(t, "goroutine", ".go:")
+	p.WantStatus(t, http.StatusBadGateway)
+	p.MustContain(t, "Không kết nối được tới thành phố tại "+testCity, "dial tcp: connection refused", "hiển thị 0 / 0 máy")
+	p.MustNotContain(t, "goroutine", ".go:")
 }
 
 func TestErrorKey(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xanode/xanode/webui/shell/webtest"
 )
 
 // fakeFleet is the test double: function fields; a nil field gives a
@@ -170,22 +171,7 @@ func (m *memFleet) fake() *fakeFleet {
 }
 
 // clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = webtest.Clock
 
 // testNow is 10 March 2026, 09:00 in Vietnam.
 var testNow = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
@@ -239,7 +225,7 @@ type env struct {
 // newEnv starts the UI with cfg; a nil Fleet serves sampleNodes.
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	c := &clock{t: testNow}
+	c := webtest.NewClock(testNow)
 	if cfg.Fleet == nil {
 		cfg.Fleet = &fakeFleet{nodes: func(context.Context) ([]Node, error) { return sampleNodes(), nil }}
 	}
@@ -265,52 +251,22 @@ func newEnv(t *testing.T, cfg Config) *env {
 	return &env{t: t, srv: srv, ts: ts, clock: c}
 }
 
-// client is a browser: a cookie jar; redirects are not followed, so that
-// tests see them.
+// client is a browser without a browser: a cookie jar, redirects not
+// followed so that tests see them.
 type client struct {
-	e    *env
-	http *http.Client
+	*webtest.Client
+	e *env
 }
 
-func (e *env) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{e: e, http: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
+func (e *env) client() *client { return &client{webtest.NewClient(e.t, e.ts.URL), e} }
 
-type page struct {
-	status int
-	header http.Header
-	body   string
-}
+type page = webtest.Page
 
-func (c *client) do(req *http.Request) page {
-	c.e.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.e.t.Fatalf("%s %s: read: %v", req.Method, req.URL, err)
-	}
-	return page{resp.StatusCode, resp.Header, string(b)}
-}
-
-func (c *client) get(path string) page {
-	c.e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.e.ts.URL+path, nil)
-	return c.do(req)
-}
-
+func (c *client) do(req *http.Request) page { c.e.t.Helper(); return c.Do(req) }
+func (c *client) get(path string) page      { c.e.t.Helper(); return c.Get(path) }
 func (c *client) post(path string, form url.Values) page {
 	c.e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.e.ts.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
+	return c.Post(path, form)
 }
 
 // login opens a fresh login link and returns the session's CSRF token.
@@ -319,46 +275,10 @@ func (c *client) login() string {
 	link := c.e.srv.LoginURL(c.e.ts.URL)
 	req, _ := http.NewRequest(http.MethodGet, link, nil)
 	p := c.do(req)
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/" {
-		c.e.t.Fatalf("login link answered %d → %q", p.status, p.header.Get("Location"))
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/" {
+		c.e.t.Fatalf("login link answered %d → %q", p.Status, p.Header.Get("Location"))
 	}
-	return c.get("/enroll").csrf(c.e.t)
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (p page) csrf(t *testing.T) string {
-	t.Helper()
-	m := csrfRE.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no CSRF token in the page (status %d)", p.status)
-	}
-	return m[1]
-}
-
-func (p page) mustContain(t *testing.T, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if !strings.Contains(p.body, s) {
-			t.Errorf("page (status %d) lacks %q", p.status, s)
-		}
-	}
-}
-
-func (p page) mustNotContain(t *testing.T, parts ...string) {
-	t.Helper()
-	for _, s := range parts {
-		if strings.Contains(p.body, s) {
-			t.Errorf("page (status %d) contains %q", p.status, s)
-		}
-	}
-}
-
-func (p page) wantStatus(t *testing.T, want int) {
-	t.Helper()
-	if p.status != want {
-		t.Fatalf("status %d, want %d; body:\n%s", p.status, want, p.body)
-	}
+	return c.get("/enroll").CSRF(c.e.t)
 }
 
 // rowOrder is the node IDs of the dashboard's rows, top to bottom.

@@ -69,39 +69,39 @@ func TestQualityPages(t *testing.T) {
 	c := e.client()
 	csrf := c.login()
 	p := c.get("/quality")
-	p.wantStatus(t, 200)
-	p.mustContain(t, `href="/quality" accesskey="5" aria-current="page"`, "<svg", "Nghi trùng hồ sơ", "tăng 11",
+	p.WantStatus(t, 200)
+	p.MustContain(t, `href="/quality" accesskey="5" aria-current="page"`, "<svg", "Nghi trùng hồ sơ", "tăng 11",
 		`href="/quality/export.xlsx"`)
 	// Problems first: 92101 (13 to handle in 2,000) before 92102 (none).
-	if i, j := strings.Index(p.body, `href="/quality/commune/92101"`), strings.Index(p.body, `href="/quality/commune/92102"`); i < 0 || j < 0 || i > j {
+	if i, j := strings.Index(p.Body, `href="/quality/commune/92101"`), strings.Index(p.Body, `href="/quality/commune/92102"`); i < 0 || j < 0 || i > j {
 		t.Errorf("communes not problems first")
 	}
 	p = c.get("/quality/commune/92101")
-	p.wantStatus(t, 200)
-	p.mustContain(t, `href="/quality/citizen/092185000123"`)
-	if n := strings.Count(p.body, "<svg"); n != 5 {
+	p.WantStatus(t, 200)
+	p.MustContain(t, `href="/quality/citizen/092185000123"`)
+	if n := strings.Count(p.Body, "<svg"); n != 5 {
 		t.Errorf("%d charts on the commune page, want 5", n)
 	}
-	c.get("/quality/commune/99999").wantStatus(t, http.StatusNotFound)
+	c.get("/quality/commune/99999").WantStatus(t, http.StatusNotFound)
 	p = c.get("/quality/citizen/092185000123")
-	p.wantStatus(t, 200)
-	p.mustContain(t, "Nguyen Thi Thu Ha", `action="/quality/finding/41"`)
-	c.get("/quality/citizen/092185000999").wantStatus(t, http.StatusNotFound)
+	p.WantStatus(t, 200)
+	p.MustContain(t, "Nguyen Thi Thu Ha", `action="/quality/finding/41"`)
+	c.get("/quality/citizen/092185000999").WantStatus(t, http.StatusNotFound)
 
 	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}})
-	p.wantStatus(t, http.StatusUnprocessableEntity)
-	p.mustContain(t, "aria-invalid")
+	p.WantStatus(t, http.StatusUnprocessableEntity)
+	p.MustContain(t, "aria-invalid")
 	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}, "reason": {"hai người khác nhau, đã đối chiếu"}})
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/quality/citizen/092185000123?done=finding-dismiss" {
-		t.Fatalf("dismiss: %d → %q", p.status, p.header.Get("Location"))
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/quality/citizen/092185000123?done=finding-dismiss" {
+		t.Fatalf("dismiss: %d → %q", p.Status, p.Header.Get("Location"))
 	}
-	c.get(p.header.Get("Location")).mustContain(t, "Đã bỏ qua phát hiện.")
+	c.get(p.Header.Get("Location")).MustContain(t, "Đã bỏ qua phát hiện.")
 	if len(q.reviews) != 1 || q.reviews[0] != "dismiss hai người khác nhau, đã đối chiếu" {
 		t.Errorf("reviews %v", q.reviews)
 	}
 	q.fail = ErrRefused
 	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"reopen"}, "reason": {"x"}})
-	if p.status == http.StatusSeeOther {
+	if p.Status == http.StatusSeeOther {
 		t.Error("a refused review redirected")
 	}
 }
@@ -111,14 +111,14 @@ func TestQualityExports(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/quality/export.csv")
-	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(p.body, "\ufeff")), "\n")
-	if p.header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 3 || !strings.HasPrefix(lines[0], "Xã, phường") && !strings.HasPrefix(lines[0], `"Xã, phường"`) ||
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(p.Body, "\ufeff")), "\n")
+	if p.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 3 || !strings.HasPrefix(lines[0], "Xã, phường") && !strings.HasPrefix(lines[0], `"Xã, phường"`) ||
 		!strings.HasPrefix(lines[1], "92101,2000,1980,") {
-		t.Fatalf("CSV %q: %q", p.header.Get("Content-Type"), lines)
+		t.Fatalf("CSV %q: %q", p.Header.Get("Content-Type"), lines)
 	}
 	p = c.get("/quality/export.xlsx?commune=92101")
-	if p.status != 200 || !strings.HasPrefix(p.body, "PK") || !strings.Contains(p.header.Get("Content-Disposition"), "92101.xlsx") {
-		t.Fatalf("XLSX: %d %q", p.status, p.header.Get("Content-Disposition"))
+	if p.Status != 200 || !strings.HasPrefix(p.Body, "PK") || !strings.Contains(p.Header.Get("Content-Disposition"), "92101.xlsx") {
+		t.Fatalf("XLSX: %d %q", p.Status, p.Header.Get("Content-Disposition"))
 	}
 }
 
@@ -128,6 +128,6 @@ func TestQualityWithoutQuality(t *testing.T) {
 	e := newEnv(t, Config{Fleet: &fakeFleet{}})
 	c := e.client()
 	c.login()
-	c.get("/").mustNotContain(t, `href="/quality"`)
-	c.get("/quality").wantStatus(t, http.StatusNotFound)
+	c.get("/").MustNotContain(t, `href="/quality"`)
+	c.get("/quality").WantStatus(t, http.StatusNotFound)
 }

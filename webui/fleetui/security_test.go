@@ -27,26 +27,26 @@ func TestSessionRequired(t *testing.T) {
 	for _, path := range []string{"/", "/?sort=lag", "/node/edge-a", "/commune/92101", "/enroll", "/conflicts", "/nope", "/ws"} {
 		t.Run("GET "+path, func(t *testing.T) {
 			p := c.get(path)
-			p.wantStatus(t, http.StatusUnauthorized)
+			p.WantStatus(t, http.StatusUnauthorized)
 			if path != "/ws" {
-				p.mustContain(t, "xanode fleet ui --city URL --pki DIR", "chưa có phiên làm việc")
-				p.mustNotContain(t, "edge-lag", "edge-revoked", `name="csrf"`)
+				p.MustContain(t, "xanode fleet ui --city URL --pki DIR", "chưa có phiên làm việc")
+				p.MustNotContain(t, "edge-lag", "edge-revoked", `name="csrf"`)
 			}
 		})
 	}
 	for _, path := range []string{"/node/edge-a/revoke", "/node/edge-a/reinstate", "/node/edge-a/assign", "/enroll", "/conflicts/7"} {
 		t.Run("POST "+path, func(t *testing.T) {
 			c.post(path, url.Values{"reason": {"x"}, "confirm": {"yes"}, "commune": {"92101"}, "ttl": {"24"}}).
-				wantStatus(t, http.StatusUnauthorized)
+				WantStatus(t, http.StatusUnauthorized)
 		})
 	}
 	if called {
 		t.Error("a request without a session reached the fleet")
 	}
 	p := c.get(e.srv.assets.URL("fleet.css"))
-	p.wantStatus(t, http.StatusOK)
-	if p.header.Get("Content-Type") != "text/css; charset=utf-8" || !strings.Contains(p.header.Get("Cache-Control"), "immutable") {
-		t.Errorf("stylesheet headers %v", p.header)
+	p.WantStatus(t, http.StatusOK)
+	if p.Header.Get("Content-Type") != "text/css; charset=utf-8" || !strings.Contains(p.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("stylesheet headers %v", p.Header)
 	}
 }
 
@@ -64,43 +64,43 @@ func TestLoginLink(t *testing.T) {
 	}
 	first := e.client()
 	p := open(first, link)
-	p.wantStatus(t, http.StatusSeeOther)
-	if p.header.Get("Location") != "/" {
-		t.Errorf("login goes to %q", p.header.Get("Location"))
+	p.WantStatus(t, http.StatusSeeOther)
+	if p.Header.Get("Location") != "/" {
+		t.Errorf("login goes to %q", p.Header.Get("Location"))
 	}
-	ck := p.header.Get("Set-Cookie")
+	ck := p.Header.Get("Set-Cookie")
 	for _, attr := range []string{cookieSession + "=", "HttpOnly", "SameSite=Strict", "Path=/"} {
 		if !strings.Contains(ck, attr) {
 			t.Errorf("session cookie %q lacks %s", ck, attr)
 		}
 	}
-	first.get("/").wantStatus(t, http.StatusOK)
+	first.get("/").WantStatus(t, http.StatusOK)
 
 	second := e.client()
 	p = open(second, link)
-	p.wantStatus(t, http.StatusUnauthorized)
-	p.mustContain(t, "mỗi liên kết chỉ dùng một lần")
-	if p.header.Get("Set-Cookie") != "" {
+	p.WantStatus(t, http.StatusUnauthorized)
+	p.MustContain(t, "mỗi liên kết chỉ dùng một lần")
+	if p.Header.Get("Set-Cookie") != "" {
 		t.Error("a used link set a cookie")
 	}
-	second.get("/").wantStatus(t, http.StatusUnauthorized)
+	second.get("/").WantStatus(t, http.StatusUnauthorized)
 
 	late := e.srv.LoginURL(e.ts.URL)
-	e.clock.advance(time.Hour)
-	open(second, late).wantStatus(t, http.StatusUnauthorized)
+	e.clock.Advance(time.Hour)
+	open(second, late).WantStatus(t, http.StatusUnauthorized)
 
-	open(second, e.ts.URL+"/login?token=forged").wantStatus(t, http.StatusUnauthorized)
-	open(second, e.ts.URL+"/login").wantStatus(t, http.StatusUnauthorized)
-	second.get("/").wantStatus(t, http.StatusUnauthorized)
+	open(second, e.ts.URL+"/login?token=forged").WantStatus(t, http.StatusUnauthorized)
+	open(second, e.ts.URL+"/login").WantStatus(t, http.StatusUnauthorized)
+	second.get("/").WantStatus(t, http.StatusUnauthorized)
 
 	// Asking for many links keeps only the newest maxLinks.
 	var links []string
 	for range maxLinks + 5 {
 		links = append(links, e.srv.LoginURL(e.ts.URL))
-		e.clock.advance(time.Millisecond)
+		e.clock.Advance(time.Millisecond)
 	}
-	open(e.client(), links[0]).wantStatus(t, http.StatusUnauthorized)
-	open(e.client(), links[len(links)-1]).wantStatus(t, http.StatusSeeOther)
+	open(e.client(), links[0]).WantStatus(t, http.StatusUnauthorized)
+	open(e.client(), links[len(links)-1]).WantStatus(t, http.StatusSeeOther)
 }
 
 // TestSessionCookie: a session ends at SessionMax; a cookie the server did
@@ -110,7 +110,7 @@ func TestSessionCookie(t *testing.T) {
 	c := e.client()
 	c.login()
 	u, _ := url.Parse(e.ts.URL)
-	value := c.http.Jar.Cookies(u)[0].Value
+	value := c.HTTP.Jar.Cookies(u)[0].Value
 	tamper := []string{
 		"", "garbage", value + "x", "x" + value,
 		strings.Replace(value, ".", ".A", 1),
@@ -125,15 +125,15 @@ func TestSessionCookie(t *testing.T) {
 	for i, v := range tamper {
 		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/", nil)
 		req.AddCookie(&http.Cookie{Name: cookieSession, Value: v})
-		if p := e.client().do(req); p.status != http.StatusUnauthorized {
-			t.Errorf("cookie %d (%q) gave status %d", i, v, p.status)
+		if p := e.client().do(req); p.Status != http.StatusUnauthorized {
+			t.Errorf("cookie %d (%q) gave status %d", i, v, p.Status)
 		}
 	}
-	c.get("/").wantStatus(t, http.StatusOK)
-	e.clock.advance(59 * time.Minute)
-	c.get("/").wantStatus(t, http.StatusOK)
-	e.clock.advance(2 * time.Minute)
-	c.get("/").wantStatus(t, http.StatusUnauthorized)
+	c.get("/").WantStatus(t, http.StatusOK)
+	e.clock.Advance(59 * time.Minute)
+	c.get("/").WantStatus(t, http.StatusOK)
+	e.clock.Advance(2 * time.Minute)
+	c.get("/").WantStatus(t, http.StatusUnauthorized)
 }
 
 // TestCSRF: a form without the session's own token is refused and changes
@@ -161,14 +161,14 @@ func TestCSRF(t *testing.T) {
 	}{{"none", ""}, {"wrong", "AAAA"}, {"another session's", otherToken}} {
 		for _, path := range []string{"/node/edge-a/revoke", "/node/edge-suspended/reinstate", "/node/edge-a/assign"} {
 			p := c.post(path, form(tt.csrf))
-			p.wantStatus(t, http.StatusForbidden)
-			p.mustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ")
+			p.WantStatus(t, http.StatusForbidden)
+			p.MustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ")
 		}
 	}
 	if calls := m.recorded(); len(calls) != 0 {
 		t.Errorf("refused forms reached the fleet: %v", calls)
 	}
-	c.post("/node/edge-a/revoke", form(token)).wantStatus(t, http.StatusSeeOther)
+	c.post("/node/edge-a/revoke", form(token)).WantStatus(t, http.StatusSeeOther)
 	if calls := m.recorded(); len(calls) != 1 {
 		t.Errorf("the genuine form made calls %v", calls)
 	}
@@ -178,7 +178,7 @@ func TestHeaders(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	for _, p := range []page{c.get("/"), func() page { c.login(); return c.get("/node/edge-a") }()} {
-		h := p.header
+		h := p.Header
 		// The one policy of both UIs (webui/shell).
 		want := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://" +
 			strings.TrimPrefix(e.ts.URL, "http://") + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -194,7 +194,7 @@ func TestHeaders(t *testing.T) {
 			}
 		}
 		// No inline script or style anywhere: the CSP would block it.
-		p.mustNotContain(t, "<script>", "style=", "<style", " onclick=", "javascript:")
+		p.MustNotContain(t, "<script>", "style=", "<style", " onclick=", "javascript:")
 	}
 }
 
@@ -202,20 +202,20 @@ func TestLanguage(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/").mustContain(t, `<html lang="vi">`, "Các máy ở xã")
+	c.get("/").MustContain(t, `<html lang="vi">`, "Các máy ở xã")
 	p := c.get("/node/edge-a?after=3&lang=en")
-	p.wantStatus(t, http.StatusSeeOther)
-	if loc := p.header.Get("Location"); loc != "/node/edge-a?after=3" {
+	p.WantStatus(t, http.StatusSeeOther)
+	if loc := p.Header.Get("Location"); loc != "/node/edge-a?after=3" {
 		t.Errorf("language switch goes to %q", loc)
 	}
-	c.get("/").mustContain(t, `<html lang="en">`, "Commune nodes", "With problems: 7")
-	c.get("/?lang=fr").mustContain(t, `<html lang="en">`) // unknown: ignored
+	c.get("/").MustContain(t, `<html lang="en">`, "Commune nodes", "With problems: 7")
+	c.get("/?lang=fr").MustContain(t, `<html lang="en">`) // unknown: ignored
 
 	en := newEnv(t, Config{Lang: "en"})
 	ec := en.client()
-	ec.get("/").mustContain(t, `<html lang="en">`, "This browser has no session")
+	ec.get("/").MustContain(t, `<html lang="en">`, "This browser has no session")
 	ec.get("/?lang=vi")
-	ec.get("/").mustContain(t, `<html lang="vi">`)
+	ec.get("/").MustContain(t, `<html lang="vi">`)
 	if _, err := New(Config{Fleet: &fakeFleet{}, Secret: testSecret, CityURL: testCity, Lang: "fr"}); err == nil {
 		t.Error("Lang fr accepted")
 	}

@@ -36,8 +36,8 @@ func TestTrustPanel(t *testing.T) {
 	c := e.client()
 	c.login()
 	p := c.get("/")
-	p.wantStatus(t, http.StatusOK)
-	p.mustContain(t,
+	p.WantStatus(t, http.StatusOK)
+	p.MustContain(t,
 		"Chứng thư CSCA tin cậy",
 		"212 chứng thư CSCA, 2 danh sách thu hồi (CRL), phiên bản 57, nạp lần cuối 3 giờ trước.",
 		"CRL của CN=CSCA Vietnam,C=VN đã quá hạn cập nhật 10 ngày",
@@ -54,11 +54,11 @@ func TestTrustPanel(t *testing.T) {
 	empty := newEnv(t, Config{Fleet: trustFleet{&fakeFleet{nodes: func(context.Context) ([]Node, error) { return sampleNodes(), nil }}, TrustSet{}}})
 	ec := empty.client()
 	ec.login()
-	ec.get("/").mustContain(t, "Chưa nạp danh sách CSCA")
+	ec.get("/").MustContain(t, "Chưa nạp danh sách CSCA")
 	plain := newEnv(t, Config{})
 	pc := plain.client()
 	pc.login()
-	if strings.Contains(pc.get("/").body, "Chứng thư CSCA tin cậy") {
+	if strings.Contains(pc.get("/").Body, "Chứng thư CSCA tin cậy") {
 		t.Error("a fleet without a trust source shows a trust panel")
 	}
 }

@@ -66,14 +66,14 @@ func TestPageWeight(t *testing.T) {
 	t.Logf("assets: fleet.css %d B, fleet.js %d B", e.srv.assets.Size("fleet.css"), e.srv.assets.Size("fleet.js"))
 	for _, path := range []string{"/", "/node/edge-92001", "/commune/92001", "/enroll", "/conflicts"} {
 		p := c.get(path)
-		table := nodeTableRE.FindString(p.body)
+		table := nodeTableRE.FindString(p.Body)
 		if path != "/" {
 			table = ""
 		} else if !strings.Contains(table, "edge-92199") {
 			t.Fatal("the dashboard lacks its 200 nodes")
 		}
-		total := len(p.body) - len(table) + assets
-		t.Logf("%-18s HTML %6d B (node table %6d B), page with assets %6d B", path, len(p.body), len(table), total)
+		total := len(p.Body) - len(table) + assets
+		t.Logf("%-18s HTML %6d B (node table %6d B), page with assets %6d B", path, len(p.Body), len(table), total)
 		if total > maxPageBytes {
 			t.Errorf("%s weighs %d B with assets, without the node table; budget %d B", path, total, maxPageBytes)
 		}

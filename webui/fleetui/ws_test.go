@@ -21,7 +21,7 @@ func (c *client) dial(path, origin string) (*websocket.Conn, *http.Response, err
 	if origin != "" {
 		h.Set("Origin", origin)
 	}
-	for _, ck := range c.http.Jar.Cookies(u) {
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
 		h.Add("Cookie", ck.String())
 	}
 	return websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(c.e.ts.URL, "http")+path, h)
@@ -87,7 +87,7 @@ func TestWebsocketAfterAction(t *testing.T) {
 	conn := c.mustDial("/ws")
 	waitFor(t, conn, "the table", func(m liveMessage) bool { return m.HTML != "" })
 	c.post("/node/edge-a/revoke", url.Values{"csrf": {token}, "reason": {"mất trộm"}, "confirm": {"yes"}}).
-		wantStatus(t, http.StatusSeeOther)
+		WantStatus(t, http.StatusSeeOther)
 	waitFor(t, conn, "edge-a revoked", func(m liveMessage) bool {
 		return strings.Contains(m.HTML, `<tr class="revoked"><td><span class="p bad">Đã thu hồi</span></td><th scope="row"><a href="/node/edge-a">`)
 	})
@@ -177,7 +177,7 @@ func TestWebsocketEnds(t *testing.T) {
 	waitFor(t, conn, "the table", func(m liveMessage) bool { return m.HTML != "" })
 
 	// A session past its end closes the stream with 1008.
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var err error
 	for err == nil {
