@@ -26,11 +26,12 @@ func nameKey(s string) string { return sortedWords(fold(s)) }
 
 // BlockKeys returns the blocking keys of a record, without repeats, in a
 // fixed order. A record without a name and date of birth has none: there
-// is nothing to compare it by.
+// is nothing to compare it by; nor has a retired duplicate (merged), which
+// is nobody's record any more.
 func BlockKeys(c *registry.Citizen) []string {
 	name := nameKey(c.Get(registry.FieldFullName))
 	birth := c.Get(registry.FieldBirthDate)
-	if name == "" || birth == "" {
+	if name == "" || birth == "" || c.Merged() {
 		return nil
 	}
 	year := birth[:4]
@@ -242,7 +243,7 @@ func Likeness(a, b *registry.Citizen) int {
 // checkPair scores a pair of distinct records and reports it as a
 // duplicate candidate at or above DuplicateScore, ordered by ID.
 func checkPair(cfg *Config, a, b *registry.Citizen) *Finding {
-	if a.ID == b.ID {
+	if a.ID == b.ID || a.Merged() || b.Merged() {
 		return nil
 	}
 	if a.ID > b.ID {

@@ -24,7 +24,7 @@ func IsHead(c *registry.Citizen) bool {
 func checkHousehold(code string, members []*registry.Citizen) *Finding {
 	var living, heads []string
 	for _, m := range members {
-		if m.Get(registry.FieldHousehold) != code || m.Deceased() {
+		if m.Get(registry.FieldHousehold) != code || m.Deceased() || m.Merged() {
 			continue
 		}
 		living = append(living, m.ID)

@@ -85,7 +85,8 @@ func (f *Finding) Closed() bool { return f.State == FindingFixed || f.State == F
 // finding.
 type FindingOp struct {
 	ID     uint64 `json:"id"`
-	Action string `json:"action"` // ReviewConfirm, ReviewDismiss or ReviewReopen
+	Action string `json:"action"`         // ReviewConfirm, ReviewDismiss, ReviewReopen or ReviewMerge
+	Keep   string `json:"keep,omitempty"` // ReviewMerge: the record of the pair that stays
 	Reason string `json:"reason"`
 	By     string `json:"by"`
 }
@@ -95,19 +96,28 @@ const (
 	ReviewConfirm = "confirm" // open → confirmed
 	ReviewDismiss = "dismiss" // open, confirmed or fixed → dismissed
 	ReviewReopen  = "reopen"  // dismissed or fixed → open
+	// ReviewMerge: an open or confirmed duplicate pair → fixed, the record
+	// Keep names stays and the other is retired into it (qualitymerge.go).
+	ReviewMerge = "merge"
 )
 
 func (op *FindingOp) check() error {
 	switch {
 	case op == nil || op.ID == 0:
 		return errors.New("finding review without a finding")
-	case op.Action != ReviewConfirm && op.Action != ReviewDismiss && op.Action != ReviewReopen:
+	case op.Action != ReviewConfirm && op.Action != ReviewDismiss && op.Action != ReviewReopen && op.Action != ReviewMerge:
 		return fmt.Errorf("finding review: unknown action %q", op.Action)
 	case op.Reason == "" || len(op.Reason) > registry.MaxNoteLen || len(op.By) > 64:
 		return errors.New("finding review needs a reason (and a short operator name)")
+	case op.Action == ReviewMerge && !validID(op.Keep):
+		return fmt.Errorf("finding merge: keep %.20q is not a personal ID", op.Keep)
+	case op.Action != ReviewMerge && op.Keep != "":
+		return fmt.Errorf("finding review: keep is for %s only, not %s", ReviewMerge, op.Action)
 	}
 	return nil
 }
+
+func validID(s string) bool { _, err := registry.ParseID(s); return err == nil }
 
 // SweepOp is the payload of KindQualitySweep: re-check up to Limit
 // citizens with IDs after From, in ID order.

@@ -388,6 +388,10 @@ func TestQualityDeterministic(t *testing.T) {
 		}
 		people = append(people, c)
 	}
+	// Six second registrations: duplicate pairs that city IT merges below.
+	for i := 0; i < 6; i++ {
+		people = append(people, twin(people[i*9], registry.MakeID("092", 1950+(i*9)%50, (i*9)%3 == 0, 2000+i), commune, "", ""))
+	}
 	add(&Command{Kind: KindImport, Received: t0, Records: people})
 	add(&Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune}})
 	add(officerAdd("canbo01", "Nguyễn Thị Lan", registry.SupervisorRole, 1))
@@ -407,6 +411,22 @@ func TestQualityDeterministic(t *testing.T) {
 			add(&Command{Kind: KindQualitySweep, Received: at.Add(time.Duration(i) * 24 * time.Hour), Sweep: &SweepOp{From: p.ID, Limit: 17}})
 		}
 	}
+	// City IT merges the pairs the log so far finds (a probe replica names
+	// their findings), keeping either side, and tries a merge that must be
+	// refused; offices and sweeps go on after.
+	probe := mustOpen(t)
+	probe.ApplyBatch(logs)
+	pairs, _ := probe.Findings(FindingFilter{Rule: string(quality.RuleDuplicate)})
+	if len(pairs) < 3 {
+		t.Fatalf("only %d duplicate findings: the log merges little", len(pairs))
+	}
+	for i, p := range pairs {
+		at := t0.Add(time.Duration(50+i) * time.Hour)
+		keep := []string{p.Citizen, p.Other, people[0].ID}[i%3] // the third: not of the pair, refused
+		add(&Command{Kind: KindFindingReview, Received: at, Finding: &FindingOp{ID: p.ID, Action: ReviewMerge, Keep: keep, Reason: "cùng một người", By: "it"}})
+		add(&Command{Kind: KindCorrect, Received: at, Citizen: p.Citizen, Patch: registry.Patch{{Field: registry.FieldReligion, Value: "Không"}}, Reason: "x", By: "it"})
+	}
+	add(&Command{Kind: KindQualitySweep, Received: t0.Add(90 * 24 * time.Hour), Sweep: &SweepOp{Limit: MaxSweep}})
 	var want [32]byte
 	var wantFindings string
 	for r, batch := range []int{1, 5, len(logs)} {
@@ -421,6 +441,17 @@ func TestQualityDeterministic(t *testing.T) {
 			want, wantFindings = st.Digest, string(b)
 			if len(fs) < 10 {
 				t.Fatalf("only %d findings: the log tests little", len(fs))
+			}
+			merged := 0
+			for _, p := range pairs {
+				for _, id := range []string{p.Citizen, p.Other} {
+					if into, _ := f.MergedInto(id); into != "" {
+						merged++
+					}
+				}
+			}
+			if merged < 2 {
+				t.Fatalf("%d records merged: the log tests little", merged)
 			}
 			continue
 		}
