@@ -77,10 +77,16 @@ func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRec
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/citizens/"+url.PathEscape(id), nil, &v); err != nil {
 		return fleetui.CitizenRecord{}, err
 	}
-	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings)}, nil
+	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings), MergedInto: v.MergedInto}, nil
 }
 
 // ReviewFinding implements fleetui.Quality.
 func (f *FleetAdmin) ReviewFinding(ctx context.Context, id uint64, action, reason string) error {
 	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", cityapi.FindingReview{ID: id, Action: action, Reason: reason}, nil)
+}
+
+// MergeFinding implements fleetui.Quality.
+func (f *FleetAdmin) MergeFinding(ctx context.Context, id uint64, keep, reason string) error {
+	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review",
+		cityapi.FindingReview{ID: id, Action: fsm.ReviewMerge, Keep: keep, Reason: reason}, nil)
 }

@@ -23,6 +23,9 @@ type Quality interface {
 	Citizen(ctx context.Context, id string) (CitizenRecord, error)
 	// ReviewFinding confirms, dismisses or reopens a finding, with a reason.
 	ReviewFinding(ctx context.Context, id uint64, action, reason string) error
+	// MergeFinding merges a duplicate pair: keep is the record that stays,
+	// the other is retired into it. Through the raft log, like a review.
+	MergeFinding(ctx context.Context, id uint64, keep, reason string) error
 }
 
 // The actions of ReviewFinding, and the states of a finding.
@@ -30,6 +33,7 @@ const (
 	ActionConfirm = "confirm"
 	ActionDismiss = "dismiss"
 	ActionReopen  = "reopen"
+	ActionMerge   = "merge" // a duplicate pair; the form names the record kept
 
 	FindingOpen      = "open"
 	FindingConfirmed = "confirmed"
@@ -106,9 +110,10 @@ type Finding struct {
 
 // CitizenRecord is a record as the city holds it, with its findings.
 type CitizenRecord struct {
-	ID       string
-	Fields   map[string]string
-	Findings []Finding
+	ID         string
+	Fields     map[string]string
+	Findings   []Finding
+	MergedInto string // a retired duplicate: the record it was merged into
 }
 
 // quality returns the Fleet's Quality, if it has one.

@@ -76,7 +76,17 @@ var qualityEn = map[string]string{
 	"fleet.quality.review.reopen":  "Reopen",
 	"fleet.done.finding-confirm":   "Finding confirmed.",
 	"fleet.done.finding-dismiss":   "Finding dismissed.",
-	"fleet.done.finding-reopen":    "Finding reopened.",
+	"fleet.done.finding-merge":     "The two records were merged: this is the one kept.",
+
+	"fleet.quality.merge.legend":     "Merge the two records (choose the one kept)",
+	"fleet.quality.merge.keep":       "Keep this record",
+	"fleet.quality.merge.keep.label": "Keep record %[1]s, merge the other into it",
+	"fleet.quality.merge.ask":        "Keep record %[1]s and merge record %[2]s into it? The fields %[1]s lacks are taken from %[2]s (none it states is overwritten); %[2]s leaves its household and its commune's data, and its history is kept. Only a city correction can undo it.",
+	"fleet.quality.merge.do":         "Confirm the merge",
+	"fleet.quality.merge.cancel":     "Cancel",
+	"fleet.quality.merge.notpair":    "Only a duplicate pair not yet decided can be merged, keeping one of its two records.",
+	"fleet.quality.mergedinto":       "This record was merged into record",
+	"fleet.done.finding-reopen":      "Finding reopened.",
 
 	"fleet.quality.state.open":      "New",
 	"fleet.quality.state.confirmed": "Confirmed",

@@ -77,6 +77,16 @@ var qualityVi = map[string]string{
 	"fleet.done.finding-confirm":   "Đã xác nhận phát hiện.",
 	"fleet.done.finding-dismiss":   "Đã bỏ qua phát hiện.",
 	"fleet.done.finding-reopen":    "Đã mở lại phát hiện.",
+	"fleet.done.finding-merge":     "Đã gộp hai hồ sơ: hồ sơ còn lại là hồ sơ này.",
+
+	"fleet.quality.merge.legend":     "Gộp hai hồ sơ (chọn hồ sơ được giữ lại)",
+	"fleet.quality.merge.keep":       "Giữ hồ sơ này",
+	"fleet.quality.merge.keep.label": "Giữ hồ sơ %[1]s, gộp hồ sơ kia vào",
+	"fleet.quality.merge.ask":        "Giữ hồ sơ %[1]s và gộp hồ sơ %[2]s vào đó? Các trường còn trống của hồ sơ %[1]s được lấy từ hồ sơ %[2]s (không ghi đè trường đã có); hồ sơ %[2]s rời khỏi hộ và khỏi dữ liệu của xã, phường, lịch sử vẫn được lưu. Chỉ điều chỉnh của thành phố mới hoàn tác được.",
+	"fleet.quality.merge.do":         "Xác nhận gộp hai hồ sơ",
+	"fleet.quality.merge.cancel":     "Hủy",
+	"fleet.quality.merge.notpair":    "Chỉ gộp được một cặp hồ sơ nghi trùng chưa xử lý, và hồ sơ giữ lại phải là một trong hai.",
+	"fleet.quality.mergedinto":       "Hồ sơ này đã được gộp vào hồ sơ",
 
 	"fleet.quality.state.open":      "Mới",
 	"fleet.quality.state.confirmed": "Đã xác nhận",
