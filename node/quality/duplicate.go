@@ -258,8 +258,8 @@ func checkPair(cfg *Config, a, b *registry.Citizen) *Finding {
 	}
 	return &Finding{Rule: RuleDuplicate, Citizen: a.ID, Other: b.ID, Score: s,
 		Fields: []registry.Field{registry.FieldFullName, registry.FieldBirthDate},
-		Evidence: "likeness " + permille(s) + ": «" + a.Get(registry.FieldFullName) + "» born " + a.Get(registry.FieldBirthDate) +
-			", «" + b.Get(registry.FieldFullName) + "» born " + b.Get(registry.FieldBirthDate)}
+		Evidence: say("duplicate", "likeness", permille(s), "name", a.Get(registry.FieldFullName), "birth_date", a.Get(registry.FieldBirthDate),
+			"other_name", b.Get(registry.FieldFullName), "other_birth_date", b.Get(registry.FieldBirthDate))}
 }
 
 // permille writes thousandths as a decimal: 937 → "0.937".

@@ -67,6 +67,9 @@ func TestLikeness(t *testing.T) {
 			if f != nil && (f.Citizen != ha || f.Other != other || f.Key() != "duplicate|"+ha+"|"+other) {
 				t.Fatalf("finding %+v", f)
 			}
+			if f != nil {
+				checkEvidence(t, f)
+			}
 			if g := checkPair(&cfg, tc.b, orig); (g == nil) != (f == nil) || g != nil && g.Key() != f.Key() {
 				t.Fatal("the pair's order matters")
 			}

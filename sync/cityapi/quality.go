@@ -50,7 +50,7 @@ func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
 				commune = c
 			}
 			out = append(out, wire.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
-				Commune: commune, Fields: x.Fields, Evidence: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
+				Commune: commune, Fields: x.Fields, Evidence: x.Evidence.English(), Statements: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -39,7 +39,8 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("office findings: %d %s", code, b)
 	}
 	for _, f := range mine {
-		if f.Citizen != "092090001234" || f.Commune != "92101" || f.State != fsm.FindingOpen {
+		if f.Citizen != "092090001234" || f.Commune != "92101" || f.State != fsm.FindingOpen ||
+			len(f.Statements) == 0 || f.Evidence != f.Statements.English() {
 			t.Errorf("edge-1 got %+v", f)
 		}
 	}

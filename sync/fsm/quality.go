@@ -42,29 +42,29 @@ const FoundByRules = "city"
 // findings in the order they were first found; Key names the subject (see
 // quality.Finding.Key), so a finding found again is the same finding.
 type Finding struct {
-	ID           uint64       `json:"id"`
-	Key          string       `json:"key"`
-	Rule         quality.Rule `json:"rule"`
-	Citizen      string       `json:"citizen"`
-	Other        string       `json:"other,omitempty"`
-	Household    string       `json:"household,omitempty"`
-	Commune      string       `json:"commune"`
-	OtherCommune string       `json:"other_commune,omitempty"`
-	Fields       []string     `json:"fields"`
-	Evidence     string       `json:"evidence"`
-	Score        int          `json:"score,omitempty"`
-	Chip         string       `json:"chip,omitempty"` // chip_mismatch: what the card states
-	Assurance    string       `json:"assurance,omitempty"`
-	Node         string       `json:"node"`           // found by: FoundByRules, or the edge that read the card
-	Read         string       `json:"read,omitempty"` // the identification change that carried the read
-	Found        time.Time    `json:"found"`
-	FoundIndex   uint64       `json:"found_index"`
-	State        string       `json:"state"`
-	Reason       string       `json:"reason,omitempty"`
-	By           string       `json:"by,omitempty"`
-	Changed      time.Time    `json:"changed"`
-	ChangedIndex uint64       `json:"changed_index"`
-	History      []Transition `json:"history,omitempty"` // earlier states, oldest first, at most maxHistory
+	ID           uint64           `json:"id"`
+	Key          string           `json:"key"`
+	Rule         quality.Rule     `json:"rule"`
+	Citizen      string           `json:"citizen"`
+	Other        string           `json:"other,omitempty"`
+	Household    string           `json:"household,omitempty"`
+	Commune      string           `json:"commune"`
+	OtherCommune string           `json:"other_commune,omitempty"`
+	Fields       []string         `json:"fields"`
+	Evidence     quality.Evidence `json:"evidence"` // statements; a string in findings stored before evidence was structured
+	Score        int              `json:"score,omitempty"`
+	Chip         string           `json:"chip,omitempty"` // chip_mismatch: what the card states
+	Assurance    string           `json:"assurance,omitempty"`
+	Node         string           `json:"node"`           // found by: FoundByRules, or the edge that read the card
+	Read         string           `json:"read,omitempty"` // the identification change that carried the read
+	Found        time.Time        `json:"found"`
+	FoundIndex   uint64           `json:"found_index"`
+	State        string           `json:"state"`
+	Reason       string           `json:"reason,omitempty"`
+	By           string           `json:"by,omitempty"`
+	Changed      time.Time        `json:"changed"`
+	ChangedIndex uint64           `json:"changed_index"`
+	History      []Transition     `json:"history,omitempty"` // earlier states, oldest first, at most maxHistory
 }
 
 // Transition is a state a finding left.

@@ -460,3 +460,57 @@ func TestQualityDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingStoredWithEnglishEvidence: a finding stored before evidence
+// was structured (an English sentence) reads as that text, writes back as
+// the same string, and takes structured evidence when the rule finds it
+// again.
+func TestFindingStoredWithEnglishEvidence(t *testing.T) {
+	l := town(t)
+	l.sweep(t, t0)
+	l.correct(t, t0, idAlone, "sex", "M")
+	fs, _ := l.f.Findings(FindingFilter{Citizen: idAlone})
+	if len(fs) != 1 || fs[0].Evidence[0].Key != "id_sex" {
+		t.Fatalf("findings %+v", fs)
+	}
+	const old = "ID digit 1 encodes female, record says M"
+	path := l.f.path
+	l.f.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bFindings)
+		v := b.Get(u64(fs[0].ID))
+		var raw map[string]any
+		if err := json.Unmarshal(v, &raw); err != nil {
+			return err
+		}
+		raw["evidence"] = old
+		nv, _ := json.Marshal(raw)
+		return b.Put(u64(fs[0].ID), nv)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = &log{f: f, index: l.index}
+	defer f.Close()
+	got, _ := f.Finding(fs[0].ID)
+	if got.Evidence.English() != old {
+		t.Fatalf("old evidence reads as %q", got.Evidence.English())
+	}
+	if b, _ := json.Marshal(got); !bytes.Contains(b, []byte(`"evidence":"`+old+`"`)) {
+		t.Fatalf("old evidence writes back as %s", b)
+	}
+	l.correct(t, t0.Add(time.Hour), idAlone, "full_name", "Võ Thị Hoà")
+	got, _ = f.Finding(fs[0].ID)
+	if len(got.Evidence) != 1 || got.Evidence[0].Key != "id_sex" || got.Evidence[0].Args["sex"] != "M" {
+		t.Fatalf("found again: evidence %+v", got.Evidence)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"time"
+
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 // Quality is the city's data quality as city IT's dashboard sees it
@@ -100,9 +102,9 @@ type Finding struct {
 	Citizen, Other, Household string
 	Commune                   string
 	Fields                    []string
-	Evidence                  string
-	Chip, Assurance           string // a card read's: what the card stated, how it was read
-	Node, Read                string // who found it: "city" (the rules) or an edge; the read's change
+	Evidence                  []i18n.Statement // what the rule found, said in the page's language
+	Chip, Assurance           string           // a card read's: what the card stated, how it was read
+	Node, Read                string           // who found it: "city" (the rules) or an edge; the read's change
 	Found                     time.Time
 	State, Reason, By         string
 	Changed                   time.Time

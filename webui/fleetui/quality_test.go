@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 // qualityFleet is a fakeFleet that is also a Quality over a little city:
@@ -35,7 +37,8 @@ func sampleReport() QualityReport {
 }
 
 var sampleFinding = Finding{ID: 41, Rule: "duplicate", Citizen: "092185000123", Other: "092185999999", Commune: "92101",
-	Fields: []string{"full_name", "birth_date"}, Evidence: "likeness 0.951: «Nguyễn Thị Thu Hà» born 1985-03-08, «Nguyen Thi Thu Ha» born 1985-03-08",
+	Fields: []string{"full_name", "birth_date"}, Evidence: []i18n.Statement{{Key: "duplicate", Args: map[string]string{"likeness": "0.951",
+		"name": "Nguyễn Thị Thu Hà", "birth_date": "1985-03-08", "other_name": "Nguyen Thi Thu Ha", "other_birth_date": "1985-03-08"}}},
 	Node: "city", Found: testNow.Add(-time.Hour), State: FindingOpen, By: "city", Changed: testNow.Add(-time.Hour)}
 
 func (q *qualityFleet) QualityReport(context.Context) (QualityReport, error) {
@@ -114,7 +117,11 @@ func TestQualityPages(t *testing.T) {
 	c.get("/quality/commune/99999").wantStatus(t, http.StatusNotFound)
 	p = c.get("/quality/citizen/092185000123")
 	p.wantStatus(t, 200)
-	p.mustContain(t, "Nguyen Thi Thu Ha", `action="/quality/finding/41"`)
+	p.mustContain(t, "Độ giống nhau 0.951: «Nguyễn Thị Thu Hà» sinh 08/03/1985 và «Nguyen Thi Thu Ha» sinh 08/03/1985", `action="/quality/finding/41"`)
+	c.get("/quality/citizen/092185000123?lang=en") // sets the language, and back to the page
+	c.get("/quality/citizen/092185000123").mustContain(t,
+		"Likeness 0.951: «Nguyễn Thị Thu Hà» born 08/03/1985 and «Nguyen Thi Thu Ha» born 08/03/1985")
+	c.get("/quality/citizen/092185000123?lang=vi")
 	c.get("/quality/citizen/092185000999").wantStatus(t, http.StatusNotFound)
 
 	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}})

@@ -306,7 +306,7 @@ func (s *Server) findingRow(l i18n.Lang, f Finding) findingRow {
 	}
 	row := findingRow{ID: strconv.FormatUint(f.ID, 10), Rule: ruleLabel(l, f.Rule), Citizen: f.Citizen,
 		CitizenURL: "/quality/citizen/" + url.PathEscape(f.Citizen), Other: f.Other, Household: f.Household,
-		Fields: strings.Join(fields, ", "), Evidence: f.Evidence, Found: formatTime(f.Found, s.cfg.Location),
+		Fields: strings.Join(fields, ", "), Evidence: l.Evidence(f.Evidence), Found: formatTime(f.Found, s.cfg.Location),
 		FoundBy: l.T("fleet.quality.by.rules"), StateText: l.T("fleet.quality.state." + f.State), StateClass: stateClass(f.State),
 		Reason: f.Reason, By: f.By, Changed: formatTime(f.Changed, s.cfg.Location),
 		Action: "/quality/finding/" + strconv.FormatUint(f.ID, 10), Closed: f.State == FindingFixed || f.State == FindingDismissed}
