@@ -2,8 +2,6 @@ package i18n
 
 import (
 	"strings"
-
-	"github.com/xanode/xanode/node/registry"
 )
 
 // Statement is one thing a data-quality rule found, as the city states it
@@ -51,9 +49,7 @@ func (l Lang) evidenceValue(name, v string) string {
 		}
 		return strings.Join(names, ", ")
 	case strings.HasSuffix(name, "date"):
-		if d, err := registry.ParseDate(v); err == nil {
-			return d.Display()
-		}
+		return displayDate(v)
 	case name == "assurance" && Has(l, "assurance."+v):
 		return l.T("assurance." + v)
 	}
@@ -87,4 +83,23 @@ func fill(msg string, value func(name string) (string, bool)) string {
 	}
 	b.WriteString(msg)
 	return b.String()
+}
+
+// displayDate writes a registry date (YYYY-MM-DD, YYYY-MM or YYYY) as
+// officers read it, dd/mm/yyyy (mm/yyyy, yyyy); anything else as it is.
+// The shell imports this package, and nothing of the project beyond it.
+func displayDate(v string) string {
+	parts := strings.Split(v, "-")
+	if len(parts) > 3 || len(parts[0]) != 4 {
+		return v
+	}
+	for i, p := range parts {
+		if strings.Trim(p, "0123456789") != "" || i > 0 && len(p) != 2 {
+			return v
+		}
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, "/")
 }
