@@ -80,7 +80,7 @@ var qualityEn = map[string]string{
 
 	"fleet.quality.merge.legend":     "Merge the two records (choose the one kept)",
 	"fleet.quality.merge.keep":       "Keep this record",
-	"fleet.quality.merge.keep.label": "Keep record %[1]s, merge the other into it",
+	"fleet.quality.merge.keep.label": "Keep this record (%[1]s), merge the other into it",
 	"fleet.quality.merge.ask":        "Keep record %[1]s and merge record %[2]s into it? The fields %[1]s lacks are taken from %[2]s (none it states is overwritten); %[2]s leaves its household and its commune's data, and its history is kept. Only a city correction can undo it.",
 	"fleet.quality.merge.do":         "Confirm the merge",
 	"fleet.quality.merge.cancel":     "Cancel",

@@ -81,7 +81,7 @@ var qualityVi = map[string]string{
 
 	"fleet.quality.merge.legend":     "Gộp hai hồ sơ (chọn hồ sơ được giữ lại)",
 	"fleet.quality.merge.keep":       "Giữ hồ sơ này",
-	"fleet.quality.merge.keep.label": "Giữ hồ sơ %[1]s, gộp hồ sơ kia vào",
+	"fleet.quality.merge.keep.label": "Giữ hồ sơ này (%[1]s), gộp hồ sơ kia vào",
 	"fleet.quality.merge.ask":        "Giữ hồ sơ %[1]s và gộp hồ sơ %[2]s vào đó? Các trường còn trống của hồ sơ %[1]s được lấy từ hồ sơ %[2]s (không ghi đè trường đã có); hồ sơ %[2]s rời khỏi hộ và khỏi dữ liệu của xã, phường, lịch sử vẫn được lưu. Chỉ điều chỉnh của thành phố mới hoàn tác được.",
 	"fleet.quality.merge.do":         "Xác nhận gộp hai hồ sơ",
 	"fleet.quality.merge.cancel":     "Hủy",
