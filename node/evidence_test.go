@@ -75,7 +75,7 @@ func TestEvidenceSaid(t *testing.T) {
 			"place": "Phường Hoàn Kiếm, TP Hà Nội", "province": "TP Hà Nội"}}},
 			"Số định danh mang mã tỉnh 092 (TP Cần Thơ, nay là TP Cần Thơ) nhưng nơi đăng ký khai sinh là «Phường Hoàn Kiếm, TP Hà Nội» (TP Hà Nội)",
 			"ID province code 092 (TP Cần Thơ, now TP Cần Thơ) but birth registered in «Phường Hoàn Kiếm, TP Hà Nội» (TP Hà Nội)"},
-		{"fields and status", quality.Evidence{{Key: "required", Args: map[string]string{"status": "alive", "fields": "full_name,birth_date"}}},
+		{"fields and status", quality.Evidence{{Key: "required", Args: map[string]string{"status": "alive", "fields": "full_name, birth_date"}}},
 			"Hồ sơ người còn sống thiếu: Họ và tên, Ngày sinh", "A living person's record without: Full name, Date of birth"},
 		{"sex and both parents", quality.Evidence{
 			{Key: "id_sex", Args: map[string]string{"digit": "1", "id_sex": "F", "sex": "M"}},

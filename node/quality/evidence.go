@@ -17,7 +17,7 @@ type Evidence []Statement
 
 // Statement is one thing a rule found: a message key of EvidenceMessages
 // and the values its message names. Arg names say how a UI shows a value:
-// "field" and "fields" (comma-separated) are field wire names, a name
+// "field" and "fields" (separated by ", ") are field wire names, a name
 // ending in "date" holds a registry date, "sex" and "id_sex" hold a sex
 // code, "parent" is father or mother, "status" alive or deceased; any
 // other value is shown as it is.
@@ -105,7 +105,7 @@ func (s Statement) English() string {
 	if !ok {
 		return "[" + s.Key + "]" + argList(s.Args)
 	}
-	return Fill(msg, func(name string) (string, bool) { v, ok := s.Args[name]; return v, ok })
+	return fill(msg, func(name string) (string, bool) { v, ok := s.Args[name]; return v, ok })
 }
 
 func argList(args map[string]string) string {
@@ -121,9 +121,9 @@ func argList(args map[string]string) string {
 	return b.String()
 }
 
-// Fill replaces each {name} of msg by value(name); a name value does not
+// fill replaces each {name} of msg by value(name); a name value does not
 // know stays as written, so that a missing value is visible.
-func Fill(msg string, value func(name string) (string, bool)) string {
+func fill(msg string, value func(name string) (string, bool)) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(msg, '{')

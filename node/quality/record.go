@@ -153,7 +153,7 @@ func checkRequired(c *registry.Citizen) *Finding {
 	if c.Deceased() {
 		status = "deceased"
 	}
-	return &Finding{Rule: RuleRequired, Citizen: c.ID, Fields: missing, Evidence: say("required", "status", status, "fields", strings.Join(names, ","))}
+	return &Finding{Rule: RuleRequired, Citizen: c.ID, Fields: missing, Evidence: say("required", "status", status, "fields", strings.Join(names, ", "))}
 }
 
 // vietnamese reports whether the record's nationality is Vietnamese (or

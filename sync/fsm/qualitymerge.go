@@ -117,6 +117,15 @@ func fill(kept, retired *registry.Citizen) registry.Patch {
 	return out
 }
 
+// mergedReason is why an office's change to a retired duplicate is
+// rejected: the record to use instead.
+func mergedReason(t *txn, id string) string {
+	if kept := t.get(bMerged, []byte(id)); kept != nil {
+		return "the record was merged into " + string(kept) + " by city IT: use that record"
+	}
+	return "the record was retired as a duplicate by city IT"
+}
+
 // MergedInto returns the record a retired duplicate was merged into; "" if
 // id was never merged.
 func (f *FSM) MergedInto(id string) (string, error) {

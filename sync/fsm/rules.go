@@ -84,7 +84,7 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		reject(o, fmt.Sprintf("base version %d is newer than the record (%d)", c.Base, cit.Version))
 		return
 	case cit.Merged():
-		reject(o, "the record was merged into "+string(t.get(bMerged, []byte(cit.ID)))+" by city IT: use that record")
+		reject(o, mergedReason(t, cit.ID))
 		return
 	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
 		o.Result = registry.Applied // history only

@@ -16,7 +16,8 @@ import (
 // The data-quality pages (DESIGN.md, "Data quality"): the city's figures
 // per commune, problems first, with SVG charts and their weekly trend; a
 // commune's figures and findings; a record with its findings, where city
-// IT confirms, dismisses or reopens one; CSV and XLSX exports.
+// IT confirms, dismisses or reopens one, or merges a duplicate pair; CSV
+// and XLSX exports.
 func (s *Server) qualityRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /quality", s.page(s.qualityOverview))
 	m.HandleFunc("GET /quality/commune/{code}", s.page(s.qualityCommune))

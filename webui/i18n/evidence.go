@@ -13,8 +13,8 @@ type Statement struct {
 }
 
 // Evidence says statements in l, joined by "; ". A value is shown as the
-// reader reads it by its name: "field" and "fields" (comma-separated wire
-// names) as field labels, a name ending in "date" as a date (dd/mm/yyyy),
+// reader reads it by its name: "field" and "fields" (wire names separated
+// by ", ") as field labels, a name ending in "date" as a date (dd/mm/yyyy),
 // "assurance" as the read's assurance; a value with a message of its own,
 // "evidence.value.<name>.<value>" (sex, parent, status), as that
 // message. Anything else, and a value that does not parse, as it is.
@@ -45,7 +45,7 @@ func (l Lang) evidenceValue(name, v string) string {
 	case name == "fields":
 		names := strings.Split(v, ",")
 		for i, n := range names {
-			names[i] = l.fieldLabel(n)
+			names[i] = l.fieldLabel(strings.TrimSpace(n))
 		}
 		return strings.Join(names, ", ")
 	case strings.HasSuffix(name, "date"):
