@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/edge"
+	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/client"
+	"github.com/xanode/xanode/sync/wire"
 	"github.com/xanode/xanode/webui"
 )
 
@@ -80,8 +82,17 @@ func (a *officerUI) ReviewList() (webui.ReviewList, error) {
 	out := webui.ReviewList{Fetched: fetched}
 	for _, f := range fs {
 		out.Items = append(out.Items, webui.ReviewItem{ID: f.ID, Rule: f.Rule, Citizen: f.Citizen, Other: f.Other,
-			Household: f.Household, Fields: f.Fields, Evidence: f.Evidence, Chip: f.Chip, Assurance: f.Assurance,
+			Household: f.Household, Fields: f.Fields, Evidence: uiEvidence(officeEvidence(f)), Chip: f.Chip, Assurance: f.Assurance,
 			State: f.State, Found: f.Found, Resolved: resolved[registry.FindingRef(f.ID)]})
 	}
 	return out, nil
+}
+
+// officeEvidence is a finding's evidence as the city stated it; a list
+// fetched from a city of an earlier release has its English sentence only.
+func officeEvidence(f wire.Finding) quality.Evidence {
+	if len(f.Statements) > 0 {
+		return f.Statements
+	}
+	return quality.Evidence{{Key: quality.KeyText, Args: map[string]string{"text": f.Evidence}}}
 }

@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 var _ fleetui.Quality = (*FleetAdmin)(nil)
@@ -65,7 +67,7 @@ func uiFindings(fs []fsm.Finding) []fleetui.Finding {
 	out := make([]fleetui.Finding, len(fs))
 	for i, x := range fs {
 		out[i] = fleetui.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
-			Commune: x.Commune, Fields: x.Fields, Evidence: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, Node: x.Node,
+			Commune: x.Commune, Fields: x.Fields, Evidence: uiEvidence(x.Evidence), Chip: x.Chip, Assurance: x.Assurance, Node: x.Node,
 			Read: x.Read, Found: x.Found, State: x.State, Reason: x.Reason, By: x.By, Changed: x.Changed}
 	}
 	return out
@@ -77,10 +79,26 @@ func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRec
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/citizens/"+url.PathEscape(id), nil, &v); err != nil {
 		return fleetui.CitizenRecord{}, err
 	}
-	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings)}, nil
+	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings), MergedInto: v.MergedInto}, nil
 }
 
 // ReviewFinding implements fleetui.Quality.
 func (f *FleetAdmin) ReviewFinding(ctx context.Context, id uint64, action, reason string) error {
 	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", cityapi.FindingReview{ID: id, Action: action, Reason: reason}, nil)
+}
+
+// MergeFinding implements fleetui.Quality.
+func (f *FleetAdmin) MergeFinding(ctx context.Context, id uint64, keep, reason string) error {
+	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review",
+		cityapi.FindingReview{ID: id, Action: fsm.ReviewMerge, Keep: keep, Reason: reason}, nil)
+}
+
+// uiEvidence hands a finding's evidence to the UIs, which say it in their
+// reader's language (i18n.Lang.Evidence).
+func uiEvidence(e quality.Evidence) []i18n.Statement {
+	out := make([]i18n.Statement, len(e))
+	for i, s := range e {
+		out[i] = i18n.Statement{Key: s.Key, Args: s.Args}
+	}
+	return out
 }

@@ -19,9 +19,11 @@ import (
 // TestQualityThroughTheDemo walks data quality end to end in one process:
 // the city's first sweep turns the rules on and finds the defects put
 // into the demo's population; the edge receives its residents' open
-// findings; an officer resolves one on the "cần rà soát" page; the
-// resolution travels through the outbox and raft, and the city's finding
-// is fixed, by that officer.
+// findings, said in Vietnamese; an officer resolves one on the "cần rà
+// soát" page; the resolution travels through the outbox and raft, and the
+// city's finding is fixed, by that officer. Then city IT merges a
+// duplicate pair: the retired record leaves the office's subset at its
+// next pull, and the city names the record kept.
 func TestQualityThroughTheDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a city node and an edge")
@@ -58,8 +60,9 @@ func TestQualityThroughTheDemo(t *testing.T) {
 	}
 	list := o.get("/review")
 	ref := `action="/review/` + strconv.FormatUint(target.ID, 10) + `"`
-	if !strings.Contains(list, ref) || !strings.Contains(list, "Số định danh khác giới tính") {
-		t.Fatalf("the review page lacks finding %d", target.ID)
+	if !strings.Contains(list, ref) || !strings.Contains(list, "Số định danh khác giới tính") ||
+		!strings.Contains(list, "Chữ số thứ tư của số định danh") {
+		t.Fatalf("the review page lacks finding %d, or its evidence in Vietnamese", target.ID)
 	}
 	code, after := o.post(list, "/review/"+strconv.FormatUint(target.ID, 10), url.Values{"resolution": {"fixed"},
 		"note": {"đã đối chiếu giấy khai sinh, sẽ điều chỉnh giới tính"}})
@@ -78,5 +81,26 @@ func TestQualityThroughTheDemo(t *testing.T) {
 			}
 		}
 		return true
+	})
+
+	pairs, _ := city.Findings(fsm.FindingFilter{Commune: d.Cfg.Commune, Rule: "duplicate", States: []string{fsm.FindingOpen}})
+	if len(pairs) == 0 {
+		t.Fatal("the demo's population has no duplicate pair")
+	}
+	pair := pairs[0]
+	before, _ := d.Edge.Store().Subset()
+	if _, err := d.Edge.Store().Citizen(pair.Other); err != nil || pair.OtherCommune != "" && pair.OtherCommune != d.Cfg.Commune {
+		t.Fatalf("the pair's other record is not the office's (%v, %s)", err, pair.OtherCommune)
+	}
+	if _, err := d.Cities[0].Node().Apply(ctx, &fsm.Command{Kind: fsm.KindFindingReview, From: localAdmin,
+		Finding: &fsm.FindingOp{ID: pair.ID, Action: fsm.ReviewMerge, Keep: pair.Citizen, Reason: "cùng một người", By: "it"}}); err != nil {
+		t.Fatal(err)
+	}
+	if into, _ := city.MergedInto(pair.Other); into != pair.Citizen {
+		t.Fatalf("the city says %s was merged into %q", pair.Other, into)
+	}
+	waitUntil(t, "the retired record to leave the office's subset", 30*time.Second, func() bool {
+		now, err := d.Edge.Store().Subset()
+		return err == nil && now.Count == before.Count-1 && now.Version > before.Version
 	})
 }

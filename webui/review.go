@@ -37,9 +37,9 @@ type ReviewItem struct {
 	Rule                      string // a rule of the city's (node/quality), by its wire name
 	Citizen, Other, Household string
 	Fields                    []string
-	Evidence                  string
-	Chip, Assurance           string // what the card stated, and how it was read
-	State                     string // open or confirmed (by city IT)
+	Evidence                  []i18n.Statement // what the city found, said in the officer's language
+	Chip, Assurance           string           // what the card stated, and how it was read
+	State                     string           // open or confirmed (by city IT)
 	Found                     time.Time
 	// Resolved names the change this office recorded to resolve it, while
 	// the city has not taken the finding off the list; "" when none.
@@ -109,7 +109,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, sess sessi
 		}
 		row := reviewRow{ID: strconv.FormatUint(it.ID, 10), Rule: ruleText(l, it.Rule), Citizen: it.Citizen,
 			CitizenURL: "/citizen/" + url.PathEscape(it.Citizen), Other: it.Other, Household: it.Household,
-			Evidence: it.Evidence, Chip: it.Chip, Found: it.Found.In(s.cfg.Location).Format("02/01/2006"),
+			Evidence: l.Evidence(it.Evidence), Chip: it.Chip, Found: it.Found.In(s.cfg.Location).Format("02/01/2006"),
 			State: it.State, Resolved: it.Resolved, Action: "/review/" + strconv.FormatUint(it.ID, 10)}
 		if it.Other != "" {
 			row.OtherURL = "/citizen/" + url.PathEscape(it.Other)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 // reviewingRegistry is a fakeRegistry that is also a Review.
@@ -28,10 +30,13 @@ func TestReviewList(t *testing.T) {
 		drafts = append(drafts, d)
 		return &registry.Change{Node: "edge-1", Seq: 9, Op: d.Op, Citizen: d.Citizen}, nil
 	}}, list: ReviewList{Fetched: testNow.Add(-time.Hour), Items: []ReviewItem{
-		{ID: 12, Rule: "chip_mismatch", Citizen: sampleID, Fields: []string{"full_name"}, Evidence: "full_name: card «Nguyễn Thị Thu Hằng», record «Nguyễn Thị Thu Hà»",
+		{ID: 12, Rule: "chip_mismatch", Citizen: sampleID, Fields: []string{"full_name"}, Evidence: []i18n.Statement{{Key: "chip_mismatch",
+			Args: map[string]string{"field": "full_name", "card": "Nguyễn Thị Thu Hằng", "record": "Nguyễn Thị Thu Hà", "assurance": "chip-verified"}}},
 			Chip: "Nguyễn Thị Thu Hằng", Assurance: "chip-verified", State: "open", Found: testNow.Add(-2 * time.Hour)},
-		{ID: 13, Rule: "no_card", Citizen: childID, Fields: []string{"card_number"}, Evidence: "aged 15 without a card number", State: "confirmed",
-			Found: testNow.Add(-48 * time.Hour), Resolved: "edge-1/8"},
+		{ID: 13, Rule: "no_card", Citizen: childID, Fields: []string{"card_number"}, State: "confirmed",
+			// A list fetched from a city of an earlier release: English text.
+			Evidence: []i18n.Statement{{Key: "text", Args: map[string]string{"text": "aged 15 without a card number"}}},
+			Found:    testNow.Add(-48 * time.Hour), Resolved: "edge-1/8"},
 	}}}
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
@@ -40,7 +45,7 @@ func TestReviewList(t *testing.T) {
 	home.MustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
 	p := c.get("/review")
 	p.WantStatus(t, http.StatusOK)
-	p.MustContain(t, "Chip của thẻ khác hồ sơ", "Nguyễn Thị Thu Hằng", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
+	p.MustContain(t, "Chip của thẻ khác hồ sơ", "Họ và tên: thẻ ghi «Nguyễn Thị Thu Hằng», hồ sơ ghi «Nguyễn Thị Thu Hà» (Đã xác thực chữ ký số của chip)", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
 		"Đã ghi nhận, chờ thành phố", `href="/outbox#c-edge-1%2f8"`, "2 vấn đề cần rà soát.")
 	p.MustNotContain(t, `action="/review/13"`)
 	csrf := p.CSRF(t)
@@ -70,7 +75,8 @@ func TestReviewList(t *testing.T) {
 	}
 	c.get(p.Header.Get("Location")).MustContain(t, "Đã ghi nhận kết quả rà soát")
 	c.get("/review?lang=en")
-	c.get("/review").MustContain(t, "To review", "Card chip differs from the record")
+	c.get("/review").MustContain(t, "To review", "Card chip differs from the record",
+		"Full name: the card says «Nguyễn Thị Thu Hằng», the record «Nguyễn Thị Thu Hà» (Chip signature verified)", "aged 15 without a card number")
 }
 
 // TestReviewWithoutList: a Registry without the list shows no menu entry.

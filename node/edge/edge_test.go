@@ -297,3 +297,24 @@ func TestRecordIsOneTransaction(t *testing.T) {
 		t.Fatalf("outbox %+v, %d audit entries; want the change and its entry", q, count())
 	}
 }
+
+// TestMergedRecordIsNoResident: a retired duplicate (status merged) that
+// reached a subset anyway is not served as a resident; the others are.
+func TestMergedRecordIsNoResident(t *testing.T) {
+	p := mustPKI(t)
+	s := mustStore(t)
+	recs := sampleRecords()
+	recs[1].Values[registry.FieldStatus] = registry.StatusMerged
+	if _, err := importer(s, p).Import(context.Background(), makeBundle(t, p, commune, 10, recs)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id       string
+		resident bool
+	}{{recs[0].ID, true}, {recs[1].ID, false}, {recs[2].ID, true}} {
+		c, err := s.Citizen(tc.id)
+		if (err == nil) != tc.resident || (err != nil && (c != nil || !errors.Is(err, ErrNotFound))) {
+			t.Errorf("%s: %v, %v; want resident %v", tc.id, c, err, tc.resident)
+		}
+	}
+}

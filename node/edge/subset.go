@@ -396,6 +396,12 @@ func (s *Store) Citizen(id string) (*registry.Citizen, error) {
 		}
 		var err error
 		c, _, err = s.record(k, v)
+		if err == nil && c.Merged() {
+			// A retired duplicate is nobody's resident: the city takes it
+			// out of the subset, and a copy of it is not served either.
+			c = nil
+			return ErrNotFound
+		}
 		return err
 	})
 	return c, err

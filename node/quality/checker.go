@@ -34,8 +34,13 @@ var (
 
 // Record runs every record rule on c as of the date asOf, reading parents
 // and the last confirmation from recs (which may be nil: then the parent
-// rule sees no parent). The findings come in RecordRules order.
+// rule sees no parent). The findings come in RecordRules order. A retired
+// duplicate (merged into another record) has none: the record it was
+// merged into answers for the person.
 func (k *Checker) Record(c *registry.Citizen, asOf registry.Date, recs Records) []Finding {
+	if c.Merged() {
+		return nil
+	}
 	var seen registry.Date
 	if recs != nil {
 		seen = recs.Confirmed(c.ID)
@@ -67,7 +72,12 @@ func (k *Checker) Household(code string, members []*registry.Citizen) *Finding {
 func (k *Checker) Pair(a, b *registry.Citizen) *Finding { return checkPair(&k.cfg, a, b) }
 
 // Read compares a chip read with the record.
-func (k *Checker) Read(rec *registry.Citizen, r Read) []Finding { return checkRead(rec, r) }
+func (k *Checker) Read(rec *registry.Citizen, r Read) []Finding {
+	if rec.Merged() {
+		return nil
+	}
+	return checkRead(rec, r)
+}
 
 // Candidates returns the records to compare c with: every record sharing
 // a block key with c, as block(key, limit) lists at most limit of their

@@ -36,7 +36,7 @@ func checkRead(rec *registry.Citizen, r Read) []Finding {
 			continue
 		}
 		out = append(out, Finding{Rule: RuleChipMismatch, Citizen: rec.ID, Fields: []registry.Field{f}, Assurance: r.Assurance,
-			Evidence: f.String() + ": card «" + v + "», record «" + rec.Get(f) + "» (" + r.Assurance + ")"})
+			Evidence: say("chip_mismatch", "field", f.String(), "card", v, "record", rec.Get(f), "assurance", r.Assurance)})
 	}
 	return out
 }

@@ -66,4 +66,8 @@ func TestCheckRead(t *testing.T) {
 		fs[0].Assurance != "chip-verified" || fs[0].Key() != "chip_mismatch|"+ha+"|birth_date" {
 		t.Fatalf("findings %+v", fs)
 	}
+	checkEvidence(t, &fs[0])
+	if got, want := fs[0].Evidence.English(), "birth_date: card «1985-03-09», record «1985-03-08» (chip-verified)"; got != want {
+		t.Errorf("evidence %q, want %q", got, want)
+	}
 }

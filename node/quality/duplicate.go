@@ -26,11 +26,12 @@ func nameKey(s string) string { return sortedWords(fold(s)) }
 
 // BlockKeys returns the blocking keys of a record, without repeats, in a
 // fixed order. A record without a name and date of birth has none: there
-// is nothing to compare it by.
+// is nothing to compare it by; nor has a retired duplicate (merged), which
+// is nobody's record any more.
 func BlockKeys(c *registry.Citizen) []string {
 	name := nameKey(c.Get(registry.FieldFullName))
 	birth := c.Get(registry.FieldBirthDate)
-	if name == "" || birth == "" {
+	if name == "" || birth == "" || c.Merged() {
 		return nil
 	}
 	year := birth[:4]
@@ -242,7 +243,7 @@ func Likeness(a, b *registry.Citizen) int {
 // checkPair scores a pair of distinct records and reports it as a
 // duplicate candidate at or above DuplicateScore, ordered by ID.
 func checkPair(cfg *Config, a, b *registry.Citizen) *Finding {
-	if a.ID == b.ID {
+	if a.ID == b.ID || a.Merged() || b.Merged() {
 		return nil
 	}
 	if a.ID > b.ID {
@@ -257,8 +258,8 @@ func checkPair(cfg *Config, a, b *registry.Citizen) *Finding {
 	}
 	return &Finding{Rule: RuleDuplicate, Citizen: a.ID, Other: b.ID, Score: s,
 		Fields: []registry.Field{registry.FieldFullName, registry.FieldBirthDate},
-		Evidence: "likeness " + permille(s) + ": «" + a.Get(registry.FieldFullName) + "» born " + a.Get(registry.FieldBirthDate) +
-			", «" + b.Get(registry.FieldFullName) + "» born " + b.Get(registry.FieldBirthDate)}
+		Evidence: say("duplicate", "likeness", permille(s), "name", a.Get(registry.FieldFullName), "birth_date", a.Get(registry.FieldBirthDate),
+			"other_name", b.Get(registry.FieldFullName), "other_birth_date", b.Get(registry.FieldBirthDate))}
 }
 
 // permille writes thousandths as a decimal: 937 → "0.937".

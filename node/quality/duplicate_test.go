@@ -67,6 +67,9 @@ func TestLikeness(t *testing.T) {
 			if f != nil && (f.Citizen != ha || f.Other != other || f.Key() != "duplicate|"+ha+"|"+other) {
 				t.Fatalf("finding %+v", f)
 			}
+			if f != nil {
+				checkEvidence(t, f)
+			}
 			if g := checkPair(&cfg, tc.b, orig); (g == nil) != (f == nil) || g != nil && g.Key() != f.Key() {
 				t.Fatal("the pair's order matters")
 			}
@@ -115,5 +118,36 @@ func TestOtherNamesNeverReachTheThreshold(t *testing.T) {
 	}
 	if s := Likeness(a, b); s >= 850 {
 		t.Fatalf("likeness %d with names that do not match", s)
+	}
+}
+
+// TestMergedRecordIsNobodys: a retired duplicate (merged into another
+// record) is compared with nothing, counted in no household and checked
+// by no rule; the record it went into answers for the person.
+func TestMergedRecordIsNobodys(t *testing.T) {
+	k, err := NewChecker(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := person(ha, "household", "HK1", "relation", "Con")
+	retired := person("092185000999", "status", registry.StatusMerged, "household", "HK1", "relation", "Chủ hộ", "sex", "M")
+	twin := person("092185000998")
+	for _, tc := range []struct {
+		name  string
+		found bool
+	}{
+		{"block keys", BlockKeys(retired) != nil},
+		{"pair, retired first", k.Pair(retired, twin) != nil},
+		{"pair, retired second", k.Pair(twin, retired) != nil},
+		{"record rules", len(k.Record(retired, registry.Date{Year: 2026, Month: 12, Day: 5}, nil)) > 0},
+		{"chip read", len(k.Read(retired, Read{Citizen: retired.ID, Fields: map[registry.Field]string{registry.FieldFullName: "x"}})) > 0},
+		{"household head", k.Household("HK1", []*registry.Citizen{live, retired}) == nil},
+	} {
+		if tc.found {
+			t.Errorf("%s: the retired record counts", tc.name)
+		}
+	}
+	if k.Pair(live, twin) == nil || BlockKeys(twin) == nil {
+		t.Fatal("the same records unretired are no duplicates: the test tests nothing")
 	}
 }

@@ -24,7 +24,7 @@ func IsHead(c *registry.Citizen) bool {
 func checkHousehold(code string, members []*registry.Citizen) *Finding {
 	var living, heads []string
 	for _, m := range members {
-		if m.Get(registry.FieldHousehold) != code || m.Deceased() {
+		if m.Get(registry.FieldHousehold) != code || m.Deceased() || m.Merged() {
 			continue
 		}
 		living = append(living, m.ID)
@@ -37,10 +37,10 @@ func checkHousehold(code string, members []*registry.Citizen) *Finding {
 	}
 	sort.Strings(living)
 	sort.Strings(heads)
-	why := "no living head among " + itoa(len(living)) + " members"
+	why := say("household_no_head", "household", code, "members", itoa(len(living)))
 	if len(heads) > 1 {
-		why = itoa(len(heads)) + " heads: " + strings.Join(heads, ", ")
+		why = say("household_heads", "household", code, "count", itoa(len(heads)), "heads", strings.Join(heads, ", "))
 	}
 	return &Finding{Rule: RuleHouseholdHead, Citizen: living[0], Household: code,
-		Fields: []registry.Field{registry.FieldRelation}, Evidence: "household " + code + ": " + why}
+		Fields: []registry.Field{registry.FieldRelation}, Evidence: why}
 }

@@ -32,7 +32,7 @@ func checkIDProvince(c *registry.Citizen) *Finding {
 		return nil
 	}
 	return &Finding{Rule: RuleIDProvince, Citizen: c.ID, Fields: []registry.Field{registry.FieldBirthPlace},
-		Evidence: "ID code " + p.Province + " (" + code.then + ", now " + code.now + ") but birth registered in «" + place + "» (" + got + ")"}
+		Evidence: say("id_province", "code", p.Province, "then", code.then, "now", code.now, "place", place, "province", got)}
 }
 
 // checkIDSex: the century/sex digit's parity against the sex.
@@ -43,14 +43,14 @@ func checkIDSex(c *registry.Citizen) *Finding {
 		return nil
 	}
 	return &Finding{Rule: RuleIDSex, Citizen: c.ID, Fields: []registry.Field{registry.FieldSex},
-		Evidence: "ID digit " + c.ID[3:4] + " encodes " + sexName(p.Female) + ", record says " + sex}
+		Evidence: say("id_sex", "digit", c.ID[3:4], "id_sex", sexCode(p.Female), "sex", sex)}
 }
 
-func sexName(female bool) string {
+func sexCode(female bool) string {
 	if female {
-		return "female"
+		return registry.SexFemale
 	}
-	return "male"
+	return registry.SexMale
 }
 
 // checkIDCentury: the century/sex digit's century against the birth year.
@@ -61,7 +61,7 @@ func checkIDCentury(c *registry.Citizen) *Finding {
 		return nil
 	}
 	return &Finding{Rule: RuleIDCentury, Citizen: c.ID, Fields: []registry.Field{registry.FieldBirthDate},
-		Evidence: "ID digit " + c.ID[3:4] + " encodes the " + itoa(p.BirthYear/100*100) + "s, born " + b.String()}
+		Evidence: say("id_century", "digit", c.ID[3:4], "from", itoa(p.BirthYear/100*100), "to", itoa(p.BirthYear/100*100+99), "birth_date", b.String())}
 }
 
 // checkIDBirthYear: the ID's two year digits against the birth year's.
@@ -72,5 +72,5 @@ func checkIDBirthYear(c *registry.Citizen) *Finding {
 		return nil
 	}
 	return &Finding{Rule: RuleIDBirthYear, Citizen: c.ID, Fields: []registry.Field{registry.FieldBirthDate},
-		Evidence: "ID year digits " + c.ID[4:6] + ", born " + b.String()}
+		Evidence: say("id_birth_year", "digits", c.ID[4:6], "birth_date", b.String())}
 }

@@ -135,13 +135,25 @@ func (u *Units) compile() {
 }
 
 // CheckAddress reports why an address does not name valid units in force,
-// or "" when it does (or is empty: a missing address is the required
-// fields rule's business). The address must end with a province in force,
-// preceded by a commune-level unit, with no district level anywhere and
-// no unit abolished by the reform.
+// in English, or "" when it does (or is empty: a missing address is the
+// required fields rule's business). The address must end with a province
+// in force, preceded by a commune-level unit, with no district level
+// anywhere and no unit abolished by the reform.
 func (u *Units) CheckAddress(addr string) string {
-	if strings.TrimSpace(addr) == "" {
+	s, bad := u.addressProblem(addr)
+	if !bad {
 		return ""
+	}
+	s.Args["field"], s.Args["address"] = "address", addr
+	return s.English()
+}
+
+// addressProblem is CheckAddress's reason as a statement (its Args lack
+// the field and the address, which the caller adds); false when the
+// address is right or empty.
+func (u *Units) addressProblem(addr string) (Statement, bool) {
+	if strings.TrimSpace(addr) == "" {
+		return Statement{}, false
 	}
 	parts := strings.Split(addr, ",")
 	for i := range parts {
@@ -149,35 +161,35 @@ func (u *Units) CheckAddress(addr string) string {
 	}
 	lv, prov := unit(parts[len(parts)-1])
 	if lv != levelProvince && lv != levelNone {
-		return "does not end with a province"
+		return statement("address_no_province"), true
 	}
 	if now, ok := former[prov]; ok {
-		return "province " + parts[len(parts)-1] + " no longer exists (now " + now + ")"
+		return statement("address_former_province", "unit", parts[len(parts)-1], "now", now), true
 	}
 	if _, ok := inForce[prov]; !ok {
-		return "does not end with a province in force"
+		return statement("address_not_in_force"), true
 	}
 	for _, p := range parts[:len(parts)-1] {
 		switch l, _ := unit(p); l {
 		case levelDistrict:
-			return "names a district (" + p + "): districts no longer exist"
+			return statement("address_district", "unit", p), true
 		case levelProvince:
-			return "names a unit above the commune (" + p + ") before the province"
+			return statement("address_above_commune", "unit", p), true
 		case levelOldTown:
-			return "names a township (" + p + "): townships became communes"
+			return statement("address_township", "unit", p), true
 		}
 	}
 	if len(parts) < 2 {
-		return "names no commune or ward"
+		return statement("address_no_commune"), true
 	}
 	cl, commune := unit(parts[len(parts)-2])
 	if cl != levelCommune {
-		return "names no commune or ward before the province"
+		return statement("address_no_commune"), true
 	}
 	if set, ok := u.known[prov]; ok && !set[commune] {
-		return parts[len(parts)-2] + " is not a commune or ward of " + inForce[prov]
+		return statement("address_unknown_commune", "unit", parts[len(parts)-2], "province", inForce[prov]), true
 	}
-	return ""
+	return Statement{}, false
 }
 
 // provinceOf is the province in force an address or place ends with

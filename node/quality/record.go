@@ -26,7 +26,7 @@ func checkBirthFuture(c *registry.Citizen, asOf registry.Date) *Finding {
 		return nil
 	}
 	return &Finding{Rule: RuleBirthFuture, Citizen: c.ID, Fields: []registry.Field{registry.FieldBirthDate},
-		Evidence: "born " + b.String() + ", after " + asOf.String()}
+		Evidence: say("birth_future", "birth_date", b.String(), "as_of_date", asOf.String())}
 }
 
 // checkDeathDate: a date of death certainly before the birth or after the
@@ -37,12 +37,12 @@ func checkDeathDate(c *registry.Citizen, asOf registry.Date) *Finding {
 		return nil
 	}
 	b := dateValue(c, registry.FieldBirthDate)
-	var why string
+	var why Evidence
 	switch {
 	case !b.IsZero() && latest(d).Before(earliest(b)):
-		why = "died " + d.String() + ", before the birth " + b.String()
+		why = say("death_before_birth", "death_date", d.String(), "birth_date", b.String())
 	case earliest(d).After(day(asOf)):
-		why = "died " + d.String() + ", after " + asOf.String()
+		why = say("death_future", "death_date", d.String(), "as_of_date", asOf.String())
 	default:
 		return nil
 	}
@@ -56,7 +56,7 @@ func checkDeathDate(c *registry.Citizen, asOf registry.Date) *Finding {
 func checkParentAge(cfg *Config, c *registry.Citizen, recs Records) *Finding {
 	b := dateValue(c, registry.FieldBirthDate)
 	var fields []registry.Field
-	var why []string
+	var why Evidence
 	for _, p := range []struct {
 		field registry.Field
 		name  string
@@ -67,7 +67,7 @@ func checkParentAge(cfg *Config, c *registry.Citizen, recs Records) *Finding {
 			continue
 		}
 		if id == c.ID {
-			fields, why = append(fields, p.field), append(why, p.name+" is the citizen themself")
+			fields, why = append(fields, p.field), append(why, statement("parent_self", "parent", p.name))
 			continue
 		}
 		if b.IsZero() || recs == nil {
@@ -83,13 +83,14 @@ func checkParentAge(cfg *Config, c *registry.Citizen, recs Records) *Finding {
 		}
 		if gap := b.Year - pb.Year; gap < cfg.MinParentGap || gap > p.most {
 			fields = append(fields, p.field)
-			why = append(why, p.name+" "+id+" born "+pb.String()+", "+itoa(gap)+" years before the child ("+b.String()+")")
+			why = append(why, statement("parent_age", "parent", p.name, "id", id, "parent_birth_date", pb.String(), "gap", itoa(gap),
+				"birth_date", b.String()))
 		}
 	}
 	if len(fields) == 0 {
 		return nil
 	}
-	return &Finding{Rule: RuleParentAge, Citizen: c.ID, Fields: fields, Evidence: strings.Join(why, "; ")}
+	return &Finding{Rule: RuleParentAge, Citizen: c.ID, Fields: fields, Evidence: why}
 }
 
 // addressFields are the addresses that must name units in force: where
@@ -101,17 +102,18 @@ var addressFields = []registry.Field{registry.FieldPermanentAddress, registry.Fi
 // force (Units.CheckAddress); one finding lists each address that does not.
 func checkAddresses(cfg *Config, c *registry.Citizen) *Finding {
 	var fields []registry.Field
-	var why []string
+	var why Evidence
 	for _, f := range addressFields {
-		if w := cfg.Units.CheckAddress(c.Get(f)); w != "" {
+		if s, bad := cfg.Units.addressProblem(c.Get(f)); bad {
 			fields = append(fields, f)
-			why = append(why, f.String()+" «"+c.Get(f)+"» "+w)
+			s.Args["field"], s.Args["address"] = f.String(), c.Get(f)
+			why = append(why, s)
 		}
 	}
 	if len(fields) == 0 {
 		return nil
 	}
-	return &Finding{Rule: RuleAddressUnit, Citizen: c.ID, Fields: fields, Evidence: strings.Join(why, "; ")}
+	return &Finding{Rule: RuleAddressUnit, Citizen: c.ID, Fields: fields, Evidence: why}
 }
 
 // requiredAlways are the fields every record needs; a living citizen also
@@ -151,7 +153,7 @@ func checkRequired(c *registry.Citizen) *Finding {
 	if c.Deceased() {
 		status = "deceased"
 	}
-	return &Finding{Rule: RuleRequired, Citizen: c.ID, Fields: missing, Evidence: status + " record without " + strings.Join(names, ", ")}
+	return &Finding{Rule: RuleRequired, Citizen: c.ID, Fields: missing, Evidence: say("required", "status", status, "fields", strings.Join(names, ", "))}
 }
 
 // vietnamese reports whether the record's nationality is Vietnamese (or
@@ -173,7 +175,7 @@ func checkNoCard(cfg *Config, c *registry.Citizen, asOf registry.Date) *Finding 
 		return nil
 	}
 	return &Finding{Rule: RuleNoCard, Citizen: c.ID, Fields: []registry.Field{registry.FieldCardNumber},
-		Evidence: "aged " + itoa(age) + " without a card number"}
+		Evidence: say("no_card", "age", itoa(age))}
 }
 
 // lastConfirmed is the latest day anything confirmed the citizen in
@@ -200,7 +202,7 @@ func checkUnconfirmed(cfg *Config, c *registry.Citizen, asOf, seen registry.Date
 		return nil
 	}
 	return &Finding{Rule: RuleUnconfirmed, Citizen: c.ID, Fields: []registry.Field{registry.FieldCardIssued},
-		Evidence: "last confirmed " + last.Format(time.DateOnly) + ", " + itoa(years(last, day(asOf))) + " years before " + asOf.String()}
+		Evidence: say("unconfirmed", "last_date", last.Format(time.DateOnly), "years", itoa(years(last, day(asOf))), "as_of_date", asOf.String())}
 }
 
 // checkTemporaryEnd: a temporary residence still on record after its end.
@@ -211,7 +213,7 @@ func checkTemporaryEnd(c *registry.Citizen, asOf registry.Date) *Finding {
 	}
 	return &Finding{Rule: RuleTemporaryEnd, Citizen: c.ID,
 		Fields:   []registry.Field{registry.FieldTemporaryAddress, registry.FieldTemporaryUntil},
-		Evidence: "temporary residence ended " + end.String() + ", still on record on " + asOf.String()}
+		Evidence: say("temporary_expired", "end_date", end.String(), "as_of_date", asOf.String())}
 }
 
 // checkOver120: alive and certainly older than MaxAge.
@@ -221,7 +223,7 @@ func checkOver120(cfg *Config, c *registry.Citizen, asOf registry.Date) *Finding
 		return nil
 	}
 	return &Finding{Rule: RuleOver120, Citizen: c.ID, Fields: []registry.Field{registry.FieldBirthDate, registry.FieldStatus},
-		Evidence: "alive, aged " + itoa(minAge(b, asOf)) + " on " + asOf.String()}
+		Evidence: say("over_120", "age", itoa(minAge(b, asOf)), "as_of_date", asOf.String())}
 }
 
 // checkDeadInHousehold: deceased, and still a household member more than
@@ -236,7 +238,7 @@ func checkDeadInHousehold(cfg *Config, c *registry.Citizen, asOf registry.Date) 
 		return nil
 	}
 	return &Finding{Rule: RuleDeadInHousehold, Citizen: c.ID, Fields: []registry.Field{registry.FieldHousehold, registry.FieldStatus},
-		Evidence: "deceased " + d.String() + ", still a member of household " + hh}
+		Evidence: say("dead_in_household", "death_date", d.String(), "household", hh)}
 }
 
 func sortFields(fs []registry.Field) {

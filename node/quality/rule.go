@@ -98,7 +98,7 @@ type Finding struct {
 	Other     string           // RuleDuplicate: the other record of the pair
 	Household string           // RuleHouseholdHead: the household
 	Fields    []registry.Field // the fields concerned, ascending
-	Evidence  string           // what was found, in English, naming values
+	Evidence  Evidence         // what was found, naming values (English renders it in English)
 	Score     int              // RuleDuplicate: the likeness in thousandths
 	Assurance string           // RuleChipMismatch: the read's assurance level
 }

@@ -170,6 +170,9 @@ func (c *Change) validate(role Role, checkOfficer bool) error {
 		} else if nv != fv.Value {
 			return bad("%s is not in canonical form", fv.Field)
 		}
+		if fv.Field == FieldStatus && fv.Value == StatusMerged {
+			return bad("%s %s is set only by city IT's merge of a duplicate pair", FieldStatus, StatusMerged)
+		}
 	}
 	for _, f := range rule.Required {
 		if v, ok := c.Patch.Get(f); !ok || v == "" {

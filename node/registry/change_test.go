@@ -145,6 +145,7 @@ func TestValidateRules(t *testing.T) {
 		{"birth with year only", OpRegisterBirth, func(c *Change) { setField(c.Patch, FieldBirthDate, "2026") }, "full date"},
 		{"birth with year and month", OpRegisterBirth, func(c *Change) { setField(c.Patch, FieldBirthDate, "2026-05") }, "full date"},
 		{"death does not set deceased", OpRegisterDeath, func(c *Change) { c.Patch[0].Value = StatusAlive }, "status to deceased"},
+		{"death retires the record", OpRegisterDeath, func(c *Change) { c.Patch[0].Value = StatusMerged }, "only by city IT's merge"},
 		{"death lacks date", OpRegisterDeath, func(c *Change) { c.Patch = c.Patch[:1] }, "requires death_date"},
 		{"death sets name", OpRegisterDeath, func(c *Change) {
 			c.Patch = Patch{{FieldFullName, "x"}, {FieldStatus, StatusDeceased}, {FieldDeathDate, "2026-05-02"}}

@@ -55,6 +55,10 @@ func (c *Citizen) BirthDate() Date {
 // Deceased reports whether the record is closed by a death.
 func (c *Citizen) Deceased() bool { return c.Values[FieldStatus] == StatusDeceased }
 
+// Merged reports whether the record is a retired duplicate: city IT merged
+// it into another record, and it is nobody's resident any more.
+func (c *Citizen) Merged() bool { return c.Values[FieldStatus] == StatusMerged }
+
 // Fields returns the set fields as a name → value map (for JSON and forms).
 func (c *Citizen) Fields() map[string]string {
 	m := make(map[string]string)

@@ -44,7 +44,7 @@ const (
 	FieldCardNumber
 	FieldCardIssued
 	FieldCardExpiry
-	FieldStatus     // alive or deceased
+	FieldStatus     // alive, deceased, or merged (a retired duplicate)
 	FieldDeathDate  // ngày mất
 	FieldFeatures   // đặc điểm nhận dạng
 	FieldAbsence    // khai báo tạm vắng: destination
@@ -66,6 +66,10 @@ const (
 	SexFemale      = "F"
 	StatusAlive    = "alive"
 	StatusDeceased = "deceased"
+	// StatusMerged retires a duplicate record: city IT merged it into
+	// another (DESIGN.md, "Data quality"). Only that merge sets it; the
+	// record leaves its commune's subset and keeps its history.
+	StatusMerged = "merged"
 )
 
 // Values of FieldResidenceBasis: on what basis the place of temporary
@@ -205,8 +209,8 @@ func (f Field) Normalize(v string) (string, error) {
 			return "", fmt.Errorf("%w: %s must be M or F, got %q", ErrField, f, v)
 		}
 	case kindStatus:
-		if v != StatusAlive && v != StatusDeceased {
-			return "", fmt.Errorf("%w: %s must be alive or deceased, got %q", ErrField, f, v)
+		if v != StatusAlive && v != StatusDeceased && v != StatusMerged {
+			return "", fmt.Errorf("%w: %s must be alive, deceased or merged, got %q", ErrField, f, v)
 		}
 	case kindBasis:
 		if !slices.Contains(Bases, v) {

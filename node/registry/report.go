@@ -103,6 +103,7 @@ func NewReport(commune, month, source string, made time.Time) *Report {
 // whether a declared absence is still in force.
 func (r *Report) CountResident(c *Citizen, today Date) {
 	switch {
+	case c.Merged(): // a retired duplicate: counted as the record it was merged into
 	case c.Deceased():
 		r.Residents[1].N++
 	default:

@@ -50,7 +50,7 @@ func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
 				commune = c
 			}
 			out = append(out, wire.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
-				Commune: commune, Fields: x.Fields, Evidence: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
+				Commune: commune, Fields: x.Fields, Evidence: x.Evidence.English(), Statements: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -99,7 +99,8 @@ func (s *Server) adminFindings(w http.ResponseWriter, r *http.Request) {
 // FindingReview is the body of POST /v1/admin/findings/review.
 type FindingReview struct {
 	ID     uint64 `json:"id"`
-	Action string `json:"action"` // confirm, dismiss or reopen
+	Action string `json:"action"`         // confirm, dismiss, reopen or merge
+	Keep   string `json:"keep,omitempty"` // merge: the record of the duplicate pair that stays
 	Reason string `json:"reason"`
 }
 
@@ -117,7 +118,7 @@ func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindFindingReview, From: c.sender(),
-		Finding: &fsm.FindingOp{ID: rv.ID, Action: rv.Action, Reason: rv.Reason, By: c.id}})
+		Finding: &fsm.FindingOp{ID: rv.ID, Action: rv.Action, Keep: rv.Keep, Reason: rv.Reason, By: c.id}})
 	if err != nil {
 		applyError(w, err)
 		return
@@ -132,6 +133,8 @@ type CitizenView struct {
 	Version  uint64            `json:"version"`
 	Fields   map[string]string `json:"fields"`
 	Findings []fsm.Finding     `json:"findings"`
+	// MergedInto names the record a retired duplicate was merged into.
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {
@@ -154,5 +157,10 @@ func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {
 	if fs == nil {
 		fs = []fsm.Finding{}
 	}
-	writeJSON(w, http.StatusOK, CitizenView{ID: c.ID, Version: c.Version, Fields: c.Fields(), Findings: fs})
+	into, err := f.MergedInto(id)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, CitizenView{ID: c.ID, Version: c.Version, Fields: c.Fields(), Findings: fs, MergedInto: into})
 }

@@ -39,7 +39,8 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("office findings: %d %s", code, b)
 	}
 	for _, f := range mine {
-		if f.Citizen != "092090001234" || f.Commune != "92101" || f.State != fsm.FindingOpen {
+		if f.Citizen != "092090001234" || f.Commune != "92101" || f.State != fsm.FindingOpen ||
+			len(f.Statements) == 0 || f.Evidence != f.Statements.English() {
 			t.Errorf("edge-1 got %+v", f)
 		}
 	}
@@ -77,6 +78,11 @@ func TestQualityEndpoints(t *testing.T) {
 		"unknown finding": {admin, FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
 		"twice":           {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
 		"an office":       {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
+		"merge no pair":   {admin, FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"}, http.StatusConflict},
+		"an office merges": {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"},
+			http.StatusForbidden},
+		"keep for a dismissal": {admin, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Keep: mine[0].Citizen, Reason: "x"},
+			http.StatusConflict},
 	} {
 		if code, b := review(tc.c, tc.rv); code != tc.want {
 			t.Errorf("%s: %d %s, want %d", name, code, b, tc.want)
@@ -90,5 +96,25 @@ func TestQualityEndpoints(t *testing.T) {
 	}
 	if code, _ := do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190009999", "", nil); code != http.StatusNotFound {
 		t.Fatalf("unknown citizen: %d", code)
+	}
+
+	// A second registration of Trần Thị Bình: city IT merges the pair,
+	// and the city names the record kept when asked for the other.
+	twin := `{"id":"092190004322","fields":{"full_name":"Trần Thị Bình","birth_date":"1990-07-02","sex":"F","commune":"92102"}}` + "\n"
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(twin)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	var pairs []fsm.Finding
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/findings?rule=duplicate&state=open", "", nil)
+	if err := json.Unmarshal(b, &pairs); code != 200 || err != nil || len(pairs) != 1 {
+		t.Fatalf("duplicate findings: %d %s", code, b)
+	}
+	if code, b := review(admin, FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"}); code != 200 {
+		t.Fatalf("merge: %d %s", code, b)
+	}
+	var gone CitizenView
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004322", "", nil)
+	if err := json.Unmarshal(b, &gone); code != 200 || err != nil || gone.MergedInto != "092190004321" || gone.Fields["status"] != registry.StatusMerged {
+		t.Fatalf("the retired record: %d %s", code, b)
 	}
 }

@@ -41,7 +41,7 @@ const (
 	KindChallenge Kind = 20 // a presence challenge issued to a node (presence.go)
 	KindGroup     Kind = 21 // pushes of several edges the leader put in one entry (group.go)
 	// Data quality (quality.go); their payloads are a FindingOp and a SweepOp.
-	KindFindingReview Kind = 22 // city IT confirmed, dismissed or reopened a data-quality finding
+	KindFindingReview Kind = 22 // city IT confirmed, dismissed or reopened a data-quality finding, or merged a duplicate pair
 	KindQualitySweep  Kind = 23 // the leader re-checks a range of citizens with every rule
 )
 

@@ -37,6 +37,15 @@ func randomLog(seed uint64, n int) []*raft.Log {
 			people = append(people, p)
 		}
 	}
+	// Second registrations of some: duplicate pairs, which city IT tries
+	// to merge below (keeping either side, under finding IDs it guesses).
+	var twins [][2]string
+	for k := 0; k < communes; k++ {
+		p := people[k*perCommune+k]
+		d := twin(p, registry.MakeID("092", p.BirthDate().Year, p.Values[registry.FieldSex] == registry.SexFemale, 900+k), p.Values[registry.FieldCommune], "", "")
+		people = append(people, d)
+		twins = append(twins, [2]string{p.ID, d.ID})
+	}
 	var logs []*raft.Log
 	add := func(c *Command, stamp bool) {
 		if stamp {
@@ -78,6 +87,10 @@ func randomLog(seed uint64, n int) []*raft.Log {
 		if rng.IntN(15) == 0 {
 			add(&Command{Kind: KindFindingReview, Received: recv, Finding: &FindingOp{ID: uint64(1 + rng.IntN(300)),
 				Action: []string{ReviewConfirm, ReviewDismiss, ReviewReopen}[rng.IntN(3)], Reason: "city IT checked", By: "it"}}, true)
+		}
+		if rng.IntN(20) == 0 {
+			add(&Command{Kind: KindFindingReview, Received: recv, Finding: &FindingOp{ID: uint64(1 + rng.IntN(150)),
+				Action: ReviewMerge, Keep: twins[rng.IntN(len(twins))][rng.IntN(2)], Reason: "cùng một người", By: "it"}}, true)
 		}
 		if rng.IntN(40) == 0 {
 			add(&Command{Kind: KindQualitySweep, Received: recv.Add(time.Duration(rng.IntN(400)) * 24 * time.Hour),
@@ -137,7 +150,7 @@ func TestReplicasAgree(t *testing.T) {
 	if testing.Short() {
 		n = 500
 	}
-	logs := randomLog(42, n)
+	logs := withMerges(t, randomLog(42, n))
 	results := map[registry.Result]int{}
 	var want [32]byte
 	var wantOuts [][]byte
@@ -168,6 +181,19 @@ func TestReplicasAgree(t *testing.T) {
 				t.Errorf("the random log made too few kinds of findings: %v", byState)
 			}
 			t.Logf("findings by state: %v", byState)
+			merged := 0
+			for _, x := range fs {
+				if into, _ := f.MergedInto(x.Other); x.Rule == "duplicate" && into != "" {
+					merged++
+				}
+				if into, _ := f.MergedInto(x.Citizen); x.Rule == "duplicate" && into != "" {
+					merged++
+				}
+			}
+			if merged == 0 {
+				t.Errorf("the random log merged no duplicate pair")
+			}
+			t.Logf("records merged: %d", merged)
 		} else if st.Digest != want {
 			t.Fatalf("replica with batches of %d: digest %x, want %x", batch, st.Digest, want)
 		}

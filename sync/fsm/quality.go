@@ -42,29 +42,29 @@ const FoundByRules = "city"
 // findings in the order they were first found; Key names the subject (see
 // quality.Finding.Key), so a finding found again is the same finding.
 type Finding struct {
-	ID           uint64       `json:"id"`
-	Key          string       `json:"key"`
-	Rule         quality.Rule `json:"rule"`
-	Citizen      string       `json:"citizen"`
-	Other        string       `json:"other,omitempty"`
-	Household    string       `json:"household,omitempty"`
-	Commune      string       `json:"commune"`
-	OtherCommune string       `json:"other_commune,omitempty"`
-	Fields       []string     `json:"fields"`
-	Evidence     string       `json:"evidence"`
-	Score        int          `json:"score,omitempty"`
-	Chip         string       `json:"chip,omitempty"` // chip_mismatch: what the card states
-	Assurance    string       `json:"assurance,omitempty"`
-	Node         string       `json:"node"`           // found by: FoundByRules, or the edge that read the card
-	Read         string       `json:"read,omitempty"` // the identification change that carried the read
-	Found        time.Time    `json:"found"`
-	FoundIndex   uint64       `json:"found_index"`
-	State        string       `json:"state"`
-	Reason       string       `json:"reason,omitempty"`
-	By           string       `json:"by,omitempty"`
-	Changed      time.Time    `json:"changed"`
-	ChangedIndex uint64       `json:"changed_index"`
-	History      []Transition `json:"history,omitempty"` // earlier states, oldest first, at most maxHistory
+	ID           uint64           `json:"id"`
+	Key          string           `json:"key"`
+	Rule         quality.Rule     `json:"rule"`
+	Citizen      string           `json:"citizen"`
+	Other        string           `json:"other,omitempty"`
+	Household    string           `json:"household,omitempty"`
+	Commune      string           `json:"commune"`
+	OtherCommune string           `json:"other_commune,omitempty"`
+	Fields       []string         `json:"fields"`
+	Evidence     quality.Evidence `json:"evidence"` // statements; a string in findings stored before evidence was structured
+	Score        int              `json:"score,omitempty"`
+	Chip         string           `json:"chip,omitempty"` // chip_mismatch: what the card states
+	Assurance    string           `json:"assurance,omitempty"`
+	Node         string           `json:"node"`           // found by: FoundByRules, or the edge that read the card
+	Read         string           `json:"read,omitempty"` // the identification change that carried the read
+	Found        time.Time        `json:"found"`
+	FoundIndex   uint64           `json:"found_index"`
+	State        string           `json:"state"`
+	Reason       string           `json:"reason,omitempty"`
+	By           string           `json:"by,omitempty"`
+	Changed      time.Time        `json:"changed"`
+	ChangedIndex uint64           `json:"changed_index"`
+	History      []Transition     `json:"history,omitempty"` // earlier states, oldest first, at most maxHistory
 }
 
 // Transition is a state a finding left.
@@ -85,7 +85,8 @@ func (f *Finding) Closed() bool { return f.State == FindingFixed || f.State == F
 // finding.
 type FindingOp struct {
 	ID     uint64 `json:"id"`
-	Action string `json:"action"` // ReviewConfirm, ReviewDismiss or ReviewReopen
+	Action string `json:"action"`         // ReviewConfirm, ReviewDismiss, ReviewReopen or ReviewMerge
+	Keep   string `json:"keep,omitempty"` // ReviewMerge: the record of the pair that stays
 	Reason string `json:"reason"`
 	By     string `json:"by"`
 }
@@ -95,19 +96,28 @@ const (
 	ReviewConfirm = "confirm" // open → confirmed
 	ReviewDismiss = "dismiss" // open, confirmed or fixed → dismissed
 	ReviewReopen  = "reopen"  // dismissed or fixed → open
+	// ReviewMerge: an open or confirmed duplicate pair → fixed, the record
+	// Keep names stays and the other is retired into it (qualitymerge.go).
+	ReviewMerge = "merge"
 )
 
 func (op *FindingOp) check() error {
 	switch {
 	case op == nil || op.ID == 0:
 		return errors.New("finding review without a finding")
-	case op.Action != ReviewConfirm && op.Action != ReviewDismiss && op.Action != ReviewReopen:
+	case op.Action != ReviewConfirm && op.Action != ReviewDismiss && op.Action != ReviewReopen && op.Action != ReviewMerge:
 		return fmt.Errorf("finding review: unknown action %q", op.Action)
 	case op.Reason == "" || len(op.Reason) > registry.MaxNoteLen || len(op.By) > 64:
 		return errors.New("finding review needs a reason (and a short operator name)")
+	case op.Action == ReviewMerge && !validID(op.Keep):
+		return fmt.Errorf("finding merge: keep %.20q is not a personal ID", op.Keep)
+	case op.Action != ReviewMerge && op.Keep != "":
+		return fmt.Errorf("finding review: keep is for %s only, not %s", ReviewMerge, op.Action)
 	}
 	return nil
 }
+
+func validID(s string) bool { _, err := registry.ParseID(s); return err == nil }
 
 // SweepOp is the payload of KindQualitySweep: re-check up to Limit
 // citizens with IDs after From, in ID order.

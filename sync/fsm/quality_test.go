@@ -388,6 +388,10 @@ func TestQualityDeterministic(t *testing.T) {
 		}
 		people = append(people, c)
 	}
+	// Six second registrations: duplicate pairs that city IT merges below.
+	for i := 0; i < 6; i++ {
+		people = append(people, twin(people[i*9], registry.MakeID("092", 1950+(i*9)%50, (i*9)%3 == 0, 2000+i), commune, "", ""))
+	}
 	add(&Command{Kind: KindImport, Received: t0, Records: people})
 	add(&Command{Kind: KindAssign, Received: t0, Node: "edge-1", Communes: []string{commune}})
 	add(officerAdd("canbo01", "Nguyễn Thị Lan", registry.SupervisorRole, 1))
@@ -407,6 +411,22 @@ func TestQualityDeterministic(t *testing.T) {
 			add(&Command{Kind: KindQualitySweep, Received: at.Add(time.Duration(i) * 24 * time.Hour), Sweep: &SweepOp{From: p.ID, Limit: 17}})
 		}
 	}
+	// City IT merges the pairs the log so far finds (a probe replica names
+	// their findings), keeping either side, and tries a merge that must be
+	// refused; offices and sweeps go on after.
+	probe := mustOpen(t)
+	probe.ApplyBatch(logs)
+	pairs, _ := probe.Findings(FindingFilter{Rule: string(quality.RuleDuplicate)})
+	if len(pairs) < 3 {
+		t.Fatalf("only %d duplicate findings: the log merges little", len(pairs))
+	}
+	for i, p := range pairs {
+		at := t0.Add(time.Duration(50+i) * time.Hour)
+		keep := []string{p.Citizen, p.Other, people[0].ID}[i%3] // the third: not of the pair, refused
+		add(&Command{Kind: KindFindingReview, Received: at, Finding: &FindingOp{ID: p.ID, Action: ReviewMerge, Keep: keep, Reason: "cùng một người", By: "it"}})
+		add(&Command{Kind: KindCorrect, Received: at, Citizen: p.Citizen, Patch: registry.Patch{{Field: registry.FieldReligion, Value: "Không"}}, Reason: "x", By: "it"})
+	}
+	add(&Command{Kind: KindQualitySweep, Received: t0.Add(90 * 24 * time.Hour), Sweep: &SweepOp{Limit: MaxSweep}})
 	var want [32]byte
 	var wantFindings string
 	for r, batch := range []int{1, 5, len(logs)} {
@@ -422,10 +442,75 @@ func TestQualityDeterministic(t *testing.T) {
 			if len(fs) < 10 {
 				t.Fatalf("only %d findings: the log tests little", len(fs))
 			}
+			merged := 0
+			for _, p := range pairs {
+				for _, id := range []string{p.Citizen, p.Other} {
+					if into, _ := f.MergedInto(id); into != "" {
+						merged++
+					}
+				}
+			}
+			if merged < 2 {
+				t.Fatalf("%d records merged: the log tests little", merged)
+			}
 			continue
 		}
 		if st.Digest != want || string(b) != wantFindings {
 			t.Fatalf("batches of %d: digest %x, want %x; findings equal: %v", batch, st.Digest, want, string(b) == wantFindings)
 		}
+	}
+}
+
+// TestFindingStoredWithEnglishEvidence: a finding stored before evidence
+// was structured (an English sentence) reads as that text, writes back as
+// the same string, and takes structured evidence when the rule finds it
+// again.
+func TestFindingStoredWithEnglishEvidence(t *testing.T) {
+	l := town(t)
+	l.sweep(t, t0)
+	l.correct(t, t0, idAlone, "sex", "M")
+	fs, _ := l.f.Findings(FindingFilter{Citizen: idAlone})
+	if len(fs) != 1 || fs[0].Evidence[0].Key != "id_sex" {
+		t.Fatalf("findings %+v", fs)
+	}
+	const old = "ID digit 1 encodes female, record says M"
+	path := l.f.path
+	l.f.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bFindings)
+		v := b.Get(u64(fs[0].ID))
+		var raw map[string]any
+		if err := json.Unmarshal(v, &raw); err != nil {
+			return err
+		}
+		raw["evidence"] = old
+		nv, _ := json.Marshal(raw)
+		return b.Put(u64(fs[0].ID), nv)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = &log{f: f, index: l.index}
+	defer f.Close()
+	got, _ := f.Finding(fs[0].ID)
+	if got.Evidence.English() != old {
+		t.Fatalf("old evidence reads as %q", got.Evidence.English())
+	}
+	if b, _ := json.Marshal(got); !bytes.Contains(b, []byte(`"evidence":"`+old+`"`)) {
+		t.Fatalf("old evidence writes back as %s", b)
+	}
+	l.correct(t, t0.Add(time.Hour), idAlone, "full_name", "Võ Thị Hoà")
+	got, _ = f.Finding(fs[0].ID)
+	if len(got.Evidence) != 1 || got.Evidence[0].Key != "id_sex" || got.Evidence[0].Args["sex"] != "M" {
+		t.Fatalf("found again: evidence %+v", got.Evidence)
 	}
 }

@@ -206,6 +206,9 @@ func (f *FSM) applyReview(t *txn, index uint64, cmd *Command) any {
 	if old == nil {
 		return fmt.Errorf("%w: finding %d", ErrNotFound, op.ID)
 	}
+	if op.Action == ReviewMerge {
+		return f.merge(t, index, cmd, old)
+	}
 	var state string
 	switch {
 	case op.Action == ReviewConfirm && old.State == FindingOpen:
@@ -285,6 +288,9 @@ func (t *txn) figures(commune string) *Figures {
 
 // count adds (sign 1) or removes (-1) a record's part in the figures.
 func (fg *Figures) count(c *registry.Citizen, sign int) {
+	if c.Merged() {
+		return // a retired duplicate is counted as the record it was merged into
+	}
 	fg.Citizens += sign
 	if !c.Deceased() {
 		fg.Alive += sign

@@ -242,7 +242,7 @@ func (f *FSM) SubsetDelta(commune string, since uint64) (*Delta, error) {
 			if err != nil {
 				return err
 			}
-			if c.Get(registry.FieldCommune) != commune { // moved away again since
+			if c.Get(registry.FieldCommune) != commune || c.Merged() { // moved away again since, or retired
 				d.Removed = append(d.Removed, id)
 				continue
 			}

@@ -82,8 +82,12 @@ func (f *FSM) correct(t *txn, index uint64, received time.Time, cmd *Command) (*
 	}
 	old := cit.Get(registry.FieldCommune)
 	stamp := registry.Stamp{Index: index, Time: ch.Time, Node: cityNode}
+	wasMerged := cit.Merged()
 	for _, fv := range cmd.Patch {
 		cit.Set(fv.Field, fv.Value, stamp)
+	}
+	if wasMerged && !cit.Merged() { // city IT took a merge back: the record is a resident again
+		t.del(bMerged, []byte(cit.ID))
 	}
 	storeCitizen(t, cit, old)
 	o := &registry.Outcome{Change: ch.ID(), Result: registry.Applied, Reason: cmd.Reason, Index: index, Citizen: cit.ID}

@@ -83,6 +83,9 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 	case c.Base > cit.Version:
 		reject(o, fmt.Sprintf("base version %d is newer than the record (%d)", c.Base, cit.Version))
 		return
+	case cit.Merged():
+		reject(o, mergedReason(t, cit.ID))
+		return
 	case c.Op == registry.OpIdentify || c.Op == registry.OpProcedure:
 		o.Result = registry.Applied // history only
 		return
@@ -384,15 +387,21 @@ func loadCitizen(t *txn, id string) *registry.Citizen {
 
 // storeCitizen writes the record and keeps the commune indexes in step: a
 // record that moved from one commune to another leaves the old subset
-// (a removal in its log) and joins the new one.
+// (a removal in its log) and joins the new one. A retired duplicate
+// (merged) is in no commune's subset: it leaves its own the same way.
 func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
 	old := loadCitizen(t, c.ID)
 	if old == nil {
 		t.setCounter(kCitizens, t.counter(kCitizens)+1)
+	} else if old.Merged() {
+		oldCommune = ""
 	}
 	t.qualityStored(old, c)
 	t.put(bCitizens, []byte(c.ID), registry.AppendCitizen(nil, c, true), true)
 	nc := c.Get(registry.FieldCommune)
+	if c.Merged() {
+		nc = ""
+	}
 	if nc != oldCommune {
 		if oldCommune != "" {
 			t.unindex(bByCommune, []byte(oldCommune), []byte(c.ID))

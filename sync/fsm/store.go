@@ -20,7 +20,7 @@ var (
 	bPool      = []byte("pool")       // province+gender+yy → next serial
 	bPeers     = []byte("peers")      // city node ID → API URL
 	bByCommune = []byte("by_commune") // commune 0 ID → (index)
-	bByCitizen = []byte("by_citizen") // ID 0 seq → (index; written by older versions only, still read)
+	bByCitizen = []byte("by_citizen") // ID 0 seq → (index; written by older versions, and for the kept record of a merge)
 	// A citizen's history is a chain: bLastHist names its newest entry and
 	// bHistPrev links each entry to the one before about the same citizen.
 	// Unlike an (ID, seq) index, whose random inserts grow with the history
@@ -55,7 +55,7 @@ var (
 	bTrustCRL = []byte("trust_crl") // CRL issuer → fingerprint of the one held (index)
 
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
-		bTrust, bNodeKeys, bFindings}
+		bTrust, bNodeKeys, bFindings, bMerged}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL,
 		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQConfirmed, bQFigures, bQWeekly}
 

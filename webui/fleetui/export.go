@@ -127,7 +127,7 @@ func (s *Server) workbook(l i18n.Lang, header []string, rows [][]string, finding
 		var body [][]string
 		for _, f := range findings {
 			body = append(body, []string{strconv.FormatUint(f.ID, 10), ruleLabel(l, f.Rule), l.T("fleet.quality.state." + f.State),
-				f.Citizen, f.Other, fmt.Sprint(f.Fields), f.Evidence, f.Found.In(s.cfg.Location).Format(time.DateTime), f.By, f.Reason})
+				f.Citizen, f.Other, fmt.Sprint(f.Fields), l.Evidence(f.Evidence), f.Found.In(s.cfg.Location).Format(time.DateTime), f.By, f.Reason})
 		}
 		if err := writeSheet(x, name, head, body); err != nil {
 			return nil, err

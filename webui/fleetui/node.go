@@ -314,7 +314,7 @@ func validCommune(c string) bool {
 }
 
 // flashes are the actions whose success a page may announce (?done=).
-var flashes = []string{"revoked", "reinstated", "assigned", "accepted", "rejected", "finding-confirm", "finding-dismiss", "finding-reopen"}
+var flashes = []string{"revoked", "reinstated", "assigned", "accepted", "rejected", "finding-confirm", "finding-dismiss", "finding-reopen", "finding-merge"}
 
 func flash(l i18n.Lang, r *http.Request) string {
 	if d := r.URL.Query().Get("done"); slices.Contains(flashes, d) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"time"
+
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 // Quality is the city's data quality as city IT's dashboard sees it
@@ -23,6 +25,9 @@ type Quality interface {
 	Citizen(ctx context.Context, id string) (CitizenRecord, error)
 	// ReviewFinding confirms, dismisses or reopens a finding, with a reason.
 	ReviewFinding(ctx context.Context, id uint64, action, reason string) error
+	// MergeFinding merges a duplicate pair: keep is the record that stays,
+	// the other is retired into it. Through the raft log, like a review.
+	MergeFinding(ctx context.Context, id uint64, keep, reason string) error
 }
 
 // The actions of ReviewFinding, and the states of a finding.
@@ -30,6 +35,7 @@ const (
 	ActionConfirm = "confirm"
 	ActionDismiss = "dismiss"
 	ActionReopen  = "reopen"
+	ActionMerge   = "merge" // a duplicate pair; the form names the record kept
 
 	FindingOpen      = "open"
 	FindingConfirmed = "confirmed"
@@ -96,9 +102,9 @@ type Finding struct {
 	Citizen, Other, Household string
 	Commune                   string
 	Fields                    []string
-	Evidence                  string
-	Chip, Assurance           string // a card read's: what the card stated, how it was read
-	Node, Read                string // who found it: "city" (the rules) or an edge; the read's change
+	Evidence                  []i18n.Statement // what the rule found, said in the page's language
+	Chip, Assurance           string           // a card read's: what the card stated, how it was read
+	Node, Read                string           // who found it: "city" (the rules) or an edge; the read's change
 	Found                     time.Time
 	State, Reason, By         string
 	Changed                   time.Time
@@ -106,9 +112,10 @@ type Finding struct {
 
 // CitizenRecord is a record as the city holds it, with its findings.
 type CitizenRecord struct {
-	ID       string
-	Fields   map[string]string
-	Findings []Finding
+	ID         string
+	Fields     map[string]string
+	Findings   []Finding
+	MergedInto string // a retired duplicate: the record it was merged into
 }
 
 // quality returns the Fleet's Quality, if it has one.

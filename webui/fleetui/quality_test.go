@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xanode/xanode/webui/i18n"
 )
 
 // qualityFleet is a fakeFleet that is also a Quality over a little city:
@@ -16,6 +18,7 @@ type qualityFleet struct {
 	*fakeFleet
 	mu      sync.Mutex
 	reviews []string
+	kept    string // the record kept by a merge of the pair of sampleFinding
 	fail    error
 }
 
@@ -34,7 +37,8 @@ func sampleReport() QualityReport {
 }
 
 var sampleFinding = Finding{ID: 41, Rule: "duplicate", Citizen: "092185000123", Other: "092185999999", Commune: "92101",
-	Fields: []string{"full_name", "birth_date"}, Evidence: "likeness 0.951: «Nguyễn Thị Thu Hà» born 1985-03-08, «Nguyen Thi Thu Ha» born 1985-03-08",
+	Fields: []string{"full_name", "birth_date"}, Evidence: []i18n.Statement{{Key: "duplicate", Args: map[string]string{"likeness": "0.951",
+		"name": "Nguyễn Thị Thu Hà", "birth_date": "1985-03-08", "other_name": "Nguyen Thi Thu Ha", "other_birth_date": "1985-03-08"}}},
 	Node: "city", Found: testNow.Add(-time.Hour), State: FindingOpen, By: "city", Changed: testNow.Add(-time.Hour)}
 
 func (q *qualityFleet) QualityReport(context.Context) (QualityReport, error) {
@@ -45,15 +49,43 @@ func (q *qualityFleet) Findings(_ context.Context, fq FindingQuery) ([]Finding, 
 	if fq.Commune != "92101" {
 		return nil, q.fail
 	}
-	return []Finding{sampleFinding}, q.fail
+	return []Finding{q.finding()}, q.fail
+}
+
+// finding is sampleFinding as it stands: fixed once its pair is merged.
+func (q *qualityFleet) finding() Finding {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	f := sampleFinding
+	if q.kept != "" {
+		f.State, f.By, f.Reason = FindingFixed, "admin it", "merged into "+q.kept
+	}
+	return f
 }
 
 func (q *qualityFleet) Citizen(_ context.Context, id string) (CitizenRecord, error) {
-	if id != sampleFinding.Citizen {
+	f := q.finding()
+	if id != f.Citizen && id != f.Other {
 		return CitizenRecord{}, ErrNotFound
 	}
-	return CitizenRecord{ID: id, Fields: map[string]string{"full_name": "Nguyễn Thị Thu Hà", "birth_date": "1985-03-08"},
-		Findings: []Finding{sampleFinding}}, q.fail
+	rec := CitizenRecord{ID: id, Fields: map[string]string{"full_name": "Nguyễn Thị Thu Hà", "birth_date": "1985-03-08"},
+		Findings: []Finding{f}}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.kept != "" && id != q.kept {
+		rec.MergedInto, rec.Fields["status"] = q.kept, "merged"
+	}
+	return rec, q.fail
+}
+
+func (q *qualityFleet) MergeFinding(_ context.Context, id uint64, keep, reason string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.reviews = append(q.reviews, "merge "+keep+" "+reason)
+	if q.fail == nil && id == sampleFinding.ID {
+		q.kept = keep
+	}
+	return q.fail
 }
 
 func (q *qualityFleet) ReviewFinding(_ context.Context, id uint64, action, reason string) error {
@@ -85,7 +117,11 @@ func TestQualityPages(t *testing.T) {
 	c.get("/quality/commune/99999").WantStatus(t, http.StatusNotFound)
 	p = c.get("/quality/citizen/092185000123")
 	p.WantStatus(t, 200)
-	p.MustContain(t, "Nguyen Thi Thu Ha", `action="/quality/finding/41"`)
+	p.MustContain(t, "Độ giống nhau 0.951: «Nguyễn Thị Thu Hà» sinh 08/03/1985 và «Nguyen Thi Thu Ha» sinh 08/03/1985", `action="/quality/finding/41"`)
+	c.get("/quality/citizen/092185000123?lang=en") // sets the language, and back to the page
+	c.get("/quality/citizen/092185000123").MustContain(t,
+		"Likeness 0.951: «Nguyễn Thị Thu Hà» born 08/03/1985 and «Nguyen Thi Thu Ha» born 08/03/1985")
+	c.get("/quality/citizen/092185000123?lang=vi")
 	c.get("/quality/citizen/092185000999").WantStatus(t, http.StatusNotFound)
 
 	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}})
@@ -130,4 +166,51 @@ func TestQualityWithoutQuality(t *testing.T) {
 	c.login()
 	c.get("/").MustNotContain(t, `href="/quality"`)
 	c.get("/quality").WantStatus(t, http.StatusNotFound)
+}
+
+// TestQualityMerge: a duplicate pair is merged only after city IT chose
+// the record kept, gave a reason and confirmed; the retired record's page
+// then names the record it went into.
+func TestQualityMerge(t *testing.T) {
+	q := &qualityFleet{fakeFleet: &fakeFleet{}}
+	e := newEnv(t, Config{Fleet: q})
+	c := e.client()
+	csrf := c.login()
+	kept, other := sampleFinding.Citizen, sampleFinding.Other
+	c.get("/quality/citizen/"+kept).MustContain(t, `name="keep" value="`+kept+`"`, `name="keep" value="`+other+`"`, "Giữ hồ sơ này")
+	form := func(kv ...string) url.Values {
+		v := url.Values{"csrf": {csrf}, "citizen": {kept}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	for _, step := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"no reason", form("keep", kept), http.StatusUnprocessableEntity, "aria-invalid"},
+		{"asks to confirm", form("keep", kept, "reason", "cùng một người"), http.StatusOK, `name="confirm" value="yes"`},
+		{"keep not of the pair", form("keep", "092185000999", "reason", "cùng một người"), http.StatusOK, "Chỉ gộp được một cặp hồ sơ nghi trùng"},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			p := c.post("/quality/finding/41", step.form)
+			p.WantStatus(t, step.status)
+			p.MustContain(t, step.want)
+			if len(q.reviews) != 0 {
+				t.Fatalf("the city was asked before the merge was confirmed: %v", q.reviews)
+			}
+		})
+	}
+	p := c.post("/quality/finding/41", form("keep", kept, "reason", "cùng một người", "confirm", "yes", "action", "merge"))
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/quality/citizen/"+kept+"?done=finding-merge" {
+		t.Fatalf("merge: %d → %q", p.Status, p.Header.Get("Location"))
+	}
+	if len(q.reviews) != 1 || q.reviews[0] != "merge "+kept+" cùng một người" {
+		t.Errorf("reviews %v", q.reviews)
+	}
+	c.get(p.Header.Get("Location")).MustContain(t, "Đã gộp hai hồ sơ")
+	c.get("/quality/citizen/"+other).MustContain(t, `id="merged"`, `href="/quality/citizen/`+kept+`"`)
 }

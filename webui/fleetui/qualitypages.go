@@ -16,7 +16,8 @@ import (
 // The data-quality pages (DESIGN.md, "Data quality"): the city's figures
 // per commune, problems first, with SVG charts and their weekly trend; a
 // commune's figures and findings; a record with its findings, where city
-// IT confirms, dismisses or reopens one; CSV and XLSX exports.
+// IT confirms, dismisses or reopens one, or merges a duplicate pair; CSV
+// and XLSX exports.
 func (s *Server) qualityRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /quality", s.page(s.qualityOverview))
 	m.HandleFunc("GET /quality/commune/{code}", s.page(s.qualityCommune))
@@ -217,8 +218,14 @@ type findingRow struct {
 	Reason, By, Changed                                       string
 	Action                                                    string
 	Closed                                                    bool
+	Pair                                                      bool // a duplicate pair still to decide: it may be merged
 	Form                                                      formState
+	Merge                                                     *mergeConfirm // the merge to confirm, when asked
 }
+
+// mergeConfirm is a merge city IT asked for and is to confirm: the record
+// kept and the one retired into it.
+type mergeConfirm struct{ Keep, Retire string }
 
 type qualityCommunePage struct {
 	base
@@ -300,10 +307,11 @@ func (s *Server) findingRow(l i18n.Lang, f Finding) findingRow {
 	}
 	row := findingRow{ID: strconv.FormatUint(f.ID, 10), Rule: ruleLabel(l, f.Rule), Citizen: f.Citizen,
 		CitizenURL: "/quality/citizen/" + url.PathEscape(f.Citizen), Other: f.Other, Household: f.Household,
-		Fields: strings.Join(fields, ", "), Evidence: f.Evidence, Found: formatTime(f.Found, s.cfg.Location),
+		Fields: strings.Join(fields, ", "), Evidence: l.Evidence(f.Evidence), Found: formatTime(f.Found, s.cfg.Location),
 		FoundBy: l.T("fleet.quality.by.rules"), StateText: l.T("fleet.quality.state." + f.State), StateClass: stateClass(f.State),
 		Reason: f.Reason, By: f.By, Changed: formatTime(f.Changed, s.cfg.Location),
 		Action: "/quality/finding/" + strconv.FormatUint(f.ID, 10), Closed: f.State == FindingFixed || f.State == FindingDismissed}
+	row.Pair = f.Rule == "duplicate" && f.Other != "" && !row.Closed
 	if f.Other != "" {
 		row.OtherURL = "/quality/citizen/" + url.PathEscape(f.Other)
 	}
@@ -327,18 +335,20 @@ type fieldRow struct{ Label, Value string }
 
 type qualityCitizenPage struct {
 	base
-	ID       string
-	Fields   []fieldRow
-	Findings []findingRow
+	ID         string
+	MergedInto string // a retired duplicate: the record it went into
+	MergedURL  string
+	Fields     []fieldRow
+	Findings   []findingRow
 }
 
 func (s *Server) qualityCitizen(w http.ResponseWriter, r *http.Request, sess []byte) {
-	s.renderCitizen(w, r, sess, 0, formState{}, http.StatusOK)
+	s.renderCitizen(w, r, sess, 0, formState{}, nil, http.StatusOK)
 }
 
 // renderCitizen shows a record with its findings; the form of finding
-// (if not 0) shows form again.
-func (s *Server) renderCitizen(w http.ResponseWriter, r *http.Request, sess []byte, finding uint64, form formState, status int) {
+// (if not 0) shows form again, and asks to confirm merge if it is set.
+func (s *Server) renderCitizen(w http.ResponseWriter, r *http.Request, sess []byte, finding uint64, form formState, merge *mergeConfirm, status int) {
 	l := langOf(r)
 	id := r.PathValue("id")
 	q, ok := s.quality()
@@ -352,7 +362,10 @@ func (s *Server) renderCitizen(w http.ResponseWriter, r *http.Request, sess []by
 		return
 	}
 	p := qualityCitizenPage{base: s.base(r, sess, l.T("fleet.quality.citizen.heading", rec.ID), "quality", "/quality/citizen/"+url.PathEscape(rec.ID)),
-		ID: rec.ID}
+		ID: rec.ID, MergedInto: rec.MergedInto}
+	if rec.MergedInto != "" {
+		p.MergedURL = "/quality/citizen/" + url.PathEscape(rec.MergedInto)
+	}
 	p.Flash = flash(l, r)
 	names := make([]string, 0, len(rec.Fields))
 	for k := range rec.Fields {
@@ -377,6 +390,17 @@ func (s *Server) renderCitizen(w http.ResponseWriter, r *http.Request, sess []by
 		row := s.findingRow(l, f)
 		if f.ID == finding {
 			row.Form = form
+			if merge != nil {
+				row.Merge = &mergeConfirm{Keep: merge.Keep, Retire: f.Other}
+				switch {
+				case !row.Pair:
+					row.Merge, row.Form.Error = nil, l.T("fleet.quality.merge.notpair")
+				case merge.Keep == f.Other:
+					row.Merge.Retire = f.Citizen
+				case merge.Keep != f.Citizen:
+					row.Merge, row.Form.Error = nil, l.T("fleet.quality.merge.notpair")
+				}
+			}
 		}
 		p.Findings = append(p.Findings, row)
 	}
@@ -384,7 +408,9 @@ func (s *Server) renderCitizen(w http.ResponseWriter, r *http.Request, sess []by
 }
 
 // qualityReview serves POST /quality/finding/{id}: confirm, dismiss or
-// reopen, with a reason; back to the record it is about (citizen).
+// reopen, with a reason; back to the record it is about (citizen). A
+// button "keep" of a duplicate pair asks for a merge, which the page then
+// asks to confirm (confirm=yes) before anything goes to the city.
 func (s *Server) qualityReview(w http.ResponseWriter, r *http.Request, sess []byte) {
 	l := langOf(r)
 	q, ok := s.quality()
@@ -396,22 +422,35 @@ func (s *Server) qualityReview(w http.ResponseWriter, r *http.Request, sess []by
 	}
 	r.SetPathValue("id", citizen)
 	why, errKey := reason(r)
-	action := r.PostForm.Get("action")
-	if errKey == "" && action != ActionConfirm && action != ActionDismiss && action != ActionReopen {
+	action, keep := r.PostForm.Get("action"), r.PostForm.Get("keep")
+	if keep != "" {
+		action = ActionMerge
+	}
+	if errKey == "" && action != ActionConfirm && action != ActionDismiss && action != ActionReopen && action != ActionMerge {
 		errKey = "fleet.quality.noaction"
 	}
 	form := formState{Reason: why}
 	if errKey != "" {
 		form.Error = formMessage(l, errKey)
-		s.renderCitizen(w, r, sess, id, form, http.StatusUnprocessableEntity)
+		s.renderCitizen(w, r, sess, id, form, nil, http.StatusUnprocessableEntity)
 		return
 	}
-	if err := s.call(r, func(ctx context.Context) error { return q.ReviewFinding(ctx, id, action, why) }); err != nil {
+	back := citizen
+	call := func(ctx context.Context) error { return q.ReviewFinding(ctx, id, action, why) }
+	if action == ActionMerge {
+		if r.PostForm.Get("confirm") != "yes" {
+			s.renderCitizen(w, r, sess, id, form, &mergeConfirm{Keep: keep}, http.StatusOK)
+			return
+		}
+		back = keep
+		call = func(ctx context.Context) error { return q.MergeFinding(ctx, id, keep, why) }
+	}
+	if err := s.call(r, call); err != nil {
 		s.log.Warn("city refused a finding review", "finding", id, "action", action, "err", err)
 		form.Error, form.Detail = s.cityError(l, err)
-		s.renderCitizen(w, r, sess, id, form, http.StatusBadGateway)
+		s.renderCitizen(w, r, sess, id, form, nil, http.StatusBadGateway)
 		return
 	}
-	s.log.Info("finding reviewed", "finding", id, "action", action)
-	http.Redirect(w, r, "/quality/citizen/"+url.PathEscape(citizen)+"?done=finding-"+action, http.StatusSeeOther)
+	s.log.Info("finding reviewed", "finding", id, "action", action, "keep", keep)
+	http.Redirect(w, r, "/quality/citizen/"+url.PathEscape(back)+"?done=finding-"+action, http.StatusSeeOther)
 }

@@ -89,3 +89,12 @@ func TestInt(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayDate(t *testing.T) {
+	for in, want := range map[string]string{"2026-03-08": "08/03/2026", "2026-03": "03/2026", "2026": "2026",
+		"26-03-08": "26-03-08", "2026-3-8": "2026-3-8", "a date": "a date", "2026-03-08-01": "2026-03-08-01"} {
+		if got := displayDate(in); got != want {
+			t.Errorf("displayDate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package fsm
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/xanode/xanode/node/quality"
+	"github.com/xanode/xanode/node/registry"
+)
+
+const (
+	idAloneDup = "092175000201" // Võ Thị Hoa again, in the other commune, with her own household
+	idChildDup = "092210000202" // Lê Minh Khôi again, in no household
+)
+
+// twin is a second registration of orig under id: the same person as the
+// duplicate rule sees it.
+func twin(orig *registry.Citizen, id, commune, household, relation string) *registry.Citizen {
+	c := *orig
+	c.ID = id
+	c.Values[registry.FieldCardNumber] = id
+	c.Values[registry.FieldCommune] = commune
+	c.Values[registry.FieldHousehold], c.Values[registry.FieldRelation] = household, relation
+	return &c
+}
+
+// twinTown is town with two duplicate pairs, found by the first sweep.
+func twinTown(t *testing.T) *log {
+	t.Helper()
+	l := town(t)
+	alone, _ := l.f.Citizen(idAlone)
+	child, _ := l.f.Citizen(idChild)
+	aloneDup := twin(alone, idAloneDup, other, "HK9", "Chủ hộ")
+	aloneDup.Values[registry.FieldOldID] = "123456789"
+	aloneDup.Values[registry.FieldReligion] = "Phật giáo"
+	childDup := twin(child, idChildDup, commune, "", "")
+	childDup.Values[registry.FieldFatherID] = ""
+	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{aloneDup, childDup}})
+	l.sweep(t, t0)
+	return l
+}
+
+func duplicateOf(t *testing.T, f *FSM, a, b string) *Finding {
+	t.Helper()
+	fs, err := f.Findings(FindingFilter{Rule: string(quality.RuleDuplicate), Citizen: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fs {
+		if fs[i].Other == b || fs[i].Citizen == b {
+			return &fs[i]
+		}
+	}
+	t.Fatalf("no duplicate finding of %s and %s: %+v", a, b, fs)
+	return nil
+}
+
+func (l *log) merge(t *testing.T, id uint64, keep string) any {
+	t.Helper()
+	return l.apply(t, &Command{Kind: KindFindingReview, Received: t0.Add(time.Hour),
+		Finding: &FindingOp{ID: id, Action: ReviewMerge, Keep: keep, Reason: "cùng một người, đã đối chiếu giấy khai sinh", By: "it"}})
+}
+
+// TestCityITMergesADuplicatePair: the kept record takes what it lacks and
+// nothing it states, the retired one leaves its household and its
+// commune's subset with its history kept, a lookup names the record it
+// went into, an office's change to it is refused, and the finding is fixed.
+func TestCityITMergesADuplicatePair(t *testing.T) {
+	l := twinTown(t)
+	pair := duplicateOf(t, l.f, idAlone, idAloneDup)
+	before, _ := l.f.SubsetVersion(other)
+	res := l.merge(t, pair.ID, idAlone)
+	fixed, ok := res.(*Finding)
+	if !ok || fixed.State != FindingFixed || !strings.Contains(fixed.Reason, idAlone) {
+		t.Fatalf("merge: %v", res)
+	}
+	kept, _ := l.f.Citizen(idAlone)
+	gone, _ := l.f.Citizen(idAloneDup)
+	for _, c := range []struct {
+		rec         *registry.Citizen
+		field       registry.Field
+		want, label string
+	}{
+		{kept, registry.FieldOldID, "123456789", "an empty field of the kept record is filled"},
+		{kept, registry.FieldReligion, "Phật giáo", "an empty field of the kept record is filled"},
+		{kept, registry.FieldHousehold, "HK2", "the kept record keeps its household"},
+		{kept, registry.FieldCardNumber, idAlone, "a field the kept record states is never overwritten"},
+		{kept, registry.FieldStatus, registry.StatusAlive, "the kept record stays alive"},
+		{gone, registry.FieldStatus, registry.StatusMerged, "the other record is retired"},
+		{gone, registry.FieldHousehold, "", "the retired record leaves its household"},
+		{gone, registry.FieldRelation, "", "the retired record leaves its household"},
+		{gone, registry.FieldFullName, "Võ Thị Hoa", "the retired record keeps its data"},
+	} {
+		if got := c.rec.Get(c.field); got != c.want {
+			t.Errorf("%s: %s of %s is %q, want %q", c.label, c.field, c.rec.ID, got, c.want)
+		}
+	}
+	if into, _ := l.f.MergedInto(idAloneDup); into != idAlone {
+		t.Errorf("MergedInto(%s) = %q", idAloneDup, into)
+	}
+	var inOther []string
+	l.f.Subset(other, func(c *registry.Citizen) error { inOther = append(inOther, c.ID); return nil })
+	d, _ := l.f.SubsetDelta(other, before)
+	if slices.Contains(inOther, idAloneDup) || !slices.Contains(d.Removed, idAloneDup) {
+		t.Errorf("the retired record is still in its commune's subset %v, delta removes %v", inOther, d.Removed)
+	}
+	for _, id := range []string{idAlone, idAloneDup} {
+		h, _ := l.f.History(id)
+		if len(h) == 0 || !strings.Contains(h[len(h)-1].Change.Note, "merged into "+idAlone) {
+			t.Errorf("history of %s does not end with the merge: %+v", id, h)
+		}
+	}
+	if fs, _ := l.f.Findings(FindingFilter{Citizen: idAloneDup}); slices.ContainsFunc(fs, func(f Finding) bool { return !f.Closed() }) {
+		t.Errorf("the retired record still has findings needing attention: %+v", fs)
+	}
+	var fg []Figures
+	fg, _, _, _ = l.f.QualityFigures()
+	for _, x := range fg {
+		if x.Commune == other && x.Citizens != 0 {
+			t.Errorf("the retired record is still counted in %s: %+v", other, x)
+		}
+	}
+
+	// The kept record takes the household place of the retired one when
+	// it has none; an office's change to the retired record is refused.
+	pair = duplicateOf(t, l.f, idChild, idChildDup)
+	if _, ok := l.merge(t, pair.ID, idChildDup).(*Finding); !ok {
+		t.Fatal("second merge refused")
+	}
+	kept, _ = l.f.Citizen(idChildDup)
+	gone, _ = l.f.Citizen(idChild)
+	if kept.Get(registry.FieldHousehold) != "HK1" || kept.Get(registry.FieldRelation) != "Con" || kept.Get(registry.FieldFatherID) != idHead ||
+		gone.Get(registry.FieldHousehold) != "" {
+		t.Errorf("household place: kept %v, retired %v", kept.Fields(), gone.Fields())
+	}
+	o := l.changes(t, t0.Add(2*time.Hour), change(1, registry.OpCorrect, idChild, "canbo01",
+		registry.FieldValue{Field: registry.FieldReligion, Value: "Không"}))[0]
+	if o.Result != registry.Rejected || !strings.Contains(o.Reason, idChildDup) {
+		t.Errorf("a change to the retired record: %+v", o)
+	}
+}
+
+// TestMergeRefusals: only an open or confirmed duplicate pair merges, into
+// one of its two records, neither retired before, and only by city IT.
+func TestMergeRefusals(t *testing.T) {
+	l := twinTown(t)
+	l.correct(t, t0, idWife, "sex", "M") // an id_sex finding: no pair
+	var notPair uint64
+	fs, _ := l.f.Findings(FindingFilter{Citizen: idWife})
+	for _, f := range fs {
+		if f.Rule == quality.RuleIDSex {
+			notPair = f.ID
+		}
+	}
+	pair := duplicateOf(t, l.f, idAlone, idAloneDup)
+	dismissed := duplicateOf(t, l.f, idChild, idChildDup)
+	l.apply(t, &Command{Kind: KindFindingReview, Received: t0, Finding: &FindingOp{ID: dismissed.ID, Action: ReviewDismiss, Reason: "hai người", By: "it"}})
+	for _, c := range []struct {
+		name string
+		op   FindingOp
+	}{
+		{"not a duplicate finding", FindingOp{ID: notPair, Keep: idWife}},
+		{"keep not of the pair", FindingOp{ID: pair.ID, Keep: idHead}},
+		{"a dismissed pair", FindingOp{ID: dismissed.ID, Keep: idChild}},
+		{"no reason", FindingOp{ID: pair.ID, Keep: idAlone, Reason: "-"}},
+		{"keep not an ID", FindingOp{ID: pair.ID, Keep: "P-edge-1-1"}},
+		{"unknown finding", FindingOp{ID: 9999, Keep: idAlone}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			op := c.op
+			op.Action, op.By = ReviewMerge, "it"
+			switch op.Reason {
+			case "":
+				op.Reason = "x"
+			case "-":
+				op.Reason = ""
+			}
+			if _, ok := l.apply(t, &Command{Kind: KindFindingReview, Received: t0, Finding: &op}).(error); !ok {
+				t.Fatal("applied")
+			}
+			for _, id := range []string{idAlone, idAloneDup, idChild, idChildDup} {
+				if a, _ := l.f.Citizen(id); a.Merged() {
+					t.Fatalf("a refused merge retired %s", id)
+				}
+			}
+		})
+	}
+	// Merged once, the pair is closed and a side retired: no second merge.
+	if _, ok := l.merge(t, pair.ID, idAloneDup).(*Finding); !ok {
+		t.Fatal("merge refused")
+	}
+	res, isErr := l.merge(t, pair.ID, idAlone).(error)
+	if !isErr || !errors.Is(res, ErrMerge) {
+		t.Fatalf("second merge of the pair: %v", res)
+	}
+	edge := &Command{Kind: KindFindingReview, Received: t0, From: Sender{Role: registry.RoleEdge, ID: "edge-1"},
+		Finding: &FindingOp{ID: pair.ID, Action: ReviewMerge, Keep: idAlone, Reason: "x"}}
+	if err := edge.Authorize(); err == nil {
+		t.Fatal("an edge may merge")
+	}
+	// A city correction may take the merge back: the record is a resident again.
+	l.correct(t, t0.Add(3*time.Hour), idAlone, "status", registry.StatusAlive)
+	if into, _ := l.f.MergedInto(idAlone); into != "" {
+		t.Fatalf("after the correction MergedInto = %q", into)
+	}
+	var in []string
+	l.f.Subset(commune, func(c *registry.Citizen) error { in = append(in, c.ID); return nil })
+	if !slices.Contains(in, idAlone) {
+		t.Fatalf("the record taken back is not in its subset: %v", in)
+	}
+}
+
+// withMerges appends to logs city IT's merge of every duplicate pair still
+// needing attention after them (a probe replica names the findings),
+// keeping either side, each followed by a correction of the pair and a
+// merge that is refused (the pair is closed by then); then a sweep.
+func withMerges(t *testing.T, logs []*raft.Log) []*raft.Log {
+	t.Helper()
+	probe := mustOpen(t)
+	probe.ApplyBatch(logs)
+	pairs, err := probe.Findings(FindingFilter{Rule: string(quality.RuleDuplicate), States: []string{FindingOpen, FindingConfirmed}})
+	if err != nil || len(pairs) == 0 {
+		t.Fatalf("no duplicate pair to merge (%v)", err)
+	}
+	last := logs[len(logs)-1]
+	cmd, err := DecodeCommand(last.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := slices.Clone(logs)
+	add := func(c *Command) {
+		c.From = senderFor(c)
+		out = append(out, &raft.Log{Index: uint64(len(out) + 1), Type: raft.LogCommand, Data: c.Encode()})
+	}
+	for i, p := range pairs {
+		at := cmd.Received.Add(time.Duration(i+1) * time.Minute)
+		keep := []string{p.Citizen, p.Other}[i%2]
+		add(&Command{Kind: KindFindingReview, Received: at, Finding: &FindingOp{ID: p.ID, Action: ReviewMerge, Keep: keep, Reason: "cùng một người", By: "it"}})
+		add(&Command{Kind: KindCorrect, Received: at, Citizen: keep, Patch: registry.Patch{{Field: registry.FieldReligion, Value: "Không"}}, Reason: "x", By: "it"})
+		add(&Command{Kind: KindFindingReview, Received: at, Finding: &FindingOp{ID: p.ID, Action: ReviewMerge, Keep: p.Citizen, Reason: "lần nữa", By: "it"}})
+	}
+	add(&Command{Kind: KindQualitySweep, Received: cmd.Received.Add(24 * time.Hour), Sweep: &SweepOp{Limit: MaxSweep}})
+	return out
+}
