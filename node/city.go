@@ -20,6 +20,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/reader/trust"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
@@ -241,7 +242,7 @@ func (c *City) joinLoop(tlsConfig *tls.Config) {
 			}
 		}
 	}
-	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()})
+	body, _ := json.Marshal(api.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()})
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()
 	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {

@@ -22,7 +22,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/vault"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
 )
 
@@ -68,7 +68,7 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
-	er0 := cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)}
+	er0 := api.EnrollRequest{Token: token, CSR: string(csrPEM)}
 	var uiKey []byte
 	if len(uiHosts) > 0 {
 		var uiCSR []byte
@@ -96,7 +96,7 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 		json.Unmarshal(b, &e)
 		return id, fmt.Errorf("enroll: the city refused: %s: %s", resp.Status, e.Error)
 	}
-	var er cityapi.EnrollResponse
+	var er api.EnrollResponse
 	if err := json.Unmarshal(b, &er); err != nil {
 		return id, fmt.Errorf("enroll: answer: %w", err)
 	}

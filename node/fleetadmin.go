@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
 )
@@ -97,7 +97,7 @@ func (f *FleetAdmin) call(ctx context.Context, method, path string, in, out any)
 
 // Nodes implements fleetui.Fleet.
 func (f *FleetAdmin) Nodes(ctx context.Context) ([]fleetui.Node, error) {
-	var rows []cityapi.FleetNode
+	var rows []api.FleetNode
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/nodes", nil, &rows); err != nil {
 		return nil, err
 	}
@@ -176,29 +176,29 @@ func (f *FleetAdmin) CommuneSeries(ctx context.Context, commune string) ([]fleet
 
 // Token implements fleetui.Fleet.
 func (f *FleetAdmin) Token(ctx context.Context, commune, node string, ttl time.Duration) (fleetui.Token, error) {
-	var tr cityapi.TokenResponse
-	err := f.call(ctx, http.MethodPost, "/v1/admin/token", cityapi.TokenRequest{Commune: commune, Node: node, TTL: ttl}, &tr)
+	var tr api.TokenResponse
+	err := f.call(ctx, http.MethodPost, "/v1/admin/token", api.TokenRequest{Commune: commune, Node: node, TTL: ttl}, &tr)
 	return fleetui.Token{Value: tr.Token, Node: tr.Node, Commune: tr.Commune, Expires: tr.Expires}, err
 }
 
 // Revoke implements fleetui.Fleet.
 func (f *FleetAdmin) Revoke(ctx context.Context, node, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/revoke", cityapi.NodeAction{Node: node, Reason: reason}, nil)
+	return f.call(ctx, http.MethodPost, "/v1/admin/revoke", api.NodeAction{Node: node, Reason: reason}, nil)
 }
 
 // Reinstate implements fleetui.Fleet.
 func (f *FleetAdmin) Reinstate(ctx context.Context, node, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/reinstate", cityapi.NodeAction{Node: node, Reason: reason}, nil)
+	return f.call(ctx, http.MethodPost, "/v1/admin/reinstate", api.NodeAction{Node: node, Reason: reason}, nil)
 }
 
 // Assign implements fleetui.Fleet.
 func (f *FleetAdmin) Assign(ctx context.Context, node string, communes []string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/assign", cityapi.Assignment{Node: node, Communes: communes}, nil)
+	return f.call(ctx, http.MethodPost, "/v1/admin/assign", api.Assignment{Node: node, Communes: communes}, nil)
 }
 
 // Conflicts implements fleetui.Fleet.
 func (f *FleetAdmin) Conflicts(ctx context.Context) ([]fleetui.Conflict, error) {
-	var cs []cityapi.Conflict
+	var cs []api.Conflict
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/conflicts", nil, &cs); err != nil {
 		return nil, err
 	}
@@ -220,7 +220,7 @@ func (f *FleetAdmin) Conflicts(ctx context.Context) ([]fleetui.Conflict, error) 
 
 // Resolve implements fleetui.Fleet.
 func (f *FleetAdmin) Resolve(ctx context.Context, entry uint64, accept bool, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/resolve", cityapi.Resolution{Entry: entry, Accept: accept, Reason: reason}, nil)
+	return f.call(ctx, http.MethodPost, "/v1/admin/resolve", api.Resolution{Entry: entry, Accept: accept, Reason: reason}, nil)
 }
 
 // Audit implements fleetui.Fleet.

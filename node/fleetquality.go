@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
 )
@@ -16,7 +16,7 @@ var _ fleetui.Quality = (*FleetAdmin)(nil)
 
 // QualityReport implements fleetui.Quality.
 func (f *FleetAdmin) QualityReport(ctx context.Context) (fleetui.QualityReport, error) {
-	var rep cityapi.QualityReport
+	var rep api.QualityReport
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/quality", nil, &rep); err != nil {
 		return fleetui.QualityReport{}, err
 	}
@@ -73,7 +73,7 @@ func uiFindings(fs []fsm.Finding) []fleetui.Finding {
 
 // Citizen implements fleetui.Quality.
 func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRecord, error) {
-	var v cityapi.CitizenView
+	var v api.CitizenView
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/citizens/"+url.PathEscape(id), nil, &v); err != nil {
 		return fleetui.CitizenRecord{}, err
 	}
@@ -82,5 +82,5 @@ func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRec
 
 // ReviewFinding implements fleetui.Quality.
 func (f *FleetAdmin) ReviewFinding(ctx context.Context, id uint64, action, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", cityapi.FindingReview{ID: id, Action: action, Reason: reason}, nil)
+	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", api.FindingReview{ID: id, Action: action, Reason: reason}, nil)
 }

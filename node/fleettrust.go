@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
 )
@@ -14,7 +14,7 @@ var _ fleetui.TrustSource = (*FleetAdmin)(nil)
 // Trust implements fleetui.TrustSource: the city's CSCA trust set as the
 // dashboard shows it.
 func (f *FleetAdmin) Trust(ctx context.Context) (fleetui.TrustSet, error) {
-	var v cityapi.TrustView
+	var v api.TrustView
 	if err := f.call(ctx, http.MethodGet, "/v1/admin/trust", nil, &v); err != nil {
 		return fleetui.TrustSet{}, err
 	}

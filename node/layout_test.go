@@ -55,6 +55,11 @@ func TestImportRules(t *testing.T) {
 		{"certs", []string{"certs"}, nil},
 		{"webui", []string{"webui", "node/registry"}, []string{"github.com/hashicorp/raft", "go.etcd.io/bbolt"}},
 		{"sync", []string{"sync", "node/registry", "node/quality", "certs"}, nil},
+		// The API contract names what travels, never who serves or sends it.
+		{"sync/api", []string{"sync/wire", "sync/fsm", "sync/attest", "node/registry", "node/quality", "certs"}, nil},
+		// Both sides' client speaks the contract; it holds no server or raft node.
+		{"sync/client", []string{"sync/api", "sync/wire", "sync/bundle", "sync/fsm", "sync/attest", "node/registry", "certs"},
+			[]string{"github.com/hashicorp/raft"}},
 	}
 	for _, p := range listPackages(t) {
 		rel := strings.TrimPrefix(p.ImportPath, module)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
@@ -69,7 +70,7 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 		return nil, fmt.Errorf("%w: forwarding to the leader at %s: %v", ErrLeaderUnreachable, leaderURL, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e apiError
+		var e api.Error
 		json.Unmarshal(body, &e)
 		switch resp.StatusCode {
 		case http.StatusServiceUnavailable:

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -49,8 +49,8 @@ const (
 )
 
 func (s *Server) presenceRoutes() {
-	s.mux.HandleFunc("POST /v1/presence/challenge", s.role(s.presenceChallenge, certs.RoleEdge))
-	s.mux.HandleFunc("POST /v1/presence", s.role(s.presence, certs.RoleEdge))
+	s.handle(api.PostPresenceChallenge, s.presenceChallenge)
+	s.handle(api.PostPresence, s.presence)
 }
 
 func (s *Server) presenceChallenge(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -23,7 +24,7 @@ func TestQualityEndpoints(t *testing.T) {
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}
@@ -50,7 +51,7 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("an office reading city IT's list: %d", code)
 	}
 
-	var rep QualityReport
+	var rep api.QualityReport
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/quality", "", nil)
 	if err := json.Unmarshal(b, &rep); code != 200 || err != nil || !rep.On || len(rep.Now) != 2 || len(rep.Rules) < 17 {
 		t.Fatalf("report: %d %s", code, b)
@@ -61,29 +62,29 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("findings of 92102: %d %s", code, b)
 	}
 
-	review := func(c *http.Client, rv FindingReview) (int, []byte) {
+	review := func(c *http.Client, rv api.FindingReview) (int, []byte) {
 		body, _ := json.Marshal(rv)
 		return do(t, c, "POST", k.srv.URL+"/v1/admin/findings/review", "application/json", body)
 	}
-	if code, b := review(admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "giấy tờ đúng"}); code != 200 {
+	if code, b := review(admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "giấy tờ đúng"}); code != 200 {
 		t.Fatalf("dismiss: %d %s", code, b)
 	}
 	for name, tc := range map[string]struct {
 		c    *http.Client
-		rv   FindingReview
+		rv   api.FindingReview
 		want int
 	}{
-		"no reason":       {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewReopen}, http.StatusBadRequest},
-		"unknown finding": {admin, FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
-		"twice":           {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
-		"an office":       {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
+		"no reason":       {admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewReopen}, http.StatusBadRequest},
+		"unknown finding": {admin, api.FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"twice":           {admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"an office":       {edge1, api.FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
 	} {
 		if code, b := review(tc.c, tc.rv); code != tc.want {
 			t.Errorf("%s: %d %s, want %d", name, code, b, tc.want)
 		}
 	}
 
-	var view CitizenView
+	var view api.CitizenView
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004321", "", nil)
 	if err := json.Unmarshal(b, &view); code != 200 || err != nil || view.Fields["full_name"] != "Trần Thị Bình" || len(view.Findings) == 0 {
 		t.Fatalf("citizen: %d %s", code, b)

@@ -17,7 +17,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
 )
 
@@ -239,18 +239,18 @@ func assignBenchNodes(ctx context.Context, city, pkiDir, run string, clients int
 	base := strings.TrimRight(city, "/")
 	if list, err := getOfficers(ctx, hc, base, benchCommune); err != nil {
 		return err
-	} else if !slices.ContainsFunc(list.Officers, func(o cityapi.OfficerInfo) bool { return o.User == "bench" && !o.Disabled }) {
+	} else if !slices.ContainsFunc(list.Officers, func(o api.OfficerInfo) bool { return o.User == "bench" && !o.Disabled }) {
 		ph, err := edge.HashPassword(rand.Text())
 		if err != nil {
 			return err
 		}
-		if _, err := postOfficer(ctx, hc, base, cityapi.OfficerRequest{Commune: benchCommune, User: "bench", Name: "Cán bộ đo tải",
+		if _, err := postOfficer(ctx, hc, base, api.OfficerRequest{Commune: benchCommune, User: "bench", Name: "Cán bộ đo tải",
 			Role: registry.OfficerRole, Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}); err != nil {
 			return err
 		}
 	}
 	for c := 0; c < clients; c++ {
-		b, _ := json.Marshal(cityapi.Assignment{Node: fmt.Sprintf("%s-%d", run, c), Communes: []string{benchCommune}})
+		b, _ := json.Marshal(api.Assignment{Node: fmt.Sprintf("%s-%d", run, c), Communes: []string{benchCommune}})
 		if _, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/assign", "application/json", bytes.NewReader(b)); err != nil {
 			return err
 		}

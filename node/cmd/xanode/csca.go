@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/reader/trust"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 // loadCertificates reads the --ml-signer files: certificates, PEM (every
@@ -63,10 +63,10 @@ func detectUpload(b []byte) (string, []byte, error) {
 		Content asn1.RawValue `asn1:"explicit,tag:0"`
 	}
 	if rest, err := asn1.Unmarshal(b, &ci); err == nil && len(rest) == 0 && ci.Type.Equal(oidSignedData) {
-		return cityapi.UploadMasterList, b, nil
+		return api.UploadMasterList, b, nil
 	}
 	if _, err := trust.ParseCRL(b); err == nil {
-		return cityapi.UploadCRL, b, nil
+		return api.UploadCRL, b, nil
 	}
 	if _, err := trust.ParseCertificate(b); err == nil {
 		return "", nil, errors.New("a single certificate: the city takes CSCA certificates only in a master list signed by one of its master-list signers (xanode city --ml-signer)")
@@ -106,12 +106,12 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *file, err)
 		}
-		body, _ := json.Marshal(cityapi.TrustUpload{Kind: kind, Data: der, Source: *source})
+		body, _ := json.Marshal(api.TrustUpload{Kind: kind, Data: der, Source: *source})
 		out, err := post(ctx, hc, url, "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
-		var ans cityapi.TrustAnswer
+		var ans api.TrustAnswer
 		if err := json.Unmarshal(out, &ans); err != nil {
 			return err
 		}
@@ -121,12 +121,12 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 		if len(args) < 3 {
 			return usage()
 		}
-		body, _ := json.Marshal(cityapi.TrustRemoval{Fingerprints: args[2:]})
+		body, _ := json.Marshal(api.TrustRemoval{Fingerprints: args[2:]})
 		out, err := post(ctx, hc, url+"/remove", "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
-		var ans cityapi.TrustAnswer
+		var ans api.TrustAnswer
 		if err := json.Unmarshal(out, &ans); err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 		if err != nil {
 			return err
 		}
-		var v cityapi.TrustView
+		var v api.TrustView
 		if err := json.Unmarshal(out, &v); err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 	return usage()
 }
 
-func printTrustAnswer(what string, a *cityapi.TrustAnswer) {
+func printTrustAnswer(what string, a *api.TrustAnswer) {
 	fmt.Printf("%s: %d added, %d older CRLs replaced, %d removed, %d already held; trust version %d\n",
 		what, a.Added, a.Replaced, a.Removed, a.Unchanged, a.Version)
 	if a.Signer != "" {
@@ -158,7 +158,7 @@ func printTrustAnswer(what string, a *cityapi.TrustAnswer) {
 	}
 }
 
-func printTrust(v *cityapi.TrustView, now time.Time) {
+func printTrust(v *api.TrustView, now time.Time) {
 	if len(v.Items) == 0 {
 		fmt.Println("the CSCA trust set is empty: load a master list with `xanode fleet csca add --file LIST.ml`")
 		return

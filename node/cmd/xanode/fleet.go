@@ -13,7 +13,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 func init() {
@@ -132,7 +132,7 @@ func fleetAssign(ctx context.Context, city, pkiDir, nodeID string, communes []st
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(cityapi.Assignment{Node: nodeID, Communes: communes})
+	body, _ := json.Marshal(api.Assignment{Node: nodeID, Communes: communes})
 	out, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/assign", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -184,10 +184,10 @@ func fleetAdmin(ctx context.Context, city, pkiDir string, args []string) error {
 		if perr != nil {
 			return fmt.Errorf("entry %q: %w", args[1], perr)
 		}
-		body, _ := json.Marshal(cityapi.Resolution{Entry: entry, Accept: args[2] == "accept", Reason: args[3]})
+		body, _ := json.Marshal(api.Resolution{Entry: entry, Accept: args[2] == "accept", Reason: args[3]})
 		out, err = post(ctx, hc, base+"/v1/admin/resolve", "application/json", bytes.NewReader(body))
 	case args[0] == "correct" && len(args) >= 4:
-		c := cityapi.Correction{Citizen: args[1], Patch: map[string]string{}, Reason: args[len(args)-1]}
+		c := api.Correction{Citizen: args[1], Patch: map[string]string{}, Reason: args[len(args)-1]}
 		for _, kv := range args[2 : len(args)-1] {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
@@ -228,12 +228,12 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 			fmt.Fprintln(os.Stderr, "usage: xanode fleet --city URL --pki DIR token --commune CODE [--node ID] [--ttl 24h]")
 			return errUsage
 		}
-		body, _ := json.Marshal(cityapi.TokenRequest{Commune: *commune, Node: *nodeID, TTL: *ttl})
+		body, _ := json.Marshal(api.TokenRequest{Commune: *commune, Node: *nodeID, TTL: *ttl})
 		out, err := post(ctx, hc, base+"/v1/admin/token", "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
-		var tr cityapi.TokenResponse
+		var tr api.TokenResponse
 		if err := json.Unmarshal(out, &tr); err != nil {
 			return err
 		}
@@ -245,14 +245,14 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 		if err != nil {
 			return err
 		}
-		var nodes []cityapi.FleetNode
+		var nodes []api.FleetNode
 		if err := json.Unmarshal(out, &nodes); err != nil {
 			return err
 		}
 		printNodes(nodes)
 		return nil
 	case (args[0] == "revoke" || args[0] == "reinstate") && len(args) == 3:
-		body, _ := json.Marshal(cityapi.NodeAction{Node: args[1], Reason: args[2]})
+		body, _ := json.Marshal(api.NodeAction{Node: args[1], Reason: args[2]})
 		if _, err := post(ctx, hc, base+"/v1/admin/"+args[0], "application/json", bytes.NewReader(body)); err != nil {
 			return err
 		}
@@ -262,7 +262,7 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 	return errUsage
 }
 
-func printNodes(nodes []cityapi.FleetNode) {
+func printNodes(nodes []api.FleetNode) {
 	fmt.Printf("%-20s %-10s %-12s %-20s %6s %6s %-20s %s\n", "NODE", "STATE", "COMMUNES", "LAST SEEN", "LAG", "OUTBOX", "CERT EXPIRES", "NOTE")
 	ts := func(t time.Time) string {
 		if t.IsZero() {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/edge"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 const officerUsage = `usage: xanode fleet --city URL --pki DIR officer add --commune CODE --user U --name NAME [--role officer|supervisor]
@@ -63,7 +63,7 @@ func officerAdd(ctx context.Context, hc *http.Client, base string, args []string
 	if err != nil {
 		return err
 	}
-	req := cityapi.OfficerRequest{Commune: *commune, User: *user, Name: *name, Role: *role,
+	req := api.OfficerRequest{Commune: *commune, User: *user, Name: *name, Role: *role,
 		Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}
 	list, err := postOfficer(ctx, hc, base, req)
 	if err != nil {
@@ -82,7 +82,7 @@ func officerDisable(ctx context.Context, hc *http.Client, base string, args []st
 		fmt.Fprintln(os.Stderr, officerUsage)
 		return errUsage
 	}
-	list, err := postOfficer(ctx, hc, base, cityapi.OfficerRequest{Commune: *commune, User: *user, Disabled: true})
+	list, err := postOfficer(ctx, hc, base, api.OfficerRequest{Commune: *commune, User: *user, Disabled: true})
 	if err != nil {
 		return err
 	}
@@ -115,25 +115,25 @@ func officerList(ctx context.Context, hc *http.Client, base string, args []strin
 }
 
 // getOfficers reads a commune's accounts from the city.
-func getOfficers(ctx context.Context, hc *http.Client, base, commune string) (*cityapi.OfficerList, error) {
+func getOfficers(ctx context.Context, hc *http.Client, base, commune string) (*api.OfficerList, error) {
 	out, err := get(ctx, hc, base+"/v1/admin/officers?commune="+url.QueryEscape(commune))
 	if err != nil {
 		return nil, err
 	}
-	var list cityapi.OfficerList
+	var list api.OfficerList
 	if err := json.Unmarshal(out, &list); err != nil {
 		return nil, fmt.Errorf("officer list from %s: %w", base, err)
 	}
 	return &list, nil
 }
 
-func postOfficer(ctx context.Context, hc *http.Client, base string, req cityapi.OfficerRequest) (*cityapi.OfficerList, error) {
+func postOfficer(ctx context.Context, hc *http.Client, base string, req api.OfficerRequest) (*api.OfficerList, error) {
 	body, _ := json.Marshal(req)
 	out, err := post(ctx, hc, base+"/v1/admin/officers", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	var list cityapi.OfficerList
+	var list api.OfficerList
 	if err := json.Unmarshal(out, &list); err != nil {
 		return nil, fmt.Errorf("answer of %s: %w", base, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 // pkiAdmin re-issues the admin certificate: it lives days, not a year.
@@ -136,7 +136,7 @@ func uploadCRL(ctx context.Context, dir, city string, der []byte) error {
 	if err != nil {
 		return fmt.Errorf("handing the revocation list to %s: %w", city, err)
 	}
-	var info cityapi.CRLInfo
+	var info api.CRLInfo
 	if err := json.Unmarshal(b, &info); err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/attest"
-	"github.com/xanode/xanode/sync/cityapi"
 )
 
 func init() {
@@ -65,7 +65,7 @@ func runVerifyDocument(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		var ans cityapi.DocumentCheck
+		var ans api.DocumentCheck
 		if err := json.Unmarshal(b, &ans); err != nil || ans.Proof == nil {
 			return fmt.Errorf("the city's answer: %v", err)
 		}
