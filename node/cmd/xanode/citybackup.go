@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,27 +36,18 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pki, err := adminPKI(*pkiDir)
+	city, err := adminCity(*pkiDir, *url)
 	if err != nil {
 		return err
 	}
-	// No overall timeout: a backup of gigabytes takes minutes; Ctrl-C ends it.
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool()),
-		ResponseHeaderTimeout: time.Minute}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*url, "/")+"/v1/admin/backup", nil)
-	if err != nil {
-		return err
-	}
+	defer city.Close()
 	start := time.Now()
-	resp, err := hc.Do(req)
+	// No overall timeout: a backup of gigabytes takes minutes; Ctrl-C ends it.
+	stream, err := city.Backup(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", *url, err)
+		return fmt.Errorf("backup from %s: %w", *url, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s answered %s: %s", *url, resp.Status, strings.TrimSpace(string(b)))
-	}
+	defer stream.Close()
 
 	// The file is encrypted, written and checked in one pass (what the
 	// node sent is decompressed and its checksum compared), and takes its
@@ -72,7 +62,7 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	body := io.TeeReader(resp.Body, sealed)
+	body := io.TeeReader(stream, sealed)
 	br, err := cluster.NewBackupReader(body)
 	if err != nil {
 		return err
@@ -81,7 +71,7 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err := br.WriteState(io.Discard); err != nil {
 		return fmt.Errorf("the backup from %s does not check: %w", *url, err)
 	}
-	if _, err := io.Copy(sealed, resp.Body); err != nil {
+	if _, err := io.Copy(sealed, stream); err != nil {
 		return err
 	}
 	if err := sealed.Close(); err != nil {

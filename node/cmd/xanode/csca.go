@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/asn1"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -75,7 +73,7 @@ func detectUpload(b []byte) (string, []byte, error) {
 }
 
 // fleetCSCA runs `fleet csca add|list|remove`.
-func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
+func fleetCSCA(ctx context.Context, cityURL, pkiDir string, args []string) error {
 	usage := func() error {
 		fmt.Fprintln(os.Stderr, `usage: xanode fleet --city URL --pki DIR csca add --file F [--source TEXT]
        xanode fleet --city URL --pki DIR csca list
@@ -85,11 +83,11 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 	if len(args) < 2 {
 		return usage()
 	}
-	hc, err := adminClient(pkiDir)
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	url := strings.TrimRight(city, "/") + "/v1/admin/trust"
+	defer city.Close()
 	switch args[1] {
 	case "add":
 		fs := flag.NewFlagSet("fleet csca add", flag.ContinueOnError)
@@ -106,42 +104,28 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *file, err)
 		}
-		body, _ := json.Marshal(api.TrustUpload{Kind: kind, Data: der, Source: *source})
-		out, err := post(ctx, hc, url, "application/json", bytes.NewReader(body))
+		ans, err := city.UploadTrust(ctx, api.TrustUpload{Kind: kind, Data: der, Source: *source})
 		if err != nil {
 			return err
 		}
-		var ans api.TrustAnswer
-		if err := json.Unmarshal(out, &ans); err != nil {
-			return err
-		}
-		printTrustAnswer(kind, &ans)
+		printTrustAnswer(kind, ans)
 		return nil
 	case "remove":
 		if len(args) < 3 {
 			return usage()
 		}
-		body, _ := json.Marshal(api.TrustRemoval{Fingerprints: args[2:]})
-		out, err := post(ctx, hc, url+"/remove", "application/json", bytes.NewReader(body))
+		ans, err := city.RemoveTrust(ctx, args[2:])
 		if err != nil {
 			return err
 		}
-		var ans api.TrustAnswer
-		if err := json.Unmarshal(out, &ans); err != nil {
-			return err
-		}
-		printTrustAnswer("removal", &ans)
+		printTrustAnswer("removal", ans)
 		return nil
 	case "list":
-		out, err := get(ctx, hc, url)
+		v, err := city.Trust(ctx)
 		if err != nil {
 			return err
 		}
-		var v api.TrustView
-		if err := json.Unmarshal(out, &v); err != nil {
-			return err
-		}
-		printTrust(&v, time.Now())
+		printTrust(v, time.Now())
 		return nil
 	}
 	return usage()
