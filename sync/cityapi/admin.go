@@ -6,6 +6,7 @@ import (
 
 	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "a resolution needs a reason")
 		return
 	}
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindResolve, From: callerOf(r).sender(), Entry: res.Entry, Accept: res.Accept,
+	out, err := cluster.Decide(r.Context(), s.forwarder(), &fsm.Command{Kind: fsm.KindResolve, From: callerOf(r).sender(), Entry: res.Entry, Accept: res.Accept,
 		Reason: res.Reason, By: callerOf(r).id})
 	if err != nil {
 		applyError(w, err)
@@ -63,7 +64,7 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "correction: %v", err)
 		return
 	}
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCorrect, From: callerOf(r).sender(), Citizen: c.Citizen, Patch: patch,
+	out, err := cluster.Decide(r.Context(), s.forwarder(), &fsm.Command{Kind: fsm.KindCorrect, From: callerOf(r).sender(), Citizen: c.Citizen, Patch: patch,
 		Reason: c.Reason, By: callerOf(r).id})
 	if err != nil {
 		applyError(w, err)

@@ -142,19 +142,14 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, From: s.self(), Fleet: &fsm.FleetOp{
-		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
+	er, err := cluster.Enroll(r.Context(), s.forwarder(), s.self(), &fsm.FleetOp{
+		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter})
 	if err != nil {
 		if errors.Is(err, errRefused) {
 			httpError(w, http.StatusForbidden, "%v", err)
 			return
 		}
 		applyError(w, err)
-		return
-	}
-	er, ok := res.(*fsm.EnrollResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected enrollment response %T", res)
 		return
 	}
 	s.log.Info("edge enrolled", "node", er.Node, "commune", er.Commune, "serial", certs.Serial(cert), "until", cert.NotAfter)
@@ -388,14 +383,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAudit, From: c.sender(), Fleet: &fsm.FleetOp{Node: c.id, Audit: entries}})
+	ar, err := cluster.Audit(r.Context(), s.forwarder(), c.sender(), &fsm.FleetOp{Node: c.id, Audit: entries})
 	if err != nil {
 		applyError(w, err)
-		return
-	}
-	ar, ok := res.(*fsm.AuditResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected audit response %T", res)
 		return
 	}
 	writeJSON(w, http.StatusOK, ar)

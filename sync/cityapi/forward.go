@@ -32,6 +32,23 @@ func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (any, error) {
 	return res, err
 }
 
+// forwarder is the server's apply as a cluster.Applier, for the typed
+// commands (cluster.Push and the others); via is the leader's API URL the
+// last command was forwarded to ("" when this node applied it).
+type forwarder struct {
+	s   *Server
+	via string
+}
+
+func (s *Server) forwarder() *forwarder { return &forwarder{s: s} }
+
+// Apply implements cluster.Applier.
+func (f *forwarder) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
+	res, via, err := f.s.applyVia(ctx, cmd)
+	f.via = via
+	return res, err
+}
+
 // applyVia is apply that also says which leader API URL the command was
 // forwarded to ("" when this node applied it).
 func (s *Server) applyVia(ctx context.Context, cmd *fsm.Command) (res any, via string, err error) {

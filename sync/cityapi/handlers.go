@@ -44,18 +44,14 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.EncodeOutcomes(nil))
 		return
 	}
-	res, via, err := s.applyVia(r.Context(), &fsm.Command{Kind: fsm.KindChanges, From: c.sender(), Changes: changes})
+	leader := s.forwarder()
+	outs, err := cluster.Push(r.Context(), leader, c.sender(), changes)
 	if err != nil {
 		applyError(w, err)
 		return
 	}
-	if via != "" {
-		w.Header().Set(wire.HeaderLeader, via)
-	}
-	outs, ok := res.([]*registry.Outcome)
-	if !ok || len(outs) != len(changes) {
-		httpError(w, http.StatusInternalServerError, "unexpected apply response %T", res)
-		return
+	if leader.via != "" {
+		w.Header().Set(wire.HeaderLeader, leader.via)
 	}
 	for _, o := range outs {
 		s.m.changes.Inc(string(o.Result))
@@ -78,10 +74,11 @@ func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, From: callerOf(r).sender(), Records: batch}); err != nil {
+		n, err := cluster.Import(r.Context(), s.forwarder(), callerOf(r).sender(), batch)
+		if err != nil {
 			return err
 		}
-		total += len(batch)
+		total += n
 		batch = batch[:0]
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -101,8 +102,8 @@ func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindFindingReview, From: c.sender(),
-		Finding: &fsm.FindingOp{ID: rv.ID, Action: rv.Action, Reason: rv.Reason, By: c.id}})
+	out, err := cluster.ReviewFinding(r.Context(), s.forwarder(), c.sender(),
+		&fsm.FindingOp{ID: rv.ID, Action: rv.Action, Reason: rv.Reason, By: c.id})
 	if err != nil {
 		applyError(w, err)
 		return

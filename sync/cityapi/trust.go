@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/trustlist"
 )
@@ -150,14 +151,9 @@ func (s *Server) applyTrust(w http.ResponseWriter, r *http.Request, op *fsm.Trus
 		httpError(w, http.StatusBadRequest, "trust set: %v", err)
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindTrust, From: callerOf(r).sender(), Trust: op})
+	tr, err := cluster.ChangeTrust(r.Context(), s.forwarder(), callerOf(r).sender(), op)
 	if err != nil {
 		applyError(w, err) // an older CRL or an unknown fingerprint: 409, the FSM's refusal
-		return
-	}
-	tr, ok := res.(*fsm.TrustResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected answer %T to a trust command", res)
 		return
 	}
 	ans.TrustResult = *tr
