@@ -4,6 +4,13 @@
 // FSM reads no clock, no randomness and no configuration that could differ
 // between replicas, so every replica reaches the same state and the same
 // outcomes, which the state digest makes checkable.
+//
+// The raft log command is Command (command.go): its Kind, the leader's
+// receive time, its sender and one kind's payload (sync/wire's push batch,
+// the registry's encoding of records, or JSON), encoded by Command.Encode
+// and decoded and checked by DecodeCommand; the numbers of the kinds are
+// part of the log format. What each kind answers is listed at
+// FSM.ApplyBatch.
 package fsm
 
 import (
