@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -115,7 +114,7 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 	if leader == "" || base == "" || s.peers == nil {
 		return &cluster.NotLeaderError{LeaderID: leader}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/cluster/token/"+url.PathEscape(hash), nil)
+	req, err := http.NewRequestWithContext(ctx, api.GetLeaderToken.Method, base+api.GetLeaderToken.Expand(hash), nil)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func (s *Server) applyVia(ctx context.Context, cmd *fsm.Command) (res any, via s
 }
 
 func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command) (any, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, leaderURL+"/v1/cluster/apply", bytes.NewReader(cmd.Encode()))
+	req, err := http.NewRequestWithContext(ctx, api.PostApply.Method, leaderURL+api.PostApply.Path, bytes.NewReader(cmd.Encode()))
 	if err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (s *Server) forwardJoin(w http.ResponseWriter, r *http.Request, leader stri
 		return false
 	}
 	body, _ := json.Marshal(j)
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url+"/v1/cluster/join", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(r.Context(), api.PostJoin.Method, url+api.PostJoin.Path, bytes.NewReader(body))
 	if err != nil {
 		return false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/stream"
 )
 
 // TestRoutesMatchContract keeps the server and the contract (sync/api)
@@ -47,6 +48,11 @@ func TestRoutesMatchContract(t *testing.T) {
 		if !served[p] {
 			t.Errorf("%s is in api.Routes but not served", p)
 		}
+	}
+	// The websocket's dialer imports nothing of the project: its path is
+	// checked here instead.
+	if stream.DefaultPath != api.GetStream.Path {
+		t.Errorf("the stream dialer asks %s, the city serves %s", stream.DefaultPath, api.GetStream.Path)
 	}
 	// Nothing reaches the mux but through handle, which records it.
 	files, _ := filepath.Glob("*.go")
