@@ -1,6 +1,10 @@
-// Package client is the edge's side of the sync protocol: it pushes outbox
-// batches to the city and fetches the commune's signed subset, over HTTPS
-// with the edge's certificate, trying each configured city node in turn.
+// Package client is the one client of the city API, built on its contract
+// (sync/api). Client is the edge's side of the sync protocol: it pushes
+// outbox batches to the city and fetches the commune's signed subset, over
+// HTTPS with the edge's certificate, trying each configured city node in
+// turn. Admin is city IT's side, with the admin certificate (admin.go);
+// Enroll and EnrollRoot serve a box that has no certificate yet, and
+// Client.Join a city node joining the cluster.
 package client
 
 import (
