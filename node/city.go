@@ -1,11 +1,9 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +18,9 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/reader/trust"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/metrics"
@@ -244,11 +244,15 @@ func (c *City) joinLoop(tlsConfig *tls.Config) {
 			}
 		}
 	}
-	body, _ := json.Marshal(cityapi.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()})
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 10 * time.Second}
-	defer hc.CloseIdleConnections()
+	city, err := client.New([]string{c.cfg.Join}, tlsConfig)
+	if err != nil {
+		c.log.Error("cannot join", "via", c.cfg.Join, "err", err)
+		return
+	}
+	defer city.Close()
+	req := api.JoinRequest{ID: c.cfg.ID, RaftAddr: c.node.RaftAddr(), APIURL: c.URL()}
 	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := postJoin(ctx, hc, c.cfg.Join, body)
+		err := city.Join(ctx, req)
 		if err == nil {
 			c.log.Info("joined the cluster", "via", c.cfg.Join)
 			return
@@ -260,23 +264,6 @@ func (c *City) joinLoop(tlsConfig *tls.Config) {
 		case <-time.After(wait):
 		}
 	}
-}
-
-func postJoin(ctx context.Context, hc *http.Client, url string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/cluster/join", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
-	}
-	return nil
 }
 
 // Wait blocks until the API server stops.

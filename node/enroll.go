@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -10,9 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +19,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/vault"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
 )
 
@@ -68,7 +65,7 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
-	er0 := cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)}
+	er0 := api.EnrollRequest{Token: token, CSR: string(csrPEM)}
 	var uiKey []byte
 	if len(uiHosts) > 0 {
 		var uiCSR []byte
@@ -77,28 +74,9 @@ func Enroll(ctx context.Context, dir, cityURL, token string, uiHosts []string) (
 		}
 		er0.UICSR, er0.UIHosts = string(uiCSR), uiHosts
 	}
-	body, _ := json.Marshal(er0)
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cityTLS(roots)}}
-	defer hc.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cityURL+"/v1/enroll", bytes.NewReader(body))
-	if err != nil {
-		return id, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
+	er, err := client.Enroll(ctx, cityURL, roots, er0)
 	if err != nil {
 		return id, fmt.Errorf("enroll: %w", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		json.Unmarshal(b, &e)
-		return id, fmt.Errorf("enroll: the city refused: %s: %s", resp.Status, e.Error)
-	}
-	var er cityapi.EnrollResponse
-	if err := json.Unmarshal(b, &er); err != nil {
-		return id, fmt.Errorf("enroll: answer: %w", err)
 	}
 	if _, err := tls.X509KeyPair([]byte(er.CertPEM), keyPEM); err != nil {
 		return id, fmt.Errorf("enroll: the certificate does not fit the key: %w", err)
@@ -236,41 +214,15 @@ func loadPair(dir, certName, keyName string) (tls.Certificate, error) {
 // fetchRoot downloads the city root without trusting the connection: the
 // caller checks it against the token's fingerprint before using it.
 func fetchRoot(ctx context.Context, cityURL string) (*x509.Certificate, error) {
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		MinVersion:         tls.VersionTLS13,
-		InsecureSkipVerify: true, // integrity comes from the token's root fingerprint, checked by the caller
-	}}}
-	defer hc.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cityURL+"/v1/enroll/root", nil)
+	b, err := client.EnrollRoot(ctx, cityURL)
 	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: reaching the city at %s: %w", cityURL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("enroll: %s answered %s for its root", cityURL, resp.Status)
+		return nil, fmt.Errorf("enroll: the city's root: %w", err)
 	}
 	chain, err := certs.ParseChainPEM(b)
 	if err != nil || len(chain) != 1 {
 		return nil, fmt.Errorf("enroll: %s sent no single root certificate: %v", cityURL, err)
 	}
 	return chain[0], nil
-}
-
-// cityTLS verifies a city node against roots, with no client certificate.
-func cityTLS(roots *x509.CertPool) *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, NextProtos: []string{"http/1.1"},
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, role, err := certs.PeerIdentity(cs)
-			if err == nil && role != certs.RoleCity {
-				err = fmt.Errorf("enroll: the server is a %s node, not a city node", role)
-			}
-			return err
-		}}
 }
 
 // WriteEdgeFiles stores an edge's credentials and identity in dir (a nil

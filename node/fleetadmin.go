@@ -1,24 +1,20 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/cityapi"
-	"github.com/xanode/xanode/sync/fsm"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/webui/fleetui"
 )
 
@@ -26,80 +22,44 @@ import (
 // city API, with the admin certificate: what `xanode fleet ui` runs on
 // city IT's workstation.
 type FleetAdmin struct {
-	urls []string
-	hc   *http.Client
+	city *client.Admin
 }
 
 var _ fleetui.Fleet = (*FleetAdmin)(nil)
 
-// NewFleetAdmin talks to the city nodes at urls (tried in turn) with tlsConfig
-// (the admin certificate and the city root).
-func NewFleetAdmin(urls []string, tlsConfig *tls.Config) *FleetAdmin {
-	for i, u := range urls {
-		urls[i] = strings.TrimRight(u, "/")
+// NewFleetAdmin talks to the city nodes at urls (tried in turn) with
+// tlsConfig (the admin certificate and the city root).
+func NewFleetAdmin(urls []string, tlsConfig *tls.Config) (*FleetAdmin, error) {
+	city, err := client.NewAdmin(urls, tlsConfig)
+	if err != nil {
+		return nil, err
 	}
-	return &FleetAdmin{urls: urls, hc: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: tlsConfig, MaxIdleConnsPerHost: 2}}}
+	return &FleetAdmin{city: city}, nil
 }
 
-// call sends a request to the first city node that answers, decoding a
-// JSON answer into out (nil: ignored). Errors wrap the fleetui kinds.
-func (f *FleetAdmin) call(ctx context.Context, method, path string, in, out any) error {
-	var body []byte
-	if in != nil {
-		body, _ = json.Marshal(in)
+// uiError gives a city error the fleetui kind the dashboard tells apart.
+func uiError(err error) error {
+	var se *client.StatusError
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &se):
+		return fmt.Errorf("%w: %w", fleetui.ErrUnreachable, err)
+	case se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden:
+		return fmt.Errorf("%w: %s", fleetui.ErrDenied, se.Reason)
+	case se.Code == http.StatusNotFound:
+		return fmt.Errorf("%w: %s", fleetui.ErrNotFound, se.Reason)
+	case se.Code == http.StatusBadRequest || se.Code == http.StatusConflict:
+		return fmt.Errorf("%w: %s", fleetui.ErrRefused, se.Reason)
 	}
-	var last error
-	for _, base := range f.urls {
-		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := f.hc.Do(req)
-		if err != nil {
-			last = fmt.Errorf("%w: %s: %w", fleetui.ErrUnreachable, base, err)
-			if ctx.Err() != nil {
-				return last
-			}
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-		resp.Body.Close()
-		if err != nil {
-			last = fmt.Errorf("%w: %s: %w", fleetui.ErrUnreachable, base, err)
-			continue
-		}
-		var e struct{ Error string }
-		json.Unmarshal(b, &e)
-		switch {
-		case resp.StatusCode == http.StatusOK:
-			if out == nil {
-				return nil
-			}
-			return json.Unmarshal(b, out)
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("%w: %s", fleetui.ErrDenied, e.Error)
-		case resp.StatusCode == http.StatusNotFound:
-			return fmt.Errorf("%w: %s", fleetui.ErrNotFound, e.Error)
-		case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusConflict:
-			return fmt.Errorf("%w: %s", fleetui.ErrRefused, e.Error)
-		}
-		last = fmt.Errorf("%w: %s answered %s: %s", fleetui.ErrUnreachable, base, resp.Status, e.Error)
-	}
-	if last == nil {
-		last = fmt.Errorf("%w: no city URL", fleetui.ErrUnreachable)
-	}
-	return last
+	return fmt.Errorf("%w: %w", fleetui.ErrUnreachable, err)
 }
 
 // Nodes implements fleetui.Fleet.
 func (f *FleetAdmin) Nodes(ctx context.Context) ([]fleetui.Node, error) {
-	var rows []cityapi.FleetNode
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/nodes", nil, &rows); err != nil {
-		return nil, err
+	rows, err := f.city.Nodes(ctx)
+	if err != nil {
+		return nil, uiError(err)
 	}
 	out := make([]fleetui.Node, 0, len(rows))
 	for _, r := range rows {
@@ -127,9 +87,9 @@ func (f *FleetAdmin) Nodes(ctx context.Context) ([]fleetui.Node, error) {
 
 // NodeSeries implements fleetui.Fleet.
 func (f *FleetAdmin) NodeSeries(ctx context.Context, node string) ([]fleetui.Sample, error) {
-	var ss []fsm.Sample
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/nodes/"+url.PathEscape(node)+"/series", nil, &ss); err != nil {
-		return nil, err
+	ss, err := f.city.NodeSeries(ctx, node)
+	if err != nil {
+		return nil, uiError(err)
 	}
 	out := make([]fleetui.Sample, len(ss))
 	for i, s := range ss {
@@ -176,31 +136,34 @@ func (f *FleetAdmin) CommuneSeries(ctx context.Context, commune string) ([]fleet
 
 // Token implements fleetui.Fleet.
 func (f *FleetAdmin) Token(ctx context.Context, commune, node string, ttl time.Duration) (fleetui.Token, error) {
-	var tr cityapi.TokenResponse
-	err := f.call(ctx, http.MethodPost, "/v1/admin/token", cityapi.TokenRequest{Commune: commune, Node: node, TTL: ttl}, &tr)
-	return fleetui.Token{Value: tr.Token, Node: tr.Node, Commune: tr.Commune, Expires: tr.Expires}, err
+	tr, err := f.city.Token(ctx, api.TokenRequest{Commune: commune, Node: node, TTL: ttl})
+	if err != nil {
+		return fleetui.Token{}, uiError(err)
+	}
+	return fleetui.Token{Value: tr.Token, Node: tr.Node, Commune: tr.Commune, Expires: tr.Expires}, nil
 }
 
 // Revoke implements fleetui.Fleet.
 func (f *FleetAdmin) Revoke(ctx context.Context, node, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/revoke", cityapi.NodeAction{Node: node, Reason: reason}, nil)
+	return uiError(f.city.Revoke(ctx, node, reason))
 }
 
 // Reinstate implements fleetui.Fleet.
 func (f *FleetAdmin) Reinstate(ctx context.Context, node, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/reinstate", cityapi.NodeAction{Node: node, Reason: reason}, nil)
+	return uiError(f.city.Reinstate(ctx, node, reason))
 }
 
 // Assign implements fleetui.Fleet.
 func (f *FleetAdmin) Assign(ctx context.Context, node string, communes []string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/assign", cityapi.Assignment{Node: node, Communes: communes}, nil)
+	_, err := f.city.Assign(ctx, node, communes)
+	return uiError(err)
 }
 
 // Conflicts implements fleetui.Fleet.
 func (f *FleetAdmin) Conflicts(ctx context.Context) ([]fleetui.Conflict, error) {
-	var cs []cityapi.Conflict
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/conflicts", nil, &cs); err != nil {
-		return nil, err
+	cs, err := f.city.Conflicts(ctx)
+	if err != nil {
+		return nil, uiError(err)
 	}
 	out := make([]fleetui.Conflict, len(cs))
 	for i, c := range cs {
@@ -220,15 +183,15 @@ func (f *FleetAdmin) Conflicts(ctx context.Context) ([]fleetui.Conflict, error) 
 
 // Resolve implements fleetui.Fleet.
 func (f *FleetAdmin) Resolve(ctx context.Context, entry uint64, accept bool, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/resolve", cityapi.Resolution{Entry: entry, Accept: accept, Reason: reason}, nil)
+	_, err := f.city.Resolve(ctx, api.Resolution{Entry: entry, Accept: accept, Reason: reason})
+	return uiError(err)
 }
 
 // Audit implements fleetui.Fleet.
 func (f *FleetAdmin) Audit(ctx context.Context, node string, after uint64, limit int) (fleetui.AuditTrail, error) {
-	var tr fsm.AuditTrail
-	q := "?after=" + strconv.FormatUint(after, 10) + "&limit=" + strconv.Itoa(limit)
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/nodes/"+url.PathEscape(node)+"/audit"+q, nil, &tr); err != nil {
-		return fleetui.AuditTrail{}, err
+	tr, err := f.city.NodeAudit(ctx, node, api.AuditQuery{After: after, Limit: limit})
+	if err != nil {
+		return fleetui.AuditTrail{}, uiError(err)
 	}
 	out := fleetui.AuditTrail{Node: node, Verified: tr.Tip.Seq, Broken: tr.Tip.Broken}
 	if len(tr.Tip.Restarted) > 0 && out.Broken == "" {
@@ -245,10 +208,6 @@ func (f *FleetAdmin) Audit(ctx context.Context, node string, after uint64, limit
 // Report implements fleetui.Reports: a commune's monthly report as the
 // city computes it.
 func (f *FleetAdmin) Report(ctx context.Context, commune, month string) (*registry.Report, error) {
-	var r registry.Report
-	q := url.Values{"commune": {commune}, "month": {month}}
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/report?"+q.Encode(), nil, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	r, err := f.city.Report(ctx, commune, month)
+	return r, uiError(err)
 }

@@ -2,13 +2,10 @@ package node
 
 import (
 	"context"
-	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/xanode/xanode/node/quality"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
 	"github.com/xanode/xanode/webui/i18n"
@@ -18,9 +15,9 @@ var _ fleetui.Quality = (*FleetAdmin)(nil)
 
 // QualityReport implements fleetui.Quality.
 func (f *FleetAdmin) QualityReport(ctx context.Context) (fleetui.QualityReport, error) {
-	var rep cityapi.QualityReport
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/quality", nil, &rep); err != nil {
-		return fleetui.QualityReport{}, err
+	rep, err := f.city.Quality(ctx)
+	if err != nil {
+		return fleetui.QualityReport{}, uiError(err)
 	}
 	out := fleetui.QualityReport{On: rep.On}
 	for _, r := range rep.Rules {
@@ -44,21 +41,9 @@ func (f *FleetAdmin) QualityReport(ctx context.Context) (fleetui.QualityReport, 
 
 // Findings implements fleetui.Quality.
 func (f *FleetAdmin) Findings(ctx context.Context, q fleetui.FindingQuery) ([]fleetui.Finding, error) {
-	v := url.Values{}
-	for k, s := range map[string]string{"commune": q.Commune, "rule": q.Rule, "citizen": q.Citizen} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	for _, s := range q.States {
-		v.Add("state", s)
-	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	var fs []fsm.Finding
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/findings?"+v.Encode(), nil, &fs); err != nil {
-		return nil, err
+	fs, err := f.city.Findings(ctx, api.FindingsQuery{Commune: q.Commune, Citizen: q.Citizen, Rule: q.Rule, States: q.States, Limit: q.Limit})
+	if err != nil {
+		return nil, uiError(err)
 	}
 	return uiFindings(fs), nil
 }
@@ -75,22 +60,23 @@ func uiFindings(fs []fsm.Finding) []fleetui.Finding {
 
 // Citizen implements fleetui.Quality.
 func (f *FleetAdmin) Citizen(ctx context.Context, id string) (fleetui.CitizenRecord, error) {
-	var v cityapi.CitizenView
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/citizens/"+url.PathEscape(id), nil, &v); err != nil {
-		return fleetui.CitizenRecord{}, err
+	v, err := f.city.Citizen(ctx, id)
+	if err != nil {
+		return fleetui.CitizenRecord{}, uiError(err)
 	}
 	return fleetui.CitizenRecord{ID: v.ID, Fields: v.Fields, Findings: uiFindings(v.Findings), MergedInto: v.MergedInto}, nil
 }
 
 // ReviewFinding implements fleetui.Quality.
 func (f *FleetAdmin) ReviewFinding(ctx context.Context, id uint64, action, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review", cityapi.FindingReview{ID: id, Action: action, Reason: reason}, nil)
+	_, err := f.city.ReviewFinding(ctx, api.FindingReview{ID: id, Action: action, Reason: reason})
+	return uiError(err)
 }
 
 // MergeFinding implements fleetui.Quality.
 func (f *FleetAdmin) MergeFinding(ctx context.Context, id uint64, keep, reason string) error {
-	return f.call(ctx, http.MethodPost, "/v1/admin/findings/review",
-		cityapi.FindingReview{ID: id, Action: fsm.ReviewMerge, Keep: keep, Reason: reason}, nil)
+	_, err := f.city.ReviewFinding(ctx, api.FindingReview{ID: id, Action: fsm.ReviewMerge, Keep: keep, Reason: reason})
+	return uiError(err)
 }
 
 // uiEvidence hands a finding's evidence to the UIs, which say it in their

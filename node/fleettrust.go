@@ -2,9 +2,7 @@ package node
 
 import (
 	"context"
-	"net/http"
 
-	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/webui/fleetui"
 )
@@ -14,9 +12,9 @@ var _ fleetui.TrustSource = (*FleetAdmin)(nil)
 // Trust implements fleetui.TrustSource: the city's CSCA trust set as the
 // dashboard shows it.
 func (f *FleetAdmin) Trust(ctx context.Context) (fleetui.TrustSet, error) {
-	var v cityapi.TrustView
-	if err := f.call(ctx, http.MethodGet, "/v1/admin/trust", nil, &v); err != nil {
-		return fleetui.TrustSet{}, err
+	v, err := f.city.Trust(ctx)
+	if err != nil {
+		return fleetui.TrustSet{}, uiError(err)
 	}
 	out := fleetui.TrustSet{Version: v.Version, Changed: v.Changed}
 	for _, it := range v.Items {

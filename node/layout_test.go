@@ -57,8 +57,13 @@ func TestImportRules(t *testing.T) {
 		{"sync", []string{"sync", "node/registry", "node/quality", "certs"}, nil},
 		// A thin main: the command parses flags and calls into packages;
 		// the raft state, its log and the stores are theirs, not its.
-		{"node/cmd", []string{"node", "certs", "reader", "sync/cityapi", "sync/client", "sync/wire", "sync/attest", "webui"},
+		{"node/cmd", []string{"node", "certs", "reader", "sync/api", "sync/cityapi", "sync/client", "sync/wire", "sync/attest", "webui"},
 			[]string{"github.com/hashicorp/raft", "go.etcd.io/bbolt", module + "sync/fsm", module + "sync/cluster", module + "sync/stream"}},
+		// The API contract names what travels, never who serves or sends it.
+		{"sync/api", []string{"sync/wire", "sync/fsm", "sync/attest", "node/registry", "node/quality", "certs"}, nil},
+		// Both sides' client speaks the contract; it holds no server or raft node.
+		{"sync/client", []string{"sync/api", "sync/wire", "sync/bundle", "sync/fsm", "sync/attest", "node/registry", "certs"},
+			[]string{"github.com/hashicorp/raft"}},
 	}
 	for _, p := range listPackages(t) {
 		rel := strings.TrimPrefix(p.ImportPath, module)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -61,11 +62,10 @@ func (c *City) sweepCity() bool {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := c.node.Apply(ctx, &fsm.Command{Kind: fsm.KindQualitySweep, Received: time.Now(),
-			From: fsm.Sender{Role: registry.RoleCity, ID: c.cfg.ID}, Sweep: &fsm.SweepOp{From: from, Limit: qualitySweepChunk}})
+		r, err := cluster.Sweep(ctx, c.node, fsm.Sender{Role: registry.RoleCity, ID: c.cfg.ID},
+			&fsm.SweepOp{From: from, Limit: qualitySweepChunk})
 		cancel()
-		r, ok := res.(*fsm.SweepResult)
-		if err != nil || !ok {
+		if err != nil {
 			c.log.Warn("data-quality sweep failed; the next tick tries again", "after", from, "err", err)
 			return false
 		}

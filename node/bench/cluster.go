@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/client"
 )
 
 // benchProcs are the server processes one benchmark round started: three
@@ -121,9 +122,9 @@ func freeLoopbacks(n int) ([]string, error) {
 type benchCity struct {
 	benchProcs
 	dir, pki string
-	api      []string // host:port
-	pprof    []string // host:port of each node's profiler; nil without
-	admin    *http.Client
+	api      []string        // host:port
+	pprof    []string        // host:port of each node's profiler; nil without
+	admin    []*client.Admin // one per node: status and metrics are a node's own
 }
 
 // startBenchCity starts the cluster in dir and waits for a leader with
@@ -142,13 +143,19 @@ func startBenchCity(ctx context.Context, dir, bin string, withPprof bool, extra 
 	if err != nil {
 		return nil, err
 	}
-	c.admin = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(p.Admin(), p.RootPool())}}
 	raftAddrs, err := freeLoopbacks(3)
 	if err != nil {
 		return nil, err
 	}
 	if c.api, err = freeLoopbacks(3); err != nil {
 		return nil, err
+	}
+	for i := range c.api {
+		a, err := client.NewAdmin([]string{c.url(i)}, certs.ClientTLS(p.Admin(), p.RootPool()))
+		if err != nil {
+			return nil, err
+		}
+		c.admin = append(c.admin, a)
 	}
 	if withPprof {
 		if c.pprof, err = freeLoopbacks(3); err != nil {
@@ -201,18 +208,8 @@ func (c *benchCity) urls() []string {
 	return out
 }
 
-type benchStatus struct {
-	IsLeader bool `json:"is_leader"`
-	Voters   int  `json:"voters"`
-}
-
-func (c *benchCity) status(i int) (benchStatus, error) {
-	var st benchStatus
-	b, err := get(context.Background(), c.admin, c.url(i)+"/v1/status")
-	if err == nil {
-		err = json.Unmarshal(b, &st)
-	}
-	return st, err
+func (c *benchCity) status(i int) (*api.Status, error) {
+	return c.admin[i].Status(context.Background())
 }
 
 func (c *benchCity) leader() int {
@@ -227,7 +224,7 @@ func (c *benchCity) leader() int {
 // scrape reads one node's /metrics and returns the values of the series
 // named (without labels), summed over their labels.
 func (c *benchCity) scrape(i int, names ...string) (map[string]float64, error) {
-	b, err := get(context.Background(), c.admin, c.url(i)+"/metrics")
+	b, err := c.admin[i].Metrics(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/edge"
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
 )
 
@@ -191,10 +192,11 @@ func pushShare(ctx context.Context, cl *client.Client, node string, ids []string
 // benchSetup imports the benchmark's citizens (idempotent: the same IDs
 // each run) and returns their IDs.
 func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) ([]string, error) {
-	hc, err := adminClient(pkiDir)
+	admin, err := adminCity(pkiDir, city)
 	if err != nil {
 		return nil, err
 	}
+	defer admin.Close()
 	var body bytes.Buffer
 	ids := benchIDs(people)
 	for i := range ids {
@@ -212,8 +214,9 @@ func benchSetup(ctx context.Context, city, pkiDir string, people, clients int) (
 	data := body.Bytes()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err = post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/import", "application/x-ndjson", bytes.NewReader(data))
-		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "503") {
+		_, err = admin.Import(ctx, bytes.NewReader(data))
+		var se *client.StatusError
+		if err == nil || time.Now().After(deadline) || !errors.As(err, &se) || se.Code != http.StatusServiceUnavailable {
 			return ids, err
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -232,26 +235,25 @@ func benchIDs(people int) []string {
 // assignBenchNodes lets the benchmark's edges act for its commune, under
 // the officer account "bench" (made once, as city IT would).
 func assignBenchNodes(ctx context.Context, city, pkiDir, run string, clients int) error {
-	hc, err := adminClient(pkiDir)
+	admin, err := adminCity(pkiDir, city)
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(city, "/")
-	if list, err := getOfficers(ctx, hc, base, benchCommune); err != nil {
+	defer admin.Close()
+	if list, err := admin.Officers(ctx, benchCommune); err != nil {
 		return err
-	} else if !slices.ContainsFunc(list.Officers, func(o cityapi.OfficerInfo) bool { return o.User == "bench" && !o.Disabled }) {
+	} else if !slices.ContainsFunc(list.Officers, func(o api.OfficerInfo) bool { return o.User == "bench" && !o.Disabled }) {
 		ph, err := edge.HashPassword(rand.Text())
 		if err != nil {
 			return err
 		}
-		if _, err := postOfficer(ctx, hc, base, cityapi.OfficerRequest{Commune: benchCommune, User: "bench", Name: "Cán bộ đo tải",
+		if _, err := admin.SetOfficer(ctx, api.OfficerRequest{Commune: benchCommune, User: "bench", Name: "Cán bộ đo tải",
 			Role: registry.OfficerRole, Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}); err != nil {
 			return err
 		}
 	}
 	for c := 0; c < clients; c++ {
-		b, _ := json.Marshal(cityapi.Assignment{Node: fmt.Sprintf("%s-%d", run, c), Communes: []string{benchCommune}})
-		if _, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/assign", "application/json", bytes.NewReader(b)); err != nil {
+		if _, err := admin.Assign(ctx, fmt.Sprintf("%s-%d", run, c), []string{benchCommune}); err != nil {
 			return err
 		}
 	}

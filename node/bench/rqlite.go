@@ -120,7 +120,7 @@ func startRqlite(ctx context.Context, bin, dir string, withTLS bool) (*rqliteCit
 				Leader    bool   `json:"leader"`
 			} `json:"nodes"`
 		}
-		b, err := get(ctx, hc, c.scheme+"://"+c.http[0]+"/nodes?ver=2")
+		b, err := rqliteGet(ctx, hc, c.scheme+"://"+c.http[0]+"/nodes?ver=2")
 		if err != nil || json.Unmarshal(b, &nodes) != nil {
 			return false
 		}
@@ -248,4 +248,22 @@ func (c *rqliteCity) runLoad(ctx context.Context, run string, load pushLoad, peo
 	res.Lat = slices.Concat(lat...)
 	slices.Sort(res.Lat)
 	return res, nil
+}
+
+// rqliteGet reads an answer of rqlite's HTTP API.
+func rqliteGet(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	return b, nil
 }

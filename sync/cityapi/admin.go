@@ -3,27 +3,12 @@ package cityapi
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 )
-
-// Conflict is one entry of the conflict queue, as city IT sees it.
-type Conflict struct {
-	Entry    uint64            `json:"entry"`
-	Change   string            `json:"change"`
-	Node     string            `json:"node"`
-	Officer  string            `json:"officer"`
-	Op       registry.Op       `json:"op"`
-	Citizen  string            `json:"citizen"`
-	Commune  string            `json:"commune"`
-	Time     time.Time         `json:"time"`
-	Patch    map[string]string `json:"patch"`
-	Reason   string            `json:"reason"`
-	Current  map[string]string `json:"current,omitempty"` // the record's values of the patched fields now
-	Recorded uint64            `json:"index"`
-}
 
 func (s *Server) conflicts(w http.ResponseWriter, _ *http.Request) {
 	entries, err := s.cfg.Cluster.FSM().Reviews()
@@ -31,9 +16,9 @@ func (s *Server) conflicts(w http.ResponseWriter, _ *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	out := make([]Conflict, 0, len(entries))
+	out := make([]api.Conflict, 0, len(entries))
 	for _, e := range entries {
-		c := Conflict{Entry: e.Seq, Change: e.Change.ID(), Node: e.Change.Node, Officer: e.Change.Officer,
+		c := api.Conflict{Entry: e.Seq, Change: e.Change.ID(), Node: e.Change.Node, Officer: e.Change.Officer,
 			Op: e.Change.Op, Citizen: e.Change.Citizen, Commune: e.Change.Commune, Time: e.Change.Time.Time(),
 			Patch: e.Change.Patch.Map(), Reason: e.Outcome.Reason, Recorded: e.Outcome.Index}
 		if cit, err := s.cfg.Cluster.FSM().Citizen(e.Change.Citizen); err == nil {
@@ -47,15 +32,8 @@ func (s *Server) conflicts(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// Resolution is the body of POST /v1/admin/resolve.
-type Resolution struct {
-	Entry  uint64 `json:"entry"`
-	Accept bool   `json:"accept"`
-	Reason string `json:"reason"`
-}
-
 func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
-	var res Resolution
+	var res api.Resolution
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&res); err != nil {
 		httpError(w, http.StatusBadRequest, "resolution: %v", err)
 		return
@@ -64,7 +42,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "a resolution needs a reason")
 		return
 	}
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindResolve, From: callerOf(r).sender(), Entry: res.Entry, Accept: res.Accept,
+	out, err := cluster.Decide(r.Context(), s.forwarder(), &fsm.Command{Kind: fsm.KindResolve, From: callerOf(r).sender(), Entry: res.Entry, Accept: res.Accept,
 		Reason: res.Reason, By: callerOf(r).id})
 	if err != nil {
 		applyError(w, err)
@@ -73,15 +51,8 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// Correction is the body of POST /v1/admin/correct.
-type Correction struct {
-	Citizen string            `json:"citizen"`
-	Patch   map[string]string `json:"patch"`
-	Reason  string            `json:"reason"`
-}
-
 func (s *Server) correct(w http.ResponseWriter, r *http.Request) {
-	var c Correction
+	var c api.Correction
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -93,7 +64,7 @@ func (s *Server) correct(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "correction: %v", err)
 		return
 	}
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindCorrect, From: callerOf(r).sender(), Citizen: c.Citizen, Patch: patch,
+	out, err := cluster.Decide(r.Context(), s.forwarder(), &fsm.Command{Kind: fsm.KindCorrect, From: callerOf(r).sender(), Citizen: c.Citizen, Patch: patch,
 		Reason: c.Reason, By: callerOf(r).id})
 	if err != nil {
 		applyError(w, err)

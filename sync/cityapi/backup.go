@@ -5,18 +5,12 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 )
 
-// Backup headers: what the body's header says, readable before the body.
-const (
-	HeaderAppliedIndex = "X-Xanode-Applied-Index"
-	HeaderStateDigest  = "X-Xanode-State-Digest"
-)
-
 func (s *Server) backupRoutes() {
-	s.mux.HandleFunc("GET /v1/admin/backup", s.role(s.backup, certs.RoleAdmin))
+	s.handle(api.GetBackup, s.backup)
 }
 
 // backup streams a consistent backup of this node's state (see
@@ -38,8 +32,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	h := b.Header
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="xanode-%s-%d.backup"`, h.Node, h.AppliedIndex))
-	w.Header().Set(HeaderAppliedIndex, strconv.FormatUint(h.AppliedIndex, 10))
-	w.Header().Set(HeaderStateDigest, h.StateDigest)
+	w.Header().Set(api.HeaderAppliedIndex, strconv.FormatUint(h.AppliedIndex, 10))
+	w.Header().Set(api.HeaderStateDigest, h.StateDigest)
 	w.WriteHeader(http.StatusOK)
 	n, err := b.WriteTo(w)
 	if err != nil {

@@ -7,25 +7,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
 
-// CRLInfo answers GET /v1/admin/crl: the fleet CA's revocation list the
-// city enforces (city-node and admin certificates).
-type CRLInfo struct {
-	Number     string    `json:"number,omitempty"` // "" when the city holds none
-	ThisUpdate time.Time `json:"this_update,omitzero"`
-	Serials    []string  `json:"serials"`
-}
-
 func (s *Server) crlRoutes() {
-	s.mux.HandleFunc("POST /v1/admin/crl", s.role(s.putCRL, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/crl", s.role(s.getCRL, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/crl", s.role(s.fleetCRL, certs.RoleEdge, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
+	s.handle(api.PostAdminCRL, s.putCRL)
+	s.handle(api.GetAdminCRL, s.getCRL)
+	s.handle(api.GetCRL, s.fleetCRL)
 }
 
 // fleetCRL gives clients the fleet CA's revocation list with the fleet
@@ -84,8 +76,8 @@ func (s *Server) putCRL(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, crlInfo(crl))
 }
 
-func crlInfo(crl *x509.RevocationList) CRLInfo {
-	info := CRLInfo{Number: crl.Number.String(), ThisUpdate: crl.ThisUpdate, Serials: []string{}}
+func crlInfo(crl *x509.RevocationList) api.CRLInfo {
+	info := api.CRLInfo{Number: crl.Number.String(), ThisUpdate: crl.ThisUpdate, Serials: []string{}}
 	for _, e := range crl.RevokedCertificateEntries {
 		info.Serials = append(info.Serials, hex.EncodeToString(e.SerialNumber.Bytes()))
 	}
@@ -99,7 +91,7 @@ func (s *Server) getCRL(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	if der == nil {
-		writeJSON(w, http.StatusOK, CRLInfo{Serials: []string{}})
+		writeJSON(w, http.StatusOK, api.CRLInfo{Serials: []string{}})
 		return
 	}
 	crl, err := certs.VerifyCRL(der, s.cfg.FleetCA)

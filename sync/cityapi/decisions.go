@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -12,13 +13,6 @@ import (
 // maxDecisionsBody bounds a decisions request: MaxDecisions change IDs of
 // a few tens of bytes each.
 const maxDecisionsBody = 64 << 10
-
-// DecisionsRequest is the body of POST /v1/decisions: the changes of the
-// calling edge whose decision it wants, typically those it holds as
-// needs_review.
-type DecisionsRequest struct {
-	Changes []string `json:"changes"`
-}
 
 // decisions answers POST /v1/decisions with the outcomes this node holds
 // for the caller's changes named in the request (wire outcomes, in the
@@ -32,7 +26,7 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusRequestEntityTooLarge, "decisions body: %v", err)
 		return
 	}
-	var req DecisionsRequest
+	var req api.DecisionsRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		httpError(w, http.StatusBadRequest, "decisions body: %v", err)
 		return

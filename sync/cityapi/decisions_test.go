@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -20,7 +21,7 @@ func TestDecisionsEndpoint(t *testing.T) {
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}
@@ -31,7 +32,7 @@ func TestDecisionsEndpoint(t *testing.T) {
 	}
 	ask := func(c *http.Client, ids ...string) (int, []*registry.Outcome) {
 		t.Helper()
-		body, _ := json.Marshal(DecisionsRequest{Changes: ids})
+		body, _ := json.Marshal(api.DecisionsRequest{Changes: ids})
 		code, b := do(t, c, "POST", k.srv.URL+"/v1/decisions", "application/json", body)
 		if code != http.StatusOK {
 			return code, nil
@@ -46,11 +47,11 @@ func TestDecisionsEndpoint(t *testing.T) {
 		t.Fatalf("before review: %+v", outs)
 	}
 	code, b := do(t, admin, "GET", k.srv.URL+"/v1/admin/conflicts", "", nil)
-	var queue []Conflict
+	var queue []api.Conflict
 	if err := json.Unmarshal(b, &queue); code != 200 || err != nil || len(queue) != 1 {
 		t.Fatalf("conflicts: %d %s", code, b)
 	}
-	res, _ := json.Marshal(Resolution{Entry: queue[0].Entry, Accept: false, Reason: "không có tài khoản cán bộ này"})
+	res, _ := json.Marshal(api.Resolution{Entry: queue[0].Entry, Accept: false, Reason: "không có tài khoản cán bộ này"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/resolve", "application/json", res); code != 200 {
 		t.Fatalf("resolve: %d %s", code, b)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/attest"
 )
 
@@ -19,17 +20,8 @@ import (
 // document said. 404: no such document yet — the box may not have pushed
 // its audit log since it printed, or the code is wrong.
 
-// DocumentCheck answers GET /v1/admin/document.
-type DocumentCheck struct {
-	Code      string            `json:"code"`
-	Genuine   bool              `json:"genuine"`
-	Reason    string            `json:"reason,omitempty"` // why not, when not genuine
-	Statement *attest.Statement `json:"statement,omitempty"`
-	Proof     *attest.Proof     `json:"proof"`
-}
-
 func (s *Server) documentRoutes() {
-	s.mux.HandleFunc("GET /v1/admin/document", s.role(s.document, certs.RoleAdmin))
+	s.handle(api.GetDocument, s.document)
 }
 
 func (s *Server) document(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +45,7 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal([]byte(body), &p) != nil || !p.Matches(chk) {
 			continue
 		}
-		out := DocumentCheck{Code: code, Proof: &p}
+		out := api.DocumentCheck{Code: code, Proof: &p}
 		if s.cfg.FleetCA == nil {
 			out.Reason = "this city node holds no fleet CA certificate to check the signer against"
 			writeJSON(w, http.StatusOK, out)

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 )
@@ -105,12 +104,6 @@ var tokenVerdicts = map[string]error{
 	"unknown": fsm.ErrTokenUnknown, "used": fsm.ErrTokenUsed, "expired": fsm.ErrTokenExpired, "revoked": fsm.ErrRevoked,
 }
 
-// tokenAnswer is the leader's answer to GET /v1/cluster/token/{hash}.
-type tokenAnswer struct {
-	Verdict string `json:"verdict"` // "ok" or a key of tokenVerdicts
-	Error   string `json:"error,omitempty"`
-}
-
 func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 	leader, _ := s.cfg.Cluster.Leader()
 	peers, err := s.cfg.Cluster.FSM().Peers()
@@ -121,7 +114,7 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 	if leader == "" || base == "" || s.peers == nil {
 		return &cluster.NotLeaderError{LeaderID: leader}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/cluster/token/"+url.PathEscape(hash), nil)
+	req, err := http.NewRequestWithContext(ctx, api.GetLeaderToken.Method, base+api.GetLeaderToken.Expand(hash), nil)
 	if err != nil {
 		return err
 	}
@@ -130,7 +123,7 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 		return fmt.Errorf("cityapi: asking the leader at %s about a token: %w", base, err)
 	}
 	defer resp.Body.Close()
-	var a tokenAnswer
+	var a api.TokenVerdict
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&a); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("cityapi: the leader at %s answered %s about a token", base, resp.Status)
 	}
@@ -147,10 +140,10 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 func (s *Server) leaderToken(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Cluster.IsLeader() {
 		leader, _ := s.cfg.Cluster.Leader()
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "not the leader", Leader: leader})
+		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: "not the leader", Leader: leader})
 		return
 	}
-	a := tokenAnswer{Verdict: "ok"}
+	a := api.TokenVerdict{Verdict: "ok"}
 	if err := s.checkToken(r.Context(), r.PathValue("hash")); err != nil {
 		a.Verdict, a.Error = "error", err.Error()
 		for name, v := range tokenVerdicts {
@@ -172,5 +165,5 @@ func isTokenVerdict(err error) bool {
 }
 
 func (s *Server) enrollCheckRoutes() {
-	s.mux.HandleFunc("GET /v1/cluster/token/{hash}", s.role(s.leaderToken, certs.RoleCity))
+	s.handle(api.GetLeaderToken, s.leaderToken)
 }

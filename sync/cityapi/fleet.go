@@ -12,6 +12,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
@@ -47,81 +48,22 @@ func DefaultPolicy() Policy {
 	return Policy{FlagAfter: 24 * time.Hour, SuspendAfter: 14 * 24 * time.Hour}
 }
 
-// EnrollRequest is the body of POST /v1/enroll.
-type EnrollRequest struct {
-	Token string `json:"token"`
-	CSR   string `json:"csr"` // PEM
-	// UICSR and UIHosts ask for the certificate of the edge's officer UI
-	// (HTTPS on the office LAN): private addresses and names under the
-	// city's LAN domains only. Optional.
-	UICSR   string   `json:"ui_csr,omitempty"`
-	UIHosts []string `json:"ui_hosts,omitempty"`
-}
-
-// EnrollResponse answers an enrollment or a renewal.
-type EnrollResponse struct {
-	Node    string   `json:"node"`
-	Commune string   `json:"commune,omitempty"`
-	CertPEM string   `json:"cert_pem"` // leaf followed by the fleet CA
-	UICert  string   `json:"ui_cert_pem,omitempty"`
-	RootPEM string   `json:"root_pem,omitempty"`
-	City    []string `json:"city,omitempty"` // city API URLs
-	NextSeq uint64   `json:"next_seq,omitempty"`
-}
-
-// TokenRequest is the body of POST /v1/admin/token.
-type TokenRequest struct {
-	Commune string        `json:"commune"`
-	Node    string        `json:"node,omitempty"` // default "edge-" + commune
-	TTL     time.Duration `json:"ttl,omitempty"`  // default certs.DefaultTokenLifetime
-}
-
-// TokenResponse carries a new enrollment token, shown once.
-type TokenResponse struct {
-	Token   string    `json:"token"`
-	Node    string    `json:"node"`
-	Commune string    `json:"commune"`
-	Expires time.Time `json:"expires"`
-}
-
-// NodeAction is the body of POST /v1/admin/revoke and /reinstate.
-type NodeAction struct {
-	Node   string `json:"node"`
-	Reason string `json:"reason"`
-}
-
-// FleetNode is one row of GET /v1/admin/nodes.
-type FleetNode struct {
-	fsm.NodeRecord
-	Flagged bool   `json:"flagged"` // active but not seen for the policy's FlagAfter
-	Lag     uint64 `json:"lag"`
-	// CityTrustVersion is the city's CSCA trust version, to compare with
-	// the one the node reports holding (Telemetry.TrustVersion).
-	CityTrustVersion uint64 `json:"city_trust_version"`
-}
-
-// WhoAmI answers GET /v1/whoami: what the city knows of the calling edge.
-type WhoAmI struct {
-	Node     string   `json:"node"`
-	Communes []string `json:"communes"`
-}
-
 const maxEnrollBody = 16 << 10
 
 func (s *Server) fleetRoutes() {
-	s.mux.HandleFunc("GET /v1/enroll/root", s.enrollRoot)
-	s.mux.HandleFunc("POST /v1/enroll", s.enroll)
+	s.handle(api.GetEnrollRoot, s.enrollRoot)
+	s.handle(api.PostEnroll, s.enroll)
 	s.enrollCheckRoutes()
-	s.mux.HandleFunc("POST /v1/renew", s.role(s.renew, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/whoami", s.role(s.whoami, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/stream", s.role(s.stream, certs.RoleEdge))
-	s.mux.HandleFunc("POST /v1/admin/token", s.role(s.token, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/nodes", s.role(s.nodes, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/series", s.role(s.series, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/audit", s.role(s.audit, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/admin/nodes/{node}/audit", s.role(s.auditTrail, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/revoke", s.role(s.nodeAction(fsm.KindRevoke), certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/reinstate", s.role(s.nodeAction(fsm.KindReinstate), certs.RoleAdmin))
+	s.handle(api.PostRenew, s.renew)
+	s.handle(api.GetWhoAmI, s.whoami)
+	s.handle(api.GetStream, s.stream)
+	s.handle(api.PostToken, s.token)
+	s.handle(api.GetNodes, s.nodes)
+	s.handle(api.GetNodeSeries, s.series)
+	s.handle(api.PostAudit, s.audit)
+	s.handle(api.GetNodeAudit, s.auditTrail)
+	s.handle(api.PostRevoke, s.nodeAction(fsm.KindRevoke))
+	s.handle(api.PostReinstate, s.nodeAction(fsm.KindReinstate))
 	s.officerRoutes()
 }
 
@@ -168,7 +110,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, "too many enrollment attempts from this address: try again in %v", wait.Round(time.Second))
 		return
 	}
-	var req EnrollRequest
+	var req api.EnrollRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "enrollment: %v", err)
 		return
@@ -200,8 +142,8 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindEnroll, From: s.self(), Fleet: &fsm.FleetOp{
-		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter}})
+	er, err := cluster.Enroll(r.Context(), s.forwarder(), s.self(), &fsm.FleetOp{
+		Node: tok.Node, TokenHash: tok.Hash(), Serial: certs.Serial(cert), NotAfter: cert.NotAfter})
 	if err != nil {
 		if errors.Is(err, errRefused) {
 			httpError(w, http.StatusForbidden, "%v", err)
@@ -210,18 +152,13 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		applyError(w, err)
 		return
 	}
-	er, ok := res.(*fsm.EnrollResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected enrollment response %T", res)
-		return
-	}
 	s.log.Info("edge enrolled", "node", er.Node, "commune", er.Commune, "serial", certs.Serial(cert), "until", cert.NotAfter)
-	writeJSON(w, http.StatusOK, EnrollResponse{Node: er.Node, Commune: er.Commune, CertPEM: string(chain), UICert: uiChain,
+	writeJSON(w, http.StatusOK, api.EnrollResponse{Node: er.Node, Commune: er.Commune, CertPEM: string(chain), UICert: uiChain,
 		RootPEM: string(s.cfg.Issuer.RootPEM()), City: er.Peers, NextSeq: er.NextSeq})
 }
 
 // uiCert issues the edge's UI certificate when the request asks for one.
-func (s *Server) uiCert(req EnrollRequest, node string) (string, error) {
+func (s *Server) uiCert(req api.EnrollRequest, node string) (string, error) {
 	if req.UICSR == "" {
 		return "", nil
 	}
@@ -249,7 +186,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, "too many renewals for node %q: try again in %v", c.id, wait.Round(time.Second))
 		return
 	}
-	var req EnrollRequest
+	var req api.EnrollRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrollBody)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "renewal: %v", err)
 		return
@@ -275,7 +212,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("edge certificate renewed", "node", c.id, "serial", certs.Serial(cert), "until", cert.NotAfter)
-	writeJSON(w, http.StatusOK, EnrollResponse{Node: c.id, CertPEM: string(chain), UICert: uiChain})
+	writeJSON(w, http.StatusOK, api.EnrollResponse{Node: c.id, CertPEM: string(chain), UICert: uiChain})
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
@@ -285,7 +222,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, WhoAmI{Node: c.id, Communes: communes})
+	writeJSON(w, http.StatusOK, api.WhoAmI{Node: c.id, Communes: communes})
 }
 
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
@@ -316,7 +253,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "this city node holds no fleet CA key and does not enroll edges: ask a node that does")
 		return
 	}
-	var req TokenRequest
+	var req api.TokenRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "token: %v", err)
 		return
@@ -344,7 +281,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("enrollment token made", "node", req.Node, "commune", req.Commune, "expires", expires, "by", callerOf(r).id)
-	writeJSON(w, http.StatusOK, TokenResponse{Token: tok.String(), Node: req.Node, Commune: req.Commune, Expires: expires})
+	writeJSON(w, http.StatusOK, api.TokenResponse{Token: tok.String(), Node: req.Node, Commune: req.Commune, Expires: expires})
 }
 
 func (s *Server) nodes(w http.ResponseWriter, _ *http.Request) {
@@ -359,14 +296,14 @@ func (s *Server) nodes(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	out := make([]FleetNode, 0, len(recs))
+	out := make([]api.FleetNode, 0, len(recs))
 	for _, r := range recs {
 		seen := r.LastSeen
 		if seen.IsZero() {
 			seen = r.Enrolled
 		}
 		flagged := r.State == fsm.NodeActive && !seen.IsZero() && now.Sub(seen) > s.cfg.Policy.FlagAfter
-		out = append(out, FleetNode{NodeRecord: *r, Flagged: flagged, Lag: r.Lag(), CityTrustVersion: trust})
+		out = append(out, api.FleetNode{NodeRecord: *r, Flagged: flagged, Lag: r.Lag(), CityTrustVersion: trust})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -385,7 +322,7 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) nodeAction(kind fsm.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var a NodeAction
+		var a api.NodeAction
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&a); err != nil {
 			httpError(w, http.StatusBadRequest, "%v", err)
 			return
@@ -446,14 +383,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindAudit, From: c.sender(), Fleet: &fsm.FleetOp{Node: c.id, Audit: entries}})
+	ar, err := cluster.Audit(r.Context(), s.forwarder(), c.sender(), &fsm.FleetOp{Node: c.id, Audit: entries})
 	if err != nil {
 		applyError(w, err)
-		return
-	}
-	ar, ok := res.(*fsm.AuditResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected audit response %T", res)
 		return
 	}
 	writeJSON(w, http.StatusOK, ar)

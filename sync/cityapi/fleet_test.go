@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
 
 // enrollAs runs an edge's side of enrollment against the kit: fetch the
 // root, check it against the token, send a CSR.
-func (k *kit) enrollAs(t *testing.T, token string) (int, EnrollResponse, tls.Certificate) {
+func (k *kit) enrollAs(t *testing.T, token string) (int, api.EnrollResponse, tls.Certificate) {
 	t.Helper()
 	tok, err := certs.ParseEnrollToken(token)
 	if err != nil {
@@ -30,9 +31,9 @@ func (k *kit) enrollAs(t *testing.T, token string) (int, EnrollResponse, tls.Cer
 		t.Fatal(err)
 	}
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool(), MinVersion: tls.VersionTLS13}}}
-	body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csrPEM)})
+	body, _ := json.Marshal(api.EnrollRequest{Token: token, CSR: string(csrPEM)})
 	code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
-	var er EnrollResponse
+	var er api.EnrollResponse
 	if code != http.StatusOK {
 		return code, er, tls.Certificate{}
 	}
@@ -48,12 +49,12 @@ func (k *kit) enrollAs(t *testing.T, token string) (int, EnrollResponse, tls.Cer
 
 func (k *kit) token(t *testing.T, admin *http.Client, commune, node string) string {
 	t.Helper()
-	body, _ := json.Marshal(TokenRequest{Commune: commune, Node: node})
+	body, _ := json.Marshal(api.TokenRequest{Commune: commune, Node: node})
 	code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/token", "application/json", body)
 	if code != http.StatusOK {
 		t.Fatalf("token: %d %s", code, b)
 	}
-	var tr TokenResponse
+	var tr api.TokenResponse
 	json.Unmarshal(b, &tr)
 	return tr.Token
 }
@@ -95,30 +96,30 @@ func TestEnrollRevokeRenew(t *testing.T) {
 	// Renewal over the current certificate; both work until the edge
 	// switches.
 	_, csr, _ := certs.NewNodeKey("edge-92101")
-	body, _ := json.Marshal(EnrollRequest{CSR: string(csr)})
+	body, _ := json.Marshal(api.EnrollRequest{CSR: string(csr)})
 	if code, b := do(t, edge, "POST", k.srv.URL+"/v1/renew", "application/json", body); code != http.StatusOK || !strings.Contains(string(b), "BEGIN CERTIFICATE") {
 		t.Fatalf("renew: %d %s", code, b)
 	}
 	_, csrOther, _ := certs.NewNodeKey("edge-other")
-	body, _ = json.Marshal(EnrollRequest{CSR: string(csrOther)})
+	body, _ = json.Marshal(api.EnrollRequest{CSR: string(csrOther)})
 	if code, _ := do(t, edge, "POST", k.srv.URL+"/v1/renew", "application/json", body); code != http.StatusBadRequest {
 		t.Fatalf("renewal for another node's name: %d", code)
 	}
 
 	// The fleet list shows the node.
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/nodes", "", nil)
-	var nodes []FleetNode
+	var nodes []api.FleetNode
 	if code != http.StatusOK || json.Unmarshal(b, &nodes) != nil || len(nodes) != 1 || nodes[0].State != fsm.NodeActive || nodes[0].PrevSerial == "" {
 		t.Fatalf("nodes: %d %s", code, b)
 	}
 
 	// Revocation: the open keep-alive connection is refused on its next
 	// request, a new handshake is refused outright.
-	body, _ = json.Marshal(NodeAction{Node: "edge-92101"})
+	body, _ = json.Marshal(api.NodeAction{Node: "edge-92101"})
 	if code, _ := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusBadRequest {
 		t.Fatalf("revoke without a reason: %d", code)
 	}
-	body, _ = json.Marshal(NodeAction{Node: "edge-92101", Reason: "box stolen"})
+	body, _ = json.Marshal(api.NodeAction{Node: "edge-92101", Reason: "box stolen"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", code, b)
 	}
@@ -161,7 +162,7 @@ func TestTokenFromAnotherCity(t *testing.T) {
 func (k *kit) enrollAs2(t *testing.T, token string) (int, []byte, error) {
 	_, csrPEM, _ := certs.NewNodeKey("edge-x")
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
-	body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csrPEM)})
+	body, _ := json.Marshal(api.EnrollRequest{Token: token, CSR: string(csrPEM)})
 	code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
 	return code, b, nil
 }
@@ -174,8 +175,8 @@ func TestSweepSuspends(t *testing.T) {
 	})
 	admin := k.client(t, k.pki.Admin())
 	_, _, cert := k.enrollAs(t, k.token(t, admin, "92101", ""))
-	api := k.srv.Config.Handler.(*Server)
-	if err := api.Sweep(context.Background()); err != nil {
+	srv := k.srv.Config.Handler.(*Server)
+	if err := srv.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := do(t, k.client(t, cert), "GET", k.srv.URL+"/v1/whoami", "", nil); code != http.StatusOK {
@@ -187,13 +188,13 @@ func TestSweepSuspends(t *testing.T) {
 		t.Fatalf("not flagged after 90 minutes: %s", b)
 	}
 	now = now.Add(time.Hour)
-	if err := api.Sweep(context.Background()); err != nil {
+	if err := srv.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := k.client(t, cert).Get(k.srv.URL + "/v1/whoami"); err == nil {
 		t.Fatal("suspended node connected")
 	}
-	body, _ := json.Marshal(NodeAction{Node: "edge-92101", Reason: "office reopened after Tết"})
+	body, _ := json.Marshal(api.NodeAction{Node: "edge-92101", Reason: "office reopened after Tết"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/reinstate", "application/json", body); code != http.StatusOK {
 		t.Fatalf("reinstate: %d %s", code, b)
 	}
@@ -205,7 +206,7 @@ func TestSweepSuspends(t *testing.T) {
 func TestAuditPush(t *testing.T) {
 	k := newKit(t)
 	admin := k.client(t, k.pki.Admin())
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}
@@ -257,7 +258,7 @@ func TestMetrics(t *testing.T) {
 	if code, _, _ := k.enrollAs(t, token); code != 200 {
 		t.Fatal("enroll")
 	}
-	body, _ := json.Marshal(NodeAction{Node: "edge-92101", Reason: "test"})
+	body, _ := json.Marshal(api.NodeAction{Node: "edge-92101", Reason: "test"})
 	do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body)
 	code, b := do(t, admin, "GET", k.srv.URL+"/metrics", "", nil)
 	if code != 200 {
@@ -282,10 +283,10 @@ func TestEnrollWithUICertificate(t *testing.T) {
 	_, csr, _ := certs.NewNodeKey("edge-92101")
 	_, uiCSR, _ := certs.NewNodeKey("edge-92101")
 	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pki.RootPool()}}}
-	enroll := func(token string, hosts []string) (int, EnrollResponse) {
-		body, _ := json.Marshal(EnrollRequest{Token: token, CSR: string(csr), UICSR: string(uiCSR), UIHosts: hosts})
+	enroll := func(token string, hosts []string) (int, api.EnrollResponse) {
+		body, _ := json.Marshal(api.EnrollRequest{Token: token, CSR: string(csr), UICSR: string(uiCSR), UIHosts: hosts})
 		code, b := do(t, anon, "POST", k.srv.URL+"/v1/enroll", "application/json", body)
-		var er EnrollResponse
+		var er api.EnrollResponse
 		json.Unmarshal(b, &er)
 		return code, er
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
@@ -28,6 +29,23 @@ var ErrLeaderUnreachable = errors.New("cityapi: the leader is unreachable from t
 // any city node accepts any request.
 func (s *Server) apply(ctx context.Context, cmd *fsm.Command) (any, error) {
 	res, _, err := s.applyVia(ctx, cmd)
+	return res, err
+}
+
+// forwarder is the server's apply as a cluster.Applier, for the typed
+// commands (cluster.Push and the others); via is the leader's API URL the
+// last command was forwarded to ("" when this node applied it).
+type forwarder struct {
+	s   *Server
+	via string
+}
+
+func (s *Server) forwarder() *forwarder { return &forwarder{s: s} }
+
+// Apply implements cluster.Applier.
+func (f *forwarder) Apply(ctx context.Context, cmd *fsm.Command) (any, error) {
+	res, via, err := f.s.applyVia(ctx, cmd)
+	f.via = via
 	return res, err
 }
 
@@ -55,7 +73,7 @@ func (s *Server) applyVia(ctx context.Context, cmd *fsm.Command) (res any, via s
 }
 
 func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command) (any, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, leaderURL+"/v1/cluster/apply", bytes.NewReader(cmd.Encode()))
+	req, err := http.NewRequestWithContext(ctx, api.PostApply.Method, leaderURL+api.PostApply.Path, bytes.NewReader(cmd.Encode()))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +87,7 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 		return nil, fmt.Errorf("%w: forwarding to the leader at %s: %v", ErrLeaderUnreachable, leaderURL, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e apiError
+		var e api.Error
 		json.Unmarshal(body, &e)
 		switch resp.StatusCode {
 		case http.StatusServiceUnavailable:

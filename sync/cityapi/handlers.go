@@ -12,6 +12,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
@@ -43,18 +44,14 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.EncodeOutcomes(nil))
 		return
 	}
-	res, via, err := s.applyVia(r.Context(), &fsm.Command{Kind: fsm.KindChanges, From: c.sender(), Changes: changes})
+	leader := s.forwarder()
+	outs, err := cluster.Push(r.Context(), leader, c.sender(), changes)
 	if err != nil {
 		applyError(w, err)
 		return
 	}
-	if via != "" {
-		w.Header().Set(wire.HeaderLeader, via)
-	}
-	outs, ok := res.([]*registry.Outcome)
-	if !ok || len(outs) != len(changes) {
-		httpError(w, http.StatusInternalServerError, "unexpected apply response %T", res)
-		return
+	if leader.via != "" {
+		w.Header().Set(wire.HeaderLeader, leader.via)
 	}
 	for _, o := range outs {
 		s.m.changes.Inc(string(o.Result))
@@ -77,10 +74,11 @@ func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindImport, From: callerOf(r).sender(), Records: batch}); err != nil {
+		n, err := cluster.Import(r.Context(), s.forwarder(), callerOf(r).sender(), batch)
+		if err != nil {
 			return err
 		}
-		total += len(batch)
+		total += n
 		batch = batch[:0]
 		return nil
 	}
@@ -113,17 +111,11 @@ func (s *Server) importRecords(w http.ResponseWriter, r *http.Request) {
 		applyError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": total})
-}
-
-// Assignment is the body of POST /v1/admin/assign.
-type Assignment struct {
-	Node     string   `json:"node"`
-	Communes []string `json:"communes"`
+	writeJSON(w, http.StatusOK, api.ImportResult{Imported: total})
 }
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
-	var a Assignment
+	var a api.Assignment
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&a); err != nil {
 		httpError(w, http.StatusBadRequest, "assignment: %v", err)
 		return
@@ -146,25 +138,14 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a)
 }
 
-// JoinRequest is the body of POST /v1/cluster/join.
-type JoinRequest struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raft_addr"`
-	APIURL   string `json:"api_url,omitempty"` // registered so followers can forward to it
-}
-
-// forwardedFor carries the caller of a join that a follower forwards to
-// the leader, as role/ID; only a city node may set it, for a city node.
-const forwardedFor = "X-Xanode-Forwarded-For"
-
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	var j JoinRequest
+	var j api.JoinRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&j); err != nil {
 		httpError(w, http.StatusBadRequest, "join: %v", err)
 		return
 	}
 	c := callerOf(r)
-	if f := r.Header.Get(forwardedFor); f != "" && c.role == certs.RoleCity {
+	if f := r.Header.Get(api.HeaderForwardedFor); f != "" && c.role == certs.RoleCity {
 		role, id, ok := strings.Cut(f, "/")
 		if !ok || certs.Role(role) != certs.RoleCity {
 			httpError(w, http.StatusBadRequest, "join: forwarded for %q", f)
@@ -182,7 +163,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.cfg.Cluster.Join(j.ID, j.RaftAddr)
 	var nl *cluster.NotLeaderError
-	if errors.As(err, &nl) && r.Header.Get(forwardedFor) == "" && s.forwardJoin(w, r, nl.LeaderID, c, j) {
+	if errors.As(err, &nl) && r.Header.Get(api.HeaderForwardedFor) == "" && s.forwardJoin(w, r, nl.LeaderID, c, j) {
 		return
 	}
 	if err != nil {
@@ -200,19 +181,19 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 
 // forwardJoin passes a join to the leader, so that a node may name any
 // member in --join; it reports whether it answered the request.
-func (s *Server) forwardJoin(w http.ResponseWriter, r *http.Request, leader string, c caller, j JoinRequest) bool {
+func (s *Server) forwardJoin(w http.ResponseWriter, r *http.Request, leader string, c caller, j api.JoinRequest) bool {
 	peers, err := s.cfg.Cluster.FSM().Peers()
 	url := peers[leader]
 	if s.peers == nil || err != nil || url == "" {
 		return false
 	}
 	body, _ := json.Marshal(j)
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url+"/v1/cluster/join", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(r.Context(), api.PostJoin.Method, url+api.PostJoin.Path, bytes.NewReader(body))
 	if err != nil {
 		return false
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(forwardedFor, string(c.role)+"/"+c.id)
+	req.Header.Set(api.HeaderForwardedFor, string(c.role)+"/"+c.id)
 	resp, err := s.peers.Do(req)
 	if err != nil {
 		httpError(w, http.StatusBadGateway, "join: forwarding to the leader %s at %s: %v", leader, url, err)
@@ -261,7 +242,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
 // replaced or lost for good). Only the leader can; others answer 503 with
 // the leader's ID.
 func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
-	var j JoinRequest
+	var j api.Removal
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&j); err != nil || j.ID == "" {
 		httpError(w, http.StatusBadRequest, "remove needs {\"id\": NODE}: %v", err)
 		return
@@ -274,5 +255,5 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
 		applyError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"removed": j.ID})
+	writeJSON(w, http.StatusOK, api.Removed{Removed: j.ID})
 }

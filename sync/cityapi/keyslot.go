@@ -17,6 +17,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -186,15 +187,14 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, wire.UnlockAnswer{State: info.State})
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindNodeKey, From: s.self(), NodeKey: &fsm.NodeKeyOp{
-		Op: fsm.NodeKeyUnlock, Node: req.Node, Public: info.Public, From: addr}})
+	nk, err := cluster.NodeKey(r.Context(), s.forwarder(), s.self(), &fsm.NodeKeyOp{
+		Op: fsm.NodeKeyUnlock, Node: req.Node, Public: info.Public, From: addr})
 	if err != nil {
 		s.unlockRefused(w, err)
 		return
 	}
-	nk, ok := res.(*fsm.NodeKeyResult)
-	if !ok || len(nk.Secret) == 0 {
-		httpError(w, http.StatusInternalServerError, "unexpected unlock response %T", res)
+	if len(nk.Secret) == 0 {
+		httpError(w, http.StatusInternalServerError, "the city's answer to an unlock holds no secret")
 		return
 	}
 	s.log.Info("edge unlocked through its city key slot", "node", req.Node, "remote", addr)

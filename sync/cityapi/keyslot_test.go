@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -62,7 +63,7 @@ func TestKeySlotEscrowUnlockRevoke(t *testing.T) {
 	if nodes[0].Unlocks != 2 || nodes[0].LastUnlockFrom == "" {
 		t.Fatalf("unlocks not recorded: %+v", nodes[0])
 	}
-	body, _ = json.Marshal(NodeAction{Node: er.Node, Reason: "máy bị mất"})
+	body, _ = json.Marshal(api.NodeAction{Node: er.Node, Reason: "máy bị mất"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", code, b)
 	}
@@ -115,7 +116,7 @@ func TestClientHearsRevocation(t *testing.T) {
 	if _, err := c.WhoAmI(ctx); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(NodeAction{Node: er.Node, Reason: "máy bị mất"})
+	body, _ := json.Marshal(api.NodeAction{Node: er.Node, Reason: "máy bị mất"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {
 		t.Fatalf("revoke: %d %s", code, b)
 	}

@@ -3,9 +3,8 @@ package cityapi
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
-	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 )
 
@@ -14,48 +13,13 @@ import (
 // is hashed by the CLI (Argon2id, the edge's parameters): the city stores
 // and forwards only the hash, and never answers with it.
 
-// OfficerRequest is the body of POST /v1/admin/officers: an account to add
-// or replace (Name, Role and the Argon2id hash), or to disable (Disabled,
-// with only Commune and User).
-type OfficerRequest struct {
-	Commune  string `json:"commune"`
-	User     string `json:"user"`
-	Name     string `json:"name,omitempty"`
-	Role     string `json:"role,omitempty"`
-	Salt     []byte `json:"salt,omitempty"`
-	Hash     []byte `json:"hash,omitempty"`
-	Time     uint32 `json:"t,omitempty"`
-	Memory   uint32 `json:"m,omitempty"` // KiB
-	Threads  uint8  `json:"p,omitempty"`
-	Disabled bool   `json:"disabled,omitempty"`
-}
-
-// OfficerInfo is an account as GET /v1/admin/officers lists it: no hash.
-type OfficerInfo struct {
-	Commune  string    `json:"commune"`
-	User     string    `json:"user"`
-	Name     string    `json:"name"`
-	Role     string    `json:"role"`
-	Disabled bool      `json:"disabled"`
-	By       string    `json:"by,omitempty"`
-	Changed  time.Time `json:"changed"`
-}
-
-// OfficerList answers GET /v1/admin/officers: the accounts and the subset
-// version that carries them to the edges.
-type OfficerList struct {
-	Commune       string        `json:"commune"`
-	SubsetVersion uint64        `json:"subset_version"`
-	Officers      []OfficerInfo `json:"officers"`
-}
-
 func (s *Server) officerRoutes() {
-	s.mux.HandleFunc("POST /v1/admin/officers", s.role(s.putOfficer, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/officers", s.role(s.listOfficers, certs.RoleAdmin))
+	s.handle(api.PostOfficer, s.putOfficer)
+	s.handle(api.GetOfficers, s.listOfficers)
 }
 
 func (s *Server) putOfficer(w http.ResponseWriter, r *http.Request) {
-	var req OfficerRequest
+	var req api.OfficerRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -99,9 +63,9 @@ func (s *Server) writeOfficers(w http.ResponseWriter, commune string) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	out := OfficerList{Commune: commune, SubsetVersion: version, Officers: make([]OfficerInfo, len(list))}
+	out := api.OfficerList{Commune: commune, SubsetVersion: version, Officers: make([]api.OfficerInfo, len(list))}
 	for i, o := range list {
-		out.Officers[i] = OfficerInfo{Commune: o.Commune, User: o.User, Name: o.Name, Role: o.Role,
+		out.Officers[i] = api.OfficerInfo{Commune: o.Commune, User: o.User, Name: o.Name, Role: o.Role,
 			Disabled: o.Disabled, By: o.By, Changed: o.Changed}
 	}
 	writeJSON(w, http.StatusOK, out)

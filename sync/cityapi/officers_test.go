@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/bundle"
 )
 
-func officerBody(t *testing.T, r OfficerRequest) []byte {
+func officerBody(t *testing.T, r api.OfficerRequest) []byte {
 	t.Helper()
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -25,8 +26,8 @@ func officerBody(t *testing.T, r OfficerRequest) []byte {
 	return b
 }
 
-func lan(seed byte) OfficerRequest {
-	return OfficerRequest{Commune: "92101", User: "lan", Name: "Trần Thị Lan", Role: "officer",
+func lan(seed byte) api.OfficerRequest {
+	return api.OfficerRequest{Commune: "92101", User: "lan", Name: "Trần Thị Lan", Role: "officer",
 		Salt: bytes.Repeat([]byte{seed}, 16), Hash: bytes.Repeat([]byte{seed + 1}, 32), Time: 3, Memory: 64 << 10, Threads: 2}
 }
 
@@ -46,7 +47,7 @@ func TestOfficersAPI(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("add: %d %s", code, body)
 	}
-	var list OfficerList
+	var list api.OfficerList
 	if err := json.Unmarshal(body, &list); err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +76,10 @@ func TestOfficersAPI(t *testing.T) {
 		body []byte
 		want string
 	}{
-		"bad user":      {officerBody(t, func() OfficerRequest { r := lan(1); r.User = "Trần Lan"; return r }()), "user name"},
-		"cheap hash":    {officerBody(t, func() OfficerRequest { r := lan(1); r.Memory = 1024; return r }()), "memory"},
+		"bad user":      {officerBody(t, func() api.OfficerRequest { r := lan(1); r.User = "Trần Lan"; return r }()), "user name"},
+		"cheap hash":    {officerBody(t, func() api.OfficerRequest { r := lan(1); r.Memory = 1024; return r }()), "memory"},
 		"unknown field": {[]byte(`{"commune":"92101","user":"lan","password":"x"}`), "unknown field"},
-		"bad commune":   {officerBody(t, func() OfficerRequest { r := lan(1); r.Commune = "9210"; return r }()), "commune"},
+		"bad commune":   {officerBody(t, func() api.OfficerRequest { r := lan(1); r.Commune = "9210"; return r }()), "commune"},
 	} {
 		if code, b := do(t, bk.admin, "POST", url, "application/json", c.body); code != http.StatusBadRequest || !strings.Contains(string(b), c.want) {
 			t.Errorf("%s: %d %s, want 400 naming %q", name, code, b, c.want)
@@ -91,7 +92,7 @@ func TestOfficersAPI(t *testing.T) {
 		t.Fatalf("list without a commune: %d", code)
 	}
 
-	code, body = do(t, bk.admin, "POST", url, "application/json", officerBody(t, OfficerRequest{Commune: "92101", User: "lan", Disabled: true}))
+	code, body = do(t, bk.admin, "POST", url, "application/json", officerBody(t, api.OfficerRequest{Commune: "92101", User: "lan", Disabled: true}))
 	if code != http.StatusOK {
 		t.Fatalf("disable: %d %s", code, body)
 	}
@@ -99,7 +100,7 @@ func TestOfficersAPI(t *testing.T) {
 	if len(v3.Officers) != 1 || !v3.Officers[0].Disabled || v3.Officers[0].Hash != nil || v3.Officers[0].Name != "Trần Thị Lan" {
 		t.Fatalf("after disable: %+v", v3.Officers)
 	}
-	if code, b := do(t, bk.admin, "POST", url, "application/json", officerBody(t, OfficerRequest{Commune: "92101", User: "ai-do", Disabled: true})); code != http.StatusConflict || !strings.Contains(string(b), "no such officer") {
+	if code, b := do(t, bk.admin, "POST", url, "application/json", officerBody(t, api.OfficerRequest{Commune: "92101", User: "ai-do", Disabled: true})); code != http.StatusConflict || !strings.Contains(string(b), "no such officer") {
 		t.Fatalf("disable unknown: %d %s", code, b)
 	}
 	code, body = do(t, bk.admin, "GET", url+"?commune=92101", "", nil)

@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -49,8 +50,8 @@ const (
 )
 
 func (s *Server) presenceRoutes() {
-	s.mux.HandleFunc("POST /v1/presence/challenge", s.role(s.presenceChallenge, certs.RoleEdge))
-	s.mux.HandleFunc("POST /v1/presence", s.role(s.presence, certs.RoleEdge))
+	s.handle(api.PostPresenceChallenge, s.presenceChallenge)
+	s.handle(api.PostPresence, s.presence)
 }
 
 func (s *Server) presenceChallenge(w http.ResponseWriter, r *http.Request) {
@@ -120,18 +121,13 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindPresence, From: c.sender(), Presence: op})
+	g, err := cluster.GrantPresence(r.Context(), s.forwarder(), c.sender(), op)
 	if err != nil {
 		if errors.Is(err, fsm.ErrPresenceCitizen) {
 			httpError(w, http.StatusNotFound, "%s", ReasonNotAvailable)
 			return
 		}
 		applyError(w, err) // a replayed or unknown challenge: 409
-		return
-	}
-	g, ok := res.(*fsm.Presence)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected presence response %T", res)
 		return
 	}
 	out := wire.PresenceResponse{Citizen: v.ID, AA: v.AA, Review: !v.AA, Until: g.Until, Chip: &v.Chip}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -47,7 +48,7 @@ func TestPresence(t *testing.T) {
 	admin := k.client(t, k.pki.Admin())
 	edge1 := k.edge(t, "edge-1")
 	do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population))
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign)
 	k.officer(t, "92101", "canbo01", registry.OfficerRole)
 	const visitor = "092190004321" // lives in 92102

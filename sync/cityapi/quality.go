@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/quality"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -16,11 +17,11 @@ import (
 // its residents' open findings; city IT reads the figures and findings,
 // a record with its findings, and decides on findings through raft.
 func (s *Server) qualityRoutes() {
-	s.mux.HandleFunc("GET /v1/findings", s.role(s.officeFindings, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/admin/quality", s.role(s.qualityReport, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/findings", s.role(s.adminFindings, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/findings/review", s.role(s.reviewFinding, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/citizens/{id}", s.role(s.adminCitizen, certs.RoleAdmin))
+	s.handle(api.GetFindings, s.officeFindings)
+	s.handle(api.GetQuality, s.qualityReport)
+	s.handle(api.GetAdminFindings, s.adminFindings)
+	s.handle(api.PostFindingReview, s.reviewFinding)
+	s.handle(api.GetCitizen, s.adminCitizen)
 }
 
 // officeFindings answers GET /v1/findings: the open and confirmed findings
@@ -56,21 +57,13 @@ func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// QualityReport answers GET /v1/admin/quality.
-type QualityReport struct {
-	On     bool               `json:"on"`     // the rules run (a sweep has been applied)
-	Rules  []quality.RuleInfo `json:"rules"`  // every rule, in table order
-	Now    []fsm.Figures      `json:"now"`    // each commune's figures now
-	Weekly []fsm.Figures      `json:"weekly"` // at the end of each week, oldest first
-}
-
 func (s *Server) qualityReport(w http.ResponseWriter, _ *http.Request) {
 	now, weekly, on, err := s.cfg.Cluster.FSM().QualityFigures()
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, QualityReport{On: on, Rules: quality.Rules(), Now: now, Weekly: weekly})
+	writeJSON(w, http.StatusOK, api.QualityReport{On: on, Rules: quality.Rules(), Now: now, Weekly: weekly})
 }
 
 // adminFindings answers GET /v1/admin/findings?commune=&citizen=&rule=&state=&limit=.
@@ -96,16 +89,8 @@ func (s *Server) adminFindings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, fs)
 }
 
-// FindingReview is the body of POST /v1/admin/findings/review.
-type FindingReview struct {
-	ID     uint64 `json:"id"`
-	Action string `json:"action"`         // confirm, dismiss, reopen or merge
-	Keep   string `json:"keep,omitempty"` // merge: the record of the duplicate pair that stays
-	Reason string `json:"reason"`
-}
-
 func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
-	var rv FindingReview
+	var rv api.FindingReview
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rv); err != nil {
@@ -117,24 +102,13 @@ func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	out, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindFindingReview, From: c.sender(),
-		Finding: &fsm.FindingOp{ID: rv.ID, Action: rv.Action, Keep: rv.Keep, Reason: rv.Reason, By: c.id}})
+	out, err := cluster.ReviewFinding(r.Context(), s.forwarder(), c.sender(),
+		&fsm.FindingOp{ID: rv.ID, Action: rv.Action, Keep: rv.Keep, Reason: rv.Reason, By: c.id})
 	if err != nil {
 		applyError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// CitizenView answers GET /v1/admin/citizens/{id}: the record as the city
-// holds it and every finding about it, for the drill-down of city IT.
-type CitizenView struct {
-	ID       string            `json:"id"`
-	Version  uint64            `json:"version"`
-	Fields   map[string]string `json:"fields"`
-	Findings []fsm.Finding     `json:"findings"`
-	// MergedInto names the record a retired duplicate was merged into.
-	MergedInto string `json:"merged_into,omitempty"`
 }
 
 func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {
@@ -162,5 +136,5 @@ func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, CitizenView{ID: c.ID, Version: c.Version, Fields: c.Fields(), Findings: fs, MergedInto: into})
+	writeJSON(w, http.StatusOK, api.CitizenView{ID: c.ID, Version: c.Version, Fields: c.Fields(), Findings: fs, MergedInto: into})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -23,7 +24,7 @@ func TestQualityEndpoints(t *testing.T) {
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}
@@ -51,7 +52,7 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("an office reading city IT's list: %d", code)
 	}
 
-	var rep QualityReport
+	var rep api.QualityReport
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/quality", "", nil)
 	if err := json.Unmarshal(b, &rep); code != 200 || err != nil || !rep.On || len(rep.Now) != 2 || len(rep.Rules) < 17 {
 		t.Fatalf("report: %d %s", code, b)
@@ -62,26 +63,26 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("findings of 92102: %d %s", code, b)
 	}
 
-	review := func(c *http.Client, rv FindingReview) (int, []byte) {
+	review := func(c *http.Client, rv api.FindingReview) (int, []byte) {
 		body, _ := json.Marshal(rv)
 		return do(t, c, "POST", k.srv.URL+"/v1/admin/findings/review", "application/json", body)
 	}
-	if code, b := review(admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "giấy tờ đúng"}); code != 200 {
+	if code, b := review(admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "giấy tờ đúng"}); code != 200 {
 		t.Fatalf("dismiss: %d %s", code, b)
 	}
 	for name, tc := range map[string]struct {
 		c    *http.Client
-		rv   FindingReview
+		rv   api.FindingReview
 		want int
 	}{
-		"no reason":       {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewReopen}, http.StatusBadRequest},
-		"unknown finding": {admin, FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
-		"twice":           {admin, FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
-		"an office":       {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
-		"merge no pair":   {admin, FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"}, http.StatusConflict},
-		"an office merges": {edge1, FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"},
+		"no reason":       {admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewReopen}, http.StatusBadRequest},
+		"unknown finding": {admin, api.FindingReview{ID: 9999, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"twice":           {admin, api.FindingReview{ID: theirs[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusConflict},
+		"an office":       {edge1, api.FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Reason: "x"}, http.StatusForbidden},
+		"merge no pair":   {admin, api.FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"}, http.StatusConflict},
+		"an office merges": {edge1, api.FindingReview{ID: mine[0].ID, Action: fsm.ReviewMerge, Keep: mine[0].Citizen, Reason: "x"},
 			http.StatusForbidden},
-		"keep for a dismissal": {admin, FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Keep: mine[0].Citizen, Reason: "x"},
+		"keep for a dismissal": {admin, api.FindingReview{ID: mine[0].ID, Action: fsm.ReviewDismiss, Keep: mine[0].Citizen, Reason: "x"},
 			http.StatusConflict},
 	} {
 		if code, b := review(tc.c, tc.rv); code != tc.want {
@@ -89,7 +90,7 @@ func TestQualityEndpoints(t *testing.T) {
 		}
 	}
 
-	var view CitizenView
+	var view api.CitizenView
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004321", "", nil)
 	if err := json.Unmarshal(b, &view); code != 200 || err != nil || view.Fields["full_name"] != "Trần Thị Bình" || len(view.Findings) == 0 {
 		t.Fatalf("citizen: %d %s", code, b)
@@ -109,10 +110,10 @@ func TestQualityEndpoints(t *testing.T) {
 	if err := json.Unmarshal(b, &pairs); code != 200 || err != nil || len(pairs) != 1 {
 		t.Fatalf("duplicate findings: %d %s", code, b)
 	}
-	if code, b := review(admin, FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"}); code != 200 {
+	if code, b := review(admin, api.FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"}); code != 200 {
 		t.Fatalf("merge: %d %s", code, b)
 	}
-	var gone CitizenView
+	var gone api.CitizenView
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004322", "", nil)
 	if err := json.Unmarshal(b, &gone); code != 200 || err != nil || gone.MergedInto != "092190004321" || gone.Fields["status"] != registry.StatusMerged {
 		t.Fatalf("the retired record: %d %s", code, b)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 )
 
 // A commune's monthly report (DESIGN.md, "Reports"): city IT asks for any
@@ -19,8 +20,8 @@ import (
 var vietnam = time.FixedZone("ICT", 7*60*60)
 
 func (s *Server) reportRoutes() {
-	s.mux.HandleFunc("GET /v1/admin/report", s.role(s.report, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/report", s.role(s.report, certs.RoleEdge))
+	s.handle(api.GetAdminReport, s.report)
+	s.handle(api.GetReport, s.report)
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {

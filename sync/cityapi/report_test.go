@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -20,7 +21,7 @@ func TestReportEndpoints(t *testing.T) {
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/metrics"
@@ -104,6 +105,7 @@ type Server struct {
 	renews     *addrLimiter // certificate renewals per node
 	trust      trustCache   // the signed CSCA trust list of the set's version
 	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
+	served     []api.Route  // what handle registered, in order
 }
 
 // New builds the server.
@@ -131,27 +133,27 @@ func New(cfg Config) *Server {
 		s.peers = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: cfg.PeerTLS, MaxIdleConnsPerHost: 8, ForceAttemptHTTP2: true}}
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.handle(api.GetHealthz, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	s.handle(api.GetReadyz, s.ready)
 	// Enrollment makes client certificates optional at the handshake;
 	// everything but the probes and enrollment still needs one.
 	// Status and metrics describe the whole city: not an edge's business.
-	s.mux.HandleFunc("GET /v1/status", s.role(s.status, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
-	s.mux.HandleFunc("GET /metrics", s.role(s.metrics, certs.RoleCity, certs.RoleAdmin, certs.RoleMonitor))
-	s.mux.HandleFunc("POST /v1/push", s.role(s.push, certs.RoleEdge))
-	s.mux.HandleFunc("POST /v1/decisions", s.role(s.decisions, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/subsets/{commune}/bundle", s.role(s.bundle, certs.RoleEdge, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/import", s.role(s.importRecords, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/assign", s.role(s.assign, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/conflicts", s.role(s.conflicts, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/resolve", s.role(s.resolve, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/correct", s.role(s.correct, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/cluster/join", s.role(s.join, certs.RoleCity))
-	s.mux.HandleFunc("POST /v1/cluster/apply", s.role(s.applyForwarded, certs.RoleCity))
-	s.mux.HandleFunc("POST /v1/cluster/remove", s.role(s.remove, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/keyslot", s.role(s.escrowKey, certs.RoleEdge))
-	s.mux.HandleFunc("GET /v1/unlock/challenge", s.unlockChallenge) // no client certificate: the edge is locked
-	s.mux.HandleFunc("POST /v1/unlock", s.unlock)                   // signed by the box's unlock key
+	s.handle(api.GetStatus, s.status)
+	s.handle(api.GetMetrics, s.metrics)
+	s.handle(api.PostPush, s.push)
+	s.handle(api.PostDecisions, s.decisions)
+	s.handle(api.GetBundle, s.bundle)
+	s.handle(api.PostImport, s.importRecords)
+	s.handle(api.PostAssign, s.assign)
+	s.handle(api.GetConflicts, s.conflicts)
+	s.handle(api.PostResolve, s.resolve)
+	s.handle(api.PostCorrect, s.correct)
+	s.handle(api.PostJoin, s.join)
+	s.handle(api.PostApply, s.applyForwarded)
+	s.handle(api.PostRemove, s.remove)
+	s.handle(api.PostKeySlot, s.escrowKey)
+	s.handle(api.GetUnlockChallenge, s.unlockChallenge) // no client certificate: the edge is locked
+	s.handle(api.PostUnlock, s.unlock)                  // signed by the box's unlock key
 	s.fleetRoutes()
 	s.backupRoutes()
 	s.crlRoutes()
@@ -161,6 +163,17 @@ func New(cfg Config) *Server {
 	s.documentRoutes()
 	s.qualityRoutes()
 	return s
+}
+
+// handle serves route with h: behind the route's certificate roles (role),
+// or bare when the route needs no certificate. Every route is one of
+// api.Routes, and a test keeps the two equal (TestRoutesMatchContract).
+func (s *Server) handle(route api.Route, h http.HandlerFunc) {
+	if route.Roles != nil {
+		h = s.role(h, route.Roles...)
+	}
+	s.mux.HandleFunc(route.Pattern(), h)
+	s.served = append(s.served, route)
 }
 
 // ServeHTTP implements http.Handler.
@@ -228,14 +241,8 @@ func remoteHost(r *http.Request) string {
 	return host
 }
 
-// apiError is the JSON body of every error answer.
-type apiError struct {
-	Error  string `json:"error"`
-	Leader string `json:"leader,omitempty"`
-}
-
 func httpError(w http.ResponseWriter, code int, format string, a ...any) {
-	writeJSON(w, code, apiError{Error: fmt.Sprintf(format, a...)})
+	writeJSON(w, code, api.Error{Error: fmt.Sprintf(format, a...)})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -249,7 +256,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func applyError(w http.ResponseWriter, err error) {
 	var nl *cluster.NotLeaderError
 	if errors.As(err, &nl) {
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Leader: nl.LeaderID})
+		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: err.Error(), Leader: nl.LeaderID})
 		return
 	}
 	if errors.Is(err, ErrLeaderUnreachable) {
@@ -280,30 +287,15 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	io.WriteString(w, "ready\n")
 }
 
-// Status is the JSON of GET /v1/status on a city node.
-type Status struct {
-	NodeID       string `json:"node_id"`
-	Leader       string `json:"leader"`
-	IsLeader     bool   `json:"is_leader"`
-	AppliedIndex uint64 `json:"applied_index"`
-	// Commands counts the command entries applied: it moves only when
-	// someone's command reached the log, not on raft's own entries.
-	Commands    uint64 `json:"commands"`
-	Citizens    uint64 `json:"citizens"`
-	Changes     uint64 `json:"changes"`
-	StateDigest string `json:"state_digest"`
-	Voters      int    `json:"voters"` // raft voters in this node's configuration
-}
-
-func (s *Server) readStatus() (Status, error) {
+func (s *Server) readStatus() (api.Status, error) {
 	st, err := s.cfg.Cluster.FSM().Status()
 	if err != nil {
-		return Status{}, err
+		return api.Status{}, err
 	}
 	leader, _ := s.cfg.Cluster.Leader()
 	servers, err := s.cfg.Cluster.Servers()
 	if err != nil {
-		return Status{}, err
+		return api.Status{}, err
 	}
 	voters := 0
 	for _, sv := range servers {
@@ -311,7 +303,7 @@ func (s *Server) readStatus() (Status, error) {
 			voters++
 		}
 	}
-	return Status{
+	return api.Status{
 		Voters: voters,
 		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
 		AppliedIndex: st.AppliedIndex, Commands: st.Commands, Citizens: st.Citizens, Changes: st.Changes,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/bundle"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
@@ -59,10 +60,10 @@ func newKit(t *testing.T, opts ...func(*Config)) *kit {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	api := New(cfg)
-	srv := httptest.NewUnstartedServer(api)
+	server := New(cfg)
+	srv := httptest.NewUnstartedServer(server)
 	nodeCert, _ := p.Node("city-1")
-	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), api.CheckPeer)
+	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), server.CheckPeer)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &kit{pki: p, node: n, srv: srv}
@@ -120,7 +121,7 @@ func TestAPI(t *testing.T) {
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(`{"id":"12","fields":{}}`)); code != http.StatusBadRequest {
 		t.Fatalf("bad ID imported: %d %s", code, b)
 	}
-	assign, _ := json.Marshal(Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
 		t.Fatalf("assign: %d %s", code, b)
 	}
@@ -155,7 +156,7 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("bundle of an unassigned commune: %d", code)
 	}
 
-	var st Status
+	var st api.Status
 	_, b = do(t, admin, "GET", k.srv.URL+"/v1/status", "", nil)
 	if err := json.Unmarshal(b, &st); err != nil || st.Citizens != 2 || st.Leader != "city-1" || len(st.StateDigest) != 64 {
 		t.Fatalf("status %v %+v", err, st)

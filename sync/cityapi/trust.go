@@ -10,7 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/trustlist"
 )
@@ -56,54 +57,6 @@ var ErrNotTrusted = errors.New("cityapi: not signed by a signer the city trusts"
 // node configured without a master-list signer.
 var ErrNoMasterListSigner = errors.New("cityapi: this city node has no master-list signer configured (xanode city --ml-signer FILE), so it refuses master lists")
 
-// The kinds of upload.
-const (
-	UploadMasterList = "masterlist"
-	UploadCRL        = "crl"
-)
-
-// TrustUpload is the body of POST /v1/admin/trust.
-type TrustUpload struct {
-	Kind   string `json:"kind"` // UploadMasterList or UploadCRL
-	Data   []byte `json:"data"` // DER (base64 in JSON)
-	Source string `json:"source,omitempty"`
-}
-
-// TrustRemoval is the body of POST /v1/admin/trust/remove.
-type TrustRemoval struct {
-	Fingerprints []string `json:"fingerprints"`
-}
-
-// TrustAnswer answers an upload or removal.
-type TrustAnswer struct {
-	fsm.TrustResult
-	Signer  string   `json:"signer,omitempty"` // of a master list
-	Skipped []string `json:"skipped,omitempty"`
-}
-
-// TrustView answers GET /v1/admin/trust: the set with ages.
-type TrustView struct {
-	Version uint64      `json:"version"`
-	Changed time.Time   `json:"changed,omitzero"` // when the newest item was added
-	Items   []TrustInfo `json:"items"`
-}
-
-// TrustInfo is one item of the set, without its DER.
-type TrustInfo struct {
-	Kind        string    `json:"kind"`
-	Fingerprint string    `json:"fingerprint"`
-	Subject     string    `json:"subject,omitempty"`
-	Issuer      string    `json:"issuer"`
-	NotAfter    time.Time `json:"not_after,omitzero"`
-	ThisUpdate  time.Time `json:"this_update,omitzero"`
-	NextUpdate  time.Time `json:"next_update,omitzero"`
-	Stale       bool      `json:"stale,omitempty"` // a CRL past its next update
-	Source      string    `json:"source,omitempty"`
-	By          string    `json:"by"`
-	Added       time.Time `json:"added"`
-	AgeSeconds  int64     `json:"age_seconds"` // since it was added
-}
-
 // maxTrustBody bounds an upload: fsm.MaxTrustBytes of DER in base64.
 const maxTrustBody = 8 << 20
 
@@ -116,10 +69,10 @@ type trustCache struct {
 }
 
 func (s *Server) trustRoutes() {
-	s.mux.HandleFunc("POST /v1/admin/trust", s.role(s.uploadTrust, certs.RoleAdmin))
-	s.mux.HandleFunc("POST /v1/admin/trust/remove", s.role(s.removeTrust, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/admin/trust", s.role(s.trustView, certs.RoleAdmin))
-	s.mux.HandleFunc("GET /v1/trust", s.role(s.trustList, certs.RoleEdge, certs.RoleAdmin))
+	s.handle(api.PostTrust, s.uploadTrust)
+	s.handle(api.PostTrustRemove, s.removeTrust)
+	s.handle(api.GetAdminTrust, s.trustView)
+	s.handle(api.GetTrust, s.trustList)
 }
 
 func (s *Server) uploadTrust(w http.ResponseWriter, r *http.Request) {
@@ -127,18 +80,18 @@ func (s *Server) uploadTrust(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "this city node cannot check CSCA master lists or CRLs: ask another")
 		return
 	}
-	var up TrustUpload
+	var up api.TrustUpload
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTrustBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&up); err != nil {
 		httpError(w, http.StatusBadRequest, "trust upload: %v", err)
 		return
 	}
-	var ans TrustAnswer
+	var ans api.TrustAnswer
 	var items []fsm.TrustItem
 	var err error
 	switch up.Kind {
-	case UploadMasterList:
+	case api.UploadMasterList:
 		var got *TrustItems
 		if got, err = s.cfg.Trust.MasterList(up.Data, s.cfg.Now()); err == nil {
 			items, ans.Signer, ans.Skipped = got.Items, got.Signer, got.Skipped
@@ -146,13 +99,13 @@ func (s *Server) uploadTrust(w http.ResponseWriter, r *http.Request) {
 				up.Source = truncate("master list signed by "+got.Signer, 256)
 			}
 		}
-	case UploadCRL:
+	case api.UploadCRL:
 		var it *fsm.TrustItem
 		if it, err = s.cfg.Trust.CRL(up.Data); err == nil {
 			items = []fsm.TrustItem{*it}
 		}
 	default:
-		httpError(w, http.StatusBadRequest, "trust upload: kind %q, want %s or %s", up.Kind, UploadMasterList, UploadCRL)
+		httpError(w, http.StatusBadRequest, "trust upload: kind %q, want %s or %s", up.Kind, api.UploadMasterList, api.UploadCRL)
 		return
 	}
 	if err != nil {
@@ -181,31 +134,26 @@ func trustErrorCode(err error) int {
 }
 
 func (s *Server) removeTrust(w http.ResponseWriter, r *http.Request) {
-	var rm TrustRemoval
+	var rm api.TrustRemoval
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rm); err != nil {
 		httpError(w, http.StatusBadRequest, "trust removal: %v", err)
 		return
 	}
-	s.applyTrust(w, r, &fsm.TrustOp{Remove: rm.Fingerprints}, TrustAnswer{})
+	s.applyTrust(w, r, &fsm.TrustOp{Remove: rm.Fingerprints}, api.TrustAnswer{})
 }
 
 // applyTrust checks op as the log will, proposes it, and answers with
 // the FSM's result.
-func (s *Server) applyTrust(w http.ResponseWriter, r *http.Request, op *fsm.TrustOp, ans TrustAnswer) {
+func (s *Server) applyTrust(w http.ResponseWriter, r *http.Request, op *fsm.TrustOp, ans api.TrustAnswer) {
 	if err := op.Check(); err != nil {
 		httpError(w, http.StatusBadRequest, "trust set: %v", err)
 		return
 	}
-	res, err := s.apply(r.Context(), &fsm.Command{Kind: fsm.KindTrust, From: callerOf(r).sender(), Trust: op})
+	tr, err := cluster.ChangeTrust(r.Context(), s.forwarder(), callerOf(r).sender(), op)
 	if err != nil {
 		applyError(w, err) // an older CRL or an unknown fingerprint: 409, the FSM's refusal
-		return
-	}
-	tr, ok := res.(*fsm.TrustResult)
-	if !ok {
-		httpError(w, http.StatusInternalServerError, "unexpected answer %T to a trust command", res)
 		return
 	}
 	ans.TrustResult = *tr
@@ -221,22 +169,18 @@ func (s *Server) trustView(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	v := TrustView{Version: set.Version, Items: make([]TrustInfo, 0, len(set.Entries))}
+	v := api.TrustView{Version: set.Version, Items: make([]api.TrustInfo, 0, len(set.Entries))}
 	for i := range set.Entries {
 		e := &set.Entries[i]
 		if e.Added.After(v.Changed) {
 			v.Changed = e.Added
 		}
-		v.Items = append(v.Items, TrustInfo{Kind: e.Kind, Fingerprint: e.Fingerprint, Subject: e.Subject, Issuer: e.Issuer,
+		v.Items = append(v.Items, api.TrustInfo{Kind: e.Kind, Fingerprint: e.Fingerprint, Subject: e.Subject, Issuer: e.Issuer,
 			NotAfter: e.NotAfter, ThisUpdate: e.ThisUpdate, NextUpdate: e.NextUpdate, Stale: e.Stale(now), Source: e.Source,
 			By: e.By, Added: e.Added, AgeSeconds: int64(now.Sub(e.Added) / time.Second)})
 	}
 	writeJSON(w, http.StatusOK, v)
 }
-
-// trustETag names the list of a version; the bytes differ from node to
-// node (creation time), the items do not.
-func trustETag(version uint64) string { return `"trust-` + strconv.FormatUint(version, 10) + `"` }
 
 // trustList serves the signed trust list, 304 when the caller holds the
 // version (If-None-Match), so that an edge may ask on every pull.
@@ -252,8 +196,8 @@ func (s *Server) trustList(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache")
-	if r.Header.Get("If-None-Match") == trustETag(version) {
-		h.Set("ETag", trustETag(version))
+	if r.Header.Get("If-None-Match") == api.TrustETag(version) {
+		h.Set("ETag", api.TrustETag(version))
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -262,8 +206,8 @@ func (s *Server) trustList(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "trust list: %v", err)
 		return
 	}
-	h.Set("ETag", trustETag(version))
-	h.Set("X-Xanode-Trust-Version", strconv.FormatUint(version, 10))
+	h.Set("ETag", api.TrustETag(version))
+	h.Set(api.HeaderTrustVersion, strconv.FormatUint(version, 10))
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/trustlist"
 )
@@ -61,7 +62,7 @@ func (fakeTrust) CRL(der []byte) (*fsm.TrustItem, error) {
 
 func upload(kind string, u fakeUpload) []byte {
 	data, _ := json.Marshal(u)
-	b, _ := json.Marshal(TrustUpload{Kind: kind, Data: data, Source: "test"})
+	b, _ := json.Marshal(api.TrustUpload{Kind: kind, Data: data, Source: "test"})
 	return b
 }
 
@@ -75,12 +76,12 @@ func TestTrustEndpoints(t *testing.T) {
 	edge := k.edge(t, "edge-1")
 	url := k.srv.URL + "/v1/admin/trust"
 
-	code, b := do(t, admin, "POST", url, "application/json", upload(UploadMasterList, fakeUpload{CSCAs: []string{"VN", "DE"}}))
-	var ans TrustAnswer
+	code, b := do(t, admin, "POST", url, "application/json", upload(api.UploadMasterList, fakeUpload{CSCAs: []string{"VN", "DE"}}))
+	var ans api.TrustAnswer
 	if code != http.StatusOK || json.Unmarshal(b, &ans) != nil || ans.Added != 2 || ans.Signer == "" {
 		t.Fatalf("master list: %d %s", code, b)
 	}
-	if code, b := do(t, admin, "POST", url, "application/json", upload(UploadCRL, fakeUpload{Issuer: "VN", Day: 5})); code != http.StatusOK {
+	if code, b := do(t, admin, "POST", url, "application/json", upload(api.UploadCRL, fakeUpload{Issuer: "VN", Day: 5})); code != http.StatusOK {
 		t.Fatalf("CRL: %d %s", code, b)
 	}
 	before, _ := k.node.FSM().Status()
@@ -91,14 +92,14 @@ func TestTrustEndpoints(t *testing.T) {
 		body   []byte
 		code   int
 	}{
-		{"a foreign master list", admin, "", upload(UploadMasterList, fakeUpload{CSCAs: []string{"XX"}, Foreign: true}), http.StatusForbidden},
-		{"a CRL no CSCA signed", admin, "", upload(UploadCRL, fakeUpload{Issuer: "VN", Day: 9, Foreign: true}), http.StatusForbidden},
-		{"an older CRL", admin, "", upload(UploadCRL, fakeUpload{Issuer: "VN", Day: 1}), http.StatusConflict},
+		{"a foreign master list", admin, "", upload(api.UploadMasterList, fakeUpload{CSCAs: []string{"XX"}, Foreign: true}), http.StatusForbidden},
+		{"a CRL no CSCA signed", admin, "", upload(api.UploadCRL, fakeUpload{Issuer: "VN", Day: 9, Foreign: true}), http.StatusForbidden},
+		{"an older CRL", admin, "", upload(api.UploadCRL, fakeUpload{Issuer: "VN", Day: 1}), http.StatusConflict},
 		{"an unknown kind", admin, "", []byte(`{"kind":"csca","data":"AA=="}`), http.StatusBadRequest},
 		{"an unknown field", admin, "", []byte(`{"kind":"crl","data":"AA==","by":"x"}`), http.StatusBadRequest},
 		{"an unknown removal", admin, "/remove", []byte(`{"fingerprints":["` + fsm.Fingerprint([]byte("x")) + `"]}`), http.StatusConflict},
 		{"a bad fingerprint", admin, "/remove", []byte(`{"fingerprints":["XYZ"]}`), http.StatusBadRequest},
-		{"an edge uploads", edge, "", upload(UploadMasterList, fakeUpload{CSCAs: []string{"XX"}}), http.StatusForbidden},
+		{"an edge uploads", edge, "", upload(api.UploadMasterList, fakeUpload{CSCAs: []string{"XX"}}), http.StatusForbidden},
 		{"an edge removes", edge, "/remove", []byte(`{"fingerprints":[]}`), http.StatusForbidden},
 	} {
 		if code, b := do(t, tc.client, "POST", url+tc.path, "application/json", tc.body); code != tc.code {
@@ -115,7 +116,7 @@ func TestTrustEndpoints(t *testing.T) {
 		t.Errorf("an edge read the admin view: %d", code)
 	}
 
-	var view TrustView
+	var view api.TrustView
 	code, b = do(t, admin, "GET", url, "", nil)
 	if code != http.StatusOK || json.Unmarshal(b, &view) != nil || len(view.Items) != 3 || view.Version == 0 {
 		t.Fatalf("view: %d %s", code, b)
@@ -156,7 +157,7 @@ func TestTrustEndpoints(t *testing.T) {
 	}
 
 	// Removal moves the version: the held tag no longer matches.
-	rm, _ := json.Marshal(TrustRemoval{Fingerprints: []string{view.Items[0].Fingerprint}})
+	rm, _ := json.Marshal(api.TrustRemoval{Fingerprints: []string{view.Items[0].Fingerprint}})
 	if code, b := do(t, admin, "POST", url+"/remove", "application/json", rm); code != http.StatusOK || !strings.Contains(string(b), `"removed":1`) {
 		t.Fatalf("removal: %d %s", code, b)
 	}
@@ -171,7 +172,7 @@ func TestTrustEndpoints(t *testing.T) {
 func TestTrustWithoutSigner(t *testing.T) {
 	k := newKit(t, func(c *Config) { c.Trust = fakeTrust{noSigner: true} })
 	code, b := do(t, k.client(t, k.pki.Admin()), "POST", k.srv.URL+"/v1/admin/trust", "application/json",
-		upload(UploadMasterList, fakeUpload{CSCAs: []string{"VN"}}))
+		upload(api.UploadMasterList, fakeUpload{CSCAs: []string{"VN"}}))
 	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "--ml-signer") {
 		t.Fatalf("%d %s", code, b)
 	}

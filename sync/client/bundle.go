@@ -2,16 +2,14 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/bundle"
 )
 
@@ -59,8 +57,7 @@ const chunkSize = 64 << 10
 func (c *Client) Bundle(ctx context.Context, commune string, since uint64, partial Partial) ([]byte, error) {
 	// format: the newest bundle format this node opens; a city that
 	// knows it serves that format, an older one ignores it.
-	path := "/v1/subsets/" + url.PathEscape(commune) + "/bundle?since=" + strconv.FormatUint(since, 10) +
-		"&format=" + strconv.Itoa(bundle.FormatColumns)
+	path := api.GetBundle.Expand(commune) + "?" + api.BundleQuery{Since: since, Format: bundle.FormatColumns}.Values().Encode()
 	var last error
 	start := int(c.next.Load())
 	for i := range c.urls {
@@ -75,7 +72,7 @@ func (c *Client) Bundle(ctx context.Context, commune string, since uint64, parti
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
+	return nil, fmt.Errorf("%w: %w", ErrUnavailable, last)
 }
 
 // download makes one attempt at one city node.
@@ -93,7 +90,7 @@ func (c *Client) download(ctx context.Context, url string, partial Partial) ([]b
 	stalled := fmt.Errorf("no progress for %v", c.timeout)
 	idle := time.AfterFunc(c.timeout, func() { cancel(stalled) })
 	defer idle.Stop()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, api.GetBundle.Method, url, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -189,13 +186,7 @@ func (c *Client) startBody(resp *http.Response, url, tag string, have []byte, pa
 		return 0, false, fmt.Errorf("client: GET %s: cannot resume at byte %d; the next attempt starts afresh", url, len(have))
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var e struct{ Error string }
-	json.Unmarshal(b, &e)
-	err := fmt.Errorf("client: GET %s: %s: %s", url, resp.Status, e.Error)
-	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
-		return 0, false, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	return 0, false, err
+	return 0, false, statusError(api.GetBundle.Method, url, resp, b)
 }
 
 // noPartial keeps nothing.

@@ -106,7 +106,7 @@ func TestBundleResumesWithRange(t *testing.T) {
 	if !bytes.Equal(got, content) {
 		t.Fatalf("resumed download differs: %d bytes, want %d", len(got), len(content))
 	}
-	if city.ranges[1] != "bytes="+strconv.Itoa(kept)+"-" || city.query[1] != "since=5&format=3" {
+	if city.ranges[1] != "bytes="+strconv.Itoa(kept)+"-" || city.query[1] != "format=3&since=5" {
 		t.Fatalf("second request: Range %q, query %q", city.ranges[1], city.query[1])
 	}
 	if p.tag != "" || p.data != nil {

@@ -1,6 +1,10 @@
-// Package client is the edge's side of the sync protocol: it pushes outbox
-// batches to the city and fetches the commune's signed subset, over HTTPS
-// with the edge's certificate, trying each configured city node in turn.
+// Package client is the one client of the city API, built on its contract
+// (sync/api). Client is the edge's side of the sync protocol: it pushes
+// outbox batches to the city and fetches the commune's signed subset, over
+// HTTPS with the edge's certificate, trying each configured city node in
+// turn. Admin is city IT's side, with the admin certificate (admin.go);
+// Enroll and EnrollRoot serve a box that has no certificate yet, and
+// Client.Join a city node joining the cluster.
 package client
 
 import (
@@ -19,6 +23,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -33,13 +38,39 @@ var (
 
 // StatusError is a city node's answer other than 200 OK, wrapped in the
 // client's errors (errors.As finds it): Code tells a refusal's kind, such
-// as 404 for a citizen the city does not know.
+// as 403 for a role the route does not admit, 404 for a citizen the city
+// does not know, 409 for a command the state machine refused, 503 for a
+// node without a leader.
 type StatusError struct {
 	Code    int
 	Message string // method, URL, status and the city's reason
+	Reason  string // the city's reason alone (api.Error), or the body's text
+	Leader  string // the raft leader's ID a 503 named, if any
 }
 
 func (e *StatusError) Error() string { return e.Message }
+
+// statusError reads a refusal: the city's api.Error body when it is one.
+// A 4xx other than 408 and 429 is wrapped in ErrRefused (asking again, or
+// elsewhere, would get the same answer).
+func statusError(method, url string, resp *http.Response, body []byte) error {
+	var e api.Error
+	if json.Unmarshal(body, &e) != nil || e.Error == "" {
+		e.Error = strings.TrimSpace(string(body))
+	}
+	se := &StatusError{Code: resp.StatusCode, Reason: e.Error, Leader: e.Leader,
+		Message: fmt.Sprintf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)}
+	if refusal(resp.StatusCode) {
+		return fmt.Errorf("%w: %w", ErrRefused, se)
+	}
+	return se
+}
+
+// refusal reports whether an answer's status is a refusal, not a failure
+// of the node that gave it.
+func refusal(code int) bool {
+	return code >= 400 && code < 500 && code != http.StatusTooManyRequests && code != http.StatusRequestTimeout
+}
 
 // Client talks to the city cluster.
 type Client struct {
@@ -154,8 +185,8 @@ func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*regis
 	if compressed {
 		body = encoder.EncodeAll(body, make([]byte, 0, len(body)/3))
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/push", body, func(h http.Header) {
-		h.Set("Content-Type", wire.ContentChanges)
+	resp, err := c.do(ctx, api.PostPush.Method, api.PostPush.Path, body, func(h http.Header) {
+		h.Set("Content-Type", api.PostPush.Request)
 		if compressed {
 			h.Set("Content-Encoding", "zstd")
 		}
@@ -206,7 +237,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr f
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
+	return nil, fmt.Errorf("%w: %w", ErrUnavailable, last)
 }
 
 func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr func(http.Header)) ([]byte, error) {
@@ -238,14 +269,9 @@ func (c *Client) once(ctx context.Context, method, url string, body []byte, hdr 
 		c.noteLeader(resp.Header.Get(wire.HeaderLeader))
 		return b, nil
 	}
-	var e struct{ Error string }
-	json.Unmarshal(b, &e)
-	err = &StatusError{Code: resp.StatusCode, Message: fmt.Sprintf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)}
-	if resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, revokedText) {
-		c.refused(true, e.Error)
-	}
-	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
-		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+	err = statusError(method, url, resp, b)
+	if se := (*StatusError)(nil); errors.As(err, &se) && se.Code == http.StatusForbidden && strings.Contains(se.Reason, revokedText) {
+		c.refused(true, se.Reason)
 	}
 	return nil, err
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -15,13 +16,12 @@ import (
 // answer holds an outcome for each change the city knows, in the order
 // asked; one about another change is refused as an error.
 func (c *Client) Decisions(ctx context.Context, ids []string) ([]*registry.Outcome, error) {
-	body, err := json.Marshal(struct {
-		Changes []string `json:"changes"`
-	}{ids})
+	body, err := json.Marshal(api.DecisionsRequest{Changes: ids})
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.do(ctx, http.MethodPost, "/v1/decisions", body, func(h http.Header) { h.Set("Content-Type", "application/json") })
+	r := api.PostDecisions
+	b, err := c.do(ctx, r.Method, r.Path, body, func(h http.Header) { h.Set("Content-Type", r.Request) })
 	if err != nil {
 		return nil, err
 	}

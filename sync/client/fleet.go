@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -13,21 +15,16 @@ import (
 // and returns the new certificate chain (PEM); with uiCSR, also the next
 // certificate of its officer UI for uiHosts.
 func (c *Client) Renew(ctx context.Context, csrPEM, uiCSR []byte, uiHosts []string) (certPEM, uiPEM []byte, err error) {
-	req := map[string]any{"csr": string(csrPEM)}
+	req := api.EnrollRequest{CSR: string(csrPEM)}
 	if uiCSR != nil {
-		req["ui_csr"], req["ui_hosts"] = string(uiCSR), uiHosts
+		req.UICSR, req.UIHosts = string(uiCSR), uiHosts
 	}
-	body, _ := json.Marshal(req)
-	b, err := c.do(ctx, http.MethodPost, "/v1/renew", body, func(h http.Header) { h.Set("Content-Type", "application/json") })
-	if err != nil {
+	var r api.EnrollResponse
+	if err := c.call(ctx, api.PostRenew, api.PostRenew.Path, nil, req, &r); err != nil {
 		return nil, nil, err
 	}
-	var r struct {
-		CertPEM string `json:"cert_pem"`
-		UICert  string `json:"ui_cert_pem"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil || r.CertPEM == "" || (uiCSR != nil && r.UICert == "") {
-		return nil, nil, fmt.Errorf("client: renewal answer: %v", err)
+	if r.CertPEM == "" || (uiCSR != nil && r.UICert == "") {
+		return nil, nil, fmt.Errorf("client: renewal answer without the certificates asked for")
 	}
 	if uiCSR != nil {
 		uiPEM = []byte(r.UICert)
@@ -37,15 +34,9 @@ func (c *Client) Renew(ctx context.Context, csrPEM, uiCSR []byte, uiHosts []stri
 
 // WhoAmI returns the communes the city has assigned to this edge.
 func (c *Client) WhoAmI(ctx context.Context) ([]string, error) {
-	b, err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, nil)
-	if err != nil {
+	var r api.WhoAmI
+	if err := c.call(ctx, api.GetWhoAmI, api.GetWhoAmI.Path, nil, nil, &r); err != nil {
 		return nil, err
-	}
-	var r struct {
-		Communes []string `json:"communes"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("client: whoami answer: %w", err)
 	}
 	return r.Communes, nil
 }
@@ -64,8 +55,8 @@ func (c *Client) PushAudit(ctx context.Context, entries []wire.AuditEntry) (uint
 	if compressed {
 		body = encoder.EncodeAll(body, make([]byte, 0, len(body)/3))
 	}
-	b, err := c.do(ctx, http.MethodPost, "/v1/audit", body, func(h http.Header) {
-		h.Set("Content-Type", wire.ContentAudit)
+	b, err := c.do(ctx, api.PostAudit.Method, api.PostAudit.Path, body, func(h http.Header) {
+		h.Set("Content-Type", api.PostAudit.Request)
 		if compressed {
 			h.Set("Content-Encoding", "zstd")
 		}
@@ -73,9 +64,7 @@ func (c *Client) PushAudit(ctx context.Context, entries []wire.AuditEntry) (uint
 	if err != nil {
 		return 0, err
 	}
-	var r struct {
-		Through uint64 `json:"through"`
-	}
+	var r fsm.AuditResult
 	if err := json.Unmarshal(b, &r); err != nil {
 		return 0, fmt.Errorf("client: audit answer: %w", err)
 	}

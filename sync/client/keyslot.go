@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -97,17 +97,17 @@ func (u *Unlocker) ask(ctx context.Context, probe bool) (UnlockResult, error) {
 
 func (u *Unlocker) once(ctx context.Context, hc *http.Client, base string, probe bool) (UnlockResult, error) {
 	var ch wire.UnlockChallenge
-	if err := getJSON(ctx, hc, base+"/v1/unlock/challenge?node="+url.QueryEscape(u.Node), &ch); err != nil {
+	if err := getJSON(ctx, hc, base+api.GetUnlockChallenge.Path+"?"+api.UnlockQuery{Node: u.Node}.Values().Encode(), &ch); err != nil {
 		return UnlockResult{}, err
 	}
 	req := wire.UnlockRequest{Node: u.Node, Nonce: ch.Nonce, Probe: probe}
 	req.Signature = ed25519.Sign(u.Key, wire.UnlockMessage(u.Node, ch.Nonce, probe))
 	body, _ := json.Marshal(req)
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/unlock", bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, api.PostUnlock.Method, base+api.PostUnlock.Path, bytes.NewReader(body))
 	if err != nil {
 		return UnlockResult{}, err
 	}
-	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Content-Type", api.PostUnlock.Request)
 	resp, err := hc.Do(hr)
 	if err != nil {
 		return UnlockResult{}, fmt.Errorf("client: unlock at %s: %w", base, err)
@@ -136,7 +136,7 @@ func (u *Unlocker) once(ctx context.Context, hc *http.Client, base string, probe
 }
 
 func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, api.GetUnlockChallenge.Method, u, nil)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,5 @@ func cityOnly(roots *x509.CertPool) *tls.Config {
 // Escrow gives the city the box's slot secret and unlock key (public
 // half), over the edge's mTLS connection.
 func (c *Client) Escrow(ctx context.Context, public ed25519.PublicKey, secret []byte) error {
-	body, _ := json.Marshal(wire.KeyEscrow{Public: public, Secret: secret})
-	_, err := c.do(ctx, http.MethodPost, "/v1/keyslot", body, func(h http.Header) { h.Set("Content-Type", "application/json") })
-	return err
+	return c.call(ctx, api.PostKeySlot, api.PostKeySlot.Path, nil, wire.KeyEscrow{Public: public, Secret: secret}, nil)
 }

@@ -2,12 +2,12 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+
+	"github.com/xanode/xanode/sync/api"
 )
 
 // maxTrustList caps the download of a trust list: trustlist.MaxPayload of
@@ -23,7 +23,7 @@ func (c *Client) TrustList(ctx context.Context, held uint64) ([]byte, error) {
 	start := int(c.next.Load())
 	for i := range c.urls {
 		k := (start + i) % len(c.urls)
-		b, err := c.trustOnce(ctx, c.urls[k]+"/v1/trust", held)
+		b, err := c.trustOnce(ctx, c.urls[k]+api.GetTrust.Path, held)
 		if err == nil {
 			c.next.Store(uint32(k))
 			return b, nil
@@ -33,19 +33,18 @@ func (c *Client) TrustList(ctx context.Context, held uint64) ([]byte, error) {
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
+	return nil, fmt.Errorf("%w: %w", ErrUnavailable, last)
 }
 
 func (c *Client) trustOnce(ctx context.Context, url string, held uint64) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, api.GetTrust.Method, url, nil)
 	if err != nil {
 		return nil, err
 	}
 	if held > 0 {
-		// The city's ETag of a version (cityapi: "trust-<version>").
-		req.Header.Set("If-None-Match", `"trust-`+strconv.FormatUint(held, 10)+`"`)
+		req.Header.Set("If-None-Match", api.TrustETag(held))
 	}
 	resp, err := c.http().Do(req)
 	if err != nil {
@@ -64,11 +63,5 @@ func (c *Client) trustOnce(ctx context.Context, url string, held uint64) ([]byte
 	case resp.StatusCode == http.StatusOK:
 		return b, nil
 	}
-	var e struct{ Error string }
-	json.Unmarshal(b, &e)
-	err = fmt.Errorf("client: GET %s: %s: %s", url, resp.Status, e.Error)
-	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusRequestTimeout {
-		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	return nil, err
+	return nil, statusError(api.GetTrust.Method, url, resp, b)
 }

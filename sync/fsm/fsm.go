@@ -4,6 +4,13 @@
 // FSM reads no clock, no randomness and no configuration that could differ
 // between replicas, so every replica reaches the same state and the same
 // outcomes, which the state digest makes checkable.
+//
+// The raft log command is Command (command.go): its Kind, the leader's
+// receive time, its sender and one kind's payload (sync/wire's push batch,
+// the registry's encoding of records, or JSON), encoded by Command.Encode
+// and decoded and checked by DecodeCommand; the numbers of the kinds are
+// part of the log format. What each kind answers is listed at
+// FSM.ApplyBatch.
 package fsm
 
 import (
@@ -329,8 +336,13 @@ func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // last applied index stored in the same transaction so that a replay after
 // a restart skips what is already applied. The response to a KindChanges
 // entry is []*registry.Outcome; to KindGroup, []any holding each push's
-// response in order; to KindImport, the number of records; a malformed
-// entry yields an error (the same on every replica).
+// response in order; to KindImport, the number of records; to KindResolve
+// and KindCorrect, the *registry.Outcome; to KindEnroll, KindAudit,
+// KindPresence, KindTrust, KindNodeKey, KindFindingReview and
+// KindQualitySweep, an *EnrollResult, *AuditResult, *Presence,
+// *TrustResult, *NodeKeyResult, *Finding and *SweepResult (sync/cluster's
+// typed commands give them so); a malformed or refused entry yields an
+// error (the same on every replica).
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out, events := f.applyBatch(logs)
 	if fn := f.observer.Load(); fn != nil && len(events) > 0 {

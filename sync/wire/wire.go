@@ -1,8 +1,11 @@
 // Package wire is the edge↔city message format: batches of changes pushed
-// by an edge, batches of outcomes returned by the city, and the raft log
-// commands the city replicates. Every message is the canonical registry
-// encoding behind a magic and a count, so a message is compact, decodes
-// without reflection and has exactly one byte form.
+// by an edge and batches of outcomes returned by the city, each the
+// canonical registry encoding behind a magic and a count, so a message is
+// compact, decodes without reflection and has exactly one byte form; and
+// the JSON messages the state machine keeps as they came (audit entries,
+// key slot and presence messages, findings). The raft log command and its
+// encoding are sync/fsm's (command.go); the rest of the city API's
+// contract is sync/api's.
 package wire
 
 import (

@@ -21,8 +21,8 @@ import (
 	"github.com/xanode/xanode/reader/cardtool"
 	"github.com/xanode/xanode/reader/emulator"
 	"github.com/xanode/xanode/reader/presence"
+	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/bundle"
-	"github.com/xanode/xanode/sync/cityapi"
 	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
@@ -106,14 +106,14 @@ func (a *adversary) seed() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(cityapi.EnrollRequest{Token: token, CSR: string(csrPEM)})
+	body, _ := json.Marshal(api.EnrollRequest{Token: token, CSR: string(csrPEM)})
 	// Through a follower, once it has applied what the leader has (among
 	// it the peer table that names the leader's API URL, which the
 	// follower asks about the token): under load a follower that joined
 	// a moment ago may lag, and would answer 503.
 	c.converged()
 	code, b := a.call(a.anonymous(), "POST", c.url(1)+"/v1/enroll", "application/json", body)
-	var er cityapi.EnrollResponse
+	var er api.EnrollResponse
 	if code != http.StatusOK || json.Unmarshal(b, &er) != nil {
 		t.Fatalf("enrollment: %d %s", code, b)
 	}
@@ -295,7 +295,7 @@ func (a *adversary) enrollFlood() {
 	for i := 0; i < 200; i++ {
 		tok, _ := certs.NewEnrollToken(advOther, "edge-"+advOther, a.pki.Root)
 		_, csr, _ := certs.NewNodeKey("edge-" + advOther)
-		body, _ := json.Marshal(cityapi.EnrollRequest{Token: tok.String(), CSR: string(csr)})
+		body, _ := json.Marshal(api.EnrollRequest{Token: tok.String(), CSR: string(csr)})
 		switch code, b := a.call(a.anonymous(), "POST", a.c.url(i%3)+"/v1/enroll", "application/json", body); code {
 		case http.StatusForbidden:
 			refused++

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -19,6 +16,7 @@ import (
 	"github.com/xanode/xanode/node"
 	"github.com/xanode/xanode/reader/cardtool"
 	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/client"
 )
 
 func init() {
@@ -145,14 +143,21 @@ func adminPKI(dir string) (*certs.PKI, error) {
 	return p, nil
 }
 
-// adminClient is an HTTPS client with the PKI's admin certificate.
-func adminClient(pkiDir string) (*http.Client, error) {
+// adminCity is city IT's client of the city API at city (a URL, or
+// several separated by commas, tried in turn) with the PKI's admin
+// certificate.
+func adminCity(pkiDir, city string) (*client.Admin, error) {
 	pki, err := adminPKI(pkiDir)
 	if err != nil {
 		return nil, err
 	}
-	cfg := certs.ClientTLS(pki.Admin(), pki.RootPool())
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 30 * time.Minute}, nil
+	return client.NewAdmin(strings.Split(city, ","), certs.ClientTLS(pki.Admin(), pki.RootPool()))
+}
+
+// printJSON prints an answer of the city as JSON on one line.
+func printJSON(v any) {
+	b, _ := json.Marshal(v)
+	fmt.Printf("%s\n", b)
 }
 
 func cityImport(ctx context.Context, args []string) error {
@@ -172,58 +177,25 @@ func cityImport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer f.Close()
-	hc, err := adminClient(*pkiDir)
+	city, err := adminCity(*pkiDir, *url)
 	if err != nil {
 		return err
 	}
+	defer city.Close()
 	start := time.Now()
 	var size int64
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
 	pr := &progressReader{r: f, total: size, w: os.Stderr, every: 2 * time.Second, start: start}
-	body, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/admin/import", "application/x-ndjson", pr)
+	res, err := city.Import(ctx, pr)
 	pr.finish()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s in %s\n", bytes.TrimSpace(body), time.Since(start).Round(time.Millisecond))
+	b, _ := json.Marshal(res)
+	fmt.Printf("%s in %s\n", b, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func post(ctx context.Context, hc *http.Client, url, contentType string, body io.Reader) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
-	}
-	return b, nil
-}
-
-func get(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
-	}
-	return b, nil
 }
 
 func cityRemove(ctx context.Context, args []string) error {
@@ -235,16 +207,16 @@ func cityRemove(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "usage: xanode city remove --city URL --pki DIR --id NODE")
 		return errUsage
 	}
-	hc, err := adminClient(*pkiDir)
+	city, err := adminCity(*pkiDir, *url)
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"id": *id})
-	out, err := post(ctx, hc, strings.TrimRight(*url, "/")+"/v1/cluster/remove", "application/json", bytes.NewReader(body))
+	defer city.Close()
+	res, err := city.RemoveNode(ctx, *id)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s\n", bytes.TrimSpace(out))
+	printJSON(res)
 	return nil
 }
 

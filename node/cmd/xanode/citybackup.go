@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -35,29 +33,20 @@ func cityBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pki, err := adminPKI(*pkiDir)
+	city, err := adminCity(*pkiDir, *url)
 	if err != nil {
 		return err
 	}
-	// No overall timeout: a backup of gigabytes takes minutes; Ctrl-C ends it.
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool()),
-		ResponseHeaderTimeout: time.Minute}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(*url, "/")+"/v1/admin/backup", nil)
-	if err != nil {
-		return err
-	}
+	defer city.Close()
 	start := time.Now()
-	resp, err := hc.Do(req)
+	// No overall timeout: a backup of gigabytes takes minutes; Ctrl-C ends it.
+	stream, err := city.Backup(ctx)
 	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", *url, err)
+		return fmt.Errorf("backup from %s: %w", *url, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("%s answered %s: %s", *url, resp.Status, strings.TrimSpace(string(b)))
-	}
+	defer stream.Close()
 
-	saved, err := node.SaveCityBackup(resp.Body, *out, recipient)
+	saved, err := node.SaveCityBackup(stream, *out, recipient)
 	if err != nil {
 		return fmt.Errorf("from %s: %w", *url, err)
 	}

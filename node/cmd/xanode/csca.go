@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/asn1"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/xanode/xanode/reader/trust"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 // loadCertificates reads the --ml-signer files: certificates, PEM (every
@@ -63,10 +61,10 @@ func detectUpload(b []byte) (string, []byte, error) {
 		Content asn1.RawValue `asn1:"explicit,tag:0"`
 	}
 	if rest, err := asn1.Unmarshal(b, &ci); err == nil && len(rest) == 0 && ci.Type.Equal(oidSignedData) {
-		return cityapi.UploadMasterList, b, nil
+		return api.UploadMasterList, b, nil
 	}
 	if _, err := trust.ParseCRL(b); err == nil {
-		return cityapi.UploadCRL, b, nil
+		return api.UploadCRL, b, nil
 	}
 	if _, err := trust.ParseCertificate(b); err == nil {
 		return "", nil, errors.New("a single certificate: the city takes CSCA certificates only in a master list signed by one of its master-list signers (xanode city --ml-signer)")
@@ -75,7 +73,7 @@ func detectUpload(b []byte) (string, []byte, error) {
 }
 
 // fleetCSCA runs `fleet csca add|list|remove`.
-func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
+func fleetCSCA(ctx context.Context, cityURL, pkiDir string, args []string) error {
 	usage := func() error {
 		fmt.Fprintln(os.Stderr, `usage: xanode fleet --city URL --pki DIR csca add --file F [--source TEXT]
        xanode fleet --city URL --pki DIR csca list
@@ -85,11 +83,11 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 	if len(args) < 2 {
 		return usage()
 	}
-	hc, err := adminClient(pkiDir)
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	url := strings.TrimRight(city, "/") + "/v1/admin/trust"
+	defer city.Close()
 	switch args[1] {
 	case "add":
 		fs := flag.NewFlagSet("fleet csca add", flag.ContinueOnError)
@@ -106,48 +104,34 @@ func fleetCSCA(ctx context.Context, city, pkiDir string, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *file, err)
 		}
-		body, _ := json.Marshal(cityapi.TrustUpload{Kind: kind, Data: der, Source: *source})
-		out, err := post(ctx, hc, url, "application/json", bytes.NewReader(body))
+		ans, err := city.UploadTrust(ctx, api.TrustUpload{Kind: kind, Data: der, Source: *source})
 		if err != nil {
 			return err
 		}
-		var ans cityapi.TrustAnswer
-		if err := json.Unmarshal(out, &ans); err != nil {
-			return err
-		}
-		printTrustAnswer(kind, &ans)
+		printTrustAnswer(kind, ans)
 		return nil
 	case "remove":
 		if len(args) < 3 {
 			return usage()
 		}
-		body, _ := json.Marshal(cityapi.TrustRemoval{Fingerprints: args[2:]})
-		out, err := post(ctx, hc, url+"/remove", "application/json", bytes.NewReader(body))
+		ans, err := city.RemoveTrust(ctx, args[2:])
 		if err != nil {
 			return err
 		}
-		var ans cityapi.TrustAnswer
-		if err := json.Unmarshal(out, &ans); err != nil {
-			return err
-		}
-		printTrustAnswer("removal", &ans)
+		printTrustAnswer("removal", ans)
 		return nil
 	case "list":
-		out, err := get(ctx, hc, url)
+		v, err := city.Trust(ctx)
 		if err != nil {
 			return err
 		}
-		var v cityapi.TrustView
-		if err := json.Unmarshal(out, &v); err != nil {
-			return err
-		}
-		printTrust(&v, time.Now())
+		printTrust(v, time.Now())
 		return nil
 	}
 	return usage()
 }
 
-func printTrustAnswer(what string, a *cityapi.TrustAnswer) {
+func printTrustAnswer(what string, a *api.TrustAnswer) {
 	fmt.Printf("%s: %d added, %d older CRLs replaced, %d removed, %d already held; trust version %d\n",
 		what, a.Added, a.Replaced, a.Removed, a.Unchanged, a.Version)
 	if a.Signer != "" {
@@ -158,7 +142,7 @@ func printTrustAnswer(what string, a *cityapi.TrustAnswer) {
 	}
 }
 
-func printTrust(v *cityapi.TrustView, now time.Time) {
+func printTrust(v *api.TrustView, now time.Time) {
 	if len(v.Items) == 0 {
 		fmt.Println("the CSCA trust set is empty: load a master list with `xanode fleet csca add --file LIST.ml`")
 		return

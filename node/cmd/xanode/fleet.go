@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 func init() {
@@ -127,17 +126,17 @@ issue      issues an edge certificate straight from the fleet CA into an
 	return errUsage
 }
 
-func fleetAssign(ctx context.Context, city, pkiDir, nodeID string, communes []string) error {
-	hc, err := adminClient(pkiDir)
+func fleetAssign(ctx context.Context, cityURL, pkiDir, nodeID string, communes []string) error {
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(cityapi.Assignment{Node: nodeID, Communes: communes})
-	out, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/assign", "application/json", bytes.NewReader(body))
+	defer city.Close()
+	a, err := city.Assign(ctx, nodeID, communes)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s\n", bytes.TrimSpace(out))
+	printJSON(a)
 	return nil
 }
 
@@ -169,25 +168,24 @@ func fleetIssue(pkiDir string, args []string) error {
 }
 
 // fleetAdmin runs the conflict queue and correction commands.
-func fleetAdmin(ctx context.Context, city, pkiDir string, args []string) error {
-	hc, err := adminClient(pkiDir)
+func fleetAdmin(ctx context.Context, cityURL, pkiDir string, args []string) error {
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(city, "/")
-	var out []byte
+	defer city.Close()
+	var out any
 	switch {
 	case args[0] == "conflicts" && len(args) == 1:
-		out, err = get(ctx, hc, base+"/v1/admin/conflicts")
+		out, err = city.Conflicts(ctx)
 	case args[0] == "resolve" && len(args) == 4 && (args[2] == "accept" || args[2] == "reject"):
 		entry, perr := strconv.ParseUint(args[1], 10, 64)
 		if perr != nil {
 			return fmt.Errorf("entry %q: %w", args[1], perr)
 		}
-		body, _ := json.Marshal(cityapi.Resolution{Entry: entry, Accept: args[2] == "accept", Reason: args[3]})
-		out, err = post(ctx, hc, base+"/v1/admin/resolve", "application/json", bytes.NewReader(body))
+		out, err = city.Resolve(ctx, api.Resolution{Entry: entry, Accept: args[2] == "accept", Reason: args[3]})
 	case args[0] == "correct" && len(args) >= 4:
-		c := cityapi.Correction{Citizen: args[1], Patch: map[string]string{}, Reason: args[len(args)-1]}
+		c := api.Correction{Citizen: args[1], Patch: map[string]string{}, Reason: args[len(args)-1]}
 		for _, kv := range args[2 : len(args)-1] {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok {
@@ -195,29 +193,29 @@ func fleetAdmin(ctx context.Context, city, pkiDir string, args []string) error {
 			}
 			c.Patch[k] = v
 		}
-		body, _ := json.Marshal(c)
-		out, err = post(ctx, hc, base+"/v1/admin/correct", "application/json", bytes.NewReader(body))
+		out, err = city.Correct(ctx, c)
 	default:
 		return errUsage
 	}
 	if err != nil {
 		return err
 	}
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, out, "", "  ") == nil {
-		out = pretty.Bytes()
+	pretty, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
 	}
-	fmt.Printf("%s\n", bytes.TrimSpace(out))
+	fmt.Printf("%s\n", pretty)
 	return nil
 }
 
 // fleetNodes runs the enrollment and node-state commands.
-func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
-	hc, err := adminClient(pkiDir)
+func fleetNodes(ctx context.Context, cityURL, pkiDir string, args []string) error {
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(city, "/")
+	defer city.Close()
+	base := strings.TrimRight(cityURL, "/")
 	switch {
 	case args[0] == "token":
 		fs := flag.NewFlagSet("fleet token", flag.ContinueOnError)
@@ -228,32 +226,26 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 			fmt.Fprintln(os.Stderr, "usage: xanode fleet --city URL --pki DIR token --commune CODE [--node ID] [--ttl 24h]")
 			return errUsage
 		}
-		body, _ := json.Marshal(cityapi.TokenRequest{Commune: *commune, Node: *nodeID, TTL: *ttl})
-		out, err := post(ctx, hc, base+"/v1/admin/token", "application/json", bytes.NewReader(body))
+		tr, err := city.Token(ctx, api.TokenRequest{Commune: *commune, Node: *nodeID, TTL: *ttl})
 		if err != nil {
-			return err
-		}
-		var tr cityapi.TokenResponse
-		if err := json.Unmarshal(out, &tr); err != nil {
 			return err
 		}
 		fmt.Printf("token for %s (commune %s), usable once until %s:\n\n  %s\n\non the edge box run:\n  xanode edge enroll --data /var/lib/xanode/edge --city %s --token %s\n",
 			tr.Node, tr.Commune, tr.Expires.Local().Format(time.RFC3339), tr.Token, base, tr.Token)
 		return nil
 	case args[0] == "nodes" && len(args) == 1:
-		out, err := get(ctx, hc, base+"/v1/admin/nodes")
+		nodes, err := city.Nodes(ctx)
 		if err != nil {
-			return err
-		}
-		var nodes []cityapi.FleetNode
-		if err := json.Unmarshal(out, &nodes); err != nil {
 			return err
 		}
 		printNodes(nodes)
 		return nil
 	case (args[0] == "revoke" || args[0] == "reinstate") && len(args) == 3:
-		body, _ := json.Marshal(cityapi.NodeAction{Node: args[1], Reason: args[2]})
-		if _, err := post(ctx, hc, base+"/v1/admin/"+args[0], "application/json", bytes.NewReader(body)); err != nil {
+		act := city.Revoke
+		if args[0] == "reinstate" {
+			act = city.Reinstate
+		}
+		if err := act(ctx, args[1], args[2]); err != nil {
 			return err
 		}
 		fmt.Printf("%s: %sd (%s)\n", args[1], args[0], args[2])
@@ -262,7 +254,7 @@ func fleetNodes(ctx context.Context, city, pkiDir string, args []string) error {
 	return errUsage
 }
 
-func printNodes(nodes []cityapi.FleetNode) {
+func printNodes(nodes []api.FleetNode) {
 	fmt.Printf("%-20s %-10s %-12s %-20s %6s %6s %-20s %s\n", "NODE", "STATE", "COMMUNES", "LAST SEEN", "LAG", "OUTBOX", "CERT EXPIRES", "NOTE")
 	ts := func(t time.Time) string {
 		if t.IsZero() {

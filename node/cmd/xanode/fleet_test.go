@@ -21,7 +21,7 @@ import (
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/node"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
 )
 
 // TestFleetProcesses is city IT's day with separate processes: two edge
@@ -40,10 +40,10 @@ func TestFleetProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(pki.Admin(), pki.RootPool())}}
-	api := freeAddr(t)
-	city := "https://" + api
+	apiAddr := freeAddr(t)
+	city := "https://" + apiAddr
 	const lifetime = 12 * time.Second
-	start(t, "city-1", "city", "--id", "city-1", "--data", filepath.Join(dir, "city-1"), "--raft", freeAddr(t), "--api", api,
+	start(t, "city-1", "city", "--id", "city-1", "--data", filepath.Join(dir, "city-1"), "--raft", freeAddr(t), "--api", apiAddr,
 		"--pki", pkiDir, "--raft-heartbeat", "200ms", "--bootstrap", "--edge-cert-lifetime", lifetime.String())
 	waitFor(t, "the city to lead", 20*time.Second, func() bool {
 		var st cityStatus
@@ -105,7 +105,7 @@ func TestFleetProcesses(t *testing.T) {
 	// The first sample goes at connect; under load it may miss raft, and the
 	// next comes 30 s later (sync/stream: TelemetryEvery).
 	waitFor(t, "telemetry from both boxes", 75*time.Second, func() bool {
-		var nodes []cityapi.FleetNode
+		var nodes []api.FleetNode
 		if getJSON(admin, city+"/v1/admin/nodes", &nodes) != nil {
 			return false
 		}
@@ -160,7 +160,7 @@ func TestFleetProcesses(t *testing.T) {
 		resp.Body.Close()
 		t.Fatalf("the revoked box was served right after the revocation: %s", resp.Status)
 	}
-	var nodes []cityapi.FleetNode
+	var nodes []api.FleetNode
 	if err := getJSON(admin, city+"/v1/admin/nodes", &nodes); err != nil {
 		t.Fatal(err)
 	}

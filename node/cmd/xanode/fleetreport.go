@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/xanode/xanode/node/gen"
-	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/webui/i18n"
 	"github.com/xanode/xanode/webui/report"
 )
 
 // fleetReport writes a commune's monthly report, as the city computes it,
 // in CSV or XLSX (the officer UI's download, for city IT).
-func fleetReport(ctx context.Context, city, pkiDir string, args []string) error {
+func fleetReport(ctx context.Context, cityURL, pkiDir string, args []string) error {
 	fs := flag.NewFlagSet("fleet report", flag.ContinueOnError)
 	commune := fs.String("commune", "", "5-digit commune code")
 	month := fs.String("month", "", "YYYY-MM")
@@ -33,18 +29,14 @@ func fleetReport(ctx context.Context, city, pkiDir string, args []string) error 
 	if !ok || (*format != report.CSV && *format != report.XLSX) {
 		return fmt.Errorf("--format %q, --lang %q: want csv or xlsx, vi or en", *format, *lang)
 	}
-	hc, err := adminClient(pkiDir)
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	q := url.Values{"commune": {*commune}, "month": {*month}}
-	body, err := get(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/report?"+q.Encode())
+	defer city.Close()
+	r, err := city.Report(ctx, *commune, *month)
 	if err != nil {
 		return err
-	}
-	var r registry.Report
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fmt.Errorf("the city's report: %w", err)
 	}
 	var w io.Writer = os.Stdout
 	if *out != "" {
@@ -59,7 +51,7 @@ func fleetReport(ctx context.Context, city, pkiDir string, args []string) error 
 	if *format == report.XLSX {
 		write = report.WriteXLSX
 	}
-	if err := write(w, l, &r, communeName(r.Commune)); err != nil {
+	if err := write(w, l, r, communeName(r.Commune)); err != nil {
 		return err
 	}
 	if *out != "" {

@@ -40,7 +40,11 @@ func fleetUI(ctx context.Context, city, pkiDir string, args []string) error {
 	urls := strings.Split(city, ",")
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	ui, err := fleetui.New(fleetui.Config{Fleet: node.NewFleetAdmin(urls, certs.ClientTLS(pki.Admin(), pki.RootPool())),
+	fleet, err := node.NewFleetAdmin(urls, certs.ClientTLS(pki.Admin(), pki.RootPool()))
+	if err != nil {
+		return err
+	}
+	ui, err := fleetui.New(fleetui.Config{Fleet: fleet,
 		Secret: secret, CityURL: strings.TrimRight(urls[0], "/"), Log: newLogger(false)})
 	if err != nil {
 		return err

@@ -2,21 +2,18 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node/edge"
-	"github.com/xanode/xanode/sync/cityapi"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/client"
 )
 
 const officerUsage = `usage: xanode fleet --city URL --pki DIR officer add --commune CODE --user U --name NAME [--role officer|supervisor]
@@ -27,25 +24,25 @@ const officerUsage = `usage: xanode fleet --city URL --pki DIR officer add --com
 // fleetOfficers runs the officer account commands. The password is
 // hashed here, with the edge's Argon2id parameters: the city stores and
 // forwards the hash, never the password.
-func fleetOfficers(ctx context.Context, city, pkiDir string, args []string) error {
-	hc, err := adminClient(pkiDir)
+func fleetOfficers(ctx context.Context, cityURL, pkiDir string, args []string) error {
+	city, err := adminCity(pkiDir, cityURL)
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(city, "/")
+	defer city.Close()
 	switch {
 	case args[0] == "officer" && len(args) > 1 && args[1] == "add":
-		return officerAdd(ctx, hc, base, args[2:], os.Stdin)
+		return officerAdd(ctx, city, args[2:], os.Stdin)
 	case args[0] == "officer" && len(args) > 1 && args[1] == "disable":
-		return officerDisable(ctx, hc, base, args[2:])
+		return officerDisable(ctx, city, args[2:])
 	case args[0] == "officers":
-		return officerList(ctx, hc, base, args[1:])
+		return officerList(ctx, city, args[1:])
 	}
 	fmt.Fprintln(os.Stderr, officerUsage)
 	return errUsage
 }
 
-func officerAdd(ctx context.Context, hc *http.Client, base string, args []string, stdin io.Reader) error {
+func officerAdd(ctx context.Context, city *client.Admin, args []string, stdin io.Reader) error {
 	fs := flag.NewFlagSet("fleet officer add", flag.ContinueOnError)
 	commune := fs.String("commune", "", "commune code the officer works for")
 	user := fs.String("user", "", "login name: 1 to 32 of a-z, 0-9, '.', '_', '-'")
@@ -63,9 +60,9 @@ func officerAdd(ctx context.Context, hc *http.Client, base string, args []string
 	if err != nil {
 		return err
 	}
-	req := cityapi.OfficerRequest{Commune: *commune, User: *user, Name: *name, Role: *role,
+	req := api.OfficerRequest{Commune: *commune, User: *user, Name: *name, Role: *role,
 		Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}
-	list, err := postOfficer(ctx, hc, base, req)
+	list, err := city.SetOfficer(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -74,7 +71,7 @@ func officerAdd(ctx context.Context, hc *http.Client, base string, args []string
 	return nil
 }
 
-func officerDisable(ctx context.Context, hc *http.Client, base string, args []string) error {
+func officerDisable(ctx context.Context, city *client.Admin, args []string) error {
 	fs := flag.NewFlagSet("fleet officer disable", flag.ContinueOnError)
 	commune := fs.String("commune", "", "commune code")
 	user := fs.String("user", "", "login name")
@@ -82,7 +79,7 @@ func officerDisable(ctx context.Context, hc *http.Client, base string, args []st
 		fmt.Fprintln(os.Stderr, officerUsage)
 		return errUsage
 	}
-	list, err := postOfficer(ctx, hc, base, cityapi.OfficerRequest{Commune: *commune, User: *user, Disabled: true})
+	list, err := city.SetOfficer(ctx, api.OfficerRequest{Commune: *commune, User: *user, Disabled: true})
 	if err != nil {
 		return err
 	}
@@ -91,14 +88,14 @@ func officerDisable(ctx context.Context, hc *http.Client, base string, args []st
 	return nil
 }
 
-func officerList(ctx context.Context, hc *http.Client, base string, args []string) error {
+func officerList(ctx context.Context, city *client.Admin, args []string) error {
 	fs := flag.NewFlagSet("fleet officers", flag.ContinueOnError)
 	commune := fs.String("commune", "", "commune code")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *commune == "" {
 		fmt.Fprintln(os.Stderr, officerUsage)
 		return errUsage
 	}
-	list, err := getOfficers(ctx, hc, base, *commune)
+	list, err := city.Officers(ctx, *commune)
 	if err != nil {
 		return err
 	}
@@ -112,32 +109,6 @@ func officerList(ctx context.Context, hc *http.Client, base string, args []strin
 		fmt.Printf("%-20s %-10s %-8s %-20s %-20s %s\n", o.User, o.Role, state, o.Changed.Local().Format(time.DateTime), o.By, o.Name)
 	}
 	return nil
-}
-
-// getOfficers reads a commune's accounts from the city.
-func getOfficers(ctx context.Context, hc *http.Client, base, commune string) (*cityapi.OfficerList, error) {
-	out, err := get(ctx, hc, base+"/v1/admin/officers?commune="+url.QueryEscape(commune))
-	if err != nil {
-		return nil, err
-	}
-	var list cityapi.OfficerList
-	if err := json.Unmarshal(out, &list); err != nil {
-		return nil, fmt.Errorf("officer list from %s: %w", base, err)
-	}
-	return &list, nil
-}
-
-func postOfficer(ctx context.Context, hc *http.Client, base string, req cityapi.OfficerRequest) (*cityapi.OfficerList, error) {
-	body, _ := json.Marshal(req)
-	out, err := post(ctx, hc, base+"/v1/admin/officers", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	var list cityapi.OfficerList
-	if err := json.Unmarshal(out, &list); err != nil {
-		return nil, fmt.Errorf("answer of %s: %w", base, err)
-	}
-	return &list, nil
 }
 
 // readPassword takes the password from XANODE_PASSWORD or the first line

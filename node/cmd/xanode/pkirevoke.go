@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
-	"github.com/xanode/xanode/sync/cityapi"
 )
 
 // pkiAdmin re-issues the admin certificate: it lives days, not a year.
@@ -127,18 +124,15 @@ func pkiCRL(ctx context.Context, args []string) error {
 	return uploadCRL(ctx, *dir, *city, der)
 }
 
-func uploadCRL(ctx context.Context, dir, city string, der []byte) error {
-	hc, err := adminClient(dir)
+func uploadCRL(ctx context.Context, dir, cityURL string, der []byte) error {
+	city, err := adminCity(dir, cityURL)
 	if err != nil {
 		return err
 	}
-	b, err := post(ctx, hc, strings.TrimRight(city, "/")+"/v1/admin/crl", "application/pkix-crl", bytes.NewReader(der))
+	defer city.Close()
+	info, err := city.PutCRL(ctx, der)
 	if err != nil {
-		return fmt.Errorf("handing the revocation list to %s: %w", city, err)
-	}
-	var info cityapi.CRLInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return err
+		return fmt.Errorf("handing the revocation list to %s: %w", cityURL, err)
 	}
 	fmt.Printf("the city enforces revocation list %s (%d certificates) at every handshake\n", info.Number, len(info.Serials))
 	return nil

@@ -8,14 +8,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/xanode/xanode/certs"
 	"github.com/xanode/xanode/sync/attest"
-	"github.com/xanode/xanode/sync/cityapi"
 )
 
 func init() {
@@ -57,17 +55,17 @@ func runVerifyDocument(ctx context.Context, args []string) error {
 			return fmt.Errorf("%s: %w", *proofFile, err)
 		}
 	} else {
-		hc, err := adminClient(*pkiDir)
+		admin, err := adminCity(*pkiDir, *city)
 		if err != nil {
 			return err
 		}
-		b, err := get(ctx, hc, strings.TrimRight(*city, "/")+"/v1/admin/document?code="+url.QueryEscape(code))
+		defer admin.Close()
+		ans, err := admin.Document(ctx, code)
 		if err != nil {
 			return err
 		}
-		var ans cityapi.DocumentCheck
-		if err := json.Unmarshal(b, &ans); err != nil || ans.Proof == nil {
-			return fmt.Errorf("the city's answer: %v", err)
+		if ans.Proof == nil {
+			return fmt.Errorf("the city's answer about %s holds no proof", code)
 		}
 		proof = *ans.Proof
 		if *save != "" {
