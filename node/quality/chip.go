@@ -81,8 +81,14 @@ func ParseIdentification(note string) (r Read, ok bool) {
 }
 
 // nextDifference reads one part at the start of s and returns the rest
-// after its separator.
+// after its separator. A well-formed part is read value by value (the
+// values hold no "»", so a record value may hold "; sex: card «" and
+// still end at its own "»"); a malformed one is skipped up to the next
+// part that begins with a known field.
 func nextDifference(s string) (f registry.Field, chip, rest string, ok bool) {
+	if f, chip, rest, ok := strictDifference(s); ok {
+		return f, chip, rest, true
+	}
 	end := partEnd(s, 0)
 	part, rest := s[:end], strings.TrimPrefix(s[end:], noteSep)
 	name, body, found := strings.Cut(part, cardOpen)
@@ -95,6 +101,28 @@ func nextDifference(s string) (f registry.Field, chip, rest string, ok bool) {
 		return 0, "", rest, false
 	}
 	return f, chip, rest, true
+}
+
+// strictDifference reads "field: card «chip», record «record»" at the
+// start of s, followed by the end or the separator.
+func strictDifference(s string) (f registry.Field, chip, rest string, ok bool) {
+	name, after, found := strings.Cut(s, cardOpen)
+	if !found || strings.Contains(name, " ") {
+		return 0, "", "", false
+	}
+	if f, ok = registry.FieldByName(name); !ok {
+		return 0, "", "", false
+	}
+	if chip, after, found = strings.Cut(after, recordOpen); !found || strings.Contains(chip, valueClose) {
+		return 0, "", "", false
+	}
+	if _, after, found = strings.Cut(after, valueClose); !found {
+		return 0, "", "", false
+	}
+	if after != "" && !strings.HasPrefix(after, noteSep) {
+		return 0, "", "", false
+	}
+	return f, chip, strings.TrimPrefix(after, noteSep), true
 }
 
 // partEnd is where the part of s starting at from ends: at the first
