@@ -78,34 +78,34 @@ func TestDecisionNotices(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, "Thành phố đã xem xét và chấp nhận Đăng ký khai sinh của 092326900001", "hai trẻ sinh đôi",
 		`href="/citizen/092326900001"`, `name="change" value="edge-1/7"`)
 	home.MustNotContain(t, "resolved by admin")
 	other := e.client()
 	other.loginAs("hung")
-	other.get("/").MustNotContain(t, "hai trẻ sinh đôi")
+	other.Get("/").MustNotContain(t, "hai trẻ sinh đôi")
 
-	queue := c.get("/outbox")
+	queue := c.Get("/outbox")
 	queue.MustContain(t, "Sau xem xét: Đã áp dụng", "Thành phố đã xem xét và chấp nhận thay đổi này. hai trẻ sinh đôi",
 		`href="/birth/P-edge-1-7"`, "092326900001")
-	c.get("/citizen/092326900001").MustContain(t, "Sau xem xét: Đã áp dụng")
+	c.Get("/citizen/092326900001").MustContain(t, "Sau xem xét: Đã áp dụng")
 
-	p := c.get("/birth/P-edge-1-7")
+	p := c.Get("/birth/P-edge-1-7")
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/citizen/092326900001" {
 		t.Fatalf("the provisional ID: %d %v", p.Status, p.Header)
 	}
-	c.get("/birth/P-edge-1-8").MustContain(t, "chưa được thành phố cấp số định danh")
-	if p := c.get("/birth/P-edge-9-1"); p.Status != http.StatusNotFound {
+	c.Get("/birth/P-edge-1-8").MustContain(t, "chưa được thành phố cấp số định danh")
+	if p := c.Get("/birth/P-edge-9-1"); p.Status != http.StatusNotFound {
 		t.Fatalf("an unknown provisional ID: %d", p.Status)
 	}
 
-	p = c.post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"/outbox"}})
+	p = c.Post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"/outbox"}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/outbox" || len(reg.dismissed) != 1 {
 		t.Fatalf("dismiss: %d %v %v", p.Status, p.Header, reg.dismissed)
 	}
-	c.get("/").MustNotContain(t, "hai trẻ sinh đôi")
-	if p := c.post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"//evil.example"}}); p.Header.Get("Location") != "/" {
+	c.Get("/").MustNotContain(t, "hai trẻ sinh đôi")
+	if p := c.Post("/notices/dismiss", url.Values{"csrf": {home.CSRF(t)}, "change": {"edge-1/7"}, "back": {"//evil.example"}}); p.Header.Get("Location") != "/" {
 		t.Fatalf("dismiss leads off the site: %v", p.Header)
 	}
 }
@@ -123,7 +123,7 @@ func TestCityLink(t *testing.T) {
 	c := e.client()
 	c.login()
 	for _, path := range []string{"/", "/outbox"} {
-		p := c.get(path)
+		p := c.Get(path)
 		p.MustContain(t, `id="city-link"`, `Mất kết nối với thành phố · lần cuối <span data-ago="1020000">17 phút</span> trước`,
 			"Chưa kết nối được với thành phố: các thay đổi đã được lưu an toàn trên máy và sẽ tự gửi khi có kết nối",
 			"Đang chờ gửi: 3 thay đổi.", "<details><summary>Chi tiết kỹ thuật (cho bộ phận CNTT)</summary>", "connection refused")
@@ -131,21 +131,21 @@ func TestCityLink(t *testing.T) {
 			t.Errorf("%s: the raw error shows outside <details>", path)
 		}
 	}
-	c.get("/outbox").MustContain(t, `thay đổi cũ nhất đã chờ <span data-ago="2520000">42 phút</span>`)
-	c.get("/birth").MustNotContain(t, "các thay đổi đã được lưu an toàn")
+	c.Get("/outbox").MustContain(t, `thay đổi cũ nhất đã chờ <span data-ago="2520000">42 phút</span>`)
+	c.Get("/birth").MustNotContain(t, "các thay đổi đã được lưu an toàn")
 	live := c.getFromScript("/status/live?here=%2Foutbox")
 	live.MustContain(t, `id="city-link"`, `id="offline"`, `id="notices"`)
-	c.get("/?lang=en")
-	c.get("/").MustContain(t, "Not connected to the city · last contact", "changes are saved safely on this machine")
+	c.Get("/?lang=en")
+	c.Get("/").MustContain(t, "Not connected to the city · last contact", "changes are saved safely on this machine")
 
 	mu.Lock()
 	st.CityConnected, st.LastError, st.Pending = true, "", 0
 	mu.Unlock()
-	p := c.get("/")
+	p := c.Get("/")
 	p.MustContain(t, `<span class="link on" id="city-link" role="status">Connected to the city</span>`)
 	p.MustNotContain(t, "changes are saved safely")
 	mu.Lock()
 	st.CityConnected, st.LastSynced = false, time.Time{}
 	mu.Unlock()
-	c.get("/").MustContain(t, "Never reached the city yet")
+	c.Get("/").MustContain(t, "Never reached the city yet")
 }

@@ -29,14 +29,14 @@ func TestFace(t *testing.T) {
 	e := newEnv(t, Config{Cards: cards})
 	c := e.client()
 	csrf := c.login()
-	p := c.post("/tap", url.Values{"csrf": {csrf}})
+	p := c.Post("/tap", url.Values{"csrf": {csrf}})
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, `width="360" height="480"`, "Ảnh trong chip: hãy so với người đang đứng trước mặt")
 	m := faceURLRE.FindStringSubmatch(p.Body)
 	if m == nil {
 		t.Fatalf("no face on the result:\n%s", p.Body)
 	}
-	img := c.get(m[1])
+	img := c.Get(m[1])
 	if img.Status != http.StatusOK || img.Body != string(jpeg) || img.Header.Get("Content-Type") != "image/jpeg" ||
 		img.Header.Get("Cache-Control") != "no-store, private" {
 		t.Fatalf("face: %d %v %q", img.Status, img.Header, img.Body)
@@ -44,26 +44,26 @@ func TestFace(t *testing.T) {
 	// Another officer's session, or none, does not open it.
 	other := e.client()
 	other.loginAs("hung")
-	if p := other.get(m[1]); p.Status != http.StatusNotFound {
+	if p := other.Get(m[1]); p.Status != http.StatusNotFound {
 		t.Fatalf("another session got the face: %d", p.Status)
 	}
-	if p := e.client().get(m[1]); p.Status != http.StatusUnauthorized {
+	if p := e.client().Get(m[1]); p.Status != http.StatusUnauthorized {
 		t.Fatalf("no session got the face: %d", p.Status)
 	}
 	// The next card replaces it; the old address is gone.
-	next := faceURLRE.FindStringSubmatch(c.post("/tap", url.Values{"csrf": {csrf}}).Body)
-	if next == nil || next[1] == m[1] || c.get(m[1]).Status != http.StatusNotFound || c.get(next[1]).Status != http.StatusOK {
+	next := faceURLRE.FindStringSubmatch(c.Post("/tap", url.Values{"csrf": {csrf}}).Body)
+	if next == nil || next[1] == m[1] || c.Get(m[1]).Status != http.StatusNotFound || c.Get(next[1]).Status != http.StatusOK {
 		t.Fatal("a new card did not replace the face")
 	}
 	e.clock.Advance(faceTTL + time.Second)
-	c.get("/") // the officer is still at work: the session lives on
-	if p := c.get(next[1]); p.Status != http.StatusNotFound {
+	c.Get("/") // the officer is still at work: the session lives on
+	if p := c.Get(next[1]); p.Status != http.StatusNotFound {
 		t.Fatalf("face after %v: %d", faceTTL, p.Status)
 	}
-	last := faceURLRE.FindStringSubmatch(c.post("/tap", url.Values{"csrf": {c.get("/").CSRF(t)}}).Body)
-	c.post("/logout", url.Values{"csrf": {c.get("/").CSRF(t)}})
+	last := faceURLRE.FindStringSubmatch(c.Post("/tap", url.Values{"csrf": {c.Get("/").CSRF(t)}}).Body)
+	c.Post("/logout", url.Values{"csrf": {c.Get("/").CSRF(t)}})
 	c.login()
-	if p := c.get(last[1]); p.Status != http.StatusNotFound {
+	if p := c.Get(last[1]); p.Status != http.StatusNotFound {
 		t.Fatalf("face after logout: %d", p.Status)
 	}
 	for _, tc := range []struct{ problem, want string }{
@@ -72,7 +72,7 @@ func TestFace(t *testing.T) {
 		{FaceUnreadable, "Không đọc được ảnh chân dung trong chip."},
 	} {
 		problem = tc.problem
-		p := c.post("/tap", url.Values{"csrf": {c.get("/").CSRF(t)}})
+		p := c.Post("/tap", url.Values{"csrf": {c.Get("/").CSRF(t)}})
 		p.MustContain(t, tc.want)
 		p.MustNotContain(t, "<img")
 	}

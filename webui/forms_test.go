@@ -110,7 +110,7 @@ func TestFormsMatchRegistry(t *testing.T) {
 				e := newEnv(t, Config{Registry: mem.fake()})
 				c := e.client()
 				token := c.loginAs("hung") // a supervisor may record every operation
-				p := c.post(formPath(op), fill(f, token, variant.keep))
+				p := c.Post(formPath(op), fill(f, token, variant.keep))
 				p.WantStatus(t, http.StatusSeeOther)
 				if loc := p.Header.Get("Location"); loc != "/outbox?recorded=edge-1%2F1" {
 					t.Errorf("after recording, goes to %q", loc)
@@ -142,7 +142,7 @@ func TestFormsRequireFields(t *testing.T) {
 				c := e.client()
 				token := c.loginAs("hung")
 				form := fill(&f, token, func(in input) bool { return in.name != missing.name })
-				p := c.post(formPath(f.op), form)
+				p := c.Post(formPath(f.op), form)
 				p.WantStatus(t, http.StatusUnprocessableEntity)
 				p.MustContain(t, `id="f-`+missing.name+`-error"`, "Có 1 ô cần sửa", `aria-invalid="true" autofocus`)
 				for _, in := range f.inputs {
@@ -166,7 +166,7 @@ func TestTemporaryRegistration(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	token := c.login()
-	form := c.get("/citizen/" + sampleID + "/change/register_temporary")
+	form := c.Get("/citizen/" + sampleID + "/change/register_temporary")
 	form.WantStatus(t, http.StatusOK)
 	form.MustContain(t,
 		"<h1>Đăng ký tạm trú</h1>",
@@ -184,11 +184,11 @@ func TestTemporaryRegistration(t *testing.T) {
 		"procedure": {"HS-2026-0042"},
 	}
 	// A rented place needs the owner's consent.
-	p := c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+	p := c.Post("/citizen/"+sampleID+"/change/register_temporary", typed)
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 	p.MustContain(t, `id="f-owner_consent-error"`, "cần ý kiến đồng ý của chủ sở hữu")
 	typed.Set("owner_consent", "agreed")
-	review := c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+	review := c.Post("/citizen/"+sampleID+"/change/register_temporary", typed)
 	review.WantStatus(t, http.StatusOK)
 	review.MustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", "Thay đổi CHƯA được ghi nhận",
 		"<dt>Nơi tạm trú</dt><dd>45 Nguyễn Văn Cừ, phường An Khánh</dd>", "<dt>Tạm trú từ ngày</dt><dd>01/03/2026</dd>",
@@ -198,12 +198,12 @@ func TestTemporaryRegistration(t *testing.T) {
 	}
 	tok := between(review.Body, `name="form_token" value="`, `"`)
 	typed.Set("form_token", tok)
-	edit := c.post("/citizen/"+sampleID+"/change/register_temporary", withValue(typed, "edit", "1"))
+	edit := c.Post("/citizen/"+sampleID+"/change/register_temporary", withValue(typed, "edit", "1"))
 	edit.WantStatus(t, http.StatusOK)
 	edit.MustContain(t, `value="`+tok+`"`, `name="temporary_address" value="  45 Nguyễn Văn Cừ,  phường An Khánh "`)
 	typed.Set("confirm", "1")
 	for range 2 { // a double click: one change
-		p = c.post("/citizen/"+sampleID+"/change/register_temporary", typed)
+		p = c.Post("/citizen/"+sampleID+"/change/register_temporary", typed)
 		p.WantStatus(t, http.StatusSeeOther)
 		if loc := p.Header.Get("Location"); loc != "/outbox?recorded=edge-1%2F1" {
 			t.Errorf("goes to %q", loc)
@@ -231,18 +231,18 @@ func TestDeathNeedsConfirmation(t *testing.T) {
 	v := fill(f, token, func(input) bool { return true })
 	v.Del("confirm_grave")
 	v.Del("confirm")
-	review := c.post(formPath(registry.OpRegisterDeath), v)
+	review := c.Post(formPath(registry.OpRegisterDeath), v)
 	review.WantStatus(t, http.StatusOK)
 	review.MustContain(t, `type="checkbox" id="confirm-grave" name="confirm_grave" value="1"`)
 	v.Set("confirm", "1")
-	p := c.post(formPath(registry.OpRegisterDeath), v)
+	p := c.Post(formPath(registry.OpRegisterDeath), v)
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 	p.MustContain(t, `id="confirm-grave-error" role="alert">Hãy đánh dấu ô xác nhận`)
 	if d := mem.recordedDrafts(); len(d) != 0 {
 		t.Fatalf("recorded without the tick: %+v", d)
 	}
 	v.Set("confirm_grave", "1")
-	c.post(formPath(registry.OpRegisterDeath), v).WantStatus(t, http.StatusSeeOther)
+	c.Post(formPath(registry.OpRegisterDeath), v).WantStatus(t, http.StatusSeeOther)
 	if d := mem.recordedDrafts(); len(d) != 1 {
 		t.Fatalf("recorded %+v", d)
 	}
@@ -301,7 +301,7 @@ func TestFormChecks(t *testing.T) {
 			for k, v := range tt.change {
 				form.Set(k, v)
 			}
-			p := c.post(formPath(tt.op), form)
+			p := c.Post(formPath(tt.op), form)
 			p.WantStatus(t, http.StatusUnprocessableEntity)
 			p.MustContain(t, `id="f-`+tt.field+`-error">`, tt.want)
 			if i := strings.Index(p.Body, `id="f-`+tt.field+`-error">`); i >= 0 && !strings.Contains(p.Body[i:], tt.want) {
@@ -341,7 +341,7 @@ func TestRefusalsBesideTheirBox(t *testing.T) {
 			c := e.client()
 			token := c.login()
 			f, _ := formFor(registry.OpRegisterTemporary)
-			p := c.post(formPath(f.op), fill(f, token, func(input) bool { return true }))
+			p := c.Post(formPath(f.op), fill(f, token, func(input) bool { return true }))
 			p.WantStatus(t, tt.wantStatus)
 			p.MustContain(t, tt.want...)
 			p.MustContain(t, `value="`+sampleInput["temporary_address"]+`"`, sampleInput[inputNote])
@@ -359,22 +359,22 @@ func TestSupervisorOnly(t *testing.T) {
 			e := newEnv(t, Config{Registry: mem.fake()})
 			c := e.client()
 			token := c.login()
-			page := c.get(formPath(op))
+			page := c.Get(formPath(op))
 			page.WantStatus(t, http.StatusOK)
 			page.MustContain(t, `<fieldset disabled>`, `id="denied" role="note">Chỉ cán bộ phụ trách được ghi nhận`)
 			page.MustNotContain(t, "autofocus")
 			f, _ := formFor(op)
-			p := c.post(formPath(op), fill(f, token, func(input) bool { return true }))
+			p := c.Post(formPath(op), fill(f, token, func(input) bool { return true }))
 			p.WantStatus(t, http.StatusForbidden)
 			p.MustContain(t, "Chỉ cán bộ phụ trách")
 			if d := mem.recordedDrafts(); len(d) != 0 {
 				t.Errorf("an officer recorded %+v", d)
 			}
-			c.get("/citizen/"+sampleID).MustContain(t, `<span class="hint">(cần cán bộ phụ trách)</span>`)
+			c.Get("/citizen/"+sampleID).MustContain(t, `<span class="hint">(cần cán bộ phụ trách)</span>`)
 
 			sup := e.client()
 			sup.loginAs("hung")
-			sup.get(formPath(op)).MustNotContain(t, "disabled", `id="denied"`)
+			sup.Get(formPath(op)).MustNotContain(t, "disabled", `id="denied"`)
 		})
 	}
 	if registry.OfficerMay("admin", registry.OpProcedure) || !registry.OfficerMay(RoleOfficer, registry.OpRegisterTemporary) {
@@ -392,11 +392,11 @@ func TestDeceasedForms(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	token := c.login()
-	rec := c.get("/citizen/" + sampleID)
+	rec := c.Get("/citizen/" + sampleID)
 	rec.MustNotContain(t, "/change/register_temporary", "/birth?parent=")
 	rec.MustContain(t, "/change/procedure_result")
-	c.get(formPath(registry.OpRegisterTemporary)).MustContain(t, `<fieldset disabled>`, "Công dân đã mất")
-	p := c.post(formPath(registry.OpRegisterTemporary), confirmed(url.Values{"csrf": {token}, "temporary_address": {"x"}, "temporary_until": {"31/12/2026"}}))
+	c.Get(formPath(registry.OpRegisterTemporary)).MustContain(t, `<fieldset disabled>`, "Công dân đã mất")
+	p := c.Post(formPath(registry.OpRegisterTemporary), confirmed(url.Values{"csrf": {token}, "temporary_address": {"x"}, "temporary_until": {"31/12/2026"}}))
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 }
 
@@ -405,7 +405,7 @@ func TestCorrection(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	token := c.loginAs("hung")
-	page := c.get(formPath(registry.OpCorrect))
+	page := c.Get(formPath(registry.OpCorrect))
 	page.MustContain(t, `name="full_name" value="Nguyễn Thị Thu Hà"`, `name="birth_date" value="08/03/1995"`,
 		`<option value="F" selected>Nữ</option>`)
 	form := url.Values{"csrf": {token}, "note": {"Giấy khai sinh bản gốc"}}
@@ -415,13 +415,13 @@ func TestCorrection(t *testing.T) {
 			form.Set(in.name, displayInput(in, sampleCitizen().Get(fld)))
 		}
 	}
-	p := c.post(formPath(registry.OpCorrect), form)
+	p := c.Post(formPath(registry.OpCorrect), form)
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 	p.MustContain(t, "Chưa có thông tin nào được sửa")
 
 	form.Set("full_name", "Nguyễn Thị Thu  Hà Em") // spaces collapse
 	form.Set("hometown", "")                       // emptying a box clears the field
-	c.post(formPath(registry.OpCorrect), confirmed(form)).WantStatus(t, http.StatusSeeOther)
+	c.Post(formPath(registry.OpCorrect), confirmed(form)).WantStatus(t, http.StatusSeeOther)
 	want := map[string]string{"full_name": "Nguyễn Thị Thu Hà Em", "hometown": ""}
 	if d := mem.recordedDrafts(); len(d) != 1 || !reflect.DeepEqual(d[0].Patch, want) || d[0].Note != "Giấy khai sinh bản gốc" {
 		t.Fatalf("recorded %+v, want patch %v", d, want)
@@ -433,14 +433,14 @@ func TestBirthFromParent(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	c.login()
-	p := c.get("/birth?parent=" + sampleID)
+	p := c.Get("/birth?parent=" + sampleID)
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "<h1>Đăng ký khai sinh</h1>", `aria-current="page">Khai sinh`,
 		`name="mother_id" value="`+sampleID+`"`, `name="mother_name" value="Nguyễn Thị Thu Hà"`,
 		`name="household" value="HH-0042"`, `name="relation" value="Con"`, `name="commune" value="31117"`,
 		`name="nationality" value="Việt Nam"`)
 	p.MustContain(t, `name="father_id" value=""`)
-	c.get("/birth").MustContain(t, `name="mother_id" value=""`, `name="commune" value="31117"`)
+	c.Get("/birth").MustContain(t, `name="mother_id" value=""`, `name="commune" value="31117"`)
 }
 
 func TestParseInputDate(t *testing.T) {

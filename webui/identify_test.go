@@ -83,7 +83,7 @@ func TestTap(t *testing.T) {
 			e := newEnv(t, Config{Cards: &fakeCards{tap: tt.tap}, TapTimeout: 50e6})
 			c := e.client()
 			token := c.login()
-			p := c.post("/tap", url.Values{"csrf": {token}})
+			p := c.Post("/tap", url.Values{"csrf": {token}})
 			p.WantStatus(t, tt.wantStatus)
 			p.MustContain(t, tt.want...)
 			if tt.name == "in the subset" && !diffRowRE.MatchString(p.Body) {
@@ -97,9 +97,9 @@ func TestTapWithoutReader(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	token := c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustNotContain(t, `action="/tap"`)
-	p := c.post("/tap", url.Values{"csrf": {token}})
+	p := c.Post("/tap", url.Values{"csrf": {token}})
 	p.WantStatus(t, http.StatusNotFound)
 	p.MustContain(t, "chưa gắn đầu đọc thẻ")
 }
@@ -137,9 +137,9 @@ func TestLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
-			p := c.get("/lookup?id=" + url.QueryEscape(tt.id))
+			p := c.Get("/lookup?id=" + url.QueryEscape(tt.id))
 			if p.Status == http.StatusSeeOther {
-				p = c.get(p.Header.Get("Location"))
+				p = c.Get(p.Header.Get("Location"))
 			}
 			p.WantStatus(t, tt.wantStatus)
 			p.MustContain(t, tt.want)
@@ -167,7 +167,7 @@ func TestCitizenPage(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/citizen/" + sampleID)
+	p := c.Get("/citizen/" + sampleID)
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t,
 		"<h1>Nguyễn Thị Thu Hà <span class=\"id\">"+sampleID+"</span></h1>",
@@ -199,7 +199,7 @@ func TestCitizenPage(t *testing.T) {
 		t.Error("the head of the household is not listed first")
 	}
 	// The child's record links back to the mother's.
-	c.get("/citizen/"+childID).MustContain(t, `<a href="/citizen/`+sampleID+`">Nguyễn Thị Thu Hà</a>`)
+	c.Get("/citizen/"+childID).MustContain(t, `<a href="/citizen/`+sampleID+`">Nguyễn Thị Thu Hà</a>`)
 }
 
 func TestCitizenPageFailures(t *testing.T) {
@@ -211,7 +211,7 @@ func TestCitizenPageFailures(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/citizen/" + sampleID)
+	p := c.Get("/citizen/" + sampleID)
 	p.WantStatus(t, http.StatusOK) // the record itself is there
 	p.MustContain(t, "Chưa đọc được danh sách thành viên hộ", "Chưa đọc được lịch sử thay đổi")
 }
@@ -232,7 +232,7 @@ func TestHistoryLimit(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg, HistoryItems: 3})
 	c := e.client()
 	c.login()
-	p := c.get("/citizen/" + sampleID)
+	p := c.Get("/citizen/" + sampleID)
 	if asked != 4 || strings.Count(p.Body, "Xác định danh tính") != 3 {
 		t.Errorf("asked for %d changes, shows %d", asked, strings.Count(p.Body, "Xác định danh tính"))
 	}
@@ -332,7 +332,7 @@ func TestTapKeyForm(t *testing.T) {
 			e := newEnv(t, Config{Cards: cards})
 			c := e.client()
 			token := c.login()
-			p := c.post("/tap", url.Values{"csrf": {token}, "key": {tt.key}, "birth": {tt.birth}, "expiry": {tt.expiry}})
+			p := c.Post("/tap", url.Values{"csrf": {token}, "key": {tt.key}, "birth": {tt.birth}, "expiry": {tt.expiry}})
 			keys := cards.taken()
 			if tt.want != nil {
 				p.WantStatus(t, http.StatusOK)
@@ -367,13 +367,13 @@ func TestTapWithoutKey(t *testing.T) {
 	e := newEnv(t, Config{Cards: cards})
 	c := e.client()
 	token := c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, "Không bắt buộc với thẻ mẫu.", ">Chạm thẻ mẫu</button>")
 	home.MustNotContain(t, "data-live", `id="reader-state"`)
 	if regexp.MustCompile(`id="tap-key"[^>]*aria-required`).MatchString(home.Body) {
 		t.Error("the ID box is marked required for the emulated cards")
 	}
-	p := c.post("/tap", url.Values{"csrf": {token}})
+	p := c.Post("/tap", url.Values{"csrf": {token}})
 	p.WantStatus(t, http.StatusOK)
 	if keys := cards.taken(); len(keys) != 1 || keys[0] != (CardKey{}) {
 		t.Errorf("Tap got keys %+v, want one zero key", keys)
@@ -408,7 +408,7 @@ func TestTapReaderErrors(t *testing.T) {
 			e := newEnv(t, Config{Cards: cards})
 			c := e.client()
 			token := c.login()
-			p := c.post("/tap", url.Values{"csrf": {token}, "key": {"012345"}})
+			p := c.Post("/tap", url.Values{"csrf": {token}, "key": {"012345"}})
 			p.WantStatus(t, tt.status)
 			p.MustContain(t, tt.want...)
 			p.MustContain(t, `name="key" value="012345"`) // kept for another try
@@ -430,7 +430,7 @@ func TestReaderStatusLive(t *testing.T) {
 	e := newEnv(t, Config{Cards: cards})
 	c := e.client()
 	c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, `data-live="/tap/live"`,
 		`<p class="reader notice" id="reader-state" data-state="ready">Đầu đọc thẻ sẵn sàng. Hãy đặt thẻ lên đầu đọc. <span class="hint">(ACS ACR1252 PICC)</span></p>`,
 		">Đọc thẻ</button>", "Bắt buộc: chip chỉ mở khi có số này.")
@@ -466,7 +466,7 @@ func TestReaderStatusLive(t *testing.T) {
 		p.MustContain(t, `data-state="card">A card is on the reader.`)
 	}
 
-	out := e.client().get("/tap/live") // no session: no state
+	out := e.client().Get("/tap/live") // no session: no state
 	if out.Status != http.StatusSeeOther || strings.Contains(out.Body, "reader-state") {
 		t.Errorf("fragment without a session: %d %q", out.Status, out.Body)
 	}
@@ -493,10 +493,10 @@ func TestScanQR(t *testing.T) {
 	e := newEnv(t, Config{QR: qr})
 	c := e.client()
 	c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, `action="/qr"`, "Hoặc quét mã QR trên thẻ")
 	csrf := home.CSRF(t)
-	p := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"  " + sampleID + "||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022  "}})
+	p := c.Post("/qr", url.Values{"csrf": {csrf}, "qr": {"  " + sampleID + "||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022  "}})
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Kết quả quét mã QR: Nguyễn Thị Thu Hà", "Có 1 thông tin trên mã QR khác với dữ liệu của xã",
 		`<th scope="col">Trên mã QR</th>`)
@@ -507,20 +507,20 @@ func TestScanQR(t *testing.T) {
 	if len(got) != 1 || got[0] != "lan "+sampleID+"||Nguyễn Thị Thu Hà|08031995|Nữ|Phong Điền|01012022" {
 		t.Fatalf("QR source got %q", got)
 	}
-	bad := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {"hello"}})
+	bad := c.Post("/qr", url.Values{"csrf": {csrf}, "qr": {"hello"}})
 	bad.WantStatus(t, http.StatusUnprocessableEntity)
 	bad.MustContain(t, "Đây không phải mã QR của thẻ căn cước", `value="hello"`)
-	empty := c.post("/qr", url.Values{"csrf": {csrf}, "qr": {" "}})
+	empty := c.Post("/qr", url.Values{"csrf": {csrf}, "qr": {" "}})
 	empty.WantStatus(t, http.StatusBadRequest)
 	empty.MustContain(t, "Chưa có nội dung mã QR")
-	if c.post("/qr", url.Values{"qr": {"x"}}).Status != http.StatusForbidden {
+	if c.Post("/qr", url.Values{"qr": {"x"}}).Status != http.StatusForbidden {
 		t.Error("a QR form without its CSRF token was accepted")
 	}
 	// Without a QR source there is no form.
 	e2 := newEnv(t, Config{})
 	c2 := e2.client()
 	c2.login()
-	if strings.Contains(c2.get("/").Body, `action="/qr"`) {
+	if strings.Contains(c2.Get("/").Body, `action="/qr"`) {
 		t.Error("QR form shown without a QR source")
 	}
 }

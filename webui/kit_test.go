@@ -225,12 +225,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		srv.Close()
-		ts.Close()
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: c}
+	return &env{t: t, srv: srv, ts: webtest.Serve(t, srv), clock: c}
 }
 
 // client is a browser without a browser: a cookie jar, redirects not
@@ -243,13 +238,6 @@ type client struct {
 func (e *env) client() *client { return &client{webtest.NewClient(e.t, e.ts.URL), e} }
 
 type page = webtest.Page
-
-func (c *client) do(req *http.Request) page { c.e.t.Helper(); return c.Do(req) }
-func (c *client) get(path string) page      { c.e.t.Helper(); return c.Get(path) }
-func (c *client) post(path string, form url.Values) page {
-	c.e.t.Helper()
-	return c.Post(path, form)
-}
 
 // getFromScript is a GET as the page script makes it.
 func (c *client) getFromScript(path string) page {
@@ -266,10 +254,10 @@ func (c *client) login() string {
 // loginAs logs in as one of sampleOfficers' users.
 func (c *client) loginAs(user string) string {
 	c.e.t.Helper()
-	p := c.get("/login")
-	p = c.post("/login", url.Values{"csrf": {p.CSRF(c.e.t)}, "user": {user}, "password": {officerPwd}})
+	p := c.Get("/login")
+	p = c.Post("/login", url.Values{"csrf": {p.CSRF(c.e.t)}, "user": {user}, "password": {officerPwd}})
 	if p.Status != http.StatusSeeOther {
 		c.e.t.Fatalf("login: status %d\n%s", p.Status, p.Body)
 	}
-	return c.get("/").CSRF(c.e.t)
+	return c.Get("/").CSRF(c.e.t)
 }

@@ -47,21 +47,21 @@ func TestLogin(t *testing.T) {
 			c := e.client()
 			form := url.Values{"user": {tt.user}, "password": {tt.pwd}}
 			if !tt.noCSRF {
-				form.Set("csrf", c.get("/login").CSRF(t))
+				form.Set("csrf", c.Get("/login").CSRF(t))
 			}
-			p := c.post("/login", form)
+			p := c.Post("/login", form)
 			p.WantStatus(t, tt.wantStatus)
 			p.MustContain(t, tt.wantText)
 			if tt.wantStatus != http.StatusSeeOther {
 				if tt.pwd != "" {
 					p.MustNotContain(t, `value="`+tt.pwd) // the password is never echoed
 				}
-				if c.get("/").Status != http.StatusSeeOther {
+				if c.Get("/").Status != http.StatusSeeOther {
 					t.Error("a refused login gave a session")
 				}
 				return
 			}
-			home := c.get("/")
+			home := c.Get("/")
 			home.WantStatus(t, http.StatusOK)
 			home.MustContain(t, "Trần Thị Lan", "Cán bộ", "Đăng xuất")
 		})
@@ -72,7 +72,7 @@ func TestSessionCookie(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		e := newEnv(t, Config{Secure: secure})
 		c := e.client()
-		form := url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}
+		form := url.Values{"csrf": {c.Get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}
 		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		// The jar will not send __Host- cookies over plain HTTP; send the
@@ -287,12 +287,12 @@ func TestLogout(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	token := c.login()
-	p := c.post("/logout", url.Values{"csrf": {token}})
+	p := c.Post("/logout", url.Values{"csrf": {token}})
 	p.WantStatus(t, http.StatusSeeOther)
 	if loc := p.Header.Get("Location"); loc != "/login" {
 		t.Errorf("logout goes to %q", loc)
 	}
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 func TestSessionExpires(t *testing.T) {
@@ -300,9 +300,9 @@ func TestSessionExpires(t *testing.T) {
 	c := e.client()
 	c.login()
 	e.clock.Advance(9 * time.Minute)
-	c.get("/").WantStatus(t, http.StatusOK)
+	c.Get("/").WantStatus(t, http.StatusOK)
 	e.clock.Advance(11 * time.Minute)
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 
 	// A live page's script re-fetching its fragment is not the officer's
 	// use: it does not keep the session alive.
@@ -311,17 +311,17 @@ func TestSessionExpires(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/outbox/live", nil)
 		req.Header.Set("X-Requested-With", "xanode")
-		c.do(req).WantStatus(t, http.StatusOK)
+		c.Do(req).WantStatus(t, http.StatusOK)
 		e.clock.Advance(4 * time.Minute)
 	}
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 
 	c.login()
 	for i := 0; i < 7; i++ { // used every 9 minutes: idle never ends it, the maximum does
 		e.clock.Advance(9 * time.Minute)
-		c.get("/")
+		c.Get("/")
 	}
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 func TestPagesNeedSession(t *testing.T) {
@@ -337,7 +337,7 @@ func TestPagesNeedSession(t *testing.T) {
 	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/lookup?id=" + sampleID,
 		"/search?name=a&birth=1990", "/birth", "/citizen/" + sampleID + "/print",
 		"/citizen/" + sampleID + "/change/register_temporary"} {
-		p := c.get(path)
+		p := c.Get(path)
 		p.WantStatus(t, http.StatusSeeOther)
 		want := "/login"
 		if path != "/" {
@@ -349,11 +349,11 @@ func TestPagesNeedSession(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/outbox/live", nil)
 	req.Header.Set("X-Requested-With", "xanode")
-	c.do(req).WantStatus(t, http.StatusUnauthorized)
+	c.Do(req).WantStatus(t, http.StatusUnauthorized)
 
-	c.post("/tap", url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
+	c.Post("/tap", url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
 	for _, f := range opForms {
-		c.post(formPath(f.op), url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
+		c.Post(formPath(f.op), url.Values{"csrf": {"x"}}).WantStatus(t, http.StatusSeeOther)
 	}
 	if tapped.Load() || recorded.Load() {
 		t.Error("a request without a session reached the card reader or the registry")
@@ -361,7 +361,7 @@ func TestPagesNeedSession(t *testing.T) {
 
 	// After login, the login page sends the officer where they wanted to go.
 	c.login()
-	p := c.get("/login?next=" + url.QueryEscape("/outbox"))
+	p := c.Get("/login?next=" + url.QueryEscape("/outbox"))
 	if p.Header.Get("Location") != "/outbox" {
 		t.Errorf("logged-in /login goes to %q", p.Header.Get("Location"))
 	}

@@ -16,13 +16,13 @@ func TestRecordedPanel(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake()})
 	c := e.client()
 	token := c.login()
-	p := c.post("/citizen/"+sampleID+"/change/register_temporary", confirmed(url.Values{
+	p := c.Post("/citizen/"+sampleID+"/change/register_temporary", confirmed(url.Values{
 		"csrf": {token}, "temporary_address": {"45 Nguyễn Văn Cừ, phường An Khánh, Ninh Kiều, Cần Thơ"},
 		"temporary_until": {"31/12/2026"}, "procedure": {"HS-2026-0042"},
 		"temporary_from": {"01/03/2026"}, "residence_basis": {"own"},
 	}))
 	p.WantStatus(t, http.StatusSeeOther)
-	out := c.get(p.Header.Get("Location"))
+	out := c.Get(p.Header.Get("Location"))
 	out.WantStatus(t, http.StatusOK)
 	out.MustContain(t,
 		`<h2 id="recorded-h">Thay đổi vừa ghi nhận: edge-1/1</h2>`,
@@ -39,7 +39,7 @@ func TestRecordedPanel(t *testing.T) {
 	)
 	out.MustNotContain(t, "chưa đồng bộ lần nào")
 	// A recorded= that is not in the list puts nothing on the page.
-	forged := c.get("/outbox?recorded=" + url.QueryEscape("<b>giả mạo</b>"))
+	forged := c.Get("/outbox?recorded=" + url.QueryEscape("<b>giả mạo</b>"))
 	forged.MustNotContain(t, "giả mạo", `id="recorded"`)
 }
 
@@ -103,14 +103,14 @@ func TestOutcomes(t *testing.T) {
 			}
 			c := e.client()
 			c.login()
-			c.get("/outbox").MustContain(t, tt.want...)
+			c.Get("/outbox").MustContain(t, tt.want...)
 			frag := c.getFromScript("/outbox/live?recorded=" + ch.ID())
 			frag.WantStatus(t, http.StatusOK)
 			frag.MustContain(t, tt.want...)
 			frag.MustContain(t, `id="recorded"`)
 			frag.MustNotContain(t, "<html") // a fragment, not a page
 			// The record's history explains the outcome the same way.
-			c.get("/citizen/"+sampleID).MustContain(t, tt.want...)
+			c.Get("/citizen/"+sampleID).MustContain(t, tt.want...)
 		})
 	}
 }
@@ -145,7 +145,7 @@ func TestOutboxUnavailable(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/outbox")
+	p := c.Get("/outbox")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Chưa đọc được danh sách thay đổi", "Chưa đọc được tình trạng đồng bộ")
 }
@@ -163,11 +163,11 @@ func TestStaleWarning(t *testing.T) {
 	const banner = `class="banner" role="alert">Dữ liệu của xã đã quá hạn cập nhật`
 	for _, path := range []string{"/", "/outbox", "/citizen/" + sampleID, "/birth",
 		"/citizen/" + sampleID + "/change/register_temporary", "/search?name=a&birth=1990", "/no-such-page"} {
-		c.get(path).MustContain(t, banner)
+		c.Get(path).MustContain(t, banner)
 	}
-	c.get("/outbox").MustContain(t, "dial tcp: i/o timeout", "chưa đồng bộ lần nào")
+	c.Get("/outbox").MustContain(t, "dial tcp: i/o timeout", "chưa đồng bộ lần nào")
 	// Stale data still prints, saying so on the paper.
-	c.get("/citizen/"+sampleID+"/print").MustContain(t, "Lưu ý: dữ liệu của xã (phiên bản 0) đã quá hạn cập nhật")
+	c.Get("/citizen/"+sampleID+"/print").MustContain(t, "Lưu ý: dữ liệu của xã (phiên bản 0) đã quá hạn cập nhật")
 }
 
 // TestTransferProgress: a long download or import shows on the sync panel
@@ -191,13 +191,13 @@ func TestTransferProgress(t *testing.T) {
 		e := newEnv(t, Config{Registry: reg})
 		cl := e.client()
 		cl.login()
-		cl.get("/outbox").MustContain(t, c.want...)
+		cl.Get("/outbox").MustContain(t, c.want...)
 	}
 	reg := &fakeRegistry{status: func() (Status, error) { return Status{Node: "edge-1", HasSubset: true}, nil }}
 	e := newEnv(t, Config{Registry: reg})
 	cl := e.client()
 	cl.login()
-	if p := cl.get("/outbox"); strings.Contains(p.Body, "<progress") {
+	if p := cl.Get("/outbox"); strings.Contains(p.Body, "<progress") {
 		t.Fatal("a progress bar without a transfer")
 	}
 }
@@ -214,11 +214,11 @@ func TestOutboxHidesIdentifications(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/outbox")
+	p := c.Get("/outbox")
 	p.MustContain(t, `id="c-edge-1/1"`, `href="/outbox?all=1" id="lookups-toggle"`)
 	p.MustNotContain(t, `id="c-edge-1/2"`)
-	p = c.get("/outbox?all=1")
+	p = c.Get("/outbox?all=1")
 	p.MustContain(t, `id="c-edge-1/1"`, `id="c-edge-1/2"`, `href="/outbox" id="lookups-toggle"`)
-	c.get("/outbox/live").MustNotContain(t, `id="c-edge-1/2"`)
-	c.get("/outbox/live?all=1").MustContain(t, `id="c-edge-1/2"`)
+	c.Get("/outbox/live").MustNotContain(t, `id="c-edge-1/2"`)
+	c.Get("/outbox/live?all=1").MustContain(t, `id="c-edge-1/2"`)
 }

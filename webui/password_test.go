@@ -33,9 +33,9 @@ func TestChangePassword(t *testing.T) {
 	e := newEnv(t, Config{Officers: off, LoginFailures: 2})
 	c := e.client()
 	token := c.login()
-	c.get("/password").MustContain(t, `<form method="post" action="/password"`, `autocomplete="new-password"`, `aria-current="page">Đổi mật khẩu</a>`)
+	c.Get("/password").MustContain(t, `<form method="post" action="/password"`, `autocomplete="new-password"`, `aria-current="page">Đổi mật khẩu</a>`)
 	post := func(current, next, repeat string) page {
-		return c.post("/password", url.Values{"csrf": {token}, "current": {current}, "new": {next}, "repeat": {repeat}})
+		return c.Post("/password", url.Values{"csrf": {token}, "current": {current}, "new": {next}, "repeat": {repeat}})
 	}
 	p := post(officerPwd, "ngắn", "ngắn")
 	p.WantStatus(t, http.StatusUnprocessableEntity)
@@ -53,16 +53,16 @@ func TestChangePassword(t *testing.T) {
 
 	c2 := newEnv(t, Config{Officers: off}).client()
 	token = c2.login()
-	p = c2.post("/password", url.Values{"csrf": {token}, "current": {officerPwd}, "new": {"mật khẩu mới dài"}, "repeat": {"mật khẩu mới dài"}})
+	p = c2.Post("/password", url.Values{"csrf": {token}, "current": {officerPwd}, "new": {"mật khẩu mới dài"}, "repeat": {"mật khẩu mới dài"}})
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, `id="password-done"`, "hãy đăng nhập lại bằng mật khẩu mới")
 	if len(changed) != 1 || changed[0] != "lan mật khẩu mới dài" {
 		t.Fatalf("changed %v", changed)
 	}
-	c2.get("/").WantStatus(t, http.StatusSeeOther) // the session ended
+	c2.Get("/").WantStatus(t, http.StatusSeeOther) // the session ended
 
 	// Without the capability there is no page.
 	c3 := newEnv(t, Config{}).client()
 	c3.login()
-	c3.get("/password").WantStatus(t, http.StatusNotFound)
+	c3.Get("/password").WantStatus(t, http.StatusNotFound)
 }

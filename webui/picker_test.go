@@ -31,13 +31,13 @@ func TestAddressPicker(t *testing.T) {
 	e := newEnv(t, Config{Registry: mem.fake(), Units: fakeUnits{}})
 	c := e.client()
 	token := c.login()
-	form := c.get(formPath(registry.OpRegisterPermanent))
+	form := c.Get(formPath(registry.OpRegisterPermanent))
 	form.MustContain(t, `<select id="f-permanent_address_province" name="permanent_address_province">`,
 		`<option value="92">Thành phố Cần Thơ</option>`, `name="pick" value="permanent_address"`)
 	form.MustNotContain(t, `id="f-permanent_address_commune"`)
 	v := url.Values{"csrf": {token}, "permanent_address_detail": {"Số 7, Đường Trần Phú"}, "permanent_address_province": {"92"},
 		"pick": {"permanent_address"}, "commune": {"31117"}}
-	p := c.post(formPath(registry.OpRegisterPermanent), v)
+	p := c.Post(formPath(registry.OpRegisterPermanent), v)
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, `<option value="92103">Phường Cái Khế</option>`, `value="Số 7, Đường Trần Phú"`)
 	if d := mem.recordedDrafts(); len(d) != 0 {
@@ -45,10 +45,10 @@ func TestAddressPicker(t *testing.T) {
 	}
 	v.Del("pick")
 	v.Set("permanent_address_commune", "92103")
-	review := c.post(formPath(registry.OpRegisterPermanent), v)
+	review := c.Post(formPath(registry.OpRegisterPermanent), v)
 	review.WantStatus(t, http.StatusOK)
 	review.MustContain(t, "<dd>Số 7, Đường Trần Phú, Phường Cái Khế, Thành phố Cần Thơ</dd>", "<dd>92103</dd>")
-	c.post(formPath(registry.OpRegisterPermanent), confirmed(v)).WantStatus(t, http.StatusSeeOther)
+	c.Post(formPath(registry.OpRegisterPermanent), confirmed(v)).WantStatus(t, http.StatusSeeOther)
 	d := mem.recordedDrafts()
 	if len(d) != 1 || d[0].Patch["permanent_address"] != "Số 7, Đường Trần Phú, Phường Cái Khế, Thành phố Cần Thơ" ||
 		d[0].Patch["commune"] != "92103" {

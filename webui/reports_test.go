@@ -31,30 +31,30 @@ func TestReports(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/reports")
+	p := c.Get("/reports")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, `value="2026-02"`, "Báo cáo dân cư 31117, tháng 2026-02", "Không kết nối được thành phố",
 		`href="/reports?month=2026-02&amp;format=csv"`, `>12</td>`, `aria-current="page">Báo cáo</a>`)
-	csv := c.get("/reports?month=2026-01&format=csv")
+	csv := c.Get("/reports?month=2026-01&format=csv")
 	csv.WantStatus(t, http.StatusOK)
 	if ct := csv.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" ||
 		!strings.Contains(csv.Header.Get("Content-Disposition"), "bao-cao-31117-2026-01.csv") {
 		t.Errorf("CSV answer: %q, %q", ct, csv.Header.Get("Content-Disposition"))
 	}
-	x := c.get("/reports?month=2026-01&format=xlsx")
+	x := c.Get("/reports?month=2026-01&format=xlsx")
 	if !strings.HasPrefix(x.Body, "PK") {
 		t.Error("the XLSX download is not a zip")
 	}
-	c.get("/reports?month=2026-13").WantStatus(t, http.StatusBadRequest)
-	c.get("/reports?month=2026-01&format=pdf").WantStatus(t, http.StatusNotFound)
+	c.Get("/reports?month=2026-13").WantStatus(t, http.StatusBadRequest)
+	c.Get("/reports?month=2026-01&format=pdf").WantStatus(t, http.StatusNotFound)
 	if len(reg.months) != 3 || reg.months[0] != "lan 2026-02" {
 		t.Errorf("reports made: %v", reg.months)
 	}
 	// Without the capability: no menu entry, no page.
 	c2 := newEnv(t, Config{}).client()
 	c2.login()
-	c2.get("/").MustNotContain(t, `href="/reports"`)
-	c2.get("/reports").WantStatus(t, http.StatusNotFound)
+	c2.Get("/").MustNotContain(t, `href="/reports"`)
+	c2.Get("/reports").WantStatus(t, http.StatusNotFound)
 }
 
 // attestRegistry signs what is printed.
@@ -81,7 +81,7 @@ func TestPrintCarriesCode(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/citizen/" + sampleID + "/print")
+	p := c.Get("/citizen/" + sampleID + "/print")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, `<code>XN1-edge-1-7-ABCDEFGHJK</code>`, "Mã xác thực:")
 	if len(reg.docs) != 1 || reg.docs[0].Citizen != sampleID || reg.docs[0].Lines[0] != (DocLine{"full_name", "Nguyễn Thị Thu Hà"}) ||
@@ -89,7 +89,7 @@ func TestPrintCarriesCode(t *testing.T) {
 		t.Errorf("signed %+v", reg.docs)
 	}
 	reg.fail = true
-	p = c.get("/citizen/" + sampleID + "/print")
+	p = c.Get("/citizen/" + sampleID + "/print")
 	p.MustContain(t, "Không ký được văn bản này")
 	p.MustNotContain(t, "<code>XN1-")
 }

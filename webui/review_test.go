@@ -41,31 +41,31 @@ func TestReviewList(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, `href="/review" accesskey="5"`, "Cần rà soát <span class=\"count\">2</span>")
-	p := c.get("/review")
+	p := c.Get("/review")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Chip của thẻ khác hồ sơ", "Họ và tên: thẻ ghi «Nguyễn Thị Thu Hằng», hồ sơ ghi «Nguyễn Thị Thu Hà» (Đã xác thực chữ ký số của chip)", `href="/citizen/`+sampleID+`"`, `action="/review/12"`,
 		"Đã ghi nhận, chờ thành phố", `href="/outbox#c-edge-1%2f8"`, "2 vấn đề cần rà soát.")
 	p.MustNotContain(t, `action="/review/13"`)
 	csrf := p.CSRF(t)
 
-	one := c.get("/review?citizen=" + childID)
+	one := c.Get("/review?citizen=" + childID)
 	one.MustContain(t, "aged 15 without a card number")
 	one.MustNotContain(t, "Nguyễn Thị Thu Hằng")
 
-	refused := c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"fixed"}})
+	refused := c.Post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"fixed"}})
 	refused.WantStatus(t, http.StatusUnprocessableEntity)
 	refused.MustContain(t, "Hãy ghi rõ đã đối chiếu giấy tờ gì", `aria-invalid="true"`)
-	c.post("/review/12", url.Values{"csrf": {csrf}, "note": {"x"}}).WantStatus(t, http.StatusUnprocessableEntity)
-	if p := c.post("/review/99", url.Values{"csrf": {csrf}, "resolution": {"fixed"}, "note": {"x"}}); p.Status != http.StatusNotFound {
+	c.Post("/review/12", url.Values{"csrf": {csrf}, "note": {"x"}}).WantStatus(t, http.StatusUnprocessableEntity)
+	if p := c.Post("/review/99", url.Values{"csrf": {csrf}, "resolution": {"fixed"}, "note": {"x"}}); p.Status != http.StatusNotFound {
 		t.Fatalf("an unknown finding: %d", p.Status)
 	}
 	if len(drafts) != 0 {
 		t.Fatalf("refused forms recorded %v", drafts)
 	}
 
-	p = c.post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"dismissed"}, "note": {"  thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà  "}})
+	p = c.Post("/review/12", url.Values{"csrf": {csrf}, "resolution": {"dismissed"}, "note": {"  thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà  "}})
 	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/review?done=1") {
 		t.Fatalf("resolve: %d %v", p.Status, p.Header)
 	}
@@ -73,9 +73,9 @@ func TestReviewList(t *testing.T) {
 		drafts[0].Procedure != "F-12" || drafts[0].Note != "dismissed: thẻ cấp trước khi đổi tên, giấy khai sinh ghi Hà" {
 		t.Fatalf("drafts %+v", drafts)
 	}
-	c.get(p.Header.Get("Location")).MustContain(t, "Đã ghi nhận kết quả rà soát")
-	c.get("/review?lang=en")
-	c.get("/review").MustContain(t, "To review", "Card chip differs from the record",
+	c.Get(p.Header.Get("Location")).MustContain(t, "Đã ghi nhận kết quả rà soát")
+	c.Get("/review?lang=en")
+	c.Get("/review").MustContain(t, "To review", "Card chip differs from the record",
 		"Full name: the card says «Nguyễn Thị Thu Hằng», the record «Nguyễn Thị Thu Hà» (Chip signature verified)", "aged 15 without a card number")
 }
 
@@ -84,6 +84,6 @@ func TestReviewWithoutList(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/").MustNotContain(t, `href="/review"`)
-	c.get("/review").WantStatus(t, http.StatusNotFound)
+	c.Get("/").MustNotContain(t, `href="/review"`)
+	c.Get("/review").WantStatus(t, http.StatusNotFound)
 }

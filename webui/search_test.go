@@ -48,7 +48,7 @@ func TestSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.birth, func(t *testing.T) {
-			p := c.get("/search?name=" + url.QueryEscape(tt.name) + "&birth=" + url.QueryEscape(tt.birth))
+			p := c.Get("/search?name=" + url.QueryEscape(tt.name) + "&birth=" + url.QueryEscape(tt.birth))
 			p.WantStatus(t, tt.wantStatus)
 			p.MustContain(t, tt.want...)
 			p.MustContain(t, `value="`+tt.name+`"`, `value="`+tt.birth+`"`) // the input stays
@@ -74,7 +74,7 @@ func TestSearchByIDInNameBox(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	p := c.get("/search?name=" + url.QueryEscape("092 195 001 234"))
+	p := c.Get("/search?name=" + url.QueryEscape("092 195 001 234"))
 	p.WantStatus(t, http.StatusSeeOther)
 	if loc := p.Header.Get("Location"); loc != "/citizen/"+sampleID {
 		t.Errorf("goes to %q", loc)
@@ -101,22 +101,22 @@ func TestSearchMore(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg, SearchResults: 3})
 	c := e.client()
 	c.login()
-	p := c.get("/search?name=nguyen+van+an&birth=1995")
+	p := c.Get("/search?name=nguyen+van+an&birth=1995")
 	p.MustContain(t, "Kết quả tìm kiếm: 3 công dân", "Hiện 3 người khớp nhất trong 40 người")
 	if n := strings.Count(p.Body, "Nguyễn Văn An</a>"); n != 3 {
 		t.Errorf("%d results shown, want 3", n)
 	}
-	p = c.get("/search?name=nguyen+van")
+	p = c.Get("/search?name=nguyen+van")
 	p.MustContain(t, `id="no-results" role="status">Có 40 người có họ tên khớp với “nguyen van”`, `id="birth" name="birth" value="" `)
 	if !strings.Contains(p.Body[strings.Index(p.Body, `id="birth"`):], "autofocus") {
 		t.Error("the birth box does not take the focus")
 	}
 	exact = 2
-	p = c.get("/search?name=nguyen+van+an")
+	p = c.Get("/search?name=nguyen+van+an")
 	p.MustContain(t, "Kết quả tìm kiếm: 2 công dân", "Chỉ hiện 2 người khớp nhất trong 40 người")
 
 	reg.search = func(string, SearchQuery) (SearchResult, error) { return SearchResult{}, errors.New("bbolt: closed") }
-	c.get("/search?name=nguyen+van+an&birth=1995").WantStatus(t, http.StatusInternalServerError)
+	c.Get("/search?name=nguyen+van+an&birth=1995").WantStatus(t, http.StatusInternalServerError)
 }
 
 // TestFrozen: past the hard limit (the box has not reached the city for
@@ -142,14 +142,14 @@ func TestFrozen(t *testing.T) {
 	token := c.login()
 	const banner = `class="banner frozen" role="alert">Dữ liệu của xã đã quá cũ`
 	for _, path := range []string{"/", "/outbox", "/birth"} {
-		p := c.get(path)
+		p := c.Get(path)
 		p.WantStatus(t, http.StatusOK)
 		p.MustContain(t, banner)
 	}
 	const why = "Máy này đã quá lâu không kết nối được với thành phố"
 	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995",
 		"/citizen/" + sampleID + "/change/register_temporary"} {
-		p := c.get(path)
+		p := c.Get(path)
 		p.WantStatus(t, http.StatusConflict)
 		p.MustContain(t, banner, why, "tra cứu theo số định danh, tìm kiếm và đối chiếu công dân đều tạm dừng",
 			"CNTT thành phố 1900 1234")
@@ -158,13 +158,13 @@ func TestFrozen(t *testing.T) {
 	if read {
 		t.Error("read frozen data")
 	}
-	tap := c.post("/tap", url.Values{"csrf": {token}})
+	tap := c.Post("/tap", url.Values{"csrf": {token}})
 	tap.MustContain(t, "không được dùng để đối chiếu", "<td>Phong Điền, TP Cần Thơ</td></tr>")
 	tap.MustNotContain(t, "Khớp", "khác với dữ liệu của xã", `<th scope="col">Dữ liệu của xã</th>`)
-	pr := c.get("/citizen/" + sampleID + "/print")
+	pr := c.Get("/citizen/" + sampleID + "/print")
 	pr.WantStatus(t, http.StatusConflict)
 	pr.MustContain(t, "không thể in xác nhận")
-	c.get("/outbox").MustContain(t, "quá giới hạn cho phép")
+	c.Get("/outbox").MustContain(t, "quá giới hạn cho phép")
 
 	// The registry refuses by itself while the status said nothing yet.
 	frozen = false
@@ -175,12 +175,12 @@ func TestFrozen(t *testing.T) {
 		return SearchResult{}, fmt.Errorf("%w: since 01/03/2026", ErrFrozen)
 	}
 	for _, path := range []string{"/citizen/" + sampleID, "/search?name=nguyen+thi+thu+ha&birth=08/03/1995"} {
-		p := c.get(path)
+		p := c.Get(path)
 		p.WantStatus(t, http.StatusConflict)
 		p.MustContain(t, why)
 	}
-	c.get("/citizen/" + sampleID + "?lang=en")
-	c.get("/citizen/"+sampleID).MustContain(t, "This box has not reached the city for too long")
+	c.Get("/citizen/" + sampleID + "?lang=en")
+	c.Get("/citizen/"+sampleID).MustContain(t, "This box has not reached the city for too long")
 }
 
 func TestPrint(t *testing.T) {
@@ -194,7 +194,7 @@ func TestPrint(t *testing.T) {
 	e := newEnv(t, Config{Registry: reg})
 	c := e.client()
 	c.login()
-	p := c.get("/citizen/" + sampleID + "/print")
+	p := c.Get("/citizen/" + sampleID + "/print")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t,
 		"<title>Xác nhận thông tin về cư trú · Nguyễn Thị Thu Hà</title>",

@@ -53,18 +53,18 @@ func mainPages(t *testing.T, e *env) map[string]page {
 	c := e.client()
 	token := c.loginAs("hung") // a supervisor: every form open
 	pages := map[string]page{
-		"login":    anon.get("/login"),
-		"home":     c.get("/"),
-		"tap":      c.post("/tap", url.Values{"csrf": {token}}),
-		"search":   c.get("/search?name=nguyen+thi+thu+ha&birth=1995"),
-		"citizen":  c.get("/citizen/" + sampleID),
-		"print":    c.get("/citizen/" + sampleID + "/print"),
-		"outbox":   c.get("/outbox?recorded=edge-1%2F2"),
-		"notfound": c.get("/no-such-page"),
-		"csrf":     c.post("/tap", url.Values{"csrf": {"wrong"}}),
+		"login":    anon.Get("/login"),
+		"home":     c.Get("/"),
+		"tap":      c.Post("/tap", url.Values{"csrf": {token}}),
+		"search":   c.Get("/search?name=nguyen+thi+thu+ha&birth=1995"),
+		"citizen":  c.Get("/citizen/" + sampleID),
+		"print":    c.Get("/citizen/" + sampleID + "/print"),
+		"outbox":   c.Get("/outbox?recorded=edge-1%2F2"),
+		"notfound": c.Get("/no-such-page"),
+		"csrf":     c.Post("/tap", url.Values{"csrf": {"wrong"}}),
 	}
 	for _, f := range opForms {
-		pages["form:"+string(f.op)] = c.get(formPath(f.op))
+		pages["form:"+string(f.op)] = c.Get(formPath(f.op))
 	}
 	// A refused correction: every box with a message beside it.
 	f, _ := formFor(registry.OpCorrect)
@@ -74,13 +74,13 @@ func mainPages(t *testing.T, e *env) map[string]page {
 			bad.Set(in.name, "x")
 		}
 	}
-	pages["form:refused"] = c.post(formPath(f.op), bad)
+	pages["form:refused"] = c.Post(formPath(f.op), bad)
 	// Review pages: a filled form not yet confirmed, a death among them.
 	for _, op := range []registry.Op{registry.OpRegisterTemporary, registry.OpRegisterDeath} {
 		rf, _ := formFor(op)
 		v := fill(rf, token, func(input) bool { return true })
 		v.Del("confirm")
-		pages["review:"+string(op)] = c.post(formPath(op), v)
+		pages["review:"+string(op)] = c.Post(formPath(op), v)
 	}
 	for name, p := range pages {
 		if p.Status >= 500 || (p.Status == http.StatusNotFound && name != "notfound") {
@@ -94,9 +94,9 @@ func TestSecurityHeaders(t *testing.T) {
 	e, _ := fullEnv(t)
 	pages := mainPages(t, e)
 	c := e.client()
-	pages["css"] = c.get(e.srv.assets.URL("app.css"))
-	pages["js"] = c.get(e.srv.assets.URL("app.js"))
-	pages["redirect"] = c.get("/outbox")
+	pages["css"] = c.Get(e.srv.assets.URL("app.css"))
+	pages["js"] = c.Get(e.srv.assets.URL("app.js"))
+	pages["redirect"] = c.Get("/outbox")
 	host := strings.TrimPrefix(e.ts.URL, "http://")
 	for name, p := range pages {
 		csp := p.Header.Get("Content-Security-Policy")
@@ -150,14 +150,14 @@ func TestNoInlineCode(t *testing.T) {
 
 func TestSecureCSP(t *testing.T) {
 	e := newEnv(t, Config{Secure: true})
-	p := e.client().get("/login")
+	p := e.client().Get("/login")
 	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "wss://") || strings.Contains(csp, "ws://") {
 		t.Errorf("TLS CSP %q: want wss only", csp)
 	}
 	if got := p.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
 		t.Errorf("under TLS, Strict-Transport-Security %q", got)
 	}
-	if got := newEnv(t, Config{}).client().get("/login").Header.Get("Strict-Transport-Security"); got != "" {
+	if got := newEnv(t, Config{}).client().Get("/login").Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("over plain HTTP, Strict-Transport-Security %q", got)
 	}
 }
@@ -167,45 +167,45 @@ func TestSecureCSP(t *testing.T) {
 func TestInsecureBanner(t *testing.T) {
 	e := newEnv(t, Config{Insecure: true})
 	c := e.client()
-	c.get("/login").MustContain(t, `class="banner insecure"`, "KHÔNG mã hóa")
+	c.Get("/login").MustContain(t, `class="banner insecure"`, "KHÔNG mã hóa")
 	c.login()
-	c.get("/").MustContain(t, `class="banner insecure"`)
-	c.get("/outbox?lang=en")
-	c.get("/outbox").MustContain(t, "UNENCRYPTED")
-	c.get("/citizen/000000000000").MustContain(t, `class="banner insecure"`)
-	newEnv(t, Config{}).client().get("/login").MustNotContain(t, "banner insecure")
+	c.Get("/").MustContain(t, `class="banner insecure"`)
+	c.Get("/outbox?lang=en")
+	c.Get("/outbox").MustContain(t, "UNENCRYPTED")
+	c.Get("/citizen/000000000000").MustContain(t, `class="banner insecure"`)
+	newEnv(t, Config{}).client().Get("/login").MustNotContain(t, "banner insecure")
 }
 
 func TestLanguageSwitch(t *testing.T) {
 	e, _ := fullEnv(t)
 	c := e.client()
-	p := c.get("/login?lang=en")
+	p := c.Get("/login?lang=en")
 	p.WantStatus(t, http.StatusSeeOther)
 	if loc := p.Header.Get("Location"); loc != "/login" {
 		t.Errorf("switch goes to %q", loc)
 	}
-	login := c.get("/login")
+	login := c.Get("/login")
 	login.MustContain(t, `<html lang="en">`, "Officer login", "User name", `href="/login?lang=vi"`)
 	login.MustNotContain(t, "Đăng nhập cán bộ")
 
 	token := c.login()
-	home := c.get("/")
+	home := c.Get("/")
 	home.MustContain(t, "Tap sample card", "Personal ID number (12 digits)", "Officer")
-	c.get("/lookup?id=123").MustContain(t, "An ID number has exactly 12 digits; you entered 3",
+	c.Get("/lookup?id=123").MustContain(t, "An ID number has exactly 12 digits; you entered 3",
 		`href="/lookup?id=123&amp;lang=vi"`)
-	tap := c.post("/tap", url.Values{"csrf": {token}})
+	tap := c.Post("/tap", url.Values{"csrf": {token}})
 	tap.MustContain(t, "Chip read (signature not verified)", "<strong>Differs</strong>")
-	c.get("/citizen/"+sampleID).MustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
-	c.get("/outbox").MustContain(t, "Your change was superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
-	c.post("/tap", url.Values{"csrf": {"x"}}).MustContain(t, "nothing was done and nothing changed")
+	c.Get("/citizen/"+sampleID).MustContain(t, "<dt>Date of birth</dt><dd>08/03/1995</dd>", "<dt>Sex</dt><dd>Female</dd>")
+	c.Get("/outbox").MustContain(t, "Your change was superseded by change edge-2/7", "Waiting to be sent", "12,345 citizens")
+	c.Post("/tap", url.Values{"csrf": {"x"}}).MustContain(t, "nothing was done and nothing changed")
 
 	// Back to Vietnamese, keeping the rest of the address.
-	p = c.get("/lookup?id=" + sampleID + "&lang=vi")
+	p = c.Get("/lookup?id=" + sampleID + "&lang=vi")
 	if loc := p.Header.Get("Location"); loc != "/lookup?id="+sampleID {
 		t.Errorf("switch back goes to %q", loc)
 	}
-	c.get("/").MustContain(t, `<html lang="vi">`, "Chạm thẻ mẫu")
-	c.get("/?lang=fr").MustContain(t, "Chạm thẻ mẫu") // unknown languages are ignored
+	c.Get("/").MustContain(t, `<html lang="vi">`, "Chạm thẻ mẫu")
+	c.Get("/?lang=fr").MustContain(t, "Chạm thẻ mẫu") // unknown languages are ignored
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -252,7 +252,7 @@ func TestCSRF(t *testing.T) {
 			if tt.token != "" {
 				form.Set("csrf", tt.token)
 			}
-			p := c.post(tg.path, form)
+			p := c.Post(tg.path, form)
 			if p.Status != http.StatusForbidden {
 				t.Errorf("%s token, POST %s: status %d, want 403", tt.name, tg.path, p.Status)
 			}
@@ -262,5 +262,5 @@ func TestCSRF(t *testing.T) {
 	if d := mem.recordedDrafts(); len(d) != 0 || tapped != 0 {
 		t.Errorf("refused forms reached Record %d times, Tap %d times", len(d), tapped)
 	}
-	c.get("/").WantStatus(t, http.StatusOK) // the refused logout did not end the session
+	c.Get("/").WantStatus(t, http.StatusOK) // the refused logout did not end the session
 }

@@ -94,11 +94,11 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	clk := webtest.NewClock(testNow)
 	e := newEnv(t, Config{Officers: k, Now: clk.Now})
 	c := e.client()
-	c.post("/login", url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}).WantStatus(t, http.StatusSeeOther)
+	c.Post("/login", url.Values{"csrf": {c.Get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}}).WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 1 {
 		t.Fatalf("the new session is not stored (%d): a restart before the next page would end it", n)
 	}
-	csrf := c.get("/").CSRF(t)
+	csrf := c.Get("/").CSRF(t)
 	var token string
 	for _, ck := range c.HTTP.Jar.Cookies(mustURL(t, e.ts.URL)) {
 		if ck.Name == cookieSession {
@@ -111,19 +111,19 @@ func TestSessionSurvivesRestart(t *testing.T) {
 
 	clk.Advance(5 * time.Minute)
 	e, c = restart(t, e, Config{Officers: k, Now: clk.Now}, c)
-	home := c.get("/")
+	home := c.Get("/")
 	home.WantStatus(t, http.StatusOK)
 	home.MustContain(t, "Trần Thị Lan")
 	if got := home.CSRF(t); got != csrf {
 		t.Fatalf("form token after the restart %q, want %q: a form opened before would be refused", got, csrf)
 	}
 
-	c.post("/logout", url.Values{"csrf": {csrf}}).WantStatus(t, http.StatusSeeOther)
+	c.Post("/logout", url.Values{"csrf": {csrf}}).WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 0 {
 		t.Fatalf("a logout left %d sessions in the store", n)
 	}
 	_, c = restart(t, e, Config{Officers: k, Now: clk.Now}, c)
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 }
 
 // TestRestoredSessionStillExpires: the idle timeout and the maximum age
@@ -137,7 +137,7 @@ func TestRestoredSessionStillExpires(t *testing.T) {
 	c.login()
 	clk.Advance(11 * time.Minute) // idle while the node was down
 	e, c = restart(t, e, cfg, c)
-	c.get("/").WantStatus(t, http.StatusSeeOther)
+	c.Get("/").WantStatus(t, http.StatusSeeOther)
 	if n, _, _ := k.stored(); n != 0 {
 		t.Fatalf("an expired session stayed in the store (%d)", n)
 	}
@@ -152,7 +152,7 @@ func TestRestoredSessionStillExpires(t *testing.T) {
 		if i == 7 {
 			want = http.StatusSeeOther
 		}
-		c.get("/").WantStatus(t, want)
+		c.Get("/").WantStatus(t, want)
 	}
 }
 
@@ -183,16 +183,16 @@ func TestSessionEndsWhenAccountChanges(t *testing.T) {
 			}
 
 			k.set(func() { k.stampErr = errors.New("store unreadable") })
-			c.get("/").WantStatus(t, http.StatusSeeOther)
+			c.Get("/").WantStatus(t, http.StatusSeeOther)
 			k.set(func() { k.stampErr = nil })
-			c.get("/").WantStatus(t, http.StatusOK)
+			c.Get("/").WantStatus(t, http.StatusOK)
 
 			k.set(func() { k.stamps["lan"] = change.stamp })
 			if e.srv.sessions.alive(token) {
 				t.Fatal("a live page's check still sees the session")
 			}
-			c.get("/").WantStatus(t, http.StatusSeeOther)
-			other.get("/").WantStatus(t, http.StatusOK) // hung's session is not touched
+			c.Get("/").WantStatus(t, http.StatusSeeOther)
+			other.Get("/").WantStatus(t, http.StatusOK) // hung's session is not touched
 			if n, _, _ := k.stored(); n != 1 {
 				t.Fatalf("store holds %d sessions, want hung's alone", n)
 			}
@@ -212,8 +212,8 @@ func TestLoginNeedsAStandingAccount(t *testing.T) {
 		k.set(func() { f(k) })
 		e := newEnv(t, Config{Officers: k})
 		c := e.client()
-		p := c.post("/login", url.Values{"csrf": {c.get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}})
-		if p.Status != http.StatusServiceUnavailable || c.get("/").Status != http.StatusSeeOther {
+		p := c.Post("/login", url.Values{"csrf": {c.Get("/login").CSRF(t)}, "user": {"lan"}, "password": {officerPwd}})
+		if p.Status != http.StatusServiceUnavailable || c.Get("/").Status != http.StatusSeeOther {
 			t.Errorf("%s: login gave %d and a session", name, p.Status)
 		}
 		if n, _, _ := k.stored(); n != 0 {
@@ -232,13 +232,13 @@ func TestSessionUseSavedSparingly(t *testing.T) {
 	_, first, _ := k.stored()
 	for range 5 {
 		e.clock.Advance(10 * time.Second)
-		c.get("/").WantStatus(t, http.StatusOK)
+		c.Get("/").WantStatus(t, http.StatusOK)
 	}
 	if _, n, _ := k.stored(); n != first {
 		t.Fatalf("%d saves for 50 s of use, want none beyond the login's", n-first)
 	}
 	e.clock.Advance(20 * time.Second)
-	c.get("/")
+	c.Get("/")
 	if _, n, _ := k.stored(); n != first+1 {
 		t.Fatalf("%d saves after a minute of use, want 1", n-first)
 	}

@@ -68,7 +68,7 @@ func TestVisitorFromTheCity(t *testing.T) {
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: reg})
 	c := e.client()
 	token := c.login()
-	p := c.post("/tap", url.Values{"csrf": {token}})
+	p := c.Post("/tap", url.Values{"csrf": {token}})
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Kết quả đọc thẻ: Trần Thị Bình", "Công dân nơi khác", "92102 (Phường Cái Khế)",
 		"do thành phố cung cấp", "đến 13:00 10/03/2026", "Hồ sơ của thành phố", "khớp với hồ sơ của thành phố",
@@ -76,25 +76,25 @@ func TestVisitorFromTheCity(t *testing.T) {
 		`href="/visitor/`+visitorID+`/change/register_permanent"`, `href="/visitor/`+visitorID+`/change/procedure_result"`)
 	p.MustNotContain(t, `href="/citizen/`+visitorID, "/change/declare_absence", "/change/correct")
 
-	if p := c.get("/citizen/" + visitorID); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/visitor/"+visitorID {
+	if p := c.Get("/citizen/" + visitorID); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/visitor/"+visitorID {
 		t.Errorf("her ID's record page (the queue links there): %d to %q, want the visitor's page", p.Status, p.Header.Get("Location"))
 	}
-	page := c.get("/visitor/" + visitorID)
+	page := c.Get("/visitor/" + visitorID)
 	page.WantStatus(t, http.StatusOK)
 	page.MustContain(t, "Số 8 Đường Hòa Bình", "do thành phố cung cấp")
-	form := c.get("/visitor/" + visitorID + "/change/register_temporary")
+	form := c.Get("/visitor/" + visitorID + "/change/register_temporary")
 	form.WantStatus(t, http.StatusOK)
 	form.MustContain(t, `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
 	typed := url.Values{"csrf": {token},
 		"temporary_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "temporary_until": {"30/06/2027"},
 		"temporary_from": {"10/03/2026"}, "residence_basis": {"rent"}, "owner_consent": {"agreed"}}
-	review := c.post("/visitor/"+visitorID+"/change/register_temporary", typed)
+	review := c.Post("/visitor/"+visitorID+"/change/register_temporary", typed)
 	review.WantStatus(t, http.StatusOK)
 	review.MustContain(t, "Kiểm tra trước khi gửi: Đăng ký tạm trú", `action="/visitor/`+visitorID+`/change/register_temporary"`, "Công dân nơi khác")
 	if len(reg.drafts) != 0 {
 		t.Fatalf("recorded before the confirmation: %+v", reg.drafts)
 	}
-	done := c.post("/visitor/"+visitorID+"/change/register_temporary", confirmed(typed))
+	done := c.Post("/visitor/"+visitorID+"/change/register_temporary", confirmed(typed))
 	done.WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || reg.drafts[0].Visit == nil || reg.drafts[0].Visit.Record.Version != 41 ||
 		reg.drafts[0].Op != registry.OpRegisterTemporary || reg.drafts[0].Citizen != visitorID {
@@ -102,27 +102,27 @@ func TestVisitorFromTheCity(t *testing.T) {
 	}
 
 	// Moving in: into this commune only.
-	elsewhere := c.post("/visitor/"+visitorID+"/change/register_permanent", url.Values{"csrf": {token},
+	elsewhere := c.Post("/visitor/"+visitorID+"/change/register_permanent", url.Values{"csrf": {token},
 		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92103"}})
 	elsewhere.WantStatus(t, http.StatusUnprocessableEntity)
 	elsewhere.MustContain(t, "mã xã phải là 92101")
-	moved := c.post("/visitor/"+visitorID+"/change/register_permanent", confirmed(url.Values{"csrf": {token},
+	moved := c.Post("/visitor/"+visitorID+"/change/register_permanent", confirmed(url.Values{"csrf": {token},
 		"permanent_address": {"Số 5 Đường Mậu Thân, Phường Ninh Kiều, TP Cần Thơ"}, "commune": {"92101"}}))
 	moved.WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 2 || reg.drafts[1].Patch["commune"] != "92101" {
 		t.Fatalf("move-in drafts: %+v", reg.drafts)
 	}
 	// Not a visitor's operation.
-	c.get("/visitor/"+visitorID+"/change/declare_absence").WantStatus(t, http.StatusNotFound)
+	c.Get("/visitor/"+visitorID+"/change/declare_absence").WantStatus(t, http.StatusNotFound)
 
 	// The visit is the session's: another officer's session does not see
 	// it, and logging out forgets it.
 	other := e.client()
 	other.loginAs("hung")
-	other.get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
-	c.post("/logout", url.Values{"csrf": {token}})
+	other.Get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
+	c.Post("/logout", url.Values{"csrf": {token}})
 	c.login()
-	gone := c.get("/visitor/" + visitorID)
+	gone := c.Get("/visitor/" + visitorID)
 	gone.WantStatus(t, http.StatusNotFound)
 	gone.MustContain(t, "Hãy đọc lại thẻ")
 }
@@ -133,13 +133,13 @@ func TestVisitorExpires(t *testing.T) {
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: newRecorder()})
 	c := e.client()
 	token := c.login()
-	c.post("/tap", url.Values{"csrf": {token}}).WantStatus(t, http.StatusOK)
-	c.get("/visitor/"+visitorID).WantStatus(t, http.StatusOK)
+	c.Post("/tap", url.Values{"csrf": {token}}).WantStatus(t, http.StatusOK)
+	c.Get("/visitor/"+visitorID).WantStatus(t, http.StatusOK)
 	for range 12 { // the officer keeps working: the session stays alive
 		e.clock.Advance(20 * time.Minute)
-		c.get("/").WantStatus(t, http.StatusOK)
+		c.Get("/").WantStatus(t, http.StatusOK)
 	}
-	c.get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
+	c.Get("/visitor/"+visitorID).WantStatus(t, http.StatusNotFound)
 }
 
 // TestVisitorOffline: the city was out of reach; the page says that the
@@ -153,20 +153,20 @@ func TestVisitorOffline(t *testing.T) {
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: reg})
 	c := e.client()
 	token := c.login()
-	p := c.post("/tap", url.Values{"csrf": {token}})
+	p := c.Post("/tap", url.Values{"csrf": {token}})
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Công dân nơi khác", "thông tin đọc từ chip", "chưa kết nối được với thành phố", "chờ thành phố xem xét")
 	p.MustNotContain(t, "do thành phố cung cấp")
-	c.get("/visitor/"+visitorID).MustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
-	c.post("/visitor/"+visitorID+"/change/procedure_result", confirmed(url.Values{"csrf": {token},
+	c.Get("/visitor/"+visitorID).MustContain(t, "Thông tin cá nhân (theo chip của thẻ)")
+	c.Post("/visitor/"+visitorID+"/change/procedure_result", confirmed(url.Values{"csrf": {token},
 		"procedure": {"HS-2026-0042"}, "note": {"Đã cấp giấy xác nhận"}})).WantStatus(t, http.StatusSeeOther)
 	if len(reg.drafts) != 1 || string(reg.drafts[0].Visit.Proof) != "proof" || reg.drafts[0].Procedure != "HS-2026-0042" {
 		t.Fatalf("drafts: %+v", reg.drafts)
 	}
 	// English too.
-	en := c.get("/visitor/" + visitorID + "?lang=en")
+	en := c.Get("/visitor/" + visitorID + "?lang=en")
 	if en.Status == http.StatusSeeOther {
-		en = c.get("/visitor/" + visitorID)
+		en = c.Get("/visitor/" + visitorID)
 	}
 	en.MustContain(t, "Citizen of another commune", "cannot reach the city")
 }
@@ -179,7 +179,7 @@ func TestVisitorWithoutAA(t *testing.T) {
 	visit := &Visit{ID: visitorID, Source: VisitChip, Record: chip, Review: true, NoAA: true, Read: testNow, Until: testNow.Add(4 * time.Hour)}
 	e := newEnv(t, Config{Cards: visitorCard(visit), Registry: newRecorder()})
 	c := e.client()
-	p := c.post("/tap", url.Values{"csrf": {c.login()}})
+	p := c.Post("/tap", url.Values{"csrf": {c.login()}})
 	p.MustContain(t, "không có chức năng xác thực chủ động", "không cung cấp hồ sơ", "chờ thành phố xem xét", "đến 13:00 10/03/2026")
 	p.MustNotContain(t, "chưa kết nối được với thành phố")
 }
@@ -198,7 +198,7 @@ func TestVisitProblems(t *testing.T) {
 		}}
 		e := newEnv(t, Config{Cards: cards})
 		c := e.client()
-		p := c.post("/tap", url.Values{"csrf": {c.login()}})
+		p := c.Post("/tap", url.Values{"csrf": {c.login()}})
 		p.MustContain(t, want)
 		p.MustNotContain(t, "/visitor/")
 	}

@@ -66,7 +66,7 @@ func TestWebsocketRefused(t *testing.T) {
 	h := newHub()
 	e := newEnv(t, Config{Events: h.events()})
 	anon := e.client()
-	anon.get("/login")
+	anon.Get("/login")
 	logged := e.client()
 	logged.login()
 	tests := []struct {
@@ -110,7 +110,7 @@ func TestWebsocketEnds(t *testing.T) {
 	waitSubscribers(t, h, 1)
 
 	// Logging out ends the stream at the next event, with 1008.
-	c.post("/logout", url.Values{"csrf": {token}}).WantStatus(t, http.StatusSeeOther)
+	c.Post("/logout", url.Values{"csrf": {token}}).WantStatus(t, http.StatusSeeOther)
 	h.publish(Event{Kind: EventOutbox})
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, err = conn.ReadMessage()

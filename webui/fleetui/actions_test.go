@@ -124,7 +124,7 @@ func TestActions(t *testing.T) {
 			e := newEnv(t, Config{Fleet: rec.fleet()})
 			c := e.client()
 			tt.form.Set("csrf", c.login())
-			p := c.post(tt.path, tt.form)
+			p := c.Post(tt.path, tt.form)
 			p.WantStatus(t, tt.status)
 			if got := p.Header.Get("Location"); got != tt.location {
 				t.Errorf("goes to %q, want %q", got, tt.location)
@@ -147,10 +147,10 @@ func TestFlash(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/node/edge-a?done=revoked").MustContain(t, `<p class="flash" role="status">Đã thu hồi máy.</p>`)
-	c.get("/conflicts?done=accepted&entry=7").MustContain(t, "Mục #7: Đã chấp nhận thay đổi.")
-	c.get("/node/edge-a?done=<b>").MustNotContain(t, `class="flash"`)
-	c.get("/conflicts?done=accepted&entry=<b>").MustNotContain(t, "Mục #", "<b>")
+	c.Get("/node/edge-a?done=revoked").MustContain(t, `<p class="flash" role="status">Đã thu hồi máy.</p>`)
+	c.Get("/conflicts?done=accepted&entry=7").MustContain(t, "Mục #7: Đã chấp nhận thay đổi.")
+	c.Get("/node/edge-a?done=<b>").MustNotContain(t, `class="flash"`)
+	c.Get("/conflicts?done=accepted&entry=<b>").MustNotContain(t, "Mục #", "<b>")
 }
 
 func TestNodePage(t *testing.T) {
@@ -185,7 +185,7 @@ func TestNodePage(t *testing.T) {
 	c := e.client()
 	c.login()
 
-	p := c.get("/node/edge-a")
+	p := c.Get("/node/edge-a")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t,
 		`<span class="id">edge-a</span> <span class="badge active">Hoạt động</span>`,
@@ -207,16 +207,16 @@ func TestNodePage(t *testing.T) {
 		t.Errorf("%d lines, want 3", n)
 	}
 
-	c.get("/node/edge-a?after=3").MustContain(t, `<a href="/node/edge-a#audit">« Trang đầu</a>`)
+	c.Get("/node/edge-a?after=3").MustContain(t, `<a href="/node/edge-a#audit">« Trang đầu</a>`)
 	if want := []auditCall{{"edge-a", 0, 3}, {"edge-a", 3, 3}}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("audit calls %v, want %v", calls, want)
 	}
 
 	// A revoked node offers no action; a suspended one can be reinstated.
-	p = c.get("/node/edge-revoked")
+	p = c.Get("/node/edge-revoked")
 	p.MustContain(t, "Lý do: box stolen", "Máy đã bị thu hồi nên không còn thao tác nào")
 	p.MustNotContain(t, "/revoke", "/assign", "/reinstate")
-	c.get("/node/edge-suspended").MustContain(t, `action="/node/edge-suspended/reinstate"`, `action="/node/edge-suspended/revoke"`)
+	c.Get("/node/edge-suspended").MustContain(t, `action="/node/edge-suspended/reinstate"`, `action="/node/edge-suspended/revoke"`)
 
 	// The chain's state, as the city reports it.
 	for _, tt := range []struct {
@@ -230,19 +230,19 @@ func TestNodePage(t *testing.T) {
 		{1234, "", "kiểm tra đến mục #1.234"},
 	} {
 		trail.Verified, trail.Broken = tt.verified, tt.broken
-		c.get("/node/edge-a").MustContain(t, tt.want)
+		c.Get("/node/edge-a").MustContain(t, tt.want)
 	}
 
 	// A failed part of the page says so; the rest still shows.
 	seriesErr = fmt.Errorf("series: %w", ErrUnreachable)
 	auditErr = fmt.Errorf("audit: %w", ErrDenied)
-	p = c.get("/node/edge-a")
+	p = c.Get("/node/edge-a")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Không kết nối được tới thành phố", "series: fleetui: city unreachable",
 		"không chấp nhận chứng chỉ quản trị", `action="/node/edge-a/revoke"`)
 	p.MustNotContain(t, "<svg ")
 
-	p = c.get("/node/edge-zzz")
+	p = c.Get("/node/edge-zzz")
 	p.WantStatus(t, http.StatusNotFound)
 	p.MustContain(t, "Không có máy “edge-zzz” trong danh sách của thành phố")
 
@@ -251,7 +251,7 @@ func TestNodePage(t *testing.T) {
 	}}})
 	bc := broken.client()
 	bc.login()
-	bc.get("/node/edge-a").WantStatus(t, http.StatusBadGateway)
+	bc.Get("/node/edge-a").WantStatus(t, http.StatusBadGateway)
 }
 
 func TestCommunePage(t *testing.T) {
@@ -267,17 +267,17 @@ func TestCommunePage(t *testing.T) {
 	e := newEnv(t, Config{Fleet: f})
 	c := e.client()
 	c.login()
-	p := c.get("/commune/92109")
+	p := c.Get("/commune/92109")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "<title>Xã 92109 ·", `<a href="/node/edge-a">edge-a</a>`)
 	p.MustNotContain(t, "edge-b")
 	if n := strings.Count(p.Body, "<svg "); n != 3 {
 		t.Errorf("%d charts, want 3", n)
 	}
-	c.get("/commune/99999").MustContain(t, "Không có máy nào phục vụ xã này.")
-	c.get("/commune/92x").WantStatus(t, http.StatusNotFound)
+	c.Get("/commune/99999").MustContain(t, "Không có máy nào phục vụ xã này.")
+	c.Get("/commune/92x").WantStatus(t, http.StatusNotFound)
 	seriesErr = fmt.Errorf("x: %w", ErrUnreachable)
-	c.get("/commune/92109").MustContain(t, "Không kết nối được tới thành phố", `<a href="/node/edge-a">edge-a</a>`)
+	c.Get("/commune/92109").MustContain(t, "Không kết nối được tới thành phố", `<a href="/node/edge-a">edge-a</a>`)
 	if fmt.Sprint(asked) != "[92109 99999 92109]" {
 		t.Errorf("series asked for %v", asked)
 	}
@@ -294,14 +294,14 @@ func TestConflictsPage(t *testing.T) {
 	e := newEnv(t, Config{Fleet: f})
 	c := e.client()
 	c.login()
-	p := c.get("/conflicts")
+	p := c.Get("/conflicts")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t, "Mục #7 · Đăng ký tạm trú", "Mục #9 · future_op", `action="/conflicts/7"`, `action="/conflicts/9"`,
 		"deceased citizen", "temporary_address: 45 Nguyễn Văn Cừ", `<a href="/node/edge-a">edge-a</a>`,
 		`name="decision" value="accept"`, `name="decision" value="reject"`)
 
 	// A refused form shows its error at its own entry only.
-	p = c.post("/conflicts/9", url.Values{"csrf": {p.CSRF(t)}, "decision": {"accept"}})
+	p = c.Post("/conflicts/9", url.Values{"csrf": {p.CSRF(t)}, "decision": {"accept"}})
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 	if i, j := strings.Index(p.Body, `id="entry-9"`), strings.Index(p.Body, "Chưa ghi lý do"); i < 0 || j < i {
 		t.Errorf("the error is not in entry 9's form")
@@ -311,9 +311,9 @@ func TestConflictsPage(t *testing.T) {
 	}
 
 	list = nil
-	c.get("/conflicts").MustContain(t, "Không có xung đột nào chờ xem xét.")
+	c.Get("/conflicts").MustContain(t, "Không có xung đột nào chờ xem xét.")
 	err = fmt.Errorf("x: %w", ErrUnreachable)
-	p = c.get("/conflicts")
+	p = c.Get("/conflicts")
 	p.WantStatus(t, http.StatusBadGateway)
 	p.MustContain(t, "Không kết nối được tới thành phố")
 	p.MustNotContain(t, "Không có xung đột nào")

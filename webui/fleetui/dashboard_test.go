@@ -97,7 +97,7 @@ func TestDashboardOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			p := c.get("/" + tt.query)
+			p := c.Get("/" + tt.query)
 			p.WantStatus(t, http.StatusOK)
 			if got := rowOrder(p.Body); !slices.Equal(got, tt.want) {
 				t.Errorf("rows %v\nwant %v", got, tt.want)
@@ -110,7 +110,7 @@ func TestDashboardPage(t *testing.T) {
 	e := newEnv(t, Config{FlagAfter: 15 * time.Minute})
 	c := e.client()
 	c.login()
-	p := c.get("/")
+	p := c.Get("/")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t,
 		`<th scope="col" aria-sort="ascending"><a href="/?dir=desc&amp;sort=problem">Vấn đề</a></th>`,
@@ -130,7 +130,7 @@ func TestDashboardPage(t *testing.T) {
 		`data-ws="/ws"`,
 	)
 	// The page keeps its view in its links, its filter form and its socket.
-	p = c.get("/?q=edge&state=problems&sort=lag&dir=desc")
+	p = c.Get("/?q=edge&state=problems&sort=lag&dir=desc")
 	p.MustContain(t,
 		`<th scope="col" aria-sort="descending"><a href="/?dir=asc&amp;q=edge&amp;sort=lag&amp;state=problems">`,
 		`data-ws="/ws?dir=desc&amp;q=edge&amp;sort=lag&amp;state=problems"`,
@@ -146,7 +146,7 @@ func TestDashboardCityError(t *testing.T) {
 	e := newEnv(t, Config{Fleet: &fakeFleet{nodes: func(context.Context) ([]Node, error) { return nil, unreachable }}})
 	c := e.client()
 	c.login()
-	p := c.get("/")
+	p := c.Get("/")
 	p.WantStatus(t, http.StatusBadGateway)
 	p.MustContain(t, "Không kết nối được tới thành phố tại "+testCity, "dial tcp: connection refused", "hiển thị 0 / 0 máy")
 	p.MustNotContain(t, "goroutine", ".go:")

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -243,12 +242,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		srv.Close()
-		ts.Close()
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: c}
+	return &env{t: t, srv: srv, ts: webtest.Serve(t, srv), clock: c}
 }
 
 // client is a browser without a browser: a cookie jar, redirects not
@@ -262,23 +256,16 @@ func (e *env) client() *client { return &client{webtest.NewClient(e.t, e.ts.URL)
 
 type page = webtest.Page
 
-func (c *client) do(req *http.Request) page { c.e.t.Helper(); return c.Do(req) }
-func (c *client) get(path string) page      { c.e.t.Helper(); return c.Get(path) }
-func (c *client) post(path string, form url.Values) page {
-	c.e.t.Helper()
-	return c.Post(path, form)
-}
-
 // login opens a fresh login link and returns the session's CSRF token.
 func (c *client) login() string {
 	c.e.t.Helper()
 	link := c.e.srv.LoginURL(c.e.ts.URL)
 	req, _ := http.NewRequest(http.MethodGet, link, nil)
-	p := c.do(req)
+	p := c.Do(req)
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/" {
 		c.e.t.Fatalf("login link answered %d → %q", p.Status, p.Header.Get("Location"))
 	}
-	return c.get("/enroll").CSRF(c.e.t)
+	return c.Get("/enroll").CSRF(c.e.t)
 }
 
 // rowOrder is the node IDs of the dashboard's rows, top to bottom.

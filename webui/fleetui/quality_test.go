@@ -100,7 +100,7 @@ func TestQualityPages(t *testing.T) {
 	e := newEnv(t, Config{Fleet: q})
 	c := e.client()
 	csrf := c.login()
-	p := c.get("/quality")
+	p := c.Get("/quality")
 	p.WantStatus(t, 200)
 	p.MustContain(t, `href="/quality" accesskey="5" aria-current="page"`, "<svg", "Nghi trùng hồ sơ", "tăng 11",
 		`href="/quality/export.xlsx"`)
@@ -108,35 +108,35 @@ func TestQualityPages(t *testing.T) {
 	if i, j := strings.Index(p.Body, `href="/quality/commune/92101"`), strings.Index(p.Body, `href="/quality/commune/92102"`); i < 0 || j < 0 || i > j {
 		t.Errorf("communes not problems first")
 	}
-	p = c.get("/quality/commune/92101")
+	p = c.Get("/quality/commune/92101")
 	p.WantStatus(t, 200)
 	p.MustContain(t, `href="/quality/citizen/092185000123"`)
 	if n := strings.Count(p.Body, "<svg"); n != 5 {
 		t.Errorf("%d charts on the commune page, want 5", n)
 	}
-	c.get("/quality/commune/99999").WantStatus(t, http.StatusNotFound)
-	p = c.get("/quality/citizen/092185000123")
+	c.Get("/quality/commune/99999").WantStatus(t, http.StatusNotFound)
+	p = c.Get("/quality/citizen/092185000123")
 	p.WantStatus(t, 200)
 	p.MustContain(t, "Độ giống nhau 0.951: «Nguyễn Thị Thu Hà» sinh 08/03/1985 và «Nguyen Thi Thu Ha» sinh 08/03/1985", `action="/quality/finding/41"`)
-	c.get("/quality/citizen/092185000123?lang=en") // sets the language, and back to the page
-	c.get("/quality/citizen/092185000123").MustContain(t,
+	c.Get("/quality/citizen/092185000123?lang=en") // sets the language, and back to the page
+	c.Get("/quality/citizen/092185000123").MustContain(t,
 		"Likeness 0.951: «Nguyễn Thị Thu Hà» born 08/03/1985 and «Nguyen Thi Thu Ha» born 08/03/1985")
-	c.get("/quality/citizen/092185000123?lang=vi")
-	c.get("/quality/citizen/092185000999").WantStatus(t, http.StatusNotFound)
+	c.Get("/quality/citizen/092185000123?lang=vi")
+	c.Get("/quality/citizen/092185000999").WantStatus(t, http.StatusNotFound)
 
-	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}})
+	p = c.Post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}})
 	p.WantStatus(t, http.StatusUnprocessableEntity)
 	p.MustContain(t, "aria-invalid")
-	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}, "reason": {"hai người khác nhau, đã đối chiếu"}})
+	p = c.Post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"dismiss"}, "reason": {"hai người khác nhau, đã đối chiếu"}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/quality/citizen/092185000123?done=finding-dismiss" {
 		t.Fatalf("dismiss: %d → %q", p.Status, p.Header.Get("Location"))
 	}
-	c.get(p.Header.Get("Location")).MustContain(t, "Đã bỏ qua phát hiện.")
+	c.Get(p.Header.Get("Location")).MustContain(t, "Đã bỏ qua phát hiện.")
 	if len(q.reviews) != 1 || q.reviews[0] != "dismiss hai người khác nhau, đã đối chiếu" {
 		t.Errorf("reviews %v", q.reviews)
 	}
 	q.fail = ErrRefused
-	p = c.post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"reopen"}, "reason": {"x"}})
+	p = c.Post("/quality/finding/41", url.Values{"csrf": {csrf}, "citizen": {"092185000123"}, "action": {"reopen"}, "reason": {"x"}})
 	if p.Status == http.StatusSeeOther {
 		t.Error("a refused review redirected")
 	}
@@ -146,13 +146,13 @@ func TestQualityExports(t *testing.T) {
 	e := newEnv(t, Config{Fleet: &qualityFleet{fakeFleet: &fakeFleet{}}})
 	c := e.client()
 	c.login()
-	p := c.get("/quality/export.csv")
+	p := c.Get("/quality/export.csv")
 	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(p.Body, "\ufeff")), "\n")
 	if p.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 3 || !strings.HasPrefix(lines[0], "Xã, phường") && !strings.HasPrefix(lines[0], `"Xã, phường"`) ||
 		!strings.HasPrefix(lines[1], "92101,2000,1980,") {
 		t.Fatalf("CSV %q: %q", p.Header.Get("Content-Type"), lines)
 	}
-	p = c.get("/quality/export.xlsx?commune=92101")
+	p = c.Get("/quality/export.xlsx?commune=92101")
 	if p.Status != 200 || !strings.HasPrefix(p.Body, "PK") || !strings.Contains(p.Header.Get("Content-Disposition"), "92101.xlsx") {
 		t.Fatalf("XLSX: %d %q", p.Status, p.Header.Get("Content-Disposition"))
 	}
@@ -164,8 +164,8 @@ func TestQualityWithoutQuality(t *testing.T) {
 	e := newEnv(t, Config{Fleet: &fakeFleet{}})
 	c := e.client()
 	c.login()
-	c.get("/").MustNotContain(t, `href="/quality"`)
-	c.get("/quality").WantStatus(t, http.StatusNotFound)
+	c.Get("/").MustNotContain(t, `href="/quality"`)
+	c.Get("/quality").WantStatus(t, http.StatusNotFound)
 }
 
 // TestQualityMerge: a duplicate pair is merged only after city IT chose
@@ -177,7 +177,7 @@ func TestQualityMerge(t *testing.T) {
 	c := e.client()
 	csrf := c.login()
 	kept, other := sampleFinding.Citizen, sampleFinding.Other
-	c.get("/quality/citizen/"+kept).MustContain(t, `name="keep" value="`+kept+`"`, `name="keep" value="`+other+`"`, "Giữ hồ sơ này")
+	c.Get("/quality/citizen/"+kept).MustContain(t, `name="keep" value="`+kept+`"`, `name="keep" value="`+other+`"`, "Giữ hồ sơ này")
 	form := func(kv ...string) url.Values {
 		v := url.Values{"csrf": {csrf}, "citizen": {kept}}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -196,7 +196,7 @@ func TestQualityMerge(t *testing.T) {
 		{"keep not of the pair", form("keep", "092185000999", "reason", "cùng một người"), http.StatusOK, "Chỉ gộp được một cặp hồ sơ nghi trùng"},
 	} {
 		t.Run(step.name, func(t *testing.T) {
-			p := c.post("/quality/finding/41", step.form)
+			p := c.Post("/quality/finding/41", step.form)
 			p.WantStatus(t, step.status)
 			p.MustContain(t, step.want)
 			if len(q.reviews) != 0 {
@@ -204,13 +204,13 @@ func TestQualityMerge(t *testing.T) {
 			}
 		})
 	}
-	p := c.post("/quality/finding/41", form("keep", kept, "reason", "cùng một người", "confirm", "yes", "action", "merge"))
+	p := c.Post("/quality/finding/41", form("keep", kept, "reason", "cùng một người", "confirm", "yes", "action", "merge"))
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/quality/citizen/"+kept+"?done=finding-merge" {
 		t.Fatalf("merge: %d → %q", p.Status, p.Header.Get("Location"))
 	}
 	if len(q.reviews) != 1 || q.reviews[0] != "merge "+kept+" cùng một người" {
 		t.Errorf("reviews %v", q.reviews)
 	}
-	c.get(p.Header.Get("Location")).MustContain(t, "Đã gộp hai hồ sơ")
-	c.get("/quality/citizen/"+other).MustContain(t, `id="merged"`, `href="/quality/citizen/`+kept+`"`)
+	c.Get(p.Header.Get("Location")).MustContain(t, "Đã gộp hai hồ sơ")
+	c.Get("/quality/citizen/"+other).MustContain(t, `id="merged"`, `href="/quality/citizen/`+kept+`"`)
 }

@@ -35,19 +35,19 @@ func TestReportsPage(t *testing.T) {
 	e := newEnv(t, Config{Fleet: f})
 	c := e.client()
 	c.login()
-	c.get("/").MustContain(t, `href="/reports"`)
-	c.get("/reports").MustContain(t, `id="commune" name="commune" value=""`, `type="month"`)
-	p := c.get("/reports?commune=92101&month=2026-11")
+	c.Get("/").MustContain(t, `href="/reports"`)
+	c.Get("/reports").MustContain(t, `id="commune" name="commune" value=""`, `type="month"`)
+	p := c.Get("/reports?commune=92101&month=2026-11")
 	p.MustContain(t, "Báo cáo dân cư 92101, tháng 2026-11", ">2000</td>", `href="/reports?commune=92101&amp;format=xlsx&amp;month=2026-11"`)
-	x := c.get("/reports?commune=92101&month=2026-11&format=xlsx")
+	x := c.Get("/reports?commune=92101&month=2026-11&format=xlsx")
 	if x.Status != http.StatusOK || !strings.HasPrefix(x.Body, "PK") {
 		t.Errorf("XLSX download: %d", x.Status)
 	}
-	if got := c.get("/reports?commune=921&month=2026-11"); got.Status != http.StatusBadRequest {
+	if got := c.Get("/reports?commune=921&month=2026-11"); got.Status != http.StatusBadRequest {
 		t.Errorf("a bad commune: %d", got.Status)
 	}
 	f.fail = true
-	if got := c.get("/reports?commune=92101&month=2026-11"); got.Status != http.StatusBadGateway {
+	if got := c.Get("/reports?commune=92101&month=2026-11"); got.Status != http.StatusBadGateway {
 		t.Errorf("the city failing: %d", got.Status)
 	}
 	if len(f.asked) != 3 {

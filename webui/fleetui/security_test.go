@@ -26,7 +26,7 @@ func TestSessionRequired(t *testing.T) {
 	c := e.client()
 	for _, path := range []string{"/", "/?sort=lag", "/node/edge-a", "/commune/92101", "/enroll", "/conflicts", "/nope", "/ws"} {
 		t.Run("GET "+path, func(t *testing.T) {
-			p := c.get(path)
+			p := c.Get(path)
 			p.WantStatus(t, http.StatusUnauthorized)
 			if path != "/ws" {
 				p.MustContain(t, "xanode fleet ui --city URL --pki DIR", "chưa có phiên làm việc")
@@ -36,14 +36,14 @@ func TestSessionRequired(t *testing.T) {
 	}
 	for _, path := range []string{"/node/edge-a/revoke", "/node/edge-a/reinstate", "/node/edge-a/assign", "/enroll", "/conflicts/7"} {
 		t.Run("POST "+path, func(t *testing.T) {
-			c.post(path, url.Values{"reason": {"x"}, "confirm": {"yes"}, "commune": {"92101"}, "ttl": {"24"}}).
+			c.Post(path, url.Values{"reason": {"x"}, "confirm": {"yes"}, "commune": {"92101"}, "ttl": {"24"}}).
 				WantStatus(t, http.StatusUnauthorized)
 		})
 	}
 	if called {
 		t.Error("a request without a session reached the fleet")
 	}
-	p := c.get(e.srv.assets.URL("fleet.css"))
+	p := c.Get(e.srv.assets.URL("fleet.css"))
 	p.WantStatus(t, http.StatusOK)
 	if p.Header.Get("Content-Type") != "text/css; charset=utf-8" || !strings.Contains(p.Header.Get("Cache-Control"), "immutable") {
 		t.Errorf("stylesheet headers %v", p.Header)
@@ -60,7 +60,7 @@ func TestLoginLink(t *testing.T) {
 	}
 	open := func(c *client, link string) page {
 		req, _ := http.NewRequest(http.MethodGet, link, nil)
-		return c.do(req)
+		return c.Do(req)
 	}
 	first := e.client()
 	p := open(first, link)
@@ -74,7 +74,7 @@ func TestLoginLink(t *testing.T) {
 			t.Errorf("session cookie %q lacks %s", ck, attr)
 		}
 	}
-	first.get("/").WantStatus(t, http.StatusOK)
+	first.Get("/").WantStatus(t, http.StatusOK)
 
 	second := e.client()
 	p = open(second, link)
@@ -83,7 +83,7 @@ func TestLoginLink(t *testing.T) {
 	if p.Header.Get("Set-Cookie") != "" {
 		t.Error("a used link set a cookie")
 	}
-	second.get("/").WantStatus(t, http.StatusUnauthorized)
+	second.Get("/").WantStatus(t, http.StatusUnauthorized)
 
 	late := e.srv.LoginURL(e.ts.URL)
 	e.clock.Advance(time.Hour)
@@ -91,7 +91,7 @@ func TestLoginLink(t *testing.T) {
 
 	open(second, e.ts.URL+"/login?token=forged").WantStatus(t, http.StatusUnauthorized)
 	open(second, e.ts.URL+"/login").WantStatus(t, http.StatusUnauthorized)
-	second.get("/").WantStatus(t, http.StatusUnauthorized)
+	second.Get("/").WantStatus(t, http.StatusUnauthorized)
 
 	// Asking for many links keeps only the newest maxLinks.
 	var links []string
@@ -125,15 +125,15 @@ func TestSessionCookie(t *testing.T) {
 	for i, v := range tamper {
 		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/", nil)
 		req.AddCookie(&http.Cookie{Name: cookieSession, Value: v})
-		if p := e.client().do(req); p.Status != http.StatusUnauthorized {
+		if p := e.client().Do(req); p.Status != http.StatusUnauthorized {
 			t.Errorf("cookie %d (%q) gave status %d", i, v, p.Status)
 		}
 	}
-	c.get("/").WantStatus(t, http.StatusOK)
+	c.Get("/").WantStatus(t, http.StatusOK)
 	e.clock.Advance(59 * time.Minute)
-	c.get("/").WantStatus(t, http.StatusOK)
+	c.Get("/").WantStatus(t, http.StatusOK)
 	e.clock.Advance(2 * time.Minute)
-	c.get("/").WantStatus(t, http.StatusUnauthorized)
+	c.Get("/").WantStatus(t, http.StatusUnauthorized)
 }
 
 // TestCSRF: a form without the session's own token is refused and changes
@@ -160,7 +160,7 @@ func TestCSRF(t *testing.T) {
 		name, csrf string
 	}{{"none", ""}, {"wrong", "AAAA"}, {"another session's", otherToken}} {
 		for _, path := range []string{"/node/edge-a/revoke", "/node/edge-suspended/reinstate", "/node/edge-a/assign"} {
-			p := c.post(path, form(tt.csrf))
+			p := c.Post(path, form(tt.csrf))
 			p.WantStatus(t, http.StatusForbidden)
 			p.MustContain(t, "Biểu mẫu đã hết hạn hoặc không hợp lệ")
 		}
@@ -168,7 +168,7 @@ func TestCSRF(t *testing.T) {
 	if calls := m.recorded(); len(calls) != 0 {
 		t.Errorf("refused forms reached the fleet: %v", calls)
 	}
-	c.post("/node/edge-a/revoke", form(token)).WantStatus(t, http.StatusSeeOther)
+	c.Post("/node/edge-a/revoke", form(token)).WantStatus(t, http.StatusSeeOther)
 	if calls := m.recorded(); len(calls) != 1 {
 		t.Errorf("the genuine form made calls %v", calls)
 	}
@@ -177,7 +177,7 @@ func TestCSRF(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
-	for _, p := range []page{c.get("/"), func() page { c.login(); return c.get("/node/edge-a") }()} {
+	for _, p := range []page{c.Get("/"), func() page { c.login(); return c.Get("/node/edge-a") }()} {
 		h := p.Header
 		// The one policy of both UIs (webui/shell).
 		want := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://" +
@@ -202,20 +202,20 @@ func TestLanguage(t *testing.T) {
 	e := newEnv(t, Config{})
 	c := e.client()
 	c.login()
-	c.get("/").MustContain(t, `<html lang="vi">`, "Các máy ở xã")
-	p := c.get("/node/edge-a?after=3&lang=en")
+	c.Get("/").MustContain(t, `<html lang="vi">`, "Các máy ở xã")
+	p := c.Get("/node/edge-a?after=3&lang=en")
 	p.WantStatus(t, http.StatusSeeOther)
 	if loc := p.Header.Get("Location"); loc != "/node/edge-a?after=3" {
 		t.Errorf("language switch goes to %q", loc)
 	}
-	c.get("/").MustContain(t, `<html lang="en">`, "Commune nodes", "With problems: 7")
-	c.get("/?lang=fr").MustContain(t, `<html lang="en">`) // unknown: ignored
+	c.Get("/").MustContain(t, `<html lang="en">`, "Commune nodes", "With problems: 7")
+	c.Get("/?lang=fr").MustContain(t, `<html lang="en">`) // unknown: ignored
 
 	en := newEnv(t, Config{Lang: "en"})
 	ec := en.client()
-	ec.get("/").MustContain(t, `<html lang="en">`, "This browser has no session")
-	ec.get("/?lang=vi")
-	ec.get("/").MustContain(t, `<html lang="vi">`)
+	ec.Get("/").MustContain(t, `<html lang="en">`, "This browser has no session")
+	ec.Get("/?lang=vi")
+	ec.Get("/").MustContain(t, `<html lang="vi">`)
 	if _, err := New(Config{Fleet: &fakeFleet{}, Secret: testSecret, CityURL: testCity, Lang: "fr"}); err == nil {
 		t.Error("Lang fr accepted")
 	}

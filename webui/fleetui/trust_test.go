@@ -35,7 +35,7 @@ func TestTrustPanel(t *testing.T) {
 	e := newEnv(t, Config{Fleet: trustFleet{&fakeFleet{nodes: func(context.Context) ([]Node, error) { return nodes, nil }}, set}})
 	c := e.client()
 	c.login()
-	p := c.get("/")
+	p := c.Get("/")
 	p.WantStatus(t, http.StatusOK)
 	p.MustContain(t,
 		"Chứng thư CSCA tin cậy",
@@ -54,11 +54,11 @@ func TestTrustPanel(t *testing.T) {
 	empty := newEnv(t, Config{Fleet: trustFleet{&fakeFleet{nodes: func(context.Context) ([]Node, error) { return sampleNodes(), nil }}, TrustSet{}}})
 	ec := empty.client()
 	ec.login()
-	ec.get("/").MustContain(t, "Chưa nạp danh sách CSCA")
+	ec.Get("/").MustContain(t, "Chưa nạp danh sách CSCA")
 	plain := newEnv(t, Config{})
 	pc := plain.client()
 	pc.login()
-	if strings.Contains(pc.get("/").Body, "Chứng thư CSCA tin cậy") {
+	if strings.Contains(pc.Get("/").Body, "Chứng thư CSCA tin cậy") {
 		t.Error("a fleet without a trust source shows a trust panel")
 	}
 }

@@ -65,7 +65,7 @@ func TestPageWeight(t *testing.T) {
 	assets := e.srv.assets.Size("fleet.css") + e.srv.assets.Size("fleet.js")
 	t.Logf("assets: fleet.css %d B, fleet.js %d B", e.srv.assets.Size("fleet.css"), e.srv.assets.Size("fleet.js"))
 	for _, path := range []string{"/", "/node/edge-92001", "/commune/92001", "/enroll", "/conflicts"} {
-		p := c.get(path)
+		p := c.Get(path)
 		table := nodeTableRE.FindString(p.Body)
 		if path != "/" {
 			table = ""

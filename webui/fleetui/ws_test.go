@@ -86,7 +86,7 @@ func TestWebsocketAfterAction(t *testing.T) {
 	token := c.login()
 	conn := c.mustDial("/ws")
 	waitFor(t, conn, "the table", func(m liveMessage) bool { return m.HTML != "" })
-	c.post("/node/edge-a/revoke", url.Values{"csrf": {token}, "reason": {"mất trộm"}, "confirm": {"yes"}}).
+	c.Post("/node/edge-a/revoke", url.Values{"csrf": {token}, "reason": {"mất trộm"}, "confirm": {"yes"}}).
 		WantStatus(t, http.StatusSeeOther)
 	waitFor(t, conn, "edge-a revoked", func(m liveMessage) bool {
 		return strings.Contains(m.HTML, `<tr class="revoked"><td><span class="p bad">Đã thu hồi</span></td><th scope="row"><a href="/node/edge-a">`)
@@ -99,7 +99,7 @@ func TestWebsocketView(t *testing.T) {
 	e := newEnv(t, Config{RefreshEvery: 20 * time.Millisecond})
 	c := e.client()
 	c.login()
-	c.get("/?lang=en")
+	c.Get("/?lang=en")
 	conn := c.mustDial("/ws?state=problems&sort=node&dir=desc")
 	got := waitFor(t, conn, "the table", func(m liveMessage) bool { return m.HTML != "" })
 	want := []string{"edge-suspended", "edge-revoked", "edge-outbox", "edge-lag", "edge-flagged", "edge-disk", "edge-cert"}

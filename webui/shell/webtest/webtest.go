@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -141,4 +142,18 @@ func (p Page) WantStatus(t testing.TB, want int) {
 	if p.Status != want {
 		t.Fatalf("status %d, want %d:\n%s", p.Status, want, p.Body)
 	}
+}
+
+// Serve serves ui on a loopback test server until the test ends; then it
+// closes the server and ui.
+func Serve(t testing.TB, ui interface {
+	http.Handler
+	Close() error
+}) *httptest.Server {
+	ts := httptest.NewServer(ui)
+	t.Cleanup(func() {
+		ui.Close()
+		ts.Close()
+	})
+	return ts
 }
