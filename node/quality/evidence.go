@@ -58,6 +58,7 @@ var EvidenceMessages = map[string]string{
 	"household_no_head":       "household {household}: no living head among {members} members",
 	"household_heads":         "household {household}: {count} heads: {heads}",
 	"duplicate":               "likeness {likeness}: «{name}» born {birth_date}, «{other_name}» born {other_birth_date}",
+	"duplicate_elsewhere":     "likeness {likeness} with a record of another commune: «{name}» born {birth_date}; city IT decides",
 	"chip_mismatch":           "{field}: card «{card}», record «{record}» ({assurance})",
 	"unconfirmed":             "last confirmed {last_date}, {years} years before {as_of_date}",
 	"temporary_expired":       "temporary residence ended {end_date}, still on record on {as_of_date}",
@@ -76,6 +77,14 @@ func EvidenceKeys() []string {
 }
 
 // say makes evidence of one statement; kv are name, value pairs.
+// DuplicateElsewhere is the evidence an office receives for a duplicate
+// pair whose other record belongs to a commune it does not serve: the
+// likeness and its own resident's name and birth date, never the other
+// record's ID or values (DESIGN.md, "Data quality").
+func DuplicateElsewhere(score int, name, birthDate string) Evidence {
+	return say("duplicate_elsewhere", "likeness", permille(score), "name", name, "birth_date", birthDate)
+}
+
 func say(key string, kv ...string) Evidence { return Evidence{statement(key, kv...)} }
 
 func statement(key string, kv ...string) Statement {

@@ -19,7 +19,7 @@ var ruleKeys = map[Rule][]string{
 	RuleAddressUnit: {"address_no_province", "address_former_province", "address_not_in_force", "address_district",
 		"address_above_commune", "address_township", "address_no_commune", "address_unknown_commune"},
 	RuleRequired: {"required"}, RuleNoCard: {"no_card"}, RuleHouseholdHead: {"household_no_head", "household_heads"},
-	RuleDuplicate: {"duplicate"}, RuleUnconfirmed: {"unconfirmed"}, RuleTemporaryEnd: {"temporary_expired"},
+	RuleDuplicate: {"duplicate", "duplicate_elsewhere"}, RuleUnconfirmed: {"unconfirmed"}, RuleTemporaryEnd: {"temporary_expired"},
 	RuleOver120: {"over_120"}, RuleDeadInHousehold: {"dead_in_household"},
 }
 
@@ -119,5 +119,15 @@ func TestEvidenceJSON(t *testing.T) {
 	out, _ := json.Marshal(say("duplicate", "name", "A", "birth_date", "1990", "likeness", "0.900", "other_name", "B", "other_birth_date", "1990"))
 	if want := `[{"key":"duplicate","args":{"birth_date":"1990","likeness":"0.900","name":"A","other_birth_date":"1990","other_name":"B"}}]`; string(out) != want {
 		t.Errorf("JSON %s, want %s", out, want)
+	}
+}
+
+// TestDuplicateElsewhere: what an office is told of a pair across
+// communes names its own resident and the likeness, nothing else.
+func TestDuplicateElsewhere(t *testing.T) {
+	f := &Finding{Rule: RuleDuplicate, Citizen: "092090001234", Evidence: DuplicateElsewhere(937, "Nguyễn Văn An", "1990-05-01")}
+	checkEvidence(t, f)
+	if got, want := f.Evidence.English(), "likeness 0.937 with a record of another commune: «Nguyễn Văn An» born 1990-05-01; city IT decides"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/xanode/xanode/node/quality"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/cluster"
 	"github.com/xanode/xanode/sync/fsm"
@@ -33,6 +34,10 @@ func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
+	mine := make(map[string]bool, len(communes))
+	for _, c := range communes {
+		mine[c] = true
+	}
 	out := []wire.Finding{}
 	seen := map[uint64]bool{}
 	for _, c := range communes {
@@ -46,15 +51,42 @@ func (s *Server) officeFindings(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			seen[x.ID] = true
-			commune := x.Commune
-			if commune != c && x.OtherCommune == c {
-				commune = c
+			o, err := officeFinding(f, x, mine)
+			if err != nil {
+				httpError(w, http.StatusInternalServerError, "%v", err)
+				return
 			}
-			out = append(out, wire.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
-				Commune: commune, Fields: x.Fields, Evidence: x.Evidence.English(), Statements: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found})
+			out = append(out, o)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// officeFinding is a finding as an office may see it. A duplicate pair
+// whose other record lies in a commune the office does not serve is told
+// as "a likely duplicate exists elsewhere": the office's own resident and
+// the likeness, never the other record's ID, commune or values (DESIGN.md,
+// "Data quality"); city IT sees and decides the pair.
+func officeFinding(f *fsm.FSM, x fsm.Finding, mine map[string]bool) (wire.Finding, error) {
+	o := wire.Finding{ID: x.ID, Rule: string(x.Rule), Citizen: x.Citizen, Other: x.Other, Household: x.Household,
+		Commune: x.Commune, Fields: x.Fields, Statements: x.Evidence, Chip: x.Chip, Assurance: x.Assurance, State: x.State, Found: x.Found}
+	if x.Other != "" && x.OtherCommune != "" && !(mine[x.Commune] && mine[x.OtherCommune]) {
+		o.Other = ""
+		if !mine[x.Commune] {
+			o.Citizen, o.Commune = x.Other, x.OtherCommune
+		}
+		c, err := f.Citizen(o.Citizen)
+		if err != nil && !errors.Is(err, fsm.ErrNotFound) {
+			return o, err
+		}
+		var name, born string
+		if c != nil {
+			name, born = c.Get(registry.FieldFullName), c.Get(registry.FieldBirthDate)
+		}
+		o.Statements = quality.DuplicateElsewhere(x.Score, name, born)
+	}
+	o.Evidence = o.Statements.English()
+	return o, nil
 }
 
 func (s *Server) qualityReport(w http.ResponseWriter, _ *http.Request) {

@@ -113,6 +113,36 @@ func TestQualityEndpoints(t *testing.T) {
 	if code, b := review(admin, api.FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"}); code != 200 {
 		t.Fatalf("merge: %d %s", code, b)
 	}
+	// Nguyễn Văn An registered again in 92102: edge-1 (92101 only) learns
+	// that a likely duplicate exists elsewhere, never the other record's ID,
+	// commune, name or birth date; city IT sees the pair whole.
+	elsewhere := `{"id":"092090001299","fields":{"full_name":"Nguyễn Văn An","birth_date":"1990-05-01","sex":"M","commune":"92102","birth_place":"Xã Bí Mật"}}` + "\n"
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(elsewhere)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	code, b = do(t, edge1, "GET", k.srv.URL+"/v1/findings", "", nil)
+	if code != 200 || strings.Contains(string(b), "092090001299") || strings.Contains(string(b), "92102") {
+		t.Fatalf("edge-1 sees the other commune's record: %d %s", code, b)
+	}
+	mine = nil
+	if err := json.Unmarshal(b, &mine); err != nil {
+		t.Fatal(err)
+	}
+	var told bool
+	for _, f := range mine {
+		if f.Rule == "duplicate" {
+			told = f.Citizen == "092090001234" && f.Other == "" && f.Commune == "92101" && len(f.Statements) == 1 &&
+				f.Statements[0].Key == "duplicate_elsewhere" && f.Statements[0].Args["name"] == "Nguyễn Văn An" && f.Evidence == f.Statements.English()
+		}
+	}
+	if !told {
+		t.Fatalf("edge-1 is not told of the duplicate elsewhere: %s", b)
+	}
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/findings?rule=duplicate&state=open&commune=92102", "", nil)
+	if code != 200 || !strings.Contains(string(b), "092090001299") || !strings.Contains(string(b), "092090001234") {
+		t.Fatalf("city IT's view of the pair: %d %s", code, b)
+	}
+
 	var gone api.CitizenView
 	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092190004322", "", nil)
 	if err := json.Unmarshal(b, &gone); code != 200 || err != nil || gone.MergedInto != "092190004321" || gone.Fields["status"] != registry.StatusMerged {

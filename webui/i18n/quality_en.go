@@ -177,6 +177,7 @@ var qualityEn = map[string]string{
 	"evidence.death_before_birth":      "Died {death_date}, before the birth {birth_date}",
 	"evidence.death_future":            "Died {death_date}, after the day checked ({as_of_date})",
 	"evidence.duplicate":               "Likeness {likeness}: «{name}» born {birth_date} and «{other_name}» born {other_birth_date}",
+	"evidence.duplicate_elsewhere":     "Likeness {likeness} with a record of another commune: «{name}» born {birth_date}; city IT decides",
 	"evidence.household_heads":         "Household {household} has {count} heads: {heads}",
 	"evidence.household_no_head":       "Household {household}: no living head among {members} members",
 	"evidence.id_birth_year":           "ID year digits {digits}, but born {birth_date}",

@@ -177,6 +177,7 @@ var qualityVi = map[string]string{
 	"evidence.death_before_birth":      "Ngày mất {death_date} trước ngày sinh {birth_date}",
 	"evidence.death_future":            "Ngày mất {death_date} sau ngày kiểm tra {as_of_date}",
 	"evidence.duplicate":               "Độ giống nhau {likeness}: «{name}» sinh {birth_date} và «{other_name}» sinh {other_birth_date}",
+	"evidence.duplicate_elsewhere":     "Độ giống nhau {likeness} với một hồ sơ của xã/phường khác: «{name}» sinh {birth_date}; bộ phận CNTT thành phố quyết định",
 	"evidence.household_heads":         "Hộ {household} có {count} chủ hộ: {heads}",
 	"evidence.household_no_head":       "Hộ {household}: không có chủ hộ còn sống trong {members} thành viên",
 	"evidence.id_birth_year":           "Hai chữ số năm sinh trong số định danh là {digits}, nhưng ngày sinh là {birth_date}",
