@@ -395,6 +395,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	t.flushFigures()
 	t.flushIndexes()
+	t.flushBatch()
 	t.setCounter(kApplied, applied)
 	t.setCounter(kCommands, commands)
 	v, err := f.h.MarshalBinary()

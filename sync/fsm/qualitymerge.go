@@ -88,7 +88,7 @@ func (f *FSM) merge(t *txn, index uint64, cmd *Command, old *Finding) any {
 	f.record(t, ch, &registry.Outcome{Change: ch.ID(), Result: registry.Applied, Reason: why, Index: index, Citizen: retired.ID})
 	// The entry is in the retired record's history chain; the kept one
 	// finds it through the (ID, seq) index.
-	t.index(bByCitizen, []byte(kept.ID), u64(t.counter(kSeq)))
+	t.index(bByCitizen, []byte(kept.ID), u64(t.lastSeq()))
 
 	next := *old
 	next.History = slices.Clone(old.History)

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -351,12 +352,12 @@ func (f *FSM) nextID(t *txn, year int, female bool) (string, bool) {
 // record stores the change and its outcome in the history, whatever the
 // outcome: nothing an officer records is ever dropped.
 func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
-	seq := t.counter(kSeq) + 1
-	t.setCounter(kSeq, seq)
-	key := u64(seq)
+	key := u64(t.nextSeq())
 	val := registry.AppendOutcome(registry.AppendChange(nil, c), o)
-	t.put(bHistory, key, val, true)
-	t.put(bOutcomes, []byte(o.Change), registry.AppendOutcome(nil, o), true)
+	t.insert(bHistory, key, val) // a new sequence number
+	// applyChange answered a change ID already decided as a duplicate, so
+	// its outcome is new too.
+	t.insert(bOutcomes, []byte(o.Change), registry.AppendOutcome(nil, o))
 	t.chainHistory(o.Citizen, key)
 	if o.Result == registry.NeedsReview {
 		t.index(bReview, key)
@@ -364,25 +365,49 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 }
 
 func (f *FSM) nodeMayAct(t *txn, node, commune string) bool {
-	v := t.get(bNodes, []byte(node))
-	for _, c := range strings.Split(string(v), ",") {
-		if c != "" && c == commune {
+	if commune == "" {
+		return false
+	}
+	for c := range strings.SplitSeq(string(t.get(bNodes, []byte(node))), ",") {
+		if c == commune {
 			return true
 		}
 	}
 	return false
 }
 
+// loadCitizen returns the citizen's record (nil when there is none) as a
+// copy the caller may change: records a batch reads or writes are decoded
+// once and kept in the batch (txn.cits), as is what the store holds.
 func loadCitizen(t *txn, id string) *registry.Citizen {
-	v := t.get(bCitizens, []byte(id))
-	if v == nil {
+	e := t.citizen(id)
+	if e == nil {
 		return nil
 	}
-	c, _, err := registry.DecodeCitizen(v)
-	if err != nil {
-		panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
+	c := e.c
+	return &c
+}
+
+// citizen is the batch's entry of a record: what the store holds for id,
+// raw and decoded; nil when it holds nothing. Only storeCitizen writes
+// records, and it keeps the entry in step.
+func (t *txn) citizen(id string) *cachedCitizen {
+	if e, ok := t.cits[id]; ok {
+		return e
 	}
-	return c
+	var e *cachedCitizen
+	if v := t.get(bCitizens, []byte(id)); v != nil {
+		c, _, err := registry.DecodeCitizen(v)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
+		}
+		e = &cachedCitizen{raw: bytes.Clone(v), c: *c}
+	}
+	if t.cits == nil {
+		t.cits = map[string]*cachedCitizen{}
+	}
+	t.cits[id] = e
+	return e
 }
 
 // storeCitizen writes the record and keeps the commune indexes in step: a
@@ -390,14 +415,21 @@ func loadCitizen(t *txn, id string) *registry.Citizen {
 // (a removal in its log) and joins the new one. A retired duplicate
 // (merged) is in no commune's subset: it leaves its own the same way.
 func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
-	old := loadCitizen(t, c.ID)
-	if old == nil {
+	prev := t.citizen(c.ID)
+	var old *registry.Citizen
+	var oldRaw []byte
+	if prev == nil {
 		t.setCounter(kCitizens, t.counter(kCitizens)+1)
-	} else if old.Merged() {
-		oldCommune = ""
+	} else {
+		old, oldRaw = &prev.c, prev.raw
+		if old.Merged() {
+			oldCommune = ""
+		}
 	}
 	t.qualityStored(old, c)
-	t.put(bCitizens, []byte(c.ID), registry.AppendCitizen(nil, c, true), true)
+	raw := registry.AppendCitizen(nil, c, true)
+	t.replace(bCitizens, []byte(c.ID), oldRaw, raw)
+	t.cits[c.ID] = &cachedCitizen{raw: raw, c: *c}
 	nc := c.Get(registry.FieldCommune)
 	if c.Merged() {
 		nc = ""

@@ -3,9 +3,11 @@ package fsm
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/digest"
 )
 
@@ -80,6 +82,22 @@ type txn struct {
 	// same bytes always decode the same, so the cache needs no
 	// invalidation and decides nothing (FSM.officers).
 	officers map[string]Officer
+	// cits are the records the batch read or wrote (txn.citizen).
+	cits map[string]*cachedCitizen
+	// subsets are the communes' subset versions the batch advanced.
+	subsets map[string]uint64
+	// seq is the last history sequence number once read (seqRead),
+	// stored at the end of the batch (flushBatch).
+	seq     uint64
+	seqRead bool
+	// lastHist is each citizen's newest history entry the batch wrote.
+	lastHist map[string][]byte
+}
+
+// cachedCitizen is a record as the store holds it, raw and decoded.
+type cachedCitizen struct {
+	raw []byte
+	c   registry.Citizen
 }
 
 func digestKey(bucket, key []byte) []byte {
@@ -102,6 +120,28 @@ func (t *txn) put(bucket, key, val []byte, hashed bool) {
 		t.h.Add(dk, val)
 	}
 	if err := b.Put(key, val); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
+	}
+}
+
+// insert stores a key of a primary bucket the caller knows is new, and
+// adds the pair to the digest: put without looking for an old value.
+func (t *txn) insert(bucket, key, val []byte) {
+	t.h.Add(digestKey(bucket, key), val)
+	if err := t.tx.Bucket(bucket).Put(key, val); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
+	}
+}
+
+// replace stores key → val in a primary bucket whose current value the
+// caller holds (old, nil when there is none), replacing it in the digest.
+func (t *txn) replace(bucket, key, old, val []byte) {
+	dk := digestKey(bucket, key)
+	if old != nil {
+		t.h.Remove(dk, old)
+	}
+	t.h.Add(dk, val)
+	if err := t.tx.Bucket(bucket).Put(key, val); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
 	}
 }
@@ -186,24 +226,80 @@ func (t *txn) logSubset(commune, id string, index uint64, op byte) {
 // advanceSubset makes index the commune's subset version and tells the
 // observers, so that its edges pull. A version may advance without any
 // record changing (an officer account changed): the delta to it is empty.
+// The versions are written once per batch (flushBatch): the last one
+// set for a commune is the one stored, as if each had been written.
 func (t *txn) advanceSubset(commune string, index uint64) {
-	if err := t.tx.Bucket(bSubsetVer).Put([]byte(commune), u64(index)); err != nil {
-		panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
+	if t.subsets == nil {
+		t.subsets = map[string]uint64{}
 	}
-	t.events = append(t.events, Event{Kind: EventSubset, Commune: commune, Version: index})
+	t.subsets[commune] = index
 }
 
-// chainHistory links history entry seq into the citizen's chain.
-func (t *txn) chainHistory(citizen string, seq []byte) {
+// lastSeq is the sequence number of the last history entry.
+func (t *txn) lastSeq() uint64 {
+	if !t.seqRead {
+		t.seq, t.seqRead = t.counter(kSeq), true
+	}
+	return t.seq
+}
+
+// nextSeq numbers a new history entry.
+func (t *txn) nextSeq() uint64 {
+	t.seq = t.lastSeq() + 1
+	return t.seq
+}
+
+// flushBatch stores the subset versions the batch advanced, in commune
+// order, and tells the observers once per commune; the history's last
+// sequence number; and each citizen's newest history entry.
+func (t *txn) flushBatch() {
+	communes := make([]string, 0, len(t.subsets))
+	for c := range t.subsets {
+		communes = append(communes, c)
+	}
+	slices.Sort(communes)
+	b := t.tx.Bucket(bSubsetVer)
+	for _, c := range communes {
+		if err := b.Put([]byte(c), u64(t.subsets[c])); err != nil {
+			panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
+		}
+		t.events = append(t.events, Event{Kind: EventSubset, Commune: c, Version: t.subsets[c]})
+	}
+	clear(t.subsets)
+	if t.seqRead {
+		t.setCounter(kSeq, t.seq)
+	}
+	ids := make([]string, 0, len(t.lastHist))
+	for id := range t.lastHist {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
 	last := t.tx.Bucket(bLastHist)
-	if prev := last.Get([]byte(citizen)); prev != nil {
+	for _, id := range ids {
+		if err := last.Put([]byte(id), t.lastHist[id]); err != nil {
+			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+		}
+	}
+	clear(t.lastHist)
+}
+
+// chainHistory links history entry seq into the citizen's chain. The
+// newest entry of each citizen is kept in the batch and stored once at its
+// end (flushBatch).
+func (t *txn) chainHistory(citizen string, seq []byte) {
+	prev, ok := t.lastHist[citizen]
+	if !ok {
+		prev = t.tx.Bucket(bLastHist).Get([]byte(citizen))
+	}
+	if prev != nil {
 		b := t.tx.Bucket(bHistPrev)
 		b.FillPercent = 1.0 // appended in seq order
 		if err := b.Put(seq, prev); err != nil {
 			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
 		}
 	}
-	if err := last.Put([]byte(citizen), seq); err != nil {
-		panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+	if t.lastHist == nil {
+		t.lastHist = map[string][]byte{}
 	}
+	t.lastHist[citizen] = seq
 }
