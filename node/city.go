@@ -48,6 +48,10 @@ type CityConfig struct {
 	NodeLifetime time.Duration
 	// Policy for edges not seen for a while (zero: cityapi.DefaultPolicy).
 	Policy cityapi.Policy
+	// EdgeLimit is how many changes and audit entries one edge may send
+	// per hour (cityapi.Config.EdgeLimit); zero: cityapi.DefaultEdgeLimit;
+	// negative: no limit.
+	EdgeLimit int
 	// QualityEvery spaces the leader's data-quality sweeps over the whole
 	// city (qualitysweep.go); zero: DefaultQualityEvery; negative: none.
 	QualityEvery time.Duration
@@ -162,7 +166,7 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 	api := cityapi.New(cityapi.Config{Cluster: node, SigningKey: key, SigningCert: signer, Log: cfg.Log, FleetCA: cfg.PKI.Fleet,
 		PeerTLS: client, URL: url, BundleDir: filepath.Join(cfg.Dir, "bundles"),
 		Issuer: issuer, NodeLifetime: cfg.NodeLifetime, Policy: cfg.Policy, Streams: streams.hub,
-		Presence: presenceVerifier{store: csca.Store}, Trust: csca, Metrics: reg})
+		Presence: presenceVerifier{store: csca.Store}, Trust: csca, Metrics: reg, EdgeLimit: cfg.EdgeLimit})
 	streams.start(api)
 	c := &City{cfg: cfg, node: node, apiLn: apiLn, streams: streams, url: url, log: cfg.Log, served: make(chan error, 1), stop: make(chan struct{}),
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +32,35 @@ const (
 	renewLimit   = 6 // renewals per node per enrollWindow
 )
 
+// DefaultEdgeLimit is how many changes (and audit entries) one edge may
+// send per hour: a busy ward office records about a thousand a day, and
+// twice this at once drains a month offline in one go.
+const DefaultEdgeLimit = 20000
+
+// newEdgeLimiter admits perHour events an hour per node, 2×perHour at once.
+func newEdgeLimiter(perHour int) *addrLimiter {
+	return &addrLimiter{every: rate.Every(time.Hour / time.Duration(perHour)), burst: 2 * perHour, keys: map[string]*rate.Limiter{}}
+}
+
+// admitEdge charges n of an edge's sends (what: "changes", "audit
+// entries") against its hourly limit. Over it, the answer is 429 with
+// Retry-After: the edge keeps what it sent in its outbox and sends it
+// again then, so nothing recorded is lost, and a stolen box not yet
+// revoked cannot write the log faster than an office does.
+func (s *Server) admitEdge(w http.ResponseWriter, l *addrLimiter, node string, n int, what string) bool {
+	if l == nil {
+		return true
+	}
+	ok, wait := l.allowN(node, n, s.cfg.Now())
+	if ok {
+		return true
+	}
+	s.m.limited.Inc(node, what)
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	httpError(w, http.StatusTooManyRequests, "node %q sent more %s than its limit of %d an hour: try again in %v", node, what, s.cfg.EdgeLimit, wait.Round(time.Second))
+	return false
+}
+
 // addrLimiter admits, per key, limit events at once and then one every
 // window/limit (a token bucket, golang.org/x/time/rate): limit per window
 // over time. It holds at most maxLimiterKeys keys, forgetting first those
@@ -51,6 +81,13 @@ func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
 // allow records an attempt by key at now and reports whether it is within
 // the limit, and if not, how long until the next is.
 func (l *addrLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	return l.allowN(key, 1, now)
+}
+
+// allowN is allow for n events at once (a push of n changes). More than
+// the burst at once costs the whole burst: admitted when the bucket is
+// full, as no wait would ever admit it otherwise.
+func (l *addrLimiter) allowN(key string, n int, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim := l.keys[key]
@@ -65,7 +102,7 @@ func (l *addrLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 		lim = rate.NewLimiter(l.every, l.burst)
 		l.keys[key] = lim
 	}
-	r := lim.ReserveN(now, 1)
+	r := lim.ReserveN(now, min(n, l.burst))
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now) // a refused attempt takes no token
 		return false, d

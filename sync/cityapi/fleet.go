@@ -383,6 +383,9 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
+	if !s.admitEdge(w, s.audits, c.id, len(entries), "audit entries") {
+		return
+	}
 	ar, err := cluster.Audit(r.Context(), s.forwarder(), c.sender(), &fsm.FleetOp{Node: c.id, Audit: entries})
 	if err != nil {
 		applyError(w, err)

@@ -39,6 +39,9 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.admitEdge(w, s.pushes, c.id, len(changes), "changes") {
+		return
+	}
 	if len(changes) == 0 {
 		w.Header().Set("Content-Type", wire.ContentOutcomes)
 		w.Write(wire.EncodeOutcomes(nil))

@@ -21,6 +21,7 @@ type cityMetrics struct {
 	changes  metrics.Counter // pushed changes by outcome
 	bundles  metrics.Counter // bundle requests by kind asked
 	refused  metrics.Counter // edge connections or requests refused by the fleet state
+	limited  metrics.Counter // edge sends refused over their hourly limit, by node and what
 	tel      metrics.Counter
 }
 
@@ -39,6 +40,7 @@ func (s *Server) initMetrics() {
 	m.changes = r.Counter("xanode_push_changes_total", "Changes pushed by edges, by the FSM's outcome.", "result")
 	m.bundles = r.Counter("xanode_bundle_requests_total", "Bundle requests, by what the edge asked for (full: since=0).", "asked")
 	m.refused = r.Counter("xanode_fleet_refused_total", "Edge requests refused by the fleet state (revoked, suspended, superseded certificate).")
+	m.limited = r.Counter("xanode_edge_limited_total", "Pushes and audit batches refused because the edge sent more than its hourly limit (EdgeLimit), by node and what.", "node", "what")
 	m.tel = r.Counter("xanode_telemetry_total", "Telemetry samples recorded through raft.")
 	// One state read per scrape, shared by the series below.
 	status := metrics.Cached(time.Second, s.cfg.Cluster.FSM().Status)

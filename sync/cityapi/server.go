@@ -86,6 +86,12 @@ type Config struct {
 	Streams Streams
 	// Policy for nodes not seen for a while (zero: DefaultPolicy).
 	Policy Policy
+	// EdgeLimit is how many changes, and how many audit entries, one edge
+	// may send per hour, twice that at once after a time offline (0:
+	// DefaultEdgeLimit; negative: no limit, for benchmarks whose few
+	// clients stand for many offices). A stolen box that is not yet
+	// revoked cannot flood the log faster (DESIGN.md, "Trust model").
+	EdgeLimit int
 	// Metrics is where the node's series go (nil: a registry of its own);
 	// the node adds its own series to the same registry.
 	Metrics *metrics.Registry
@@ -103,6 +109,8 @@ type Server struct {
 	enrolls    *addrLimiter // enrollment attempts per source address
 	challenges *addrLimiter // presence challenges per node
 	renews     *addrLimiter // certificate renewals per node
+	pushes     *addrLimiter // changes pushed per node (nil: no limit)
+	audits     *addrLimiter // audit entries sent per node (nil: no limit)
 	trust      trustCache   // the signed CSCA trust list of the set's version
 	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
 	served     []api.Route  // what handle registered, in order
@@ -122,9 +130,15 @@ func New(cfg Config) *Server {
 	if cfg.UIDomains == nil {
 		cfg.UIDomains = certs.DefaultUIDomains
 	}
+	if cfg.EdgeLimit == 0 {
+		cfg.EdgeLimit = DefaultEdgeLimit
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, enrolls: newAddrLimiter(enrollLimit, enrollWindow),
 		challenges: newAddrLimiter(challengeLimit, challengeWindow), renews: newAddrLimiter(renewLimit, enrollWindow),
 		slots: newSlotGuard()}
+	if cfg.EdgeLimit > 0 {
+		s.pushes, s.audits = newEdgeLimiter(cfg.EdgeLimit), newEdgeLimiter(cfg.EdgeLimit)
+	}
 	s.initMetrics()
 	if s.log == nil {
 		s.log = slog.Default()

@@ -1,0 +1,108 @@
+package cityapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/wire"
+)
+
+// TestEdgeLimit: an edge sends at most its hourly limit of changes and of
+// audit entries (twice that at once); beyond it the city answers 429 with
+// Retry-After and decides nothing, so the edge sends the same again later
+// and nothing is lost. Other edges, and the other kind of send, are not
+// held back.
+func TestEdgeLimit(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	k := newKit(t, func(c *Config) { c.EdgeLimit = 3; c.Now = clock }) // 6 at once, then one every 20 minutes
+	admin := k.client(t, k.pki.Admin())
+	edge1, edge2 := k.edge(t, "edge-1"), k.edge(t, "edge-2")
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
+		t.Fatalf("assign: %d %s", code, b)
+	}
+	k.officer(t, "92101", "canbo01", registry.OfficerRole)
+	changes := func(node string, from, n uint64) []byte {
+		var cs []*registry.Change
+		for s := from; s < from+n; s++ {
+			cs = append(cs, &registry.Change{Node: node, Seq: s, Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101", Base: 1})
+		}
+		return wire.EncodeChanges(cs)
+	}
+	push := func(c *http.Client, body []byte) (int, []*registry.Outcome, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", k.srv.URL+"/v1/push", bytes.NewReader(body))
+		req.Header.Set("Content-Type", wire.ContentChanges)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var outs []*registry.Outcome
+		if resp.StatusCode == 200 {
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outs, err = wire.DecodeOutcomes(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, outs, resp.Header
+	}
+
+	if code, outs, _ := push(edge1, changes("edge-1", 1, 4)); code != 200 || len(outs) != 4 {
+		t.Fatalf("4 of 6 at once: %d", code)
+	}
+	code, _, h := push(edge1, changes("edge-1", 5, 3))
+	if code != http.StatusTooManyRequests || h.Get("Retry-After") != "1201" {
+		t.Fatalf("3 more with 2 left: %d, Retry-After %q", code, h.Get("Retry-After"))
+	}
+	if code, _, _ := push(edge2, changes("edge-2", 1, 1)); code != 200 {
+		t.Fatalf("another edge is held back: %d", code)
+	}
+	mu.Lock()
+	now = now.Add(20 * time.Minute)
+	mu.Unlock()
+	code, outs, _ := push(edge1, changes("edge-1", 5, 3))
+	if code != 200 || len(outs) != 3 {
+		t.Fatalf("the same push 20 minutes later: %d", code)
+	}
+	for _, o := range outs {
+		if o.Result != registry.Applied {
+			t.Errorf("change %s: %s — the refused push decided something", o.Change, o.Result)
+		}
+	}
+
+	var es []wire.AuditEntry
+	prev := ""
+	for i := 1; i <= 7; i++ {
+		e := wire.AuditEntry{Seq: uint64(i), Time: now.UTC(), Officer: "canbo01", Action: "lookup", Citizen: "092090001234", Prev: prev}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		es = append(es, e)
+	}
+	audit := func(batch []wire.AuditEntry) int {
+		b, _ := json.Marshal(batch)
+		code, _ := do(t, edge1, "POST", k.srv.URL+"/v1/audit", wire.ContentAudit, b)
+		return code
+	}
+	if code := audit(es[:6]); code != 200 {
+		t.Fatalf("6 audit entries, pushes spent: %d", code)
+	}
+	if code := audit(es[6:]); code != http.StatusTooManyRequests {
+		t.Fatalf("a 7th audit entry at once: %d", code)
+	}
+}
