@@ -410,15 +410,31 @@ func (f *FSM) noteChange(t *txn, cmd *Command, c *registry.Change, o *registry.O
 // findingID reads an 8-byte ID.
 func findingID(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 
+// maxFindingCache bounds the findings txn.finding keeps decoded.
+const maxFindingCache = 4096
+
+// finding reads a finding (nil when there is none) as a copy whose fields
+// the caller may set; its slices are clipped, so appending copies them.
 func (t *txn) finding(id uint64) *Finding {
 	v := t.get(bFindings, u64(id))
 	if v == nil {
 		return nil
 	}
-	var f Finding
-	if err := json.Unmarshal(v, &f); err != nil {
-		panic(fmt.Sprintf("fsm: stored finding %d: %v", id, err))
+	cached, ok := t.findings[string(v)]
+	if !ok {
+		cached = new(Finding)
+		if err := json.Unmarshal(v, cached); err != nil {
+			panic(fmt.Sprintf("fsm: stored finding %d: %v", id, err))
+		}
+		if t.findings != nil {
+			if len(t.findings) >= maxFindingCache {
+				clear(t.findings)
+			}
+			t.findings[string(v)] = cached
+		}
 	}
+	f := *cached
+	f.Fields, f.Evidence, f.History = slices.Clip(f.Fields), slices.Clip(f.Evidence), slices.Clip(f.History)
 	return &f
 }
 

@@ -82,6 +82,9 @@ type txn struct {
 	// same bytes always decode the same, so the cache needs no
 	// invalidation and decides nothing (FSM.officers).
 	officers map[string]Officer
+	// findings are findings already decoded, by their stored bytes
+	// (FSM.findings; txn.finding).
+	findings map[string]*Finding
 	// cits are the records the batch read or wrote (txn.citizen).
 	cits map[string]*cachedCitizen
 	// subsets are the communes' subset versions the batch advanced.
