@@ -172,6 +172,24 @@ func FieldByName(name string) (Field, bool) {
 	return 0, false
 }
 
+// collapseSpace is strings.Join(strings.Fields(v), " "): runs of white
+// space become one space, none at the ends. A value already so — nearly
+// every value a replica checks — is returned as it is, without copying.
+func collapseSpace(v string) string {
+	prevSpace := true // no space at the start
+	for _, r := range v {
+		space := unicode.IsSpace(r)
+		if space && (prevSpace || r != ' ') {
+			return strings.Join(strings.Fields(v), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && v != "" {
+		return strings.Join(strings.Fields(v), " ") // a space at the end
+	}
+	return v
+}
+
 // Normalize returns the canonical form of v for field f, or an error naming
 // the field. Text becomes NFC with inner runs of spaces collapsed; dates
 // become YYYY-MM-DD (or a partial form). The empty string clears a field.
@@ -185,7 +203,7 @@ func (f Field) Normalize(v string) (string, error) {
 	if !utf8.ValidString(v) {
 		return "", fmt.Errorf("%w: %s is not UTF-8", ErrField, f)
 	}
-	v = strings.Join(strings.Fields(v), " ")
+	v = collapseSpace(v)
 	if v == "" {
 		return "", nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -119,6 +120,18 @@ func FuzzCitizenJSON(f *testing.F) {
 		var c2 Citizen
 		if err := json.Unmarshal(out, &c2); err != nil || c2 != c {
 			t.Fatalf("%s → %s: %v\n%+v\n%+v", b, out, err, c, c2)
+		}
+	})
+}
+
+// FuzzCollapseSpace: the fast path gives what strings.Fields and Join give.
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "a b", " a", "a ", "a  b", "a\tb", "Nguyễn\u00a0Văn", "a\u3000b", "\u0085", "x y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := collapseSpace(v), strings.Join(strings.Fields(v), " "); got != want {
+			t.Fatalf("%q: %q, want %q", v, got, want)
 		}
 	})
 }
