@@ -18,7 +18,7 @@ import (
 // audit entries (twice that at once); beyond it the city answers 429 with
 // Retry-After and decides nothing, so the edge sends the same again later
 // and nothing is lost. Other edges, and the other kind of send, are not
-// held back.
+// held back. Bundle requests have a limit of their own.
 func TestEdgeLimit(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
@@ -104,5 +104,19 @@ func TestEdgeLimit(t *testing.T) {
 	}
 	if code := audit(es[6:]); code != http.StatusTooManyRequests {
 		t.Fatalf("a 7th audit entry at once: %d", code)
+	}
+
+	// Bundle requests: at least 60 an hour, 120 at once; city IT's are
+	// not counted.
+	for i := range 120 {
+		if code, b := do(t, edge1, "GET", k.srv.URL+"/v1/subsets/92101/bundle", "", nil); code != 200 {
+			t.Fatalf("bundle request %d: %d %s", i+1, code, b)
+		}
+	}
+	if code, _ := do(t, edge1, "GET", k.srv.URL+"/v1/subsets/92101/bundle", "", nil); code != http.StatusTooManyRequests {
+		t.Fatalf("a 121st bundle request at once: %d", code)
+	}
+	if code, _ := do(t, admin, "GET", k.srv.URL+"/v1/subsets/92101/bundle", "", nil); code != 200 {
+		t.Fatalf("city IT's bundle request: %d", code)
 	}
 }

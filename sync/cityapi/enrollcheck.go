@@ -37,6 +37,11 @@ const (
 // twice this at once drains a month offline in one go.
 const DefaultEdgeLimit = 20000
 
+// edgeFetchShare: an edge may ask for a bundle EdgeLimit/edgeFetchShare
+// times an hour (1,000 by default: one a pull, and a pull follows each
+// change of its subset), at least 60.
+const edgeFetchShare = 20
+
 // newEdgeLimiter admits perHour events an hour per node, 2×perHour at once.
 func newEdgeLimiter(perHour int) *addrLimiter {
 	return &addrLimiter{every: rate.Every(time.Hour / time.Duration(perHour)), burst: 2 * perHour, keys: map[string]*rate.Limiter{}}

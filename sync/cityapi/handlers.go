@@ -232,6 +232,11 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusForbidden, "node %q is not assigned commune %s", c.id, commune)
 			return
 		}
+		// A request for a version not yet built costs a build: a box asks
+		// when its subset moved, a stolen one may not ask without end.
+		if !s.admitEdge(w, s.fetches, c.id, 1, "bundle requests") {
+			return
+		}
 	}
 	asked := "delta"
 	if q := r.URL.Query().Get("since"); q == "" || q == "0" {

@@ -87,10 +87,11 @@ type Config struct {
 	// Policy for nodes not seen for a while (zero: DefaultPolicy).
 	Policy Policy
 	// EdgeLimit is how many changes, and how many audit entries, one edge
-	// may send per hour, twice that at once after a time offline (0:
-	// DefaultEdgeLimit; negative: no limit, for benchmarks whose few
-	// clients stand for many offices). A stolen box that is not yet
-	// revoked cannot flood the log faster (DESIGN.md, "Trust model").
+	// may send per hour, twice that at once after a time offline, and a
+	// twentieth of it in bundle requests (0: DefaultEdgeLimit; negative: no
+	// limit, for benchmarks whose few clients stand for many offices). A
+	// stolen box that is not yet revoked cannot flood the log, nor keep
+	// the city building bundles, faster (DESIGN.md, "Trust model").
 	EdgeLimit int
 	// Metrics is where the node's series go (nil: a registry of its own);
 	// the node adds its own series to the same registry.
@@ -111,6 +112,7 @@ type Server struct {
 	renews     *addrLimiter // certificate renewals per node
 	pushes     *addrLimiter // changes pushed per node (nil: no limit)
 	audits     *addrLimiter // audit entries sent per node (nil: no limit)
+	fetches    *addrLimiter // bundle requests per node (nil: no limit)
 	trust      trustCache   // the signed CSCA trust list of the set's version
 	slots      *slotGuard   // unlock nonces and limits (keyslot.go)
 	served     []api.Route  // what handle registered, in order
@@ -138,6 +140,7 @@ func New(cfg Config) *Server {
 		slots: newSlotGuard()}
 	if cfg.EdgeLimit > 0 {
 		s.pushes, s.audits = newEdgeLimiter(cfg.EdgeLimit), newEdgeLimiter(cfg.EdgeLimit)
+		s.fetches = newEdgeLimiter(max(cfg.EdgeLimit/edgeFetchShare, 60))
 	}
 	s.initMetrics()
 	if s.log == nil {

@@ -55,7 +55,7 @@ func runCity(ctx context.Context, args []string) error {
 	flagAfter := fs.Duration("fleet-flag-after", cityapi.DefaultPolicy().FlagAfter, "an edge not seen this long is flagged")
 	suspendAfter := fs.Duration("fleet-suspend-after", cityapi.DefaultPolicy().SuspendAfter, "an edge not seen this long is suspended (0: never)")
 	qualityEvery := fs.Duration("quality-every", node.DefaultQualityEvery, "the leader re-checks every citizen with the data-quality rules this often (0: never; the first sweep turns the rules on)")
-	edgeLimit := fs.Int("edge-limit", cityapi.DefaultEdgeLimit, "changes, and audit entries, one edge may send per hour, twice that at once after a time offline; more are answered 429 and sent again later (0: no limit, for push benchmarks)")
+	edgeLimit := fs.Int("edge-limit", cityapi.DefaultEdgeLimit, "changes, and audit entries, one edge may send per hour, twice that at once after a time offline, and a twentieth of it in bundle requests; more are answered 429 and sent again later (0: no limit, for push benchmarks)")
 	var cscas stringsFlag
 	fs.Var(&cscas, "csca", "CSCA certificate `file` (PEM or DER), folder of them, or ICAO master list, to verify chips read at another commune's desk (proof of presence), besides the CSCA trust set city IT loads (xanode fleet csca add); repeatable")
 	var mlSigners stringsFlag
