@@ -34,6 +34,8 @@ func runFleet(ctx context.Context, args []string) error {
        xanode fleet --city URL --pki DIR conflicts
        xanode fleet --city URL --pki DIR resolve ENTRY accept|reject REASON
        xanode fleet --city URL --pki DIR correct ID FIELD=VALUE… REASON
+       xanode fleet --city URL --pki DIR findings [--commune C] [--rule R] [--state S]…
+       xanode fleet --city URL --pki DIR finding ID confirm|dismiss|reopen|merge [KEEP_ID] REASON
        xanode fleet --city URL --pki DIR officer add --commune CODE --user U --name NAME [--role officer|supervisor]
        xanode fleet --city URL --pki DIR officer disable --commune CODE --user U
        xanode fleet --city URL --pki DIR officers --commune CODE
@@ -58,6 +60,10 @@ resolve    decides one: accept applies it, reject closes it; both are
            changes through raft, kept in the history with the reason
 correct    a city correction of a record (the only way to change a
            deceased citizen's record), e.g. status=alive death_date=
+findings   lists data-quality findings, problems first, with their evidence
+finding    decides on one: confirm (a real problem, to be fixed), dismiss
+           (not one), reopen, or merge a duplicate pair keeping KEEP_ID;
+           through raft, kept in the finding's history with the reason
 officer    adds or replaces a commune's officer account, or disables one;
            the password comes from XANODE_PASSWORD or the first line of
            standard input and is hashed here (the city never sees it); the
@@ -121,6 +127,12 @@ issue      issues an edge certificate straight from the fleet CA into an
 			return errUsage
 		}
 		return fleetAdmin(ctx, *city, *pkiDir, fs.Args())
+	case "findings", "finding":
+		if *city == "" {
+			fmt.Fprintln(os.Stderr, findingsUsage)
+			return errUsage
+		}
+		return fleetFindings(ctx, *city, *pkiDir, fs.Args())
 	}
 	fs.Usage()
 	return errUsage
