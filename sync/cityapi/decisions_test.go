@@ -18,13 +18,7 @@ func TestDecisionsEndpoint(t *testing.T) {
 	k := newKit(t)
 	admin := k.client(t, k.pki.Admin())
 	edge1, edge2 := k.edge(t, "edge-1"), k.edge(t, "edge-2")
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
-		t.Fatalf("import: %d %s", code, b)
-	}
-	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
-		t.Fatalf("assign: %d %s", code, b)
-	}
+	k.populate(t, admin)
 	// A break-glass account the city does not know: the change waits for review.
 	change := &registry.Change{Node: "edge-1", Seq: 1, Officer: "khancap", Op: registry.OpIdentify, Citizen: "092090001234", Commune: "92101", Base: 1}
 	if code, b := do(t, edge1, "POST", k.srv.URL+"/v1/push", wire.ContentChanges, wire.EncodeChanges([]*registry.Change{change})); code != 200 {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -26,13 +25,7 @@ func TestEdgeLimit(t *testing.T) {
 	k := newKit(t, func(c *Config) { c.EdgeLimit = 3; c.Now = clock }) // 6 at once, then one every 20 minutes
 	admin := k.client(t, k.pki.Admin())
 	edge1, edge2 := k.edge(t, "edge-1"), k.edge(t, "edge-2")
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
-		t.Fatalf("import: %d %s", code, b)
-	}
-	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
-		t.Fatalf("assign: %d %s", code, b)
-	}
+	k.populate(t, admin)
 	k.officer(t, "92101", "canbo01", registry.OfficerRole)
 	changes := func(node string, from, n uint64) []byte {
 		var cs []*registry.Change

@@ -21,13 +21,7 @@ func TestQualityEndpoints(t *testing.T) {
 	k := newKit(t)
 	admin := k.client(t, k.pki.Admin())
 	edge1, edge2 := k.edge(t, "edge-1"), k.edge(t, "edge-2")
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
-		t.Fatalf("import: %d %s", code, b)
-	}
-	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
-		t.Fatalf("assign: %d %s", code, b)
-	}
+	k.populate(t, admin)
 	sweep := &fsm.Command{Kind: fsm.KindQualitySweep, From: fsm.Sender{Role: registry.RoleCity, ID: "city-1"}, Received: time.Now(),
 		Sweep: &fsm.SweepOp{Limit: 100}}
 	if _, err := k.node.Apply(context.Background(), sweep); err != nil {

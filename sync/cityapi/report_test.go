@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
-	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -18,13 +17,7 @@ func TestReportEndpoints(t *testing.T) {
 	k := newKit(t)
 	admin := k.client(t, k.pki.Admin())
 	edge1 := k.edge(t, "edge-1")
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
-		t.Fatalf("import: %d %s", code, b)
-	}
-	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
-	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
-		t.Fatalf("assign: %d %s", code, b)
-	}
+	k.populate(t, admin)
 	k.officer(t, "92101", "canbo01", registry.OfficerRole)
 	now := time.Now()
 	change := &registry.Change{Node: "edge-1", Seq: 1, Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234",

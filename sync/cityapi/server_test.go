@@ -69,6 +69,19 @@ func newKit(t *testing.T, opts ...func(*Config)) *kit {
 	return &kit{pki: p, node: n, srv: srv}
 }
 
+// populate imports the two residents of population through city IT's
+// client admin and assigns edge-1 commune 92101.
+func (k *kit) populate(t *testing.T, admin *http.Client) {
+	t.Helper()
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(population)); code != 200 {
+		t.Fatalf("import: %d %s", code, b)
+	}
+	assign, _ := json.Marshal(api.Assignment{Node: "edge-1", Communes: []string{"92101"}})
+	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/assign", "application/json", assign); code != 200 {
+		t.Fatalf("assign: %d %s", code, b)
+	}
+}
+
 // officer gives commune the account user, through raft as city IT does.
 func (k *kit) officer(t *testing.T, commune, user, role string) {
 	t.Helper()
