@@ -361,7 +361,7 @@ func (e *Edge) pushLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			backoff = nextBackoff(backoff)
+			backoff = retryAfter(err, backoff)
 			e.log.Warn("push failed", "err", err, "retry_in", backoff.Round(time.Millisecond))
 			continue
 		}
@@ -430,6 +430,18 @@ func (e *Edge) PushAudit(ctx context.Context) error {
 // is short (10 s) because a commune uplink that comes back should be used
 // at once: the officer is waiting for outcomes, and a retry is one small
 // request.
+// retryAfter is how long to wait after a failed try: the next backoff,
+// or longer when the city said when to come back (a 429's Retry-After
+// over the box's hourly limit; at most an hour).
+func retryAfter(err error, backoff time.Duration) time.Duration {
+	next := nextBackoff(backoff)
+	var se *client.StatusError
+	if errors.As(err, &se) && se.RetryAfter > next {
+		return min(se.RetryAfter, time.Hour)
+	}
+	return next
+}
+
 func nextBackoff(d time.Duration) time.Duration {
 	const lo, hi = 500 * time.Millisecond, 10 * time.Second
 	d = min(hi, max(lo, 2*d))
@@ -503,7 +515,7 @@ func (e *Edge) pullLoop(ctx context.Context) {
 		err := e.PullOnce(ctx)
 		wait := e.cfg.PullEvery
 		if err != nil && ctx.Err() == nil {
-			backoff = nextBackoff(backoff)
+			backoff = retryAfter(err, backoff)
 			wait = backoff
 			e.log.Warn("pull failed", "err", err, "retry_in", wait.Round(time.Millisecond))
 		} else {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -315,6 +317,29 @@ func TestMergedRecordIsNoResident(t *testing.T) {
 		c, err := s.Citizen(tc.id)
 		if (err == nil) != tc.resident || (err != nil && (c != nil || !errors.Is(err, ErrNotFound))) {
 			t.Errorf("%s: %v, %v; want resident %v", tc.id, c, err, tc.resident)
+		}
+	}
+}
+
+// TestRetryAfter: a failed try waits the next backoff (at most 10 s), or
+// what the city said when it said longer, up to an hour.
+func TestRetryAfter(t *testing.T) {
+	limited := func(d time.Duration) error {
+		return fmt.Errorf("push: %w", &client.StatusError{Code: http.StatusTooManyRequests, RetryAfter: d})
+	}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		lo, hi time.Duration
+	}{
+		{"a network error", errors.New("connection refused"), 250 * time.Millisecond, 10 * time.Second},
+		{"a 503 without Retry-After", &client.StatusError{Code: http.StatusServiceUnavailable}, 250 * time.Millisecond, 10 * time.Second},
+		{"over the limit for 20 minutes", limited(20 * time.Minute), 20 * time.Minute, 20 * time.Minute},
+		{"a second", limited(time.Second), 250 * time.Millisecond, 10 * time.Second},
+		{"a day", limited(24 * time.Hour), time.Hour, time.Hour},
+	} {
+		if got := retryAfter(tc.err, 0); got < tc.lo || got > tc.hi {
+			t.Errorf("%s: waits %v, want %v..%v", tc.name, got, tc.lo, tc.hi)
 		}
 	}
 }

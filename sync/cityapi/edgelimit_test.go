@@ -78,6 +78,11 @@ func TestEdgeLimit(t *testing.T) {
 			t.Errorf("change %s: %s — the refused push decided something", o.Change, o.Result)
 		}
 	}
+	// Spent: the next push is refused before its body is read, so even
+	// one that would not decode is answered 429, not 400.
+	if code, _, h := push(edge1, []byte("not a push")); code != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Fatalf("a push with nothing left: %d, Retry-After %q", code, h.Get("Retry-After"))
+	}
 
 	var es []wire.AuditEntry
 	prev := ""

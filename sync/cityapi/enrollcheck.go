@@ -66,6 +66,23 @@ func (s *Server) admitEdge(w http.ResponseWriter, l *addrLimiter, node string, n
 	return false
 }
 
+// edgeSpent refuses, before its body is read, a send from an edge whose
+// allowance is spent (less than one left): a box past its limit costs the
+// city no decoding.
+func (s *Server) edgeSpent(w http.ResponseWriter, l *addrLimiter, node, what string) bool {
+	if l == nil {
+		return false
+	}
+	wait := l.untilOne(node, s.cfg.Now())
+	if wait == 0 {
+		return false
+	}
+	s.m.limited.Inc(node, what)
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	httpError(w, http.StatusTooManyRequests, "node %q sent more %s than its limit of %d an hour: try again in %v", node, what, s.cfg.EdgeLimit, wait.Round(time.Second))
+	return true
+}
+
 // addrLimiter admits, per key, limit events at once and then one every
 // window/limit (a token bucket, golang.org/x/time/rate): limit per window
 // over time. It holds at most maxLimiterKeys keys, forgetting first those
@@ -87,6 +104,20 @@ func newAddrLimiter(limit int, window time.Duration) *addrLimiter {
 // the limit, and if not, how long until the next is.
 func (l *addrLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return l.allowN(key, 1, now)
+}
+
+// untilOne is how long until key may send one event (0: now). It takes
+// nothing.
+func (l *addrLimiter) untilOne(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.keys[key]
+	if lim == nil || lim.TokensAt(now) >= 1 {
+		return 0
+	}
+	r := lim.ReserveN(now, 1)
+	defer r.CancelAt(now)
+	return r.DelayFrom(now)
 }
 
 // allowN is allow for n events at once (a push of n changes). More than

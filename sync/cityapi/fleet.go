@@ -372,6 +372,9 @@ func (s *Server) Sweep(ctx context.Context) error {
 // it continues the chain the city holds. The answer names the last entry
 // held, from which the edge continues.
 func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	if s.edgeSpent(w, s.audits, callerOf(r).id, "audit entries") {
+		return
+	}
 	body, err := readBody(r, wire.MaxBodyBytes)
 	if err != nil {
 		httpError(w, http.StatusRequestEntityTooLarge, "audit body: %v", err)

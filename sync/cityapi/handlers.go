@@ -23,6 +23,9 @@ import (
 // changes it recorded: every change's node must be the caller.
 func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
+	if s.edgeSpent(w, s.pushes, c.id, "changes") {
+		return
+	}
 	body, err := readBody(r, wire.MaxBodyBytes)
 	if err != nil {
 		httpError(w, http.StatusRequestEntityTooLarge, "push body: %v", err)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,9 @@ type StatusError struct {
 	Message string // method, URL, status and the city's reason
 	Reason  string // the city's reason alone (api.Error), or the body's text
 	Leader  string // the raft leader's ID a 503 named, if any
+	// RetryAfter is when the city said to come back (Retry-After in
+	// seconds, as a 429 or 503 gives it); zero when it did not.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string { return e.Message }
@@ -60,6 +64,9 @@ func statusError(method, url string, resp *http.Response, body []byte) error {
 	}
 	se := &StatusError{Code: resp.StatusCode, Reason: e.Error, Leader: e.Leader,
 		Message: fmt.Sprintf("client: %s %s: %s: %s", method, url, resp.Status, e.Error)}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		se.RetryAfter = time.Duration(secs) * time.Second
+	}
 	if refusal(resp.StatusCode) {
 		return fmt.Errorf("%w: %w", ErrRefused, se)
 	}

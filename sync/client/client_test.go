@@ -205,3 +205,22 @@ func TestFollowsTheLeaderAFollowerNames(t *testing.T) {
 		t.Fatalf("an unknown leader URL was followed: follower %d, leader %d", followerCalls, leaderCalls)
 	}
 }
+
+// TestLimitedSaysWhenToComeBack: a 429 is not a refusal (the changes stay
+// in the outbox) and carries the city's Retry-After.
+func TestLimitedSaysWhenToComeBack(t *testing.T) {
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1201")
+		http.Error(w, `{"error":"node \"edge-1\" sent more changes than its limit of 3 an hour"}`, http.StatusTooManyRequests)
+	}))
+	defer limited.Close()
+	c, err := New([]string{limited.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Push(context.Background(), changes)
+	var se *StatusError
+	if !errors.As(err, &se) || errors.Is(err, ErrRefused) || se.Code != http.StatusTooManyRequests || se.RetryAfter != 1201*time.Second {
+		t.Fatalf("got %v (%+v)", err, se)
+	}
+}
