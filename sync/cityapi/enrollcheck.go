@@ -57,13 +57,18 @@ func (s *Server) admitEdge(w http.ResponseWriter, l *addrLimiter, node string, n
 		return true
 	}
 	ok, wait := l.allowN(node, n, s.cfg.Now())
-	if ok {
-		return true
+	if !ok {
+		s.refuseLimited(w, node, what, wait)
 	}
+	return ok
+}
+
+// refuseLimited answers an edge over its hourly limit: 429, and when to
+// come back.
+func (s *Server) refuseLimited(w http.ResponseWriter, node, what string, wait time.Duration) {
 	s.m.limited.Inc(node, what)
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 	httpError(w, http.StatusTooManyRequests, "node %q sent more %s than its limit of %d an hour: try again in %v", node, what, s.cfg.EdgeLimit, wait.Round(time.Second))
-	return false
 }
 
 // edgeSpent refuses, before its body is read, a send from an edge whose
@@ -77,9 +82,7 @@ func (s *Server) edgeSpent(w http.ResponseWriter, l *addrLimiter, node, what str
 	if wait == 0 {
 		return false
 	}
-	s.m.limited.Inc(node, what)
-	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-	httpError(w, http.StatusTooManyRequests, "node %q sent more %s than its limit of %d an hour: try again in %v", node, what, s.cfg.EdgeLimit, wait.Round(time.Second))
+	s.refuseLimited(w, node, what, wait)
 	return true
 }
 

@@ -3,6 +3,7 @@ package fsm
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -256,13 +257,8 @@ func (t *txn) nextSeq() uint64 {
 // order, and tells the observers once per commune; the history's last
 // sequence number; and each citizen's newest history entry.
 func (t *txn) flushBatch() {
-	communes := make([]string, 0, len(t.subsets))
-	for c := range t.subsets {
-		communes = append(communes, c)
-	}
-	slices.Sort(communes)
 	b := t.tx.Bucket(bSubsetVer)
-	for _, c := range communes {
+	for _, c := range slices.Sorted(maps.Keys(t.subsets)) {
 		if err := b.Put([]byte(c), u64(t.subsets[c])); err != nil {
 			panic(fmt.Sprintf("fsm: bbolt subset version: %v", err))
 		}
@@ -272,13 +268,8 @@ func (t *txn) flushBatch() {
 	if t.seqRead {
 		t.setCounter(kSeq, t.seq)
 	}
-	ids := make([]string, 0, len(t.lastHist))
-	for id := range t.lastHist {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	last := t.tx.Bucket(bLastHist)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(t.lastHist)) {
 		if err := last.Put([]byte(id), t.lastHist[id]); err != nil {
 			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
 		}
