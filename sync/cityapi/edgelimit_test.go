@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -82,6 +84,33 @@ func TestEdgeLimit(t *testing.T) {
 	// one that would not decode is answered 429, not 400.
 	if code, _, h := push(edge1, []byte("not a push")); code != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
 		t.Fatalf("a push with nothing left: %d, Retry-After %q", code, h.Get("Retry-After"))
+	}
+	// What a follower forwards is charged here too, at the leader, where
+	// every change is decided: edge-1's spent allowance holds also for its
+	// pushes through another city node; edge-2's is not touched by it.
+	nodeCert, _ := k.pki.Node("city-1")
+	city := k.client(t, nodeCert)
+	forwarded := func(node string, seq uint64) (int, []byte, string) {
+		t.Helper()
+		cs, err := wire.DecodeChanges(changes(node, seq, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := &fsm.Command{Kind: fsm.KindChanges, From: fsm.Sender{Role: registry.RoleEdge, ID: node}, Changes: cs}
+		req, _ := http.NewRequest("POST", k.srv.URL+api.PostApply.Path, bytes.NewReader(cmd.Encode()))
+		resp, err := city.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, resp.Header.Get("Retry-After")
+	}
+	if code, b, after := forwarded("edge-1", 8); code != http.StatusTooManyRequests || after == "" || !bytes.Contains(b, []byte("limit")) {
+		t.Fatalf("edge-1's push forwarded by a follower with its allowance spent: %d %s, Retry-After %q", code, b, after)
+	}
+	if code, b, _ := forwarded("edge-2", 2); code != 200 {
+		t.Fatalf("edge-2's push forwarded by a follower: %d %s", code, b)
 	}
 
 	var es []wire.AuditEntry

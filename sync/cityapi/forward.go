@@ -94,6 +94,8 @@ func (s *Server) forward(ctx context.Context, leaderURL string, cmd *fsm.Command
 			return nil, &cluster.NotLeaderError{LeaderID: e.Leader}
 		case http.StatusConflict:
 			return nil, fmt.Errorf("%w: %s", cluster.ErrRefused, strings.TrimPrefix(e.Error, cluster.ErrRefused.Error()+": "))
+		case http.StatusTooManyRequests:
+			return nil, &limitedError{retryAfter: resp.Header.Get("Retry-After"), msg: e.Error}
 		}
 		return nil, fmt.Errorf("cityapi: leader at %s answered %s: %s", leaderURL, resp.Status, e.Error)
 	}
@@ -113,6 +115,9 @@ func (s *Server) applyForwarded(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	if !s.admitForwarded(w, cmd) {
+		return
+	}
 	res, err := s.cfg.Cluster.Apply(r.Context(), cmd) // never forwarded again: no loops
 	if err != nil {
 		applyError(w, err)
@@ -125,6 +130,32 @@ func (s *Server) applyForwarded(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write(b)
 }
+
+// admitForwarded charges the edge a forwarded push or audit batch was
+// sent by against this node's allowance for it: every change and audit
+// entry an edge sends is decided by the leader, through its own handlers
+// or here, so the leader's count is the city's, and a box spreading its
+// sends over the city nodes gets the limit once, not once per node
+// (DESIGN.md "Trust model"). The forwarding node has charged its own
+// allowance too: a box cannot have more than the leader allows.
+func (s *Server) admitForwarded(w http.ResponseWriter, cmd *fsm.Command) bool {
+	if cmd.From.Role != registry.RoleEdge {
+		return true
+	}
+	switch {
+	case cmd.Kind == fsm.KindChanges:
+		return s.admitEdge(w, s.pushes, cmd.From.ID, len(cmd.Changes), "changes")
+	case cmd.Kind == fsm.KindAudit && cmd.Fleet != nil:
+		return s.admitEdge(w, s.audits, cmd.From.ID, len(cmd.Fleet.Audit), "audit entries")
+	}
+	return true
+}
+
+// limitedError is the leader's 429 to a forwarded send, which the
+// forwarding node gives the edge as it came, Retry-After included.
+type limitedError struct{ retryAfter, msg string }
+
+func (e *limitedError) Error() string { return e.msg }
 
 // encodeResult and decodeResult carry the FSM's response to a command
 // between city nodes.

@@ -276,6 +276,14 @@ func applyError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusServiceUnavailable, api.Error{Error: err.Error(), Leader: nl.LeaderID})
 		return
 	}
+	var le *limitedError
+	if errors.As(err, &le) {
+		if le.retryAfter != "" {
+			w.Header().Set("Retry-After", le.retryAfter)
+		}
+		httpError(w, http.StatusTooManyRequests, "%s", le.msg)
+		return
+	}
 	if errors.Is(err, ErrLeaderUnreachable) {
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusServiceUnavailable, "%v: try again", err)

@@ -218,7 +218,8 @@ func (c *Client) Push(ctx context.Context, changes []*registry.Change) ([]*regis
 
 // do sends one request, trying each city node once, starting with the one
 // that answered last. A node that is down, not the leader, or overloaded
-// makes it try the next; a refusal ends the attempt. A node that failed is
+// makes it try the next; a refusal ends the attempt, and so does a 429
+// with Retry-After (the edge's allowance is the city's). A node that failed is
 // not the first to try next time, even when the caller's time ran out on
 // it: a frozen node that eats every attempt's time would otherwise hold
 // the edge on it for good.
@@ -237,6 +238,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr f
 		}
 		if errors.Is(err, ErrRefused) {
 			return nil, err
+		}
+		if se := (*StatusError)(nil); errors.As(err, &se) && se.Code == http.StatusTooManyRequests && se.RetryAfter > 0 {
+			// Over the edge's allowance, which the city counts at its
+			// leader: every node would answer the same until Retry-After.
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		c.next.CompareAndSwap(uint32(k), uint32((k+1)%len(c.urls)))
 		if ctx.Err() != nil {

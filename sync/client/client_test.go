@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,14 +208,18 @@ func TestFollowsTheLeaderAFollowerNames(t *testing.T) {
 }
 
 // TestLimitedSaysWhenToComeBack: a 429 is not a refusal (the changes stay
-// in the outbox) and carries the city's Retry-After.
+// in the outbox) and carries the city's Retry-After; the client does not
+// try the next node, which counts the same allowance.
 func TestLimitedSaysWhenToComeBack(t *testing.T) {
 	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1201")
 		http.Error(w, `{"error":"node \"edge-1\" sent more changes than its limit of 3 an hour"}`, http.StatusTooManyRequests)
 	}))
 	defer limited.Close()
-	c, err := New([]string{limited.URL}, nil)
+	var other atomic.Int32
+	next := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) }))
+	defer next.Close()
+	c, err := New([]string{limited.URL, next.URL}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,5 +227,8 @@ func TestLimitedSaysWhenToComeBack(t *testing.T) {
 	var se *StatusError
 	if !errors.As(err, &se) || errors.Is(err, ErrRefused) || se.Code != http.StatusTooManyRequests || se.RetryAfter != 1201*time.Second {
 		t.Fatalf("got %v (%+v)", err, se)
+	}
+	if n := other.Load(); n != 0 {
+		t.Fatalf("the next city node was asked %d times after a 429", n)
 	}
 }

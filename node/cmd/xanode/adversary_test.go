@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,14 @@ type adversary struct {
 	cert   tls.Certificate
 	seq    uint64
 	reason string // the rejection reason for out-of-reach citizens
+
+	start   time.Time // when the box first pushed: its allowance refills from then
+	decided int       // changes the city answered with an outcome
 }
+
+// advLimit is the city's --edge-limit here: changes an hour per edge,
+// twice that at once.
+const advLimit = 60
 
 func TestStolenEdgeBox(t *testing.T) {
 	if testing.Short() {
@@ -64,7 +72,8 @@ func TestStolenEdgeBox(t *testing.T) {
 	xanode(t, "card", "make", "--out", withAA, "--id", advOutsider, "--name", "Trần Thị Bình", "--dob", "1990-07-02", "--sex", "F", "--exp", "2035-07-02")
 	xanode(t, "card", "make", "--out", withoutAA, "--id", advNoAA, "--name", "Lê Thị Hoa", "--dob", "1995-03-04", "--sex", "F",
 		"--exp", "2035-03-04", "--clone-check", "ca")
-	c := startCluster(t, "--csca", filepath.Join(withAA, "csca.pem"), "--csca", filepath.Join(withoutAA, "csca.pem"))
+	c := startCluster(t, "--csca", filepath.Join(withAA, "csca.pem"), "--csca", filepath.Join(withoutAA, "csca.pem"),
+		"--edge-limit", strconv.Itoa(advLimit))
 	a := &adversary{t: t, c: c}
 	var err error
 	if a.pki, err = certs.Load(c.pki); err != nil {
@@ -83,6 +92,7 @@ func TestStolenEdgeBox(t *testing.T) {
 	a.nothingWritten("an enrollment flood", a.enrollFlood)
 	a.outOfReach()
 	a.proofsOfPresence(withAA, withoutAA)
+	a.flood()
 	a.revokedCertificates()
 }
 
@@ -122,6 +132,7 @@ func (a *adversary) seed() {
 	}
 	a.edge = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(a.cert, a.pki.RootPool())}}
 	a.seq = er.NextSeq - 1
+	a.start = time.Now()
 }
 
 func (a *adversary) anonymous() *http.Client {
@@ -157,7 +168,26 @@ func (a *adversary) change(op registry.Op, citizen, officer string, patch ...reg
 // pushRaw sends changes through a follower (so forwarding is attacked
 // too) and returns the answer.
 func (a *adversary) pushRaw(body []byte) (int, []byte) {
-	return a.call(a.edge, "POST", a.c.url((a.c.waitLeader()+1)%3)+"/v1/push", wire.ContentChanges, body)
+	code, b, _ := a.pushTo((a.c.waitLeader()+1)%3, body)
+	return code, b
+}
+
+// pushTo sends a push to city node i and returns the answer, with its
+// Retry-After; it counts the changes decided.
+func (a *adversary) pushTo(i int, body []byte) (int, []byte, string) {
+	a.t.Helper()
+	req, _ := http.NewRequest("POST", a.c.url(i)+"/v1/push", bytes.NewReader(body))
+	req.Header.Set("Content-Type", wire.ContentChanges)
+	resp, err := a.edge.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error()), ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if outs, err := wire.DecodeOutcomes(b); resp.StatusCode == http.StatusOK && err == nil {
+		a.decided += len(outs)
+	}
+	return resp.StatusCode, b, resp.Header.Get("Retry-After")
 }
 
 func (a *adversary) push(cs ...*registry.Change) *registry.Outcome {
@@ -400,6 +430,50 @@ func (a *adversary) bundleRecords(hc *http.Client, commune string, each func(*re
 	if err := bn.Records(func(r *registry.Citizen) error { each(r); return nil }); err != nil {
 		a.t.Fatal(err)
 	}
+}
+
+// flood: the box pushes as fast as the city answers, to each city node in
+// turn. The limit is the city's, counted where every change is decided:
+// in all the box gets its allowance decided (twice the hourly limit at
+// once, plus what the test's time refills), not once per node, and every
+// node answers 429 with Retry-After. The refused batch is sent again as
+// the edge would, so nothing is lost.
+func (a *adversary) flood() {
+	t := a.t
+	leader := a.c.waitLeader()
+	next := func() []byte {
+		var cs []*registry.Change
+		for range 10 {
+			cs = append(cs, a.change(registry.OpIdentify, advResident, "canbo01"))
+		}
+		return wire.EncodeChanges(cs)
+	}
+	batch, limited := next(), map[int]bool{}
+	for i := 0; len(limited) < 3 && i < 3*4*advLimit/10; i++ {
+		switch code, b, after := a.pushTo(i%3, batch); code {
+		case http.StatusOK:
+			batch = next()
+		case http.StatusTooManyRequests:
+			if after == "" || !strings.Contains(string(b), "limit") {
+				t.Fatalf("city-%d's refusal: %s, Retry-After %q", i%3+1, b, after)
+			}
+			limited[i%3] = true
+		default:
+			t.Fatalf("push %d to city-%d: %d %s", i, i%3+1, code, b)
+		}
+	}
+	if len(limited) < 3 {
+		t.Fatalf("only %d of 3 city nodes refused the flood", len(limited))
+	}
+	allowed := 2*advLimit + int(time.Since(a.start).Hours()*advLimit) + 1
+	if l := a.c.waitLeader(); l != leader {
+		t.Logf("the leader moved during the flood (city-%d → city-%d): a new leader's allowances start full", leader+1, l+1)
+		allowed *= 2
+	}
+	if a.decided > allowed {
+		t.Fatalf("%d changes decided for the box against a limit of %d an hour (%d allowed so far): a node counts only its own", a.decided, advLimit, allowed)
+	}
+	t.Logf("flood over three city nodes: %d changes decided in all (allowance %d), then 429 with Retry-After from every node", a.decided, allowed)
 }
 
 // revokedCertificates: city IT revokes the admin certificate and a city
