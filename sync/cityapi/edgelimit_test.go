@@ -3,6 +3,7 @@ package cityapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -90,13 +91,8 @@ func TestEdgeLimit(t *testing.T) {
 	// pushes through another city node; edge-2's is not touched by it.
 	nodeCert, _ := k.pki.Node("city-1")
 	city := k.client(t, nodeCert)
-	forwarded := func(node string, seq uint64) (int, []byte, string) {
+	forward := func(cmd *fsm.Command) (int, []byte, string) {
 		t.Helper()
-		cs, err := wire.DecodeChanges(changes(node, seq, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := &fsm.Command{Kind: fsm.KindChanges, From: fsm.Sender{Role: registry.RoleEdge, ID: node}, Changes: cs}
 		req, _ := http.NewRequest("POST", k.srv.URL+api.PostApply.Path, bytes.NewReader(cmd.Encode()))
 		resp, err := city.Do(req)
 		if err != nil {
@@ -106,11 +102,37 @@ func TestEdgeLimit(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, resp.Header.Get("Retry-After")
 	}
+	forwarded := func(node string, seq uint64) (int, []byte, string) {
+		t.Helper()
+		cs, err := wire.DecodeChanges(changes(node, seq, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return forward(&fsm.Command{Kind: fsm.KindChanges, From: fsm.Sender{Role: registry.RoleEdge, ID: node}, Changes: cs})
+	}
 	if code, b, after := forwarded("edge-1", 8); code != http.StatusTooManyRequests || after == "" || !bytes.Contains(b, []byte("limit")) {
 		t.Fatalf("edge-1's push forwarded by a follower with its allowance spent: %d %s, Retry-After %q", code, b, after)
 	}
 	if code, b, _ := forwarded("edge-2", 2); code != 200 {
 		t.Fatalf("edge-2's push forwarded by a follower: %d %s", code, b)
+	}
+	// Presence challenges (30 a minute) likewise: what followers forward
+	// and what the leader is asked itself share one count.
+	for i := range challengeLimit {
+		cmd := &fsm.Command{Kind: fsm.KindChallenge, From: fsm.Sender{Role: registry.RoleEdge, ID: "edge-2"},
+			Presence: &fsm.PresenceOp{Node: "edge-2", Challenge: fmt.Sprintf("%016x", i)}}
+		if i%2 == 0 {
+			if code, b, _ := forward(cmd); code != 200 {
+				t.Fatalf("forwarded challenge %d: %d %s", i+1, code, b)
+			}
+		} else if code, b := do(t, edge2, "POST", k.srv.URL+"/v1/presence/challenge", "", nil); code != 200 {
+			t.Fatalf("challenge %d: %d %s", i+1, code, b)
+		}
+	}
+	over := &fsm.Command{Kind: fsm.KindChallenge, From: fsm.Sender{Role: registry.RoleEdge, ID: "edge-2"},
+		Presence: &fsm.PresenceOp{Node: "edge-2", Challenge: "00000000000000ff"}}
+	if code, b, after := forward(over); code != http.StatusTooManyRequests || after == "" {
+		t.Fatalf("challenge %d, forwarded: %d %s, Retry-After %q", challengeLimit+1, code, b, after)
 	}
 
 	var es []wire.AuditEntry

@@ -71,6 +71,18 @@ func (s *Server) refuseLimited(w http.ResponseWriter, node, what string, wait ti
 	httpError(w, http.StatusTooManyRequests, "node %q sent more %s than its limit of %d an hour: try again in %v", node, what, s.cfg.EdgeLimit, wait.Round(time.Second))
 }
 
+// admitOne admits one of an edge's requests that write the log
+// (what: "presence challenges", "renewals") against the limiter l, or
+// answers 429 with Retry-After.
+func (s *Server) admitOne(w http.ResponseWriter, l *addrLimiter, node, what string) bool {
+	ok, wait := l.allow(node, s.cfg.Now())
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		httpError(w, http.StatusTooManyRequests, "too many %s for node %q: try again in %v", what, node, wait.Round(time.Second))
+	}
+	return ok
+}
+
 // edgeSpent refuses, before its body is read, a send from an edge whose
 // allowance is spent (less than one left): a box past its limit costs the
 // city no decoding.

@@ -181,9 +181,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
 	// Each renewal issues a certificate and writes the log: a box needs
 	// one every few weeks, a stolen one gets no more than this.
-	if ok, wait := s.renews.allow(c.id, s.cfg.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		httpError(w, http.StatusTooManyRequests, "too many renewals for node %q: try again in %v", c.id, wait.Round(time.Second))
+	if !s.admitOne(w, s.renews, c.id, "renewals") {
 		return
 	}
 	var req api.EnrollRequest

@@ -131,22 +131,29 @@ func (s *Server) applyForwarded(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// admitForwarded charges the edge a forwarded push or audit batch was
-// sent by against this node's allowance for it: every change and audit
-// entry an edge sends is decided by the leader, through its own handlers
-// or here, so the leader's count is the city's, and a box spreading its
-// sends over the city nodes gets the limit once, not once per node
-// (DESIGN.md "Trust model"). The forwarding node has charged its own
-// allowance too: a box cannot have more than the leader allows.
+// admitForwarded charges the edge a forwarded command was sent by against
+// this node's allowance for it, as the handler that received it did
+// there: pushes and audit batches (--edge-limit), presence challenges and
+// renewals. Every command is decided by the leader, through its own
+// handlers or here, so the leader's count is the city's, and a box
+// spreading its requests over the city nodes gets each limit once, not
+// once per node (DESIGN.md "Trust model"). The forwarding node has
+// charged its own allowance too: a box never has more than the leader
+// allows.
 func (s *Server) admitForwarded(w http.ResponseWriter, cmd *fsm.Command) bool {
 	if cmd.From.Role != registry.RoleEdge {
 		return true
 	}
+	node := cmd.From.ID
 	switch {
 	case cmd.Kind == fsm.KindChanges:
-		return s.admitEdge(w, s.pushes, cmd.From.ID, len(cmd.Changes), "changes")
+		return s.admitEdge(w, s.pushes, node, len(cmd.Changes), "changes")
 	case cmd.Kind == fsm.KindAudit && cmd.Fleet != nil:
-		return s.admitEdge(w, s.audits, cmd.From.ID, len(cmd.Fleet.Audit), "audit entries")
+		return s.admitEdge(w, s.audits, node, len(cmd.Fleet.Audit), "audit entries")
+	case cmd.Kind == fsm.KindChallenge:
+		return s.admitOne(w, s.challenges, node, "presence challenges")
+	case cmd.Kind == fsm.KindCert:
+		return s.admitOne(w, s.renews, node, "renewals")
 	}
 	return true
 }

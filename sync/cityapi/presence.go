@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
@@ -56,9 +55,7 @@ func (s *Server) presenceRoutes() {
 
 func (s *Server) presenceChallenge(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
-	if ok, wait := s.challenges.allow(c.id, s.cfg.Now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		httpError(w, http.StatusTooManyRequests, "too many presence challenges for node %q: try again in %v", c.id, wait.Round(time.Second))
+	if !s.admitOne(w, s.challenges, c.id, "presence challenges") {
 		return
 	}
 	var b [8]byte

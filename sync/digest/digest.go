@@ -37,7 +37,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	gosync "sync"
 )
 
@@ -78,27 +77,29 @@ var zeroIV [aes.BlockSize]byte
 
 // expand writes the 2048-byte expansion of (key, value) into out.
 func expand(out *[stateSize]byte, key, value []byte) {
-	h := seeds.Get().(hash.Hash)
-	defer seeds.Put(h)
-	h.Reset()
-	var n [binary.MaxVarintLen64]byte
-	h.Write(domain)
-	h.Write(binary.AppendUvarint(n[:0], uint64(len(key))))
-	h.Write(key)
-	h.Write(binary.AppendUvarint(n[:0], uint64(len(value))))
-	h.Write(value)
-	var seed [sha256.Size]byte
-	block, err := aes.NewCipher(h.Sum(seed[:0]))
+	// The seed's input is built in a pooled buffer and hashed with
+	// sha256.Sum256, whose state stays on the stack: through hash.Hash
+	// every write escaped, and an element cost four allocations.
+	bp := inputs.Get().(*[]byte)
+	b := append((*bp)[:0], domain...)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(len(value)))
+	b = append(b, value...)
+	seed := sha256.Sum256(b)
+	*bp = b
+	inputs.Put(bp)
+	block, err := aes.NewCipher(seed[:])
 	if err != nil {
 		panic(err) // a 32-byte key is always valid
 	}
 	cipher.NewCTR(block, zeroIV[:]).XORKeyStream(out[:], zeroBlock[:])
 }
 
-// seeds and expansions are reused: a state machine updates the digest
+// inputs and expansions are reused: a state machine updates the digest
 // several times per change, and these were most of what it allocated.
 var (
-	seeds      = gosync.Pool{New: func() any { return sha256.New() }}
+	inputs     = gosync.Pool{New: func() any { return new([]byte) }}
 	expansions = gosync.Pool{New: func() any { return new([stateSize]byte) }}
 )
 
