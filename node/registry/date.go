@@ -102,9 +102,29 @@ func (d Date) IsZero() bool { return d.Year == 0 }
 
 // String gives the canonical form: "YYYY-MM-DD", "YYYY-MM", "YYYY" or "".
 func (d Date) String() string {
-	switch {
-	case d.Year == 0:
+	if d.Year == 0 {
 		return ""
+	}
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return d.slowString()
+	}
+	// Every change's dates are normalized through here on every replica:
+	// formatted by hand, as fmt would, without its cost.
+	b := make([]byte, 0, 10)
+	b = append(b, byte('0'+d.Year/1000), byte('0'+d.Year/100%10), byte('0'+d.Year/10%10), byte('0'+d.Year%10))
+	if d.Month == 0 {
+		return string(b)
+	}
+	b = append(b, '-', byte('0'+d.Month/10), byte('0'+d.Month%10))
+	if d.Day == 0 {
+		return string(b)
+	}
+	return string(append(b, '-', byte('0'+d.Day/10), byte('0'+d.Day%10)))
+}
+
+// slowString is String for dates no parser makes (a year past 9999).
+func (d Date) slowString() string {
+	switch {
 	case d.Month == 0:
 		return fmt.Sprintf("%04d", d.Year)
 	case d.Day == 0:

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -82,6 +83,31 @@ func TestDateStringDisplay(t *testing.T) {
 		back, err := ParseDate(tt.d.String())
 		if err != nil || back != tt.d {
 			t.Errorf("ParseDate(%q) = %+v, %v; want %+v", tt.d.String(), back, err, tt.d)
+		}
+	}
+}
+
+// TestDateStringIsFmts: String formats by hand what fmt's %04d-%02d-%02d
+// gives (the stored bytes depend on it), for every year a parser makes and
+// beyond.
+func TestDateStringIsFmts(t *testing.T) {
+	for _, y := range []int{1, 9, 10, 99, 100, 999, 1000, 1900, 2026, 9999, 10000, -1} {
+		for _, m := range []int{0, 1, 9, 10, 12} {
+			for _, d := range []int{0, 1, 9, 10, 31} {
+				if m == 0 && d != 0 {
+					continue
+				}
+				want := fmt.Sprintf("%04d", y)
+				if m > 0 {
+					want += fmt.Sprintf("-%02d", m)
+				}
+				if d > 0 {
+					want += fmt.Sprintf("-%02d", d)
+				}
+				if got := (Date{y, m, d}).String(); got != want {
+					t.Errorf("%d-%d-%d: %q, want %q", y, m, d, got, want)
+				}
+			}
 		}
 	}
 }
