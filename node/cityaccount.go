@@ -19,7 +19,7 @@ func cityAccount(commune, user, name, role, password string) (*fsm.Command, erro
 	if err != nil {
 		return nil, err
 	}
-	return &fsm.Command{Kind: fsm.KindOfficer, From: localAdmin, Officer: &fsm.OfficerOp{
-		Commune: commune, User: user, Name: name, Role: role, By: localAdmin.ID,
-		Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}}, nil
+	return &fsm.Command{Kind: fsm.KindOfficer, From: localAdmin, Officer: &fsm.OfficerOp{By: localAdmin.ID,
+		OfficerAccount: fsm.OfficerAccount{Commune: commune, User: user, Name: name, Role: role,
+			Salt: ph.Salt, Hash: ph.Hash, Time: ph.Time, Memory: ph.Memory, Threads: ph.Threads}}}, nil
 }

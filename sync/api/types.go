@@ -165,19 +165,9 @@ type JoinRequest struct {
 
 // OfficerRequest is the body of POST /v1/admin/officers: an account to add
 // or replace (Name, Role and the Argon2id hash), or to disable (Disabled,
-// with only Commune and User).
-type OfficerRequest struct {
-	Commune  string `json:"commune"`
-	User     string `json:"user"`
-	Name     string `json:"name,omitempty"`
-	Role     string `json:"role,omitempty"`
-	Salt     []byte `json:"salt,omitempty"`
-	Hash     []byte `json:"hash,omitempty"`
-	Time     uint32 `json:"t,omitempty"`
-	Memory   uint32 `json:"m,omitempty"` // KiB
-	Threads  uint8  `json:"p,omitempty"`
-	Disabled bool   `json:"disabled,omitempty"`
-}
+// with only Commune and User) — the account as the log carries it, whose
+// author the city takes from the certificate.
+type OfficerRequest = fsm.OfficerAccount
 
 // OfficerInfo is an account as GET /v1/admin/officers lists it: no hash.
 type OfficerInfo struct {

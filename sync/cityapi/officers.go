@@ -27,9 +27,7 @@ func (s *Server) putOfficer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by := callerOf(r).id
-	cmd := &fsm.Command{Kind: fsm.KindOfficer, From: callerOf(r).sender(), Received: s.cfg.Now(), Officer: &fsm.OfficerOp{
-		Commune: req.Commune, User: req.User, Name: req.Name, Role: req.Role, Salt: req.Salt, Hash: req.Hash,
-		Time: req.Time, Memory: req.Memory, Threads: req.Threads, Disabled: req.Disabled, By: by}}
+	cmd := &fsm.Command{Kind: fsm.KindOfficer, From: callerOf(r).sender(), Received: s.cfg.Now(), Officer: &fsm.OfficerOp{OfficerAccount: req, By: by}}
 	// The FSM's own check, here first, so that bad input is a 400 naming
 	// the field and never reaches the log.
 	if _, err := fsm.DecodeCommand(cmd.Encode()); err != nil {

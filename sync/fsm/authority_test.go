@@ -130,7 +130,7 @@ func TestChangeAuthority(t *testing.T) {
 		}, change(1, registry.OpRegisterTemporary, idAn, "lan", tempPatch...), registry.NeedsReview, "no account"},
 		{"officer disabled before the action", func(l *log) {
 			l.apply(t, officerAdd("lan", "Lan", registry.OfficerRole, 2))
-			l.apply(t, &Command{Kind: KindOfficer, Received: t0.Add(-time.Hour), Officer: &OfficerOp{Commune: commune, User: "lan", Disabled: true, By: "admin"}})
+			l.apply(t, &Command{Kind: KindOfficer, Received: t0.Add(-time.Hour), Officer: &OfficerOp{OfficerAccount: OfficerAccount{Commune: commune, User: "lan", Disabled: true}, By: "admin"}})
 		}, change(1, registry.OpRegisterTemporary, idAn, "lan", tempPatch...), registry.Rejected, "disabled"},
 		{"officer disabled after the action", func(l *log) {
 			l.apply(t, officerAdd("lan", "Lan", registry.OfficerRole, 2))

@@ -22,10 +22,11 @@ import (
 // ErrOfficerUnknown answers a disable of an account the city does not hold.
 var ErrOfficerUnknown = errors.New("fsm: no such officer account in this commune (add it with `xanode fleet officer add`)")
 
-// OfficerOp is the payload of KindOfficer: an account added or replaced
-// (with a new password hash), or disabled (Disabled, and nothing but
-// Commune, User and By).
-type OfficerOp struct {
+// OfficerAccount is an officer account as city IT sets it: added or
+// replaced (with a new password hash), or disabled (Disabled, and nothing
+// but Commune and User). It is also the body of POST /v1/admin/officers
+// (api.OfficerRequest).
+type OfficerAccount struct {
 	Commune  string `json:"commune"`
 	User     string `json:"user"`
 	Name     string `json:"name,omitempty"`
@@ -36,7 +37,12 @@ type OfficerOp struct {
 	Memory   uint32 `json:"m,omitempty"` // KiB
 	Threads  uint8  `json:"p,omitempty"`
 	Disabled bool   `json:"disabled,omitempty"`
-	By       string `json:"by,omitempty"` // the admin certificate's ID
+}
+
+// OfficerOp is the payload of KindOfficer: the account, and who set it.
+type OfficerOp struct {
+	OfficerAccount
+	By string `json:"by,omitempty"` // the admin certificate's ID
 }
 
 // Officer is a stored account: the last OfficerOp that set it, with when

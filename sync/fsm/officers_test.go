@@ -12,12 +12,13 @@ import (
 )
 
 func officerAdd(user, name, role string, seed byte) *Command {
-	return &Command{Kind: KindOfficer, Received: t0, Officer: &OfficerOp{Commune: commune, User: user, Name: name, Role: role,
-		Salt: bytes.Repeat([]byte{seed}, 16), Hash: bytes.Repeat([]byte{seed + 1}, 32), Time: 3, Memory: 64 << 10, Threads: 2, By: "admin"}}
+	return &Command{Kind: KindOfficer, Received: t0, Officer: &OfficerOp{By: "admin",
+		OfficerAccount: OfficerAccount{Commune: commune, User: user, Name: name, Role: role,
+			Salt: bytes.Repeat([]byte{seed}, 16), Hash: bytes.Repeat([]byte{seed + 1}, 32), Time: 3, Memory: 64 << 10, Threads: 2}}}
 }
 
 func officerDisable(comm, user string) *Command {
-	return &Command{Kind: KindOfficer, Received: t0.Add(time.Hour), Officer: &OfficerOp{Commune: comm, User: user, Disabled: true, By: "admin"}}
+	return &Command{Kind: KindOfficer, Received: t0.Add(time.Hour), Officer: &OfficerOp{OfficerAccount: OfficerAccount{Commune: comm, User: user, Disabled: true}, By: "admin"}}
 }
 
 // TestOfficerCommands walks a commune's accounts through add, replace and
@@ -149,7 +150,7 @@ func TestOfficerCommandCheck(t *testing.T) {
 		"no threads":           mutate(func(o *OfficerOp) { o.Threads = 0 }),
 		"long author":          mutate(func(o *OfficerOp) { o.By = strings.Repeat("a", 129) }),
 		"disable with a hash":  mutate(func(o *OfficerOp) { o.Disabled = true; o.Name, o.Role = "", "" }),
-		"disable with a name":  {Kind: KindOfficer, Received: t0, Officer: &OfficerOp{Commune: commune, User: "lan", Name: "Lan", Disabled: true}},
+		"disable with a name":  {Kind: KindOfficer, Received: t0, Officer: &OfficerOp{OfficerAccount: OfficerAccount{Commune: commune, User: "lan", Name: "Lan", Disabled: true}}},
 		"disable without user": officerDisable(commune, ""),
 	}
 	l := seededBare(t)

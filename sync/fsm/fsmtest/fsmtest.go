@@ -35,6 +35,7 @@ func Stamp(c *fsm.Command) *fsm.Command {
 // role (registry.OfficerRole or SupervisorRole), under a made-up password
 // hash: enough for the FSM to accept the changes user records.
 func Officer(commune, user, role string) *fsm.Command {
-	return Stamp(&fsm.Command{Kind: fsm.KindOfficer, Officer: &fsm.OfficerOp{Commune: commune, User: user, Name: "Cán bộ " + user,
-		Role: role, Salt: bytes.Repeat([]byte{1}, 16), Hash: bytes.Repeat([]byte{2}, 32), Time: 3, Memory: 64 << 10, Threads: 2, By: "admin"}})
+	return Stamp(&fsm.Command{Kind: fsm.KindOfficer, Officer: &fsm.OfficerOp{By: "admin",
+		OfficerAccount: fsm.OfficerAccount{Commune: commune, User: user, Name: "Cán bộ " + user,
+			Role: role, Salt: bytes.Repeat([]byte{1}, 16), Hash: bytes.Repeat([]byte{2}, 32), Time: 3, Memory: 64 << 10, Threads: 2}}})
 }
