@@ -142,7 +142,9 @@ var (
 	GetQuality = Route{http.MethodGet, "/v1/admin/quality", admin, "", ContentJSON}
 	// GetAdminFindings (query: FindingsQuery) answers []fsm.Finding.
 	GetAdminFindings = Route{http.MethodGet, "/v1/admin/findings", admin, "", ContentJSON}
-	// PostFindingReview takes a FindingReview, answers the fsm.Finding.
+	// PostFindingReview takes a FindingReview, answers the fsm.Finding; a
+	// merge's answer lists in Referrers the records repointed to the kept
+	// one.
 	PostFindingReview = Route{http.MethodPost, "/v1/admin/findings/review", admin, ContentJSON, ContentJSON}
 	// GetCitizen (path: the personal ID) answers a CitizenView.
 	GetCitizen = Route{http.MethodGet, "/v1/admin/citizens/{id}", admin, "", ContentJSON}

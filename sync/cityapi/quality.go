@@ -1,10 +1,13 @@
 package cityapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/node/registry"
@@ -140,7 +143,53 @@ func (s *Server) reviewFinding(w http.ResponseWriter, r *http.Request) {
 		applyError(w, err)
 		return
 	}
+	if rv.Action == fsm.ReviewMerge {
+		if err := s.repoint(r.Context(), c, out, rv); err != nil {
+			httpError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// repoint makes the records that named the retired record of a merge as a
+// parent or spouse (the merge's answer lists them) name the kept one: a
+// city correction each, in the history of each record with the merge's
+// reason (DESIGN.md "Data quality"). Corrections are commands every
+// release decides alike, so a city upgraded node by node agrees on them.
+// A failure leaves the merge made and names the corrections left, for
+// `xanode fleet correct`.
+func (s *Server) repoint(ctx context.Context, c caller, f *fsm.Finding, rv api.FindingReview) error {
+	gone := f.Citizen
+	if gone == rv.Keep {
+		gone = f.Other
+	}
+	for i, ref := range f.Referrers {
+		fld, ok := registry.FieldByName(ref.Field)
+		var err error
+		if !ok {
+			err = fmt.Errorf("unknown field %q", ref.Field)
+		} else {
+			var o *registry.Outcome
+			o, err = cluster.Decide(ctx, s.forwarder(), &fsm.Command{Kind: fsm.KindCorrect, From: c.sender(), Citizen: ref.Citizen,
+				Patch:  registry.Patch{{Field: fld, Value: rv.Keep}},
+				Reason: fmt.Sprintf("%s %s was merged into %s (finding %s): %s", ref.Field, gone, rv.Keep, registry.FindingRef(f.ID), rv.Reason),
+				By:     c.id})
+			if err == nil && o.Result != registry.Applied {
+				err = errors.New(o.Reason)
+			}
+		}
+		if err != nil {
+			var left []string
+			for _, r := range f.Referrers[i:] {
+				left = append(left, r.Citizen+" "+r.Field)
+			}
+			s.log.Error("merge made, repointing failed", "finding", f.ID, "retired", gone, "kept", rv.Keep, "left", left, "err", err)
+			return fmt.Errorf("%s was merged into %s, but %d of %d records naming it still do (%s): %v; correct them with xanode fleet correct ID FIELD=%s REASON",
+				gone, rv.Keep, len(left), len(f.Referrers), strings.Join(left, ", "), err, rv.Keep)
+		}
+	}
+	return nil
 }
 
 func (s *Server) adminCitizen(w http.ResponseWriter, r *http.Request) {

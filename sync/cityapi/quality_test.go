@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,9 +94,12 @@ func TestQualityEndpoints(t *testing.T) {
 		t.Fatalf("unknown citizen: %d", code)
 	}
 
-	// A second registration of Trần Thị Bình: city IT merges the pair,
-	// and the city names the record kept when asked for the other.
-	twin := `{"id":"092190004322","fields":{"full_name":"Trần Thị Bình","birth_date":"1990-07-02","sex":"F","commune":"92102"}}` + "\n"
+	// A second registration of Trần Thị Bình, whose daughter names it as
+	// her mother: city IT merges the pair, the daughter's record then
+	// names the record kept, and the city names the record kept when
+	// asked for the other.
+	twin := `{"id":"092190004322","fields":{"full_name":"Trần Thị Bình","birth_date":"1990-07-02","sex":"F","commune":"92102"}}` + "\n" +
+		`{"id":"092310004323","fields":{"full_name":"Lê Thị Mai","birth_date":"2010-01-02","sex":"F","commune":"92102","mother_id":"092190004322"}}` + "\n"
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/import", "application/x-ndjson", []byte(twin)); code != 200 {
 		t.Fatalf("import: %d %s", code, b)
 	}
@@ -104,8 +108,16 @@ func TestQualityEndpoints(t *testing.T) {
 	if err := json.Unmarshal(b, &pairs); code != 200 || err != nil || len(pairs) != 1 {
 		t.Fatalf("duplicate findings: %d %s", code, b)
 	}
-	if code, b := review(admin, api.FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"}); code != 200 {
+	code, b = review(admin, api.FindingReview{ID: pairs[0].ID, Action: fsm.ReviewMerge, Keep: "092190004321", Reason: "cùng một người"})
+	var merged fsm.Finding
+	if err := json.Unmarshal(b, &merged); code != 200 || err != nil ||
+		!slices.Equal(merged.Referrers, []fsm.Reference{{Citizen: "092310004323", Field: "mother_id"}}) {
 		t.Fatalf("merge: %d %s", code, b)
+	}
+	var daughter api.CitizenView
+	code, b = do(t, admin, "GET", k.srv.URL+"/v1/admin/citizens/092310004323", "", nil)
+	if err := json.Unmarshal(b, &daughter); code != 200 || err != nil || daughter.Fields["mother_id"] != "092190004321" {
+		t.Fatalf("the daughter of the retired record: %d %s", code, b)
 	}
 	// Nguyễn Văn An registered again in 92102: edge-1 (92101 only) learns
 	// that a likely duplicate exists elsewhere, never the other record's ID,

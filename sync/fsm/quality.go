@@ -65,6 +65,17 @@ type Finding struct {
 	Changed      time.Time        `json:"changed"`
 	ChangedIndex uint64           `json:"changed_index"`
 	History      []Transition     `json:"history,omitempty"` // earlier states, oldest first, at most maxHistory
+	// Referrers is set only in a merge's answer, never stored: the
+	// records that name the retired ID as a parent or spouse, found at
+	// the merge's index, which city IT's node then repoints to the kept
+	// record by city corrections (qualitymerge.go).
+	Referrers []Reference `json:"referrers,omitempty"`
+}
+
+// Reference is a record naming another by ID in one of its fields.
+type Reference struct {
+	Citizen string `json:"citizen"`
+	Field   string `json:"field"` // father_id, mother_id or spouse_id
 }
 
 // Transition is a state a finding left.

@@ -94,7 +94,39 @@ func (f *FSM) merge(t *txn, index uint64, cmd *Command, old *Finding) any {
 	next.History = slices.Clone(old.History)
 	next.moveTo(FindingFixed, "admin "+op.By, "merged into "+kept.ID+": "+op.Reason, cmd.Received, index)
 	t.putFinding(old, &next)
-	return &next
+	// The answer, a copy of what was stored, also names the records that
+	// still refer to the retired ID. Repointing them is left to city
+	// corrections (KindCorrect) the receiving node proposes next, so that
+	// this entry decides what every release before it decided and a city
+	// upgraded node by node never disagrees on a merge.
+	answer := next
+	answer.Referrers = referrers(t, retired, kept.ID)
+	return &answer
+}
+
+// referrers lists the records that name the retired record's ID as father,
+// mother (through the children index) or spouse (its spouse, when that
+// record names it back), in that order, the kept record aside.
+func referrers(t *txn, retired *registry.Citizen, keep string) []Reference {
+	var out []Reference
+	gone := retired.ID
+	for _, id := range t.members(bQChildren, gone, 0) {
+		c := t.cit(id)
+		if c == nil || id == keep {
+			continue
+		}
+		for _, fld := range []registry.Field{registry.FieldFatherID, registry.FieldMotherID} {
+			if c.Get(fld) == gone {
+				out = append(out, Reference{Citizen: id, Field: fld.String()})
+			}
+		}
+	}
+	if s := retired.Get(registry.FieldSpouseID); s != "" && s != keep && s != gone {
+		if c := t.cit(s); c != nil && c.Get(registry.FieldSpouseID) == gone {
+			out = append(out, Reference{Citizen: s, Field: registry.FieldSpouseID.String()})
+		}
+	}
+	return out
 }
 
 // fill lists the fields the kept record lacks and the retired one states,

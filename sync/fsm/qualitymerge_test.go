@@ -145,6 +145,39 @@ func TestCityITMergesADuplicatePair(t *testing.T) {
 	}
 }
 
+// TestMergeNamesWhoReferToTheRetired: a merge's answer lists the records
+// that name the retired ID as a parent or spouse (a spouse only when the
+// retired record names it back), found at the merge's index; the entry
+// itself changes none of them, as every release before decided.
+func TestMergeNamesWhoReferToTheRetired(t *testing.T) {
+	const idDaughter, idHusband = "092305000302", "092070000301"
+	l := twinTown(t)
+	daughter := resident(idDaughter, "Trần Thị Ngọc", "2005-06-07", "F", "HK9", "Con")
+	daughter.Values[registry.FieldMotherID] = idAloneDup
+	husband := resident(idHusband, "Trần Văn Tâm", "1970-08-09", "M", "HK9", "Chồng")
+	husband.Values[registry.FieldSpouseID] = idAloneDup
+	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{daughter, husband}})
+	l.apply(t, &Command{Kind: KindCorrect, Received: t0, Citizen: idAloneDup, Reason: "giấy chứng nhận kết hôn", By: "it",
+		Patch: registry.Patch{{Field: registry.FieldSpouseID, Value: idHusband}}})
+	pair := duplicateOf(t, l.f, idAlone, idAloneDup)
+	fixed, ok := l.merge(t, pair.ID, idAlone).(*Finding)
+	if !ok {
+		t.Fatal("merge refused")
+	}
+	want := []Reference{{Citizen: idDaughter, Field: "mother_id"}, {Citizen: idHusband, Field: "spouse_id"}}
+	if !slices.Equal(fixed.Referrers, want) {
+		t.Errorf("referrers %+v, want %+v", fixed.Referrers, want)
+	}
+	for id, f := range map[string]registry.Field{idDaughter: registry.FieldMotherID, idHusband: registry.FieldSpouseID} {
+		if c, _ := l.f.Citizen(id); c.Get(f) != idAloneDup {
+			t.Errorf("the merge entry itself changed %s of %s to %q", f, id, c.Get(f))
+		}
+	}
+	if fs, _ := l.f.Findings(FindingFilter{Citizen: idAlone}); slices.ContainsFunc(fs, func(f Finding) bool { return len(f.Referrers) > 0 }) {
+		t.Error("a stored finding carries the merge's referrers")
+	}
+}
+
 // TestMergeRefusals: only an open or confirmed duplicate pair merges, into
 // one of its two records, neither retired before, and only by city IT.
 func TestMergeRefusals(t *testing.T) {

@@ -39,6 +39,9 @@ func fleetFindings(ctx context.Context, cityURL, pkiDir string, args []string) e
 	if err != nil {
 		return err
 	}
+	for _, ref := range f.Referrers {
+		fmt.Fprintf(os.Stderr, "%s of %s now names %s\n", ref.Field, ref.Citizen, r.Keep)
+	}
 	printJSON(f)
 	return nil
 }
