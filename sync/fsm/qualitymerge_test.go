@@ -146,29 +146,38 @@ func TestCityITMergesADuplicatePair(t *testing.T) {
 }
 
 // TestMergeNamesWhoReferToTheRetired: a merge's answer lists the records
-// that name the retired ID as a parent or spouse (a spouse only when the
-// retired record names it back), found at the merge's index; the entry
-// itself changes none of them, as every release before decided.
+// that name the retired ID as a parent or spouse (a spouse found in the
+// household the retired record was in, or named by it), found at the
+// merge's index; the entry itself changes none of them, as every release
+// before decided.
 func TestMergeNamesWhoReferToTheRetired(t *testing.T) {
-	const idDaughter, idHusband = "092305000302", "092070000301"
+	const idDaughter, idHusband, idFormer, idStranger = "092305000302", "092070000301", "092068000303", "092066000304"
 	l := twinTown(t)
 	daughter := resident(idDaughter, "Trần Thị Ngọc", "2005-06-07", "F", "HK9", "Con")
 	daughter.Values[registry.FieldMotherID] = idAloneDup
+	// In her household (HK9), naming her as his wife.
 	husband := resident(idHusband, "Trần Văn Tâm", "1970-08-09", "M", "HK9", "Chồng")
 	husband.Values[registry.FieldSpouseID] = idAloneDup
-	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{daughter, husband}})
+	// In another household, named by her as her spouse.
+	former := resident(idFormer, "Đỗ Văn Lực", "1968-02-03", "M", "HK8", "Chủ hộ")
+	former.Values[registry.FieldSpouseID] = idAloneDup
+	// In another household, naming her, not named by her: not found
+	// (there is no spouse index).
+	stranger := resident(idStranger, "Phan Văn Khánh", "1966-04-05", "M", "HK7", "Chủ hộ")
+	stranger.Values[registry.FieldSpouseID] = idAloneDup
+	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{daughter, husband, former, stranger}})
 	l.apply(t, &Command{Kind: KindCorrect, Received: t0, Citizen: idAloneDup, Reason: "giấy chứng nhận kết hôn", By: "it",
-		Patch: registry.Patch{{Field: registry.FieldSpouseID, Value: idHusband}}})
+		Patch: registry.Patch{{Field: registry.FieldSpouseID, Value: idFormer}}})
 	pair := duplicateOf(t, l.f, idAlone, idAloneDup)
 	fixed, ok := l.merge(t, pair.ID, idAlone).(*Finding)
 	if !ok {
 		t.Fatal("merge refused")
 	}
-	want := []Reference{{Citizen: idDaughter, Field: "mother_id"}, {Citizen: idHusband, Field: "spouse_id"}}
+	want := []Reference{{Citizen: idDaughter, Field: "mother_id"}, {Citizen: idFormer, Field: "spouse_id"}, {Citizen: idHusband, Field: "spouse_id"}}
 	if !slices.Equal(fixed.Referrers, want) {
 		t.Errorf("referrers %+v, want %+v", fixed.Referrers, want)
 	}
-	for id, f := range map[string]registry.Field{idDaughter: registry.FieldMotherID, idHusband: registry.FieldSpouseID} {
+	for id, f := range map[string]registry.Field{idDaughter: registry.FieldMotherID, idHusband: registry.FieldSpouseID, idFormer: registry.FieldSpouseID} {
 		if c, _ := l.f.Citizen(id); c.Get(f) != idAloneDup {
 			t.Errorf("the merge entry itself changed %s of %s to %q", f, id, c.Get(f))
 		}
