@@ -131,16 +131,23 @@ func (s *Server) applyForwarded(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// admitForwarded charges the edge a forwarded command was sent by against
-// this node's allowance for it, as the handler that received it did
-// there: pushes and audit batches (--edge-limit), presence challenges and
-// renewals. Every command is decided by the leader, through its own
+// admitForwarded charges the edge a forwarded command was sent by (or, for
+// key slots, which a city node sends for an edge, the edge it names)
+// against this node's allowance for it, as the handler that received it
+// did there: pushes and audit batches (--edge-limit), presence
+// challenges, renewals, key escrows and unlocks. Every command is decided by the leader, through its own
 // handlers or here, so the leader's count is the city's, and a box
 // spreading its requests over the city nodes gets each limit once, not
 // once per node (DESIGN.md "Trust model"). The forwarding node has
 // charged its own allowance too: a box never has more than the leader
 // allows.
 func (s *Server) admitForwarded(w http.ResponseWriter, cmd *fsm.Command) bool {
+	if k := cmd.NodeKey; cmd.Kind == fsm.KindNodeKey && k != nil {
+		if k.Op == fsm.NodeKeyEscrow {
+			return s.admitOne(w, s.escrows, k.Node, "key escrows")
+		}
+		return s.admitOne(w, s.slots.perNode, k.Node, "unlock requests")
+	}
 	if cmd.From.Role != registry.RoleEdge {
 		return true
 	}

@@ -36,6 +36,9 @@ const (
 	unlockWindow    = 10 * time.Minute
 	unlockPerNode   = 10
 	unlockPerAddr   = 30
+	// escrowPerHour bounds a box's escrows (each writes the log): one at
+	// enrollment and after a rekey, a few retries.
+	escrowPerHour = 6
 	nonceLife       = 2 * time.Minute
 	maxUnlockBody   = 4 << 10
 	maxEscrowBody   = 4 << 10
@@ -103,6 +106,9 @@ func (g *slotGuard) spend(node, nonce string, now time.Time) bool {
 // escrowKey stores the calling edge's slot secret through raft.
 func (s *Server) escrowKey(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r)
+	if !s.admitOne(w, s.escrows, c.id, "key escrows") {
+		return
+	}
 	var req wire.KeyEscrow
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEscrowBody)).Decode(&req); err != nil {
 		httpError(w, http.StatusBadRequest, "key slot: %v", err)

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/xanode/xanode/certs"
+	"github.com/xanode/xanode/node/registry"
 	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/client"
+	"github.com/xanode/xanode/sync/fsm"
 	"github.com/xanode/xanode/sync/wire"
 )
 
@@ -62,6 +64,22 @@ func TestKeySlotEscrowUnlockRevoke(t *testing.T) {
 	nodes, _ := k.node.FSM().FleetNodes()
 	if nodes[0].Unlocks != 2 || nodes[0].LastUnlockFrom == "" {
 		t.Fatalf("unlocks not recorded: %+v", nodes[0])
+	}
+	// Each escrow writes the log: a box gets escrowPerHour, then 429,
+	// also for what a follower forwards in its name.
+	for i := 1; i < escrowPerHour; i++ {
+		if code, b := do(t, k.client(t, cert), "POST", k.srv.URL+"/v1/keyslot", "application/json", body); code != http.StatusOK {
+			t.Fatalf("escrow %d: %d %s", i+1, code, b)
+		}
+	}
+	if code, b := do(t, k.client(t, cert), "POST", k.srv.URL+"/v1/keyslot", "application/json", body); code != http.StatusTooManyRequests {
+		t.Fatalf("escrow %d: %d %s", escrowPerHour+1, code, b)
+	}
+	nodeCert, _ := k.pki.Node("city-1")
+	cmd := &fsm.Command{Kind: fsm.KindNodeKey, From: fsm.Sender{Role: registry.RoleCity, ID: "city-2"},
+		NodeKey: &fsm.NodeKeyOp{Op: fsm.NodeKeyEscrow, Node: er.Node, Public: pub, Secret: secret}}
+	if code, b := do(t, k.client(t, nodeCert), "POST", k.srv.URL+api.PostApply.Path, "", cmd.Encode()); code != http.StatusTooManyRequests {
+		t.Fatalf("a forwarded escrow past the limit: %d %s", code, b)
 	}
 	body, _ = json.Marshal(api.NodeAction{Node: er.Node, Reason: "máy bị mất"})
 	if code, b := do(t, admin, "POST", k.srv.URL+"/v1/admin/revoke", "application/json", body); code != http.StatusOK {

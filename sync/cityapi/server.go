@@ -110,6 +110,7 @@ type Server struct {
 	enrolls    *addrLimiter // enrollment attempts per source address
 	challenges *addrLimiter // presence challenges per node
 	renews     *addrLimiter // certificate renewals per node
+	escrows    *addrLimiter // key slot escrows per node
 	pushes     *addrLimiter // changes pushed per node (nil: no limit)
 	audits     *addrLimiter // audit entries sent per node (nil: no limit)
 	fetches    *addrLimiter // bundle requests per node (nil: no limit)
@@ -137,7 +138,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Log, enrolls: newAddrLimiter(enrollLimit, enrollWindow),
 		challenges: newAddrLimiter(challengeLimit, challengeWindow), renews: newAddrLimiter(renewLimit, enrollWindow),
-		slots: newSlotGuard()}
+		escrows: newAddrLimiter(escrowPerHour, time.Hour), slots: newSlotGuard()}
 	if cfg.EdgeLimit > 0 {
 		s.pushes, s.audits = newEdgeLimiter(cfg.EdgeLimit), newEdgeLimiter(cfg.EdgeLimit)
 		s.fetches = newEdgeLimiter(max(cfg.EdgeLimit/edgeFetchShare, 60))
