@@ -404,7 +404,7 @@ func (a *officerUI) Status() (webui.Status, error) {
 		Node: st.Node, Commune: st.Commune, CommuneName: name, HasSubset: st.HasSubset,
 		SubsetVersion: st.Subset.Version, SubsetCount: st.Subset.Count, SubsetExpires: st.Subset.Expires,
 		Stale: st.Stale, Frozen: st.Frozen, Pending: st.Queue.Pending, OldestPending: st.Queue.Oldest,
-		LastSynced: st.Queue.LastSynced, LastError: st.LastError, Transfer: webTransfer(e.Progress()),
+		LastSynced: st.Queue.LastSynced, LastError: st.LastError, HeldUntil: st.HeldUntil, Transfer: webTransfer(e.Progress()),
 		CityConnected: a.n.cityConnected(),
 	}, nil
 }

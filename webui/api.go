@@ -227,6 +227,9 @@ type Status struct {
 	OldestPending time.Time // zero when Pending is 0
 	LastSynced    time.Time // last successful exchange with the city; zero: never
 	LastError     string    // last sync failure, empty when the last try worked
+	// HeldUntil: the city asked the box to send its changes again then
+	// (the box sent more than its hourly limit); zero when it did not.
+	HeldUntil time.Time
 	// CityConnected: the node is in touch with the city now (its stream
 	// is up). Every page's header says so, or how long ago the last
 	// contact was (LastSynced).

@@ -47,6 +47,7 @@ const maxNotices = 5
 type deskView struct {
 	Link    linkView
 	Offline bool   // show the plain message: the city cannot be reached
+	Held    string // the city holds the office's changes until a time; "" when not
 	Pending string // changes waiting, formatted; "" when none
 	Detail  string // the last sync error, technical, folded away
 	Notices []noticeView
@@ -82,6 +83,9 @@ func (s *Server) desk(l i18n.Lang, sess *session, st Status, back string) *deskV
 		d.Link.Before, d.Link.Age, d.Link.After = ticking(l, "link.off", age(l, ago))
 	}
 	d.Offline = !st.CityConnected
+	if st.HeldUntil.After(now) && st.Pending > 0 {
+		d.Held = l.T("held.message", s.formatTime(st.HeldUntil))
+	}
 	if st.Pending > 0 {
 		d.Pending = l.T("offline.pending", l.Int(int64(st.Pending)))
 	}

@@ -144,8 +144,23 @@ func TestCityLink(t *testing.T) {
 	p := c.Get("/")
 	p.MustContain(t, `<span class="link on" id="city-link" role="status">Connected to the city</span>`)
 	p.MustNotContain(t, "changes are saved safely")
+	// Connected, but the city holds the office's changes: it says until
+	// when, and that they are safe; not once nothing waits.
+	mu.Lock()
+	st.Pending, st.HeldUntil, st.LastError = 2, testNow.Add(20*time.Minute), "node \"edge-1\" sent more changes than its limit"
+	mu.Unlock()
+	held := c.Get("/")
+	held.MustContain(t, "The city holds this office&#39;s changes until", "Waiting to be sent: 2 changes.", "sent more changes than its limit")
+	held.MustNotContain(t, "The city cannot be reached")
+	c.Get("/?lang=vi")
+	c.Get("/outbox").MustContain(t, "Thành phố tạm ngừng nhận thay đổi của văn phòng đến", "Đang chờ gửi: 2 thay đổi.")
+	mu.Lock()
+	st.Pending = 0
+	mu.Unlock()
+	c.Get("/").MustNotContain(t, "Thành phố tạm ngừng nhận")
 	mu.Lock()
 	st.CityConnected, st.LastSynced = false, time.Time{}
 	mu.Unlock()
+	c.Get("/?lang=en")
 	c.Get("/").MustContain(t, "Never reached the city yet")
 }

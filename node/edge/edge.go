@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	gosync "sync"
 	"time"
 
@@ -76,10 +77,11 @@ type Edge struct {
 	decideNow chan struct{} // DecisionsSoon
 	log       *slog.Logger
 
-	mu      gosync.Mutex
-	commune string // the commune served; changed by Reassign
-	lastErr error  // last sync failure, shown to the officer
-	batch   int    // current push batch size (0: BatchSize); see PushOnce
+	mu        gosync.Mutex
+	commune   string    // the commune served; changed by Reassign
+	lastErr   error     // last sync failure, shown to the officer
+	heldUntil time.Time // the city asked the box to wait until then (Edge.hold)
+	batch     int       // current push batch size (0: BatchSize); see PushOnce
 	// auditSize is the current audit batch (0: auditBatch); see PushAudit.
 	auditSize int
 }
@@ -283,6 +285,10 @@ type Status struct {
 	FreezesAt time.Time // Subset.Created + Config.HardLimit; zero without a subset
 	Queue     Queue
 	LastError string
+	// HeldUntil is when the city asked this box to send its changes again
+	// (its 429 over the box's sending limit); zero when it did not, or a
+	// push went through since.
+	HeldUntil time.Time
 	CheckedAt time.Time
 }
 
@@ -306,6 +312,7 @@ func (e *Edge) Status() (Status, error) {
 	if e.lastErr != nil {
 		st.LastError = e.lastErr.Error()
 	}
+	st.HeldUntil = e.heldUntil
 	e.mu.Unlock()
 	return st, nil
 }
@@ -362,10 +369,12 @@ func (e *Edge) pushLoop(ctx context.Context) {
 				return
 			}
 			backoff = retryAfter(err, backoff)
+			e.hold(err, backoff)
 			e.log.Warn("push failed", "err", err, "retry_in", backoff.Round(time.Millisecond))
 			continue
 		}
 		backoff = 0
+		e.hold(nil, 0)
 		if err := e.PushAudit(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("audit push failed; retrying with the next push", "err", err)
 		}
@@ -425,11 +434,6 @@ func (e *Edge) PushAudit(ctx context.Context) error {
 	}
 }
 
-// nextBackoff doubles a retry delay up to a ceiling, with jitter over its
-// upper half so that a commune's edges do not retry in step. The ceiling
-// is short (10 s) because a commune uplink that comes back should be used
-// at once: the officer is waiting for outcomes, and a retry is one small
-// request.
 // retryAfter is how long to wait after a failed try: the next backoff,
 // or longer when the city said when to come back (a 429's Retry-After
 // over the box's hourly limit; at most an hour).
@@ -442,6 +446,24 @@ func retryAfter(err error, backoff time.Duration) time.Duration {
 	return next
 }
 
+// hold notes until when the city asked the box to hold its changes (a 429
+// with Retry-After: the box is over its sending limit), which the
+// officer's pages say; a push that went through clears it.
+func (e *Edge) hold(err error, wait time.Duration) {
+	var until time.Time
+	if se := (*client.StatusError)(nil); errors.As(err, &se) && se.Code == http.StatusTooManyRequests && se.RetryAfter > 0 {
+		until = e.cfg.Now().Add(wait)
+	}
+	e.mu.Lock()
+	e.heldUntil = until
+	e.mu.Unlock()
+}
+
+// nextBackoff doubles a retry delay up to a ceiling, with jitter over its
+// upper half so that a commune's edges do not retry in step. The ceiling
+// is short (10 s) because a commune uplink that comes back should be used
+// at once: the officer is waiting for outcomes, and a retry is one small
+// request.
 func nextBackoff(d time.Duration) time.Duration {
 	const lo, hi = 500 * time.Millisecond, 10 * time.Second
 	d = min(hi, max(lo, 2*d))

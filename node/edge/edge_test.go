@@ -323,6 +323,53 @@ func TestMergedRecordIsNoResident(t *testing.T) {
 
 // TestRetryAfter: a failed try waits the next backoff (at most 10 s), or
 // what the city said when it said longer, up to an hour.
+// TestHeldByTheCity: a push the city answers 429 with Retry-After makes
+// the status say until when the city holds the office's changes (the
+// officer's pages show it); the changes stay in the outbox; another kind
+// of failure, or a push that went through, says nothing of it.
+func TestHeldByTheCity(t *testing.T) {
+	p := mustPKI(t)
+	s := mustStore(t)
+	im := importer(s, p)
+	if _, err := im.Import(context.Background(), makeBundle(t, p, commune, 10, sampleRecords())); err != nil {
+		t.Fatal(err)
+	}
+	city := &fakeCity{push: func([]*registry.Change) ([]*registry.Outcome, error) {
+		return nil, &client.StatusError{Code: http.StatusTooManyRequests, RetryAfter: 20 * time.Minute, Reason: "over its limit"}
+	}}
+	e, err := New(Config{Node: "edge-1", Commune: commune, Store: s, City: city, Import: im.Import, PushEvery: time.Millisecond,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Record(Draft{Officer: "canbo01", Op: registry.OpIdentify, Citizen: "092090001234"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.pushLoop(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := e.Status()
+		if st.HeldUntil.Equal(now.Add(20 * time.Minute)) {
+			if st.Queue.Pending != 1 {
+				t.Errorf("outbox %d while held, want 1", st.Queue.Pending)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("held until %v, want %v", st.HeldUntil, now.Add(20*time.Minute))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	e.hold(errors.New("connection refused"), time.Second)
+	if st, _ := e.Status(); !st.HeldUntil.IsZero() {
+		t.Errorf("a network failure holds until %v", st.HeldUntil)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	limited := func(d time.Duration) error {
 		return fmt.Errorf("push: %w", &client.StatusError{Code: http.StatusTooManyRequests, RetryAfter: d})

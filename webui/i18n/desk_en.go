@@ -15,6 +15,7 @@ var deskEn = map[string]string{
 	"link.off":        "Not connected to the city · last contact %[1]s ago",
 	"offline.message": "The city cannot be reached: changes are saved safely on this machine and will be sent by themselves once the connection is back.",
 	"offline.pending": "Waiting to be sent: %[1]s changes.",
+	"held.message":    "The city holds this office's changes until %[1]s, as this machine sent more than its hourly limit: they are saved safely on this machine and will be sent by themselves then.",
 	"offline.detail":  "Technical detail (for IT staff)",
 
 	"notice.applied":    "The city reviewed and accepted the %[1]s of %[2]s (recorded %[3]s). %[4]s",

@@ -15,6 +15,7 @@ var deskVi = map[string]string{
 	"link.off":        "Mất kết nối với thành phố · lần cuối %[1]s trước",
 	"offline.message": "Chưa kết nối được với thành phố: các thay đổi đã được lưu an toàn trên máy và sẽ tự gửi khi có kết nối.",
 	"offline.pending": "Đang chờ gửi: %[1]s thay đổi.",
+	"held.message":    "Thành phố tạm ngừng nhận thay đổi của văn phòng đến %[1]s vì máy đã gửi quá mức cho phép trong một giờ: các thay đổi vẫn được lưu an toàn trên máy và sẽ tự gửi lúc đó.",
 	"offline.detail":  "Chi tiết kỹ thuật (cho bộ phận CNTT)",
 
 	"notice.applied":    "Thành phố đã xem xét và chấp nhận %[1]s của %[2]s (ghi lúc %[3]s). %[4]s",
