@@ -33,12 +33,12 @@ import (
 
 // Unlock limits: per node and per source address, in a window (addrLimiter).
 const (
-	unlockWindow    = 10 * time.Minute
-	unlockPerNode   = 10
-	unlockPerAddr   = 30
+	unlockWindow  = 10 * time.Minute
+	unlockPerNode = 10
+	unlockPerAddr = 30
 	// escrowPerHour bounds a box's escrows (each writes the log): one at
 	// enrollment and after a rekey, a few retries.
-	escrowPerHour = 6
+	escrowPerHour   = 6
 	nonceLife       = 2 * time.Minute
 	maxUnlockBody   = 4 << 10
 	maxEscrowBody   = 4 << 10
