@@ -172,9 +172,10 @@ func StartCity(ctx context.Context, cfg CityConfig) (*City, error) {
 		api: &http.Server{Handler: api, TLSConfig: certs.APIServerTLS(cert, cfg.PKI.NodePool(), api.CheckPeer),
 			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn)}}
 	go func() { c.served <- c.api.ServeTLS(apiLn, "", "") }()
-	c.loops.Add(2)
+	c.loops.Add(3)
 	go func() { defer c.loops.Done(); c.registerLoop(api) }()
 	go func() { defer c.loops.Done(); c.qualityLoop() }()
+	go func() { defer c.loops.Done(); c.levelLoop(api) }()
 	if cfg.Join != "" {
 		c.loops.Add(1)
 		go func() { defer c.loops.Done(); c.joinLoop(client) }()
@@ -195,6 +196,32 @@ const sweepEvery = time.Minute
 // registerEvery spaces the leader's checks of its entry in the peer
 // table (a read of the state; a write only when it is missing or wrong).
 const registerEvery = 200 * time.Millisecond
+
+// levelEvery spaces the leader's attempts to raise the cluster's feature
+// level (DESIGN.md, "Conflict resolution": feature levels): a read of the state once the level
+// is this release's, a question to each voter while one is behind.
+const levelEvery = time.Second
+
+// levelLoop raises the cluster's feature level while this node leads, as
+// soon as every voter's release implements it.
+func (c *City) levelLoop(api *cityapi.Server) {
+	t := time.NewTicker(levelEvery)
+	defer t.Stop()
+	for {
+		if c.node.IsLeader() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if _, err := api.RaiseLevel(ctx); err != nil {
+				c.log.Warn("raising the feature level failed", "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // registerLoop keeps this node's API URL in the replicated peer table
 // while it leads, so that followers can forward requests to it: checked

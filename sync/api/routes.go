@@ -163,6 +163,10 @@ var (
 	PostApply = Route{http.MethodPost, "/v1/cluster/apply", city, ContentBinary, ContentBinary}
 	// GetLeaderToken (path: a token's hash) answers a TokenVerdict.
 	GetLeaderToken = Route{http.MethodGet, "/v1/cluster/token/{hash}", city, "", ContentJSON}
+	// GetRelease answers a Release: the newest feature level the node's
+	// release implements, which the leader asks of every voter before it
+	// raises the cluster's.
+	GetRelease = Route{http.MethodGet, "/v1/cluster/release", city, "", ContentJSON}
 )
 
 // Routes is every endpoint the city API serves, and nothing else.
@@ -175,5 +179,5 @@ var Routes = []Route{
 	GetNodeAudit, PostRevoke, PostReinstate, PostOfficer, GetOfficers, GetBackup, PostAdminCRL, GetAdminCRL,
 	PostTrust, PostTrustRemove, GetAdminTrust, GetAdminReport, GetDocument, GetQuality, GetAdminFindings,
 	PostFindingReview, GetCitizen, PostRemove,
-	PostJoin, PostApply, GetLeaderToken,
+	PostJoin, PostApply, GetLeaderToken, GetRelease,
 }

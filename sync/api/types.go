@@ -270,4 +270,13 @@ type Status struct {
 	Changes     uint64 `json:"changes"`
 	StateDigest string `json:"state_digest"`
 	Voters      int    `json:"voters"` // raft voters in this node's configuration
+	// Level is the cluster's feature level as this node applied it;
+	// ReleaseLevel the newest its release implements (fsm.ReleaseLevel).
+	Level        uint64 `json:"level"`
+	ReleaseLevel uint64 `json:"release_level"`
+}
+
+// Release answers GET /v1/cluster/release.
+type Release struct {
+	Level uint64 `json:"level"` // fsm.ReleaseLevel of the node's binary
 }

@@ -54,6 +54,7 @@ func (s *Server) fleetRoutes() {
 	s.handle(api.GetEnrollRoot, s.enrollRoot)
 	s.handle(api.PostEnroll, s.enroll)
 	s.enrollCheckRoutes()
+	s.levelRoutes()
 	s.handle(api.PostRenew, s.renew)
 	s.handle(api.GetWhoAmI, s.whoami)
 	s.handle(api.GetStream, s.stream)

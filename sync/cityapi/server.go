@@ -334,6 +334,7 @@ func (s *Server) readStatus() (api.Status, error) {
 		NodeID: s.cfg.Cluster.ID(), Leader: leader, IsLeader: s.cfg.Cluster.IsLeader(),
 		AppliedIndex: st.AppliedIndex, Commands: st.Commands, Citizens: st.Citizens, Changes: st.Changes,
 		StateDigest: hex.EncodeToString(st.Digest[:]),
+		Level:       st.Level, ReleaseLevel: fsm.ReleaseLevel,
 	}, nil
 }
 

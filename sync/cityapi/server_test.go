@@ -29,6 +29,7 @@ type kit struct {
 	pki  *certs.PKI
 	node *cluster.Node
 	srv  *httptest.Server
+	api  *Server
 }
 
 func newKit(t *testing.T, opts ...func(*Config)) *kit {
@@ -66,7 +67,7 @@ func newKit(t *testing.T, opts ...func(*Config)) *kit {
 	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), server.CheckPeer)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return &kit{pki: p, node: n, srv: srv}
+	return &kit{pki: p, node: n, srv: srv, api: server}
 }
 
 // populate imports the two residents of population through city IT's

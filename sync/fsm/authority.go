@@ -42,6 +42,8 @@ var kindSenders = map[Kind]registry.Role{
 	// (identifications, registry.OpFindingResolve), so under KindChanges.
 	KindFindingReview: registry.RoleAdmin,
 	KindQualitySweep:  registry.RoleCity,
+	// The leader, once every voter's release implements the level.
+	KindLevel: registry.RoleCity,
 }
 
 // KindSender returns the role that may send kind ("" for none).

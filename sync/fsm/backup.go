@@ -72,6 +72,7 @@ func statusOf(tx *bolt.Tx) (Status, error) {
 		return s, errors.New("no meta bucket: not an FSM state file")
 	}
 	s.AppliedIndex, s.Citizens, s.Changes = meta(m, kApplied), meta(m, kCitizens), meta(m, kSeq)
+	s.Commands, s.Level = meta(m, kCommands), levelOf(tx)
 	h := digest.New()
 	if v := m.Get(kDigest); v != nil {
 		if err := h.UnmarshalBinary(v); err != nil {

@@ -43,6 +43,8 @@ const (
 	// Data quality (quality.go); their payloads are a FindingOp and a SweepOp.
 	KindFindingReview Kind = 22 // city IT confirmed, dismissed or reopened a data-quality finding, or merged a duplicate pair
 	KindQualitySweep  Kind = 23 // the leader re-checks a range of citizens with every rule
+	// KindLevel raises the cluster's feature level (level.go).
+	KindLevel Kind = 24
 )
 
 // Errors of commands.
@@ -100,6 +102,7 @@ type Command struct {
 	Pushes   []*Command  // KindGroup: KindChanges commands, each with its own sender and receive time
 	Finding  *FindingOp  // KindFindingReview
 	Sweep    *SweepOp    // KindQualitySweep
+	Level    uint64      // KindLevel: the feature level from this entry on
 }
 
 func (k Kind) fleet() bool { return k >= KindToken && k <= KindAudit }
@@ -161,6 +164,8 @@ func (c *Command) Encode() []byte {
 		b = appendJSON(b, c.Finding)
 	case KindQualitySweep:
 		b = appendJSON(b, c.Sweep)
+	case KindLevel:
+		b = binary.AppendUvarint(b, c.Level)
 	default:
 		if c.Kind.fleet() {
 			b = appendJSON(b, c.Fleet)
@@ -222,6 +227,11 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Finding, err = decodeJSON[FindingOp](rest)
 	case KindQualitySweep:
 		c.Sweep, err = decodeJSON[SweepOp](rest)
+	case KindLevel:
+		var n int
+		if c.Level, n = binary.Uvarint(rest); n <= 0 || n != len(rest) {
+			err = errors.New("malformed level")
+		}
 	default:
 		if c.Kind.fleet() {
 			c.Fleet, err = decodeJSON[FleetOp](rest)
@@ -277,6 +287,13 @@ func (c *Command) check() error {
 		return c.Finding.check()
 	case KindQualitySweep:
 		return c.Sweep.check()
+	case KindLevel:
+		switch {
+		case c.Level == 0:
+			return errors.New("feature level 0")
+		case c.Legacy():
+			return errors.New("a feature level without a sender") // log format 1 predates levels
+		}
 	default:
 		if c.Kind.fleet() {
 			return c.checkFleet()

@@ -467,6 +467,8 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 		return f.applyReview(t, l.Index, cmd)
 	case KindQualitySweep:
 		return f.applySweep(t, cmd.Sweep, cmd.Received)
+	case KindLevel:
+		return f.applyLevel(t, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)
@@ -587,6 +589,7 @@ type Status struct {
 	Commands     uint64 // command entries applied (not raft's own entries)
 	Citizens     uint64
 	Changes      uint64 // entries in the change history
+	Level        uint64 // the cluster's feature level (level.go)
 	Digest       [32]byte
 }
 
@@ -594,17 +597,9 @@ type Status struct {
 func (f *FSM) Status() (Status, error) {
 	var s Status
 	err := f.view(func(tx *bolt.Tx) error {
-		m := tx.Bucket(bMeta)
-		s.AppliedIndex, s.Citizens, s.Changes = meta(m, kApplied), meta(m, kCitizens), meta(m, kSeq)
-		s.Commands = meta(m, kCommands)
-		h := digest.New()
-		if v := m.Get(kDigest); v != nil {
-			if err := h.UnmarshalBinary(v); err != nil {
-				return err
-			}
-		}
-		s.Digest = h.Sum()
-		return nil
+		var err error
+		s, err = statusOf(tx)
+		return err
 	})
 	return s, err
 }

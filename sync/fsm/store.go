@@ -58,7 +58,7 @@ var (
 	bTrustCRL = []byte("trust_crl") // CRL issuer → fingerprint of the one held (index)
 
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
-		bTrust, bNodeKeys, bFindings, bMerged}
+		bTrust, bNodeKeys, bFindings, bMerged, bCluster}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL,
 		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQConfirmed, bQFigures, bQWeekly}
 

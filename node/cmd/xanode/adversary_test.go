@@ -287,6 +287,7 @@ func (a *adversary) forbiddenEndpoints() {
 		{"POST", "/v1/cluster/join", []byte(`{"id":"edge-92101","raft_addr":"127.0.0.1:1"}`)},
 		{"POST", "/v1/cluster/remove", []byte(`{"id":"city-2"}`)},
 		{"GET", "/v1/cluster/token/" + strings.Repeat("a", 64), nil},
+		{"GET", "/v1/cluster/release", nil},
 		{"POST", "/v1/admin/import", []byte(`{"id":"` + advResident + `","fields":{"full_name":"Kẻ Gian"}}`)},
 		{"POST", "/v1/admin/assign", []byte(`{"node":"edge-92101","communes":["92101","92102"]}`)},
 		{"POST", "/v1/admin/correct", []byte(`{"citizen":"` + advOutsider + `","patch":{"commune":"92101"},"reason":"x"}`)},

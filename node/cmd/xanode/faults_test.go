@@ -50,6 +50,16 @@ func startCluster(t *testing.T, extra ...string) *cityCluster {
 		st, err := c.status(max(l, 0))
 		return l >= 0 && err == nil && st.Voters == 3
 	})
+	// The leader raises the feature level once the three answer: wait for
+	// it here, so that no test sees that entry arrive in the middle.
+	waitFor(t, "the cluster at this release's feature level on every node", 30*time.Second, func() bool {
+		for i := range c.api {
+			if st, err := c.status(i); err != nil || st.ReleaseLevel == 0 || st.Level != st.ReleaseLevel {
+				return false
+			}
+		}
+		return true
+	})
 	return c
 }
 

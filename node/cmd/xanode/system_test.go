@@ -164,6 +164,8 @@ type cityStatus struct {
 	Commands     uint64 `json:"commands"`
 	Citizens     uint64 `json:"citizens"`
 	StateDigest  string `json:"state_digest"`
+	Level        uint64 `json:"level"`
+	ReleaseLevel uint64 `json:"release_level"`
 }
 
 type edgeStatus struct {

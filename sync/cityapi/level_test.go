@@ -1,0 +1,71 @@
+package cityapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/xanode/xanode/sync/api"
+	"github.com/xanode/xanode/sync/fsm"
+)
+
+// TestRaiseLevel: the leader raises the cluster's feature level to its
+// release's when it is the only voter, once; the status says both levels;
+// a city node answers which level its release implements.
+func TestRaiseLevel(t *testing.T) {
+	k := newKit(t)
+	admin := k.client(t, k.pki.Admin())
+	var st api.Status
+	if code, b := do(t, admin, "GET", k.srv.URL+"/v1/status", "", nil); code != 200 || json.Unmarshal(b, &st) != nil || st.Level != 0 || st.ReleaseLevel != fsm.ReleaseLevel {
+		t.Fatalf("status before: %d %s", code, b)
+	}
+	s := k.api
+	if n, err := s.RaiseLevel(context.Background()); err != nil || n != fsm.ReleaseLevel {
+		t.Fatalf("raise: %d, %v", n, err)
+	}
+	if n, err := s.RaiseLevel(context.Background()); err != nil || n != 0 {
+		t.Fatalf("raise again: %d, %v", n, err)
+	}
+	if code, b := do(t, admin, "GET", k.srv.URL+"/v1/status", "", nil); code != 200 || json.Unmarshal(b, &st) != nil || st.Level != fsm.ReleaseLevel {
+		t.Fatalf("status after: %d %s", code, b)
+	}
+	nodeCert, _ := k.pki.Node("city-1")
+	var r api.Release
+	if code, b := do(t, k.client(t, nodeCert), "GET", k.srv.URL+api.GetRelease.Path, "", nil); code != 200 || json.Unmarshal(b, &r) != nil || r.Level != fsm.ReleaseLevel {
+		t.Fatalf("release: %d %s", code, b)
+	}
+	if code, _ := do(t, admin, "GET", k.srv.URL+api.GetRelease.Path, "", nil); code != http.StatusForbidden {
+		t.Fatalf("release asked by city IT: %d", code)
+	}
+}
+
+// TestLowestRelease: the level every voter implements; a voter that cannot
+// answer (down, or a release from before the levels: 404) holds it at 0.
+func TestLowestRelease(t *testing.T) {
+	for name, tc := range map[string]struct {
+		answers map[string]uint64
+		want    uint64
+	}{
+		"alone":               {nil, 3},
+		"all at least as new": {map[string]uint64{"city-2": 3, "city-3": 4}, 3},
+		"one behind":          {map[string]uint64{"city-2": 2, "city-3": 3}, 2},
+		"one cannot answer":   {map[string]uint64{"city-2": 3}, 0},
+	} {
+		voters := []string{}
+		if tc.answers != nil {
+			voters = []string{"city-2", "city-3"}
+		}
+		got := lowestRelease(3, voters, func(id string) (uint64, error) {
+			n, ok := tc.answers[id]
+			if !ok {
+				return 0, errors.New("404 Not Found")
+			}
+			return n, nil
+		})
+		if got != tc.want {
+			t.Errorf("%s: %d, want %d", name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Feature levels (DESIGN.md, "Conflict resolution": feature levels).
+// Replicas of two releases apply one log side by side during a rolling
+// upgrade, so a release that decides or stores something differently may
+// do so only from a point in the log every replica can follow: the
+// entry that raises the cluster's feature level, which the leader proposes
+// once every voter says its release implements that level
+// (cityapi.Server.RaiseLevel). Code that behaves differently from level N
+// checks t.level() >= N.
+
+// ReleaseLevel is the newest feature level this release implements.
+//
+//	1: the levels themselves; nothing is decided or stored differently.
+const ReleaseLevel = 1
+
+// bCluster holds what the cluster as a whole agreed to (digest-covered):
+// "level" → uvarint, the feature level, absent before the first raise.
+var bCluster = []byte("cluster")
+
+var kLevel = []byte("level")
+
+// ErrLevel answers a raise to a level the cluster has already reached.
+var ErrLevel = errors.New("fsm: the cluster is already at this feature level")
+
+// level is the cluster's feature level as the batch sees it (0 before the
+// first raise).
+func (t *txn) level() uint64 { return levelOf(t.tx) }
+
+func levelOf(tx *bolt.Tx) uint64 {
+	b := tx.Bucket(bCluster)
+	if b == nil {
+		return 0 // a state file older than the levels
+	}
+	n, _ := binary.Uvarint(b.Get(kLevel))
+	return n
+}
+
+// applyLevel raises the cluster's feature level. A replica whose release
+// does not implement the level cannot decide what the others will from
+// this entry on: it stops here (the entry and everything after it are
+// applied again when it restarts on a release that does) rather than
+// diverge.
+func (f *FSM) applyLevel(t *txn, cmd *Command) any {
+	if cmd.Level > ReleaseLevel {
+		panic(fmt.Sprintf("fsm: the log raises the feature level to %d and this release implements %d: upgrade this node (DESIGN.md, \"Conflict resolution\": feature levels)",
+			cmd.Level, ReleaseLevel))
+	}
+	if cur := t.level(); cmd.Level <= cur {
+		return fmt.Errorf("%w: %d", ErrLevel, cur)
+	}
+	t.put(bCluster, kLevel, binary.AppendUvarint(nil, cmd.Level), true)
+	return nil
+}
+
+// Level is the cluster's feature level as this replica applied it.
+func (f *FSM) Level() (uint64, error) {
+	var n uint64
+	err := f.view(func(tx *bolt.Tx) error { n = levelOf(tx); return nil })
+	return n, err
+}
