@@ -289,6 +289,11 @@ func (f *FSM) open() error {
 		if err := createBuckets(tx); err != nil {
 			return err
 		}
+		if n := levelOf(tx); n > ReleaseLevel {
+			// A node started on an older release than its state's
+			// (level.go): it would decide otherwise than the others.
+			return fmt.Errorf("%w: the state is at feature level %d and this release implements %d: run a release that does", ErrLevelAhead, n, ReleaseLevel)
+		}
 		buildQualityIndex(&txn{tx: tx, h: h})
 		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {

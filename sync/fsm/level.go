@@ -28,8 +28,14 @@ var bCluster = []byte("cluster")
 
 var kLevel = []byte("level")
 
-// ErrLevel answers a raise to a level the cluster has already reached.
-var ErrLevel = errors.New("fsm: the cluster is already at this feature level")
+// Errors of feature levels.
+var (
+	// ErrLevel answers a raise to a level the cluster has already reached.
+	ErrLevel = errors.New("fsm: the cluster is already at this feature level")
+	// ErrLevelAhead refuses to open (or restore) a state whose feature
+	// level this release does not implement.
+	ErrLevelAhead = errors.New("fsm: the state is ahead of this release")
+)
 
 // level is the cluster's feature level as the batch sees it (0 before the
 // first raise).

@@ -1,14 +1,42 @@
 package fsm
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/node/registry"
 )
+
+// TestStateAheadOfTheRelease: a state at a feature level this release does
+// not implement is not opened (a node started on an older release, or
+// given a newer cluster's snapshot).
+func TestStateAheadOfTheRelease(t *testing.T) {
+	path := t.TempDir() + "/fsm.db"
+	f, err := Open(path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCluster).Put(kLevel, binary.AppendUvarint(nil, ReleaseLevel+1))
+	})
+	db.Close()
+	if f, err := Open(path, DefaultConfig()); !errors.Is(err, ErrLevelAhead) {
+		if f != nil {
+			f.Close()
+		}
+		t.Fatalf("opening a state ahead of the release: %v", err)
+	}
+}
 
 // TestFeatureLevel: the leader raises the cluster's feature level with an
 // entry every replica applies alike (digest-covered); a raise to the
