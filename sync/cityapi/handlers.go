@@ -167,6 +167,10 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "join needs id and raft_addr")
 		return
 	}
+	if err := s.checkJoiner(r.Context(), j); err != nil {
+		httpError(w, http.StatusConflict, "join: %v", err)
+		return
+	}
 	err := s.cfg.Cluster.Join(j.ID, j.RaftAddr)
 	var nl *cluster.NotLeaderError
 	if errors.As(err, &nl) && r.Header.Get(api.HeaderForwardedFor) == "" && s.forwardJoin(w, r, nl.LeaderID, c, j) {

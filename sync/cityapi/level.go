@@ -67,6 +67,27 @@ func (s *Server) RaiseLevel(ctx context.Context) (uint64, error) {
 	return target, nil
 }
 
+// checkJoiner refuses, on the leader of a cluster at a feature level, a
+// node whose release does not implement that level (or cannot say): it
+// would stop at the next raise, or decide otherwise than the others.
+func (s *Server) checkJoiner(ctx context.Context, j api.JoinRequest) error {
+	if !s.cfg.Cluster.IsLeader() {
+		return nil // the leader checks it (the join is forwarded there)
+	}
+	level, err := s.cfg.Cluster.FSM().Level()
+	if err != nil || level == 0 {
+		return err
+	}
+	n, err := s.askRelease(ctx, j.APIURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the cluster is at feature level %d and %s's release cannot be asked (%v): start it on the cluster's release", level, j.ID, err)
+	case n < level:
+		return fmt.Errorf("the cluster is at feature level %d and %s's release implements %d: start it on the cluster's release", level, j.ID, n)
+	}
+	return nil
+}
+
 // lowestRelease is the newest feature level every voter implements: own,
 // this node's, lowered by each other voter's answer; a voter that cannot
 // answer counts as level 0.

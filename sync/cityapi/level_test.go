@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/xanode/xanode/certs"
 
 	"github.com/xanode/xanode/sync/api"
 	"github.com/xanode/xanode/sync/fsm"
@@ -38,6 +43,41 @@ func TestRaiseLevel(t *testing.T) {
 	}
 	if code, _ := do(t, admin, "GET", k.srv.URL+api.GetRelease.Path, "", nil); code != http.StatusForbidden {
 		t.Fatalf("release asked by city IT: %d", code)
+	}
+}
+
+// TestJoinAsksTheRelease: the leader of a cluster at a feature level
+// refuses a node whose release does not implement it, or cannot say (a
+// release from before the levels answers 404), and adds no voter.
+func TestJoinAsksTheRelease(t *testing.T) {
+	k := newKit(t)
+	nodeCert, _ := k.pki.Node("city-1")
+	k.api.peers = &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(nodeCert, k.pki.RootPool())}}
+	if _, err := k.api.RaiseLevel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	joiner, err := k.pki.IssueNodeKey("city-2", certs.RoleCity, nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, answer := range map[string]http.HandlerFunc{
+		"a release from before the levels": http.NotFound,
+		"a release below the cluster's": func(w http.ResponseWriter, _ *http.Request) {
+			json.NewEncoder(w).Encode(api.Release{Level: 0})
+		},
+	} {
+		old := httptest.NewUnstartedServer(answer)
+		old.TLS = certs.APIServerTLS(nodeCert, k.pki.NodePool(), nil)
+		old.StartTLS()
+		body, _ := json.Marshal(api.JoinRequest{ID: "city-2", RaftAddr: "127.0.0.1:1", APIURL: old.URL})
+		code, b := do(t, k.client(t, joiner.TLS), "POST", k.srv.URL+api.PostJoin.Path, "application/json", body)
+		old.Close()
+		if code != http.StatusConflict || !strings.Contains(string(b), "feature level") {
+			t.Errorf("%s: %d %s", name, code, b)
+		}
+		if servers, _ := k.node.Servers(); len(servers) != 1 {
+			t.Fatalf("%s: a voter was added: %v", name, servers)
+		}
 	}
 }
 
