@@ -52,7 +52,6 @@ func TestRaiseLevel(t *testing.T) {
 func TestJoinAsksTheRelease(t *testing.T) {
 	k := newKit(t)
 	nodeCert, _ := k.pki.Node("city-1")
-	k.api.peers = &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(nodeCert, k.pki.RootPool())}}
 	if _, err := k.api.RaiseLevel(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -57,13 +57,13 @@ func newKit(t *testing.T, opts ...func(*Config)) *kit {
 		time.Sleep(10 * time.Millisecond)
 	}
 	key, cert := p.DataSigner()
-	cfg := Config{Cluster: n, SigningKey: key, SigningCert: cert, Issuer: p}
+	nodeCert, _ := p.Node("city-1")
+	cfg := Config{Cluster: n, SigningKey: key, SigningCert: cert, Issuer: p, PeerTLS: certs.ClientTLS(nodeCert, p.RootPool())}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	server := New(cfg)
 	srv := httptest.NewUnstartedServer(server)
-	nodeCert, _ := p.Node("city-1")
 	srv.TLS = certs.APIServerTLS(nodeCert, p.NodePool(), server.CheckPeer)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
