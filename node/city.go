@@ -198,8 +198,9 @@ const sweepEvery = time.Minute
 const registerEvery = 200 * time.Millisecond
 
 // levelEvery spaces the leader's attempts to raise the cluster's feature
-// level (DESIGN.md, "Conflict resolution": feature levels): a read of the state once the level
-// is this release's, a question to each voter while one is behind.
+// level (DESIGN.md, "Conflict resolution": feature levels): a read of the
+// state once the level is this release's, a question to each voter while
+// one is behind.
 const levelEvery = time.Second
 
 // levelLoop raises the cluster's feature level while this node leads, as
