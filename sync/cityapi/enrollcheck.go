@@ -202,18 +202,9 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 	if leader == "" || base == "" || s.peers == nil {
 		return &cluster.NotLeaderError{LeaderID: leader}
 	}
-	req, err := http.NewRequestWithContext(ctx, api.GetLeaderToken.Method, base+api.GetLeaderToken.Expand(hash), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := s.peers.Do(req)
-	if err != nil {
-		return fmt.Errorf("cityapi: asking the leader at %s about a token: %w", base, err)
-	}
-	defer resp.Body.Close()
 	var a api.TokenVerdict
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&a); err != nil || resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("cityapi: the leader at %s answered %s about a token", base, resp.Status)
+	if err := s.getPeer(ctx, base+api.GetLeaderToken.Expand(hash), &a); err != nil {
+		return fmt.Errorf("cityapi: asking the leader about a token: %w", err)
 	}
 	if a.Verdict == "ok" {
 		return nil
@@ -222,6 +213,27 @@ func (s *Server) askLeaderToken(ctx context.Context, hash string) error {
 		return fmt.Errorf("%w (%s)", v, a.Error)
 	}
 	return fmt.Errorf("cityapi: the leader at %s could not check the token: %s", base, a.Error)
+}
+
+// getPeer asks another city node (GET url, over the peers' mutual TLS)
+// and decodes its JSON answer, at most 4 KiB, into out.
+func (s *Server) getPeer(ctx context.Context, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.peers.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(out); err != nil {
+		return fmt.Errorf("%s: %w", url, err)
+	}
+	return nil
 }
 
 // leaderToken answers a follower's question about a token (city nodes only).

@@ -2,10 +2,8 @@ package cityapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/hashicorp/raft"
@@ -109,21 +107,9 @@ func (s *Server) askRelease(ctx context.Context, base string) (uint64, error) {
 	if base == "" || s.peers == nil {
 		return 0, errors.New("cityapi: no API URL for a voter")
 	}
-	req, err := http.NewRequestWithContext(ctx, api.GetRelease.Method, base+api.GetRelease.Path, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := s.peers.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var r api.Release
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("cityapi: %s answered %s about its release", base, resp.Status)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&r); err != nil {
-		return 0, fmt.Errorf("cityapi: %s about its release: %w", base, err)
+	if err := s.getPeer(ctx, base+api.GetRelease.Path, &r); err != nil {
+		return 0, fmt.Errorf("cityapi: asking a city node its release: %w", err)
 	}
 	return r.Level, nil
 }
