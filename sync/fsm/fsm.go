@@ -107,10 +107,15 @@ type FSM struct {
 	// wmu): every change reads its officer's account (officerCheck), and
 	// decoding its JSON was a tenth of a change's apply.
 	officers map[string]Officer
-	// findings caches decoded findings across batches the same way (by
-	// their stored bytes, guarded by wmu): the re-check reads a touched
-	// citizen's findings several times an entry.
-	findings map[string]*Finding
+	// findings caches decoded findings across batches (guarded by wmu),
+	// by ID with the bytes they were decoded from, as records does: the
+	// re-check reads a touched citizen's findings several times an entry.
+	findings map[uint64]cachedFinding
+	// records caches decoded citizen records across batches (guarded by
+	// wmu), by ID with the bytes they were decoded from: a record is used
+	// only while the store holds those same bytes (txn.citizen), so the
+	// cache decides nothing. Decoding was a tenth of a change's apply.
+	records map[string]*cachedCitizen
 
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
@@ -218,7 +223,8 @@ func Open(path string, cfg Config) (*FSM, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}, findings: map[string]*Finding{}}
+	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}, findings: map[uint64]cachedFinding{},
+		records: map[string]*cachedCitizen{}}
 	if f.unsynced, err = openUnsynced(path); err != nil {
 		return nil, err
 	}
@@ -380,7 +386,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	tx := f.wtx
 	out := make([]any, len(logs))
-	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings}
+	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records}
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.

@@ -353,11 +353,16 @@ func (f *FSM) nextID(t *txn, year int, female bool) (string, bool) {
 // outcome: nothing an officer records is ever dropped.
 func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	key := u64(t.nextSeq())
-	val := registry.AppendOutcome(registry.AppendChange(nil, c), o)
+	// The history entry is the change followed by its outcome, and the
+	// outcome's own value is the same bytes: encoded once, in one
+	// allocation (bbolt keeps both until the commit; neither is changed).
+	val := registry.AppendChange(make([]byte, 0, 384+len(c.Note)+len(o.Reason)), c)
+	n := len(val)
+	val = registry.AppendOutcome(val, o)
 	t.insert(bHistory, key, val) // a new sequence number
 	// applyChange answered a change ID already decided as a duplicate, so
 	// its outcome is new too.
-	t.insert(bOutcomes, []byte(o.Change), registry.AppendOutcome(nil, o))
+	t.insert(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
 	t.chainHistory(o.Citizen, key)
 	if o.Result == registry.NeedsReview {
 		t.index(bReview, key)
@@ -397,17 +402,37 @@ func (t *txn) citizen(id string) *cachedCitizen {
 	}
 	var e *cachedCitizen
 	if v := t.get(bCitizens, []byte(id)); v != nil {
-		c, _, err := registry.DecodeCitizen(v)
-		if err != nil {
-			panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
+		if d := t.records[id]; d != nil && bytes.Equal(d.raw, v) {
+			e = d
+		} else {
+			c, _, err := registry.DecodeCitizen(v)
+			if err != nil {
+				panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
+			}
+			e = &cachedCitizen{raw: bytes.Clone(v), c: *c}
+			t.remember(e)
 		}
-		e = &cachedCitizen{raw: bytes.Clone(v), c: *c}
 	}
 	if t.cits == nil {
 		t.cits = map[string]*cachedCitizen{}
 	}
 	t.cits[id] = e
 	return e
+}
+
+// maxRecordCache bounds the records FSM.records keeps decoded (a few
+// tens of megabytes).
+const maxRecordCache = 16384
+
+// remember keeps a decoded record for later batches.
+func (t *txn) remember(e *cachedCitizen) {
+	if t.records == nil {
+		return
+	}
+	if len(t.records) >= maxRecordCache {
+		clear(t.records)
+	}
+	t.records[e.c.ID] = e
 }
 
 // storeCitizen writes the record and keeps the commune indexes in step: a
@@ -429,7 +454,9 @@ func storeCitizen(t *txn, c *registry.Citizen, oldCommune string) {
 	t.qualityStored(old, c)
 	raw := registry.AppendCitizen(nil, c, true)
 	t.replace(bCitizens, []byte(c.ID), oldRaw, raw)
-	t.cits[c.ID] = &cachedCitizen{raw: raw, c: *c}
+	e := &cachedCitizen{raw: raw, c: *c}
+	t.cits[c.ID] = e
+	t.remember(e)
 	nc := c.Get(registry.FieldCommune)
 	if c.Merged() {
 		nc = ""

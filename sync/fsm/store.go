@@ -85,9 +85,11 @@ type txn struct {
 	officers map[string]Officer
 	// findings are findings already decoded, by their stored bytes
 	// (FSM.findings; txn.finding).
-	findings map[string]*Finding
+	findings map[uint64]cachedFinding
 	// cits are the records the batch read or wrote (txn.citizen).
 	cits map[string]*cachedCitizen
+	// records are records decoded by earlier batches (FSM.records).
+	records map[string]*cachedCitizen
 	// subsets are the communes' subset versions the batch advanced.
 	subsets map[string]uint64
 	// seq is the last history sequence number once read (seqRead),
@@ -98,7 +100,8 @@ type txn struct {
 	lastHist map[string][]byte
 }
 
-// cachedCitizen is a record as the store holds it, raw and decoded.
+// cachedCitizen is a record as the store holds it, raw and decoded. It is
+// never changed once made: loadCitizen hands out copies.
 type cachedCitizen struct {
 	raw []byte
 	c   registry.Citizen
