@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/xanode/xanode/node/registry"
@@ -373,8 +372,8 @@ func (f *FSM) nodeMayAct(t *txn, node, commune string) bool {
 	if commune == "" {
 		return false
 	}
-	for c := range strings.SplitSeq(string(t.get(bNodes, []byte(node))), ",") {
-		if c == commune {
+	for c := range bytes.SplitSeq(t.get(bNodes, []byte(node)), []byte(",")) {
+		if string(c) == commune {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -98,6 +99,8 @@ type txn struct {
 	seqRead bool
 	// lastHist is each citizen's newest history entry the batch wrote.
 	lastHist map[string][]byte
+	// cursors are the batch's cursors for get, by bucket.
+	cursors map[string]*bolt.Cursor
 }
 
 // cachedCitizen is a record as the store holds it, raw and decoded. It is
@@ -113,7 +116,25 @@ func digestKey(bucket, key []byte) []byte {
 	return k
 }
 
-func (t *txn) get(bucket, key []byte) []byte { return t.tx.Bucket(bucket).Get(key) }
+// get reads a key as Bucket.Get does, through one cursor per bucket kept
+// for the batch: a Get makes a cursor and grows its stack on every call,
+// which was a twentieth of a replica's apply. Seek searches from the root
+// every time, so the cursor stays right across the batch's writes.
+func (t *txn) get(bucket, key []byte) []byte {
+	c := t.cursors[string(bucket)]
+	if c == nil {
+		c = t.tx.Bucket(bucket).Cursor()
+		if t.cursors == nil {
+			t.cursors = map[string]*bolt.Cursor{}
+		}
+		t.cursors[string(bucket)] = c
+	}
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
 
 // put stores key → val; for primary buckets it replaces the old pair in
 // the digest.
@@ -191,7 +212,7 @@ func (t *txn) unindex(bucket []byte, parts ...[]byte) {
 }
 
 func (t *txn) counter(key []byte) uint64 {
-	v := t.tx.Bucket(bMeta).Get(key)
+	v := t.get(bMeta, key)
 	if len(v) != 8 {
 		return 0
 	}
@@ -286,7 +307,7 @@ func (t *txn) flushBatch() {
 func (t *txn) chainHistory(citizen string, seq []byte) {
 	prev, ok := t.lastHist[citizen]
 	if !ok {
-		prev = t.tx.Bucket(bLastHist).Get([]byte(citizen))
+		prev = t.get(bLastHist, []byte(citizen))
 	}
 	if prev != nil {
 		b := t.tx.Bucket(bHistPrev)
