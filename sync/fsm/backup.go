@@ -106,10 +106,14 @@ func Verify(path string) (Status, error) {
 			return err
 		}
 		h := digest.New()
+		add := func(name, k, v []byte) { h.Add(digestKey(name, k), v) }
+		if err := verifyChain(tx, add); err != nil {
+			return err
+		}
 		for _, name := range primary {
 			b := tx.Bucket(name)
-			if b == nil {
-				continue // a bucket newer than the file: empty
+			if b == nil || string(name) == string(bHistory) || string(name) == string(bOutcomes) {
+				continue // a bucket newer than the file (empty), or hashed by verifyChain
 			}
 			err := b.ForEach(func(k, v []byte) error {
 				if v == nil {

@@ -479,7 +479,7 @@ func (f *FSM) applyCommand(t *txn, l *raft.Log) any {
 	case KindQualitySweep:
 		return f.applySweep(t, cmd.Sweep, cmd.Received)
 	case KindLevel:
-		return f.applyLevel(t, cmd)
+		return f.applyLevel(t, l.Index, cmd)
 	default:
 		if cmd.Kind.fleet() {
 			return f.applyFleet(t, l.Index, cmd)

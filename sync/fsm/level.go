@@ -20,7 +20,9 @@ import (
 // ReleaseLevel is the newest feature level this release implements.
 //
 //	1: the levels themselves; nothing is decided or stored differently.
-const ReleaseLevel = 1
+//	2: the history is hashed as a chain and outcomes are not digest
+//	   elements of their own (chain.go); nothing is decided differently.
+const ReleaseLevel = 2
 
 // bCluster holds what the cluster as a whole agreed to (digest-covered):
 // "level" → uvarint, the feature level, absent before the first raise.
@@ -55,15 +57,19 @@ func levelOf(tx *bolt.Tx) uint64 {
 // this entry on: it stops here (the entry and everything after it are
 // applied again when it restarts on a release that does) rather than
 // diverge.
-func (f *FSM) applyLevel(t *txn, cmd *Command) any {
+func (f *FSM) applyLevel(t *txn, index uint64, cmd *Command) any {
 	if cmd.Level > ReleaseLevel {
 		panic(fmt.Sprintf("fsm: the log raises the feature level to %d and this release implements %d: upgrade this node (DESIGN.md, \"Conflict resolution\": feature levels)",
 			cmd.Level, ReleaseLevel))
 	}
-	if cur := t.level(); cmd.Level <= cur {
+	cur := t.level()
+	if cmd.Level <= cur {
 		return fmt.Errorf("%w: %d", ErrLevel, cur)
 	}
 	t.put(bCluster, kLevel, binary.AppendUvarint(nil, cmd.Level), true)
+	if cur < 2 && cmd.Level >= 2 {
+		t.startChain(index)
+	}
 	return nil
 }
 

@@ -21,7 +21,17 @@ var (
 // the entry leaves the queue.
 func (f *FSM) resolve(t *txn, index uint64, received time.Time, cmd *Command) (*registry.Outcome, error) {
 	key := u64(cmd.Entry)
-	if t.tx.Bucket(bReview).Get(key) == nil {
+	// The queue's keys have empty values, which bbolt reads as nil while
+	// the transaction that wrote them is open and as empty once it is
+	// committed: before level 2 a resolution applied together with the
+	// change it decides (a replay after a restart, a quick decision) was
+	// refused by a replica that had not committed in between, and applied
+	// by one that had. From level 2 the key's presence decides.
+	queued := t.tx.Bucket(bReview).Get(key) != nil
+	if t.historyChain() != nil { // level 2
+		queued = t.has(bReview, key)
+	}
+	if !queued {
 		return nil, fmt.Errorf("%w: entry %d", ErrNotInQueue, cmd.Entry)
 	}
 	e, err := decodeEntry(t.get(bHistory, key))
@@ -60,7 +70,7 @@ func (f *FSM) resolve(t *txn, index uint64, received time.Time, cmd *Command) (*
 		Citizen: o.Citizen, Note: "resolution of " + c.ID() + " (entry " + strconv.FormatUint(cmd.Entry, 10) + "): " + why,
 		Time: registry.HLCFromTime(received)}
 	f.record(t, resolution, &registry.Outcome{Change: resolution.ID(), Result: o.Result, Reason: why, Index: index, Citizen: o.Citizen})
-	t.put(bOutcomes, []byte(c.ID()), registry.AppendOutcome(nil, o), true)
+	t.putOutcome([]byte(c.ID()), registry.AppendOutcome(nil, o), index)
 	t.events = append(t.events, Event{Kind: EventDecided, Node: c.Node, Change: c.ID()})
 	return o, nil
 }

@@ -358,10 +358,16 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	val := registry.AppendChange(make([]byte, 0, 384+len(c.Note)+len(o.Reason)), c)
 	n := len(val)
 	val = registry.AppendOutcome(val, o)
-	t.insert(bHistory, key, val) // a new sequence number
 	// applyChange answered a change ID already decided as a duplicate, so
 	// its outcome is new too.
-	t.insert(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+	if c := t.historyChain(); c != nil { // level 2: the chain covers both
+		c.add(key, val)
+		t.write(bHistory, key, val)
+		t.write(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+	} else {
+		t.insert(bHistory, key, val) // a new sequence number
+		t.insert(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+	}
 	t.chainHistory(o.Citizen, key)
 	if o.Result == registry.NeedsReview {
 		t.index(bReview, key)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/xanode/xanode/node/registry"
 )
 
@@ -20,8 +22,15 @@ var update = flag.Bool("update", false, "rewrite testdata/stable.golden from thi
 // a rolling upgrade, so a change that only makes the state machine faster
 // must leave every stored byte as it was; one that changes the state on
 // purpose needs a new log format (DESIGN.md, "Conflict resolution": log formats) and -update.
+// stable2.golden is the same log from feature level 2 on (its raise
+// first): a release keeps every level it implements as it was.
 func TestStateIsStable(t *testing.T) {
 	logs := withMerges(t, randomLog(42, 3000))
+	t.Run("level 1", func(t *testing.T) { stableAt(t, logs, "stable.golden") })
+	t.Run("level 2", func(t *testing.T) { stableAt(t, withRaise(logs, 0, 2), "stable2.golden") })
+}
+
+func stableAt(t *testing.T, logs []*raft.Log, golden string) {
 	f := mustOpen(t)
 	outs := sha256.New()
 	for i := 0; i < len(logs); i += 64 {
@@ -38,7 +47,7 @@ func TestStateIsStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := "digest " + hex.EncodeToString(st.Digest[:]) + "\noutcomes " + hex.EncodeToString(outs.Sum(nil)) + "\n"
-	path := filepath.Join("testdata", "stable.golden")
+	path := filepath.Join("testdata", golden)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

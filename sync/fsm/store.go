@@ -101,6 +101,10 @@ type txn struct {
 	lastHist map[string][]byte
 	// cursors are the batch's cursors for get, by bucket.
 	cursors map[string]*bolt.Cursor
+	// chain is the history chain from feature level 2 (chain.go), once
+	// read (chainRead).
+	chain     *histChain
+	chainRead bool
 }
 
 // cachedCitizen is a record as the store holds it, raw and decoded. It is
@@ -136,6 +140,12 @@ func (t *txn) get(bucket, key []byte) []byte {
 	return v
 }
 
+// has reports whether the bucket holds the key, whatever its value.
+func (t *txn) has(bucket, key []byte) bool {
+	k, _ := t.tx.Bucket(bucket).Cursor().Seek(key)
+	return k != nil && bytes.Equal(k, key)
+}
+
 // put stores key → val; for primary buckets it replaces the old pair in
 // the digest.
 func (t *txn) put(bucket, key, val []byte, hashed bool) {
@@ -169,6 +179,13 @@ func (t *txn) replace(bucket, key, old, val []byte) {
 		t.h.Remove(dk, old)
 	}
 	t.h.Add(dk, val)
+	if err := t.tx.Bucket(bucket).Put(key, val); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
+	}
+}
+
+// write stores a key of a bucket the digest does not cover key by key.
+func (t *txn) write(bucket, key, val []byte) {
 	if err := t.tx.Bucket(bucket).Put(key, val); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt put %s: %v", bucket, err))
 	}
@@ -289,6 +306,7 @@ func (t *txn) flushBatch() {
 		t.events = append(t.events, Event{Kind: EventSubset, Commune: c, Version: t.subsets[c]})
 	}
 	clear(t.subsets)
+	t.flushChain()
 	if t.seqRead {
 		t.setCounter(kSeq, t.seq)
 	}
