@@ -116,6 +116,10 @@ type FSM struct {
 	// only while the store holds those same bytes (txn.citizen), so the
 	// cache decides nothing. Decoding was a tenth of a change's apply.
 	records map[string]*cachedCitizen
+	// newest mirrors the history chain's index bLastHist for the citizens
+	// recently written (guarded by wmu): flushBatch writes both, Restore
+	// clears it with the state it replaces.
+	newest map[string][]byte
 
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
@@ -224,7 +228,7 @@ func Open(path string, cfg Config) (*FSM, error) {
 		return nil, err
 	}
 	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}, findings: map[uint64]cachedFinding{},
-		records: map[string]*cachedCitizen{}}
+		records: map[string]*cachedCitizen{}, newest: map[string][]byte{}}
 	if f.unsynced, err = openUnsynced(path); err != nil {
 		return nil, err
 	}
@@ -386,7 +390,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	tx := f.wtx
 	out := make([]any, len(logs))
-	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records}
+	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest}
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.
@@ -580,6 +584,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		f.wtx.Rollback() // replaced by the snapshot anyway
 		f.wtx = nil
 	}
+	clear(f.newest) // it mirrored the state replaced
 	f.wmu.Unlock()
 	if err := f.db.Close(); err != nil {
 		return fmt.Errorf("fsm: restore: close: %w", err)

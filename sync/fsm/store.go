@@ -99,6 +99,8 @@ type txn struct {
 	seqRead bool
 	// lastHist is each citizen's newest history entry the batch wrote.
 	lastHist map[string][]byte
+	// newest is FSM.newest.
+	newest map[string][]byte
 	// cursors are the batch's cursors for get, by bucket.
 	cursors map[string]*bolt.Cursor
 	// chain is the history chain from feature level 2 (chain.go), once
@@ -311,19 +313,31 @@ func (t *txn) flushBatch() {
 		t.setCounter(kSeq, t.seq)
 	}
 	last := t.tx.Bucket(bLastHist)
+	if t.newest != nil && len(t.newest)+len(t.lastHist) > maxNewest {
+		clear(t.newest)
+	}
 	for _, id := range slices.Sorted(maps.Keys(t.lastHist)) {
 		if err := last.Put([]byte(id), t.lastHist[id]); err != nil {
 			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
 		}
+		if t.newest != nil {
+			t.newest[id] = t.lastHist[id]
+		}
 	}
 	clear(t.lastHist)
 }
+
+// maxNewest bounds FSM.newest (a few megabytes).
+const maxNewest = 65536
 
 // chainHistory links history entry seq into the citizen's chain. The
 // newest entry of each citizen is kept in the batch and stored once at its
 // end (flushBatch).
 func (t *txn) chainHistory(citizen string, seq []byte) {
 	prev, ok := t.lastHist[citizen]
+	if !ok {
+		prev, ok = t.newest[citizen]
+	}
 	if !ok {
 		prev = t.get(bLastHist, []byte(citizen))
 	}
