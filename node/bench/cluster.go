@@ -185,13 +185,16 @@ func startBenchCity(ctx context.Context, dir, bin string, withPprof bool, extra 
 			return nil, err
 		}
 	}
-	if err := waitUntil(ctx, 60*time.Second, "a xanode leader with three voters", func() bool {
+	// A city runs at its release's feature level once every node runs the
+	// release (the leader raises it within a second): measure that, not
+	// the first second's. A release older than the levels reports none.
+	if err := waitUntil(ctx, 60*time.Second, "a xanode leader with three voters, at the release's feature level", func() bool {
 		l := c.leader()
 		if l < 0 {
 			return false
 		}
 		st, err := c.status(l)
-		return err == nil && st.Voters == 3
+		return err == nil && st.Voters == 3 && st.Level == st.ReleaseLevel
 	}); err != nil {
 		c.stop()
 		return nil, err

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,6 +34,24 @@ func TestCompetingReason(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("got  %q\nwant %q", got, want)
+		}
+	}
+}
+
+// TestQuote: quote is strconv.Quote for every rune of its fast ranges and
+// around them, alone and in Vietnamese text, and for invalid UTF-8.
+func TestQuote(t *testing.T) {
+	var cases []string
+	for r := rune(0); r < 0x300; r++ {
+		cases = append(cases, string(r), "Số "+string(r)+" Đường")
+	}
+	for r := rune(0x1E90); r < 0x1F10; r++ {
+		cases = append(cases, string(r), "Phường "+string(r))
+	}
+	cases = append(cases, "", "Số 12 Đường Mậu Thân, Ninh Kiều, Cần Thơ", "a\"b\\c", "\xff\xfe", "Đ\xc3", "tab\t", "\u200b", "☃")
+	for _, s := range cases {
+		if got, want := quote(s), strconv.Quote(s); got != want {
+			t.Errorf("quote(%q) = %s, want %s", s, got, want)
 		}
 	}
 }

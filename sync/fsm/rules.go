@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xanode/xanode/node/registry"
 )
@@ -244,7 +245,30 @@ func (f *FSM) competingResidence(cit *registry.Citizen, c *registry.Change) stri
 	// those of "competing %s by %s at index %d (%q), %s apart"
 	// (TestCompetingReason).
 	return "competing " + field.String() + " by " + s.Node + " at index " + strconv.FormatUint(s.Index, 10) +
-		" (" + strconv.Quote(cit.Get(field)) + "), " + gap.Round(time.Second).String() + " apart"
+		" (" + quote(cit.Get(field)) + "), " + gap.Round(time.Second).String() + " apart"
+}
+
+// quote is strconv.Quote, without its rune-by-rune printability lookups
+// for the text an address is made of: printable ASCII other than the quote
+// and the backslash, and the Latin letters of Vietnamese (U+00C0–U+024F,
+// U+1EA0–U+1EFF), which Quote leaves as they are. Anything else goes
+// through Quote (TestQuote).
+func quote(s string) string {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < ' ' || c == 0x7f || c == '"' || c == '\\' {
+				return strconv.Quote(s)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !(r >= 0xC0 && r <= 0x24F || r >= 0x1EA0 && r <= 0x1EFF) {
+			return strconv.Quote(s)
+		}
+		i += n
+	}
+	return `"` + s + `"`
 }
 
 // applyPatch applies the fields that win: those not changed since the
