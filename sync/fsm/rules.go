@@ -74,7 +74,12 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		f.registerBirth(t, c, o)
 		return
 	}
-	cit := loadCitizen(t, c.Citizen)
+	// The record as the batch holds it, shared: read only until
+	// applyPatch, which gets a copy (most changes apply nothing).
+	var cit *registry.Citizen
+	if e := t.citizen(c.Citizen); e != nil {
+		cit = &e.c
+	}
 	proof := t.presence(c.Node, c.Citizen, c.Time)
 	resident := cit != nil && f.nodeMayAct(t, c.Node, cit.Get(registry.FieldCommune))
 	if !reaches(rule.Reach, cit, resident, c, proof) {
@@ -106,7 +111,8 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 		o.Result, o.Reason = registry.NeedsReview, reason
 		return
 	}
-	applyPatch(t, cit, c, o)
+	own := *cit
+	applyPatch(t, &own, c, o)
 }
 
 // reaches applies the reach of the operation's row: a resident of a
