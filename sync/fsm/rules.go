@@ -80,8 +80,11 @@ func (f *FSM) decide(t *txn, c *registry.Change, o *registry.Outcome) {
 	if e := t.citizen(c.Citizen); e != nil {
 		cit = &e.c
 	}
-	proof := t.presence(c.Node, c.Citizen, c.Time)
 	resident := cit != nil && f.nodeMayAct(t, c.Node, cit.Get(registry.FieldCommune))
+	var proof *Presence // a proof of presence matters only for someone else's resident
+	if !resident {
+		proof = t.presence(c.Node, c.Citizen, c.Time)
+	}
 	if !reaches(rule.Reach, cit, resident, c, proof) {
 		reject(o, ReasonNotAvailable)
 		return
@@ -146,7 +149,7 @@ func reaches(r registry.Reach, cit *registry.Citizen, resident bool, c *registry
 const maxOfficerCache = 4096
 
 func officerCheck(t *txn, c *registry.Change) (registry.Result, string) {
-	v := t.get(bOfficers, officerKey(c.Commune, c.Officer))
+	v := t.hotGet(bOfficers, officerKey(c.Commune, c.Officer))
 	if v == nil {
 		return registry.NeedsReview, fmt.Sprintf("recorded by officer %q, who has no account of commune %s at the city (a local break-glass account?): city IT checks the officer and decides", c.Officer, c.Commune)
 	}
@@ -414,7 +417,7 @@ func (f *FSM) nodeMayAct(t *txn, node, commune string) bool {
 	if commune == "" {
 		return false
 	}
-	for c := range bytes.SplitSeq(t.get(bNodes, []byte(node)), []byte(",")) {
+	for c := range bytes.SplitSeq(t.hotGet(bNodes, []byte(node)), []byte(",")) {
 		if string(c) == commune {
 			return true
 		}

@@ -103,6 +103,10 @@ type txn struct {
 	newest map[string][]byte
 	// cursors are the batch's cursors for get, by bucket.
 	cursors map[string]*bolt.Cursor
+	// hot holds what the batch read of the node assignments and the
+	// officer accounts, which every change reads: bucket name 0 key →
+	// value (nil: none). put, their only writer, drops it (hotGet).
+	hot map[string][]byte
 	// chain is the history chain from feature level 2 (chain.go), once
 	// read (chainRead).
 	chain     *histChain
@@ -142,6 +146,21 @@ func (t *txn) get(bucket, key []byte) []byte {
 	return v
 }
 
+// hotGet is get for the node assignments and the officer accounts,
+// remembered for the batch.
+func (t *txn) hotGet(bucket, key []byte) []byte {
+	k := string(bucket) + "\x00" + string(key)
+	if v, ok := t.hot[k]; ok {
+		return v
+	}
+	v := t.get(bucket, key)
+	if t.hot == nil {
+		t.hot = map[string][]byte{}
+	}
+	t.hot[k] = v
+	return v
+}
+
 // has reports whether the bucket holds the key, whatever its value.
 func (t *txn) has(bucket, key []byte) bool {
 	k, _ := t.tx.Bucket(bucket).Cursor().Seek(key)
@@ -151,6 +170,9 @@ func (t *txn) has(bucket, key []byte) bool {
 // put stores key → val; for primary buckets it replaces the old pair in
 // the digest.
 func (t *txn) put(bucket, key, val []byte, hashed bool) {
+	if t.hot != nil && (string(bucket) == string(bNodes) || string(bucket) == string(bOfficers)) {
+		clear(t.hot)
+	}
 	b := t.tx.Bucket(bucket)
 	if hashed {
 		dk := digestKey(bucket, key)
