@@ -11,7 +11,8 @@ import (
 	"github.com/xanode/xanode/node/registry"
 )
 
-// BenchmarkApplyChanges measures the FSM alone (no raft): batches of 100
+// BenchmarkApplyChanges measures the FSM alone (no raft), at the release's
+// feature level and with the data-quality rules on: batches of 100
 // temporary-residence changes from one edge against 10,000 citizens, as
 // raft hands committed entries to ApplyBatch; fresh, and after 500,000
 // changes already in the history (the state's ageing, of DESIGN.md, "Performance budgets"'s
@@ -49,6 +50,11 @@ func benchApply(b *testing.B, aged, people, edges, batch int) {
 		c.From = senderFor(c)
 		f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: c.Encode()})
 	}
+	// The cluster at this release's feature level, as a city runs once
+	// every node does.
+	index++
+	raise := &Command{Kind: KindLevel, Received: t0, Level: ReleaseLevel, From: Sender{Role: registry.RoleCity, ID: "city-1"}}
+	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: raise.Encode()})
 	// The data-quality rules on, as a city has them (its first sweep):
 	// every stored record is re-checked.
 	index++
