@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -154,22 +155,28 @@ func checkOutcome(outcomes *bolt.Bucket, seq, entry []byte) error {
 // and each chained entry's outcome must be the one stored for its change.
 func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 	var c *histChain
-	if v := tx.Bucket(bCluster).Get(kChain); v != nil {
-		var err error
-		if c, err = decodeChain(v); err != nil {
-			return err
+	if cl := tx.Bucket(bCluster); cl != nil { // absent from state files older than the levels
+		if v := cl.Get(kChain); v != nil {
+			var err error
+			if c, err = decodeChain(v); err != nil {
+				return err
+			}
 		}
 	}
 	var h [sha256.Size]byte
 	var buf []byte
-	err := tx.Bucket(bHistory).ForEach(func(k, v []byte) error {
+	hist, outcomes := tx.Bucket(bHistory), tx.Bucket(bOutcomes)
+	if hist == nil || outcomes == nil {
+		return errors.New("fsm: no history or outcomes bucket: not an FSM state file")
+	}
+	err := hist.ForEach(func(k, v []byte) error {
 		if c == nil || len(k) != 8 || binary.BigEndian.Uint64(k) < c.from {
 			add(bHistory, k, v)
 			return nil
 		}
 		buf = append(append(append(buf[:0], h[:]...), k...), v...)
 		h = sha256.Sum256(buf)
-		return checkOutcome(tx.Bucket(bOutcomes), k, v)
+		return checkOutcome(outcomes, k, v)
 	})
 	if err != nil {
 		return err
@@ -177,7 +184,7 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 	if c != nil && h != c.h {
 		return fmt.Errorf("%w: the history does not reach the chain's head", ErrDigestMismatch)
 	}
-	return tx.Bucket(bOutcomes).ForEach(func(k, v []byte) error {
+	return outcomes.ForEach(func(k, v []byte) error {
 		o, _, err := registry.DecodeOutcome(v)
 		if err != nil {
 			return fmt.Errorf("%w: outcome of %s: %v", ErrDigestMismatch, k, err)

@@ -181,3 +181,24 @@ func TestHistoryDigestChain(t *testing.T) {
 		return tx.Bucket(bHistory).Put(u64(1), []byte("x"))
 	})
 }
+
+// TestVerifyBeforeTheLevels: a state file written before the feature
+// levels (no cluster bucket) still verifies.
+func TestVerifyBeforeTheLevels(t *testing.T) {
+	f := mustOpen(t)
+	f.ApplyBatch(randomLog(3, 200))
+	path := filepath.Join(t.TempDir(), "old.db")
+	want := writeBackup(t, f, path)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bCluster) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Verify(path); err != nil || got != want {
+		t.Fatalf("Verify: %+v, %v; want %+v", got, err, want)
+	}
+}
