@@ -37,7 +37,7 @@ var kChain = []byte("history_chain")
 // sequence number(8), the hash(32).
 const chainLen = 8 + 8 + sha256.Size
 
-// chain is the head of the history chain as a batch advances it.
+// histChain is the head of the history chain as a batch advances it.
 type histChain struct {
 	raised uint64 // index of the entry that raised the level to 2
 	from   uint64 // first history sequence number in the chain
