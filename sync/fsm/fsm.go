@@ -305,6 +305,7 @@ func (f *FSM) open() error {
 			return fmt.Errorf("%w: the state is at feature level %d and this release implements %d: run a release that does", ErrLevelAhead, n, ReleaseLevel)
 		}
 		buildQualityIndex(&txn{tx: tx, h: h})
+		buildSpouseIndex(&txn{tx: tx, h: h})
 		if v := tx.Bucket(bMeta).Get(kDigest); v != nil {
 			if err := h.UnmarshalBinary(v); err != nil {
 				return err

@@ -165,6 +165,7 @@ var (
 	bQBlocks      = []byte("quality_blocks")    // block key 0 citizen (index)
 	bQHouseholds  = []byte("quality_household") // household 0 citizen (index)
 	bQChildren    = []byte("quality_children")  // parent 0 child (index)
+	bQSpouses     = []byte("quality_spouses")   // spouse 0 citizen naming them (index; merges repoint through it)
 	bQConfirmed   = []byte("quality_confirmed") // citizen → last day confirmed in person, YYYY-MM-DD (index)
 	bQFigures     = []byte("quality_figures")   // commune → Figures (JSON; index)
 	bQWeekly      = []byte("quality_weekly")    // week (YYYY-MM-DD, a Monday) 0 commune → Figures at its end (index)
@@ -174,6 +175,7 @@ var (
 	kQualityIndex = []byte("quality_index") // the derived buckets are complete (version)
 	kQualityWeek  = []byte("quality_week")  // the week of the last entry (YYYY-MM-DD)
 	kQualitySwept = []byte("quality_swept") // receive time (unix ms, 8 bytes) of the sweep entry that last went round
+	kSpouseIndex  = []byte("spouse_index")  // bQSpouses is complete
 )
 
 // qualityIndexVersion changes when the derived buckets' layout does: open
@@ -296,10 +298,11 @@ func keyed(parts ...string) []byte {
 // re-check. storeCitizen calls it for every write of a record.
 func (t *txn) qualityStored(old, c *registry.Citizen) {
 	var oldKeys []string
-	var oldHH, oldFather, oldMother string
+	var oldHH, oldFather, oldMother, oldSpouse string
 	if old != nil {
 		oldKeys = quality.BlockKeys(old)
 		oldHH, oldFather, oldMother = old.Get(registry.FieldHousehold), old.Get(registry.FieldFatherID), old.Get(registry.FieldMotherID)
+		oldSpouse = old.Get(registry.FieldSpouseID)
 	}
 	newKeys := quality.BlockKeys(c)
 	for _, k := range oldKeys {
@@ -315,6 +318,7 @@ func (t *txn) qualityStored(old, c *registry.Citizen) {
 	t.reindex(bQHouseholds, oldHH, c.Get(registry.FieldHousehold), c.ID)
 	t.reindex(bQChildren, oldFather, c.Get(registry.FieldFatherID), c.ID)
 	t.reindex(bQChildren, oldMother, c.Get(registry.FieldMotherID), c.ID)
+	t.reindex(bQSpouses, oldSpouse, c.Get(registry.FieldSpouseID), c.ID)
 	q := t.quality()
 	q.touched[c.ID] = true
 	for _, hh := range []string{oldHH, c.Get(registry.FieldHousehold)} {

@@ -375,13 +375,38 @@ func (t *txn) closeWeek(received time.Time) {
 	}
 }
 
+// buildSpouseIndex fills the spouse index from the records, once, for a
+// state written before it existed; buildQualityIndex, which stores every
+// record again, fills it too.
+func buildSpouseIndex(t *txn) {
+	if t.get(bMeta, kSpouseIndex) != nil {
+		return
+	}
+	b := t.tx.Bucket(bQSpouses)
+	c := t.tx.Bucket(bCitizens).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		cit, _, err := registry.DecodeCitizen(v)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: stored citizen %s: %v", k, err))
+		}
+		if s := cit.Get(registry.FieldSpouseID); s != "" {
+			if err := b.Put(keyed(s, cit.ID), nil); err != nil {
+				panic(fmt.Sprintf("fsm: spouse index: %v", err))
+			}
+		}
+	}
+	if err := t.tx.Bucket(bMeta).Put(kSpouseIndex, []byte{1}); err != nil {
+		panic(fmt.Sprintf("fsm: bbolt meta: %v", err))
+	}
+}
+
 // buildQualityIndex fills the derived buckets from the records, once, for a
 // state written before they existed (or by another layout of them).
 func buildQualityIndex(t *txn) {
 	if string(t.get(bMeta, kQualityIndex)) == qualityIndexVersion {
 		return
 	}
-	for _, b := range [][]byte{bQBlocks, bQHouseholds, bQChildren, bQFigures} {
+	for _, b := range [][]byte{bQBlocks, bQHouseholds, bQChildren, bQSpouses, bQFigures} {
 		if err := t.tx.DeleteBucket(b); err != nil {
 			panic(fmt.Sprintf("fsm: quality index: %v", err))
 		}

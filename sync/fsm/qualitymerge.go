@@ -68,7 +68,6 @@ func (f *FSM) merge(t *txn, index uint64, cmd *Command, old *Finding) any {
 		}
 	}
 	patch = append(patch, registry.FieldValue{Field: registry.FieldStatus, Value: registry.StatusMerged})
-	household := retired.Get(registry.FieldHousehold) // which the retired record leaves now
 	oldCommune := retired.Get(registry.FieldCommune)
 	for _, fv := range patch {
 		retired.Set(fv.Field, fv.Value, stamp)
@@ -101,15 +100,14 @@ func (f *FSM) merge(t *txn, index uint64, cmd *Command, old *Finding) any {
 	// this entry decides what every release before it decided and a city
 	// upgraded node by node never disagrees on a merge.
 	answer := next
-	answer.Referrers = referrers(t, retired, household, kept.ID)
+	answer.Referrers = referrers(t, retired, kept.ID)
 	return &answer
 }
 
 // referrers lists the records that name the retired record's ID as father
-// or mother (through the children index), then as spouse (the members of
-// the household it was in, and the spouse it names), each in ID order,
-// the kept record aside.
-func referrers(t *txn, retired *registry.Citizen, household, keep string) []Reference {
+// or mother (through the children index), then as spouse (through the
+// spouse index), each in ID order, the kept record aside.
+func referrers(t *txn, retired *registry.Citizen, keep string) []Reference {
 	var out []Reference
 	gone := retired.ID
 	for _, id := range t.members(bQChildren, gone, 0) {
@@ -123,15 +121,7 @@ func referrers(t *txn, retired *registry.Citizen, household, keep string) []Refe
 			}
 		}
 	}
-	var spouses []string
-	if household != "" {
-		spouses = t.members(bQHouseholds, household, 0)
-	}
-	if s := retired.Get(registry.FieldSpouseID); s != "" && !slices.Contains(spouses, s) {
-		spouses = append(spouses, s)
-		slices.Sort(spouses)
-	}
-	for _, id := range spouses {
+	for _, id := range t.members(bQSpouses, gone, 0) {
 		if c := t.cit(id); c != nil && id != keep && id != gone && c.Get(registry.FieldSpouseID) == gone {
 			out = append(out, Reference{Citizen: id, Field: registry.FieldSpouseID.String()})
 		}

@@ -2,12 +2,14 @@ package fsm
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/node/quality"
 	"github.com/xanode/xanode/node/registry"
@@ -146,8 +148,8 @@ func TestCityITMergesADuplicatePair(t *testing.T) {
 }
 
 // TestMergeNamesWhoReferToTheRetired: a merge's answer lists the records
-// that name the retired ID as a parent or spouse (a spouse found in the
-// household the retired record was in, or named by it), found at the
+// that name the retired ID as a parent or spouse (through the children
+// and spouse indexes, whatever household they are in), found at the
 // merge's index; the entry itself changes none of them, as every release
 // before decided.
 func TestMergeNamesWhoReferToTheRetired(t *testing.T) {
@@ -161,8 +163,8 @@ func TestMergeNamesWhoReferToTheRetired(t *testing.T) {
 	// In another household, named by her as her spouse.
 	former := resident(idFormer, "Đỗ Văn Lực", "1968-02-03", "M", "HK8", "Chủ hộ")
 	former.Values[registry.FieldSpouseID] = idAloneDup
-	// In another household, naming her, not named by her: not found
-	// (there is no spouse index).
+	// In another household, naming her, not named by her: found through
+	// the spouse index.
 	stranger := resident(idStranger, "Phan Văn Khánh", "1966-04-05", "M", "HK7", "Chủ hộ")
 	stranger.Values[registry.FieldSpouseID] = idAloneDup
 	l.apply(t, &Command{Kind: KindImport, Received: t0, Records: []*registry.Citizen{daughter, husband, former, stranger}})
@@ -173,11 +175,11 @@ func TestMergeNamesWhoReferToTheRetired(t *testing.T) {
 	if !ok {
 		t.Fatal("merge refused")
 	}
-	want := []Reference{{Citizen: idDaughter, Field: "mother_id"}, {Citizen: idFormer, Field: "spouse_id"}, {Citizen: idHusband, Field: "spouse_id"}}
+	want := []Reference{{Citizen: idDaughter, Field: "mother_id"}, {Citizen: idStranger, Field: "spouse_id"}, {Citizen: idFormer, Field: "spouse_id"}, {Citizen: idHusband, Field: "spouse_id"}}
 	if !slices.Equal(fixed.Referrers, want) {
 		t.Errorf("referrers %+v, want %+v", fixed.Referrers, want)
 	}
-	for id, f := range map[string]registry.Field{idDaughter: registry.FieldMotherID, idHusband: registry.FieldSpouseID, idFormer: registry.FieldSpouseID} {
+	for id, f := range map[string]registry.Field{idDaughter: registry.FieldMotherID, idHusband: registry.FieldSpouseID, idFormer: registry.FieldSpouseID, idStranger: registry.FieldSpouseID} {
 		if c, _ := l.f.Citizen(id); c.Get(f) != idAloneDup {
 			t.Errorf("the merge entry itself changed %s of %s to %q", f, id, c.Get(f))
 		}
@@ -288,4 +290,59 @@ func withMerges(t *testing.T, logs []*raft.Log) []*raft.Log {
 	}
 	add(&Command{Kind: KindQualitySweep, Received: cmd.Received.Add(24 * time.Hour), Sweep: &SweepOp{Limit: MaxSweep}})
 	return out
+}
+
+// TestSpouseIndexBuiltForOlderStates: a state written before the spouse
+// index gets it at open, from the records.
+func TestSpouseIndexBuiltForOlderStates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fsm.db")
+	f, err := Open(path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wife := resident("092305000311", "Lê Thị Hoa", "1975-01-02", "F", "HK1", "Vợ")
+	wife.Values[registry.FieldSpouseID] = "092070000312"
+	husband := resident("092070000312", "Lê Văn Bình", "1970-03-04", "M", "HK1", "Chủ hộ")
+	f.Apply(&raft.Log{Index: 1, Type: raft.LogCommand, Data: (&Command{Kind: KindImport, Received: t0,
+		From: Sender{Role: registry.RoleAdmin, ID: "admin"}, Records: []*registry.Citizen{wife, husband}}).Encode()})
+	f.Close()
+	spouses := func() []string {
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var keys []string
+		db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bQSpouses).ForEach(func(k, _ []byte) error { keys = append(keys, strings.ReplaceAll(string(k), "\x00", " ")); return nil })
+		})
+		return keys
+	}
+	want := []string{"092070000312 092305000311"}
+	if got := spouses(); !slices.Equal(got, want) {
+		t.Fatalf("spouse index kept as records are stored: %q, want %q", got, want)
+	}
+	// As a release before the index left it.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bQSpouses); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Delete(kSpouseIndex)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err = Open(path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := spouses(); !slices.Equal(got, want) {
+		t.Fatalf("spouse index built at open: %q, want %q", got, want)
+	}
 }

@@ -61,7 +61,7 @@ var (
 	primary = [][]byte{bCitizens, bOutcomes, bHistory, bNodes, bPool, bPeers, bFleet, bTokens, bSeries, bAudit, bAuditTip, bOfficers, bChallenges, bPresence, bCRL,
 		bTrust, bNodeKeys, bFindings, bMerged, bCluster}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL,
-		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQConfirmed, bQFigures, bQWeekly}
+		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQSpouses, bQConfirmed, bQFigures, bQWeekly}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
