@@ -399,8 +399,8 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	val = registry.AppendOutcome(val, o)
 	// applyChange answered a change ID already decided as a duplicate, so
 	// its outcome is new too.
-	if c := t.historyChain(); c != nil { // level 2: the chain covers both
-		c.add(key, val)
+	if chain := t.historyChain(); chain != nil { // level 2: the chain covers both
+		chain.add(key, val)
 		t.write(bHistory, key, val)
 		t.write(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
 	} else {

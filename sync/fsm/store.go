@@ -84,8 +84,8 @@ type txn struct {
 	// same bytes always decode the same, so the cache needs no
 	// invalidation and decides nothing (FSM.officers).
 	officers map[string]Officer
-	// findings are findings already decoded, by their stored bytes
-	// (FSM.findings; txn.finding).
+	// findings are findings already decoded, by ID with the bytes they
+	// were decoded from (FSM.findings; txn.finding).
 	findings map[uint64]cachedFinding
 	// cits are the records the batch read or wrote (txn.citizen).
 	cits map[string]*cachedCitizen
