@@ -163,8 +163,7 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 			}
 		}
 	}
-	var h [sha256.Size]byte
-	var buf []byte
+	var chain histChain // the chain as Verify recomputes it
 	hist, outcomes := tx.Bucket(bHistory), tx.Bucket(bOutcomes)
 	if hist == nil || outcomes == nil {
 		return errors.New("fsm: no history or outcomes bucket: not an FSM state file")
@@ -174,14 +173,13 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 			add(bHistory, k, v)
 			return nil
 		}
-		buf = append(append(append(buf[:0], h[:]...), k...), v...)
-		h = sha256.Sum256(buf)
+		chain.add(k, v)
 		return checkOutcome(outcomes, k, v)
 	})
 	if err != nil {
 		return err
 	}
-	if c != nil && h != c.h {
+	if c != nil && chain.h != c.h {
 		return fmt.Errorf("%w: the history does not reach the chain's head", ErrDigestMismatch)
 	}
 	return outcomes.ForEach(func(k, v []byte) error {

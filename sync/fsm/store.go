@@ -131,6 +131,15 @@ func digestKey(bucket, key []byte) []byte {
 // which was a twentieth of a replica's apply. Seek searches from the root
 // every time, so the cursor stays right across the batch's writes.
 func (t *txn) get(bucket, key []byte) []byte {
+	k, v := t.cursor(bucket).Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// cursor is the batch's cursor on a bucket, for get and has.
+func (t *txn) cursor(bucket []byte) *bolt.Cursor {
 	c := t.cursors[string(bucket)]
 	if c == nil {
 		c = t.tx.Bucket(bucket).Cursor()
@@ -139,11 +148,7 @@ func (t *txn) get(bucket, key []byte) []byte {
 		}
 		t.cursors[string(bucket)] = c
 	}
-	k, v := c.Seek(key)
-	if !bytes.Equal(k, key) {
-		return nil
-	}
-	return v
+	return c
 }
 
 // hotGet is get for the node assignments and the officer accounts,
@@ -163,7 +168,7 @@ func (t *txn) hotGet(bucket, key []byte) []byte {
 
 // has reports whether the bucket holds the key, whatever its value.
 func (t *txn) has(bucket, key []byte) bool {
-	k, _ := t.tx.Bucket(bucket).Cursor().Seek(key)
+	k, _ := t.cursor(bucket).Seek(key)
 	return k != nil && bytes.Equal(k, key)
 }
 
