@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -403,7 +404,18 @@ func profileLoad(ctx context.Context, c *benchCity, urls []string, f compareFlag
 		}()
 	}
 	go func() { wg.Wait(); done.Store(true) }()
+	// The clients (this process) are profiled too: they share the
+	// machine with the nodes.
+	clients, err := os.Create(filepath.Join(f.profile, fmt.Sprintf("%s-clients.pprof", strings.ReplaceAll(l.String(), "×", "x"))))
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer clients.Close()
+	if err := pprof.StartCPUProfile(clients); err != nil {
+		return loadResult{}, err
+	}
 	res, err := runPushLoad(ctx, urls, c.pki, run, l, f.people, func() bool { return !done.Load() })
+	pprof.StopCPUProfile()
 	wg.Wait()
 	if err = errors.Join(append(errs, err)...); err != nil {
 		return res, err

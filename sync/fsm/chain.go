@@ -179,6 +179,40 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 	if err != nil {
 		return err
 	}
+	// From level 3, the blocks (historyblocks.go): every entry chained,
+	// their sequence numbers following the history's one by one.
+	next := uint64(0)
+	if k, _ := hist.Cursor().Last(); len(k) == 8 {
+		next = binary.BigEndian.Uint64(k) + 1
+	}
+	if blocks := tx.Bucket(bHistBlocks); blocks != nil { // absent from state files older than level 3
+		err = blocks.ForEach(func(k, v []byte) error {
+			if c == nil {
+				return fmt.Errorf("%w: history blocks without the history chain", ErrDigestMismatch)
+			}
+			var bad error
+			err := eachInBlock(k, v, func(seq, prev uint64, entry []byte) bool {
+				switch {
+				case next != 0 && seq != next:
+					bad = fmt.Errorf("%w: history entry %d where %d was due", ErrDigestMismatch, seq, next)
+				case prev >= seq:
+					bad = fmt.Errorf("%w: history entry %d links to %d", ErrDigestMismatch, seq, prev)
+				default:
+					chain.add(u64(seq), entry)
+					bad = checkOutcome(outcomes, u64(seq), entry)
+				}
+				next = seq + 1
+				return bad == nil
+			})
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrDigestMismatch, err)
+			}
+			return bad
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if c != nil && chain.h != c.h {
 		return fmt.Errorf("%w: the history does not reach the chain's head", ErrDigestMismatch)
 	}

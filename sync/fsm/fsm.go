@@ -18,7 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -117,9 +119,14 @@ type FSM struct {
 	// cache decides nothing. Decoding was a tenth of a change's apply.
 	records map[string]*cachedCitizen
 	// newest mirrors the history chain's index bLastHist for the citizens
-	// recently written (guarded by wmu): flushBatch writes both, Restore
+	// recently written (guarded by wmu): storeNewest writes both, Restore
 	// clears it with the state it replaces.
 	newest map[string][]byte
+	// lastHist is each citizen's newest history entry applied since the
+	// last commit (guarded by wmu), stored in bLastHist by storeNewest
+	// just before the commit: once a commit, not once a batch, for a
+	// citizen the entries of several batches name.
+	lastHist map[string][]byte
 
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
@@ -228,7 +235,7 @@ func Open(path string, cfg Config) (*FSM, error) {
 		return nil, err
 	}
 	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}, findings: map[uint64]cachedFinding{},
-		records: map[string]*cachedCitizen{}, newest: map[string][]byte{}}
+		records: map[string]*cachedCitizen{}, newest: map[string][]byte{}, lastHist: map[string][]byte{}}
 	if f.unsynced, err = openUnsynced(path); err != nil {
 		return nil, err
 	}
@@ -267,6 +274,7 @@ func (f *FSM) commitLocked() {
 		return
 	}
 	start := time.Now()
+	f.storeNewest()
 	err := f.wtx.Commit()
 	f.wtx = nil
 	if fn := f.onCommit.Load(); fn != nil {
@@ -278,6 +286,26 @@ func (f *FSM) commitLocked() {
 		// restart.
 		panic(fmt.Sprintf("fsm: commit failed: %v", err))
 	}
+}
+
+// storeNewest stores each citizen's newest history entry applied since the
+// last commit (lastHist) in bLastHist, in ID order, and mirrors it in
+// newest.
+func (f *FSM) storeNewest() {
+	if len(f.lastHist) == 0 {
+		return
+	}
+	if len(f.newest)+len(f.lastHist) > maxNewest {
+		clear(f.newest)
+	}
+	last := f.wtx.Bucket(bLastHist)
+	for _, id := range slices.Sorted(maps.Keys(f.lastHist)) {
+		if err := last.Put([]byte(id), f.lastHist[id]); err != nil {
+			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+		}
+		f.newest[id] = f.lastHist[id]
+	}
+	clear(f.lastHist)
 }
 
 // flush commits pending applied entries, so that a reader sees them.
@@ -391,7 +419,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	tx := f.wtx
 	out := make([]any, len(logs))
-	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest}
+	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest, lastHist: f.lastHist}
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.
@@ -409,6 +437,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 		applied = l.Index
 		if l.Type == raft.LogCommand {
 			out[i] = f.applyCommand(t, l)
+			t.flushBlock()
 			f.checkQuality(t)
 			commands++
 		}
@@ -586,6 +615,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		f.wtx = nil
 	}
 	clear(f.newest) // it mirrored the state replaced
+	clear(f.lastHist)
 	f.wmu.Unlock()
 	if err := f.db.Close(); err != nil {
 		return fmt.Errorf("fsm: restore: close: %w", err)
@@ -630,6 +660,17 @@ func meta(b *bolt.Bucket, k []byte) uint64 {
 
 // ErrClosed is returned by reads after Close.
 var ErrClosed = errors.New("fsm: closed")
+
+// viewCommitted runs fn on the committed state, without committing the
+// entries applied since: for reads that may lag by flushEvery.
+func (f *FSM) viewCommitted(fn func(*bolt.Tx) error) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.db == nil {
+		return ErrClosed
+	}
+	return f.db.View(fn)
+}
 
 // view reads in a consistent read transaction that includes every applied
 // entry (pending ones are committed first: reads are rare on a city node,

@@ -22,7 +22,10 @@ import (
 //	1: the levels themselves; nothing is decided or stored differently.
 //	2: the history is hashed as a chain and outcomes are not digest
 //	   elements of their own (chain.go); nothing is decided differently.
-const ReleaseLevel = 2
+//	3: the history entries of a log entry are one stored value, each
+//	   carrying its citizen's link (historyblocks.go); nothing is decided
+//	   differently.
+const ReleaseLevel = 3
 
 // bCluster holds what the cluster as a whole agreed to (digest-covered):
 // "level" → uvarint, the feature level, absent before the first raise.
@@ -40,8 +43,13 @@ var (
 )
 
 // level is the cluster's feature level as the batch sees it (0 before the
-// first raise).
-func (t *txn) level() uint64 { return levelOf(t.tx) }
+// first raise), read once a batch: applyLevel, its only writer, keeps it.
+func (t *txn) level() uint64 {
+	if !t.lvlRead {
+		t.lvl, t.lvlRead = levelOf(t.tx), true
+	}
+	return t.lvl
+}
 
 func levelOf(tx *bolt.Tx) uint64 {
 	b := tx.Bucket(bCluster)
@@ -67,6 +75,7 @@ func (f *FSM) applyLevel(t *txn, index uint64, cmd *Command) any {
 		return fmt.Errorf("%w: %d", ErrLevel, cur)
 	}
 	t.put(bCluster, kLevel, binary.AppendUvarint(nil, cmd.Level), true)
+	t.lvl = cmd.Level
 	if cur < 2 && cmd.Level >= 2 {
 		t.startChain(index)
 	}

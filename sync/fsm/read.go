@@ -128,15 +128,31 @@ func (f *FSM) History(citizenID string) ([]Entry, error) {
 			seqs = append(seqs, binary.BigEndian.Uint64(k[len(prefix):]))
 		}
 		// Newer ones, in the citizen's chain, newest first.
-		prev := tx.Bucket(bHistPrev)
-		for k := tx.Bucket(bLastHist).Get([]byte(citizenID)); k != nil; k = prev.Get(k) {
-			seqs = append(seqs, binary.BigEndian.Uint64(k))
+		entries := map[uint64][]byte{}
+		if k := tx.Bucket(bLastHist).Get([]byte(citizenID)); len(k) == 8 {
+			for seq := binary.BigEndian.Uint64(k); seq != 0; {
+				v, prev, err := historyEntry(tx, seq)
+				if err != nil {
+					return fmt.Errorf("fsm: history of %s: %w", citizenID, err)
+				}
+				if prev >= seq {
+					return fmt.Errorf("fsm: history of %s: entry %d links to %d", citizenID, seq, prev)
+				}
+				seqs, entries[seq] = append(seqs, seq), v
+				seq = prev
+			}
 		}
 		slices.Sort(seqs)
 		seqs = slices.Compact(seqs)
-		hist := tx.Bucket(bHistory)
 		for _, seq := range seqs {
-			e, err := decodeEntry(hist.Get(u64(seq)))
+			v, ok := entries[seq]
+			if !ok {
+				var err error
+				if v, _, err = historyEntry(tx, seq); err != nil {
+					return fmt.Errorf("fsm: history of %s: %w", citizenID, err)
+				}
+			}
+			e, err := decodeEntry(v)
 			if err != nil {
 				return fmt.Errorf("fsm: history entry %d of %s: %w", seq, citizenID, err)
 			}
@@ -152,9 +168,15 @@ func (f *FSM) History(citizenID string) ([]Entry, error) {
 func (f *FSM) Reviews() ([]Entry, error) {
 	var out []Entry
 	err := f.view(func(tx *bolt.Tx) error {
-		hist := tx.Bucket(bHistory)
 		return tx.Bucket(bReview).ForEach(func(k, _ []byte) error {
-			e, err := decodeEntry(hist.Get(k))
+			if len(k) != 8 {
+				return fmt.Errorf("fsm: conflict queue key %x", k)
+			}
+			v, _, err := historyEntry(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
+			}
+			e, err := decodeEntry(v)
 			if err == nil {
 				e.Seq = binary.BigEndian.Uint64(k)
 				out = append(out, e)
@@ -253,10 +275,14 @@ func (f *FSM) SubsetDelta(commune string, since uint64) (*Delta, error) {
 	return d, err
 }
 
-// Peers returns the city nodes' API URLs by node ID.
+// Peers returns the city nodes' API URLs by node ID, as of the last
+// commit (at most flushEvery behind the applied state). A node's URL
+// changes when it joins or moves; the leader's registration loop and a
+// follower's forwarding ask far more often, and a read that committed the
+// pending entries first (view) cost the leader a commit each time.
 func (f *FSM) Peers() (map[string]string, error) {
 	out := map[string]string{}
-	err := f.view(func(tx *bolt.Tx) error {
+	err := f.viewCommitted(func(tx *bolt.Tx) error {
 		return tx.Bucket(bPeers).ForEach(func(k, v []byte) error {
 			out[string(k)] = string(v)
 			return nil

@@ -43,19 +43,18 @@ func (f *FSM) Report(commune, month string, from, to time.Time, today registry.D
 			citizen string
 		}
 		movers := map[moved]registry.Op{}
-		hc := tx.Bucket(bHistory).Cursor()
 		stop := from.Add(-reportSlack)
-		for k, v := hc.Last(); k != nil; k, v = hc.Prev() {
+		err := historyBack(tx, func(seq uint64, v []byte) (bool, error) {
 			e, err := decodeEntry(v)
 			if err != nil {
-				return fmt.Errorf("fsm: history entry %d: %w", binary.BigEndian.Uint64(k), err)
+				return false, fmt.Errorf("fsm: history entry %d: %w", seq, err)
 			}
 			t := e.Change.Time.Time()
 			if t.Before(stop) {
-				break
+				return false, nil
 			}
 			if t.Before(from) || !t.Before(to) {
-				continue
+				return true, nil
 			}
 			if e.Change.Commune == commune {
 				r.CountChange(e.Change, e.Outcome)
@@ -63,6 +62,10 @@ func (f *FSM) Report(commune, month string, from, to time.Time, today registry.D
 			if e.Outcome != nil && (e.Outcome.Result == registry.Applied || e.Outcome.Result == registry.Merged) {
 				movers[moved{e.Outcome.Index, e.Outcome.Citizen}] = e.Change.Op
 			}
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
 		// Joins and departures of the commune's subset, in log order.
 		present := map[string]bool{}

@@ -34,7 +34,11 @@ func (f *FSM) resolve(t *txn, index uint64, received time.Time, cmd *Command) (*
 	if !queued {
 		return nil, fmt.Errorf("%w: entry %d", ErrNotInQueue, cmd.Entry)
 	}
-	e, err := decodeEntry(t.get(bHistory, key))
+	v, _, err := historyEntry(t.tx, cmd.Entry)
+	if err != nil {
+		return nil, err
+	}
+	e, err := decodeEntry(v)
 	if err != nil {
 		return nil, err
 	}

@@ -390,24 +390,45 @@ func (f *FSM) nextID(t *txn, year int, female bool) (string, bool) {
 // record stores the change and its outcome in the history, whatever the
 // outcome: nothing an officer records is ever dropped.
 func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
-	key := u64(t.nextSeq())
-	// The history entry is the change followed by its outcome, and the
-	// outcome's own value is the same bytes: encoded once, in one
-	// allocation (bbolt keeps both until the commit; neither is changed).
-	val := registry.AppendChange(make([]byte, 0, 384+len(c.Note)+len(o.Reason)), c)
-	n := len(val)
-	val = registry.AppendOutcome(val, o)
-	// applyChange answered a change ID already decided as a duplicate, so
-	// its outcome is new too.
-	if chain := t.historyChain(); chain != nil { // level 2: the chain covers both
-		chain.add(key, val)
-		t.write(bHistory, key, val)
-		t.write(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+	seq := t.nextSeq()
+	key := u64(seq)
+	if t.level() >= 3 {
+		// The entry goes into its log entry's block (historyblocks.go),
+		// with its citizen's link; the chain covers it and the outcome,
+		// which is the entry's tail (bbolt keeps both until the commit).
+		b := &t.block
+		start := b.begin(seq, t.linkHistory(o.Citizen, key))
+		b.buf = registry.AppendChange(b.buf, c)
+		n := len(b.buf) - start
+		b.buf = registry.AppendOutcome(b.buf, o)
+		entry := b.end(start)
+		t.historyChain().add(key, entry)
+		t.write(bOutcomes, []byte(o.Change), entry[n:])
 	} else {
-		t.insert(bHistory, key, val) // a new sequence number
-		t.insert(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+		// The history entry is the change followed by its outcome, and
+		// the outcome's own value is the same bytes: encoded once, in one
+		// allocation (bbolt keeps both until the commit; neither is
+		// changed). applyChange answered a change ID already decided as a
+		// duplicate, so its outcome is new too.
+		val := registry.AppendChange(make([]byte, 0, 384+len(c.Note)+len(o.Reason)), c)
+		n := len(val)
+		val = registry.AppendOutcome(val, o)
+		if chain := t.historyChain(); chain != nil { // level 2: the chain covers both
+			chain.add(key, val)
+			t.write(bHistory, key, val)
+			t.write(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+		} else {
+			t.insert(bHistory, key, val) // a new sequence number
+			t.insert(bOutcomes, []byte(o.Change), val[n:len(val):len(val)])
+		}
+		if prev := t.linkHistory(o.Citizen, key); prev != nil {
+			b := t.tx.Bucket(bHistPrev)
+			b.FillPercent = 1.0 // appended in seq order
+			if err := b.Put(key, prev); err != nil {
+				panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
+			}
+		}
 	}
-	t.chainHistory(o.Citizen, key)
 	if o.Result == registry.NeedsReview {
 		t.index(bReview, key)
 	}

@@ -22,12 +22,14 @@ var update = flag.Bool("update", false, "rewrite testdata/stable.golden from thi
 // a rolling upgrade, so a change that only makes the state machine faster
 // must leave every stored byte as it was; one that changes the state on
 // purpose needs a new log format (DESIGN.md, "Conflict resolution": log formats) and -update.
-// stable2.golden is the same log from feature level 2 on (its raise
-// first): a release keeps every level it implements as it was.
+// stable2.golden and stable3.golden are the same log from feature levels
+// 2 and 3 on (the raise first): a release keeps every level it implements
+// as it was.
 func TestStateIsStable(t *testing.T) {
 	logs := withMerges(t, randomLog(42, 3000))
 	t.Run("level 1", func(t *testing.T) { stableAt(t, logs, "stable.golden") })
 	t.Run("level 2", func(t *testing.T) { stableAt(t, withRaise(logs, 0, 2), "stable2.golden") })
+	t.Run("level 3", func(t *testing.T) { stableAt(t, withRaise(logs, 0, 3), "stable3.golden") })
 }
 
 func stableAt(t *testing.T, logs []*raft.Log, golden string) {

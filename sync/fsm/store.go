@@ -62,6 +62,9 @@ var (
 		bTrust, bNodeKeys, bFindings, bMerged, bCluster}
 	indexes = [][]byte{bByCommune, bByCitizen, bBirths, bReview, bSubsetLog, bSubsetVer, bLastHist, bHistPrev, bTrustCRL,
 		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQSpouses, bQConfirmed, bQFigures, bQWeekly}
+	// chained buckets are covered by the history chain (chain.go) rather
+	// than element by element.
+	chained = [][]byte{bHistBlocks}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
@@ -97,7 +100,8 @@ type txn struct {
 	// stored at the end of the batch (flushBatch).
 	seq     uint64
 	seqRead bool
-	// lastHist is each citizen's newest history entry the batch wrote.
+	// lastHist is each citizen's newest history entry written since the
+	// last commit (FSM.lastHist).
 	lastHist map[string][]byte
 	// newest is FSM.newest.
 	newest map[string][]byte
@@ -111,6 +115,12 @@ type txn struct {
 	// read (chainRead).
 	chain     *histChain
 	chainRead bool
+	// block is the history block the log entry being applied builds, from
+	// feature level 3 (historyblocks.go).
+	block histBlock
+	// lvl is the cluster's feature level, once read (lvlRead; level).
+	lvl     uint64
+	lvlRead bool
 }
 
 // cachedCitizen is a record as the store holds it, raw and decoded. It is
@@ -274,7 +284,7 @@ func (t *txn) setCounter(key []byte, n uint64) {
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
 func createBuckets(tx *bolt.Tx) error {
-	for _, set := range [][][]byte{{bMeta}, primary, indexes} {
+	for _, set := range [][][]byte{{bMeta}, primary, indexes, chained} {
 		for _, name := range set {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -324,8 +334,9 @@ func (t *txn) nextSeq() uint64 {
 }
 
 // flushBatch stores the subset versions the batch advanced, in commune
-// order, and tells the observers once per commune; the history's last
-// sequence number; and each citizen's newest history entry.
+// order, and tells the observers once per commune; and the history's last
+// sequence number. Each citizen's newest history entry is stored once per
+// commit (FSM.storeNewest).
 func (t *txn) flushBatch() {
 	b := t.tx.Bucket(bSubsetVer)
 	for _, c := range slices.Sorted(maps.Keys(t.subsets)) {
@@ -339,28 +350,16 @@ func (t *txn) flushBatch() {
 	if t.seqRead {
 		t.setCounter(kSeq, t.seq)
 	}
-	last := t.tx.Bucket(bLastHist)
-	if t.newest != nil && len(t.newest)+len(t.lastHist) > maxNewest {
-		clear(t.newest)
-	}
-	for _, id := range slices.Sorted(maps.Keys(t.lastHist)) {
-		if err := last.Put([]byte(id), t.lastHist[id]); err != nil {
-			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
-		}
-		if t.newest != nil {
-			t.newest[id] = t.lastHist[id]
-		}
-	}
-	clear(t.lastHist)
 }
 
 // maxNewest bounds FSM.newest (a few megabytes).
 const maxNewest = 65536
 
-// chainHistory links history entry seq into the citizen's chain. The
-// newest entry of each citizen is kept in the batch and stored once at its
-// end (flushBatch).
-func (t *txn) chainHistory(citizen string, seq []byte) {
+// linkHistory makes history entry seq its citizen's newest and returns the
+// entry before it (nil: none), which the caller links it to. The newest
+// entry of each citizen is kept in the batch and stored once at its end
+// (flushBatch).
+func (t *txn) linkHistory(citizen string, seq []byte) []byte {
 	prev, ok := t.lastHist[citizen]
 	if !ok {
 		prev, ok = t.newest[citizen]
@@ -368,15 +367,9 @@ func (t *txn) chainHistory(citizen string, seq []byte) {
 	if !ok {
 		prev = t.get(bLastHist, []byte(citizen))
 	}
-	if prev != nil {
-		b := t.tx.Bucket(bHistPrev)
-		b.FillPercent = 1.0 // appended in seq order
-		if err := b.Put(seq, prev); err != nil {
-			panic(fmt.Sprintf("fsm: bbolt history chain: %v", err))
-		}
-	}
 	if t.lastHist == nil {
 		t.lastHist = map[string][]byte{}
 	}
 	t.lastHist[citizen] = seq
+	return prev
 }

@@ -1,0 +1,241 @@
+package fsm
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/node/registry"
+)
+
+// TestHistoryBlocks: from feature level 3 a log entry's history entries
+// are one stored value (historyblocks.go). Nothing is decided or read
+// differently: a replica raised to 3 answers every history, the conflict
+// queue and the monthly reports as one raised to 2 does; its blocks are
+// the same however raft batches the log; Verify recomputes them and
+// catches a block altered, cut or removed.
+func TestHistoryBlocks(t *testing.T) {
+	base := randomLog(13, 1500)
+	probe := mustOpen(t)
+	probe.ApplyBatch(base)
+	changes := len(base) + 1 // with the raise
+	base = resolveAll(t, probe, base)
+	at := len(base) / 3
+
+	two, three, batched, whole := mustOpen(t), mustOpen(t), mustOpen(t), mustOpen(t)
+	plain := decisions(t, two, withRaise(base, at, 2), changes)
+	logs := withRaise(base, at, 3)
+	blocked := decisions(t, three, logs, changes)
+	if !slices.Equal(plain, blocked) {
+		t.Fatalf("%d decisions at level 3 differ from the %d at level 2", len(blocked), len(plain))
+	}
+	for i := 0; i < len(logs); i += 97 {
+		batched.ApplyBatch(logs[i:min(i+97, len(logs))])
+	}
+	whole.ApplyBatch(logs)
+	s3, _ := three.Status()
+	if s3.Level != 3 {
+		t.Fatalf("level %d after the raise to 3", s3.Level)
+	}
+	blocks := dumpBucket(t, three, bHistBlocks)
+	for name, f := range map[string]*FSM{"batches of 97": batched, "one batch": whole} {
+		if st, _ := f.Status(); st != s3 {
+			t.Errorf("%s: status %+v, want %+v", name, st, s3)
+		}
+		if got := dumpBucket(t, f, bHistBlocks); !reflect.DeepEqual(got, blocks) {
+			t.Errorf("%s: %d blocks differ from the %d of entries applied one commit at a time", name, len(got), len(blocks))
+		}
+	}
+
+	// Every entry from the raise on is in a block, none in bHistory.
+	s2, _ := two.Status()
+	var inBlocks uint64
+	for k, v := range blocks {
+		if err := eachInBlock([]byte(k), v, func(uint64, uint64, []byte) bool { inBlocks++; return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := uint64(len(dumpBucket(t, three, bHistory)))
+	if inBlocks == 0 || old+inBlocks != s3.Changes || s3.Changes != s2.Changes {
+		t.Fatalf("%d entries in bHistory and %d in blocks; %d changes at level 3, %d at level 2", old, inBlocks, s3.Changes, s2.Changes)
+	}
+
+	// Read as level 2 reads.
+	citizens := map[string]bool{}
+	for k := range dumpBucket(t, two, bLastHist) {
+		citizens[k] = true
+	}
+	if len(citizens) < 100 {
+		t.Fatalf("%d citizens with a history", len(citizens))
+	}
+	// The replica given the whole log in one batch stores each citizen's
+	// newest entry only when a reader makes it commit; the one given
+	// batches of 97, when it closes: read after a restart.
+	if err := batched.Close(); err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := Open(batched.path, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close()
+	for id := range citizens {
+		h2, err2 := two.History(id)
+		for name, f := range map[string]*FSM{"level 3": three, "one batch": whole, "restarted": restarted} {
+			h3, err3 := f.History(id)
+			if err2 != nil || err3 != nil || !reflect.DeepEqual(h2, h3) {
+				t.Fatalf("history of %s: %d entries (%v) %s, %d (%v) at level 2", id, len(h3), err3, name, len(h2), err2)
+			}
+		}
+	}
+	q2, err2 := two.Reviews()
+	q3, err3 := three.Reviews()
+	if err2 != nil || err3 != nil || !reflect.DeepEqual(q2, q3) {
+		t.Fatalf("conflict queue: %d entries (%v) at level 3, %d (%v) at level 2", len(q3), err3, len(q2), err2)
+	}
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for c := 0; c < 8; c++ {
+		comm := fmt.Sprintf("921%02d", c)
+		r2, err2 := two.Report(comm, "2026-11", from, from.AddDate(0, 1, 0), registry.Date{Year: 2026, Month: 11, Day: 30}, t0)
+		r3, err3 := three.Report(comm, "2026-11", from, from.AddDate(0, 1, 0), registry.Date{Year: 2026, Month: 11, Day: 30}, t0)
+		if err2 != nil || err3 != nil || !reflect.DeepEqual(r2, r3) {
+			t.Fatalf("report of %s at level 3: %+v (%v), at level 2: %+v (%v)", comm, r3, err3, r2, err2)
+		}
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.db")
+	if st := writeBackup(t, three, path); st != s3 {
+		t.Fatalf("backup of %+v, state %+v", st, s3)
+	}
+	if got, err := Verify(path); err != nil || got != s3 {
+		t.Fatalf("Verify: %+v, %v", got, err)
+	}
+	// A block of several entries in the middle of the blocks.
+	var key []byte
+	for _, k := range slices.Sorted(maps.Keys(blocks))[len(blocks)/2:] {
+		n := 0
+		eachInBlock([]byte(k), blocks[k], func(uint64, uint64, []byte) bool { n++; return true })
+		if n > 1 {
+			key = []byte(k)
+			break
+		}
+	}
+	if key == nil {
+		t.Fatal("no block of several entries")
+	}
+	alter := func(name string, fn func(b *bolt.Bucket, v []byte) error) {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+".db")
+			writeBackup(t, three, p)
+			db, err := bolt.Open(p, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bHistBlocks)
+				return fn(b, bytes.Clone(b.Get(key)))
+			})
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Verify(p); !errors.Is(err, ErrDigestMismatch) {
+				t.Fatalf("Verify of the altered file: %v", err)
+			}
+		})
+	}
+	alter("a byte of an entry", func(b *bolt.Bucket, v []byte) error {
+		v[len(v)-3] ^= 1
+		return b.Put(key, v)
+	})
+	alter("an entry cut short", func(b *bolt.Bucket, v []byte) error {
+		return b.Put(key, v[:len(v)-5])
+	})
+	alter("the last entry dropped", func(b *bolt.Bucket, v []byte) error {
+		var last int
+		eachInBlock(key, v, func(_, _ uint64, e []byte) bool { last = len(v) - len(e) - blockHead; return true })
+		return b.Put(key, v[:last])
+	})
+	alter("a link forward", func(b *bolt.Bucket, v []byte) error {
+		binary.BigEndian.PutUint64(v, binary.BigEndian.Uint64(key)+1)
+		return b.Put(key, v)
+	})
+	alter("a block removed", func(b *bolt.Bucket, v []byte) error { return b.Delete(key) })
+	alter("a block renumbered", func(b *bolt.Bucket, v []byte) error {
+		if err := b.Delete(key); err != nil {
+			return err
+		}
+		return b.Put(u64(binary.BigEndian.Uint64(key)+1), v)
+	})
+}
+
+// TestHistoryEntryLookup: historyEntry finds each entry of a block, and the
+// entries before the blocks, and reports a missing one.
+func TestHistoryEntryLookup(t *testing.T) {
+	f := mustOpen(t)
+	logs := withRaise(randomLog(5, 300), 20, 3)
+	f.ApplyBatch(logs)
+	st, _ := f.Status()
+	err := f.view(func(tx *bolt.Tx) error {
+		var seen int
+		prevOf := map[uint64]uint64{}
+		for seq := uint64(1); seq <= st.Changes; seq++ {
+			e, prev, err := historyEntry(tx, seq)
+			if err != nil {
+				return err
+			}
+			if _, err := decodeEntry(e); err != nil {
+				return fmt.Errorf("entry %d: %w", seq, err)
+			}
+			if prev >= seq {
+				return fmt.Errorf("entry %d links to %d", seq, prev)
+			}
+			prevOf[seq] = prev
+			seen++
+		}
+		if _, _, err := historyEntry(tx, st.Changes+1); err == nil {
+			return errors.New("an entry past the last found")
+		}
+		if _, _, err := historyEntry(tx, 0); err == nil {
+			return errors.New("entry 0 found")
+		}
+		var back []uint64
+		if err := historyBack(tx, func(seq uint64, _ []byte) (bool, error) {
+			back = append(back, seq)
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		if uint64(len(back)) != st.Changes || !slices.IsSortedFunc(back, func(a, b uint64) int { return int(b) - int(a) }) {
+			return fmt.Errorf("historyBack gave %d entries, want %d newest first", len(back), st.Changes)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func dumpBucket(t *testing.T, f *FSM, name []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	if err := f.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(name).ForEach(func(k, v []byte) error {
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
