@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/xanode/xanode/node/registry"
@@ -30,13 +31,25 @@ func TestHistoryBlocks(t *testing.T) {
 	changes := len(base) + 1 // with the raise
 	base = resolveAll(t, probe, base)
 	at := len(base) / 3
+	t.Run("raised from 0", func(t *testing.T) { historyBlocks(t, withRaise(base, at, 2), withRaise(base, at, 3), changes) })
+	t.Run("raised from 2", func(t *testing.T) {
+		historyBlocks(t, withRaise(withRaise(base, at/2, 2), at+1, 0), withRaise(withRaise(base, at/2, 2), at+1, 3), changes)
+	})
+}
 
+// historyBlocks checks a log raised to level 3 against the same log
+// raised to 2 only (ref: the raise to 3 a no-op of raft).
+func historyBlocks(t *testing.T, ref, logs []*raft.Log, changes int) {
 	two, three, batched, whole := mustOpen(t), mustOpen(t), mustOpen(t), mustOpen(t)
-	plain := decisions(t, two, withRaise(base, at, 2), changes)
-	logs := withRaise(base, at, 3)
+	plain := decisions(t, two, ref, changes)
 	blocked := decisions(t, three, logs, changes)
-	if !slices.Equal(plain, blocked) {
-		t.Fatalf("%d decisions at level 3 differ from the %d at level 2", len(blocked), len(plain))
+	for i := range plain {
+		if i >= len(blocked) || plain[i] != blocked[i] {
+			t.Fatalf("decision %d of %d differs at level 3 from level 2's:\n  %s\n  %s", i, len(plain), blocked[min(i, len(blocked)-1)], plain[i])
+		}
+	}
+	if len(plain) != len(blocked) {
+		t.Fatalf("%d decisions at level 3, %d at level 2", len(blocked), len(plain))
 	}
 	for i := 0; i < len(logs); i += 97 {
 		batched.ApplyBatch(logs[i:min(i+97, len(logs))])
