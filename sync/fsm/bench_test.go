@@ -22,13 +22,32 @@ import (
 // replica sees it: four edges of one commune, entries of 300 changes over
 // 1,000 citizens, so that most changes meet another edge's registration
 // of the same citizen (the review queue) and the records stay warm.
+//
+// "compare" is that load as `xanode bench compare` makes it, entry for
+// entry: the benchmark's citizens (name, birth date, sex), pushes of 200
+// changes from one of four edges, about one and a half pushes grouped in
+// an entry, 500 addresses. The entries are encoded before the timer starts,
+// so only the state machine is measured.
 func BenchmarkApplyChanges(b *testing.B) {
-	b.Run("fresh", func(b *testing.B) { benchApply(b, 0, 10000, 1, 100) })
-	b.Run("after500k", func(b *testing.B) { benchApply(b, 5000, 10000, 1, 100) })
-	b.Run("contended", func(b *testing.B) { benchApply(b, 0, 1000, 4, 300) })
+	b.Run("fresh", func(b *testing.B) { benchApply(b, benchLoad{people: 10000, edges: 1, batch: 100}) })
+	b.Run("after500k", func(b *testing.B) { benchApply(b, benchLoad{aged: 5000, people: 10000, edges: 1, batch: 100}) })
+	b.Run("contended", func(b *testing.B) { benchApply(b, benchLoad{people: 1000, edges: 4, batch: 300}) })
+	b.Run("compare", func(b *testing.B) {
+		benchApply(b, benchLoad{people: 1000, edges: 4, batch: 300, push: 200, addresses: 500, full: true})
+	})
 }
 
-func benchApply(b *testing.B, aged, people, edges, batch int) {
+// benchLoad shapes BenchmarkApplyChanges' entries: batch changes an entry
+// over people citizens, from edges edges taking turns, push changes at a
+// time (0: batch/edges); addresses distinct addresses (0: every change
+// its own); full records carry a birth date and sex, as the city's do;
+// aged entries are applied before the timer starts.
+type benchLoad struct {
+	aged, people, edges, batch, push, addresses int
+	full                                        bool
+}
+
+func benchApply(b *testing.B, l benchLoad) {
 	f, err := Open(b.TempDir()+"/fsm.db", DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
@@ -36,11 +55,17 @@ func benchApply(b *testing.B, aged, people, edges, batch int) {
 	defer f.Close()
 	var recs []*registry.Citizen
 	var ids []string
-	for i := 0; i < people; i++ {
+	for i := 0; i < l.people; i++ {
 		c := &registry.Citizen{ID: registry.MakeID("092", 1980, i%2 == 0, i)}
 		c.Values[registry.FieldFullName] = fmt.Sprintf("Người %d", i)
 		c.Values[registry.FieldCommune] = commune
 		c.Values[registry.FieldPermanentAddress] = "12 Mậu Thân, Phường Xuân Khánh"
+		if l.full {
+			c.ID = registry.MakeID("092", 1950+i%60, i%2 == 1, 990000-i)
+			c.Values[registry.FieldFullName] = fmt.Sprintf("Công Dân Thử %d", i)
+			c.Values[registry.FieldBirthDate] = fmt.Sprintf("%04d-06-15", 1950+i%60)
+			c.Values[registry.FieldSex] = map[bool]string{false: registry.SexMale, true: registry.SexFemale}[i%2 == 1]
+		}
 		recs, ids = append(recs, c), append(ids, c.ID)
 	}
 	var index uint64
@@ -61,25 +86,31 @@ func benchApply(b *testing.B, aged, people, edges, batch int) {
 	sweep := &Command{Kind: KindQualitySweep, Received: t0, Sweep: &SweepOp{Limit: 1}}
 	sweep.From = senderFor(sweep)
 	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: sweep.Encode()})
-	for e := 1; e <= edges; e++ {
+	for e := 1; e <= l.edges; e++ {
 		index++
 		c := &Command{Kind: KindAssign, Received: t0, Node: fmt.Sprintf("edge-%d", e), Communes: []string{commune}}
 		c.From = senderFor(c)
 		f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: c.Encode()})
 	}
+	push := l.push
+	if push == 0 {
+		push = l.batch / l.edges
+	}
 	var seq uint64
-	var cpu0 time.Duration
-	for i := 0; i < aged+b.N; i++ {
-		if i == aged {
-			b.ResetTimer()
-			cpu0 = cpuTime()
-		}
-		cs := make([]*registry.Change, batch)
+	edgeSeq := make([]uint64, l.edges)
+	entry := func(i int) *raft.Log {
+		cs := make([]*registry.Change, l.batch)
 		for j := range cs {
 			seq++
-			cs[j] = &registry.Change{Node: fmt.Sprintf("edge-%d", 1+j*edges/batch), Seq: seq, Op: registry.OpRegisterTemporary, Officer: "canbo01",
+			e := (i*l.batch + j) / push % l.edges
+			edgeSeq[e]++
+			addr := seq
+			if l.addresses > 0 {
+				addr %= uint64(l.addresses)
+			}
+			cs[j] = &registry.Change{Node: fmt.Sprintf("edge-%d", 1+e), Seq: edgeSeq[e], Op: registry.OpRegisterTemporary, Officer: "canbo01",
 				Citizen: ids[int(seq*7919)%len(ids)], Commune: commune, Time: registry.HLCFromTime(t0.Add(time.Duration(seq) * time.Millisecond)),
-				Patch: registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d Đường 3 Tháng 2", seq)},
+				Patch: registry.Patch{{Field: registry.FieldTemporaryAddress, Value: fmt.Sprintf("Số %d Đường 3 Tháng 2", addr)},
 					{Field: registry.FieldTemporaryUntil, Value: "2027-12-31"}}}
 		}
 		index++
@@ -98,13 +129,24 @@ func benchApply(b *testing.B, aged, people, edges, batch int) {
 		if len(pushes) > 1 { // several edges' pushes grouped at the leader, as a city node does
 			cmd = Group(Sender{Role: registry.RoleCity, ID: "city-1"}, received, pushes)
 		}
-		data := cmd.Encode()
-		f.ApplyBatch([]*raft.Log{{Index: index, Type: raft.LogCommand, Data: data}})
+		return &raft.Log{Index: index, Type: raft.LogCommand, Data: cmd.Encode()}
 	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "changes/s")
+	for i := 0; i < l.aged; i++ {
+		f.ApplyBatch([]*raft.Log{entry(i)})
+	}
+	logs := make([]*raft.Log, b.N)
+	for i := range logs {
+		logs[i] = entry(l.aged + i)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for _, l := range logs {
+		f.ApplyBatch([]*raft.Log{l})
+	}
+	b.ReportMetric(float64(b.N*l.batch)/b.Elapsed().Seconds(), "changes/s")
 	// CPU per change says what the FSM costs on a machine others share,
 	// where the wall time says more about them.
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*batch), "cpu-µs/change")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*l.batch), "cpu-µs/change")
 }
 
 // cpuTime is the process's CPU time so far (user and system).
