@@ -127,6 +127,9 @@ type FSM struct {
 	// just before the commit: once a commit, not once a batch, for a
 	// citizen the entries of several batches name.
 	lastHist map[string][]byte
+	// blockSize is the size of the last history block stored (guarded by
+	// wmu), which the next one's buffer starts at.
+	blockSize int
 
 	stop     chan struct{} // closed by Close: ends the flusher
 	stopOnce gosync.Once
@@ -420,6 +423,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	tx := f.wtx
 	out := make([]any, len(logs))
 	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest, lastHist: f.lastHist}
+	t.block.size = f.blockSize
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
 	// random order in which IDs arrive. Pack pages fuller.
@@ -442,6 +446,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 			commands++
 		}
 	}
+	f.blockSize = t.block.size
 	t.flushFigures()
 	t.flushIndexes()
 	t.flushBatch()

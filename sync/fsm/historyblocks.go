@@ -40,6 +40,9 @@ type histBlock struct {
 	first uint64 // sequence number of its first entry
 	n     uint64 // entries in it
 	buf   []byte
+	// size is the last block's size, which the next one's buffer starts
+	// at: growing it by doubling allocated twice what it kept.
+	size int
 }
 
 // begin starts the entry with sequence number seq, linked to prev (nil:
@@ -49,7 +52,7 @@ func (b *histBlock) begin(seq uint64, prev []byte) int {
 	if b.n == 0 {
 		b.first = seq
 		if b.buf == nil {
-			b.buf = make([]byte, 0, 16<<10)
+			b.buf = make([]byte, 0, max(4<<10, b.size+b.size/8))
 		}
 	} else if seq != b.first+b.n {
 		panic(fmt.Sprintf("fsm: history entry %d in the block of %d after %d entries", seq, b.first, b.n))
@@ -86,7 +89,7 @@ func (t *txn) flushBlock() {
 	if err := b.Put(u64(t.block.first), t.block.buf); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt history block: %v", err))
 	}
-	t.block = histBlock{}
+	t.block = histBlock{size: len(t.block.buf)}
 }
 
 // errBlock is a block that does not parse: the file was altered or broken.

@@ -155,13 +155,14 @@ func officerCheck(t *txn, c *registry.Change) (registry.Result, string) {
 	}
 	acc, ok := t.officers[string(v)]
 	if !ok {
-		if err := json.Unmarshal(v, &acc); err != nil {
+		var dec Officer // decoded here only: acc stays on the stack
+		if err := json.Unmarshal(v, &dec); err != nil {
 			panic(fmt.Sprintf("fsm: officer %s/%s: %v", c.Commune, c.Officer, err))
 		}
 		if len(t.officers) >= maxOfficerCache {
 			clear(t.officers)
 		}
-		t.officers[string(v)] = acc
+		t.officers[string(v)], acc = dec, dec
 	}
 	if acc.Disabled && c.Time.Millis() >= acc.Changed.UnixMilli() {
 		return registry.Rejected, fmt.Sprintf("officer account %q of commune %s was disabled on %s, before this action", c.Officer, c.Commune, acc.Changed.Format(time.DateOnly))

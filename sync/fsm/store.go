@@ -107,10 +107,10 @@ type txn struct {
 	newest map[string][]byte
 	// cursors are the batch's cursors for get, by bucket.
 	cursors map[string]*bolt.Cursor
-	// hot holds what the batch read of the node assignments and the
-	// officer accounts, which every change reads: bucket name 0 key →
+	// hot holds what the batch read of the node assignments (hot[0]) and
+	// the officer accounts (hot[1]), which every change reads: key →
 	// value (nil: none). put, their only writer, drops it (hotGet).
-	hot map[string][]byte
+	hot [2]map[string][]byte
 	// chain is the history chain from feature level 2 (chain.go), once
 	// read (chainRead).
 	chain     *histChain
@@ -164,15 +164,18 @@ func (t *txn) cursor(bucket []byte) *bolt.Cursor {
 // hotGet is get for the node assignments and the officer accounts,
 // remembered for the batch.
 func (t *txn) hotGet(bucket, key []byte) []byte {
-	k := string(bucket) + "\x00" + string(key)
-	if v, ok := t.hot[k]; ok {
+	i := 0
+	if string(bucket) == string(bOfficers) {
+		i = 1
+	}
+	if v, ok := t.hot[i][string(key)]; ok {
 		return v
 	}
 	v := t.get(bucket, key)
-	if t.hot == nil {
-		t.hot = map[string][]byte{}
+	if t.hot[i] == nil {
+		t.hot[i] = map[string][]byte{}
 	}
-	t.hot[k] = v
+	t.hot[i][string(key)] = v
 	return v
 }
 
@@ -185,8 +188,9 @@ func (t *txn) has(bucket, key []byte) bool {
 // put stores key → val; for primary buckets it replaces the old pair in
 // the digest.
 func (t *txn) put(bucket, key, val []byte, hashed bool) {
-	if t.hot != nil && (string(bucket) == string(bNodes) || string(bucket) == string(bOfficers)) {
-		clear(t.hot)
+	if string(bucket) == string(bNodes) || string(bucket) == string(bOfficers) {
+		clear(t.hot[0])
+		clear(t.hot[1])
 	}
 	b := t.tx.Bucket(bucket)
 	if hashed {
