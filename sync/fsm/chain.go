@@ -111,11 +111,15 @@ func (t *txn) putOutcome(key, val []byte, index uint64) {
 		t.put(bOutcomes, key, val, true)
 		return
 	}
-	if old := t.get(bOutcomes, key); old != nil && !c.chained(outcomeIndex(old)) {
+	if old := t.get(bOutcomes, key); old != nil && !isRef(old) && !c.chained(outcomeIndex(old)) {
 		t.h.Remove(digestKey(bOutcomes, key), old)
 	}
 	t.write(bOutcomes, key, val)
 }
+
+// isRef reports whether a stored outcome refers to its history entry
+// (level 3, historyblocks.go): chained, as the entry is.
+func isRef(v []byte) bool { _, ok := outcomeRef(v); return ok }
 
 // outcomeIndex is the index a stored outcome was decided at.
 func outcomeIndex(v []byte) uint64 {
@@ -127,26 +131,30 @@ func outcomeIndex(v []byte) uint64 {
 }
 
 // checkOutcome checks a chained history entry against the outcome stored
-// for its change: the entry's own, or a later one (a resolution's).
-func checkOutcome(outcomes *bolt.Bucket, seq, entry []byte) error {
+// for its change: a reference to the entry (level 3), the entry's own, or
+// a later one (a resolution's). It reports a reference.
+func checkOutcome(outcomes *bolt.Bucket, seq, entry []byte) (bool, error) {
 	c, rest, err := registry.DecodeChange(entry)
 	if err != nil {
-		return fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
+		return false, fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
 	}
 	o, _, err := registry.DecodeOutcome(rest)
 	if err != nil {
-		return fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
+		return false, fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
 	}
 	stored := outcomes.Get([]byte(o.Change))
-	if stored != nil && !bytes.Equal(stored, rest) {
+	if bytes.Equal(stored, seq) {
+		return true, nil
+	}
+	if stored != nil && !isRef(stored) && !bytes.Equal(stored, rest) {
 		if later, _, err := registry.DecodeOutcome(stored); err == nil && later.Index > o.Index {
-			return nil
+			return false, nil
 		}
 	}
 	if !bytes.Equal(stored, rest) {
-		return fmt.Errorf("%w: the outcome stored for %s is not the one its history entry %x records", ErrDigestMismatch, c.ID(), seq)
+		return false, fmt.Errorf("%w: the outcome stored for %s is not the one its history entry %x records", ErrDigestMismatch, c.ID(), seq)
 	}
-	return nil
+	return false, nil
 }
 
 // verifyChain recomputes the digest's share of the history and the
@@ -163,10 +171,21 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 			}
 		}
 	}
-	var chain histChain // the chain as Verify recomputes it
 	hist, outcomes := tx.Bucket(bHistory), tx.Bucket(bOutcomes)
 	if hist == nil || outcomes == nil {
 		return errors.New("fsm: no history or outcomes bucket: not an FSM state file")
+	}
+	var chain histChain // the chain as Verify recomputes it
+	// refs counts the entries whose change's stored outcome refers to
+	// them: as many outcomes as that may be references, so that none
+	// names a change other than its entry's.
+	refs := 0
+	check := func(seq, entry []byte) error {
+		ref, err := checkOutcome(outcomes, seq, entry)
+		if ref {
+			refs++
+		}
+		return err
 	}
 	err := hist.ForEach(func(k, v []byte) error {
 		if c == nil || len(k) != 8 || binary.BigEndian.Uint64(k) < c.from {
@@ -174,7 +193,7 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 			return nil
 		}
 		chain.add(k, v)
-		return checkOutcome(outcomes, k, v)
+		return check(k, v)
 	})
 	if err != nil {
 		return err
@@ -199,7 +218,7 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 					bad = fmt.Errorf("%w: history entry %d links to %d", ErrDigestMismatch, seq, prev)
 				default:
 					chain.add(u64(seq), entry)
-					bad = checkOutcome(outcomes, u64(seq), entry)
+					bad = check(u64(seq), entry)
 				}
 				next = seq + 1
 				return bad == nil
@@ -216,7 +235,11 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 	if c != nil && chain.h != c.h {
 		return fmt.Errorf("%w: the history does not reach the chain's head", ErrDigestMismatch)
 	}
-	return outcomes.ForEach(func(k, v []byte) error {
+	err = outcomes.ForEach(func(k, v []byte) error {
+		if isRef(v) {
+			refs--
+			return nil
+		}
 		o, _, err := registry.DecodeOutcome(v)
 		if err != nil {
 			return fmt.Errorf("%w: outcome of %s: %v", ErrDigestMismatch, k, err)
@@ -226,4 +249,8 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 		}
 		return nil
 	})
+	if err == nil && refs != 0 {
+		err = fmt.Errorf("%w: %d outcomes refer to history entries not of their change", ErrDigestMismatch, -refs)
+	}
+	return err
 }

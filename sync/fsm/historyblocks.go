@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/xanode/xanode/node/registry"
 )
 
 // History blocks (feature level 3; DESIGN.md, "Conflict resolution":
@@ -26,6 +28,13 @@ import (
 // the same blocks however raft hands it the log. The blocks are not digest
 // elements: the history chain (chain.go), which level 3 implies, covers
 // every entry, and Verify recomputes it.
+//
+// The outcome a change is decided is the tail of its history entry, and
+// from level 3 the outcomes bucket holds, for a change decided there, the
+// entry's sequence number (8 bytes) rather than a second copy of the
+// outcome: four fifths of the pages a commit wrote were the outcomes
+// bucket's. A resolution replaces it with the outcome it decides, in full
+// (an encoded outcome is longer than 8 bytes).
 var bHistBlocks = []byte("history_blocks") // first seq(8) → block
 
 // blockHead is an entry's fixed part in a block: prev(8) length(4).
@@ -90,6 +99,72 @@ func (t *txn) flushBlock() {
 		panic(fmt.Sprintf("fsm: bbolt history block: %v", err))
 	}
 	t.block = histBlock{size: len(t.block.buf)}
+}
+
+// entry returns the block's entry seq (nil when the block does not hold
+// it).
+func (b *histBlock) entry(seq uint64) []byte {
+	if b.n == 0 || seq < b.first || seq >= b.first+b.n {
+		return nil
+	}
+	var out []byte
+	eachInBlock(u64(b.first), b.buf, func(s, _ uint64, e []byte) bool {
+		if s == seq {
+			out = e
+		}
+		return s < seq
+	})
+	return out
+}
+
+// outcomeRef reports whether a stored outcome is a reference to the
+// history entry holding it (level 3), and to which.
+func outcomeRef(v []byte) (uint64, bool) {
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// storedOutcome returns the outcome bytes a stored outcome stands for:
+// itself, or the tail of the history entry it refers to.
+func storedOutcome(tx *bolt.Tx, v []byte) ([]byte, error) {
+	seq, ok := outcomeRef(v)
+	if !ok {
+		return v, nil
+	}
+	entry, _, err := historyEntry(tx, seq)
+	if err != nil {
+		return nil, err
+	}
+	return entryOutcome(entry)
+}
+
+// entryOutcome is a history entry's outcome bytes.
+func entryOutcome(entry []byte) ([]byte, error) {
+	_, rest, err := registry.DecodeChange(entry)
+	return rest, err
+}
+
+// outcome decodes what the batch's store holds as a change's outcome,
+// the entries of the block being built included.
+func (t *txn) outcome(v []byte) (*registry.Outcome, error) {
+	if seq, ok := outcomeRef(v); ok {
+		if e := t.block.entry(seq); e != nil {
+			v, err := entryOutcome(e)
+			if err != nil {
+				return nil, err
+			}
+			o, _, err := registry.DecodeOutcome(v)
+			return o, err
+		}
+	}
+	v, err := storedOutcome(t.tx, v)
+	if err != nil {
+		return nil, err
+	}
+	o, _, err := registry.DecodeOutcome(v)
+	return o, err
 }
 
 // errBlock is a block that does not parse: the file was altered or broken.

@@ -184,6 +184,22 @@ func historyBlocks(t *testing.T, ref, logs []*raft.Log, changes int) {
 		return b.Put(key, v)
 	})
 	alter("a block removed", func(b *bolt.Bucket, v []byte) error { return b.Delete(key) })
+	// The outcomes stored for the block's first two changes.
+	var ids []string
+	eachInBlock(key, blocks[string(key)], func(_, _ uint64, e []byte) bool {
+		c, _, _ := registry.DecodeChange(e)
+		ids = append(ids, c.ID())
+		return len(ids) < 2
+	})
+	alter("a reference to another entry", func(b *bolt.Bucket, v []byte) error {
+		o := b.Tx().Bucket(bOutcomes)
+		ref := bytes.Clone(o.Get([]byte(ids[1])))
+		return o.Put([]byte(ids[0]), ref)
+	})
+	alter("a reference for a change never made", func(b *bolt.Bucket, v []byte) error {
+		o := b.Tx().Bucket(bOutcomes)
+		return o.Put([]byte("edge-0/999999"), bytes.Clone(o.Get([]byte(ids[0]))))
+	})
 	alter("a block renumbered", func(b *bolt.Bucket, v []byte) error {
 		if err := b.Delete(key); err != nil {
 			return err
@@ -251,4 +267,60 @@ func dumpBucket(t *testing.T, f *FSM, name []byte) map[string][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestOutcomeReferences: from level 3 a change's stored outcome refers to
+// its history entry. A change sent again is answered duplicate with the
+// original's outcome, also when both are in one entry (a push retried
+// into the same group), while the entry's block is still being built; the
+// outcome and decision
+// reads answer what level 2 answers; a resolution replaces the reference
+// with the outcome it decides.
+func TestOutcomeReferences(t *testing.T) {
+	for _, level := range []uint64{2, 3} {
+		l := seeded(t)
+		l.apply(t, &Command{Kind: KindLevel, Received: t0, Level: level})
+		os := l.changes(t, t0, temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0))
+		if again := l.changes(t, t0, temp("edge-1", 1, 1, "5 Nguyễn Trãi", t0))[0]; os[0].Result != registry.Applied ||
+			again.Result != registry.Duplicate || again.Original != registry.Applied || again.Index != os[0].Index {
+			t.Fatalf("level %d: a change sent again: %+v, %+v", level, os[0], again)
+		}
+		group := Group(Sender{Role: registry.RoleCity, ID: "city-1"}, t0, []*Command{
+			{Kind: KindChanges, From: Sender{Role: registry.RoleEdge, ID: "edge-2"}, Received: t0, Changes: []*registry.Change{temp("edge-2", 1, 1, "9 Hòa Bình", t0.Add(time.Hour))}},
+			{Kind: KindChanges, From: Sender{Role: registry.RoleEdge, ID: "edge-2"}, Received: t0, Changes: []*registry.Change{temp("edge-2", 1, 1, "9 Hòa Bình", t0.Add(time.Hour))}},
+		})
+		res := l.applyLegacy(t, group).([]any)
+		queued, dup := res[0].([]*registry.Outcome)[0], res[1].([]*registry.Outcome)[0]
+		if queued.Result != registry.NeedsReview || dup.Result != registry.Duplicate || dup.Original != registry.NeedsReview {
+			t.Fatalf("level %d: a push twice in one group: %+v, %+v", level, queued, dup)
+		}
+		got, err := l.f.Decisions("edge-2", []string{"edge-2/1"})
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], queued) {
+			t.Fatalf("level %d: decisions %+v, %v; want %+v", level, got, err, queued)
+		}
+		if o, err := l.f.Outcome("edge-1/1"); err != nil || !reflect.DeepEqual(o, os[0]) {
+			t.Fatalf("level %d: outcome %+v, %v; want %+v", level, o, err, os[0])
+		}
+		q, err := l.f.Reviews()
+		if err != nil || len(q) != 1 {
+			t.Fatalf("level %d: conflict queue %d, %v", level, len(q), err)
+		}
+		l.apply(t, &Command{Kind: KindResolve, Received: t0, Entry: q[0].Seq, Accept: true, Reason: "đã xác minh", By: "admin"})
+		if o, err := l.f.Outcome("edge-2/1"); err != nil || o.Result != registry.Applied || o.Index == queued.Index {
+			t.Fatalf("level %d: outcome after the resolution %+v, %v", level, o, err)
+		}
+		path := filepath.Join(t.TempDir(), "state.db")
+		writeBackup(t, l.f, path)
+		if _, err := Verify(path); err != nil {
+			t.Fatalf("level %d: Verify: %v", level, err)
+		}
+		var stored []byte
+		l.f.view(func(tx *bolt.Tx) error {
+			stored = bytes.Clone(tx.Bucket(bOutcomes).Get([]byte("edge-1/1")))
+			return nil
+		})
+		if _, ref := outcomeRef(stored); ref != (level == 3) {
+			t.Fatalf("level %d: stored outcome of %d bytes", level, len(stored))
+		}
+	}
 }

@@ -63,7 +63,10 @@ func (f *FSM) Outcome(changeID string) (*registry.Outcome, error) {
 		if v == nil {
 			return ErrNotFound
 		}
-		var err error
+		v, err := storedOutcome(tx, v)
+		if err != nil {
+			return err
+		}
 		o, _, err = registry.DecodeOutcome(v)
 		return err
 	})
@@ -97,6 +100,10 @@ func (f *FSM) Decisions(node string, ids []string) ([]*registry.Outcome, error) 
 			v := b.Get([]byte(id))
 			if v == nil {
 				continue
+			}
+			v, err := storedOutcome(tx, v)
+			if err != nil {
+				return fmt.Errorf("fsm: outcome of %s: %w", id, err)
 			}
 			o, _, err := registry.DecodeOutcome(v)
 			if err != nil {

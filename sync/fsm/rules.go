@@ -18,7 +18,7 @@ import (
 func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change) *registry.Outcome {
 	id := c.ID()
 	if prev := t.get(bOutcomes, []byte(id)); prev != nil {
-		o, _, err := registry.DecodeOutcome(prev)
+		o, err := t.outcome(prev)
 		if err != nil {
 			panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
 		}
@@ -395,16 +395,14 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	key := u64(seq)
 	if t.level() >= 3 {
 		// The entry goes into its log entry's block (historyblocks.go),
-		// with its citizen's link; the chain covers it and the outcome,
-		// which is the entry's tail (bbolt keeps both until the commit).
+		// with its citizen's link; the outcome stored for the change
+		// refers to it. The chain covers both.
 		b := &t.block
 		start := b.begin(seq, t.linkHistory(o.Citizen, key))
 		b.buf = registry.AppendChange(b.buf, c)
-		n := len(b.buf) - start
 		b.buf = registry.AppendOutcome(b.buf, o)
-		entry := b.end(start)
-		t.historyChain().add(key, entry)
-		t.write(bOutcomes, []byte(o.Change), entry[n:])
+		t.historyChain().add(key, b.end(start))
+		t.write(bOutcomes, []byte(o.Change), key)
 	} else {
 		// The history entry is the change followed by its outcome, and
 		// the outcome's own value is the same bytes: encoded once, in one
