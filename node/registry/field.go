@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Field names one attribute of a citizen record. The numbering is part of
@@ -248,7 +246,7 @@ func (f Field) Normalize(v string) (string, error) {
 		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
 			return "", fmt.Errorf("%w: %s contains control characters", ErrField, f)
 		}
-		v = norm.NFC.String(v)
+		v = nfcString(v)
 		// NFC can lengthen a few scripts' text; check again so that a
 		// normalized value always normalizes to itself.
 		if len(v) > MaxValueLen {
