@@ -114,9 +114,13 @@ type FSM struct {
 	// re-check reads a touched citizen's findings several times an entry.
 	findings map[uint64]cachedFinding
 	// records caches decoded citizen records across batches (guarded by
-	// wmu), by ID with the bytes they were decoded from: a record is used
-	// only while the store holds those same bytes (txn.citizen), so the
-	// cache decides nothing. Decoding was a tenth of a change's apply.
+	// wmu), written through: storeCitizen, the only writer of records,
+	// keeps its entry in step with what it stores, so an entry is what
+	// the store holds, committed or not, and is used without reading the
+	// store (reading and comparing was a tenth of a replica's apply).
+	// Restore, which replaces the state, clears it; so does reaching
+	// maxRecordCache. TestReplicasAgree holds it to that: a replica
+	// restored over its own later state reaches the others' digest.
 	records map[string]*cachedCitizen
 	// newest mirrors the history chain's index bLastHist for the citizens
 	// recently written (guarded by wmu): storeNewest writes both, Restore
@@ -621,6 +625,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	clear(f.newest) // it mirrored the state replaced
 	clear(f.lastHist)
+	clear(f.records)
 	f.wmu.Unlock()
 	if err := f.db.Close(); err != nil {
 		return fmt.Errorf("fsm: restore: close: %w", err)

@@ -459,16 +459,16 @@ func loadCitizen(t *txn, id string) *registry.Citizen {
 
 // citizen is the batch's entry of a record: what the store holds for id,
 // raw and decoded; nil when it holds nothing. Only storeCitizen writes
-// records, and it keeps the entry in step.
+// records, and it keeps the entry in step, in the batch (cits) and across
+// batches (records): a record there is what the store holds, so it is
+// not read again (FSM.records).
 func (t *txn) citizen(id string) *cachedCitizen {
 	if e, ok := t.cits[id]; ok {
 		return e
 	}
-	var e *cachedCitizen
-	if v := t.get(bCitizens, []byte(id)); v != nil {
-		if d := t.records[id]; d != nil && bytes.Equal(d.raw, v) {
-			e = d
-		} else {
+	e := t.records[id]
+	if e == nil {
+		if v := t.get(bCitizens, []byte(id)); v != nil {
 			c, _, err := registry.DecodeCitizen(v)
 			if err != nil {
 				panic(fmt.Sprintf("fsm: stored citizen %s: %v", id, err))
