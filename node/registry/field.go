@@ -211,6 +211,9 @@ func (f Field) Normalize(v string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%w: %s: %v", ErrField, f, err)
 		}
+		if len(v) == 10 && v[4] == '-' && v[7] == '-' && d.Month != 0 && d.Day != 0 {
+			return v, nil // a full date already in canonical form, as d.String() would write it
+		}
 		return d.String(), nil
 	case kindID:
 		if _, err := ParseID(v); err != nil {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -203,5 +204,23 @@ func TestPatchFromMapErrors(t *testing.T) {
 				t.Errorf("PatchFromMap(%v) = %v, want ErrField mentioning %q", tt.in, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestNormalizeFullDate: a date written YYYY-MM-DD normalizes to what
+// ParseDate and Date.String make of it, the shortcut for one already
+// canonical included.
+func TestNormalizeFullDate(t *testing.T) {
+	for _, y := range []int{1799, 1800, 1999, 2024, 2399, 2400} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				v := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				got, err := FieldBirthDate.Normalize(v)
+				want, werr := ParseDate(v)
+				if (err != nil) != (werr != nil) || err == nil && got != want.String() {
+					t.Fatalf("Normalize(%q) = %q, %v; ParseDate gives %q, %v", v, got, err, want.String(), werr)
+				}
+			}
+		}
 	}
 }

@@ -394,10 +394,17 @@ func (r records) Confirmed(id string) registry.Date {
 
 // confirm notes that an office saw the citizen in person on day d.
 func (t *txn) confirm(id string, d registry.Date) {
-	if old, _ := registry.ParseDate(string(t.get(bQConfirmed, []byte(id)))); old.String() >= d.String() {
+	day := d.String()
+	// A stored day is canonical (written here): compared as it is.
+	old := string(t.get(bQConfirmed, []byte(id)))
+	if len(old) != 10 || old[4] != '-' || old[7] != '-' {
+		o, _ := registry.ParseDate(old)
+		old = o.String()
+	}
+	if old >= day {
 		return
 	}
-	if err := t.tx.Bucket(bQConfirmed).Put([]byte(id), []byte(d.String())); err != nil {
+	if err := t.tx.Bucket(bQConfirmed).Put([]byte(id), []byte(day)); err != nil {
 		panic(fmt.Sprintf("fsm: bbolt quality confirmed: %v", err))
 	}
 	t.quality().touched[id] = true
