@@ -190,18 +190,39 @@ func appendChangeBody(b []byte, c *Change) []byte {
 
 // DecodeChange decodes one change from b and returns the rest of b. It
 // checks the encoding only; call Validate for the rules.
-func DecodeChange(b []byte) (*Change, []byte, error) {
+func DecodeChange(b []byte) (*Change, []byte, error) { return (*ChangeDecoder)(nil).Decode(b) }
+
+// ChangeDecoder decodes a run of changes (a push, a log entry's), keeping
+// one copy of the strings that repeat from change to change — node,
+// officer, operation, commune — instead of one per change: a push's
+// changes name one node. The zero value shares nothing; NewChangeDecoder
+// shares.
+type ChangeDecoder struct{ seen map[string]string }
+
+// NewChangeDecoder returns a decoder that shares repeated strings.
+func NewChangeDecoder() *ChangeDecoder { return &ChangeDecoder{seen: map[string]string{}} }
+
+// maxShared bounds the strings a ChangeDecoder keeps.
+const maxShared = 64
+
+// Decode decodes one change from b and returns the rest of b, as
+// DecodeChange does.
+func (cd *ChangeDecoder) Decode(b []byte) (*Change, []byte, error) {
+	var seen map[string]string
+	if cd != nil {
+		seen = cd.seen
+	}
 	d := decoder{b: b}
 	if f := d.byte(); d.err == nil && f != changeFormat {
 		return nil, nil, fmt.Errorf("%w: change format %d", ErrEncoding, f)
 	}
 	c := &Change{
-		Node:    d.string(),
+		Node:    d.shared(seen),
 		Seq:     d.uvarint(),
-		Officer: d.string(),
-		Op:      Op(d.string()),
+		Officer: d.shared(seen),
+		Op:      Op(d.shared(seen)),
 		Citizen: d.string(),
-		Commune: d.string(),
+		Commune: d.shared(seen),
 		Base:    d.uvarint(),
 	}
 	n := d.count(2)
@@ -335,6 +356,29 @@ func (d *decoder) string() string {
 	}
 	s := string(d.b[:n])
 	d.b = d.b[n:]
+	return s
+}
+
+// shared is string, returning the copy seen holds of an equal string
+// (and keeping this one there while it has room).
+func (d *decoder) shared(seen map[string]string) string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("string of %d bytes, %d left", n, len(d.b))
+		return ""
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	if s, ok := seen[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if seen != nil && len(seen) < maxShared {
+		seen[s] = s
+	}
 	return s
 }
 

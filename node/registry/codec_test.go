@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sampleValues is a full record in fixed field order; tests set it in
@@ -311,5 +312,37 @@ func TestClearedFieldKeepsItsStamp(t *testing.T) {
 	compact, _, err := DecodeCitizen(AppendCitizen(nil, c, false))
 	if err != nil || compact.Values[FieldOtherName] != "" {
 		t.Fatalf("compact: %v", err)
+	}
+}
+
+// TestChangeDecoderShares: a run decoded with a sharing decoder is what
+// decoding each change alone gives, and a node named twice is one string.
+func TestChangeDecoderShares(t *testing.T) {
+	var b []byte
+	var want []*Change
+	for i, node := range []string{"edge-1", "edge-2", "edge-1"} {
+		c := sampleChange()
+		c.Node, c.Seq = node, uint64(i+1)
+		b = AppendChange(b, c)
+		w, _, err := DecodeChange(AppendChange(nil, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, w)
+	}
+	dec := NewChangeDecoder()
+	var got []*Change
+	for len(b) > 0 {
+		c, rest, err := dec.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, b = append(got, c), rest
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("shared decoding:\n%+v\nwant\n%+v", got, want)
+	}
+	if unsafe.StringData(got[0].Node) != unsafe.StringData(got[2].Node) || unsafe.StringData(got[0].Officer) != unsafe.StringData(got[1].Officer) {
+		t.Fatal("repeated strings decoded as copies of their own")
 	}
 }

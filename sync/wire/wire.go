@@ -62,9 +62,10 @@ func DecodeChanges(b []byte) ([]*registry.Change, error) {
 		return nil, err
 	}
 	cs := make([]*registry.Change, 0, n)
+	dec := registry.NewChangeDecoder()
 	for i := 0; i < n; i++ {
 		var c *registry.Change
-		if c, rest, err = registry.DecodeChange(rest); err != nil {
+		if c, rest, err = dec.Decode(rest); err != nil {
 			return nil, fmt.Errorf("wire: change %d of %d: %w", i+1, n, err)
 		}
 		cs = append(cs, c)
