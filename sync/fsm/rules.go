@@ -429,7 +429,13 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 		}
 	}
 	if o.Result == registry.NeedsReview {
-		t.index(bReview, key)
+		// The queue's keys are sequence numbers: appended in order, so
+		// a split leaves the left page full.
+		b := t.tx.Bucket(bReview)
+		b.FillPercent = 1.0
+		if err := b.Put(key, nil); err != nil {
+			panic(fmt.Sprintf("fsm: bbolt review queue: %v", err))
+		}
 	}
 }
 
