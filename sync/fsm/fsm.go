@@ -131,6 +131,10 @@ type FSM struct {
 	// just before the commit: once a commit, not once a batch, for a
 	// citizen the entries of several batches name.
 	lastHist map[string][]byte
+	// decided is, by node, the highest sequence number of its changes
+	// decided (guarded by wmu; txn.mayBeDecided): above it a change is
+	// new and its outcome is not looked up. Restore clears it.
+	decided map[string]uint64
 	// blockSize is the size of the last history block stored (guarded by
 	// wmu), which the next one's buffer starts at.
 	blockSize int
@@ -242,7 +246,8 @@ func Open(path string, cfg Config) (*FSM, error) {
 		return nil, err
 	}
 	f := &FSM{cfg: cfg, path: path, checker: checker, stop: make(chan struct{}), done: make(chan struct{}), officers: map[string]Officer{}, findings: map[uint64]cachedFinding{},
-		records: map[string]*cachedCitizen{}, newest: map[string][]byte{}, lastHist: map[string][]byte{}}
+		records: map[string]*cachedCitizen{}, newest: map[string][]byte{}, lastHist: map[string][]byte{},
+		decided: map[string]uint64{}}
 	if f.unsynced, err = openUnsynced(path); err != nil {
 		return nil, err
 	}
@@ -426,7 +431,7 @@ func (f *FSM) applyBatch(logs []*raft.Log) ([]any, []Event) {
 	}
 	tx := f.wtx
 	out := make([]any, len(logs))
-	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest, lastHist: f.lastHist}
+	t := &txn{tx: tx, h: f.h, officers: f.officers, findings: f.findings, records: f.records, newest: f.newest, lastHist: f.lastHist, decided: f.decided}
 	t.block.size = f.blockSize
 	// Records of ~600 bytes fill a 4 KiB page in a few; bbolt's default
 	// split at half a page would leave the file half empty under the
@@ -626,6 +631,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	clear(f.newest) // it mirrored the state replaced
 	clear(f.lastHist)
 	clear(f.records)
+	clear(f.decided)
 	f.wmu.Unlock()
 	if err := f.db.Close(); err != nil {
 		return fmt.Errorf("fsm: restore: close: %w", err)

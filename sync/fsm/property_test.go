@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,6 +237,42 @@ func TestReplicasAgree(t *testing.T) {
 		t.Fatalf("restored replica: digest %x, want %x", st.Digest, want)
 	}
 	restoreOverUsed(t, logs, snapshotOf(t, a), want)
+	// A replica behind, handed a newer snapshot (a follower catching up).
+	behind, ahead := mustOpen(t), mustOpen(t)
+	behind.ApplyBatch(logs[:len(logs)/2])
+	ahead.ApplyBatch(logs[:3*len(logs)/4])
+	if err := behind.Restore(io.NopCloser(bytes.NewReader(snapshotOf(t, ahead)))); err != nil {
+		t.Fatal(err)
+	}
+	// First, a push the snapshot holds, sent again: duplicates for both.
+	var resent *raft.Log
+	for _, l := range logs[len(logs)/2+10 : 3*len(logs)/4] {
+		if c, err := DecodeCommand(l.Data); err == nil && c.Kind == KindChanges && len(c.Changes) > 0 {
+			resent = &raft.Log{Index: uint64(3*len(logs)/4) + 1, Type: raft.LogCommand, Data: l.Data}
+			break
+		}
+	}
+	if resent == nil {
+		t.Fatal("no push in the log's third quarter")
+	}
+	outcomes := func(f *FSM) string {
+		var b strings.Builder
+		for _, res := range f.ApplyBatch([]*raft.Log{resent}) {
+			os, _ := res.([]*registry.Outcome)
+			for _, o := range os {
+				fmt.Fprintf(&b, "%+v\n", *o)
+			}
+		}
+		return b.String()
+	}
+	if got, want := outcomes(behind), outcomes(ahead); got != want {
+		t.Fatalf("a push sent again to a replica restored from a newer snapshot:\n%s\nwant\n%s", got, want)
+	}
+	sb, _ := behind.Status()
+	sa, _ := ahead.Status()
+	if sb.Digest != sa.Digest {
+		t.Fatalf("replica restored from a newer snapshot: digest %x, want %x", sb.Digest, sa.Digest)
+	}
 }
 
 func snapshotOf(t *testing.T, f *FSM) []byte {

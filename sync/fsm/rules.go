@@ -17,14 +17,16 @@ import (
 // the log position: every replica decides the same.
 func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change) *registry.Outcome {
 	id := c.ID()
-	if prev := t.get(bOutcomes, []byte(id)); prev != nil {
-		o, err := t.outcome(prev)
-		if err != nil {
-			panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
+	if t.mayBeDecided(c.Node, c.Seq) {
+		if prev := t.get(bOutcomes, []byte(id)); prev != nil {
+			o, err := t.outcome(prev)
+			if err != nil {
+				panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
+			}
+			dup := *o
+			dup.Original, dup.Result = o.Result, registry.Duplicate
+			return &dup
 		}
-		dup := *o
-		dup.Original, dup.Result = o.Result, registry.Duplicate
-		return &dup
 	}
 	o := &registry.Outcome{Change: id, Index: index, Citizen: c.Citizen}
 	if limit := registry.HLCFromTime(cmd.Received.Add(f.cfg.ClampAfter)); c.Time > limit {
@@ -39,6 +41,31 @@ func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change
 	f.noteChange(t, cmd, c, o)
 	return o
 }
+
+// mayBeDecided reports whether a change of node numbered seq may have been
+// decided already, that is whether its outcome must be looked up: one
+// numbered above the highest the node's decided changes have is new. The
+// highest is learned once per node and process, from the node's stored
+// outcomes (lastSeq), and kept in step by record (FSM.decided); it
+// decides nothing, as the lookup it spares would find nothing.
+func (t *txn) mayBeDecided(node string, seq uint64) bool {
+	if t.decided == nil {
+		return true
+	}
+	m, ok := t.decided[node]
+	if !ok {
+		if len(t.decided) >= maxDecidedNodes {
+			clear(t.decided)
+		}
+		m = lastSeq(t, node)
+		t.decided[node] = m
+	}
+	return seq <= m
+}
+
+// maxDecidedNodes bounds FSM.decided (a city's fleet is a few thousand
+// boxes).
+const maxDecidedNodes = 1 << 16
 
 // ReasonNotAvailable is the one answer an edge gets about a citizen it may
 // not reach, whether the ID is unknown or belongs to another commune: a
@@ -391,6 +418,9 @@ func (f *FSM) nextID(t *txn, year int, female bool) (string, bool) {
 // record stores the change and its outcome in the history, whatever the
 // outcome: nothing an officer records is ever dropped.
 func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
+	if m, ok := t.decided[c.Node]; ok && c.Seq > m {
+		t.decided[c.Node] = c.Seq
+	}
 	seq := t.nextSeq()
 	key := u64(seq)
 	if t.level() >= 3 {

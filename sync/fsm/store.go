@@ -94,6 +94,8 @@ type txn struct {
 	cits map[string]*cachedCitizen
 	// records are records decoded by earlier batches (FSM.records).
 	records map[string]*cachedCitizen
+	// decided is FSM.decided.
+	decided map[string]uint64
 	// subsets are the communes' subset versions the batch advanced.
 	subsets map[string]uint64
 	// seq is the last history sequence number once read (seqRead),
