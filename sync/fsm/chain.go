@@ -111,15 +111,11 @@ func (t *txn) putOutcome(key, val []byte, index uint64) {
 		t.put(bOutcomes, key, val, true)
 		return
 	}
-	if old := t.get(bOutcomes, key); old != nil && !isRef(old) && !c.chained(outcomeIndex(old)) {
+	if old := t.get(bOutcomes, key); old != nil && !c.chained(outcomeIndex(old)) {
 		t.h.Remove(digestKey(bOutcomes, key), old)
 	}
 	t.write(bOutcomes, key, val)
 }
-
-// isRef reports whether a stored outcome refers to its history entry
-// (level 3, historyblocks.go): chained, as the entry is.
-func isRef(v []byte) bool { _, ok := outcomeRef(v); return ok }
 
 // outcomeIndex is the index a stored outcome was decided at.
 func outcomeIndex(v []byte) uint64 {
@@ -131,30 +127,26 @@ func outcomeIndex(v []byte) uint64 {
 }
 
 // checkOutcome checks a chained history entry against the outcome stored
-// for its change: a reference to the entry (level 3), the entry's own, or
-// a later one (a resolution's). It reports a reference.
-func checkOutcome(outcomes *bolt.Bucket, seq, entry []byte) (bool, error) {
+// for its change: the entry's own, or a later one (a resolution's).
+func checkOutcome(outcomes *bolt.Bucket, seq, entry []byte) error {
 	c, rest, err := registry.DecodeChange(entry)
 	if err != nil {
-		return false, fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
+		return fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
 	}
 	o, _, err := registry.DecodeOutcome(rest)
 	if err != nil {
-		return false, fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
+		return fmt.Errorf("%w: history entry %x: %v", ErrDigestMismatch, seq, err)
 	}
 	stored := outcomes.Get([]byte(o.Change))
-	if bytes.Equal(stored, seq) {
-		return true, nil
-	}
-	if stored != nil && !isRef(stored) && !bytes.Equal(stored, rest) {
+	if stored != nil && !bytes.Equal(stored, rest) {
 		if later, _, err := registry.DecodeOutcome(stored); err == nil && later.Index > o.Index {
-			return false, nil
+			return nil
 		}
 	}
 	if !bytes.Equal(stored, rest) {
-		return false, fmt.Errorf("%w: the outcome stored for %s is not the one its history entry %x records", ErrDigestMismatch, c.ID(), seq)
+		return fmt.Errorf("%w: the outcome stored for %s is not the one its history entry %x records", ErrDigestMismatch, c.ID(), seq)
 	}
-	return false, nil
+	return nil
 }
 
 // verifyChain recomputes the digest's share of the history and the
@@ -176,31 +168,22 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 		return errors.New("fsm: no history or outcomes bucket: not an FSM state file")
 	}
 	var chain histChain // the chain as Verify recomputes it
-	// refs counts the entries whose change's stored outcome refers to
-	// them: as many outcomes as that may be references, so that none
-	// names a change other than its entry's.
-	refs := 0
-	check := func(seq, entry []byte) error {
-		ref, err := checkOutcome(outcomes, seq, entry)
-		if ref {
-			refs++
-		}
-		return err
-	}
 	err := hist.ForEach(func(k, v []byte) error {
 		if c == nil || len(k) != 8 || binary.BigEndian.Uint64(k) < c.from {
 			add(bHistory, k, v)
 			return nil
 		}
 		chain.add(k, v)
-		return check(k, v)
+		return checkOutcome(outcomes, k, v)
 	})
 	if err != nil {
 		return err
 	}
 	// From level 3, the blocks (historyblocks.go): every entry chained,
-	// their sequence numbers following the history's one by one.
-	next := uint64(0)
+	// their sequence numbers following the history's one by one, each
+	// change mapped to its entry by the runs (runs.go).
+	next, entries := uint64(0), uint64(0)
+	runs := tx.Bucket(bRuns)
 	if k, _ := hist.Cursor().Last(); len(k) == 8 {
 		next = binary.BigEndian.Uint64(k) + 1
 	}
@@ -216,9 +199,12 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 					bad = fmt.Errorf("%w: history entry %d where %d was due", ErrDigestMismatch, seq, next)
 				case prev >= seq:
 					bad = fmt.Errorf("%w: history entry %d links to %d", ErrDigestMismatch, seq, prev)
+				case runs == nil:
+					bad = fmt.Errorf("%w: history blocks without their runs", ErrDigestMismatch)
 				default:
 					chain.add(u64(seq), entry)
-					bad = check(u64(seq), entry)
+					bad = checkRun(outcomes, runs, seq, entry)
+					entries++
 				}
 				next = seq + 1
 				return bad == nil
@@ -235,11 +221,12 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 	if c != nil && chain.h != c.h {
 		return fmt.Errorf("%w: the history does not reach the chain's head", ErrDigestMismatch)
 	}
-	err = outcomes.ForEach(func(k, v []byte) error {
-		if isRef(v) {
-			refs--
-			return nil
+	if runs != nil {
+		if err := verifyRuns(runs, entries); err != nil {
+			return err
 		}
+	}
+	return outcomes.ForEach(func(k, v []byte) error {
 		o, _, err := registry.DecodeOutcome(v)
 		if err != nil {
 			return fmt.Errorf("%w: outcome of %s: %v", ErrDigestMismatch, k, err)
@@ -249,8 +236,4 @@ func verifyChain(tx *bolt.Tx, add func(bucket, k, v []byte)) error {
 		}
 		return nil
 	})
-	if err == nil && refs != 0 {
-		err = fmt.Errorf("%w: %d outcomes refer to history entries not of their change", ErrDigestMismatch, -refs)
-	}
-	return err
 }

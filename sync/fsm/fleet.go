@@ -350,6 +350,12 @@ func lastSeq(t *txn, node string) uint64 {
 			last = max(last, n)
 		}
 	}
+	// From level 3, the runs (runs.go): the stored ones', and the log
+	// entry's being built.
+	last = max(last, lastRun(t.tx.Bucket(bRuns), node))
+	if r := t.runs[node]; r != nil {
+		last = max(last, r.seq+r.count-1)
+	}
 	return last
 }
 

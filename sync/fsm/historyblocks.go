@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/xanode/xanode/node/registry"
 )
 
 // History blocks (feature level 3; DESIGN.md, "Conflict resolution":
@@ -29,12 +27,9 @@ import (
 // elements: the history chain (chain.go), which level 3 implies, covers
 // every entry, and Verify recomputes it.
 //
-// The outcome a change is decided is the tail of its history entry, and
-// from level 3 the outcomes bucket holds, for a change decided there, the
-// entry's sequence number (8 bytes) rather than a second copy of the
-// outcome: four fifths of the pages a commit wrote were the outcomes
-// bucket's. A resolution replaces it with the outcome it decides, in full
-// (an encoded outcome is longer than 8 bytes).
+// The outcome a change is decided is the tail of its history entry; from
+// level 3 it is not stored a second time, and runs (runs.go) find a
+// change's entry.
 var bHistBlocks = []byte("history_blocks") // first seq(8) → block
 
 // blockHead is an entry's fixed part in a block: prev(8) length(4).
@@ -86,13 +81,14 @@ func (b *histBlock) end(start int) []byte {
 	return b.buf[start:len(b.buf):len(b.buf)]
 }
 
-// flushBlock stores the block of the log entry just applied. bbolt keeps
-// the value until the commit, and the outcomes stored meanwhile point into
-// it, so the next block starts in a new buffer.
+// flushBlock stores the block of the log entry just applied, and its runs.
+// bbolt keeps the value until the commit, so the next block starts in a
+// new buffer.
 func (t *txn) flushBlock() {
 	if t.block.n == 0 {
 		return
 	}
+	t.flushRuns()
 	b := t.tx.Bucket(bHistBlocks)
 	b.FillPercent = 1.0 // keys only grow
 	if err := b.Put(u64(t.block.first), t.block.buf); err != nil {
@@ -115,56 +111,6 @@ func (b *histBlock) entry(seq uint64) []byte {
 		return s < seq
 	})
 	return out
-}
-
-// outcomeRef reports whether a stored outcome is a reference to the
-// history entry holding it (level 3), and to which.
-func outcomeRef(v []byte) (uint64, bool) {
-	if len(v) != 8 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(v), true
-}
-
-// storedOutcome returns the outcome bytes a stored outcome stands for:
-// itself, or the tail of the history entry it refers to.
-func storedOutcome(tx *bolt.Tx, v []byte) ([]byte, error) {
-	seq, ok := outcomeRef(v)
-	if !ok {
-		return v, nil
-	}
-	entry, _, err := historyEntry(tx, seq)
-	if err != nil {
-		return nil, err
-	}
-	return entryOutcome(entry)
-}
-
-// entryOutcome is a history entry's outcome bytes.
-func entryOutcome(entry []byte) ([]byte, error) {
-	_, rest, err := registry.DecodeChange(entry)
-	return rest, err
-}
-
-// outcome decodes what the batch's store holds as a change's outcome,
-// the entries of the block being built included.
-func (t *txn) outcome(v []byte) (*registry.Outcome, error) {
-	if seq, ok := outcomeRef(v); ok {
-		if e := t.block.entry(seq); e != nil {
-			v, err := entryOutcome(e)
-			if err != nil {
-				return nil, err
-			}
-			o, _, err := registry.DecodeOutcome(v)
-			return o, err
-		}
-	}
-	v, err := storedOutcome(t.tx, v)
-	if err != nil {
-		return nil, err
-	}
-	o, _, err := registry.DecodeOutcome(v)
-	return o, err
 }
 
 // errBlock is a block that does not parse: the file was altered or broken.

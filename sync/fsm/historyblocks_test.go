@@ -184,21 +184,38 @@ func historyBlocks(t *testing.T, ref, logs []*raft.Log, changes int) {
 		return b.Put(key, v)
 	})
 	alter("a block removed", func(b *bolt.Bucket, v []byte) error { return b.Delete(key) })
-	// The outcomes stored for the block's first two changes.
-	var ids []string
+	// The runs mapping the block's first two changes.
+	var ids []*registry.Change
 	eachInBlock(key, blocks[string(key)], func(_, _ uint64, e []byte) bool {
 		c, _, _ := registry.DecodeChange(e)
-		ids = append(ids, c.ID())
+		ids = append(ids, c)
 		return len(ids) < 2
 	})
-	alter("a reference to another entry", func(b *bolt.Bucket, v []byte) error {
-		o := b.Tx().Bucket(bOutcomes)
-		ref := bytes.Clone(o.Get([]byte(ids[1])))
-		return o.Put([]byte(ids[0]), ref)
+	runOf := func(tx *bolt.Tx, c *registry.Change) []byte {
+		r := tx.Bucket(bRuns).Cursor()
+		k, _ := r.Seek(runKey(c.Node, c.Seq))
+		if !bytes.Equal(k, runKey(c.Node, c.Seq)) {
+			k, _ = r.Prev()
+		}
+		return bytes.Clone(k)
+	}
+	alter("a run shifted", func(b *bolt.Bucket, v []byte) error {
+		r := b.Tx().Bucket(bRuns)
+		k := runOf(b.Tx(), ids[0])
+		rv := bytes.Clone(r.Get(k))
+		binary.BigEndian.PutUint64(rv, binary.BigEndian.Uint64(rv)+1)
+		return r.Put(k, rv)
 	})
-	alter("a reference for a change never made", func(b *bolt.Bucket, v []byte) error {
-		o := b.Tx().Bucket(bOutcomes)
-		return o.Put([]byte("edge-0/999999"), bytes.Clone(o.Get([]byte(ids[0]))))
+	alter("a run for changes never made", func(b *bolt.Bucket, v []byte) error {
+		r := b.Tx().Bucket(bRuns)
+		return r.Put(runKey("edge-0", 999999), bytes.Clone(r.Get(runOf(b.Tx(), ids[0]))))
+	})
+	alter("a run removed", func(b *bolt.Bucket, v []byte) error {
+		return b.Tx().Bucket(bRuns).Delete(runOf(b.Tx(), ids[1]))
+	})
+	alter("an outcome stored over a run's", func(b *bolt.Bucket, v []byte) error {
+		o := &registry.Outcome{Change: ids[0].ID(), Result: registry.Applied, Reason: "đã duyệt", Index: 1}
+		return b.Tx().Bucket(bOutcomes).Put([]byte(o.Change), registry.AppendOutcome(nil, o))
 	})
 	alter("a block renumbered", func(b *bolt.Bucket, v []byte) error {
 		if err := b.Delete(key); err != nil {
@@ -269,14 +286,14 @@ func dumpBucket(t *testing.T, f *FSM, name []byte) map[string][]byte {
 	return out
 }
 
-// TestOutcomeReferences: from level 3 a change's stored outcome refers to
-// its history entry. A change sent again is answered duplicate with the
-// original's outcome, also when both are in one entry (a push retried
-// into the same group), while the entry's block is still being built; the
-// outcome and decision
-// reads answer what level 2 answers; a resolution replaces the reference
-// with the outcome it decides.
-func TestOutcomeReferences(t *testing.T) {
+// TestOutcomeRuns: from level 3 a change's outcome is stored once, in its
+// history entry, which a run maps the change to (runs.go). A change sent
+// again is answered duplicate with the original's outcome, also when both
+// are in one entry (a push retried into the same group) while the entry's
+// block and runs are still being built; the outcome and decision reads
+// answer what level 2 answers; a resolution's outcome is stored over it;
+// a node's last change number counts the runs.
+func TestOutcomeRuns(t *testing.T) {
 	for _, level := range []uint64{2, 3} {
 		l := seeded(t)
 		l.apply(t, &Command{Kind: KindLevel, Received: t0, Level: level})
@@ -315,12 +332,14 @@ func TestOutcomeReferences(t *testing.T) {
 			t.Fatalf("level %d: Verify: %v", level, err)
 		}
 		var stored []byte
+		var last uint64
 		l.f.view(func(tx *bolt.Tx) error {
 			stored = bytes.Clone(tx.Bucket(bOutcomes).Get([]byte("edge-1/1")))
+			last = lastSeq(&txn{tx: tx}, "edge-2")
 			return nil
 		})
-		if _, ref := outcomeRef(stored); ref != (level == 3) {
-			t.Fatalf("level %d: stored outcome of %d bytes", level, len(stored))
+		if (stored == nil) != (level == 3) || last != 1 {
+			t.Fatalf("level %d: outcome of edge-1/1 stored as %d bytes; edge-2's last change %d", level, len(stored), last)
 		}
 	}
 }

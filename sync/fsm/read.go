@@ -59,15 +59,10 @@ func (f *FSM) Subset(commune string, fn func(*registry.Citizen) error) (uint64, 
 func (f *FSM) Outcome(changeID string) (*registry.Outcome, error) {
 	var o *registry.Outcome
 	err := f.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bOutcomes).Get([]byte(changeID))
-		if v == nil {
-			return ErrNotFound
+		var err error
+		if o, err = outcomeOf(tx, changeID); err == nil && o == nil {
+			err = ErrNotFound
 		}
-		v, err := storedOutcome(tx, v)
-		if err != nil {
-			return err
-		}
-		o, _, err = registry.DecodeOutcome(v)
 		return err
 	})
 	return o, err
@@ -95,19 +90,13 @@ func (f *FSM) Decisions(node string, ids []string) ([]*registry.Outcome, error) 
 	}
 	var out []*registry.Outcome
 	err := f.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bOutcomes)
 		for _, id := range ids {
-			v := b.Get([]byte(id))
-			if v == nil {
+			o, err := outcomeOf(tx, id)
+			if err != nil {
+				return fmt.Errorf("fsm: outcome of %s: %w", id, err)
+			}
+			if o == nil {
 				continue
-			}
-			v, err := storedOutcome(tx, v)
-			if err != nil {
-				return fmt.Errorf("fsm: outcome of %s: %w", id, err)
-			}
-			o, _, err := registry.DecodeOutcome(v)
-			if err != nil {
-				return fmt.Errorf("fsm: outcome of %s: %w", id, err)
 			}
 			out = append(out, o)
 		}

@@ -18,11 +18,11 @@ import (
 func (f *FSM) applyChange(t *txn, cmd *Command, index uint64, c *registry.Change) *registry.Outcome {
 	id := c.ID()
 	if t.mayBeDecided(c.Node, c.Seq) {
-		if prev := t.get(bOutcomes, []byte(id)); prev != nil {
-			o, err := t.outcome(prev)
-			if err != nil {
-				panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
-			}
+		o, err := t.decidedOutcome(c)
+		if err != nil {
+			panic(fmt.Sprintf("fsm: stored outcome of %s: %v", id, err))
+		}
+		if o != nil {
 			dup := *o
 			dup.Original, dup.Result = o.Result, registry.Duplicate
 			return &dup
@@ -425,14 +425,14 @@ func (f *FSM) record(t *txn, c *registry.Change, o *registry.Outcome) {
 	key := u64(seq)
 	if t.level() >= 3 {
 		// The entry goes into its log entry's block (historyblocks.go),
-		// with its citizen's link; the outcome stored for the change
-		// refers to it. The chain covers both.
+		// with its citizen's link, and a run maps the change to it
+		// (runs.go): the outcome is stored once. The chain covers it.
 		b := &t.block
 		start := b.begin(seq, t.linkHistory(o.Citizen, key))
 		b.buf = registry.AppendChange(b.buf, c)
 		b.buf = registry.AppendOutcome(b.buf, o)
 		t.historyChain().add(key, b.end(start))
-		t.write(bOutcomes, []byte(o.Change), key)
+		t.addRun(c.Node, c.Seq, seq)
 	} else {
 		// The history entry is the change followed by its outcome, and
 		// the outcome's own value is the same bytes: encoded once, in one

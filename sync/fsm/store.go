@@ -64,7 +64,7 @@ var (
 		bFindingKeys, bFindingsComm, bFindingsCit, bQBlocks, bQHouseholds, bQChildren, bQSpouses, bQConfirmed, bQFigures, bQWeekly}
 	// chained buckets are covered by the history chain (chain.go) rather
 	// than element by element.
-	chained = [][]byte{bHistBlocks}
+	chained = [][]byte{bHistBlocks, bRuns}
 
 	kApplied  = []byte("applied")
 	kDigest   = []byte("digest")
@@ -120,6 +120,8 @@ type txn struct {
 	// block is the history block the log entry being applied builds, from
 	// feature level 3 (historyblocks.go).
 	block histBlock
+	// runs are the runs of the log entry being applied, by node (runs.go).
+	runs map[string]*run
 	// lvl is the cluster's feature level, once read (lvlRead; level).
 	lvl     uint64
 	lvlRead bool
