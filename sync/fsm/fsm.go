@@ -330,6 +330,12 @@ func (f *FSM) flush() {
 func (f *FSM) open() error {
 	opts := *boltOptions
 	opts.NoSync = f.unsynced
+	// Growing the file (every AllocSize, 16 MiB) truncates it and fsyncs
+	// it, flushing every page the unsynced commits left in the page cache:
+	// a stall of the apply path each time. An unsynced file is not
+	// trusted after a machine's crash anyway (unsynced.go), so it grows as
+	// it is written.
+	opts.NoGrowSync = f.unsynced
 	db, err := bolt.Open(f.path, 0o600, &opts)
 	if err != nil {
 		return fmt.Errorf("fsm: open %s: %w", f.path, err)
