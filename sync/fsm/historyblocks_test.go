@@ -311,6 +311,19 @@ func TestOutcomeRuns(t *testing.T) {
 		if queued.Result != registry.NeedsReview || dup.Result != registry.Duplicate || dup.Original != registry.NeedsReview {
 			t.Fatalf("level %d: a push twice in one group: %+v, %+v", level, queued, dup)
 		}
+		// A push whose numbers skip one (two runs, the first stored as
+		// the second began), and the first's changes again in the group.
+		skip := []*registry.Change{temp("edge-1", 2, 1, "6 Nguyễn Trãi", t0), temp("edge-1", 3, 1, "7 Nguyễn Trãi", t0), temp("edge-1", 5, 1, "8 Nguyễn Trãi", t0)}
+		res = l.applyLegacy(t, Group(Sender{Role: registry.RoleCity, ID: "city-1"}, t0, []*Command{
+			{Kind: KindChanges, From: Sender{Role: registry.RoleEdge, ID: "edge-1"}, Received: t0, Changes: skip},
+			{Kind: KindChanges, From: Sender{Role: registry.RoleEdge, ID: "edge-1"}, Received: t0, Changes: skip[:2]},
+		})).([]any)
+		firsts, agains := res[0].([]*registry.Outcome), res[1].([]*registry.Outcome)
+		for i, o := range agains {
+			if o.Result != registry.Duplicate || o.Original != firsts[i].Result || o.Index != firsts[i].Index {
+				t.Fatalf("level %d: %s again in its group: %+v, first %+v", level, skip[i].ID(), o, firsts[i])
+			}
+		}
 		got, err := l.f.Decisions("edge-2", []string{"edge-2/1"})
 		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], queued) {
 			t.Fatalf("level %d: decisions %+v, %v; want %+v", level, got, err, queued)

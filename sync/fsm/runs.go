@@ -185,10 +185,22 @@ func (t *txn) decidedOutcome(c *registry.Change) (*registry.Outcome, error) {
 	if t.level() < 3 {
 		return nil, nil
 	}
+	var entry uint64
 	if r := t.runs[c.Node]; r != nil && c.Seq >= r.seq && c.Seq-r.seq < r.count {
-		return entryOutcomeOf(t.block.entry(r.entry+(c.Seq-r.seq)), id)
+		entry = r.entry + (c.Seq - r.seq)
+	} else if e, ok := runEntry(t.tx.Bucket(bRuns), c.Node, c.Seq); ok {
+		entry = e // a run stored already, perhaps one the log entry ended
+	} else {
+		return nil, nil
 	}
-	return outcomeOf(t.tx, id)
+	v := t.block.entry(entry)
+	if v == nil {
+		var err error
+		if v, _, err = historyEntry(t.tx, entry); err != nil {
+			return nil, err
+		}
+	}
+	return entryOutcomeOf(v, id)
 }
 
 // verifyRuns checks the runs stored against the history blocks for
