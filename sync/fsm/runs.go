@@ -49,7 +49,9 @@ func runKey(node string, seq uint64) []byte {
 
 // addRun notes that change node/seq is history entry entry.
 func (t *txn) addRun(node string, seq, entry uint64) {
-	if r := t.runs[node]; r != nil && seq == r.seq+r.count && entry == r.entry+r.count && r.count < 1<<31 {
+	// A run never wraps past the largest number (Authorize refuses a
+	// change numbered 0, which would follow it; kept should that change).
+	if r := t.runs[node]; r != nil && seq == r.seq+r.count && seq > r.seq && entry == r.entry+r.count && r.count < 1<<31 {
 		r.count++
 		return
 	}
