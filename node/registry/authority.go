@@ -1,7 +1,5 @@
 package registry
 
-import "strings"
-
 // The authority table (DESIGN.md, "Trust model"): for every operation,
 // who may send it, which citizens it may touch relative to the commune the
 // sender acts for, which officer role records it at an edge, and which
@@ -176,5 +174,10 @@ func ValidOfficer(s string) bool {
 	if s == "" || len(s) > MaxOfficerLen {
 		return false
 	}
-	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == ""
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

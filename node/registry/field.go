@@ -188,6 +188,38 @@ func collapseSpace(v string) string {
 	return v
 }
 
+// canonicalText reports, in one pass, that text is already what Normalize
+// makes of it: valid UTF-8 without control characters, single spaces
+// between words and none at the ends, in NFC by the inert runes
+// (nfcString). Anything else (other spaces, marks to compose) takes
+// Normalize's general path, which decides; every replica validates every
+// value of every change.
+func canonicalText(v string) bool {
+	if v == "" || v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	t := inertRunes()
+	space := false
+	for i := 0; i < len(v); {
+		b := v[i]
+		if b < utf8.RuneSelf {
+			if b < 0x20 || b == 0x7f || b == ' ' && space {
+				return false
+			}
+			space = b == ' '
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r >= inertLimit || t[r>>6]&(1<<(r&63)) == 0 || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false // an invalid byte decodes to U+FFFD, beyond the inert runes
+		}
+		space = false
+		i += n
+	}
+	return true
+}
+
 // Normalize returns the canonical form of v for field f, or an error naming
 // the field. Text becomes NFC with inner runs of spaces collapsed; dates
 // become YYYY-MM-DD (or a partial form). The empty string clears a field.
@@ -197,6 +229,9 @@ func (f Field) Normalize(v string) (string, error) {
 	}
 	if len(v) > MaxValueLen {
 		return "", fmt.Errorf("%w: %s is %d bytes, at most %d", ErrField, f, len(v), MaxValueLen)
+	}
+	if fieldInfo[f].kind == kindText && canonicalText(v) {
+		return v, nil
 	}
 	if !utf8.ValidString(v) {
 		return "", fmt.Errorf("%w: %s is not UTF-8", ErrField, f)

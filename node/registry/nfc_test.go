@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -64,6 +65,50 @@ func FuzzNFCString(f *testing.F) {
 		}
 		if got, want := nfcString(s), norm.NFC.String(s); got != want {
 			t.Fatalf("nfcString(%+q) = %+q, norm gives %+q", s, got, want)
+		}
+	})
+}
+
+// canonicalSlow is what canonicalText must agree with: the text is what
+// Normalize's general path makes of it.
+func canonicalSlow(s string) bool {
+	return s != "" && utf8.ValidString(s) && collapseSpace(s) == s && strings.IndexFunc(s, unicode.IsControl) < 0 && norm.NFC.String(s) == s
+}
+
+// TestCanonicalText: the one-pass check never calls text canonical that
+// Normalize would change or refuse, and does call ordinary Vietnamese
+// text canonical.
+func TestCanonicalText(t *testing.T) {
+	pool := []rune("aAđĐăâêôơưếềểễệốồổỗộứừửữựýỳỷỹỵ 09,.-/  \t\n\u00a0\u2003\u0085\u0007\u007f\u0301\u0323\u1100\u1161\u212b\ufffd")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 50000; i++ {
+		var b strings.Builder
+		for n := rng.IntN(10); n >= 0; n-- {
+			b.WriteRune(pool[rng.IntN(len(pool))])
+		}
+		s := b.String()
+		if i%7 == 0 {
+			s += "\xff"
+		}
+		if canonicalText(s) && !canonicalSlow(s) {
+			t.Fatalf("canonicalText(%+q) but Normalize changes or refuses it", s)
+		}
+	}
+	for _, s := range []string{"Số 12 Đường Mậu Thân, Phường Xuân Khánh", "Nguyễn Thị Lan", "a"} {
+		if !canonicalText(s) {
+			t.Errorf("canonicalText(%q) = false", s)
+		}
+	}
+}
+
+// FuzzCanonicalText: canonicalText agrees with Normalize's general path.
+func FuzzCanonicalText(f *testing.F) {
+	for _, s := range []string{"Số 12 Đường Mậu Thân", " a", "a  b", "a\tb", "A\u030a", "\u00a0x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if canonicalText(s) && !canonicalSlow(s) {
+			t.Fatalf("canonicalText(%+q) but Normalize changes or refuses it", s)
 		}
 	})
 }
