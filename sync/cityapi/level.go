@@ -33,7 +33,7 @@ func (s *Server) RaiseLevel(ctx context.Context) (uint64, error) {
 	if !s.cfg.Cluster.IsLeader() {
 		return 0, nil
 	}
-	cur, err := s.cfg.Cluster.FSM().Level()
+	cur, err := s.cfg.Cluster.FSM().CommittedLevel()
 	if err != nil || cur >= fsm.ReleaseLevel {
 		return 0, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/xanode/xanode/sync/wire"
@@ -27,13 +28,19 @@ func Group(from Sender, received time.Time, pushes []*Command) *Command {
 }
 
 func appendGroup(b []byte, pushes []*Command) []byte {
+	encoded := make([][]byte, len(pushes))
+	size := 8
+	for i, p := range pushes {
+		encoded[i] = wire.EncodeChanges(p.Changes)
+		size += 32 + len(p.From.Role) + len(p.From.ID) + len(encoded[i])
+	}
+	b = slices.Grow(b, size) // grown once, not by doubling
 	b = binary.AppendUvarint(b, uint64(len(pushes)))
-	for _, p := range pushes {
+	for i, p := range pushes {
 		b = appendString(appendString(b, string(p.From.Role)), p.From.ID)
 		b = binary.AppendUvarint(b, uint64(p.Received.UnixMilli()))
-		changes := wire.EncodeChanges(p.Changes)
-		b = binary.AppendUvarint(b, uint64(len(changes)))
-		b = append(b, changes...)
+		b = binary.AppendUvarint(b, uint64(len(encoded[i])))
+		b = append(b, encoded[i]...)
 	}
 	return b
 }

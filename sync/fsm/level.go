@@ -88,3 +88,13 @@ func (f *FSM) Level() (uint64, error) {
 	err := f.view(func(tx *bolt.Tx) error { n = levelOf(tx); return nil })
 	return n, err
 }
+
+// CommittedLevel is Level as of the last commit (at most flushEvery
+// behind), without committing the entries applied since: for the
+// leader's every-second check (cityapi.Server.RaiseLevel), where a raise
+// proposed again is refused (ErrLevel).
+func (f *FSM) CommittedLevel() (uint64, error) {
+	var n uint64
+	err := f.viewCommitted(func(tx *bolt.Tx) error { n = levelOf(tx); return nil })
+	return n, err
+}

@@ -47,7 +47,7 @@ var (
 
 // EncodeChanges encodes a push batch.
 func EncodeChanges(cs []*registry.Change) []byte {
-	b := append([]byte(nil), magicChanges...)
+	b := append(make([]byte, 0, changesSize(cs)), magicChanges...)
 	b = binary.AppendUvarint(b, uint64(len(cs)))
 	for _, c := range cs {
 		b = registry.AppendChange(b, c)
@@ -76,9 +76,34 @@ func DecodeChanges(b []byte) ([]*registry.Change, error) {
 	return cs, nil
 }
 
+// changesSize is about the size of cs encoded (a buffer grown by doubling
+// copied the whole batch several times on the way).
+func changesSize(cs []*registry.Change) int {
+	n := 16
+	for _, c := range cs {
+		n += 48 + len(c.Node) + len(c.Officer) + len(c.Op) + len(c.Citizen) + len(c.Commune) + len(c.Procedure) + len(c.Note) + len(c.Sig)
+		for _, fv := range c.Patch {
+			n += 4 + len(fv.Value)
+		}
+	}
+	return n
+}
+
+// outcomesSize is about the size of os encoded.
+func outcomesSize(os []*registry.Outcome) int {
+	n := 16
+	for _, o := range os {
+		n += 32 + len(o.Change) + len(o.Result) + len(o.Original) + len(o.Reason) + len(o.Citizen)
+		for _, l := range o.Lost {
+			n += 24 + len(l.Winner) + len(l.By)
+		}
+	}
+	return n
+}
+
 // EncodeOutcomes encodes the answer to a push.
 func EncodeOutcomes(os []*registry.Outcome) []byte {
-	b := append([]byte(nil), magicOutcomes...)
+	b := append(make([]byte, 0, outcomesSize(os)), magicOutcomes...)
 	b = binary.AppendUvarint(b, uint64(len(os)))
 	for _, o := range os {
 		b = registry.AppendOutcome(b, o)
