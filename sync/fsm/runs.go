@@ -165,15 +165,11 @@ func outcomeOf(tx *bolt.Tx, id string) (*registry.Outcome, error) {
 // entryOutcomeOf decodes a history entry's outcome, which must be of
 // change id.
 func entryOutcomeOf(entry []byte, id string) (*registry.Outcome, error) {
-	_, rest, err := registry.DecodeChange(entry)
-	if err != nil {
-		return nil, err
+	e, err := decodeEntry(entry)
+	if err == nil && e.Outcome.Change != id {
+		err = fmt.Errorf("fsm: the history entry of %s records %s", id, e.Outcome.Change)
 	}
-	o, _, err := registry.DecodeOutcome(rest)
-	if err == nil && o.Change != id {
-		err = fmt.Errorf("fsm: the history entry of %s records %s", id, o.Change)
-	}
-	return o, err
+	return e.Outcome, err
 }
 
 // decidedOutcome is outcomeOf in the batch: also the entries and runs of
@@ -236,14 +232,11 @@ func verifyRuns(runs *bolt.Bucket, entries uint64) error {
 // change: a run mapping it there and, if the outcomes bucket holds one,
 // a later outcome (a resolution's).
 func checkRun(outcomes, runs *bolt.Bucket, seq uint64, entry []byte) error {
-	c, rest, err := registry.DecodeChange(entry)
+	e, err := decodeEntry(entry)
 	if err != nil {
 		return fmt.Errorf("%w: history entry %d: %v", ErrDigestMismatch, seq, err)
 	}
-	o, _, err := registry.DecodeOutcome(rest)
-	if err != nil {
-		return fmt.Errorf("%w: history entry %d: %v", ErrDigestMismatch, seq, err)
-	}
+	c, o := e.Change, e.Outcome
 	if o.Change != c.ID() {
 		return fmt.Errorf("%w: history entry %d records %s's outcome as %s's", ErrDigestMismatch, seq, c.ID(), o.Change)
 	}
